@@ -1,0 +1,33 @@
+# hvlab: `make test` and `make serve` do all set-up themselves.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint format tui bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,unicorn,tui]'
+	touch $(STAMP)
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+tui: $(STAMP)
+	$(VENV)/bin/hvlab tui
+
+bench: $(STAMP)
+	$(VENV)/bin/hvlab bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

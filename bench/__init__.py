@@ -1,0 +1,1 @@
+"""Benchmarks: `hvlab bench` prints their figures."""

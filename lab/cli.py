@@ -1,0 +1,294 @@
+"""The `hvlab` command line.
+
+    hvlab run PROGRAM|SCENARIO.toml [...]   run guests headless
+    hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
+    hvlab disasm FILE                       disassemble a flat image or ELF
+    hvlab bench [--json]                    the performance figures
+
+Every command reports bad input as one clear line on stderr and a non-zero
+exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+EXIT_LIMIT: Final = 124  # the instruction limit ran out (as timeout(1) does)
+EXIT_FAULT: Final = 125  # the guest faulted
+EXIT_ERROR: Final = 1  # bad input: the file, the scenario, an option
+
+
+def parse_size(text: str) -> int:
+    """'64K', '1M', '1MiB', '4096', '0x1000' -> bytes."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = 1
+    if t and t[-1] in "KMG":
+        scale = 1 << {"K": 10, "M": 20, "G": 30}[t[-1]]
+        t = t[:-1]
+    try:
+        value = int(t, 0) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 64K or 1M)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
+    return value
+
+
+def parse_int(text: str) -> int:
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _fail(message: str, status: int = EXIT_ERROR) -> int:
+    print(f"hvlab: {message}", file=sys.stderr)
+    return status
+
+
+# ---------------------------------------------------------------- hvlab run
+
+
+class _StdinPump:
+    """Feeds the guest's UART from stdin: all at once from a pipe or file, line by
+    line from a terminal (a reader thread, so the guests keep running)."""
+
+    def __init__(self) -> None:
+        self.eof = False
+        self._lock = threading.Lock()
+        self._pending = bytearray()
+        self._event = threading.Event()
+        stdin = sys.stdin.buffer if sys.stdin is not None else None
+        if stdin is None:
+            self.eof = True
+        elif sys.stdin.isatty():
+            threading.Thread(target=self._reader, args=(stdin,), daemon=True).start()
+        else:
+            self._pending += stdin.read()
+            self.eof = True
+
+    def _reader(self, stdin) -> None:
+        while True:
+            line = stdin.readline()
+            with self._lock:
+                if not line:
+                    self.eof = True
+                else:
+                    self._pending += line
+            self._event.set()
+            if not line:
+                return
+
+    def take(self) -> bytes:
+        with self._lock:
+            data = bytes(self._pending)
+            self._pending.clear()
+            self._event.clear()
+            return data
+
+    def wait(self, timeout: float) -> None:
+        self._event.wait(timeout)
+
+
+def _run_program(args: argparse.Namespace) -> int:
+    from lab.hv import Hypervisor, Idle, VmConfig, VmState
+    from lab.program import ProgramError, load_program
+
+    try:
+        program = load_program(args.target)
+        hv = Hypervisor(backend=args.backend, host_memory=args.memory + (4 << 20))
+        out = sys.stdout.buffer
+        hv.on_output = lambda vm, data: (out.write(data), out.flush())
+        vm = hv.create_vm(VmConfig(Path(args.target).stem, program=program, memory=args.memory))
+    except (ProgramError, OSError, ValueError, RuntimeError) as exc:
+        return _fail(str(exc))
+    pump = _StdinPump()
+    limit = args.max_instructions
+    started = time.perf_counter()
+    status = 0
+    while True:
+        data = pump.take()
+        if data:
+            vm.feed(data)
+        step = 200_000 if limit is None else min(200_000, limit - hv.time)
+        if step <= 0:
+            status = _fail(f"stopped after {hv.time} instructions (--max-instructions)", EXIT_LIMIT)
+            break
+        summary = hv.run(step)
+        if vm.state is VmState.HALTED:
+            status = vm.exit_code or 0
+            break
+        if vm.state is VmState.FAULTED:
+            assert vm.fault is not None
+            status = _fail(f"guest fault: {vm.fault.describe()}", EXIT_FAULT)
+            break
+        if vm.state is VmState.PAUSED:
+            status = _fail(f"guest stopped at a breakpoint (pc {vm.cpu.pc - 4:#010x})", EXIT_FAULT)
+            break
+        if summary.reason is Idle.IDLE:
+            if pump.eof and not vm.uart.has_input:
+                break  # the guest waits for input that will never come
+            pump.wait(0.05)
+    elapsed = time.perf_counter() - started
+    if args.stats:
+        mips = hv.time / elapsed / 1e6 if elapsed > 0 else 0.0
+        print(
+            f"hvlab: {hv.time} instructions retired, {vm.hypercalls} hypercalls, "
+            f"{elapsed:.3f} s, {mips:.2f} MIPS ({args.backend})",
+            file=sys.stderr,
+        )
+    return status
+
+
+def _run_scenario(args: argparse.Namespace) -> int:
+    from lab.scenario import ScenarioError, load_scenario
+
+    try:
+        scenario = load_scenario(args.target, backend=args.backend, policy=args.policy)
+    except (ScenarioError, OSError) as exc:
+        return _fail(str(exc))
+    hv = scenario.hv
+    inputs: list[tuple[str, bytes]] = []
+    for item in args.input or []:
+        name, sep, text = item.partition("=")
+        if not sep:
+            return _fail(f"--input takes VM=TEXT, not {item!r}")
+        try:
+            hv.vm(name)
+        except KeyError:
+            return _fail(f"--input: no VM named {name!r} (VMs: {', '.join(v.name for v in hv.vms)})")
+        inputs.append((name, text.encode().decode("unicode_escape").encode("latin-1")))
+    if not args.json:
+        width = max(len(v.name) for v in hv.vms)
+        partial: dict[int, bytearray] = {}
+
+        def show(vm, data: bytes) -> None:
+            buf = partial.setdefault(vm.domid, bytearray())
+            buf += data
+            while b"\n" in buf:
+                line, _, rest = buf.partition(b"\n")
+                print(f"{vm.name:>{width}} | {line.decode('utf-8', 'replace')}", flush=True)
+                buf[:] = rest
+
+        hv.on_output = show
+    for name, data in inputs:
+        hv.feed(name, data)
+    hv.run(args.steps)
+    if args.json:
+        json.dump(scenario.report(), sys.stdout, indent=2)
+        print()
+        return 0
+    for domid, buf in sorted(partial.items()):
+        if buf:
+            print(f"{hv.vms[domid].name:>{width}} | {buf.decode('utf-8', 'replace')}")
+    for vm in hv.vms:
+        state = vm.state.label + (" (destroyed)" if vm.destroyed else "")
+        fault = f": {vm.fault.describe()}" if vm.fault else ""
+        print(f"# {vm.label}: {state}{fault}, {vm.cpu.instret} instructions", file=sys.stderr)
+    if args.trace:
+        names = {v.domid: v.name for v in hv.vms}
+        for line in hv.trace.lines(names):
+            print(line)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from lab.cpu import backends
+
+    if args.backend not in backends():
+        if args.backend == "unicorn":
+            return _fail("the unicorn backend needs the unicorn package: pip install 'hvlab[unicorn]'")
+        return _fail(f"unknown backend {args.backend!r} (available: {', '.join(backends())})")
+    if not os.path.exists(args.target):
+        return _fail(f"{args.target}: no such file")
+    if args.target.endswith(".toml"):
+        return _run_scenario(args)
+    return _run_program(args)
+
+
+# ---------------------------------------------------------------- asm, disasm, bench
+
+
+def cmd_asm(args: argparse.Namespace) -> int:
+    from lab import asm
+
+    argv = [args.file] + (["-o", args.output] if args.output else []) + ["--base", hex(args.base)]
+    return asm.main_asm(argv)
+
+
+def cmd_disasm(args: argparse.Namespace) -> int:
+    from lab import asm
+
+    return asm.main_disasm([args.file])
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bench import suite
+
+    return suite.run(json_out=args.json, quick=args.quick)
+
+
+# ---------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hvlab",
+        description="A hands-on lab for hypervisor security: RISC-V VMs on an emulated hypervisor.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a program or a scenario headless")
+    run.add_argument("target", metavar="PROGRAM|SCENARIO", help=".S, .elf, flat .bin, or a scenario .toml")
+    run.add_argument("--backend", default="interp", help="CPU backend: interp (default) or unicorn")
+    run.add_argument("--memory", type=parse_size, default=1 << 20, help="RAM of the VM (default 1M)")
+    run.add_argument("--max-instructions", type=parse_int, default=None, help="stop after N instructions")
+    run.add_argument("--stats", action="store_true", help="print instructions retired and MIPS to stderr")
+    run.add_argument("--steps", type=parse_int, default=5_000_000, help="scenario: instructions to run")
+    run.add_argument("--input", action="append", metavar="VM=TEXT", help="scenario: console input")
+    run.add_argument("--policy", default=None, help="scenario: override the policy preset")
+    run.add_argument("--trace", action="store_true", help="scenario: print the trace")
+    run.add_argument("--json", action="store_true", help="scenario: print consoles, VMs and trace as JSON")
+    run.set_defaults(func=cmd_run)
+
+    asm_p = sub.add_parser("asm", help="assemble a source file into a flat image")
+    asm_p.add_argument("file")
+    asm_p.add_argument("-o", "--output")
+    asm_p.add_argument("--base", type=parse_int, default=0x8000_0000)
+    asm_p.set_defaults(func=cmd_asm)
+
+    dis = sub.add_parser("disasm", help="disassemble a flat image or an ELF file")
+    dis.add_argument("file")
+    dis.set_defaults(func=cmd_disasm)
+
+    bench_p = sub.add_parser("bench", help="print the performance figures")
+    bench_p.add_argument("--json", action="store_true")
+    bench_p.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
+    bench_p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

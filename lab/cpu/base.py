@@ -1,0 +1,125 @@
+"""The Cpu protocol: what the hypervisor asks of a RISC-V hart, whatever runs it.
+
+A core executes guest code from a `Bus` until something needs the hypervisor:
+
+    result = cpu.run(max_instructions)
+
+`run` returns a `RunResult` saying why it stopped. The rules, identical on
+every backend (the differential tests hold the cores to them):
+
+    * BUDGET: `max_instructions` retired; `pc` is the next instruction.
+    * ECALL, WFI: the instruction retired (it counts), `cpu.pc` is already past
+      it and `result.pc` is its address. The hypervisor handles the call, writes
+      a0/a1, and simply runs on.
+    * EBREAK: likewise retired and stepped over, so the debugger resumes after it.
+    * FAULT: the faulting instruction did not retire and changed nothing;
+      `cpu.pc` and `result.pc` are its address; `result.fault` says what and
+      where (RISC-V exception cause and tval).
+
+`retired` counts the instructions this call retired; `cpu.instret` the total.
+x0 reads as zero whatever is written to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+from typing import Protocol
+
+from lab.cpu.bus import Bus
+
+
+class Stop(Enum):
+    """Why `Cpu.run` returned."""
+
+    BUDGET = "budget"
+    ECALL = "ecall"
+    EBREAK = "ebreak"
+    WFI = "wfi"
+    FAULT = "fault"
+
+
+class Cause(IntEnum):
+    """RISC-V exception codes (privileged spec, table "mcause values")."""
+
+    FETCH_MISALIGNED = 0
+    FETCH_ACCESS = 1
+    ILLEGAL_INSTRUCTION = 2
+    LOAD_MISALIGNED = 4
+    LOAD_ACCESS = 5
+    STORE_MISALIGNED = 6
+    STORE_ACCESS = 7
+
+    @property
+    def label(self) -> str:
+        """The spec's name for the exception."""
+        return _CAUSE_LABELS[self]
+
+
+_CAUSE_LABELS = {
+    Cause.FETCH_MISALIGNED: "instruction address misaligned",
+    Cause.FETCH_ACCESS: "instruction access fault",
+    Cause.ILLEGAL_INSTRUCTION: "illegal instruction",
+    Cause.LOAD_MISALIGNED: "load address misaligned",
+    Cause.LOAD_ACCESS: "load access fault",
+    Cause.STORE_MISALIGNED: "store address misaligned",
+    Cause.STORE_ACCESS: "store access fault",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A guest exception that stops the VM: cause, where, and the bad value
+    (the address for access faults, the instruction word for illegal ones)."""
+
+    cause: Cause
+    pc: int
+    tval: int
+
+    def describe(self) -> str:
+        what = "instruction" if self.cause is Cause.ILLEGAL_INSTRUCTION else "address"
+        return f"{self.cause.label} at pc {self.pc:#010x} ({what} {self.tval:#010x})"
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    stop: Stop
+    retired: int
+    pc: int  # address of the instruction that caused the stop (next one for BUDGET)
+    fault: Fault | None = None
+
+
+class Cpu(Protocol):
+    """One RV32IM hart. See the module docstring for the stop rules."""
+
+    backend: str  # "interp" or "unicorn"
+    bus: Bus
+    instret: int
+
+    @property
+    def pc(self) -> int: ...
+
+    @pc.setter
+    def pc(self, value: int) -> None: ...
+
+    def get_reg(self, index: int) -> int:
+        """x[index] as an unsigned 32-bit value."""
+        ...
+
+    def set_reg(self, index: int, value: int) -> None:
+        """Write x[index] (masked to 32 bits; writes to x0 are ignored)."""
+        ...
+
+    def regs(self) -> list[int]:
+        """All 32 registers, x0 first, unsigned."""
+        ...
+
+    def run(self, max_instructions: int) -> RunResult: ...
+
+    def reset(self, pc: int, sp: int) -> None:
+        """Zero the registers and counters, set pc and sp, drop translations."""
+        ...
+
+    def close(self) -> None:
+        """Release the backend (unhook from the bus and memory)."""
+        ...

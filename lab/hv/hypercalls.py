@@ -1,0 +1,271 @@
+"""The hypercall table: (EID, FID) -> handler, defined once, plus dispatch.
+
+A guest makes a hypercall the SBI way (SBI v2.0, chapter 3 "Binary Encoding"):
+
+    a7 = extension ID (EID)   a6 = function ID (FID)   a0..a5 = arguments
+    ecall
+    a0 = error code           a1 = value
+
+Each extension lives in its own module under `lab/hv/sbi/` and registers its
+functions here with `Extension.function`. The dispatcher looks the pair up,
+answers an unknown one with SBI_ERR_NOT_SUPPORTED (never a crash, like
+xv6's syscall()), calls the handler with the *trapping* VM as the caller
+(a guest can never claim to be someone else), writes a0/a1 back and records
+the call in the trace. The docs' hypercall reference is generated from
+`EXTENSIONS`, so code and docs cannot drift.
+
+Handlers have the textbook shape
+
+    def console_write(hv, vm, num_bytes, base_lo, base_hi) -> SbiRet
+
+and return `SbiRet(error, value, why)`; `why` explains a refusal in the trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from lab.hv.hypervisor import Hypervisor
+    from lab.hv.vm import Vm
+
+
+class SbiError(IntEnum):
+    """SBI return codes (SBI v2.0 spec, table "Standard SBI Errors")."""
+
+    SUCCESS = 0
+    FAILED = -1
+    NOT_SUPPORTED = -2
+    INVALID_PARAM = -3
+    DENIED = -4
+    INVALID_ADDRESS = -5
+    ALREADY_AVAILABLE = -6
+    ALREADY_STARTED = -7
+    ALREADY_STOPPED = -8
+    NO_SHMEM = -9
+    INVALID_STATE = -10
+    BAD_RANGE = -11
+    TIMEOUT = -12
+    IO = -13
+
+    @classmethod
+    def label(cls, code: int) -> str:
+        try:
+            return f"SBI_ERR_{cls(code).name}" if code else "SBI_SUCCESS"
+        except ValueError:
+            return str(code)
+
+
+@dataclass(slots=True)
+class SbiRet:
+    """What a handler returns: `error` to a0, `value` to a1, `why` to the trace."""
+
+    error: int = SbiError.SUCCESS
+    value: int = 0
+    why: str = ""
+
+    @classmethod
+    def ok(cls, value: int = 0, why: str = "") -> SbiRet:
+        return cls(SbiError.SUCCESS, value, why)
+
+    @classmethod
+    def fail(cls, error: SbiError, why: str) -> SbiRet:
+        return cls(error, 0, why)
+
+
+Handler = Callable[..., SbiRet]
+
+
+@dataclass(slots=True)
+class Function:
+    """One hypercall: (eid, fid), its parameters (a0, a1, ... in order) and handler."""
+
+    eid: int
+    fid: int
+    name: str
+    params: tuple[str, ...]
+    returns: str
+    doc: str
+    handler: Handler
+    privileged: bool = False
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({', '.join(self.params)})"
+
+
+@dataclass(slots=True)
+class Extension:
+    """An SBI extension: an EID and its functions."""
+
+    eid: int
+    name: str
+    title: str
+    doc: str
+    standard: bool  # True: defined by the SBI spec; False: hvlab's own (vendor range)
+    functions: dict[int, Function] = field(default_factory=dict)
+
+    def function(
+        self,
+        fid: int,
+        params: str = "",
+        *,
+        returns: str = "",
+        privileged: bool = False,
+        name: str | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Decorator: register `handler` as function `fid` of this extension."""
+
+        def register(handler: Handler) -> Handler:
+            if fid in self.functions:
+                raise ValueError(f"{self.name} FID {fid} registered twice")
+            self.functions[fid] = Function(
+                eid=self.eid,
+                fid=fid,
+                name=name or handler.__name__,
+                params=tuple(p.strip() for p in params.split(",") if p.strip()),
+                returns=returns,
+                doc=(handler.__doc__ or "").strip(),
+                handler=handler,
+                privileged=privileged,
+            )
+            return handler
+
+        return register
+
+
+EXTENSIONS: Final[dict[int, Extension]] = {}
+
+
+def extension(eid: int, name: str, title: str, doc: str, *, standard: bool) -> Extension:
+    """Declare an extension (once per module under lab/hv/sbi/)."""
+    if eid in EXTENSIONS:
+        raise ValueError(f"EID {eid:#x} registered twice")
+    ext = Extension(eid, name, title, doc.strip(), standard)
+    EXTENSIONS[eid] = ext
+    return ext
+
+
+def load_extensions() -> dict[int, Extension]:
+    """Import every extension module so the table is complete."""
+    from lab.hv import sbi  # noqa: F401  (registers on import)
+
+    return EXTENSIONS
+
+
+def lookup(eid: int, fid: int) -> Function | None:
+    ext = EXTENSIONS.get(eid)
+    return ext.functions.get(fid) if ext else None
+
+
+# ------------------------------------------------------------------ trace record
+
+
+@dataclass(slots=True)
+class HypercallRecord:
+    """One hypercall as the trace keeps it."""
+
+    time: int
+    domid: int
+    pc: int
+    eid: int
+    fid: int
+    args: tuple[int, ...]
+    error: int
+    value: int
+    why: str
+    patched: bool = False
+
+    @property
+    def kind(self) -> str:
+        return "hypercall"
+
+    @property
+    def names(self) -> tuple[str, str]:
+        ext = EXTENSIONS.get(self.eid)
+        if ext is None:
+            return f"EID {self.eid:#x}", f"FID {self.fid}"
+        fn = ext.functions.get(self.fid)
+        return ext.name, fn.name if fn else f"FID {self.fid}"
+
+    def describe(self) -> str:
+        ext_name, fn_name = self.names
+        fn = lookup(self.eid, self.fid)
+        params = fn.params if fn else ()
+        shown = [f"{p}={_num(a)}" for p, a in zip(params or ("a0", "a1", "a2"), self.args, strict=False)]
+        result = SbiError.label(self.error)
+        if self.error == 0:
+            result += f", {_num(self.value)}"
+        text = f"{ext_name}.{fn_name}({', '.join(shown)}) -> {result}"
+        if self.why:
+            text += f": {self.why}"
+        if self.patched:
+            text += " [patched handler]"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        ext_name, fn_name = self.names
+        return {
+            "time": self.time,
+            "kind": "hypercall",
+            "domid": self.domid,
+            "pc": self.pc,
+            "eid": self.eid,
+            "fid": self.fid,
+            "ext": ext_name,
+            "fn": fn_name,
+            "args": list(self.args),
+            "error": self.error,
+            "error_name": SbiError.label(self.error),
+            "value": self.value,
+            "why": self.why,
+            "patched": self.patched,
+            "text": self.describe(),
+        }
+
+
+def _num(v: int) -> str:
+    return str(v) if v < 4096 else f"{v:#x}"
+
+
+def to_signed(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+def dispatch(hv: Hypervisor, vm: Vm, pc: int) -> None:
+    """Handle the ecall that `vm`'s vCPU just made at `pc`."""
+    cpu = vm.cpu
+    eid = cpu.get_reg(17)
+    fid = cpu.get_reg(16)
+    args = (
+        cpu.get_reg(10),
+        cpu.get_reg(11),
+        cpu.get_reg(12),
+        cpu.get_reg(13),
+        cpu.get_reg(14),
+        cpu.get_reg(15),
+    )
+    patched = False
+    fn = lookup(eid, fid)
+    if fn is None:
+        known = EXTENSIONS.get(eid)
+        ret = SbiRet.fail(
+            SbiError.NOT_SUPPORTED,
+            f"{known.name} has no function {fid}" if known else f"no extension {eid:#x}",
+        )
+    else:
+        handler = hv.patches.get((eid, fid))
+        if handler is None:
+            ret = fn.handler(hv, vm, *args[: len(fn.params)])
+        else:
+            patched = True
+            ret = hv.patches.call(hv, vm, fn, args[: len(fn.params)])
+    error = ret.error
+    value = ret.value & 0xFFFFFFFF
+    cpu.set_reg(10, error & 0xFFFFFFFF)
+    cpu.set_reg(11, value)
+    hv.trace.add(HypercallRecord(hv.time, vm.domid, pc, eid, fid, args, int(error), value, ret.why, patched))

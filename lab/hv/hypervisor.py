@@ -1,0 +1,218 @@
+"""The hypervisor: host memory, the VMs, the scheduler, hypercalls, policy, trace.
+
+    hv = Hypervisor(backend="interp", policy=Policy.preset("hardened"))
+    tenant = hv.create_vm(VmConfig("tenant", program=load_program("monitor.S")))
+    hv.feed(tenant.domid, b"vms\\n")
+    hv.run(1_000_000)                # instructions, across all vCPUs
+    print(tenant.console_text())
+
+`run` schedules the vCPUs (lab.hv.scheduler) and handles whatever stops
+them: an `ecall` is dispatched through the hypercall table
+(lab.hv.hypercalls), `wfi` parks the vCPU until an event for it, `ebreak`
+pauses the VM for the debugger, and a fault stops that VM alone, recording
+the fault. A guest can never make this loop raise: guest errors are values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+from lab.cpu import Stop
+from lab.hv import hypercalls
+from lab.hv.hypercalls import Function, dispatch
+from lab.hv.memory import HV_REGION_SIZE, HostMemory
+from lab.hv.patch import PatchError, PatchTable
+from lab.hv.policy import Policy
+from lab.hv.scheduler import DEFAULT_QUANTUM, Scheduler
+from lab.hv.trace import Event, Trace
+from lab.hv.vm import Vm, VmConfig, VmState
+
+DEFAULT_HOST_MEMORY: Final = 32 << 20
+DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
+
+
+class Idle(Enum):
+    """Why `run` returned before spending its budget."""
+
+    BUDGET = "budget"  # spent it all
+    IDLE = "idle"  # every live vCPU waits for an event (wfi)
+    STOPPED = "stopped"  # no VM is running any more (all halted, faulted, paused or destroyed)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    retired: int
+    reason: Idle
+
+
+class NoSuchVm(KeyError):
+    def __str__(self) -> str:
+        return f"no VM {self.args[0]!r}"
+
+
+class Hypervisor:
+    def __init__(
+        self,
+        *,
+        backend: str = "interp",
+        policy: Policy | None = None,
+        host_memory: int = DEFAULT_HOST_MEMORY,
+        quantum: int = DEFAULT_QUANTUM,
+        secret: bytes = DEFAULT_SECRET,
+    ) -> None:
+        hypercalls.load_extensions()
+        self.backend = backend
+        self.policy = policy if policy is not None else Policy.preset("vulnerable")
+        self.mem = HostMemory(max(host_memory, HV_REGION_SIZE + 4096))
+        self.mem.set_secret(secret)
+        self.vms: list[Vm] = []
+        self.scheduler = Scheduler(quantum)
+        self.trace = Trace()
+        self.patches = PatchTable()
+        self.time = 0  # instructions retired by all vCPUs
+        self.on_output: Callable[[Vm, bytes], None] | None = None
+
+    # -- VMs
+
+    def create_vm(self, config: VmConfig) -> Vm:
+        vm = Vm.create(len(self.vms), config, self.mem, backend=self.backend, on_output=self._output)
+        self.vms.append(vm)
+        self.event(
+            vm.domid,
+            "vm",
+            f"created {vm.label}: {config.memory // 1024} KiB RAM, weight {vm.weight}"
+            + (", control domain" if vm.control else ""),
+        )
+        return vm
+
+    def _output(self, vm: Vm, data: bytes) -> None:
+        if self.on_output is not None:
+            self.on_output(vm, data)
+
+    def vm(self, ref: int | str) -> Vm:
+        """A VM by domid or name."""
+        for vm in self.vms:
+            if vm.domid == ref or vm.name == ref:
+                return vm
+        if isinstance(ref, str) and ref.isdigit():
+            return self.vm(int(ref))
+        raise NoSuchVm(ref)
+
+    def live(self, domid: int) -> Vm | None:
+        """The VM with this domid unless it does not exist or was destroyed."""
+        if 0 <= domid < len(self.vms) and not self.vms[domid].destroyed:
+            return self.vms[domid]
+        return None
+
+    def set_state(self, vm: Vm, state: VmState, why: str) -> None:
+        vm.state = state
+        if state is not VmState.RUNNING:
+            vm.waiting = False
+        self.event(vm.domid, "vm", f"{vm.label} {state.label}: {why}")
+
+    def pause(self, vm: Vm, why: str = "paused") -> None:
+        self.set_state(vm, VmState.PAUSED, why)
+
+    def unpause(self, vm: Vm, why: str = "unpaused") -> None:
+        self.set_state(vm, VmState.RUNNING, why)
+
+    def destroy(self, vm: Vm, why: str = "destroyed") -> None:
+        """Stop the VM for good and scrub its RAM (freed memory never leaks)."""
+        vm.destroyed = True
+        vm.state = VmState.HALTED
+        vm.waiting = False
+        self.mem.fill(vm.ram_host, vm.ram_size, 0)
+        self.event(vm.domid, "vm", f"{vm.label} destroyed: {why}")
+
+    def shutdown(self, vm: Vm, code: int) -> None:
+        vm.exit_code = code
+        self.set_state(vm, VmState.HALTED, f"shut down with exit code {code}")
+
+    def reboot(self, vm: Vm, why: str = "rebooted") -> None:
+        vm.boot()
+        vm.boots += 1
+        vm.destroyed = False
+        self.event(vm.domid, "vm", f"{vm.label} rebooted: {why}")
+
+    def feed(self, ref: int | str, data: bytes) -> None:
+        """Console input for a VM (wakes it if it waits in wfi)."""
+        self.vm(ref).feed(data)
+
+    # -- trace
+
+    def event(self, domid: int, kind: str, text: str, **data: Any) -> None:
+        self.trace.add(Event(self.time, domid, kind, text, data))
+
+    def leak_note(self, vm: Vm, gpa: int, size: int) -> str:
+        """For the trace: whose memory an unchecked access to [gpa, gpa+size) reached,
+        if not only the caller's. Empty when the buffer is the caller's own."""
+        if vm.owns(gpa, size):
+            return ""
+        others = [o for o in vm.host_span(gpa, size) if not o.startswith(f"dom{vm.domid} ")]
+        if not others:
+            return f"buffer [{gpa:#x}, {gpa + size:#x}) is outside {vm.label}'s memory"
+        return f"UNCHECKED buffer [{gpa:#x}, {gpa + size:#x}) reached {', '.join(others)}"
+
+    def note_patch_failure(self, vm: Vm, fn: Function, error: PatchError) -> None:
+        self.event(vm.domid, "patch", f"patched {fn.name} failed and was rolled back: {error}")
+
+    # -- patches
+
+    def apply_patch(self, eid: int, fid: int, source: str) -> None:
+        fn = hypercalls.lookup(eid, fid)
+        if fn is None:
+            raise PatchError(f"no hypercall ({eid:#x}, {fid}) to patch")
+        self.patches.apply(fn, source)
+        self.event(-1, "patch", f"handler {fn.name} replaced by a patch")
+
+    def revert_patch(self, eid: int, fid: int) -> None:
+        patch = self.patches.revert((eid, fid))
+        if patch is not None:
+            self.event(-1, "patch", f"handler {patch.name} restored")
+
+    # -- running
+
+    def run(self, max_instructions: int) -> RunSummary:
+        """Run the VMs for up to `max_instructions` (all vCPUs together)."""
+        budget = max_instructions
+        sched = self.scheduler
+        while budget > 0:
+            vm = sched.pick(self.vms)
+            if vm is None:
+                alive = any(v.state is VmState.RUNNING and not v.destroyed for v in self.vms)
+                return RunSummary(max_instructions - budget, Idle.IDLE if alive else Idle.STOPPED)
+            n = min(sched.credit, budget)
+            retired = self._run_vcpu(vm, n)
+            budget -= retired
+            sched.charge(retired)
+            if not vm.runnable:
+                sched.next()
+        return RunSummary(max_instructions, Idle.BUDGET)
+
+    def _run_vcpu(self, vm: Vm, n: int) -> int:
+        """Run one vCPU for up to n instructions, handling its traps; returns retired."""
+        cpu = vm.cpu
+        done = 0
+        while done < n and vm.runnable:
+            result = cpu.run(n - done)
+            done += result.retired
+            self.time += result.retired
+            stop = result.stop
+            if stop is Stop.BUDGET:
+                break
+            if stop is Stop.ECALL:
+                vm.hypercalls += 1
+                dispatch(self, vm, result.pc)
+            elif stop is Stop.WFI:
+                if not vm.uart.has_input:
+                    vm.waiting = True
+            elif stop is Stop.EBREAK:
+                self.set_state(vm, VmState.PAUSED, f"breakpoint (ebreak at {result.pc:#010x})")
+            elif stop is Stop.FAULT:
+                assert result.fault is not None
+                vm.fault = result.fault
+                self.set_state(vm, VmState.FAULTED, result.fault.describe())
+        return done

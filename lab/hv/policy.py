@@ -1,0 +1,193 @@
+"""Policy: every hardening switch of the hypervisor, defined once.
+
+Each weakness a lesson exploits is a named `Switch` here with its vulnerable
+and hardened value, what it checks and the real bug it mirrors. Handlers ask
+`hv.policy["hypercall.check_bounds"]`; the docs' policy reference, the UIs'
+policy panels and TOML loading all read `SWITCHES`.
+
+    policy = Policy.preset("vulnerable")
+    policy.set("hypercall.authorize", True)
+    policy = Policy.from_toml('preset = "hardened"\\n[overrides]\\n"mgmt.lockout_after" = 5')
+
+A scenario's `[policy]` table has the same shape (`preset`, then any switch by
+its dotted name, or grouped: `[policy.hypercall] authorize = true`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+PRESETS: Final = ("vulnerable", "hardened")
+
+
+class PolicyError(ValueError):
+    """A policy key or value that does not exist or does not fit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """One hardening switch.
+
+    `checks` says what the hardened hypervisor verifies; `mirrors` names the
+    real-world bug its vulnerable form reproduces; `cost` where the check
+    sits (so students know what a bench figure measures).
+    """
+
+    key: str
+    kind: type  # bool or int
+    vulnerable: Any
+    hardened: Any
+    checks: str
+    mirrors: str
+    cost: str = ""
+
+    @property
+    def group(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    def coerce(self, value: Any) -> Any:
+        if self.kind is bool:
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.lower() in (
+                "true",
+                "on",
+                "yes",
+                "1",
+                "false",
+                "off",
+                "no",
+                "0",
+            ):
+                return value.lower() in ("true", "on", "yes", "1")
+            if isinstance(value, int) and value in (0, 1):
+                return bool(value)
+            raise PolicyError(f"{self.key} is on/off (true or false), not {value!r}")
+        if self.kind is int:
+            if isinstance(value, bool):
+                raise PolicyError(f"{self.key} is a number, not {value!r}")
+            try:
+                n = int(value, 0) if isinstance(value, str) else int(value)
+            except (TypeError, ValueError):
+                raise PolicyError(f"{self.key} is a number, not {value!r}") from None
+            if n < 0:
+                raise PolicyError(f"{self.key} must be 0 or more, not {n}")
+            return n
+        raise AssertionError(self.kind)
+
+
+SWITCHES: Final[tuple[Switch, ...]] = (
+    Switch(
+        "hypercall.authorize",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "The privileged control API (VMCTL info, pause, unpause, destroy, peek, poke) "
+            "answers only the control domain; every other caller gets SBI_ERR_DENIED. "
+            "Deny by default: a call is allowed only if the caller holds the control label, "
+            "as Xen's XSM/FLASK checks domctl."
+        ),
+        mirrors=(
+            "CVE-2009-3290: KVM let unprivileged guest code make privileged hypercalls because "
+            "kvm_emulate_hypercall did not check the caller's privilege level; Xen's domctl "
+            "before XSM trusted any domain that could reach it."
+        ),
+        cost="one flag test per privileged VMCTL call",
+    ),
+    Switch(
+        "hypercall.check_bounds",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "Every guest buffer [addr, addr+len) a hypercall reads or writes must lie inside the "
+            "caller's own RAM or a grant page mapped into it; otherwise the call fails "
+            "(SBI_ERR_INVALID_PARAM for DBCN as the SBI spec's error table says, "
+            "SBI_ERR_INVALID_ADDRESS elsewhere)."
+        ),
+        mirrors=(
+            "The SBI spec's rule that the memory a DBCN call names must satisfy the caller's "
+            "access rights; QEMU's QXL device (CVE-2019-12155 and kin) and countless "
+            "hypercall handlers that trusted a guest pointer and length."
+        ),
+        cost="two comparisons per guest buffer on the hypercall path",
+    ),
+)
+
+BY_KEY: Final[dict[str, Switch]] = {s.key: s for s in SWITCHES}
+
+
+class Policy(Mapping[str, Any]):
+    """The current value of every switch (a read-only mapping plus `set`)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: Mapping[str, Any] | None = None) -> None:
+        self._values: dict[str, Any] = {s.key: s.vulnerable for s in SWITCHES}
+        for key, value in (values or {}).items():
+            self.set(key, value)
+
+    @classmethod
+    def preset(cls, name: str) -> Policy:
+        if name not in PRESETS:
+            raise PolicyError(f"unknown policy preset {name!r} (choose from {', '.join(PRESETS)})")
+        return cls({s.key: getattr(s, name) for s in SWITCHES})
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any]) -> Policy:
+        """A scenario's [policy] table: optional `preset`, then switches by dotted
+        key or grouped in sub-tables."""
+        table = dict(table)
+        policy = cls.preset(str(table.pop("preset", "vulnerable")))
+        for key, value in table.items():
+            if isinstance(value, Mapping):
+                for sub, v in value.items():
+                    policy.set(f"{key}.{sub}", v)
+            else:
+                policy.set(key, value)
+        return policy
+
+    @classmethod
+    def from_toml(cls, text: str) -> Policy:
+        try:
+            return cls.from_mapping(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise PolicyError(f"policy TOML: {exc}") from None
+
+    def set(self, key: str, value: Any) -> None:
+        switch = BY_KEY.get(key)
+        if switch is None:
+            raise PolicyError(f"unknown policy switch {key!r} (known: {', '.join(BY_KEY)})")
+        self._values[key] = switch.coerce(value)
+
+    @property
+    def name(self) -> str:
+        """The preset these values equal, or "custom"."""
+        for preset in PRESETS:
+            if all(self._values[s.key] == getattr(s, preset) for s in SWITCHES):
+                return preset
+        return "custom"
+
+    def copy(self) -> Policy:
+        return Policy(self._values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    # -- Mapping
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Policy({self.name}: {self._values})"

@@ -1,0 +1,4 @@
+"""The hypercall extensions, one module each. Importing this package
+registers all of them in `lab.hv.hypercalls.EXTENSIONS`."""
+
+from lab.hv.sbi import base, dbcn, srst, vmctl  # noqa: F401

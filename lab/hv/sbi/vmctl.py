@@ -1,0 +1,162 @@
+"""VM control (hvlab's VMCTL, EID 0x0900_0001): the hypervisor's management API.
+
+self() and count() tell any guest who it is and how many VMs exist. The rest
+is the privileged control API, Xen's domctl in miniature: info, pause,
+unpause, destroy, and peek/poke, which copy memory between another VM and
+the caller. Only the control domain (dom0, the admin's VM) should reach
+these. With `hypercall.authorize` on, every privileged call first asks
+`authorized()`: deny by default, allow only the control label, as Xen's XSM
+does. With it off, any tenant can read, change or kill its neighbours
+(CVE-2009-3290). The target domid is an argument; the caller never is.
+
+peek(domid, src_gpa, len, dest_gpa) copies len bytes (at most MAX_COPY) from
+the target's memory at src_gpa into the caller's memory at dest_gpa; poke the
+other way. Both buffers obey `hypercall.check_bounds`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from lab.hv.hypercalls import SbiError, SbiRet, extension
+from lab.hv.vm import VmState
+
+MAX_COPY: Final = 4096
+
+VMCTL = extension(0x0900_0001, "VMCTL", "VM control", __doc__ or "", standard=False)
+
+
+def authorized(hv, vm) -> bool:
+    """May `vm` use the privileged control API? Deny by default."""
+    if not hv.policy["hypercall.authorize"]:
+        return True
+    return vm.control
+
+
+def _denied(vm) -> SbiRet:
+    return SbiRet.fail(SbiError.DENIED, f"{vm.label} is not the control domain")
+
+
+def _target(hv, domid):
+    target = hv.live(domid)
+    if target is None:
+        return None, SbiRet.fail(SbiError.INVALID_PARAM, f"no VM with domid {domid}")
+    return target, None
+
+
+@VMCTL.function(0, returns="the caller's domid", name="self")
+def self_id(hv, vm) -> SbiRet:
+    """Which domain am I? The hypervisor knows: it is whoever trapped."""
+    return SbiRet.ok(vm.domid)
+
+
+@VMCTL.function(1, returns="number of VMs")
+def count(hv, vm) -> SbiRet:
+    """How many domains exist (destroyed ones excluded); domids are 0..count-1 in creation order."""
+    return SbiRet.ok(sum(1 for v in hv.vms if not v.destroyed))
+
+
+@VMCTL.function(2, "domid", returns="state: 0 running, 1 paused, 2 halted, 3 faulted", privileged=True)
+def info(hv, vm, domid) -> SbiRet:
+    """The state of a domain."""
+    if not authorized(hv, vm):
+        return _denied(vm)
+    target, err = _target(hv, domid)
+    if err:
+        return err
+    return SbiRet.ok(int(target.state))
+
+
+@VMCTL.function(3, "domid", returns="0", privileged=True)
+def pause(hv, vm, domid) -> SbiRet:
+    """Stop scheduling a domain's vCPU until unpause."""
+    if not authorized(hv, vm):
+        return _denied(vm)
+    target, err = _target(hv, domid)
+    if err:
+        return err
+    if target.state is VmState.PAUSED:
+        return SbiRet.fail(SbiError.ALREADY_STOPPED, f"{target.label} is already paused")
+    if target.state is not VmState.RUNNING:
+        return SbiRet.fail(SbiError.INVALID_STATE, f"{target.label} is {target.state.label}")
+    hv.pause(target, f"paused by {vm.label}")
+    return SbiRet.ok(0)
+
+
+@VMCTL.function(4, "domid", returns="0", privileged=True)
+def unpause(hv, vm, domid) -> SbiRet:
+    """Schedule a paused domain again."""
+    if not authorized(hv, vm):
+        return _denied(vm)
+    target, err = _target(hv, domid)
+    if err:
+        return err
+    if target.state is VmState.RUNNING:
+        return SbiRet.fail(SbiError.ALREADY_STARTED, f"{target.label} is already running")
+    if target.state is not VmState.PAUSED:
+        return SbiRet.fail(SbiError.INVALID_STATE, f"{target.label} is {target.state.label}")
+    hv.unpause(target, f"unpaused by {vm.label}")
+    return SbiRet.ok(0)
+
+
+@VMCTL.function(5, "domid", returns="0", privileged=True)
+def destroy(hv, vm, domid) -> SbiRet:
+    """Kill a domain and scrub its memory."""
+    if not authorized(hv, vm):
+        return _denied(vm)
+    target, err = _target(hv, domid)
+    if err:
+        return err
+    hv.destroy(target, f"destroyed by {vm.label}")
+    return SbiRet.ok(0)
+
+
+@VMCTL.function(6, "domid, src_gpa, len, dest_gpa", returns="bytes copied", privileged=True)
+def peek(hv, vm, domid, src_gpa, length, dest_gpa) -> SbiRet:
+    """Copy len bytes from domain domid's memory at src_gpa into the caller at dest_gpa."""
+    if not authorized(hv, vm):
+        return _denied(vm)
+    target, err = _target(hv, domid)
+    if err:
+        return err
+    if length > MAX_COPY:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_COPY}")
+    if hv.policy["hypercall.check_bounds"]:
+        if not target.owns(src_gpa, length):
+            return SbiRet.fail(
+                SbiError.INVALID_ADDRESS,
+                f"source [{src_gpa:#x}, {src_gpa + length:#x}) is not {target.label}'s",
+            )
+        if not vm.owns(dest_gpa, length, write=True):
+            return SbiRet.fail(
+                SbiError.INVALID_ADDRESS,
+                f"destination [{dest_gpa:#x}, {dest_gpa + length:#x}) is not {vm.label}'s",
+            )
+    data = target.read_guest(src_gpa, length)
+    copied = vm.write_guest(dest_gpa, data)
+    return SbiRet.ok(copied, f"copied from {target.label}")
+
+
+@VMCTL.function(7, "domid, dest_gpa, len, src_gpa", returns="bytes copied", privileged=True)
+def poke(hv, vm, domid, dest_gpa, length, src_gpa) -> SbiRet:
+    """Copy len bytes from the caller at src_gpa into domain domid's memory at dest_gpa."""
+    if not authorized(hv, vm):
+        return _denied(vm)
+    target, err = _target(hv, domid)
+    if err:
+        return err
+    if length > MAX_COPY:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_COPY}")
+    if hv.policy["hypercall.check_bounds"]:
+        if not vm.owns(src_gpa, length):
+            return SbiRet.fail(
+                SbiError.INVALID_ADDRESS, f"source [{src_gpa:#x}, {src_gpa + length:#x}) is not {vm.label}'s"
+            )
+        if not target.owns(dest_gpa, length, write=True):
+            return SbiRet.fail(
+                SbiError.INVALID_ADDRESS,
+                f"destination [{dest_gpa:#x}, {dest_gpa + length:#x}) is not {target.label}'s",
+            )
+    data = vm.read_guest(src_gpa, length)
+    copied = target.write_guest(dest_gpa, data)
+    return SbiRet.ok(copied, f"copied into {target.label}")

@@ -1,0 +1,248 @@
+"""One virtual machine: a vCPU, its RAM, its UART, its state and privileges.
+
+A VM's guest-physical memory map (QEMU virt board shape, see DESIGN.md):
+
+    0x1000_0000  8 bytes     UART (lab.hv.uart)
+    0x8000_0000  ram_size    RAM; programs load here, sp starts at the top
+    0x9000_0000  1 MiB       grant window: pages other VMs granted and this VM mapped
+
+`owns(gpa, n)` is the bounds check a careful hypercall handler makes before
+touching a guest buffer: all n bytes must be this VM's RAM or its mapped
+grant pages. `read_guest`/`write_guest` translate the way a careless
+handler does, page by page through the VM's map and, where a page is not
+mapped, by plain arithmetic from the RAM base: so without the check, a
+buffer past the end of RAM really is the next VM's RAM (and one below it
+the previous VM's, or the hypervisor's own region).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import TYPE_CHECKING, Final
+
+from lab.cpu import Bus, Cpu, Fault, make_cpu
+from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE
+from lab.hv.uart import UART_BASE, UART_SIZE, Uart
+
+if TYPE_CHECKING:
+    from lab.hv.memory import HostMemory
+    from lab.program import Program
+
+RAM_BASE: Final = 0x8000_0000
+GRANT_WINDOW: Final = 0x9000_0000
+GRANT_WINDOW_SIZE: Final = 1 << 20
+CONSOLE_LIMIT: Final = 256 * 1024  # bytes of console output kept per VM
+
+
+class VmState(IntEnum):
+    """As VMCTL info() reports it."""
+
+    RUNNING = 0
+    PAUSED = 1
+    HALTED = 2
+    FAULTED = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(slots=True)
+class VmConfig:
+    """What a scenario says about one VM."""
+
+    name: str
+    program: Program | None = None
+    memory: int = 1 << 20
+    weight: int = 1
+    control: bool = False
+    secret: bytes = b""
+    secret_gpa: int | None = None  # where the secret goes (default: the program's `secret` symbol)
+
+
+@dataclass(slots=True)
+class Vm:
+    domid: int
+    config: VmConfig
+    mem: HostMemory
+    bus: Bus
+    cpu: Cpu
+    uart: Uart
+    state: VmState = VmState.RUNNING
+    waiting: bool = False  # parked in wfi until an event arrives
+    fault: Fault | None = None
+    exit_code: int | None = None
+    destroyed: bool = False
+    boots: int = 1
+    console: bytearray = field(default_factory=bytearray)
+    console_seq: int = 0  # bytes ever written to the console
+    on_output: Callable[[Vm, bytes], None] | None = None
+    hypercalls: int = 0
+
+    # -- construction
+
+    @classmethod
+    def create(
+        cls,
+        domid: int,
+        config: VmConfig,
+        mem: HostMemory,
+        *,
+        backend: str,
+        on_output: Callable[[Vm, bytes], None] | None = None,
+    ) -> Vm:
+        ram_host = mem.alloc_ram(config.memory, f"dom{domid} ({config.name})")
+        bus = Bus(mem, ram_gpa=RAM_BASE, ram_host=ram_host, ram_size=config.memory)
+        vm: Vm
+        uart = Uart(lambda byte: vm.console_write(bytes((byte,))))
+        bus.add_mmio(UART_BASE, UART_SIZE, uart)
+        cpu = make_cpu(backend, bus)
+        vm = cls(domid, config, mem, bus, cpu, uart, on_output=on_output)
+        vm.boot()
+        return vm
+
+    def boot(self) -> None:
+        """Load the program (and the secret) into scrubbed RAM and start at the entry point."""
+        from lab.program import check_fits
+
+        self.mem.fill(self.ram_host, self.ram_size, 0)
+        entry = RAM_BASE
+        program = self.config.program
+        if program is not None:
+            check_fits(program, ram_gpa=RAM_BASE, ram_size=self.ram_size)
+            for seg in program.segments:
+                self.mem.write(self.ram_host + seg.gpa - RAM_BASE, seg.data)
+            entry = program.entry
+        if self.config.secret:
+            gpa = self.secret_gpa
+            self.mem.write(self.ram_host + gpa - RAM_BASE, self.config.secret)
+        self.cpu.reset(entry, RAM_BASE + self.ram_size)
+        self.state = VmState.RUNNING
+        self.waiting = False
+        self.fault = None
+        self.exit_code = None
+
+    # -- identity and layout
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def label(self) -> str:
+        return f"dom{self.domid} ({self.name})"
+
+    @property
+    def control(self) -> bool:
+        return self.config.control
+
+    @property
+    def weight(self) -> int:
+        return self.config.weight
+
+    @property
+    def ram_host(self) -> int:
+        return self.bus.ram_host
+
+    @property
+    def ram_size(self) -> int:
+        return self.bus.ram_size
+
+    @property
+    def secret_gpa(self) -> int:
+        """Guest address of this VM's secret: the scenario's, else the program's
+        `secret` symbol, else the start of RAM's last page."""
+        if self.config.secret_gpa is not None:
+            return self.config.secret_gpa
+        program = self.config.program
+        if program is not None and "secret" in program.symbols:
+            return program.symbols["secret"]
+        return RAM_BASE + self.ram_size - PAGE_SIZE
+
+    @property
+    def runnable(self) -> bool:
+        return self.state is VmState.RUNNING and not self.waiting and not self.destroyed
+
+    # -- guest memory, as a hypercall handler sees it
+
+    def owns(self, gpa: int, size: int, *, write: bool = False) -> bool:
+        """Do guest bytes [gpa, gpa+size) all belong to this VM (RAM or mapped grants)?"""
+        if size == 0:
+            return True
+        end = gpa + size
+        if gpa < 0 or end > 1 << 32:
+            return False
+        if RAM_BASE <= gpa and end <= RAM_BASE + self.ram_size:
+            return True
+        page = gpa >> PAGE_SHIFT
+        while page << PAGE_SHIFT < end:
+            mapped = self.bus.pages.get(page)
+            in_ram = RAM_BASE <= page << PAGE_SHIFT < RAM_BASE + self.ram_size
+            if not in_ram and (mapped is None or (write and not mapped.writable)):
+                return False
+            page += 1
+        return True
+
+    def _pieces(self, gpa: int, size: int) -> list[tuple[int, int]]:
+        """Host (offset, length) pieces for guest [gpa, gpa+size), translated
+        page by page: mapped pages through the map, anything else by
+        arithmetic from the RAM base (no check: that is the caller's job).
+        Pieces outside host memory are dropped."""
+        pieces: list[tuple[int, int]] = []
+        while size > 0:
+            chunk = min(size, PAGE_SIZE - (gpa & (PAGE_SIZE - 1)))
+            mapped = self.bus.pages.get(gpa >> PAGE_SHIFT)
+            if mapped is not None:
+                host = mapped.host_off + (gpa & (PAGE_SIZE - 1))
+            else:
+                host = self.ram_host + (gpa - RAM_BASE)
+            lo, hi = max(host, 0), min(host + chunk, self.mem.size)
+            if lo < hi:
+                if pieces and pieces[-1][0] + pieces[-1][1] == lo:
+                    pieces[-1] = (pieces[-1][0], pieces[-1][1] + hi - lo)
+                else:
+                    pieces.append((lo, hi - lo))
+            gpa += chunk
+            size -= chunk
+        return pieces
+
+    def read_guest(self, gpa: int, size: int) -> bytes:
+        """Read guest bytes without any check (see the module doc)."""
+        return b"".join(self.mem.read(off, n) for off, n in self._pieces(gpa, size))
+
+    def write_guest(self, gpa: int, data: bytes) -> int:
+        """Write guest bytes without any check; returns how many landed in host memory."""
+        done = 0
+        for off, n in self._pieces(gpa, len(data)):
+            self.mem.write(off, data[done : done + n])
+            done += n
+        return done
+
+    def host_span(self, gpa: int, size: int) -> list[str]:
+        """Who owns the host bytes an unchecked access to [gpa, gpa+size) touches."""
+        owners: list[str] = []
+        for off, n in self._pieces(gpa, size):
+            for owner in self.mem.owners_of(off, n):
+                if owner not in owners:
+                    owners.append(owner)
+        return owners
+
+    # -- console
+
+    def console_write(self, data: bytes) -> None:
+        self.console += data
+        self.console_seq += len(data)
+        if len(self.console) > CONSOLE_LIMIT:
+            del self.console[: len(self.console) - CONSOLE_LIMIT]
+        if self.on_output is not None:
+            self.on_output(self, data)
+
+    def feed(self, data: bytes) -> None:
+        """Console input: the UART receives it and a vCPU parked in wfi wakes."""
+        self.uart.feed(data)
+        self.waiting = False
+
+    def console_text(self) -> str:
+        return self.console.decode("utf-8", "replace")

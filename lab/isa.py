@@ -1,0 +1,332 @@
+"""RV32IM instruction set: the one table every other part derives from.
+
+Each `Spec` names an instruction, its encoding format, the fixed bits that
+identify it (opcode, funct3, funct7, or the whole word for `ecall` & co.) and
+the operand syntax GNU as uses for it. The assembler encodes from this table,
+the disassembler and both CPU cores decode with it; nothing else in the
+project spells an opcode.
+
+Formats (RISC-V unprivileged spec, chapter 2.2, "Base Instruction Formats"):
+
+    31        25 24   20 19   15 14  12 11        7 6      0
+    [ funct7    |  rs2  |  rs1  |funct3|    rd     | opcode ]  R
+    [ imm[11:0]         |  rs1  |funct3|    rd     | opcode ]  I
+    [ imm[11:5] |  rs2  |  rs1  |funct3| imm[4:0]  | opcode ]  S
+    [imm[12|10:5]| rs2  |  rs1  |funct3|imm[4:1|11]| opcode ]  B
+    [ imm[31:12]                       |    rd     | opcode ]  U
+    [ imm[20|10:1|11|19:12]            |    rd     | opcode ]  J
+
+`SHIFT` is I with a 5-bit shamt and funct7 in imm[11:5]; `SYS` is a whole fixed
+word; `FENCE` carries the predecessor and successor sets in imm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final
+
+
+class Fmt(Enum):
+    R = "R"
+    I = "I"  # noqa: E741 - the spec's own name for the format
+    S = "S"
+    B = "B"
+    U = "U"
+    J = "J"
+    SHIFT = "SHIFT"
+    FENCE = "FENCE"
+    SYS = "SYS"
+
+
+class Kind(Enum):
+    """What an instruction does, for the cores' dispatch and the trace."""
+
+    ALU = "alu"
+    ALU_IMM = "alu_imm"
+    LOAD = "load"
+    STORE = "store"
+    BRANCH = "branch"
+    JAL = "jal"
+    JALR = "jalr"
+    LUI = "lui"
+    AUIPC = "auipc"
+    FENCE = "fence"
+    SYSTEM = "system"
+
+
+# Operand syntaxes, as GNU as writes them. The assembler parses and the
+# disassembler prints exactly these shapes.
+OPS_R: Final = "rd,rs1,rs2"
+OPS_I: Final = "rd,rs1,imm"
+OPS_LOAD: Final = "rd,imm(rs1)"
+OPS_STORE: Final = "rs2,imm(rs1)"
+OPS_BRANCH: Final = "rs1,rs2,target"
+OPS_U: Final = "rd,imm"
+OPS_J: Final = "rd,target"
+OPS_FENCE: Final = "pred,succ"
+OPS_NONE: Final = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One instruction: its name, format, identifying bits and operand syntax."""
+
+    name: str
+    fmt: Fmt
+    kind: Kind
+    opcode: int
+    funct3: int | None = None
+    funct7: int | None = None
+    word: int | None = None  # SYS: the complete encoding
+    operands: str = OPS_NONE
+
+    @property
+    def mask(self) -> int:
+        """Bits of the word that identify this instruction."""
+        if self.word is not None:
+            return 0xFFFFFFFF
+        m = 0x7F
+        if self.funct3 is not None:
+            m |= 0x7 << 12
+        if self.funct7 is not None:
+            m |= 0x7F << 25
+        return m
+
+    @property
+    def match(self) -> int:
+        """The identifying bits' values (compare with `word & mask`)."""
+        if self.word is not None:
+            return self.word
+        v = self.opcode
+        if self.funct3 is not None:
+            v |= self.funct3 << 12
+        if self.funct7 is not None:
+            v |= self.funct7 << 25
+        return v
+
+
+OP_LUI: Final = 0x37
+OP_AUIPC: Final = 0x17
+OP_JAL: Final = 0x6F
+OP_JALR: Final = 0x67
+OP_BRANCH: Final = 0x63
+OP_LOAD: Final = 0x03
+OP_STORE: Final = 0x23
+OP_IMM: Final = 0x13
+OP_REG: Final = 0x33
+OP_MISC_MEM: Final = 0x0F
+OP_SYSTEM: Final = 0x73
+
+
+def _table() -> tuple[Spec, ...]:
+    s: list[Spec] = [
+        Spec("lui", Fmt.U, Kind.LUI, OP_LUI, operands=OPS_U),
+        Spec("auipc", Fmt.U, Kind.AUIPC, OP_AUIPC, operands=OPS_U),
+        Spec("jal", Fmt.J, Kind.JAL, OP_JAL, operands=OPS_J),
+        Spec("jalr", Fmt.I, Kind.JALR, OP_JALR, funct3=0, operands=OPS_LOAD),
+    ]
+    for name, f3 in (("beq", 0), ("bne", 1), ("blt", 4), ("bge", 5), ("bltu", 6), ("bgeu", 7)):
+        s.append(Spec(name, Fmt.B, Kind.BRANCH, OP_BRANCH, funct3=f3, operands=OPS_BRANCH))
+    for name, f3 in (("lb", 0), ("lh", 1), ("lw", 2), ("lbu", 4), ("lhu", 5)):
+        s.append(Spec(name, Fmt.I, Kind.LOAD, OP_LOAD, funct3=f3, operands=OPS_LOAD))
+    for name, f3 in (("sb", 0), ("sh", 1), ("sw", 2)):
+        s.append(Spec(name, Fmt.S, Kind.STORE, OP_STORE, funct3=f3, operands=OPS_STORE))
+    for name, f3 in (("addi", 0), ("slti", 2), ("sltiu", 3), ("xori", 4), ("ori", 6), ("andi", 7)):
+        s.append(Spec(name, Fmt.I, Kind.ALU_IMM, OP_IMM, funct3=f3, operands=OPS_I))
+    for name, f3, f7 in (("slli", 1, 0x00), ("srli", 5, 0x00), ("srai", 5, 0x20)):
+        s.append(Spec(name, Fmt.SHIFT, Kind.ALU_IMM, OP_IMM, funct3=f3, funct7=f7, operands=OPS_I))
+    for name, f3, f7 in (
+        ("add", 0, 0x00),
+        ("sub", 0, 0x20),
+        ("sll", 1, 0x00),
+        ("slt", 2, 0x00),
+        ("sltu", 3, 0x00),
+        ("xor", 4, 0x00),
+        ("srl", 5, 0x00),
+        ("sra", 5, 0x20),
+        ("or", 6, 0x00),
+        ("and", 7, 0x00),
+        # M extension: funct7 = 1 (unprivileged spec, chapter 13)
+        ("mul", 0, 0x01),
+        ("mulh", 1, 0x01),
+        ("mulhsu", 2, 0x01),
+        ("mulhu", 3, 0x01),
+        ("div", 4, 0x01),
+        ("divu", 5, 0x01),
+        ("rem", 6, 0x01),
+        ("remu", 7, 0x01),
+    ):
+        s.append(Spec(name, Fmt.R, Kind.ALU, OP_REG, funct3=f3, funct7=f7, operands=OPS_R))
+    s += [
+        Spec("fence", Fmt.FENCE, Kind.FENCE, OP_MISC_MEM, funct3=0, operands=OPS_FENCE),
+        Spec("ecall", Fmt.SYS, Kind.SYSTEM, OP_SYSTEM, word=0x00000073),
+        Spec("ebreak", Fmt.SYS, Kind.SYSTEM, OP_SYSTEM, word=0x00100073),
+        Spec("wfi", Fmt.SYS, Kind.SYSTEM, OP_SYSTEM, word=0x10500073),
+    ]
+    return tuple(s)
+
+
+SPECS: Final[tuple[Spec, ...]] = _table()
+BY_NAME: Final[dict[str, Spec]] = {spec.name: spec for spec in SPECS}
+
+# ABI register names (psABI, "Integer Register Convention"), index = xN.
+ABI_NAMES: Final[tuple[str, ...]] = (
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2",
+    "s0", "s1", "a0", "a1", "a2", "a3", "a4", "a5",
+    "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7",
+    "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6",
+)  # fmt: skip
+
+REGISTERS: Final[dict[str, int]] = {
+    **{f"x{i}": i for i in range(32)},
+    **{name: i for i, name in enumerate(ABI_NAMES)},
+    "fp": 8,  # the frame pointer is s0
+}
+
+# Immediate ranges, for the assembler's error messages.
+IMM_RANGE: Final[dict[Fmt, tuple[int, int]]] = {
+    Fmt.I: (-2048, 2047),
+    Fmt.S: (-2048, 2047),
+    Fmt.B: (-4096, 4094),
+    Fmt.U: (0, 0xFFFFF),
+    Fmt.J: (-(1 << 20), (1 << 20) - 2),
+    Fmt.SHIFT: (0, 31),
+}
+
+
+def sext(value: int, bits: int) -> int:
+    """Sign-extend the low `bits` bits of `value`."""
+    sign = 1 << (bits - 1)
+    return (value & (sign - 1)) - (value & sign)
+
+
+# ---------------------------------------------------------------- encoding
+
+
+def encode(spec: Spec, rd: int = 0, rs1: int = 0, rs2: int = 0, imm: int = 0) -> int:
+    """The 32-bit word for `spec` with these operands (imm already in range)."""
+    f = spec.fmt
+    if f is Fmt.SYS:
+        assert spec.word is not None
+        return spec.word
+    w = spec.match
+    if f is Fmt.R:
+        return w | rd << 7 | rs1 << 15 | rs2 << 20
+    if f is Fmt.I:
+        return w | rd << 7 | rs1 << 15 | (imm & 0xFFF) << 20
+    if f is Fmt.SHIFT:
+        return w | rd << 7 | rs1 << 15 | (imm & 0x1F) << 20
+    if f is Fmt.FENCE:
+        return w | rd << 7 | rs1 << 15 | (imm & 0xFFF) << 20
+    if f is Fmt.S:
+        return w | (imm & 0x1F) << 7 | rs1 << 15 | rs2 << 20 | (imm >> 5 & 0x7F) << 25
+    if f is Fmt.B:
+        return (
+            w
+            | (imm >> 11 & 1) << 7
+            | (imm >> 1 & 0xF) << 8
+            | rs1 << 15
+            | rs2 << 20
+            | (imm >> 5 & 0x3F) << 25
+            | (imm >> 12 & 1) << 31
+        )
+    if f is Fmt.U:
+        return w | rd << 7 | (imm & 0xFFFFF) << 12
+    if f is Fmt.J:
+        return (
+            w
+            | rd << 7
+            | (imm >> 12 & 0xFF) << 12
+            | (imm >> 11 & 1) << 20
+            | (imm >> 1 & 0x3FF) << 21
+            | (imm >> 20 & 1) << 31
+        )
+    raise AssertionError(f)
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """An instruction word taken apart. `imm` is sign-extended (U: the upper
+    20 bits as written in assembly, i.e. not shifted; SHIFT: the shamt)."""
+
+    spec: Spec
+    rd: int
+    rs1: int
+    rs2: int
+    imm: int
+    word: int
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def imm_of(fmt: Fmt, w: int) -> int:
+    """The immediate of word `w` in format `fmt`."""
+    if fmt is Fmt.I or fmt is Fmt.FENCE:
+        return sext(w >> 20, 12)
+    if fmt is Fmt.SHIFT:
+        return w >> 20 & 0x1F
+    if fmt is Fmt.S:
+        return sext((w >> 25) << 5 | (w >> 7 & 0x1F), 12)
+    if fmt is Fmt.B:
+        return sext(
+            (w >> 31 & 1) << 12 | (w >> 7 & 1) << 11 | (w >> 25 & 0x3F) << 5 | (w >> 8 & 0xF) << 1,
+            13,
+        )
+    if fmt is Fmt.U:
+        return w >> 12 & 0xFFFFF
+    if fmt is Fmt.J:
+        return sext(
+            (w >> 31 & 1) << 20 | (w >> 12 & 0xFF) << 12 | (w >> 20 & 1) << 11 | (w >> 21 & 0x3FF) << 1,
+            21,
+        )
+    return 0
+
+
+def _index() -> dict[int, tuple[Spec, ...]]:
+    by_opcode: dict[int, list[Spec]] = {}
+    for spec in SPECS:
+        by_opcode.setdefault(spec.opcode, []).append(spec)
+    # Most specific first, so a full-word match beats a partial one.
+    return {op: tuple(sorted(v, key=lambda sp: -bin(sp.mask).count("1"))) for op, v in by_opcode.items()}
+
+
+_BY_OPCODE: Final = _index()
+
+
+def lookup(word: int) -> Spec | None:
+    """The spec whose fixed bits match `word`, or None if it is not RV32IM."""
+    for spec in _BY_OPCODE.get(word & 0x7F, ()):
+        if word & spec.mask == spec.match:
+            if spec.fmt is Fmt.SHIFT and word >> 25 != spec.funct7:
+                continue
+            return spec
+    return None
+
+
+def decode(word: int) -> Decoded | None:
+    """Take `word` apart, or None if it is not a valid RV32IM instruction.
+
+    Encodings that the spec reserves are rejected too: a `fence` with fields
+    other than pred/succ/fm zero is still a legal hint and decodes; a shift
+    with shamt[5] set (RV64 only) does not.
+    """
+    word &= 0xFFFFFFFF
+    if word & 3 != 3:
+        return None  # compressed (C extension) or invalid
+    spec = lookup(word)
+    if spec is None:
+        return None
+    return Decoded(
+        spec=spec,
+        rd=word >> 7 & 0x1F,
+        rs1=word >> 15 & 0x1F,
+        rs2=word >> 20 & 0x1F,
+        imm=imm_of(spec.fmt, word),
+        word=word,
+    )
