@@ -22,8 +22,10 @@ from typing import Any, Final
 
 from lab.cpu import Stop
 from lab.hv import hypercalls
+from lab.hv.channel import RING_DATA, RING_HEADER, STATUS_DONE, Channel, RingRequest
+from lab.hv.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.hypercalls import Function, dispatch
-from lab.hv.memory import HV_REGION_SIZE, HostMemory
+from lab.hv.memory import HV_REGION_SIZE, HostMemory, HvLayout
 from lab.hv.patch import PatchError, PatchTable
 from lab.hv.policy import Policy
 from lab.hv.scheduler import DEFAULT_QUANTUM, Scheduler
@@ -32,6 +34,7 @@ from lab.hv.vm import Vm, VmConfig, VmState
 
 DEFAULT_HOST_MEMORY: Final = 32 << 20
 DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
+NO_CONTROL: Final = 0xFFFF_FFFF
 
 
 class Idle(Enum):
@@ -68,6 +71,9 @@ class Hypervisor:
         self.policy = policy if policy is not None else Policy.preset("vulnerable")
         self.mem = HostMemory(max(host_memory, HV_REGION_SIZE + 4096))
         self.mem.set_secret(secret)
+        self.mem.write(HvLayout.CONTROL_DOMID, NO_CONTROL.to_bytes(4, "little"))
+        self.grants = GrantTables(self.mem, (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES)
+        self.channel = Channel()
         self.vms: list[Vm] = []
         self.scheduler = Scheduler(quantum)
         self.trace = Trace()
@@ -78,8 +84,14 @@ class Hypervisor:
     # -- VMs
 
     def create_vm(self, config: VmConfig) -> Vm:
+        if len(self.vms) >= self.grants.max_domains:
+            raise ValueError(f"at most {self.grants.max_domains} VMs")
+        if config.control and self.control_domid != NO_CONTROL:
+            raise ValueError(f"{config.name}: there is already a control domain (dom{self.control_domid})")
         vm = Vm.create(len(self.vms), config, self.mem, backend=self.backend, on_output=self._output)
         self.vms.append(vm)
+        if config.control:
+            self.mem.write(HvLayout.CONTROL_DOMID, vm.domid.to_bytes(4, "little"))
         self.event(
             vm.domid,
             "vm",
@@ -87,6 +99,11 @@ class Hypervisor:
             + (", control domain" if vm.control else ""),
         )
         return vm
+
+    @property
+    def control_domid(self) -> int:
+        """The control domain, as the hypervisor's own records say (in its region)."""
+        return int.from_bytes(self.mem.read(HvLayout.CONTROL_DOMID, 4), "little")
 
     def _output(self, vm: Vm, data: bytes) -> None:
         if self.on_output is not None:
@@ -124,6 +141,7 @@ class Hypervisor:
         vm.destroyed = True
         vm.state = VmState.HALTED
         vm.waiting = False
+        self._release(vm, why)
         self.mem.fill(vm.ram_host, vm.ram_size, 0)
         self.event(vm.domid, "vm", f"{vm.label} destroyed: {why}")
 
@@ -132,10 +150,85 @@ class Hypervisor:
         self.set_state(vm, VmState.HALTED, f"shut down with exit code {code}")
 
     def reboot(self, vm: Vm, why: str = "rebooted") -> None:
+        self._release(vm, why)
         vm.boot()
         vm.boots += 1
         vm.destroyed = False
         self.event(vm.domid, "vm", f"{vm.label} rebooted: {why}")
+
+    def _release(self, vm: Vm, why: str) -> None:
+        """A VM goes away or restarts: tear down grants from and to it, drop its channel state."""
+        for m in [m for m in self.grants.mappings if vm.domid in (m.grantee, m.granter)]:
+            self.unmap_grant(m, why=f"{vm.label} {why}")
+        self.grants.clear(vm.domid)
+        self.channel.forget(vm.domid)
+
+    # -- grants
+
+    def map_grant(self, mapping: Mapping) -> None:
+        grantee, granter = self.vms[mapping.grantee], self.vms[mapping.granter]
+        grantee.bus.map_page(mapping.gpa, mapping.host_off, writable=mapping.writable)
+        self.grants.mappings.append(mapping)
+        self.grants.sync_status(mapping.granter, mapping.ref)
+        mode = "read-write" if mapping.writable else "read-only"
+        self.event(
+            grantee.domid,
+            "grant",
+            f"{grantee.label} maps {granter.label}'s ref {mapping.ref} at {mapping.gpa:#x} ({mode})",
+        )
+
+    def unmap_grant(self, mapping: Mapping, *, why: str) -> None:
+        grantee = self.vms[mapping.grantee]
+        grantee.bus.unmap_page(mapping.gpa)
+        self.grants.mappings.remove(mapping)
+        self.grants.sync_status(mapping.granter, mapping.ref)
+        self.event(grantee.domid, "grant", f"mapping at {mapping.gpa:#x} in {grantee.label} removed: {why}")
+
+    def grant_state(self, vm: Vm) -> dict[str, Any]:
+        """A VM's grant table and its mappings, as plain data for the UIs."""
+        return {
+            "grants": [
+                {"ref": ref, "grantee": e.domid, "gpa": e.gpa, "readonly": e.readonly, "flags": e.flags}
+                for ref, e in self.grants.entries(vm.domid)
+            ],
+            "mapped": [
+                {"gpa": m.gpa, "granter": m.granter, "ref": m.ref, "writable": m.writable}
+                for m in self.grants.mappings
+                if m.grantee == vm.domid
+            ],
+        }
+
+    # -- the ring backend
+
+    def _complete_rings(self) -> None:
+        """The backend's tick: complete every pending ring request."""
+        pending, self.channel.pending = self.channel.pending, []
+        for req in pending:
+            vm = self.live(req.domid)
+            if vm is not None:
+                self._complete(vm, req)
+
+    def _complete(self, vm: Vm, req: RingRequest) -> None:
+        data = req.data
+        note = ""
+        if data is None:
+            # Second fetch from shared memory: the length may have changed since the check.
+            length = int.from_bytes(vm.read_guest(req.ring_gpa + 8, 4), "little")
+            if length != req.length:
+                note = f"; len re-read as {length} (was {req.length} when checked)"
+            data = vm.read_guest(req.ring_gpa + RING_DATA, min(length, 4096 - RING_DATA))
+        self.mem.write(HvLayout.RING_BUFFER, data)
+        if len(data) > HvLayout.CONTROL_DOMID - HvLayout.RING_BUFFER:
+            note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
+        self.channel.log.append((vm.domid, bytes(data[:256])))
+        vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
+        text = data[:256].decode("utf-8", "replace").rstrip("\0")
+        self.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))
+
+    def has_event(self, vm: Vm) -> bool:
+        """Is something waiting for this VM (console input, a datagram)? Then wfi
+        returns at once, as it does on hardware with an interrupt pending."""
+        return vm.uart.has_input or bool(self.channel.queues.get(vm.domid))
 
     def feed(self, ref: int | str, data: bytes) -> None:
         """Console input for a VM (wakes it if it waits in wfi)."""
@@ -190,6 +283,8 @@ class Hypervisor:
             sched.charge(retired)
             if not vm.runnable:
                 sched.next()
+            if sched.credit <= 0 and self.channel.pending:
+                self._complete_rings()  # the backend's tick: the turn has passed
         return RunSummary(max_instructions, Idle.BUDGET)
 
     def _run_vcpu(self, vm: Vm, n: int) -> int:
@@ -207,7 +302,7 @@ class Hypervisor:
                 vm.hypercalls += 1
                 dispatch(self, vm, result.pc)
             elif stop is Stop.WFI:
-                if not vm.uart.has_input:
+                if not self.has_event(vm):
                     vm.waiting = True
             elif stop is Stop.EBREAK:
                 self.set_state(vm, VmState.PAUSED, f"breakpoint (ebreak at {result.pc:#010x})")

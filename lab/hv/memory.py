@@ -5,7 +5,9 @@
 
 The hypervisor region holds the hypervisor's private data, laid out below
 (`HvLayout`): a banner, the hypervisor's secret (which the isolation tests and
-lessons look for), the management password hash and room for grant tables.
+lessons look for), the management password hash, the ring backend's buffer
+with the control domain's id right behind it (what a backend overflow
+reaches), and the grant tables.
 VM RAM is allocated contiguously in creation order, page-aligned, so a
 hypercall handler that forgets a bounds check really does reach the
 neighbour's RAM or the hypervisor region: exactly what the lessons exploit.
@@ -31,7 +33,9 @@ class HvLayout:
     BANNER: Final = 0x0000  # 64 bytes: "hvlab hypervisor region"
     SECRET: Final = 0x0040  # 64 bytes: the hypervisor's secret, NUL-padded
     MGMT_HASH: Final = 0x0080  # 32 bytes: SHA-256 of the management password
-    GRANT_TABLES: Final = 0x1000  # grant tables, one page per domain
+    RING_BUFFER: Final = 0x0100  # 256 bytes: the DGRAM ring backend's request buffer
+    CONTROL_DOMID: Final = 0x0200  # u32: the control domain's domid (0xFFFFFFFF: none)
+    GRANT_TABLES: Final = 0x1000  # grant tables, 512 bytes per domain (lab.hv.gnttab)
 
 
 class OutOfHostMemory(Exception):

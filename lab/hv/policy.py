@@ -116,6 +116,71 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         ),
         cost="two comparisons per guest buffer on the hypercall path",
     ),
+    Switch(
+        "grant.check_grantee",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "GNTTAB map succeeds only for the domain the grant entry names as grantee; anyone else "
+            "gets SBI_ERR_DENIED. This is the `domid` check of Xen's map_grant_ref."
+        ),
+        mirrors=(
+            "Grant-table bookkeeping bugs in Xen's map/unmap paths, e.g. XSA-224 (reference and "
+            "type counts mishandled across map and unmap, CVE-2017-10920/10921): whoever the "
+            "bookkeeping forgets to check can reach another domain's page."
+        ),
+        cost="one comparison per map",
+    ),
+    Switch(
+        "grant.enforce_readonly",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "A grant flagged read-only can only be mapped read-only: a writable map request gets "
+            "SBI_ERR_DENIED (Xen: GNTST_permission_denied)."
+        ),
+        mirrors=(
+            "XSA-224 bug 2 (CVE-2017-10921): Xen did not ensure the right type counts for a "
+            "mapping, so a page could end up writable where it must not be."
+        ),
+        cost="one flag test per map",
+    ),
+    Switch(
+        "grant.revoke_unmaps",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "end_access never leaves a mapping behind: revoking a grant that is still mapped tears "
+            "the grantee's mapping down first, so the granter can safely reuse the page."
+        ),
+        mirrors=(
+            "XSA-230 (CVE-2017-12855): Xen cleared GTF_reading/GTF_writing too early, the granter "
+            "believed the page was private again and reused it for sensitive data while the other "
+            "end still had it mapped; XSA-387 and XSA-394: grant pages that stayed reachable after "
+            "they were freed, and unmap bookkeeping a guest could derail."
+        ),
+        cost="a scan of the mappings per revoke",
+    ),
+    Switch(
+        "dgram.copy_then_validate",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "The ring backend copies a request out of shared memory once, validates the copy and "
+            "uses only the copy. Without it, it checks `len` at the doorbell and fetches it again "
+            "from the shared page when it does the copy."
+        ),
+        mirrors=(
+            "XSA-155 (CVE-2015-8550): Xen's paravirtualized backends (blkback, netback, PV "
+            "framebuffer) read request fields from shared rings twice, so a guest could change them "
+            "between the check and the use: a double fetch (TOCTOU)."
+        ),
+        cost="one copy of the request (up to 240 bytes) per doorbell",
+    ),
 )
 
 BY_KEY: Final[dict[str, Switch]] = {s.key: s for s in SWITCHES}

@@ -41,7 +41,7 @@ def backend(request) -> str:
 
 def make_hv(backend: str, preset: str = "vulnerable", *, vms: int = 3) -> Hypervisor:
     """dom0 admin (control), dom1 tenant, dom2 bank: all idle, 64 KiB each."""
-    hv = Hypervisor(backend=backend, policy=Policy.preset(preset), host_memory=4 << 20)
+    hv = Hypervisor(backend=backend, policy=Policy.preset(preset), host_memory=1 << 20)
     names = ["admin", "tenant", "bank", "extra"]
     for i in range(vms):
         hv.create_vm(idle_vm(names[i], control=(i == 0)))

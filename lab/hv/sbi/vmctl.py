@@ -27,10 +27,11 @@ VMCTL = extension(0x0900_0001, "VMCTL", "VM control", __doc__ or "", standard=Fa
 
 
 def authorized(hv, vm) -> bool:
-    """May `vm` use the privileged control API? Deny by default."""
+    """May `vm` use the privileged control API? Deny by default: only the domain
+    the hypervisor's own records name as the control domain."""
     if not hv.policy["hypercall.authorize"]:
         return True
-    return vm.control
+    return vm.domid == hv.control_domid
 
 
 def _denied(vm) -> SbiRet:

@@ -1,0 +1,104 @@
+"""The VMCI-style channel (hvlab's DGRAM, EID 0x0900_0003): datagrams and a request ring.
+
+send/recv: the hypervisor copies a datagram from one VM to another and stamps
+the sender's domid on it itself. ring_setup/doorbell: a guest shares a
+request page with the hypervisor's backend (layout in lab/hv/channel.py);
+the doorbell validates the request, the backend completes it on its next
+tick. Whether the backend validates a private copy or fetches the shared
+length a second time is `dgram.copy_then_validate` (XSA-155).
+"""
+
+from __future__ import annotations
+
+from lab.cpu.bus import PAGE_SIZE
+from lab.hv.channel import (
+    MAX_DATAGRAM,
+    OP_LOG,
+    QUEUE_DEPTH,
+    RING_DATA,
+    RING_DATA_MAX,
+    RING_HEADER,
+    STATUS_PENDING,
+    Datagram,
+    RingRequest,
+)
+from lab.hv.hypercalls import SbiError, SbiRet, extension
+from lab.hv.vm import RAM_BASE
+
+DGRAM = extension(0x0900_0003, "DGRAM", "Datagrams and request ring", __doc__ or "", standard=False)
+
+
+@DGRAM.function(0, "dest_domid, gpa, len", returns="bytes queued")
+def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
+    """Copy a datagram of len bytes (at most 256) from gpa to domain dest_domid's queue."""
+    if length > MAX_DATAGRAM:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_DATAGRAM}")
+    dest = hv.live(dest_domid)
+    if dest is None:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"no VM with domid {dest_domid}")
+    if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, length):
+        return SbiRet.fail(
+            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + length:#x}) is not {vm.label}'s"
+        )
+    queue = hv.channel.queue(dest.domid)
+    if len(queue) >= QUEUE_DEPTH:
+        return SbiRet.fail(SbiError.FAILED, f"{dest.label}'s queue is full ({QUEUE_DEPTH} datagrams)")
+    payload = vm.read_guest(gpa, length)
+    queue.append(Datagram(vm.domid, payload))
+    dest.waiting = False
+    hv.event(vm.domid, "dgram", f"{vm.label} -> {dest.label}: {len(payload)} bytes", to=dest.domid)
+    return SbiRet.ok(len(payload), hv.leak_note(vm, gpa, length))
+
+
+@DGRAM.function(1, "gpa, maxlen", returns="bytes received (4-byte sender domid + payload), 0 if none")
+def recv(hv, vm, gpa, maxlen) -> SbiRet:
+    """Take the oldest datagram: its sender's domid (4 bytes) then its payload, cut to maxlen."""
+    if maxlen < 4:
+        return SbiRet.fail(SbiError.INVALID_PARAM, "maxlen must leave room for the 4-byte sender id")
+    queue = hv.channel.queue(vm.domid)
+    if not queue:
+        return SbiRet.ok(0)
+    size = min(maxlen, 4 + len(queue[0].payload))
+    if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=True):
+        return SbiRet.fail(
+            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
+        )
+    dgram = queue.popleft()
+    data = (dgram.sender.to_bytes(4, "little") + dgram.payload)[:size]
+    written = vm.write_guest(gpa, data)
+    return SbiRet.ok(written, hv.leak_note(vm, gpa, size))
+
+
+@DGRAM.function(2, "gpa", returns="0")
+def ring_setup(hv, vm, gpa) -> SbiRet:
+    """Register the caller's page at gpa as its request ring."""
+    if gpa % PAGE_SIZE:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"{gpa:#x} is not page-aligned")
+    if not RAM_BASE <= gpa < RAM_BASE + vm.ram_size:
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, f"{gpa:#x} is not in {vm.label}'s RAM")
+    hv.channel.rings[vm.domid] = gpa
+    hv.event(vm.domid, "dgram", f"{vm.label} registers its request ring at {gpa:#x}")
+    return SbiRet.ok(0)
+
+
+@DGRAM.function(3, returns="0")
+def doorbell(hv, vm) -> SbiRet:
+    """Ask the backend to process the request in the caller's ring (completed on its next tick)."""
+    ring = hv.channel.rings.get(vm.domid)
+    if ring is None:
+        return SbiRet.fail(SbiError.NO_SHMEM, f"{vm.label} has no request ring (ring_setup first)")
+    if any(r.domid == vm.domid for r in hv.channel.pending):
+        return SbiRet.fail(SbiError.INVALID_STATE, "the previous request is still pending")
+    header = vm.read_guest(ring, RING_HEADER.size)  # first fetch: to check
+    _status, op, length, _result = RING_HEADER.unpack(header)
+    if op != OP_LOG:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"unknown ring op {op}")
+    if length > RING_DATA_MAX:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"request len {length} is over {RING_DATA_MAX}")
+    data = None
+    if hv.policy["dgram.copy_then_validate"]:
+        data = vm.read_guest(ring + RING_DATA, length)  # the one and only fetch of the data
+    hv.channel.pending.append(RingRequest(vm.domid, ring, op, length, data))
+    vm.write_guest(ring, STATUS_PENDING.to_bytes(4, "little"))
+    hv.event(vm.domid, "dgram", f"{vm.label} rings the doorbell: LOG {length} bytes (checked)")
+    return SbiRet.ok(0)
