@@ -15,6 +15,7 @@ the fault. A guest can never make this loop raise: guest errors are values.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -35,6 +36,7 @@ from lab.hv.vm import Vm, VmConfig, VmState
 DEFAULT_HOST_MEMORY: Final = 32 << 20
 DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
 NO_CONTROL: Final = 0xFFFF_FFFF
+_U32: Final = struct.Struct("<I")
 
 
 class Idle(Enum):
@@ -103,7 +105,7 @@ class Hypervisor:
     @property
     def control_domid(self) -> int:
         """The control domain, as the hypervisor's own records say (in its region)."""
-        return int.from_bytes(self.mem.read(HvLayout.CONTROL_DOMID, 4), "little")
+        return _U32.unpack_from(self.mem.buf, HvLayout.CONTROL_DOMID)[0]
 
     def _output(self, vm: Vm, data: bytes) -> None:
         if self.on_output is not None:

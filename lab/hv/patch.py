@@ -70,14 +70,14 @@ def _namespace() -> dict[str, Any]:
 
 class PatchTable:
     def __init__(self) -> None:
-        self._active: dict[tuple[int, int], Patch] = {}
+        self.active: dict[tuple[int, int], Patch] = {}  # (eid, fid) -> the patch in force
         self.last_error: PatchError | None = None
 
     def get(self, key: tuple[int, int]) -> Patch | None:
-        return self._active.get(key)
+        return self.active.get(key)
 
     def __iter__(self):
-        return iter(self._active.values())
+        return iter(self.active.values())
 
     def apply(self, fn: Function, source: str) -> Patch:
         """Compile `source` and make its `fn.name` function the handler of `fn`."""
@@ -98,19 +98,19 @@ class PatchTable:
             expected = ", ".join(("hv", "vm", *fn.params))
             raise PatchError(f"{fn.name} must take ({expected})", handler.__code__.co_firstlineno)
         patch = Patch((fn.eid, fn.fid), fn.name, source, handler)
-        self._active[patch.key] = patch
+        self.active[patch.key] = patch
         self.last_error = None
         return patch
 
     def revert(self, key: tuple[int, int]) -> Patch | None:
-        return self._active.pop(key, None)
+        return self.active.pop(key, None)
 
     def clear(self) -> None:
-        self._active.clear()
+        self.active.clear()
 
     def call(self, hv: Hypervisor, vm: Vm, fn: Function, args: tuple[int, ...]) -> SbiRet:
         """Run the patched handler under the watchdog; roll it back if it misbehaves."""
-        patch = self._active[(fn.eid, fn.fid)]
+        patch = self.active[(fn.eid, fn.fid)]
         patch.calls += 1
         try:
             result = _watched(patch.handler, (hv, vm, *args))

@@ -16,11 +16,13 @@ its dotted name, or grouped: `[policy.hypercall] authorize = true`).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 PRESETS: Final = ("vulnerable", "hardened")
+ON_WORDS: Final = frozenset({"true", "on", "yes", "1"})
+OFF_WORDS: Final = frozenset({"false", "off", "no", "0"})
 
 
 class PolicyError(ValueError):
@@ -52,17 +54,8 @@ class Switch:
         if self.kind is bool:
             if isinstance(value, bool):
                 return value
-            if isinstance(value, str) and value.lower() in (
-                "true",
-                "on",
-                "yes",
-                "1",
-                "false",
-                "off",
-                "no",
-                "0",
-            ):
-                return value.lower() in ("true", "on", "yes", "1")
+            if isinstance(value, str) and value.lower() in ON_WORDS | OFF_WORDS:
+                return value.lower() in ON_WORDS
             if isinstance(value, int) and value in (0, 1):
                 return bool(value)
             raise PolicyError(f"{self.key} is on/off (true or false), not {value!r}")
@@ -186,13 +179,17 @@ SWITCHES: Final[tuple[Switch, ...]] = (
 BY_KEY: Final[dict[str, Switch]] = {s.key: s for s in SWITCHES}
 
 
-class Policy(Mapping[str, Any]):
-    """The current value of every switch (a read-only mapping plus `set`)."""
+class Policy(dict[str, Any]):
+    """The current value of every switch, by dotted key.
 
-    __slots__ = ("_values",)
+    A dict, so the hypercall path's `policy["hypercall.check_bounds"]` is a
+    plain dictionary lookup; every write goes through `set`, which validates.
+    """
+
+    __slots__ = ()
 
     def __init__(self, values: Mapping[str, Any] | None = None) -> None:
-        self._values: dict[str, Any] = {s.key: s.vulnerable for s in SWITCHES}
+        super().__init__({s.key: s.vulnerable for s in SWITCHES})
         for key, value in (values or {}).items():
             self.set(key, value)
 
@@ -227,32 +224,30 @@ class Policy(Mapping[str, Any]):
         switch = BY_KEY.get(key)
         if switch is None:
             raise PolicyError(f"unknown policy switch {key!r} (known: {', '.join(BY_KEY)})")
-        self._values[key] = switch.coerce(value)
+        super().__setitem__(key, switch.coerce(value))
+
+    __setitem__ = set
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self.set(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        raise PolicyError("policy switches cannot be removed, only set")
 
     @property
     def name(self) -> str:
         """The preset these values equal, or "custom"."""
         for preset in PRESETS:
-            if all(self._values[s.key] == getattr(s, preset) for s in SWITCHES):
+            if all(self[s.key] == getattr(s, preset) for s in SWITCHES):
                 return preset
         return "custom"
 
     def copy(self) -> Policy:
-        return Policy(self._values)
+        return Policy(self)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self._values)
-
-    # -- Mapping
-
-    def __getitem__(self, key: str) -> Any:
-        return self._values[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values)
-
-    def __len__(self) -> int:
-        return len(self._values)
+        return dict(self)
 
     def __repr__(self) -> str:
-        return f"Policy({self.name}: {self._values})"
+        return f"Policy({self.name}: {dict(self)})"

@@ -169,13 +169,13 @@ class Vm:
 
     def owns(self, gpa: int, size: int, *, write: bool = False) -> bool:
         """Do guest bytes [gpa, gpa+size) all belong to this VM (RAM or mapped grants)?"""
+        end = gpa + size
+        if RAM_BASE <= gpa and end <= self.bus.ram_gpa + self.bus.ram_size:
+            return True  # the common case: a buffer in RAM
         if size == 0:
             return True
-        end = gpa + size
         if gpa < 0 or end > 1 << 32:
             return False
-        if RAM_BASE <= gpa and end <= RAM_BASE + self.ram_size:
-            return True
         page = gpa >> PAGE_SHIFT
         while page << PAGE_SHIFT < end:
             mapped = self.bus.pages.get(page)
