@@ -85,9 +85,9 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "as Xen's XSM/FLASK checks domctl."
         ),
         mirrors=(
-            "CVE-2009-3290: KVM let unprivileged guest code make privileged hypercalls because "
-            "kvm_emulate_hypercall did not check the caller's privilege level; Xen's domctl "
-            "before XSM trusted any domain that could reach it."
+            "CVE-2009-3290: KVM's kvm_emulate_hypercall did not check that the caller ran at "
+            "guest ring 0, so guest user code could make the MMU hypercalls; Xen's domctl interface "
+            "is the privileged API that XSM exists to guard."
         ),
         cost="one flag test per privileged VMCTL call",
     ),
@@ -104,8 +104,9 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         ),
         mirrors=(
             "The SBI spec's rule that the memory a DBCN call names must satisfy the caller's "
-            "access rights; QEMU's QXL device (CVE-2019-12155 and kin) and countless "
-            "hypercall handlers that trusted a guest pointer and length."
+            "access requirements; QEMU's QXL display device, which followed guest-supplied "
+            "addresses (CVE-2019-12155 is one of its pointer bugs); VENOM (CVE-2015-3456), a "
+            "guest-controlled length overflowing a buffer in QEMU's floppy controller."
         ),
         cost="two comparisons per guest buffer on the hypercall path",
     ),
