@@ -224,6 +224,7 @@ class Hypervisor:
             note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
         self.channel.log.append((vm.domid, bytes(data[:256])))
         vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
+        vm.waiting = False  # the completion is an event: a vCPU parked in wfi wakes
         text = data[:256].decode("utf-8", "replace").rstrip("\0")
         self.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))
 

@@ -1,0 +1,198 @@
+# notary.S - a VM that shares pages through grant tables, as real services do.
+#
+# At boot the notary grants three of its pages:
+#
+#   ref 0  statement  read-write to dom0 (the admin)     nobody else may map it
+#   ref 1  rates      READ-ONLY to dom1 (the tenant)     the tenant may only read it
+#   ref 2  drop box   read-write to dom1 (the tenant)    until the notary closes it
+#
+# and prints the references on its console. Then it serves its console:
+#
+#   rates    print the rates page (which only the notary should be able to change)
+#   close    end the drop-box grant and reuse its page for the vault: the secret
+#            (the scenario's `secret`, at the label `secret`) is copied into it,
+#            as a service would reuse a page it believes is private again
+#   help     list the commands
+#
+# Each grant is a promise the hypervisor must keep: only the named grantee
+# maps it (grant.check_grantee), a read-only grant stays read-only
+# (grant.enforce_readonly), and after `close` no one can still reach the page
+# (grant.revoke_unmaps). With the vulnerable policy, the tenant breaks all three.
+
+.equ UART,       0x10000000
+.equ GNTTAB,     0x09000002
+.equ DBCN,       0x4442434E
+.equ ADMIN,      0
+.equ TENANT,     1
+
+.text
+.globl _start
+_start:
+    # ref 0: the statement, read-write, to the admin
+    la   a0, statement
+    li   a1, ADMIN
+    li   a2, 0
+    call grant
+    # ref 1: the rates, read-only, to the tenant
+    la   a0, rates
+    li   a1, TENANT
+    li   a2, 1
+    call grant
+    # ref 2: the drop box, read-write, to the tenant
+    la   a0, dropbox
+    li   a1, TENANT
+    li   a2, 0
+    call grant
+    mv   s1, a0             # s1 = the drop box's ref, for `close`
+    la   a0, banner
+    call puts
+
+prompt:
+    la   a0, prompt_text
+    call puts
+    call getline            # a0 = the line (NUL-terminated)
+    mv   s0, a0
+    la   a1, word_rates
+    call streq
+    bnez a0, do_rates
+    mv   a0, s0
+    la   a1, word_close
+    call streq
+    bnez a0, do_close
+    mv   a0, s0
+    la   a1, word_help
+    call streq
+    bnez a0, do_help
+    lbu  t0, 0(s0)
+    beqz t0, prompt         # an empty line
+    la   a0, unknown
+    call puts
+    j    prompt
+
+do_help:
+    la   a0, help_text
+    call puts
+    j    prompt
+
+do_rates:
+    la   a0, rates
+    call puts
+    j    prompt
+
+do_close:
+    beqz s1, 1f             # already closed (ref 2 is never 0)
+    li   a7, GNTTAB
+    li   a6, 1              # end_access(ref)
+    mv   a0, s1
+    ecall
+    li   s1, 0
+    # The page is ours again: reuse it for the vault.
+    la   t0, secret
+    la   t1, dropbox
+    li   t2, 64
+2:  lbu  t3, 0(t0)
+    sb   t3, 0(t1)
+    addi t0, t0, 1
+    addi t1, t1, 1
+    addi t2, t2, -1
+    bnez t2, 2b
+    la   a0, closed_text
+    call puts
+    j    prompt
+1:  la   a0, already_text
+    call puts
+    j    prompt
+
+# grant(a0 = page, a1 = grantee, a2 = flags) -> a0 = ref; prints "ref N: <page name>"
+grant:
+    addi sp, sp, -16
+    sw   ra, 12(sp)
+    li   a7, GNTTAB
+    li   a6, 0              # grant_access(gpa, grantee_domid, flags)
+    ecall
+    mv   a0, a1
+    lw   ra, 12(sp)
+    addi sp, sp, 16
+    ret
+
+# getline() -> a0 = line: read a line from the UART into `line`, echoing it;
+# wait with wfi while no byte is there.
+getline:
+    la   t0, line
+    li   t1, UART
+    li   t4, 0              # length
+1:  lbu  t2, 5(t1)          # LSR
+    andi t2, t2, 1          # data ready?
+    bnez t2, 2f
+    wfi
+    j    1b
+2:  lbu  t3, 0(t1)          # RBR
+    sb   t3, 0(t1)          # echo
+    li   t2, '\n'
+    beq  t3, t2, 3f
+    li   t2, '\r'
+    beq  t3, t2, 3f
+    li   t2, 79
+    bgeu t4, t2, 1b         # line full: drop the byte
+    add  t2, t0, t4
+    sb   t3, 0(t2)
+    addi t4, t4, 1
+    j    1b
+3:  add  t2, t0, t4
+    sb   zero, 0(t2)
+    mv   a0, t0
+    ret
+
+# streq(a0, a1) -> a0 = 1 if the strings are equal, else 0
+streq:
+1:  lbu  t0, 0(a0)
+    lbu  t1, 0(a1)
+    bne  t0, t1, 2f
+    beqz t0, 3f
+    addi a0, a0, 1
+    addi a1, a1, 1
+    j    1b
+2:  li   a0, 0
+    ret
+3:  li   a0, 1
+    ret
+
+# puts(a0 = NUL-terminated string): print through the debug console
+puts:
+    mv   t0, a0
+    li   t1, 0
+1:  add  t2, t0, t1
+    lbu  t2, 0(t2)
+    beqz t2, 2f
+    addi t1, t1, 1
+    j    1b
+2:  li   a7, DBCN
+    li   a6, 0              # console_write(len, base_lo, base_hi)
+    mv   a1, t0
+    mv   a0, t1
+    li   a2, 0
+    ecall
+    ret
+
+banner:       .ascii "notary: granted ref 0 statement -> dom0 (read-write), "
+              .ascii "ref 1 rates -> dom1 (read-only), ref 2 drop box -> dom1 (read-write)\n\0"
+prompt_text:  .asciz "notary> "
+word_rates:   .asciz "rates"
+word_close:   .asciz "close"
+word_help:    .asciz "help"
+unknown:      .asciz "error: unknown command (try help)\n"
+help_text:    .asciz "rates    show the rates\nclose    close the drop box and reuse its page for the vault\n"
+closed_text:  .asciz "drop box closed; its page now holds the vault\n"
+already_text: .asciz "the drop box is already closed\n"
+
+.data
+.balign 4096
+statement:  .asciz "STATEMENT alice 1200 bob 340 carol 99000 (for the admin only)\n"
+.balign 4096
+rates:      .asciz "rates: savings 1.5%, loans 6.0%\n"
+.balign 4096
+dropbox:    .asciz "drop box: leave your documents here\n"
+.balign 4096
+secret:     .asciz "NOTARY{vault-key}"
+            .balign 64
+line:       .zero 80

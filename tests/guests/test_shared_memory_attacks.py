@@ -1,0 +1,89 @@
+"""The shared-memory attacks of lessons 5 and 6, typed as a student would,
+on both backends: each works on the vulnerable hypervisor and fails on the
+hardened one with the error the trace explains."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.cpu import backends
+from lab.hv import VmState
+from lab.scenario import GUESTS_DIR, load_scenario
+
+GNT_MAP = "hcall 0x09000002 2 2 {ref} {gpa:#x} {flags}"
+DENIED = "SBI_ERR_DENIED"
+
+
+def grants(backend: str, preset: str):
+    hv = load_scenario(GUESTS_DIR / "grants.toml", backend=backend, policy=preset).hv
+    hv.run(300_000)  # boot: the notary grants its pages
+    return hv
+
+
+def type_and_run(hv, vm: str, text: str, steps: int = 400_000) -> str:
+    before = len(hv.vm(vm).console_text())
+    hv.feed(vm, text.encode() + b"\n")
+    hv.run(steps)
+    return hv.vm(vm).console_text()[before:]
+
+
+def last_gnttab_why(hv) -> str:
+    return [r for r in hv.trace.select(kinds=["hypercall"]) if r.eid == 0x0900_0002][-1].why
+
+
+@pytest.fixture(params=backends())
+def backend(request):
+    return request.param
+
+
+def test_mapping_a_grant_meant_for_someone_else(backend):
+    hv = grants(backend, "vulnerable")
+    out = type_and_run(hv, "tenant", GNT_MAP.format(ref=0, gpa=0x9000_0000, flags=0))
+    assert "a0=0x00000000" in out
+    assert "STATEMENT alice" in type_and_run(hv, "tenant", "x 0x90000000 32")
+    hv = grants(backend, "hardened")
+    assert DENIED in type_and_run(hv, "tenant", GNT_MAP.format(ref=0, gpa=0x9000_0000, flags=0))
+    assert "granted to dom0, not to dom1 (tenant)" in last_gnttab_why(hv)
+
+
+def test_writing_through_a_read_only_grant(backend):
+    hv = grants(backend, "vulnerable")
+    type_and_run(hv, "tenant", GNT_MAP.format(ref=1, gpa=0x9000_1000, flags=0))
+    type_and_run(hv, "tenant", "w 0x90001000 0x48 0x41 0x43 0x4b")  # "HACK"
+    assert "HACK" in type_and_run(hv, "notary", "rates")
+    hv = grants(backend, "hardened")
+    assert DENIED in type_and_run(hv, "tenant", GNT_MAP.format(ref=1, gpa=0x9000_1000, flags=0))
+    assert "read-only" in last_gnttab_why(hv)
+    # The legitimate read-only mapping still works, and reads the rates.
+    assert "a0=0x00000000" in type_and_run(hv, "tenant", GNT_MAP.format(ref=1, gpa=0x9000_1000, flags=1))
+    assert "rates" in type_and_run(hv, "tenant", "x 0x90001000 16")
+    assert "HACK" not in type_and_run(hv, "notary", "rates")
+
+
+def test_reading_a_page_after_the_granter_revoked_and_reused_it(backend):
+    secret = "NOTARY{vault-key-7f3a}"
+    for preset in ("vulnerable", "hardened"):
+        hv = grants(backend, preset)
+        assert "a0=0x00000000" in type_and_run(hv, "tenant", GNT_MAP.format(ref=2, gpa=0x9000_2000, flags=0))
+        assert "holds the vault" in type_and_run(hv, "notary", "close")
+        out = type_and_run(hv, "tenant", "x 0x90002000 32")
+        tenant = hv.vm("tenant")
+        if preset == "vulnerable":
+            assert secret[:16] in out  # the ASCII column of the hexdump
+            assert any("still mapped" in e.describe() for e in hv.trace if e.kind == "grant")
+        else:
+            assert tenant.state is VmState.FAULTED  # its mapping is gone: the load faults
+            assert "NOTARY" not in tenant.console_text()
+            assert any("revoked ref 2" in e.describe() for e in hv.trace if e.kind == "grant")
+
+
+def test_winning_the_double_fetch(backend):
+    for preset, expected in (("vulnerable", "succeeded"), ("hardened", "denied")):
+        hv = load_scenario(GUESTS_DIR / "ring.toml", backend=backend, policy=preset).hv
+        hv.feed("logger", b"hello backend\n")
+        hv.run(1_000_000)
+        assert f"destroy(2) {expected}" in hv.vm("racer").console_text()
+        assert hv.vm("logger").destroyed is (preset == "vulnerable")
+        if preset == "hardened":
+            assert "logged" in hv.vm("logger").console_text()  # legitimate use still works
+            assert (2, b"hello backend") in hv.channel.log
