@@ -7,12 +7,9 @@ what the VM printed in answer.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Final
-from unittest import mock
 
-from lab.program import load_program
 from lab.scenario import Scenario, load_scenario
 
 GUESTS: Final = Path(__file__).resolve().parents[2] / "lab" / "guests"
@@ -37,14 +34,8 @@ class Console:
         return self.vm.console[start:].decode("utf-8", "replace")
 
 
-# Assembling the guests is most of a scenario's start-up time; they do not
-# change during a test run, and a VM only reads its Program when it boots.
-_cached_program = functools.cache(load_program)
-
-
 def boot(path: Path, backend: str) -> Scenario:
     """Load a scenario and run it until every VM waits at its prompt."""
-    with mock.patch("lab.scenario.load_program", _cached_program):
-        scenario = load_scenario(path, backend=backend)
+    scenario = load_scenario(path, backend=backend)
     scenario.hv.run(BOOT_STEPS)
     return scenario
