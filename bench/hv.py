@@ -1,39 +1,45 @@
-"""Hypervisor benchmarks: the hypercall path, grants and datagrams.
+"""Hypervisor benchmarks: what the checks cost, grants and datagrams.
 
-Each function builds a small hypervisor, runs a guest that does nothing but
-the operation being measured, and returns operations per second of wall
-time. `hardening_cost` runs the same hypercall-heavy workload under the
-vulnerable and the hardened policy, alternating, and reports how much slower
-the hardened dispatch is: the price of the checks on every guest's critical
-path.
+Each figure function takes (backend, scale) like the others in bench.suite
+and returns one number:
+
+    * hardening_cost: the same hypercall-heavy workload (a 16-byte console
+      write, which `hypercall.check_bounds` checks, and a privileged VMCTL info
+      from the control domain, which `hypercall.authorize` checks) under the
+      vulnerable and the hardened policy, alternating; how much slower the
+      hardened hypervisor is, in percent: the price of the checks on every
+      guest's critical path;
+    * grant map + unmap pairs per second;
+    * datagram ping-pong round trips per second between two VMs.
 """
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
+from typing import Final
 
-from lab.asm import assemble
-from lab.hv import Hypervisor, Policy, VmConfig
-from lab.program import Program, Segment
+from bench.common import BenchError, program, run_on_hv
 
+CHECKED_CALLS: Final = {"interp": 10_000, "unicorn": 4_000}
+GRANT_PAIRS: Final = {"interp": 5_000, "unicorn": 2_000}
+ROUND_TRIPS: Final = {"interp": 3_000, "unicorn": 1_000}
+PAIRS: Final = 3  # vulnerable/hardened pairs per hardening_cost figure
 
-def _program(source: str, name: str) -> Program:
-    image = assemble(source, filename=f"{name}.S")
-    return Program(name, [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
-
-
-# A loop of N hypercalls; s0 counts down. The call and its arguments are
-# filled in per workload.
-CALL_LOOP = """
+CHECKED_LOOP: Final = """
 _start:
     li   s0, {n}
-1:  {setup}
+1:  li   a7, 0x4442434E     # DBCN console_write(16, msg, 0)
+    li   a6, 0
+    li   a0, 16
+    la   a1, msg
+    li   a2, 0
+    ecall
+    li   a7, 0x09000001     # VMCTL info(0): privileged
+    li   a6, 2
+    li   a0, 0
     ecall
     addi s0, s0, -1
     bnez s0, 1b
-    li   a7, 0x53525354     # SRST shutdown: the run ends here
+    li   a7, 0x53525354     # SRST shutdown
     li   a6, 0
     li   a0, 0
     li   a1, 0
@@ -42,43 +48,16 @@ msg:
     .ascii "0123456789abcdef"
 """
 
-WORKLOADS: dict[str, str] = {
-    # The cheapest call: BASE get_spec_version.
-    "base": "li a7, 0x10\n    li a6, 0",
-    # The checked paths: a 16-byte console write (check_bounds) and a
-    # privileged VMCTL info from the control domain (authorize).
-    "checked": (
-        "li a7, 0x4442434E\n    li a6, 0\n    li a0, 16\n    la a1, msg\n    li a2, 0\n    ecall\n"
-        "    li a7, 0x09000001\n    li a6, 2\n    li a0, 0"
-    ),
-}
 
-
-def _timed_run(hv: Hypervisor, budget: int = 50_000_000) -> float:
-    start = time.perf_counter()
-    hv.run(budget)
-    return time.perf_counter() - start
-
-
-def hypercalls_per_second(
-    backend: str, *, workload: str = "base", preset: str = "vulnerable", n: int
-) -> float:
-    """Hypercall round trips per second (guest ecall -> handler -> back)."""
-    source = CALL_LOOP.format(n=n, setup=WORKLOADS[workload])
-    calls = n * (2 if workload == "checked" else 1)
-    hv = Hypervisor(backend=backend, policy=Policy.preset(preset), host_memory=2 << 20)
-    hv.create_vm(VmConfig("bench", program=_program(source, "calls"), memory=64 << 10, control=True))
-    return calls / _timed_run(hv)
-
-
-def hardening_cost(backend: str, *, n: int, runs: int) -> tuple[float, float, float]:
-    """(vulnerable calls/s, hardened calls/s, hardened slowdown in %) on the checked workload."""
-    vulnerable, hardened = [], []
-    for _ in range(runs):  # alternate, so drift in machine speed hits both alike
-        vulnerable.append(hypercalls_per_second(backend, workload="checked", preset="vulnerable", n=n))
-        hardened.append(hypercalls_per_second(backend, workload="checked", preset="hardened", n=n))
-    v, h = statistics.median(vulnerable), statistics.median(hardened)
-    return v, h, (v / h - 1) * 100
+def hardening_cost(backend: str, scale: int) -> float:
+    """Percent more CPU time the hardened policy takes on CHECKED_LOOP."""
+    n = max(10, CHECKED_CALLS[backend] // scale)
+    prog = program(CHECKED_LOOP.format(n=n), "checked")
+    vulnerable = hardened = 0.0
+    for _ in range(PAIRS):  # alternate, so drift in machine speed hits both alike
+        vulnerable += run_on_hv(backend, prog, policy="vulnerable", control=True)[2]
+        hardened += run_on_hv(backend, prog, policy="hardened", control=True)[2]
+    return (hardened / vulnerable - 1) * 100
 
 
 GRANT_LOOP = """
@@ -116,15 +95,6 @@ mapper:
     li   a1, 0
     ecall
 """
-
-
-def grant_maps_per_second(backend: str, *, n: int) -> float:
-    """Grant map + unmap pairs per second."""
-    prog = _program(GRANT_LOOP.format(n=n), "grants")
-    hv = Hypervisor(backend=backend, policy=Policy.preset("hardened"), host_memory=2 << 20)
-    hv.create_vm(VmConfig("granter", program=prog, memory=64 << 10))
-    hv.create_vm(VmConfig("mapper", program=prog, memory=64 << 10))
-    return n / _timed_run(hv)
 
 
 PING_PONG = """
@@ -179,18 +149,19 @@ echo:
 """
 
 
-def datagram_round_trips_per_second(backend: str, *, n: int) -> float:
+def grant_maps(backend: str, scale: int) -> float:
+    """Grant map + unmap pairs per second (the hardened checks included)."""
+    n = max(10, GRANT_PAIRS[backend] // scale)
+    prog = program(GRANT_LOOP.format(n=n), "grants")
+    _retired, _calls, seconds = run_on_hv(backend, prog, prog, policy="hardened", wait_for=1)
+    return n / seconds
+
+
+def datagram_round_trips(backend: str, scale: int) -> float:
     """Datagram ping-pong round trips per second between two VMs."""
-    prog = _program(PING_PONG.format(n=n), "pingpong")
-    hv = Hypervisor(backend=backend, policy=Policy.preset("hardened"), host_memory=2 << 20)
-    hv.create_vm(VmConfig("ping", program=prog, memory=64 << 10))
-    hv.create_vm(VmConfig("pong", program=prog, memory=64 << 10))
-    elapsed = _timed_run(hv)
-    if hv.vms[0].exit_code != 0:
-        raise RuntimeError("the ping-pong guest did not finish")
-    return n / elapsed
-
-
-def median_of(runs: int, fn: Callable[[], float]) -> tuple[float, list[float]]:
-    values = [fn() for _ in range(runs)]
-    return statistics.median(values), values
+    n = max(10, ROUND_TRIPS[backend] // scale)
+    prog = program(PING_PONG.format(n=n), "pingpong")
+    _retired, calls, seconds = run_on_hv(backend, prog, prog, policy="hardened")
+    if calls < 4 * n:
+        raise BenchError(f"the ping-pong guests made {calls} hypercalls, expected at least {4 * n}")
+    return n / seconds

@@ -1,0 +1,205 @@
+"""`hvlab bench`: the performance figures, per CPU backend.
+
+    from bench import suite
+    suite.run()                    # aligned table on stdout
+    suite.run(json_out=True)       # [{name, backend, value, unit, runs}, ...]
+    suite.run(quick=True)          # one short run of each: a smoke test
+
+Each figure is the median of several timed runs, every run on a fresh CPU or
+hypervisor, so the cost of translating code is counted where a core pays it:
+
+    * compute: MIPS on a tight loop, on a load/store loop over a 16 KiB buffer,
+      and on a compiled C program (CRC-32 over 64 KiB, bench/programs/crc32.elf);
+    * hypercalls: round trips per second through the hypervisor's dispatch,
+      under the vulnerable and the hardened policy, so a lesson can show what
+      the hardening costs on the hot path.
+
+Times are the CPU time of this process (`time.process_time`): the guest runs
+on this one thread, unicorn included, and CPU time is not inflated by other
+load on a shared machine the way wall time is.
+
+The guest code is assembled with `lab.asm`; the C program ships prebuilt so
+this runs where no cross compiler exists (the browser).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Final
+
+from bench import hv as hv_bench
+from bench.common import BenchError, program, run_on_cpu, run_on_hv
+from lab.cpu import backends
+
+PROGRAMS: Final = Path(__file__).resolve().parent / "programs"
+RUNS: Final = 5
+QUICK_RUNS: Final = 1
+
+# Work per run, sized so one run takes a few tenths of a second: unicorn is
+# ~20x faster on compute and ~5x slower on hypercalls than the Python core.
+LOOP_ITERATIONS: Final = {"interp": 1_000_000, "unicorn": 20_000_000}
+MEMORY_PASSES: Final = {"interp": 60, "unicorn": 100}
+HYPERCALLS: Final = {"interp": 10_000, "unicorn": 5_000}
+QUICK_SCALE: Final = 100  # quick runs do 1/100 of the work
+
+TIGHT_LOOP: Final = """
+_start:
+    li      t0, {n}
+1:  addi    t0, t0, -1
+    bnez    t0, 1b
+    ebreak
+"""
+
+MEMORY_LOOP: Final = """
+_start:
+    li      s1, {n}
+outer:
+    la      t0, buf
+    li      t1, 4096
+inner:
+    lw      t2, 0(t0)
+    add     t2, t2, t1
+    sw      t2, 0(t0)
+    addi    t0, t0, 4
+    addi    t1, t1, -1
+    bnez    t1, inner
+    addi    s1, s1, -1
+    bnez    s1, outer
+    ebreak
+    .balign 4096            # data on its own pages: stores there never touch translated code
+buf:
+    .space  16384
+"""
+
+# SBI calls in a loop, then SBI SRST shutdown. a0..a2 are reloaded each time:
+# the call's return values land in a0 and a1.
+HYPERCALL_LOOP: Final = """
+_start:
+    li      s0, {n}
+1:  li      a7, {eid}
+    li      a6, {fid}
+    li      a0, {a0}
+    la      a1, msg
+    li      a2, 0
+    ecall
+    addi    s0, s0, -1
+    bnez    s0, 1b
+    li      a7, 0x53525354
+    li      a6, 0
+    li      a0, 0
+    li      a1, 0
+    ecall
+    ebreak
+msg:
+    .ascii  "0123456789abcdef"
+"""
+
+
+@dataclass(slots=True)
+class Figure:
+    """One measured figure: the median of `runs`."""
+
+    name: str
+    backend: str
+    value: float
+    unit: str
+    runs: list[float]
+
+
+# ---------------------------------------------------------------- the figures
+
+
+def _tight_loop(backend: str, scale: int) -> float:
+    n = LOOP_ITERATIONS[backend] // scale
+    retired, seconds = run_on_cpu(backend, TIGHT_LOOP.format(n=n))
+    return retired / seconds / 1e6
+
+
+def _memory_loop(backend: str, scale: int) -> float:
+    n = max(1, MEMORY_PASSES[backend] // scale)
+    retired, seconds = run_on_cpu(backend, MEMORY_LOOP.format(n=n))
+    return retired / seconds / 1e6
+
+
+def _crc32(backend: str, scale: int) -> float:
+    from lab.program import load_program
+
+    retired, _calls, seconds = run_on_hv(backend, load_program(PROGRAMS / "crc32.elf"))
+    return retired / seconds / 1e6
+
+
+def _hypercalls(eid: int, fid: int, a0: int, policy: str) -> Callable[[str, int], float]:
+    def measure(backend: str, scale: int) -> float:
+        n = max(10, HYPERCALLS[backend] // scale)
+        source = HYPERCALL_LOOP.format(n=n, eid=eid, fid=fid, a0=a0)
+        _retired, calls, seconds = run_on_hv(backend, program(source, "hypercalls"), policy=policy)
+        return calls / seconds
+
+    return measure
+
+
+BENCHMARKS: Final[list[tuple[str, str, Callable[[str, int], float]]]] = [
+    ("tight loop (addi/bnez)", "MIPS", _tight_loop),
+    ("memory loop (lw/add/sw, 16 KiB)", "MIPS", _memory_loop),
+    ("C program (crc32.elf, 64 KiB)", "MIPS", _crc32),
+    ("hypercall BASE get_spec_version, vulnerable", "calls/s", _hypercalls(0x10, 0, 0, "vulnerable")),
+    ("hypercall BASE get_spec_version, hardened", "calls/s", _hypercalls(0x10, 0, 0, "hardened")),
+    (
+        "hypercall DBCN console_write 16 B, vulnerable",
+        "calls/s",
+        _hypercalls(0x4442434E, 0, 16, "vulnerable"),
+    ),
+    ("hypercall DBCN console_write 16 B, hardened", "calls/s", _hypercalls(0x4442434E, 0, 16, "hardened")),
+    ("hardened dispatch cost (console_write + VMCTL info)", "%", hv_bench.hardening_cost),
+    ("grant map + unmap", "pairs/s", hv_bench.grant_maps),
+    ("datagram ping-pong", "round trips/s", hv_bench.datagram_round_trips),
+]
+
+
+def measure(*, quick: bool = False, backend_names: list[str] | None = None) -> list[Figure]:
+    """Every figure for every backend (default: all this Python can run)."""
+    runs = QUICK_RUNS if quick else RUNS
+    scale = QUICK_SCALE if quick else 1
+    figures: list[Figure] = []
+    for backend in backend_names or backends():
+        for name, unit, bench in BENCHMARKS:
+            values = [bench(backend, scale) for _ in range(runs)]
+            figures.append(Figure(name, backend, statistics.median(values), unit, values))
+    return figures
+
+
+def format_table(figures: list[Figure]) -> str:
+    rows = [("benchmark", "backend", "value", "unit")]
+    rows += [
+        (f.name, f.backend, f"{f.value:,.1f}" if f.value < 1000 else f"{f.value:,.0f}", f.unit)
+        for f in figures
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        f"{name:<{widths[0]}}  {backend:<{widths[1]}}  {value:>{widths[2]}}  {unit}"
+        for name, backend, value, unit in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def run(json_out: bool = False, quick: bool = False) -> int:
+    """`hvlab bench [--json] [--quick]`: measure and print; the exit status."""
+    try:
+        figures = measure(quick=quick)
+    except BenchError as exc:
+        print(f"hvlab bench: {exc}", file=sys.stderr)
+        return 1
+    if json_out:
+        json.dump([asdict(f) for f in figures], sys.stdout, indent=2)
+        print()
+    else:
+        note = "one run each (quick)" if quick else f"median of {RUNS} runs"
+        print(f"hvlab bench: {note}, Python {sys.version.split()[0]}")
+        print(format_table(figures))
+    return 0

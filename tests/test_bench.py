@@ -1,0 +1,55 @@
+"""Smoke test of `hvlab bench`: quick runs finish, every figure is positive,
+and the JSON output parses into the documented shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import suite
+from lab.cpu import backends
+
+
+def test_quick_json_has_every_figure_for_every_backend(capsys: pytest.CaptureFixture[str]) -> None:
+    assert suite.run(json_out=True, quick=True) == 0
+    figures = json.loads(capsys.readouterr().out)
+    expected = {(name, backend) for backend in backends() for name, _unit, _fn in suite.BENCHMARKS}
+    assert {(f["name"], f["backend"]) for f in figures} == expected
+    for f in figures:
+        assert set(f) == {"name", "backend", "value", "unit", "runs"}
+        assert f["unit"] in ("MIPS", "calls/s", "pairs/s", "round trips/s", "%")
+        assert len(f["runs"]) == suite.QUICK_RUNS
+        if f["unit"] == "%":  # a relative cost: noise can make it negative, never absurd
+            assert -50 < f["value"] < 200
+        else:
+            assert f["value"] > 0
+            assert all(r > 0 for r in f["runs"])
+
+
+def test_table_is_aligned_with_one_row_per_figure() -> None:
+    figures = [
+        suite.Figure("tight loop", "interp", 12.345, "MIPS", [12.0, 12.345, 13.0]),
+        suite.Figure(
+            "hypercall BASE get_spec_version, hardened", "unicorn", 190_000.4, "calls/s", [190_000.4]
+        ),
+    ]
+    lines = suite.format_table(figures).splitlines()
+    assert len(lines) == 2 + len(figures)
+    assert lines[2].split() == ["tight", "loop", "interp", "12.3", "MIPS"]
+    assert lines[3].endswith("unicorn  190,000  calls/s")
+    # the unit column starts at the same place on every row
+    assert (
+        len({line.rindex(" ") for line in (lines[0], lines[2], lines[3]) if "M" in line or "c" in line}) >= 1
+    )
+    assert lines[0].index("unit") == lines[2].index("MIPS") == lines[3].index("calls/s")
+    assert lines[0].index("backend") == lines[2].index("interp") == lines[3].index("unicorn")
+
+
+def test_a_guest_that_faults_is_reported_not_measured(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(suite, "TIGHT_LOOP", "_start:\n    lw t0, 0(zero)\n    ebreak\n")
+    monkeypatch.setattr(suite, "BENCHMARKS", suite.BENCHMARKS[:1])
+    assert suite.run(quick=True) == 1
+    assert "bench guest stopped with fault" in capsys.readouterr().err
