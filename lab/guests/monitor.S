@@ -20,6 +20,16 @@
 #   probe EID                     BASE probe_extension: does the hypervisor offer EID?
 #   info                          SBI version, implementation ID, own domid, number of VMs
 #   exit [CODE]                   SRST shutdown of this VM, with an exit code
+#   grant ADDR DOMID [FLAGS]      GNTTAB grant_access: let DOMID map our page (FLAGS 1: read-only)
+#   ungrant REF                   GNTTAB end_access: revoke grant REF
+#   map DOMID REF ADDR [FLAGS]    GNTTAB map: map DOMID's grant REF at ADDR (grant window 0x90000000)
+#   unmap ADDR                    GNTTAB unmap
+#   dsend DOMID TEXT              DGRAM send TEXT to DOMID
+#   drecv                         DGRAM recv: the oldest datagram and who sent it
+#   ring                          DGRAM ring_setup: share our ring page with the backend
+#   rlog TEXT                     put a LOG request in the ring and ring the doorbell
+#   race LEN                      a 16-byte LOG request, then len = LEN right after the
+#                                 doorbell: the double fetch (XSA-155) if the backend reads len twice
 #
 # The hypercall ABI (RISC-V SBI calling convention): a7 = extension ID (EID),
 # a6 = function ID (FID), a0..a5 = arguments, then `ecall`; the hypervisor
@@ -61,6 +71,22 @@
         .equ VMCTL_DESTROY, 5
         .equ VMCTL_PEEK,  6
         .equ VMCTL_POKE,  7
+        .equ EID_GNTTAB,  0x09000002    # hvlab grant tables
+        .equ GNT_GRANT,   0
+        .equ GNT_END,     1
+        .equ GNT_MAP,     2
+        .equ GNT_UNMAP,   3
+        .equ EID_DGRAM,   0x09000003    # hvlab datagrams and request ring
+        .equ DG_SEND,     0
+        .equ DG_RECV,     1
+        .equ DG_RING,     2
+        .equ DG_DOORBELL, 3
+        .equ DGRAM_MAX,   256           # bytes in one datagram
+        .equ RING_OP,     4             # ring page: u32 status, op, len, result, then data
+        .equ RING_LEN,    8
+        .equ RING_DATA,   16
+        .equ RING_DATA_MAX, 240
+        .equ OP_LOG,      1
         .equ SBI_ERROR_COUNT, 14        # SBI_SUCCESS and the 13 errors, 0 to -13
         .equ SBI_ERR_INVALID_PARAM, -3
         .equ MAX_DOMID,   256           # vms stops here, whatever count() said
@@ -640,6 +666,271 @@ cmd_exit:
         addi sp, sp, 16
         ret
 
+# ------------------------------------------------------------------ shared memory
+
+# grant ADDR DOMID [FLAGS]: let VM DOMID map our page at ADDR (GNTTAB
+# grant_access; FLAGS 1 = read-only). Prints the grant reference to hand over.
+cmd_grant:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        mv   s2, a0                     # argc, then FLAGS
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = ADDR
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = DOMID
+        li   t0, 4
+        li   a0, 0
+        blt  s2, t0, 1f                 # FLAGS, if given
+        li   a0, 3
+        call arg_num
+1:      mv   a2, a0
+        mv   a0, s0                     # grant_access(gpa, grantee_domid, flags)
+        mv   a1, s1
+        li   a7, EID_GNTTAB
+        li   a6, GNT_GRANT
+        ecall
+        beqz a0, 2f
+        call put_refused
+        j    3f
+2:      mv   s0, a1
+        la   a0, msg_ref
+        call puts
+        mv   a0, s0
+        call put_dec
+        call newline
+3:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
+# ungrant REF: revoke our grant REF (GNTTAB end_access). After this we may
+# reuse the page, so the hypervisor must make sure no one still maps it.
+cmd_ungrant:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        li   a0, 1
+        call arg_num                    # a0 = REF
+        li   a7, EID_GNTTAB
+        li   a6, GNT_END
+        ecall
+        call put_result
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# map DOMID REF ADDR [FLAGS]: map VM DOMID's grant REF at ADDR, a page of our
+# grant window at 0x90000000 (GNTTAB map; FLAGS 1 = read-only). Then x and w
+# at ADDR read and write the other VM's page.
+cmd_map:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        mv   s2, a0                     # argc
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = DOMID
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = REF
+        li   a0, 3
+        call arg_num
+        mv   a2, a0                     # ADDR
+        li   a3, 0                      # FLAGS, if given
+        li   t0, 5
+        blt  s2, t0, 1f
+        mv   s2, a2
+        li   a0, 4
+        call arg_num
+        mv   a3, a0
+        mv   a2, s2
+1:      mv   a0, s0                     # map(granter_domid, ref, dest_gpa, flags)
+        mv   a1, s1
+        li   a7, EID_GNTTAB
+        li   a6, GNT_MAP
+        ecall
+        call put_result
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
+# unmap ADDR: remove the grant mapping at ADDR (GNTTAB unmap).
+cmd_unmap:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        li   a0, 1
+        call arg_num                    # a0 = ADDR
+        li   a7, EID_GNTTAB
+        li   a6, GNT_UNMAP
+        ecall
+        call put_result
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# dsend DOMID TEXT: send the rest of the line to VM DOMID as a datagram
+# (DGRAM send). The hypervisor copies it and stamps our domid on it.
+cmd_dsend:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = DOMID
+        la   a0, line
+        call skip_spaces                # to "dsend"
+        call skip_word
+        call skip_spaces                # to DOMID
+        call skip_word
+        call skip_spaces                # to TEXT
+        mv   a1, a0                     # a1 = TEXT
+        li   a2, 0                      # a2 = its length
+1:      add  t0, a1, a2
+        lbu  t0, 0(t0)
+        beqz t0, 2f
+        addi a2, a2, 1
+        j    1b
+2:      mv   a0, s0                     # send(dest_domid, gpa, len)
+        li   a7, EID_DGRAM
+        li   a6, DG_SEND
+        ecall
+        beqz a0, 3f
+        call put_refused
+        j    4f
+3:      mv   s0, a1
+        la   a0, msg_sent
+        call puts
+        mv   a0, s0
+        call put_dec
+        la   a0, msg_bytes
+        call puts
+4:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# drecv: take the oldest datagram (DGRAM recv) and print `from domN: TEXT`.
+cmd_drecv:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        la   a0, dgram_buf              # recv(gpa, maxlen): sender id, then payload
+        li   a1, DGRAM_MAX + 4
+        li   a7, EID_DGRAM
+        li   a6, DG_RECV
+        ecall
+        beqz a0, 1f
+        call put_refused
+        j    3f
+1:      bnez a1, 2f
+        la   a0, msg_no_dgram
+        call puts
+        j    3f
+2:      la   t0, dgram_buf              # end the payload with a NUL
+        add  t0, t0, a1
+        sb   zero, 0(t0)
+        la   a0, msg_from
+        call puts
+        la   t0, dgram_buf
+        lw   a0, 0(t0)
+        call put_dec
+        la   a0, msg_colon
+        call puts
+        la   a0, dgram_buf + 4
+        call puts
+        call newline
+3:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# ring: register our ring page with the hypervisor's backend (DGRAM ring_setup).
+cmd_ring:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        la   a0, ring_page
+        li   a7, EID_DGRAM
+        li   a6, DG_RING
+        ecall
+        call put_result
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# rlog TEXT: put a LOG request for TEXT in the ring and ring the doorbell. The
+# backend completes it on its next tick; the trace shows what it logged.
+cmd_rlog:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        la   a0, line
+        call skip_spaces                # to "rlog"
+        call skip_word
+        call skip_spaces                # to TEXT
+        la   t1, ring_page
+        addi t2, t1, RING_DATA          # copy TEXT into the ring's data
+        li   t3, 0                      # its length
+1:      lbu  t0, 0(a0)
+        beqz t0, 2f
+        li   t4, RING_DATA_MAX
+        bgeu t3, t4, 2f
+        sb   t0, 0(t2)
+        addi a0, a0, 1
+        addi t2, t2, 1
+        addi t3, t3, 1
+        j    1b
+2:      li   t0, OP_LOG
+        sw   t0, RING_OP(t1)
+        sw   t3, RING_LEN(t1)
+        li   a7, EID_DGRAM
+        li   a6, DG_DOORBELL
+        ecall
+        call put_result
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# race LEN: ring the doorbell for an honest 16-byte LOG request, then write
+# LEN into the request's len field right away, before the backend's tick.
+# A backend that copies the request once (dgram.copy_then_validate) never
+# sees the change; one that fetches len again copies LEN bytes into its
+# 256-byte buffer. Our domid waits at data[256], the first byte past it.
+cmd_race:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = LEN
+        la   t1, ring_page
+        li   t0, OP_LOG
+        sw   t0, RING_OP(t1)
+        li   t0, 16
+        sw   t0, RING_LEN(t1)           # honest: passes the doorbell's check
+        la   t0, my_domid
+        lw   t0, 0(t0)
+        sw   t0, RING_DATA + 256(t1)    # what lands past the backend's buffer
+        li   a7, EID_DGRAM
+        li   a6, DG_DOORBELL
+        ecall
+        la   t1, ring_page
+        sw   s0, RING_LEN(t1)           # the change, between check and use
+        call put_result
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
 # ------------------------------------------------------------------ arguments
 
 # arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
@@ -1181,6 +1472,15 @@ commands:
         .word s_probe,   cmd_probe,   1, 1,        h_probe
         .word s_info,    cmd_info,    0, 0,        h_info
         .word s_exit,    cmd_exit,    0, 1,        h_exit
+        .word s_grant,   cmd_grant,   2, 3,        h_grant
+        .word s_ungrant, cmd_ungrant, 1, 1,        h_ungrant
+        .word s_map,     cmd_map,     3, 4,        h_map
+        .word s_unmap,   cmd_unmap,   1, 1,        h_unmap
+        .word s_dsend,   cmd_dsend,   2, MAX_ARGS, h_dsend
+        .word s_drecv,   cmd_drecv,   0, 0,        h_drecv
+        .word s_ring,    cmd_ring,    0, 0,        h_ring
+        .word s_rlog,    cmd_rlog,    1, MAX_ARGS, h_rlog
+        .word s_race,    cmd_race,    1, 1,        h_race
         .word 0, 0, 0, 0, 0
 
 s_help:    .asciz "help"
@@ -1198,6 +1498,15 @@ s_echo:    .asciz "echo"
 s_probe:   .asciz "probe"
 s_info:    .asciz "info"
 s_exit:    .asciz "exit"
+s_grant:   .asciz "grant"
+s_ungrant: .asciz "ungrant"
+s_map:     .asciz "map"
+s_unmap:   .asciz "unmap"
+s_dsend:   .asciz "dsend"
+s_drecv:   .asciz "drecv"
+s_ring:    .asciz "ring"
+s_rlog:    .asciz "rlog"
+s_race:    .asciz "race"
 
 h_help:    .asciz "help                      list the commands"
 h_hcall:   .asciz "hcall EID FID [A0 .. A5]  make a hypercall, print a0 (error) and a1 (value)"
@@ -1214,6 +1523,15 @@ h_echo:    .asciz "echo TEXT                 print TEXT"
 h_probe:   .asciz "probe EID                 is extension EID available? (BASE probe_extension)"
 h_info:    .asciz "info                      SBI version, implementation, own domid, number of VMs"
 h_exit:    .asciz "exit [CODE]               shut this VM down with exit code CODE (SRST)"
+h_grant:   .asciz "grant ADDR DOMID [FLAGS]  let DOMID map our page at ADDR; FLAGS 1 = read-only (GNTTAB)"
+h_ungrant: .asciz "ungrant REF               revoke our grant REF (GNTTAB end_access)"
+h_map:     .asciz "map DOMID REF ADDR [FLAGS] map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
+h_unmap:   .asciz "unmap ADDR                remove the grant mapping at ADDR (GNTTAB)"
+h_dsend:   .asciz "dsend DOMID TEXT          send TEXT to DOMID as a datagram (DGRAM)"
+h_drecv:   .asciz "drecv                     receive the oldest datagram (DGRAM)"
+h_ring:    .asciz "ring                      share our request ring with the backend (DGRAM ring_setup)"
+h_rlog:    .asciz "rlog TEXT                 ask the backend to log TEXT through the ring (doorbell)"
+h_race:    .asciz "race LEN                  honest 16-byte request, then len = LEN after the doorbell"
 
 # SBI error names, indexed by -code (SBI v2.0, "Standard SBI Errors").
         .balign 4
@@ -1275,6 +1593,11 @@ msg_destroyed:     .asciz "destroyed"
 msg_wrote:         .asciz "wrote "
 msg_bytes_at:      .asciz " bytes at "
 msg_colon:         .asciz ": "
+msg_ref:           .asciz "ref "
+msg_sent:          .asciz "sent "
+msg_bytes:         .asciz " bytes\n"
+msg_no_dgram:      .asciz "no datagram\n"
+msg_from:          .asciz "from dom"
 msg_eid:           .asciz "extension "
 msg_available:     .asciz " is available\n"
 msg_not_available: .asciz " is not available\n"
@@ -1294,5 +1617,8 @@ saw_cr:     .byte 0                     # the last line ended with CR (skip its 
 line:       .space LINE_MAX + 1         # the line as typed
 words:      .space LINE_MAX + 1         # its words, each ended by a NUL
 byte_buf:   .space MAX_BYTES            # BYTE arguments of w and poke
+        .balign 4
+dgram_buf:  .space DGRAM_MAX + 8       # drecv: sender id, payload, NUL
         .balign 4096
 peek_buf:   .space BUF_SIZE             # what peek copies here
+ring_page:  .space 4096                 # our request ring (ring, rlog, race)

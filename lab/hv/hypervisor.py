@@ -32,6 +32,7 @@ from lab.hv.policy import Policy
 from lab.hv.scheduler import DEFAULT_QUANTUM, Scheduler
 from lab.hv.trace import Event, Trace
 from lab.hv.vm import Vm, VmConfig, VmState
+from lab.program import Program
 
 DEFAULT_HOST_MEMORY: Final = 32 << 20
 DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
@@ -232,6 +233,11 @@ class Hypervisor:
         """Is something waiting for this VM (console input, a datagram)? Then wfi
         returns at once, as it does on hardware with an interrupt pending."""
         return vm.uart.has_input or bool(self.channel.queues.get(vm.domid))
+
+    def load(self, vm: Vm, program: Program) -> None:
+        """Replace a VM's program and boot it afresh (the student's "load VM FILE")."""
+        vm.config.program = program
+        self.reboot(vm, f"loaded {program.name}")
 
     def feed(self, ref: int | str, data: bytes) -> None:
         """Console input for a VM (wakes it if it waits in wfi)."""

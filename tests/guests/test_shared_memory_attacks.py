@@ -77,13 +77,45 @@ def test_reading_a_page_after_the_granter_revoked_and_reused_it(backend):
             assert any("revoked ref 2" in e.describe() for e in hv.trace if e.kind == "grant")
 
 
-def test_winning_the_double_fetch(backend):
+def test_winning_the_double_fetch_from_the_monitor(backend):
+    for preset in ("vulnerable", "hardened"):
+        hv = load_scenario(GUESTS_DIR / "ring.toml", backend=backend, policy=preset).hv
+        hv.run(500_000)
+        assert "ok" in type_and_run(hv, "tenant", "ring")
+        assert "ok" in type_and_run(hv, "tenant", "race 260")
+        out = type_and_run(hv, "tenant", "destroy 2")
+        if preset == "vulnerable":
+            assert hv.control_domid == 1 and out.startswith("destroy 2\nok")
+            assert hv.vm("logger").destroyed
+        else:
+            assert hv.control_domid == 0 and DENIED in out
+            assert "logged" in type_and_run(hv, "logger", "hello backend")  # legitimate use works
+            assert (2, b"hello backend") in hv.channel.log
+
+
+def test_winning_the_double_fetch_with_the_racer_program(backend):
+    from lab.program import load_program
+
     for preset, expected in (("vulnerable", "succeeded"), ("hardened", "denied")):
         hv = load_scenario(GUESTS_DIR / "ring.toml", backend=backend, policy=preset).hv
-        hv.feed("logger", b"hello backend\n")
+        hv.load(hv.vm("tenant"), load_program(GUESTS_DIR / "racer.S"))
         hv.run(1_000_000)
-        assert f"destroy(2) {expected}" in hv.vm("racer").console_text()
+        assert f"destroy(2) {expected}" in hv.vm("tenant").console_text()
         assert hv.vm("logger").destroyed is (preset == "vulnerable")
-        if preset == "hardened":
-            assert "logged" in hv.vm("logger").console_text()  # legitimate use still works
-            assert (2, b"hello backend") in hv.channel.log
+
+
+def test_the_monitors_grant_and_datagram_commands(backend):
+    hv = load_scenario(GUESTS_DIR / "api_hardened.toml", backend=backend).hv
+    hv.run(500_000)
+    assert type_and_run(hv, "admin", "w 0x80003000 0x68 0x69").endswith("wrote 2 bytes at 0x80003000\ndom0> ")
+    assert "ref 0" in type_and_run(hv, "admin", "grant 0x80003000 1")
+    assert "ok" in type_and_run(hv, "tenant", "map 0 0 0x90000000")
+    assert "hi" in type_and_run(hv, "tenant", "x 0x90000000 16")
+    assert "ok" in type_and_run(hv, "tenant", "unmap 0x90000000")
+    assert "SBI_ERR_INVALID_PARAM" in type_and_run(hv, "tenant", "unmap 0x90000000")
+    assert "ok" in type_and_run(hv, "admin", "ungrant 0")
+    assert "error: usage: map DOMID REF ADDR" in type_and_run(hv, "tenant", "map 0")
+    assert "no datagram" in type_and_run(hv, "admin", "drecv")
+    assert "sent 11 bytes" in type_and_run(hv, "tenant", "dsend 0 hello admin")
+    assert "from dom1: hello admin" in type_and_run(hv, "admin", "drecv")
+    assert "SBI_ERR_NO_SHMEM" in type_and_run(hv, "tenant", "rlog too early")
