@@ -1,0 +1,206 @@
+"""A network segment: a learning L2 switch with ports, an optional ACL and a capture tap.
+
+Endpoints (vNICs, the management host) attach to a segment and get a `Port`;
+what they transmit waits in the segment until `forward(now)` moves it, which is
+what makes delivery deterministic (the network ticks between vCPU quanta):
+
+    port = segment.attach(vnic, name="vm1", kind=PortKind.VNIC)
+    segment.transmit(port, frame, now)    # queued, and recorded by the capture tap
+    segment.forward(now)                  # learn, filter, forward or flood
+
+Forwarding is IEEE 802.1D's transparent bridge without spanning tree: learn
+the source MAC on the ingress port; send broadcast, multicast and unknown
+unicast out of every other port (flooding); send known unicast out of its one
+port; drop a frame addressed back to its ingress port. When the MAC table is
+full new addresses are not learned and their frames are flooded: this is why
+MAC flooding turns a switch into a hub. The ACL, when present, is asked for
+every (ingress, egress) pair and may drop with a reason.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+from lab.net.events import EventSink, NetEvent, NetEventKind
+from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME, mac_from_bytes, pad_frame
+
+
+class PortKind(Enum):
+    VNIC = "vnic"  # a VM's virtual NIC
+    MGMT = "mgmt"  # the hypervisor's management interface
+    HOST = "host"  # anything else: an admin workstation, a test harness
+
+
+class Endpoint(Protocol):
+    """What sits behind a port: it is handed each frame the switch sends it."""
+
+    def deliver(self, frame: bytes, now: int) -> bool:
+        """Accept a frame; False when it had to be dropped (e.g. RX queue full)."""
+        ...
+
+
+@dataclass(slots=True)
+class PortCounters:
+    rx_frames: int = 0  # into the switch from the endpoint
+    rx_bytes: int = 0
+    tx_frames: int = 0  # out of the switch to the endpoint
+    tx_bytes: int = 0
+    acl_drops: int = 0  # frames to this port the ACL refused
+    endpoint_drops: int = 0  # frames the endpoint refused (its queue was full)
+
+
+@dataclass(slots=True, eq=False)
+class Port:
+    number: int
+    name: str
+    kind: PortKind
+    endpoint: Endpoint
+    segment: Segment
+    counters: PortCounters = field(default_factory=PortCounters)
+
+    def transmit(self, frame: bytes, now: int) -> bool:
+        return self.segment.transmit(self, frame, now)
+
+
+# Returns the reason to drop a frame going from the first port to the second, or None to forward it.
+Acl = Callable[[Port, Port, bytes], str | None]
+
+
+def isolate(kind: PortKind, *, allow: tuple[str, ...] = ()) -> Acl:
+    """An ACL that keeps every port of `kind` apart from the other ports except those named in allow.
+
+    isolate(PortKind.MGMT, allow=("admin",)) is the hardened `net.mgmt_isolated`:
+    VMs cannot even ARP for the management interface.
+    """
+
+    def acl(src: Port, dst: Port, frame: bytes) -> str | None:
+        if (src.kind == kind) == (dst.kind == kind):
+            return None
+        other = dst if src.kind == kind else src
+        if other.name in allow:
+            return None
+        return f"{other.name} may not reach the {kind.value} port"
+
+    return acl
+
+
+@dataclass(slots=True, frozen=True)
+class CapturedFrame:
+    time: int  # instructions retired when the frame entered the switch
+    port: str  # the ingress port's name
+    frame: bytes
+
+
+@dataclass(slots=True)
+class SegmentCounters:
+    forwarded: int = 0  # known unicast, sent out of one port
+    flooded: int = 0  # broadcast, multicast or unknown unicast
+    filtered: int = 0  # addressed to the port it came from
+    queue_drops: int = 0  # the segment's own queue was full
+    bad_frames: int = 0  # too short to have a header, or over 1514 bytes
+
+
+class Segment:
+    """One broadcast domain: ports, a MAC table, a queue of frames in flight and a capture."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        acl: Acl | None = None,
+        queue_limit: int = 4096,
+        mac_table_limit: int = 1024,
+        capture_limit: int = 100_000,
+        on_event: EventSink | None = None,
+    ) -> None:
+        self.name = name
+        self.acl = acl
+        self.queue_limit = queue_limit
+        self.mac_table_limit = mac_table_limit
+        self.on_event = on_event
+        self.ports: list[Port] = []
+        self.mac_table: dict[str, Port] = {}
+        self.pending: deque[tuple[Port, bytes]] = deque()
+        # Oldest frames fall off first: a long run keeps its most recent traffic.
+        self.capture: deque[CapturedFrame] = deque(maxlen=capture_limit)
+        self.counters = SegmentCounters()
+
+    def __repr__(self) -> str:
+        return f"Segment({self.name!r}, ports={[p.name for p in self.ports]})"
+
+    def attach(self, endpoint: Endpoint, *, name: str, kind: PortKind = PortKind.HOST) -> Port:
+        if any(p.name == name for p in self.ports):
+            raise ValueError(f"segment {self.name} already has a port named {name!r}")
+        port = Port(len(self.ports), name, kind, endpoint, self)
+        self.ports.append(port)
+        return port
+
+    def port(self, name: str) -> Port:
+        for port in self.ports:
+            if port.name == name:
+                return port
+        raise KeyError(f"segment {self.name} has no port {name!r}")
+
+    def _event(self, now: int, kind: NetEventKind, detail: str) -> None:
+        if self.on_event is not None:
+            self.on_event(NetEvent(now, self.name, kind, detail))
+
+    def transmit(self, port: Port, frame: bytes, now: int) -> bool:
+        """Queue a frame from `port`; the wire pads it to 60 bytes. False if it was dropped."""
+        if len(frame) < ETH_HEADER_LEN or len(frame) > ETH_MAX_FRAME:
+            self.counters.bad_frames += 1
+            self._event(now, NetEventKind.BAD_FRAME, f"{port.name}: {len(frame)}-byte frame")
+            return False
+        frame = pad_frame(bytes(frame))
+        port.counters.rx_frames += 1
+        port.counters.rx_bytes += len(frame)
+        self.capture.append(CapturedFrame(now, port.name, frame))
+        if len(self.pending) >= self.queue_limit:
+            self.counters.queue_drops += 1
+            self._event(now, NetEventKind.QUEUE_DROP, f"{port.name}: segment queue full")
+            return False
+        self.pending.append((port, frame))
+        return True
+
+    def forward(self, now: int) -> int:
+        """Move the frames queued before this call; frames sent in reply wait for the next call."""
+        delivered = 0
+        for _ in range(len(self.pending)):
+            src, frame = self.pending.popleft()
+            delivered += self._switch(src, frame, now)
+        return delivered
+
+    def _switch(self, src: Port, frame: bytes, now: int) -> int:
+        dst_mac = mac_from_bytes(frame[0:6])
+        src_mac = mac_from_bytes(frame[6:12])
+        if not frame[6] & 1 and (src_mac in self.mac_table or len(self.mac_table) < self.mac_table_limit):
+            self.mac_table[src_mac] = src
+        out = None if frame[0] & 1 else self.mac_table.get(dst_mac)
+        if out is None:
+            self.counters.flooded += 1
+            targets = [p for p in self.ports if p is not src]
+        elif out is src:
+            self.counters.filtered += 1
+            return 0
+        else:
+            self.counters.forwarded += 1
+            targets = [out]
+        delivered = 0
+        for dst in targets:
+            if self.acl is not None:
+                reason = self.acl(src, dst, frame)
+                if reason is not None:
+                    dst.counters.acl_drops += 1
+                    self._event(now, NetEventKind.ACL_DROP, f"{src.name} -> {dst.name}: {reason}")
+                    continue
+            if dst.endpoint.deliver(frame, now):
+                dst.counters.tx_frames += 1
+                dst.counters.tx_bytes += len(frame)
+                delivered += 1
+            else:
+                dst.counters.endpoint_drops += 1
+        return delivered
