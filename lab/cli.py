@@ -182,6 +182,10 @@ def _run_scenario(args: argparse.Namespace) -> int:
     for name, data in inputs:
         hv.feed(name, data)
     hv.run(args.steps)
+    if args.pcap:
+        status = _write_pcaps(hv, args.pcap)
+        if status:
+            return status
     if args.json:
         json.dump(scenario.report(), sys.stdout, indent=2)
         print()
@@ -197,6 +201,29 @@ def _run_scenario(args: argparse.Namespace) -> int:
         names = {v.domid: v.name for v in hv.vms}
         for line in hv.trace.lines(names):
             print(line)
+    return 0
+
+
+def _write_pcaps(hv, specs: list[str]) -> int:
+    """--pcap FILE (the management segment, else the first) or --pcap SEGMENT=FILE."""
+    if hv.net is None:
+        return _fail("--pcap: this scenario has no network")
+    segments = hv.net.network.segments
+    for spec in specs:
+        name, sep, file = spec.rpartition("=")
+        if not sep:
+            mgmt = hv.net.mgmt
+            name = (
+                mgmt.port.segment.name if mgmt is not None and mgmt.port is not None else next(iter(segments))
+            )
+            file = spec
+        if name not in segments:
+            return _fail(f"--pcap: no segment {name!r} (segments: {', '.join(segments)})")
+        try:
+            Path(file).write_bytes(hv.net.network.capture(name))
+        except OSError as exc:
+            return _fail(f"--pcap: {file}: {exc.strerror or exc}")
+        print(f"# captured segment {name} to {file}", file=sys.stderr)
     return 0
 
 
@@ -257,6 +284,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--policy", default=None, help="scenario: override the policy preset")
     run.add_argument("--trace", action="store_true", help="scenario: print the trace")
     run.add_argument("--json", action="store_true", help="scenario: print consoles, VMs and trace as JSON")
+    run.add_argument(
+        "--pcap", action="append", metavar="[SEGMENT=]FILE", help="scenario: save a segment's frames as pcap"
+    )
     run.set_defaults(func=cmd_run)
 
     asm_p = sub.add_parser("asm", help="assemble a source file into a flat image")

@@ -14,6 +14,15 @@
     name = "bank"
     program = "bank.S"
     secret = "BANK{1234}"           # placed at the program's `secret` label (or `secret_at`)
+    net = "tenants"                  # a vNIC on this segment (ip = "..." or subnet + 10 + domid)
+    [[segment]]
+    name = "tenants"
+    subnet = "10.0.0.0/24"           # default 10.0.<n>.0/24 for the n-th segment
+    [mgmt]                           # the hypervisor's management interface
+    segment = "tenants"
+    ip = "10.0.0.1"                  # default: .1 of the segment
+    user = "admin"
+    password = "letmein"             # the weak one; mgmt.strong_password replaces it
 
     scenario = load_scenario("lab/guests/api.toml", backend="interp")
     scenario.hv.run(1_000_000)
@@ -23,6 +32,7 @@ Every mistake in the file is a `ScenarioError` naming the file and the key.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +42,10 @@ from lab.hv import Hypervisor, Policy, PolicyError, VmConfig
 from lab.program import ProgramError, load_program
 
 GUESTS_DIR: Final = Path(__file__).parent / "guests"
-VM_KEYS: Final = {"name", "program", "memory", "weight", "control", "secret", "secret_at"}
-TOP_KEYS: Final = {"name", "title", "description", "policy", "vm", "quantum", "hv_secret"}
+VM_KEYS: Final = {"name", "program", "memory", "weight", "control", "secret", "secret_at", "net", "ip"}
+TOP_KEYS: Final = {"name", "title", "description", "policy", "vm", "quantum", "hv_secret", "segment", "mgmt"}
+SEGMENT_KEYS: Final = {"name", "subnet"}
+MGMT_KEYS: Final = {"segment", "ip", "user", "password", "seed"}
 
 
 class ScenarioError(Exception):
@@ -73,6 +85,7 @@ class Scenario:
                 for vm in hv.vms
             ],
             "trace": [r.to_dict() for r in hv.trace],
+            "network": hv.net.state() if hv.net is not None else None,
         }
 
 
@@ -146,7 +159,87 @@ def load_scenario(path: str | Path, *, backend: str = "interp", policy: str | No
             hv.create_vm(config)
     except (ProgramError, ValueError) as exc:
         raise ScenarioError(f"{path}: {exc}") from None
+    _build_network(path, data, hv, [dict(v) for v in vms])
     return Scenario(str(data.get("name", path.stem)), path, str(data.get("description", "")), hv)
+
+
+def _build_network(path: Path, data: dict[str, Any], hv: Hypervisor, vms: list[dict[str, Any]]) -> None:
+    """The [[segment]]s, each VM's `net`, and [mgmt]."""
+    from lab.hv.netdev import MgmtConfig, NicConfig
+
+    segments = data.get("segment", [])
+    if not isinstance(segments, list):
+        raise ScenarioError(f"{path}: segment must be an array of tables ([[segment]])")
+    if not segments:
+        for spec in vms:
+            if "net" in spec:
+                raise ScenarioError(
+                    f"{path}: VM {spec['name']!r} names net {spec['net']!r} but there is no [[segment]]"
+                )
+        if "mgmt" in data:
+            raise ScenarioError(f"{path}: [mgmt] needs a [[segment]] to sit on")
+        return
+    devices = hv.network()
+    subnets: dict[str, ipaddress.IPv4Network] = {}
+    for i, seg in enumerate(segments):
+        where = f"{path}: [[segment]] #{i + 1}"
+        if not isinstance(seg, dict) or not isinstance(seg.get("name"), str):
+            raise ScenarioError(f"{where}: needs a name")
+        unknown = set(seg) - SEGMENT_KEYS
+        if unknown:
+            raise ScenarioError(
+                f"{where}: unknown key(s) {', '.join(sorted(unknown))} (expected name, subnet)"
+            )
+        try:
+            subnet = ipaddress.IPv4Network(seg.get("subnet", f"10.0.{i}.0/24"))
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: subnet: {exc}") from None
+        if seg["name"] in subnets:
+            raise ScenarioError(f"{where}: segment {seg['name']!r} is defined twice")
+        subnets[seg["name"]] = subnet
+        devices.add_segment(seg["name"])
+    for domid, spec in enumerate(vms):
+        if "net" not in spec:
+            continue
+        name = spec["net"]
+        if name not in subnets:
+            raise ScenarioError(
+                f"{path}: VM {spec['name']!r}: no segment {name!r} (segments: {', '.join(subnets)})"
+            )
+        ip = _address(path, f"VM {spec['name']!r}: ip", spec.get("ip"), subnets[name], 10 + domid)
+        devices.attach(hv.vms[domid], NicConfig(name, ip))
+    mgmt = data.get("mgmt")
+    if mgmt is not None:
+        if not isinstance(mgmt, dict):
+            raise ScenarioError(f"{path}: [mgmt] must be a table")
+        unknown = set(mgmt) - MGMT_KEYS
+        if unknown:
+            raise ScenarioError(f"{path}: [mgmt]: unknown key(s) {', '.join(sorted(unknown))}")
+        segment = mgmt.get("segment", next(iter(subnets)))
+        if segment not in subnets:
+            raise ScenarioError(f"{path}: [mgmt]: no segment {segment!r}")
+        ip = _address(path, "[mgmt] ip", mgmt.get("ip"), subnets[segment], 1)
+        devices.add_mgmt(
+            MgmtConfig(
+                segment,
+                ip,
+                user=str(mgmt.get("user", "admin")),
+                password=str(mgmt.get("password", "admin")),
+                seed=str(mgmt.get("seed", path.stem)).encode(),
+            )
+        )
+
+
+def _address(path: Path, where: str, value: Any, subnet: ipaddress.IPv4Network, host: int) -> str:
+    if value is None:
+        return str(subnet.network_address + host)
+    try:
+        ip = ipaddress.IPv4Address(value)
+    except ValueError as exc:
+        raise ScenarioError(f"{path}: {where}: {exc}") from None
+    if ip not in subnet:
+        raise ScenarioError(f"{path}: {where}: {ip} is not in the segment's subnet {subnet}")
+    return str(ip)
 
 
 def _vm_config(path: Path, index: int, spec: Any) -> VmConfig:

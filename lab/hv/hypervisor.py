@@ -27,6 +27,7 @@ from lab.hv.channel import RING_DATA, RING_HEADER, STATUS_DONE, Channel, RingReq
 from lab.hv.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.hypercalls import Function, dispatch
 from lab.hv.memory import HV_REGION_SIZE, HostMemory, HvLayout
+from lab.hv.netdev import NetDevices
 from lab.hv.patch import PatchError, PatchTable
 from lab.hv.policy import Policy
 from lab.hv.scheduler import DEFAULT_QUANTUM, Scheduler
@@ -77,6 +78,7 @@ class Hypervisor:
         self.mem.write(HvLayout.CONTROL_DOMID, NO_CONTROL.to_bytes(4, "little"))
         self.grants = GrantTables(self.mem, (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES)
         self.channel = Channel()
+        self.net: NetDevices | None = None  # the virtual network, if the scenario has one
         self.vms: list[Vm] = []
         self.scheduler = Scheduler(quantum)
         self.trace = Trace()
@@ -225,14 +227,9 @@ class Hypervisor:
             note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
         self.channel.log.append((vm.domid, bytes(data[:256])))
         vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
-        vm.waiting = False  # the completion is an event: a vCPU parked in wfi wakes
+        vm.notify()  # the completion is an event
         text = data[:256].decode("utf-8", "replace").rstrip("\0")
         self.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))
-
-    def has_event(self, vm: Vm) -> bool:
-        """Is something waiting for this VM (console input, a datagram)? Then wfi
-        returns at once, as it does on hardware with an interrupt pending."""
-        return vm.uart.has_input or bool(self.channel.queues.get(vm.domid))
 
     def load(self, vm: Vm, program: Program) -> None:
         """Replace a VM's program and boot it afresh (the student's "load VM FILE")."""
@@ -258,6 +255,15 @@ class Hypervisor:
             return f"buffer [{gpa:#x}, {gpa + size:#x}) is outside {vm.label}'s memory"
         return f"UNCHECKED buffer [{gpa:#x}, {gpa + size:#x}) reached {', '.join(others)}"
 
+    def trace_net(self, time: int, kind: str, text: str) -> None:
+        self.trace.add(Event(time, -1, kind, text))
+
+    def network(self) -> NetDevices:
+        """The virtual network, created on first use."""
+        if self.net is None:
+            self.net = NetDevices(self)
+        return self.net
+
     def note_patch_failure(self, vm: Vm, fn: Function, error: PatchError) -> None:
         self.event(vm.domid, "patch", f"patched {fn.name} failed and was rolled back: {error}")
 
@@ -281,8 +287,12 @@ class Hypervisor:
         """Run the VMs for up to `max_instructions` (all vCPUs together)."""
         budget = max_instructions
         sched = self.scheduler
+        net = self.net
         while budget > 0:
             vm = sched.pick(self.vms)
+            if vm is None and net is not None:
+                net.tick()  # frames in flight may wake someone
+                vm = sched.pick(self.vms)
             if vm is None:
                 alive = any(v.state is VmState.RUNNING and not v.destroyed for v in self.vms)
                 return RunSummary(max_instructions - budget, Idle.IDLE if alive else Idle.STOPPED)
@@ -294,6 +304,8 @@ class Hypervisor:
                 sched.next()
             if sched.credit <= 0 and self.channel.pending:
                 self._complete_rings()  # the backend's tick: the turn has passed
+            if net is not None:
+                net.tick()
         return RunSummary(max_instructions, Idle.BUDGET)
 
     def _run_vcpu(self, vm: Vm, n: int) -> int:
@@ -311,7 +323,9 @@ class Hypervisor:
                 vm.hypercalls += 1
                 dispatch(self, vm, result.pc)
             elif stop is Stop.WFI:
-                if not self.has_event(vm):
+                if vm.wake_pending:
+                    vm.wake_pending = False  # an event came since the guest last looked
+                else:
                     vm.waiting = True
             elif stop is Stop.EBREAK:
                 self.set_state(vm, VmState.PAUSED, f"breakpoint (ebreak at {result.pc:#010x})")

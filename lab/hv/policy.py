@@ -175,6 +175,69 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         ),
         cost="one copy of the request (up to 240 bytes) per doorbell",
     ),
+    Switch(
+        "net.mgmt_isolated",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "The virtual switch drops every frame between a VM and the hypervisor's management "
+            "interface, except the control domain's: tenants cannot even ARP for it, as if "
+            "management had its own network."
+        ),
+        mirrors=(
+            "Management interfaces on networks tenants or the internet can reach: ESXi's OpenSLP "
+            "service (CVE-2021-21974) exploited by the ESXiArgs ransomware in 2023, and exposed "
+            "iLO/IPMI BMCs."
+        ),
+        cost="one comparison per frame at the switch",
+    ),
+    Switch(
+        "mgmt.strong_password",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks="The management login uses a long random password instead of one from a wordlist.",
+        mirrors=(
+            "Default and dictionary passwords on hypervisor and BMC logins (Mirai's wordlist, IPMI defaults)."
+        ),
+        cost="none",
+    ),
+    Switch(
+        "mgmt.lockout_after",
+        int,
+        vulnerable=0,
+        hardened=5,
+        checks="After this many failed logins from one address the service locks it out (0: never).",
+        mirrors="Online password guessing against management logins with no lockout or backoff.",
+        cost="a counter per source address",
+    ),
+    Switch(
+        "mgmt.rate_limit",
+        int,
+        vulnerable=0,
+        hardened=20,
+        checks=(
+            "Each source address may queue this many requests per 100,000 instructions at the "
+            "management service (a token bucket, 0: no limit), so one flooder cannot fill its queue."
+        ),
+        mirrors="Management planes knocked over by request floods just when an admin needs them.",
+        cost="one token-bucket check per request",
+    ),
+    Switch(
+        "vnic.rate_limit",
+        int,
+        vulnerable=0,
+        hardened=200,
+        checks=(
+            "Each vNIC may send this many frames per 100,000 instructions (a token bucket with "
+            "Firecracker's semantics, 0: no limit); the rest are dropped at the NIC."
+        ),
+        mirrors=(
+            "A noisy or hostile VM saturating the shared NIC (Firecracker's rate limiter exists for this)."
+        ),
+        cost="one token-bucket check per frame sent",
+    ),
 )
 
 BY_KEY: Final[dict[str, Switch]] = {s.key: s for s in SWITCHES}

@@ -7,7 +7,8 @@
 A snapshot holds host memory (every VM's RAM and the hypervisor region with
 its grant tables and secret), each vCPU's registers (`Cpu.snapshot()`), the
 scheduler's position, VM states, UART input queues, consoles, the trace, the
-policy, active patches, grant mappings and the channel's queues. Restoring
+policy, active patches, grant mappings, the channel's queues and the
+virtual network (switch queues, vNICs, the management service). Restoring
 writes back only the memory pages that changed, so cores keep the
 translations of code that did not change. One snapshot can be restored any
 number of times. `size` says how many bytes it holds (`hvlab bench` shows it).
@@ -57,6 +58,7 @@ class HvSnapshot:
     patches: list[tuple[tuple[int, int], str]]  # (eid, fid), source
     mappings: list[Any]
     channel: Any
+    net: Any  # a private copy of the virtual network (switch, vNICs, services), or None
     vms: list[VmSnapshot]
 
     @property
@@ -94,6 +96,7 @@ def take(hv: Hypervisor) -> HvSnapshot:
         patches=[(p.key, p.source) for p in hv.patches],
         mappings=list(hv.grants.mappings),
         channel=copy.deepcopy(hv.channel),
+        net=_copy_net(hv, hv.net),
         vms=vms,
     )
 
@@ -116,6 +119,7 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
             hv.patches.apply(fn, source)
     hv.grants.mappings[:] = snap.mappings
     hv.channel = copy.deepcopy(snap.channel)
+    hv.net = _copy_net(hv, snap.net)
     for vm, s in zip(hv.vms, snap.vms, strict=True):
         vm.config.program = s.program
         vm.cpu.restore(s.cpu)  # type: ignore[attr-defined]
@@ -132,6 +136,16 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
                 vm.bus.unmap_page(n * PAGE_SIZE)
             for n, (host_off, writable) in s.pages.items():
                 vm.bus.map_page(n * PAGE_SIZE, host_off, writable=writable)
+
+
+def _copy_net(hv: Hypervisor, net: Any) -> Any:
+    """A deep copy of the network's state that still points at this hypervisor, its
+    memory and its VMs (they are restored separately, never duplicated)."""
+    if net is None:
+        return None
+    memo: dict[int, Any] = {id(hv): hv, id(hv.mem): hv.mem, id(hv.trace): hv.trace}
+    memo.update({id(vm): vm for vm in hv.vms})
+    return copy.deepcopy(net, memo)
 
 
 def _restore_memory(hv: Hypervisor, saved: bytes) -> None:

@@ -72,6 +72,7 @@ class Vm:
     uart: Uart
     state: VmState = VmState.RUNNING
     waiting: bool = False  # parked in wfi until an event arrives
+    wake_pending: bool = False  # an event arrived while it was not parked: the next wfi returns
     fault: Fault | None = None
     exit_code: int | None = None
     destroyed: bool = False
@@ -121,6 +122,7 @@ class Vm:
         self.cpu.reset(entry, RAM_BASE + self.ram_size)
         self.state = VmState.RUNNING
         self.waiting = False
+        self.wake_pending = False
         self.fault = None
         self.exit_code = None
 
@@ -239,10 +241,23 @@ class Vm:
         if self.on_output is not None:
             self.on_output(self, data)
 
+    def notify(self) -> None:
+        """An event for this VM (console input, a datagram, a frame, a completion).
+
+        A vCPU parked in wfi wakes; one that is running will find its next wfi
+        return at once, so an event that arrives between a guest's last check
+        of its devices and its wfi is never lost. A guest that ignores an event
+        parks again at the wfi after that: it does not spin.
+        """
+        if self.waiting:
+            self.waiting = False
+        else:
+            self.wake_pending = True
+
     def feed(self, data: bytes) -> None:
-        """Console input: the UART receives it and a vCPU parked in wfi wakes."""
+        """Console input: the UART receives it and the VM is notified."""
         self.uart.feed(data)
-        self.waiting = False
+        self.notify()
 
     def console_text(self) -> str:
         return self.console.decode("utf-8", "replace")

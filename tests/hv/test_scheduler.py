@@ -110,10 +110,20 @@ def test_wfi_parks_until_console_input(backend):
     assert vm.waiting
     hv.feed("idle", b"x")
     assert not vm.waiting
-    # The idle loop never reads the UART: with a byte pending, wfi does not park
-    # (a pending interrupt makes wfi return at once), so the guest now spins.
-    assert hv.run(1000).retired == 1000
-    assert not vm.waiting
+    # The idle loop never reads the UART: it goes round once (j, wfi) and parks
+    # again rather than spinning on an event it ignores.
+    assert hv.run(1000).retired == 2 and vm.waiting
+
+
+def test_an_event_between_check_and_wfi_is_not_lost(backend):
+    hv = build(backend, idle_vm("idle"))
+    hv.run(10_000)
+    vm = hv.vms[0]
+    hv.feed("idle", b"x")  # wakes it
+    hv.feed("idle", b"y")  # arrives while it runs: its next wfi must return at once
+    assert vm.wake_pending
+    assert hv.run(1000).retired == 4  # j, wfi (returns), j, wfi (parks)
+    assert vm.waiting and not vm.wake_pending
 
 
 def test_run_reports_stopped_when_every_vm_is_done(backend):

@@ -45,7 +45,7 @@ def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
         return SbiRet.fail(SbiError.FAILED, f"{dest.label}'s queue is full ({QUEUE_DEPTH} datagrams)")
     payload = vm.read_guest(gpa, length)
     queue.append(Datagram(vm.domid, payload))
-    dest.waiting = False
+    dest.notify()
     hv.event(vm.domid, "dgram", f"{vm.label} -> {dest.label}: {len(payload)} bytes", to=dest.domid)
     return SbiRet.ok(len(payload), hv.leak_note(vm, gpa, length))
 

@@ -1,0 +1,197 @@
+"""The hypervisor's network devices: each VM's vNIC and the management interface.
+
+The hypervisor owns one `lab.net.Network` per scenario. A VM with a NIC gets a
+`Vnic` (MAC 02:00:00:00:00:<domid>) on the segment the scenario names; the
+hypervisor's management service is a port on the segment the scenario puts it
+on. Frames move between quanta (`tick`), on the instruction clock, so the same
+inputs give the same capture on either CPU backend.
+
+The policy switches are read live, so a lesson can toggle them mid-run:
+
+    net.mgmt_isolated       the switch drops VM <-> management traffic, except
+                            from the control domain (an ACL, Segment-level)
+    mgmt.strong_password    the service's password is a long random one
+    mgmt.lockout_after      failed logins per source before it is locked out
+    mgmt.rate_limit         requests per RATE_PERIOD a source may queue (0: no limit)
+    vnic.rate_limit         frames per RATE_PERIOD a vNIC may send (0: no limit)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from lab.net import ManagementService, Network, PortKind, RateLimiter, Vnic, token_bucket
+from lab.net.events import NetEvent, NetEventKind
+from lab.net.switch import Port
+
+if TYPE_CHECKING:
+    from lab.hv.hypervisor import Hypervisor
+    from lab.hv.vm import Vm
+
+RATE_PERIOD: Final = 100_000  # instructions: the refill time of the rate limiters
+MGMT_KINDS: Final = {
+    NetEventKind.LOGIN_OK,
+    NetEventKind.LOGIN_FAILED,
+    NetEventKind.LOCKOUT,
+    NetEventKind.COMMAND,
+    NetEventKind.DENIED,
+}
+
+
+@dataclass(slots=True)
+class MgmtConfig:
+    """A scenario's [mgmt] table: where the management interface sits and its login."""
+
+    segment: str
+    ip: str
+    user: str = "admin"
+    password: str = "admin"  # the weak one; mgmt.strong_password replaces it
+    seed: bytes = b"hvlab"
+
+
+@dataclass(slots=True)
+class NicConfig:
+    segment: str
+    ip: str
+
+
+class _VmControl:
+    """What the management service may do to VMs, by name (lab.net.mgmt.VmControl)."""
+
+    def __init__(self, hv: Hypervisor) -> None:
+        self.hv = hv
+
+    def _find(self, name: str) -> Vm | None:
+        for vm in self.hv.vms:
+            if vm.name == name and not vm.destroyed:
+                return vm
+        return None
+
+    def list_vms(self) -> list[tuple[str, str]]:
+        return [(vm.name, vm.state.label) for vm in self.hv.vms if not vm.destroyed]
+
+    def pause(self, name: str) -> str | None:
+        vm = self._find(name)
+        if vm is None:
+            return f"no VM {name}"
+        self.hv.pause(vm, "paused through the management service")
+        return None
+
+    def unpause(self, name: str) -> str | None:
+        vm = self._find(name)
+        if vm is None:
+            return f"no VM {name}"
+        self.hv.unpause(vm, "unpaused through the management service")
+        return None
+
+    def destroy(self, name: str) -> str | None:
+        vm = self._find(name)
+        if vm is None:
+            return f"no VM {name}"
+        self.hv.destroy(vm, "destroyed through the management service")
+        return None
+
+
+@dataclass(slots=True)
+class NetDevices:
+    """The network as the hypervisor sees it: the Network, each VM's vNIC, the service."""
+
+    hv: Hypervisor
+    network: Network = field(init=False)
+    vnics: dict[int, Vnic] = field(default_factory=dict)  # domid -> vNIC
+    mgmt: ManagementService | None = None
+    weak_password: str = ""
+    _limits: dict[int, int] = field(default_factory=dict)  # domid -> vnic.rate_limit in force
+    _mgmt_limit: int | None = None  # mgmt.rate_limit in force
+
+    def __post_init__(self) -> None:
+        self.network = Network(on_event=self._event)
+
+    # -- building
+
+    def add_segment(self, name: str) -> None:
+        self.network.add_segment(name, acl=self._acl)
+
+    def attach(self, vm: Vm, config: NicConfig) -> Vnic:
+        vnic = Vnic(domid=vm.domid, ip=config.ip, wake=vm.notify, name=vm.name)
+        self.network.add_vnic(config.segment, vnic)
+        self.vnics[vm.domid] = vnic
+        return vnic
+
+    def add_mgmt(self, config: MgmtConfig) -> None:
+        self.weak_password = config.password
+        self.mgmt = ManagementService(
+            _VmControl(self.hv),
+            ip=config.ip,
+            user=config.user,
+            password=config.password,
+            token_seed=config.seed,
+        )
+        self.network.add_service(config.segment, self.mgmt)
+        self.sync_policy()
+
+    # -- policy, read live
+
+    def _acl(self, src: Port, dst: Port, frame: bytes) -> str | None:
+        """net.mgmt_isolated: only the control domain reaches the management port."""
+        if not self.hv.policy["net.mgmt_isolated"]:
+            return None
+        if (src.kind is PortKind.MGMT) == (dst.kind is PortKind.MGMT):
+            return None
+        other = dst if src.kind is PortKind.MGMT else src
+        control = self.hv.control_domid
+        vnic = self.vnics.get(control)
+        if vnic is not None and vnic.port is other:
+            return None
+        return f"{other.name} may not reach the management interface (net.mgmt_isolated)"
+
+    def sync_policy(self) -> None:
+        """Apply the policy switches the network objects hold as settings."""
+        policy = self.hv.policy
+        now = self.hv.time
+        mgmt = self.mgmt
+        if mgmt is not None:
+            mgmt.password = self.strong_password() if policy["mgmt.strong_password"] else self.weak_password
+            mgmt.lockout_after = policy["mgmt.lockout_after"]
+            per_source = policy["mgmt.rate_limit"]
+            if per_source != self._mgmt_limit:
+                mgmt.source_limit = _limiter(per_source, now)
+                for source in mgmt.sources.values():
+                    source.limiter = None  # each source gets a fresh copy of the new limit
+                self._mgmt_limit = per_source
+        limit = policy["vnic.rate_limit"]
+        for domid, vnic in self.vnics.items():
+            if self._limits.get(domid) != limit:
+                vnic.rate_limiter = _limiter(limit, now)
+                self._limits[domid] = limit
+
+    def strong_password(self) -> str:
+        """The hardened password: 24 hex digits derived from the scenario's seed."""
+        assert self.mgmt is not None
+        return hashlib.sha256(b"hvlab-mgmt:" + self.mgmt.token_seed).hexdigest()[:24]
+
+    # -- running
+
+    def tick(self) -> None:
+        self.sync_policy()
+        self.network.tick(self.hv.time)
+
+    def _event(self, event: NetEvent) -> None:
+        kind = "mgmt" if event.kind in MGMT_KINDS else "net"
+        self.hv.trace_net(event.time, kind, f"{event.where}: {event.kind.value}: {event.detail}")
+
+    def state(self) -> dict[str, Any]:
+        """Segments, ports, counters and the service's counters, as plain data."""
+        return self.network.stats()
+
+
+def _limiter(per_period: int, now: int) -> RateLimiter | None:
+    bucket = token_bucket(per_period, 0, RATE_PERIOD if per_period else 0, now=now)
+    return RateLimiter(ops=bucket) if bucket is not None else None
+
+
+def ip_to_int(ip: str) -> int:
+    return int(ipaddress.IPv4Address(ip))
