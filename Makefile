@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint format tui bench clean
+.PHONY: test lint docs format tui bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,12 +12,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,unicorn,tui]'
 	touch $(STAMP)
 
-test: $(STAMP) lint
+test: $(STAMP) lint docs
+	$(VENV)/bin/hvlab lessons check lessons/
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+docs: $(STAMP)
+	$(PY) -m mkdocs build --strict --quiet
 
 format: $(STAMP)
 	$(PY) -m ruff format .
@@ -30,4 +34,4 @@ bench: $(STAMP)
 	$(VENV)/bin/hvlab bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

@@ -3,6 +3,7 @@
     hvlab run PROGRAM|SCENARIO.toml [...]   run guests headless
     hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
     hvlab disasm FILE                       disassemble a flat image or ELF
+    hvlab lessons check [PATH ...]          validate lessons (instructors)
     hvlab bench [--json]                    the performance figures
 
 Every command reports bad input as one clear line on stderr and a non-zero
@@ -299,6 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("file")
     dis.set_defaults(func=cmd_disasm)
 
+    # `lessons` has its own parser (lab.lesson.validator); listed here for --help.
+    sub.add_parser("lessons", help="instructors: validate lessons (hvlab lessons check [PATH ...])")
+
     bench_p = sub.add_parser("bench", help="print the performance figures")
     bench_p.add_argument("--json", action="store_true")
     bench_p.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
@@ -307,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lessons"]:  # its own parser: hand it everything after the word
+        from lab.lesson.validator import main_lessons
+
+        return main_lessons(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -1,0 +1,103 @@
+"""mkdocs hooks: write the pages that are generated from the code before each build.
+
+* reference/hypercalls.md and reference/policy.md come from the hypervisor's own
+  tables (lab.reference), so the site cannot drift from the code;
+* lessons/<id>.md and lessons/<id>.de.md are the course's lessons as readable
+  pages: the prose rendered by the lab's own renderer (raw HTML in a lesson is
+  escaped, never executed), each step's goals, its hints and its solution
+  folded away.
+
+The generated files live in docs/reference/ and docs/lessons/ and are not committed.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from lab.lesson.model import Lesson
+from lab.lesson.parser import load_lessons, render
+from lab.reference import hypercall_reference, policy_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = {
+    "en": {
+        "goal": "Done when",
+        "hint": "Hint",
+        "solution": "Solution (try it yourself first)",
+        "minutes": "minutes",
+        "incident": "Real incident",
+        "requires": "Before this",
+    },
+    "de": {
+        "goal": "Geschafft, wenn",
+        "hint": "Tipp",
+        "solution": "Lösung (erst selbst versuchen)",
+        "minutes": "Minuten",
+        "incident": "Echter Vorfall",
+        "requires": "Vorher",
+    },
+}
+
+
+def _lessons() -> list[Lesson]:
+    return sorted(load_lessons(ROOT / "lessons"), key=lambda lesson: (lesson.path.name, lesson.lang))
+
+
+def _page_name(lesson: Lesson) -> str:
+    return f"{lesson.path.stem.removesuffix('.de')}{'.de' if lesson.lang == 'de' else ''}.md"
+
+
+def on_config(config):
+    """Add the lessons to the navigation, English and German."""
+    lessons = _lessons()
+    for lang, title in (("en", "Lessons"), ("de", "Lektionen")):
+        entries = [
+            {lesson.title: f"lessons/{_page_name(lesson)}"} for lesson in lessons if lesson.lang == lang
+        ]
+        if entries:
+            config["nav"].insert(1 if lang == "en" else 2, {title: entries})
+    return config
+
+
+def on_pre_build(config) -> None:
+    docs = Path(config["docs_dir"])
+    pages = {
+        docs / "reference" / "hypercalls.md": hypercall_reference(),
+        docs / "reference" / "policy.md": policy_reference(),
+    }
+    for lesson in _lessons():
+        pages[docs / "lessons" / _page_name(lesson)] = lesson_page(lesson)
+    for path, text in pages.items():
+        path.parent.mkdir(exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+
+
+def lesson_page(lesson: Lesson) -> str:
+    t = LABELS.get(lesson.lang, LABELS["en"])
+    facts = [f"{lesson.minutes} {t['minutes']}"]
+    if lesson.incident:
+        facts.append(f"{t['incident']}: {html.escape(lesson.incident)}")
+    if lesson.requires:
+        facts.append(f"{t['requires']}: {', '.join(html.escape(r) for r in lesson.requires)}")
+    out = [
+        f"# {lesson.title}",
+        "",
+        f"<p><em>{html.escape(lesson.summary)}</em></p>",
+        f"<p>{' · '.join(facts)}</p>",
+        "",
+        lesson.intro_html,
+    ]
+    for step in lesson.steps:
+        out += ["", f"## {step.index + 1}. {step.title}", "", step.html]
+        goals = "".join(f"<li><code>{html.escape(c.text)}</code></li>" for c in step.checks)
+        out.append(f"<p><strong>{t['goal']}:</strong></p><ul>{goals}</ul>")
+        for i, hint in enumerate(step.hints, 1):
+            out.append(f"<details><summary>{t['hint']} {i}</summary>{render(hint)}</details>")
+        if step.solution:
+            actions = "\n".join(html.escape(a.text) for a in step.solution)
+            out.append(
+                f"<details><summary>{t['solution']}</summary><pre><code>{actions}</code></pre></details>"
+            )
+    return "\n".join(out).rstrip() + "\n"

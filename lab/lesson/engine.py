@@ -1,0 +1,255 @@
+"""The live machine behind a lesson: the scenario's hypervisor plus what checks need.
+
+    lab = Lab(lesson, backend="interp")
+    lab.start()                          # build the scenario, let the guests boot
+    for call in lesson.steps[0].solution:
+        lab.perform(call)                # the same actions a UI performs
+    lab.results(lesson.steps[0].checks)  # [CheckResult(call, ok, error)]
+
+Both the session (lab.session) and the validator (lab.lesson.validator) drive
+lessons through this class, so a check means the same thing in the TUI, the
+browser and `hvlab lessons check`. Time is instructions retired: the same
+actions give the same machine on every backend.
+
+`begin_step(i)` remembers where step i started: a snapshot of the whole
+machine (lab.hv.snapshot) for "reset step", and the trace and console
+positions that `since=step` checks count from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from lab.hv import Hypervisor, NoSuchVm, Vm
+from lab.hv.snapshot import HvSnapshot, restore, take
+from lab.lesson.model import Call, Lesson, LessonError
+from lab.lesson.registry import REGISTRY, load
+from lab.lesson.variants import vary
+from lab.scenario import ScenarioError, load_scenario
+
+if TYPE_CHECKING:
+    from lab.hv.trace import Record
+
+SETTLE_BUDGET: Final = 2_000_000  # instructions `type` and `start` run at most while guests answer
+
+
+class ActionError(Exception):
+    """An action that could not be performed (a patch that does not compile, a file
+    that is not a program): the message says why."""
+
+
+class CheckUnavailable(Exception):
+    """A predicate this hypervisor cannot evaluate (its extension is not built in)."""
+
+
+@dataclass(slots=True)
+class CheckResult:
+    call: Call
+    ok: bool
+    error: str = ""  # why it could not be evaluated
+    detail: str = ""  # what the predicate found (attack_blocked explains itself)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.call.text,
+            "done": self.ok,
+            "error": self.error,
+            "detail": self.detail,
+            "line": self.call.line,
+        }
+
+
+@dataclass(slots=True)
+class StepMarks:
+    """Where the current step started: trace and console positions, and the snapshot."""
+
+    trace_seq: int = 0
+    console: dict[int, int] = field(default_factory=dict)
+    snapshot: HvSnapshot | None = None
+
+
+class Lab:
+    def __init__(
+        self,
+        lesson: Lesson,
+        *,
+        backend: str = "interp",
+        seed: int | None = None,
+        settle_budget: int = SETTLE_BUDGET,
+    ):
+        load()
+        self.lesson = lesson
+        self.backend = backend
+        self.seed = seed  # None: the scenario's own secrets; else a per-student variant
+        self.settle_budget = settle_budget
+        self._hv: Hypervisor | None = None
+        self.step_index = 0
+        self.marks = StepMarks()
+        self.start_snapshot: HvSnapshot | None = None
+
+    @property
+    def hv(self) -> Hypervisor:
+        if self._hv is None:
+            raise ActionError("the scenario has not been started")
+        return self._hv
+
+    @property
+    def started(self) -> bool:
+        return self._hv is not None
+
+    # -- the machine
+
+    def start(self) -> None:
+        """A fresh scenario, guests booted up to their first prompt, step 0 begun."""
+        self.close()
+        try:
+            scenario = load_scenario(self.lesson.scenario, backend=self.backend)
+        except ScenarioError as exc:
+            raise LessonError(self.lesson.path, None, f"scenario: {exc}") from None
+        self._hv = scenario.hv
+        if self.seed is not None:
+            vary(self._hv, self.seed)
+        self.settle()
+        self.start_snapshot = take(self._hv)
+        self.begin_step(0)
+
+    def close(self) -> None:
+        """Release the vCPUs (unicorn holds native resources)."""
+        if self._hv is not None:
+            for vm in self._hv.vms:
+                vm.cpu.close()
+            self._hv = None
+
+    def settle(self, budget: int | None = None) -> int:
+        """Run until every VM waits for input or has stopped (at most `budget`)."""
+        summary = self.hv.run(budget or self.settle_budget)
+        return summary.retired
+
+    def run(self, n: int) -> dict[str, Any]:
+        summary = self.hv.run(n)
+        return {"retired": summary.retired, "reason": summary.reason.value, "time": self.hv.time}
+
+    def vm(self, ref: str | int) -> Vm:
+        try:
+            return self.hv.vm(ref)
+        except NoSuchVm as exc:
+            raise ActionError(str(exc)) from None
+
+    # -- steps
+
+    def begin_step(self, index: int) -> None:
+        self.step_index = index
+        hv = self.hv
+        self.marks = StepMarks(hv.trace.seq, {vm.domid: vm.console_seq for vm in hv.vms}, take(hv))
+
+    def reset_step(self) -> None:
+        if self.marks.snapshot is not None:
+            restore(self.hv, self.marks.snapshot)
+
+    def reset_lesson(self) -> None:
+        if self.start_snapshot is None:
+            self.start()
+            return
+        restore(self.hv, self.start_snapshot)
+        self.begin_step(0)
+
+    # -- what checks look at
+
+    def console(self, vm: Vm, scope: str = "lesson") -> bytes:
+        """The VM's console output, all of it or since the step began."""
+        if scope == "step":
+            new = vm.console_seq - self.marks.console.get(vm.domid, 0)
+            return bytes(vm.console[-new:]) if new > 0 else b""
+        return bytes(vm.console)
+
+    def records(self, scope: str = "lesson") -> list[Record]:
+        if scope == "step":
+            return self.hv.trace.since(self.marks.trace_seq)
+        return list(self.hv.trace)
+
+    # -- running directives
+
+    def perform(self, call: Call) -> None:
+        """Do one action; ActionError says what went wrong and where."""
+        entry = REGISTRY[call.name]
+        try:
+            entry.fn(self, call.args)
+        except ActionError as exc:
+            raise ActionError(f"{call.where}: {call.text}: {exc}") from None
+
+    def check(self, call: Call) -> CheckResult:
+        entry = REGISTRY[call.name]
+        try:
+            outcome = entry.fn(self, call.args)
+        except (CheckUnavailable, ActionError) as exc:
+            return CheckResult(call, False, str(exc))
+        if isinstance(outcome, tuple):
+            return CheckResult(call, bool(outcome[0]), detail=str(outcome[1]))
+        return CheckResult(call, bool(outcome))
+
+    def results(self, calls: list[Call]) -> list[CheckResult]:
+        return [self.check(c) for c in calls]
+
+    def holds(self, calls: list[Call]) -> bool:
+        return all(r.ok for r in self.results(calls))
+
+    def play(self, index: int) -> None:
+        """Begin step `index` and perform its solution."""
+        self.begin_step(index)
+        for call in self.lesson.steps[index].solution:
+            self.perform(call)
+
+    # -- the attack replayed against the current hardening
+
+    def attack_outcome(self, upto: int | None = None) -> tuple[bool, str]:
+        """Replay the lesson's attack steps (up to step index `upto`) from the
+        lesson's start with this machine's current policy and patches, then put
+        the machine back as it was. Blocked when no attack step's checks all
+        hold in the replay and every legitimate-use check does."""
+        steps = self.lesson.steps[: (self.step_index if upto is None else upto + 1)]
+        attacks = [s for s in steps if s.is_attack]
+        if not attacks:
+            return False, "this lesson has no attack step before this one"
+        live, marks, index = take(self.hv), self.marks, self.step_index
+        policy = self.hv.policy.to_dict()
+        patches = [(p.key, p.source) for p in self.hv.patches]
+        try:
+            self.reset_lesson()
+            self.harden_like(policy, patches)
+            return self.replay_attacks(attacks[-1].index)
+        finally:
+            restore(self.hv, live)
+            self.marks, self.step_index = marks, index
+
+    def harden_like(self, policy: dict[str, Any], patches: list[tuple[tuple[int, int], str]]) -> None:
+        """Take over a policy and a set of patches (another machine's hardening)."""
+        from lab.hv.hypercalls import lookup
+        from lab.hv.policy import Policy
+
+        self.hv.policy = Policy(policy)
+        for key, source in patches:
+            fn = lookup(*key)
+            if fn is not None:
+                self.hv.patches.apply(fn, source)
+
+    def replay_attacks(self, last: int) -> tuple[bool, str]:
+        """Play steps 0..last; report whether every attack among them failed and
+        every legitimate-use check held."""
+        succeeded, broken = [], []
+        for step in self.lesson.steps[: last + 1]:
+            try:
+                self.play(step.index)
+            except ActionError as exc:
+                broken.append(f"step {step.index + 1}: {exc}")
+                continue
+            if step.is_attack and self.holds(step.checks):
+                succeeded.append(f"step {step.index + 1} ({step.title})")
+            for r in self.results(step.legit):
+                if not r.ok:
+                    broken.append(f"step {step.index + 1}: legitimate use failed: {r.call.text}")
+        if succeeded:
+            return False, "the attack still works: " + "; ".join(succeeded)
+        if broken:
+            return False, "the hardening breaks legitimate use: " + "; ".join(broken)
+        return True, "the attack fails and legitimate use still works"

@@ -1,0 +1,259 @@
+"""Reading a lesson file: TOML front matter, `##` steps, directive blocks.
+
+    +++
+    id = "control-api"
+    title = "The control API"
+    scenario = "scenarios/api.toml"     # relative to the lesson
+    lang = "en"
+    summary = "A tenant uses the admin's API."
+    minutes = 20
+    requires = ["hypercalls"]
+    incident = "CVE-2009-3290"
+    +++
+    Introduction (Markdown).
+
+    ## Peek at the bank
+    Prose ...
+    ```check
+    secret_leaked tenant from=bank
+    ```
+
+Directive blocks are fenced code blocks whose info string is `check`,
+`legit`, `hint`, `solution` or `harden`, found in markdown-it-py's token
+stream, so a fence inside a list or quote counts and `~~~` works too; any
+other fence is ordinary code. Each line of check/legit/solution/harden is
+one registered predicate or action (lab.lesson.registry). Prose renders to
+HTML with raw HTML escaped, never passed through.
+
+Every mistake is a `LessonError` whose message is `file:line: what was expected`.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Final
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from lab.lesson.model import Call, Lesson, LessonError, Step
+from lab.lesson.registry import EntryKind, Where, parse_call
+
+FENCE: Final = "+++"
+LANGS: Final = ("en", "de")
+BLOCKS: Final[dict[str, EntryKind | None]] = {
+    "check": EntryKind.PREDICATE,
+    "legit": EntryKind.PREDICATE,
+    "solution": EntryKind.ACTION,
+    "harden": EntryKind.ACTION,
+    "hint": None,
+}
+# key: (type, required, what it is)
+FRONT_MATTER: Final[dict[str, tuple[type, bool, str]]] = {
+    "id": (str, True, "the lesson's id, the same in every language"),
+    "title": (str, True, "the title"),
+    "scenario": (str, True, "the scenario file, relative to the lesson"),
+    "lang": (str, True, "en or de"),
+    "summary": (str, True, "one sentence for the lesson picker"),
+    "minutes": (int, True, "how long it takes a student, in minutes"),
+    "requires": (list, False, "ids of the lessons to do first"),
+    "incident": (str, False, "the real incident the lesson mirrors"),
+}
+ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def markdown() -> MarkdownIt:
+    """The renderer every front end uses: CommonMark, raw HTML escaped."""
+    return MarkdownIt("commonmark", {"html": False})
+
+
+def render(text: str) -> str:
+    return markdown().render(text)
+
+
+def parse_lesson(path: str | Path) -> Lesson:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LessonError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    meta, body, body_line = _front_matter(path, text)
+    lesson = _lesson(path, meta)
+    _body(lesson, body, body_line)
+    return lesson
+
+
+def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
+    """(the TOML table, the Markdown body, the 1-based line the body starts on)."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != FENCE:
+        raise LessonError(path, 1, f"expected the front matter to open with a line {FENCE}")
+    for i in range(1, len(lines)):
+        if lines[i].strip() == FENCE:
+            break
+    else:
+        raise LessonError(
+            path, 1, f"front matter opened with {FENCE} but never closed by another {FENCE} line"
+        )
+    try:
+        meta = tomllib.loads("".join(lines[1:i]))
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        line = int(m.group(1)) + 1 if m else 2
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise LessonError(path, line, f"front matter is not valid TOML: {detail}") from None
+    return meta, "".join(lines[i + 1 :]), i + 2
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line a front matter key is on (for errors), else 1."""
+    try:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return n
+    except OSError:
+        pass
+    return 1
+
+
+def _lesson(path: Path, meta: dict[str, Any]) -> Lesson:
+    for key, value in meta.items():
+        if key not in FRONT_MATTER:
+            raise LessonError(
+                path,
+                _key_line(path, key),
+                f"unknown front matter key {key!r}; expected {', '.join(FRONT_MATTER)}",
+            )
+        kind, _, what = FRONT_MATTER[key]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise LessonError(
+                path, _key_line(path, key), f"{key} must be a {kind.__name__} ({what}), got {value!r}"
+            )
+    for key, (_kind, required, what) in FRONT_MATTER.items():
+        if required and key not in meta:
+            raise LessonError(path, 1, f"front matter lacks {key} = ... ({what})")
+    if not ID_RE.match(meta["id"]):
+        raise LessonError(
+            path, _key_line(path, "id"), f"id {meta['id']!r}: use lower-case letters, digits and -"
+        )
+    if meta["lang"] not in LANGS:
+        raise LessonError(path, _key_line(path, "lang"), f"lang must be one of {', '.join(LANGS)}")
+    requires = meta.get("requires", [])
+    if not all(isinstance(r, str) for r in requires):
+        raise LessonError(path, _key_line(path, "requires"), "requires must be a list of lesson ids")
+    scenario = (path.parent / meta["scenario"]).resolve()
+    if not scenario.is_file():
+        raise LessonError(path, _key_line(path, "scenario"), f"scenario file {meta['scenario']!r} not found")
+    return Lesson(
+        path=path,
+        id=meta["id"],
+        title=meta["title"],
+        scenario=scenario,
+        lang=meta["lang"],
+        summary=meta["summary"],
+        minutes=meta["minutes"],
+        requires=list(requires),
+        incident=meta.get("incident", ""),
+        vm_names=_vm_names(path, scenario),
+    )
+
+
+def _vm_names(path: Path, scenario: Path) -> list[str]:
+    """The scenario's VM names, read without building anything (checks name VMs)."""
+    try:
+        data = tomllib.loads(scenario.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise LessonError(path, _key_line(path, "scenario"), f"scenario {scenario}: {exc}") from None
+    vms = data.get("vm", [])
+    return [str(vm.get("name")) for vm in vms if isinstance(vm, dict)]
+
+
+def _body(lesson: Lesson, body: str, first_line: int) -> None:
+    md = markdown()
+    tokens = md.parse(body)
+    source = body.splitlines(keepends=True)
+    prose: list[list[Token]] = [[]]  # the intro, then one list per step
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        line = first_line + (tok.map[0] if tok.map else 0)
+        if tok.type == "heading_open" and tok.tag == "h2":
+            lesson.steps.append(Step(len(lesson.steps), tokens[i + 1].content.strip(), line))
+            prose.append([])
+            i += 3  # heading_open, inline, heading_close
+            continue
+        info = tok.info.strip().split(maxsplit=1)[0] if tok.type == "fence" and tok.info.strip() else ""
+        if info in BLOCKS:
+            if not lesson.steps:
+                raise LessonError(
+                    lesson.path, line, f"a {info} block must sit inside a step (after a ## heading)"
+                )
+            _directive(lesson, lesson.steps[-1], info, tok.content, line + 1)
+        else:
+            prose[-1].append(tok)
+        i += 1
+    if not lesson.steps:
+        raise LessonError(lesson.path, first_line, "a lesson needs at least one step: a ## heading")
+    lesson.intro_html = md.renderer.render(prose[0], md.options, {})
+    intro_end = lesson.steps[0].line - first_line
+    lesson.intro_markdown = _strip_directives("".join(source[:intro_end]))
+    for n, step in enumerate(lesson.steps):
+        step.html = md.renderer.render(prose[n + 1], md.options, {})
+        end = lesson.steps[n + 1].line - first_line if n + 1 < len(lesson.steps) else len(source)
+        step.markdown = _strip_directives("".join(source[step.line - first_line + 1 : end]))
+        if not step.all_checks:
+            raise LessonError(
+                lesson.path,
+                step.line,
+                f"step {step.title!r} has no check: add a ```check block with a predicate",
+            )
+
+
+_DIRECTIVE_FENCE: Final = re.compile(
+    r"^(```|~~~)\s*(check|legit|hint|solution|harden)\b.*?^\1\s*$\n?", re.S | re.M
+)
+
+
+def _strip_directives(text: str) -> str:
+    """Step prose for a Markdown widget: directive blocks removed."""
+    return _DIRECTIVE_FENCE.sub("", text).strip()
+
+
+def _directive(lesson: Lesson, step: Step, info: str, content: str, first_line: int) -> None:
+    if info == "hint":
+        if not content.strip():
+            raise LessonError(lesson.path, first_line - 1, "an empty hint block: write the hint inside it")
+        step.hints.append(content.strip())
+        return
+    target: list[Call] = getattr(step, "checks" if info == "check" else info)
+    kind = BLOCKS[info]
+    assert kind is not None
+    for n, raw in enumerate(content.splitlines()):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        where = Where(lesson.path, first_line + n, lesson.vm_names, lesson.directory)
+        target.append(parse_call(text, where, kind))
+
+
+def find_lessons(paths: list[str | Path]) -> list[Path]:
+    """The lesson files among `paths` (a directory means every *.md under it with front matter)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.md")):
+                try:
+                    first = f.read_text(encoding="utf-8").lstrip("\ufeff").split("\n", 1)[0].strip()
+                except OSError:
+                    continue
+                if first == FENCE:
+                    found.append(f)
+        else:
+            found.append(p)
+    return found
+
+
+def load_lessons(directory: str | Path) -> list[Lesson]:
+    return [parse_lesson(p) for p in find_lessons([directory])]

@@ -1,0 +1,190 @@
+"""The predicates a `check` or `legit` block may use, registered by name.
+
+Each takes the live `Lab` and its parsed arguments and answers True or
+False (or a pair with an explanation). `since=step` makes a predicate look
+only at what happened since the current step began; the default is
+everything since the scenario started. Predicates that need a hypervisor
+extension which is not built in yet raise `CheckUnavailable` with a message
+saying so, which the UI shows next to the check.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from lab.hv.hypercalls import HypercallRecord, lookup
+from lab.lesson.engine import CheckUnavailable, Lab
+from lab.lesson.registry import predicate
+
+# The monitor's hexdump: "80001000: 4241 4e4b 7b31 ...  BANK{1...": bytes in memory order.
+HEXDUMP_LINE: Final = re.compile(rb"^[0-9a-fA-F]{8}: ((?:[0-9a-fA-F]{2,4} ?)+)", re.MULTILINE)
+
+
+@predicate(
+    "console_contains",
+    "VM TEXT [since=SCOPE]",
+    doc="The VM's console shows TEXT.",
+    example='console_contains tenant "a1=0x00000001"',
+)
+def console_contains(lab: Lab, args: dict[str, Any]) -> bool:
+    vm = lab.vm(args["vm"])
+    return args["text"].encode() in lab.console(vm, args.get("since", "lesson"))
+
+
+def _dumped(console: bytes) -> bytes:
+    """The bytes the console's hexdump lines show, concatenated in order."""
+    return b"".join(bytes.fromhex(m.group(1).decode()) for m in HEXDUMP_LINE.finditer(console))
+
+
+@predicate(
+    "secret_leaked",
+    "VM [from=OWNER] [since=SCOPE]",
+    doc=(
+        "The VM's console shows a secret that is not its own: another VM's (its scenario `secret`) "
+        "or the hypervisor region's, as text or in a hexdump. `from=` names whose."
+    ),
+    example="secret_leaked tenant from=bank",
+)
+def secret_leaked(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm = lab.vm(args["vm"])
+    hv = lab.hv
+    secrets = {o.name: o.config.secret for o in hv.vms if o is not vm and o.config.secret}
+    secrets["hypervisor"] = hv.mem.secret
+    if "from" in args:
+        secrets = {args["from"]: secrets.get(args["from"], b"")}
+    console = lab.console(vm, args.get("since", "lesson"))
+    shown = (console, _dumped(console))
+    for owner, secret in secrets.items():
+        if len(secret) >= 4 and any(secret in view for view in shown):
+            return True, f"{vm.name}'s console shows {owner}'s secret"
+    return False, ""
+
+
+@predicate(
+    "hypercall",
+    "[vm=VM] [eid=EID] [fid=N] [fn=FN] [result=RESULT] [since=SCOPE]",
+    doc="Some hypercall in the trace matches every filter given (caller, extension, function, result).",
+    example="hypercall vm=tenant fn=peek result=denied",
+)
+def hypercall(lab: Lab, args: dict[str, Any]) -> bool:
+    domid = lab.vm(args["vm"]).domid if "vm" in args else None
+    for r in lab.records(args.get("since", "lesson")):
+        if not isinstance(r, HypercallRecord):
+            continue
+        if domid is not None and r.domid != domid:
+            continue
+        if "eid" in args and r.eid != args["eid"]:
+            continue
+        if "fid" in args and r.fid != args["fid"]:
+            continue
+        if "fn" in args:
+            fn = lookup(r.eid, r.fid)
+            if fn is None or fn.name != args["fn"]:
+                continue
+        if "result" in args and r.error != args["result"]:
+            continue
+        return True
+    return False
+
+
+@predicate(
+    "vm_state",
+    "VM STATE",
+    doc="The VM is running, paused, halted, faulted or destroyed.",
+    example="vm_state bank destroyed",
+)
+def vm_state(lab: Lab, args: dict[str, Any]) -> bool:
+    vm = lab.vm(args["vm"])
+    if args["state"] == "destroyed":
+        return vm.destroyed
+    return not vm.destroyed and vm.state.label == args["state"]
+
+
+@predicate(
+    "trace",
+    "TEXT [since=SCOPE]",
+    doc="Some line of the trace contains TEXT (as `hvlab run --trace` prints it).",
+    example='trace "UNCHECKED buffer"',
+)
+def trace(lab: Lab, args: dict[str, Any]) -> bool:
+    return any(args["text"] in r.describe() for r in lab.records(args.get("since", "lesson")))
+
+
+@predicate(
+    "attack_blocked",
+    "[step=STEP]",
+    doc=(
+        "Replays this lesson's attack steps (those with a `harden` block; up to `step=`) from the "
+        "lesson's start with the current policy and patches: holds when every attack fails there and "
+        "every `legit` check still passes. The machine is restored afterwards."
+    ),
+    example="attack_blocked",
+)
+def attack_blocked(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    upto = args["step"] - 1 if "step" in args else None
+    return lab.attack_outcome(upto)
+
+
+@predicate(
+    "grant_mapped",
+    "VM [from=VM] [writable=BOOL]",
+    doc="The VM has a grant page mapped (from that granter; writable or read-only).",
+    example="grant_mapped tenant from=bank writable=yes",
+    needs="the grant-table extension",
+)
+def grant_mapped(lab: Lab, args: dict[str, Any]) -> bool:
+    hv = lab.hv
+    grants = getattr(hv, "grants", None)
+    if grants is None:
+        raise CheckUnavailable("grant_mapped needs the grant-table extension, which this hypervisor lacks")
+    vm = lab.vm(args["vm"])
+    granter = lab.vm(args["from"]).domid if "from" in args else None
+    return any(
+        m.grantee == vm.domid
+        and (granter is None or m.granter == granter)
+        and ("writable" not in args or m.writable == args["writable"])
+        for m in grants.mappings
+    )
+
+
+def _network(lab: Lab, name: str, what: str):
+    net = getattr(lab.hv, "net", None)
+    if net is None:
+        raise CheckUnavailable(f"{name} needs {what}, which this hypervisor lacks")
+    return net
+
+
+@predicate(
+    "packet",
+    "[vm=VM] [TEXT] [since=SCOPE]",
+    doc="A network event in the trace (from or to the VM) whose text contains TEXT.",
+    example='packet vm=tenant "acl-drop"',
+    needs="the network extension",
+)
+def packet(lab: Lab, args: dict[str, Any]) -> bool:
+    _network(lab, "packet", "the network extension (virtual switch)")
+    domid = lab.vm(args["vm"]).domid if "vm" in args else None
+    text = args.get("text", "")
+    return any(
+        r.kind in ("net", "packet") and (domid is None or r.domid == domid) and text in r.describe()
+        for r in lab.records(args.get("since", "lesson"))
+    )
+
+
+@predicate(
+    "mgmt_login",
+    "[ok=BOOL] [since=SCOPE]",
+    doc="A login to the hypervisor's management service (one that succeeded, or failed).",
+    example="mgmt_login ok=yes",
+    needs="the management service",
+)
+def mgmt_login(lab: Lab, args: dict[str, Any]) -> bool:
+    net = _network(lab, "mgmt_login", "the management service")
+    if getattr(net, "mgmt", None) is None:
+        raise CheckUnavailable("mgmt_login needs the management service, which this scenario lacks")
+    wanted = {True: ("login-ok",), False: ("login-failed",)}.get(args.get("ok"), ("login-ok", "login-failed"))
+    return any(
+        r.kind == "mgmt" and any(w in r.describe() for w in wanted)
+        for r in lab.records(args.get("since", "lesson"))
+    )

@@ -1,0 +1,152 @@
+"""A student's progress: which steps are done, hints used, attempts, timestamps.
+
+    progress = Progress.from_dict(json.loads(text))     # ProgressError if malformed
+    progress.step("control-api", 1).attempts += 1
+    save_atomic(path, progress.to_dict())               # a crash mid-save loses nothing
+
+It is plain JSON, keyed by lesson id (the same in every language, so a
+student who switches to German keeps their progress). The TUI saves it in the
+user's data directory, the web in localStorage; both can export and import
+it. `save_atomic` writes a temporary file next to the target, flushes it to
+disk and renames it over the target: readers see the old file or the new
+one, never half of one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+VERSION: Final = 1
+
+
+class ProgressError(ValueError):
+    """Progress data that is not what `Progress.to_dict` writes."""
+
+
+@dataclass(slots=True)
+class StepProgress:
+    done: bool = False
+    hints: int = 0  # hints revealed
+    attempts: int = 0  # evaluations that found the step not yet done
+    started: float | None = None
+    finished: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "done": self.done,
+            "hints": self.hints,
+            "attempts": self.attempts,
+            "started": self.started,
+            "finished": self.finished,
+        }
+
+
+@dataclass(slots=True)
+class LessonProgress:
+    steps: dict[int, StepProgress] = field(default_factory=dict)
+    current: int = 0
+    finished: float | None = None
+
+    def done_steps(self) -> int:
+        return sum(1 for s in self.steps.values() if s.done)
+
+
+@dataclass(slots=True)
+class Progress:
+    lessons: dict[str, LessonProgress] = field(default_factory=dict)
+
+    def lesson(self, lesson_id: str) -> LessonProgress:
+        return self.lessons.setdefault(lesson_id, LessonProgress())
+
+    def step(self, lesson_id: str, index: int) -> StepProgress:
+        return self.lesson(lesson_id).steps.setdefault(index, StepProgress())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": VERSION,
+            "lessons": {
+                lid: {
+                    "current": lp.current,
+                    "finished": lp.finished,
+                    "steps": {str(i): s.to_dict() for i, s in sorted(lp.steps.items())},
+                }
+                for lid, lp in sorted(self.lessons.items())
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Progress:
+        if not isinstance(data, dict) or data.get("version") != VERSION:
+            raise ProgressError(f"not hvlab progress data (expected an object with version {VERSION})")
+        lessons = data.get("lessons", {})
+        if not isinstance(lessons, dict):
+            raise ProgressError("lessons must be an object keyed by lesson id")
+        progress = cls()
+        for lid, lp in lessons.items():
+            try:
+                steps = {
+                    int(i): StepProgress(
+                        done=bool(s.get("done", False)),
+                        hints=_count(s.get("hints", 0)),
+                        attempts=_count(s.get("attempts", 0)),
+                        started=_stamp(s.get("started")),
+                        finished=_stamp(s.get("finished")),
+                    )
+                    for i, s in lp.get("steps", {}).items()
+                }
+                progress.lessons[str(lid)] = LessonProgress(
+                    steps, _count(lp.get("current", 0)), _stamp(lp.get("finished"))
+                )
+            except (AttributeError, TypeError, ValueError) as exc:
+                raise ProgressError(f"lesson {lid!r}: malformed progress ({exc})") from None
+        return progress
+
+
+def _count(v: Any) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"{v!r} is not a count")
+    return v
+
+
+def _stamp(v: Any) -> float | None:
+    if v is None:
+        return None
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        raise ValueError(f"{v!r} is not a timestamp")
+    return float(v)
+
+
+def save_atomic(path: str | Path, data: dict[str, Any]) -> None:
+    """Write `data` as JSON to `path` so that a crash leaves the old file or the new, whole."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=1, sort_keys=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load(path: str | Path) -> Progress:
+    """Progress from a file; an absent file is a fresh start."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Progress()
+    try:
+        return Progress.from_dict(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ProgressError(f"{path}: not JSON ({exc})") from None

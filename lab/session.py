@@ -1,0 +1,431 @@
+"""The session: the one facade the TUI and the web front end talk to.
+
+    s = Session(lessons_dir="lessons", backend="interp", progress_path=path)
+    s.list_lessons("en")                 # the picker
+    s.open_lesson("control-api", "en")   # prose, steps, hint counts
+    s.start()                            # build the scenario, boot the guests
+    s.type("tenant", "peek 2 0x80001000 32")
+    s.console("tenant", since=0)         # {"text": ..., "seq": ...}
+    s.evaluate()                         # the step's checks; advances when all hold
+    s.reset_step()                       # the machine as it was when the step began
+
+Everything in and out is plain data (dict, list, str, int, float, bool,
+None), so the web worker passes it as JSON messages without adapters.
+Requests that cannot make sense (no lesson open, an unknown VM) raise
+`SessionError`; things a student can get wrong (a patch that does not
+compile, a bad policy value) come back as {"ok": False, "error": ...}.
+A lesson runs through `lab.lesson.engine.Lab`, exactly as the validator runs
+it, so what `hvlab lessons check` proves is what the student meets.
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+
+from lab.hv.hypercalls import lookup
+from lab.hv.patch import PatchError
+from lab.hv.policy import SWITCHES, PolicyError
+from lab.lesson import progress as progress_io
+from lab.lesson.engine import ActionError, CheckResult, Lab
+from lab.lesson.model import Lesson, LessonError
+from lab.lesson.parser import find_lessons, parse_lesson, render
+from lab.lesson.registry import REGISTRY, Where, _handler
+
+DEFAULT_LESSONS: Final = Path(__file__).resolve().parent.parent / "lessons"
+
+
+class SessionError(Exception):
+    """A request the session cannot serve (no lesson open, an unknown lesson or VM)."""
+
+
+class Session:
+    def __init__(
+        self,
+        lessons_dir: str | Path = DEFAULT_LESSONS,
+        backend: str = "interp",
+        *,
+        progress_path: str | Path | None = None,
+        seed: int | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.lessons_dir = Path(lessons_dir)
+        self.backend = backend
+        self.seed = seed  # the student's seed: their own secrets (lab.lesson.variants)
+        self.progress_path = Path(progress_path) if progress_path else None
+        self.clock = clock
+        self._lessons: list[Lesson] | None = None
+        self.problems: list[str] = []  # lessons that failed to parse
+        self.lesson: Lesson | None = None
+        self.lab: Lab | None = None
+        self.running = False
+        self.last_results: list[CheckResult] = []
+        self._progress = (
+            progress_io.load(self.progress_path) if self.progress_path else progress_io.Progress()
+        )
+
+    # -- lessons
+
+    def _all(self) -> list[Lesson]:
+        if self._lessons is None:
+            self._lessons, self.problems = [], []
+            for path in find_lessons([self.lessons_dir]):
+                try:
+                    self._lessons.append(parse_lesson(path))
+                except LessonError as exc:
+                    self.problems.append(str(exc))
+        return self._lessons
+
+    def _find(self, lesson_id: str, lang: str) -> Lesson:
+        matches = [x for x in self._all() if x.id == lesson_id]
+        if not matches:
+            raise SessionError(f"no lesson {lesson_id!r} in {self.lessons_dir}")
+        return next(
+            (x for x in matches if x.lang == lang), next((x for x in matches if x.lang == "en"), matches[0])
+        )
+
+    def list_lessons(self, lang: str = "en") -> list[dict[str, Any]]:
+        """One entry per lesson id, in `lang` where translated (else English), in file order."""
+        seen: list[str] = []
+        for x in self._all():
+            if x.id not in seen:
+                seen.append(x.id)
+        out = []
+        for lesson_id in seen:
+            lesson = self._find(lesson_id, lang)
+            entry = lesson.summary_dict()
+            lp = self._progress.lessons.get(lesson_id)
+            entry["done_steps"] = lp.done_steps() if lp else 0
+            entry["finished"] = bool(lp and lp.finished)
+            out.append(entry)
+        return out
+
+    def open_lesson(self, lesson_id: str, lang: str = "en") -> dict[str, Any]:
+        """Choose a lesson (the machine is built by `start`)."""
+        self.close()
+        self.lesson = self._find(lesson_id, lang)
+        lesson = self.lesson
+        return {
+            **lesson.summary_dict(),
+            "intro_html": lesson.intro_html,
+            "intro_markdown": lesson.intro_markdown,
+            "vms": list(lesson.vm_names),
+            "steps": [
+                {
+                    "index": s.index,
+                    "title": s.title,
+                    "html": s.html,
+                    "markdown": s.markdown,
+                    "hints": len(s.hints),
+                    "checks": [c.text for c in s.all_checks],
+                    "attack": s.is_attack,
+                }
+                for s in lesson.steps
+            ],
+        }
+
+    def close(self) -> None:
+        if self.lab is not None:
+            self.lab.close()
+        self.lab = None
+        self.running = False
+        self.last_results = []
+
+    def _need_lab(self) -> Lab:
+        if self.lab is None or not self.lab.started:
+            raise SessionError("no lesson is running: open_lesson() then start()")
+        return self.lab
+
+    def start(self, *, resume: bool = True) -> dict[str, Any]:
+        """Build the scenario. With `resume`, replay the solutions of the steps the
+        progress says are done, so the student continues where they stopped."""
+        if self.lesson is None:
+            raise SessionError("no lesson open: call open_lesson() first")
+        self.close()
+        self.lab = Lab(self.lesson, backend=self.backend, seed=self.seed)
+        try:
+            self.lab.start()
+            lp = self._progress.lesson(self.lesson.id)
+            upto = min(lp.current, len(self.lesson.steps) - 1) if resume else 0
+            for i in range(upto):
+                self.lab.play(i)
+            self.lab.begin_step(upto)
+        except (LessonError, ActionError) as exc:
+            raise SessionError(str(exc)) from None
+        self._begin(upto)
+        return self.state()
+
+    def _begin(self, index: int) -> None:
+        assert self.lesson is not None
+        lp = self._progress.lesson(self.lesson.id)
+        lp.current = index
+        sp = self._progress.step(self.lesson.id, index)
+        if sp.started is None:
+            sp.started = self.clock()
+        self.last_results = []
+        self._save()
+
+    # -- the machine
+
+    def state(self) -> dict[str, Any]:
+        lab = self._need_lab()
+        hv = lab.hv
+        total = sum(vm.cpu.instret for vm in hv.vms) or 1
+        assert self.lesson is not None
+        return {
+            "lesson": self.lesson.id,
+            "lang": self.lesson.lang,
+            "step": lab.step_index,
+            "steps": len(self.lesson.steps),
+            "finished": self._progress.lesson(self.lesson.id).finished is not None,
+            "running": self.running,
+            "time": hv.time,
+            "backend": self.backend,
+            "seed": self.seed,
+            "vms": [
+                {
+                    "domid": vm.domid,
+                    "name": vm.name,
+                    "state": "destroyed" if vm.destroyed else vm.state.label,
+                    "waiting": vm.waiting,
+                    "control": vm.control,
+                    "weight": vm.weight,
+                    "memory": vm.ram_size,
+                    "instret": vm.cpu.instret,
+                    "share": vm.cpu.instret / total,
+                    "hypercalls": vm.hypercalls,
+                    "console_seq": vm.console_seq,
+                    "fault": vm.fault.describe() if vm.fault else None,
+                }
+                for vm in hv.vms
+            ],
+            "checks": self._check_view(),
+            "policy": {"preset": hv.policy.name, "values": hv.policy.to_dict()},
+            "patches": [_handler_name(p.key) for p in hv.patches],
+        }
+
+    def _check_view(self) -> list[dict[str, Any]]:
+        """The current step's checks with their last evaluated state (not re-evaluated here)."""
+        lab = self._need_lab()
+        assert self.lesson is not None
+        if lab.step_index >= len(self.lesson.steps):
+            return []
+        known = {id(r.call): r for r in self.last_results}
+        out = []
+        for call in self.lesson.steps[lab.step_index].all_checks:
+            r = known.get(id(call))
+            out.append(r.to_dict() if r else {"check": call.text, "done": False, "error": "", "detail": ""})
+        return out
+
+    def _vm(self, name: str | int) -> Any:
+        try:
+            return self._need_lab().vm(name)
+        except ActionError as exc:
+            raise SessionError(str(exc)) from None
+
+    def type(self, vm: str | int, text: str, *, enter: bool = True) -> dict[str, Any]:
+        """Console input, then run until the guests wait again; returns the new output."""
+        lab = self._need_lab()
+        target = self._vm(vm)
+        seq = target.console_seq
+        REGISTRY["type"].fn(lab, {"vm": target.name, "text": text, "enter": enter})
+        return self.console(target.name, since=seq)
+
+    def run(self, n: int) -> dict[str, Any]:
+        self.running = True
+        return self._need_lab().run(int(n))
+
+    def step(self) -> dict[str, Any]:
+        """One instruction (whichever vCPU the scheduler picks)."""
+        self.running = False
+        return self._need_lab().run(1)
+
+    def pause(self) -> dict[str, Any]:
+        """Stop the front end's run loop (it asks `state()["running"]`)."""
+        self.running = False
+        return {"running": False, "time": self._need_lab().hv.time}
+
+    def console(self, vm: str | int, since: int = 0) -> dict[str, Any]:
+        """Console output written after byte number `since` (all that is kept if older)."""
+        target = self._vm(vm)
+        new = target.console_seq - max(0, since)
+        data = bytes(target.console[-new:]) if new > 0 else b""
+        return {"vm": target.name, "text": data.decode("utf-8", "replace"), "seq": target.console_seq}
+
+    def trace(
+        self, since: int = 0, vm: str | int | None = None, kinds: list[str] | None = None
+    ) -> dict[str, Any]:
+        lab = self._need_lab()
+        hv = lab.hv
+        domid = self._vm(vm).domid if vm is not None else None
+        records = hv.trace.since(since)
+        first = hv.trace.seq - len(records)
+        events = []
+        for n, r in enumerate(records):
+            if (domid is None or r.domid == domid) and (kinds is None or r.kind in kinds):
+                events.append({**r.to_dict(), "seq": first + n + 1, "line": r.describe()})
+        return {"events": events, "seq": hv.trace.seq}
+
+    # -- policy and patches
+
+    def policy(self) -> list[dict[str, Any]]:
+        hv = self._need_lab().hv
+        return [
+            {
+                "key": s.key,
+                "group": s.group,
+                "value": hv.policy[s.key],
+                "kind": s.kind.__name__,
+                "vulnerable": s.vulnerable,
+                "hardened": s.hardened,
+                "checks": s.checks,
+                "mirrors": s.mirrors,
+                "cost": s.cost,
+            }
+            for s in SWITCHES
+        ]
+
+    def set_policy(self, key: str, value: Any) -> dict[str, Any]:
+        lab = self._need_lab()
+        try:
+            lab.hv.policy.set(key, value)
+        except PolicyError as exc:
+            return {"ok": False, "error": str(exc)}
+        lab.hv.event(-1, "policy", f"{key} set to {lab.hv.policy[key]}")
+        return {"ok": True, "key": key, "value": lab.hv.policy[key]}
+
+    def _key(self, handler: str) -> tuple[int, int]:
+        try:
+            return _handler(handler, Where(Path("."), 0, [], Path(".")))
+        except ValueError:
+            raise SessionError(f"no hypercall handler {handler!r} (write it as EXT.function)") from None
+
+    def patch_source(self, handler: str) -> dict[str, Any]:
+        """The handler's current source, for the editor: the active patch, else the original."""
+        key = self._key(handler)
+        active = self._need_lab().hv.patches.get(key)
+        fn = lookup(*key)
+        assert fn is not None
+        source = active.source if active else _editable_source(fn.handler)
+        return {
+            "handler": handler,
+            "source": source,
+            "patched": active is not None,
+            "params": list(fn.params),
+        }
+
+    def apply_patch(self, handler: str, source: str) -> dict[str, Any]:
+        eid, fid = self._key(handler)
+        try:
+            self._need_lab().hv.apply_patch(eid, fid, source)
+        except PatchError as exc:
+            return {"ok": False, "error": str(exc), "line": exc.line}
+        return {"ok": True, "handler": handler}
+
+    def revert_patch(self, handler: str) -> dict[str, Any]:
+        eid, fid = self._key(handler)
+        self._need_lab().hv.revert_patch(eid, fid)
+        return {"ok": True, "handler": handler}
+
+    # -- the lesson's steps
+
+    def evaluate(self) -> dict[str, Any]:
+        """Evaluate the current step's checks; when all hold, mark it done and go on."""
+        lab = self._need_lab()
+        lesson = self.lesson
+        assert lesson is not None
+        index = lab.step_index
+        if index >= len(lesson.steps):
+            return {"step": index, "checks": [], "done": True, "advanced": False, "finished": True}
+        self.last_results = lab.results(lesson.steps[index].all_checks)
+        done = all(r.ok for r in self.last_results)
+        result = {"step": index, "checks": [r.to_dict() for r in self.last_results], "done": done}
+        sp = self._progress.step(lesson.id, index)
+        if not done:
+            sp.attempts += 1
+            self._save()
+            return {**result, "advanced": False, "finished": False}
+        sp.done, sp.finished = True, self.clock()
+        finished = index + 1 >= len(lesson.steps)
+        lp = self._progress.lesson(lesson.id)
+        if finished:
+            lp.finished = lp.finished or self.clock()
+            lp.current = index
+            self._save()
+        else:
+            lab.begin_step(index + 1)
+            self._begin(index + 1)
+        return {**result, "advanced": not finished, "finished": finished}
+
+    def hint(self) -> dict[str, Any]:
+        """Reveal the next hint of the current step (the last one again when all are out)."""
+        lab = self._need_lab()
+        assert self.lesson is not None
+        hints = self.lesson.steps[lab.step_index].hints
+        if not hints:
+            return {"index": -1, "text": "", "html": "", "left": 0}
+        sp = self._progress.step(self.lesson.id, lab.step_index)
+        shown = min(sp.hints + 1, len(hints))
+        sp.hints = shown
+        self._save()
+        text = hints[shown - 1]
+        return {"index": shown - 1, "text": text, "html": render(text), "left": len(hints) - shown}
+
+    def reset_step(self) -> dict[str, Any]:
+        self._need_lab().reset_step()
+        self.running = False
+        self.last_results = []
+        return self.state()
+
+    def reset_lesson(self) -> dict[str, Any]:
+        lab = self._need_lab()
+        lab.reset_lesson()
+        self.running = False
+        self._begin(0)
+        return self.state()
+
+    # -- progress
+
+    def progress(self) -> dict[str, Any]:
+        return self._progress.to_dict()
+
+    def load_progress(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self._progress = progress_io.Progress.from_dict(data)
+        except progress_io.ProgressError as exc:
+            return {"ok": False, "error": str(exc)}
+        self._save()
+        return {"ok": True}
+
+    def _save(self) -> None:
+        if self.progress_path is not None:
+            progress_io.save_atomic(self.progress_path, self._progress.to_dict())
+
+
+def _editable_source(handler: Callable[..., Any]) -> str:
+    """A handler's source as a patch that runs as it stands: decorators dropped, and
+    an import line for the module-level names it uses (constants, helpers)."""
+    lines = textwrap.dedent(inspect.getsource(handler)).splitlines(keepends=True)
+    while lines and lines[0].lstrip().startswith("@"):
+        lines.pop(0)
+    module = inspect.getmodule(handler)
+    names = sorted(
+        n
+        for n in handler.__code__.co_names
+        if module is not None and n in vars(module) and n != handler.__name__
+    )
+    head = f"from {module.__name__} import {', '.join(names)}\n\n\n" if module is not None and names else ""
+    return head + "".join(lines)
+
+
+def _handler_name(key: tuple[int, int]) -> str:
+    fn = lookup(*key)
+    if fn is None:
+        return f"{key[0]:#x}.{key[1]}"
+    from lab.hv.hypercalls import EXTENSIONS
+
+    return f"{EXTENSIONS[fn.eid].name.lower()}.{fn.name}"

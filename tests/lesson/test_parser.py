@@ -1,0 +1,178 @@
+"""The lesson parser: the real lessons parse, and every broken lesson names its file and line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lab.lesson import LessonError, parse_lesson
+from lab.lesson.parser import find_lessons
+from lab.lesson.registry import REGISTRY, EntryKind, Where, entries, load, parse_call, reference_markdown
+from tests.lesson.conftest import FRONT, LESSONS, REPO, STEP
+
+
+def test_every_lesson_in_the_course_parses_with_hints_on_every_step():
+    paths = find_lessons([LESSONS])
+    assert len(paths) >= 8
+    for path in paths:
+        lesson = parse_lesson(path)
+        assert lesson.steps, path
+        assert all(step.hints for step in lesson.steps), path
+        assert 10 <= lesson.minutes <= 25
+
+
+def test_each_lesson_exists_in_english_and_german():
+    lessons = [parse_lesson(p) for p in find_lessons([LESSONS])]
+    langs: dict[str, set[str]] = {}
+    for lesson in lessons:
+        langs.setdefault(lesson.id, set()).add(lesson.lang)
+    assert {"tour", "hypercalls", "control-api", "guest-buffers"} <= set(langs)
+    assert all(v == {"en", "de"} for v in langs.values()), langs
+
+
+def test_steps_blocks_and_lines(write_lesson):
+    path = write_lesson(
+        STEP
+        + """
+## Harden
+
+Some *prose*.
+
+```legit
+console_contains admin "dom0>"
+```
+
+```check
+hypercall vm=tenant fn=peek result=denied since=step
+attack_blocked
+```
+
+```hint
+First hint.
+```
+
+```hint
+Second hint.
+```
+
+```solution
+set hypercall.authorize on
+type tenant peek 2 0x80001000 32
+```
+"""
+    )
+    lesson = parse_lesson(path)
+    assert [s.title for s in lesson.steps] == ["Peek", "Harden"]
+    harden = lesson.steps[1]
+    assert [c.name for c in harden.checks] == ["hypercall", "attack_blocked"]
+    assert harden.checks[0].args == {"vm": "tenant", "fn": "peek", "result": -4, "since": "step"}
+    assert [c.name for c in harden.legit] == ["console_contains"]
+    assert harden.hints == ["First hint.", "Second hint."]
+    assert harden.solution[1].args == {"vm": "tenant", "text": "peek 2 0x80001000 32"}
+    # the line numbers point into the file
+    lines = path.read_text().splitlines()
+    assert lines[harden.checks[1].line - 1] == "attack_blocked"
+    assert lines[harden.line - 1] == "## Harden"
+
+
+def test_prose_renders_with_raw_html_escaped_and_directives_removed(write_lesson):
+    path = write_lesson(
+        "Intro <script>alert(1)</script>\n"
+        + STEP.replace("## Peek\n", "## Peek\n\n<b>x</b>\n\n```\nplain code\n```\n")
+    )
+    lesson = parse_lesson(path)
+    assert "<script>" not in lesson.intro_html and "&lt;script&gt;" in lesson.intro_html
+    html = lesson.steps[0].html
+    assert "<b>" not in html and "&lt;b&gt;" in html
+    assert "plain code" in html  # an ordinary fence stays as code
+    assert "secret_leaked" not in html and "Use peek" not in html
+    assert "secret_leaked" not in lesson.steps[0].markdown
+
+
+BROKEN = [
+    # (front matter, body, line, what the message says)
+    (FRONT.replace("minutes = 10", "minutes = = 10"), STEP, 7, "not valid TOML"),
+    (FRONT.replace("minutes = 10", 'minutes = "ten"'), STEP, 7, "minutes must be a int"),
+    (
+        FRONT.replace("minutes = 10", 'minutes = 10\ncolour = "red"'),
+        STEP,
+        8,
+        "unknown front matter key 'colour'",
+    ),
+    (FRONT.replace('lang = "en"\n', ""), STEP, 1, "lacks lang"),
+    (FRONT.replace("api.toml", "nowhere.toml"), STEP, 4, "scenario file 'nowhere.toml' not found"),
+    (
+        FRONT,
+        STEP.replace("secret_leaked tenant", "secret_spilled tenant"),
+        13,
+        "unknown predicate 'secret_spilled'",
+    ),
+    (FRONT, STEP.replace("secret_leaked tenant from=bank", "vm_state bank"), 13, "missing STATE"),
+    (FRONT, STEP.replace("secret_leaked tenant from=bank", "vm_state bank paused now"), 13, "extra argument"),
+    (FRONT, STEP.replace("from=bank", "from=vault"), 13, "no VM 'vault'"),
+    (FRONT, STEP.replace("type tenant", "secret_leaked tenant\ntype tenant"), 21, "is a predicate"),
+    (
+        FRONT,
+        STEP.replace("type tenant peek", "set hypercall.authorize maybe\ntype tenant peek"),
+        21,
+        "on/off",
+    ),
+    (
+        FRONT,
+        STEP.replace("type tenant peek", "set hypercall.everything on\ntype tenant peek"),
+        21,
+        "policy switch",
+    ),
+    (
+        FRONT,
+        STEP.replace("type tenant peek", "patch dbcn.console_write fix.py\ntype tenant peek"),
+        21,
+        "'fix.py' not found",
+    ),
+    (FRONT, STEP.replace("type tenant peek", "patch dbcn.nothing fix.py\ntype tenant peek"), 21, "HANDLER"),
+    (FRONT, STEP.replace("type tenant peek", 'type tenant "peek\ntype tenant peek'), 21, "quote"),
+    (FRONT, STEP.replace("```check\nsecret_leaked tenant from=bank\n```\n", ""), 10, "has no check"),
+    (FRONT, "```check\nvm_state bank running\n```\n" + STEP, 9, "inside a step"),
+    ("no front matter\n", STEP, 1, "front matter to open"),
+    (FRONT, "Just an introduction.\n", 9, "at least one step"),
+]
+
+
+@pytest.mark.parametrize(("front", "body", "line", "message"), BROKEN, ids=[b[3] for b in BROKEN])
+def test_broken_lessons_name_file_line_and_what_was_expected(write_lesson, front, body, line, message):
+    path = write_lesson(body, front=front)
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}:{line}: "), text
+    assert message in text
+    assert "Traceback" not in text
+
+
+def test_registry_entries_are_documented_and_their_examples_parse(tmp_path: Path):
+    load()
+    assert {"console_contains", "secret_leaked", "hypercall", "vm_state", "trace", "attack_blocked"} <= set(
+        REGISTRY
+    )
+    assert {"packet", "mgmt_login", "grant_mapped"} <= set(REGISTRY)
+    assert {"type", "run", "load", "set", "patch", "reset"} <= set(REGISTRY)
+    for entry in REGISTRY.values():
+        assert entry.doc and entry.example.split()[0] == entry.name
+        for word in entry.example.split():  # files named in examples exist for this check
+            if word.endswith((".py", ".S")):
+                (tmp_path / word).parent.mkdir(parents=True, exist_ok=True)
+                (tmp_path / word).touch()
+        where = Where(tmp_path / "x.md", 1, ["admin", "tenant", "bank"], tmp_path)
+        call = parse_call(entry.example, where, entry.kind)
+        assert call.name == entry.name
+
+
+def test_authoring_guide_lists_every_predicate_and_action_from_the_registry():
+    guide = (REPO / "docs" / "authoring.md").read_text(encoding="utf-8")
+    table = re.search(r"<!-- registry:start -->\n(.*)<!-- registry:end -->", guide, re.S)
+    assert table is not None, "docs/authoring.md lacks the generated registry table"
+    assert table.group(1) == reference_markdown(), "regenerate it: python3 -m lab.lesson.docs"
+    for entry in entries(EntryKind.PREDICATE) + entries(EntryKind.ACTION):
+        assert f"`{entry.signature}`" in guide

@@ -1,0 +1,112 @@
+"""The validator: the course passes, and a lesson broken on purpose is caught with a reason."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lab.lesson.validator import main_lessons, validate
+from lab.scenario import GUESTS_DIR
+from tests.lesson.conftest import LESSONS
+
+
+def test_hvlab_lessons_check_passes_for_the_course(capsys):
+    assert main_lessons(["check", str(LESSONS)]) == 0
+    out = capsys.readouterr().out
+    assert "ok   control-api [interp] step 2 hardened: attack blocked" in out
+    assert "FAIL" not in out
+
+
+@pytest.fixture
+def course(tmp_path: Path) -> Path:
+    """A copy of the control-api lesson (both languages) laid out as in the repo."""
+    (tmp_path / "lab" / "guests").mkdir(parents=True)
+    shutil.copy(GUESTS_DIR / "api.toml", tmp_path / "lab" / "guests" / "api.toml")
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    for name in ("02-hypercalls.md", "03-control-api.md", "03-control-api.de.md"):
+        shutil.copy(LESSONS / name, lessons / name)
+    return lessons
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def run(paths: list[Path]) -> list[str]:
+    reports, errors = validate(paths, backend_names=["interp"])
+    return [e for r in reports for e in r.errors] + errors
+
+
+def test_a_solution_that_no_longer_works_is_caught(course, capsys):
+    lesson = course / "03-control-api.md"
+    edit(lesson, "type tenant peek 2 0x80001000 32\n", "type tenant peek 2 0x80002000 32\n")
+    errors = run([lesson])
+    assert any(
+        "step 2" in e and "check fails after the solution: secret_leaked tenant from=bank" in e
+        for e in errors
+    )
+    assert main_lessons(["check", "--backend", "interp", str(lesson)]) == 1
+    assert "FAIL control-api [interp] step 2" in capsys.readouterr().out
+
+
+def test_a_harden_block_that_does_not_harden_is_caught(course):
+    lesson = course / "03-control-api.md"
+    edit(lesson, "```harden\nset hypercall.authorize on", "```harden\nset hypercall.check_bounds on")
+    errors = run([lesson])
+    assert any("step 2 hardened" in e and "the attack still works" in e for e in errors)
+
+
+def test_hardening_that_breaks_legitimate_use_is_caught(course):
+    lesson = course / "03-control-api.md"
+    # a "fix" that refuses every privileged call, the admin's too
+    edit(
+        lesson,
+        "```harden\nset hypercall.authorize on",
+        "```harden\nset hypercall.authorize on\ntype admin destroy 0",
+    )
+    errors = run([lesson])
+    assert any("step 2 hardened" in e and "breaks legitimate use" in e for e in errors)
+
+
+def test_checks_that_hold_before_the_solution_are_caught(course):
+    lesson = course / "03-control-api.md"
+    edit(
+        lesson,
+        'hypercall vm=tenant fn=info result=ok\nconsole_contains tenant "dom2 running"',
+        "vm_state bank running",
+    )
+    errors = run([lesson])
+    assert any("already hold before the solution" in e for e in errors)
+
+
+def test_a_translation_that_differs_is_caught(course):
+    edit(course / "03-control-api.de.md", "type tenant destroy 2", "type tenant destroy 0")
+    errors = run([course])
+    assert any("03-control-api.de.md" in e and "step 3's solution differ" in e for e in errors)
+
+
+def test_a_step_without_hint_and_an_unknown_requirement_are_caught(course):
+    lesson = course / "03-control-api.md"
+    edit(lesson, "```hint\nThe monitor command is `destroy DOMID`.\n```\n", "")
+    edit(
+        lesson,
+        "```hint\n`destroy 2`, then `vms`: the trace shows `VMCTL.destroy(domid=2) -> SBI_SUCCESS`.\n```\n",
+        "",
+    )
+    edit(lesson, 'requires = ["hypercalls"]', 'requires = ["time-travel"]')
+    errors = run([lesson])
+    assert any("step 3" in e and "has no hint" in e for e in errors)
+    assert any("requires 'time-travel'" in e for e in errors)
+
+
+def test_a_parse_error_fails_with_its_line(course, capsys):
+    lesson = course / "03-control-api.md"
+    edit(lesson, "vm_state bank destroyed", "vm_state bank gone")
+    assert main_lessons(["check", "--backend", "interp", str(lesson)]) == 1
+    out = capsys.readouterr()
+    assert f"{lesson}:" in out.err and "STATE 'gone' is not valid" in out.err
