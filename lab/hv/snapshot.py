@@ -35,6 +35,7 @@ class VmSnapshot:
     cpu: dict[str, Any]
     state: VmState
     waiting: bool
+    wake_pending: bool
     fault: Any
     exit_code: int | None
     destroyed: bool
@@ -73,6 +74,7 @@ def take(hv: Hypervisor) -> HvSnapshot:
             cpu=vm.cpu.snapshot(),  # type: ignore[attr-defined]
             state=vm.state,
             waiting=vm.waiting,
+            wake_pending=vm.wake_pending,
             fault=vm.fault,
             exit_code=vm.exit_code,
             destroyed=vm.destroyed,
@@ -123,7 +125,7 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
     for vm, s in zip(hv.vms, snap.vms, strict=True):
         vm.config.program = s.program
         vm.cpu.restore(s.cpu)  # type: ignore[attr-defined]
-        vm.state, vm.waiting, vm.fault = s.state, s.waiting, s.fault
+        vm.state, vm.waiting, vm.wake_pending, vm.fault = s.state, s.waiting, s.wake_pending, s.fault
         vm.exit_code, vm.destroyed, vm.boots = s.exit_code, s.destroyed, s.boots
         vm.console[:] = s.console
         vm.console_seq = s.console_seq
