@@ -107,8 +107,8 @@ def test_winning_the_double_fetch_with_the_racer_program(backend):
 def test_the_monitors_grant_and_datagram_commands(backend):
     hv = load_scenario(GUESTS_DIR / "api_hardened.toml", backend=backend).hv
     hv.run(500_000)
-    assert type_and_run(hv, "admin", "w 0x80003000 0x68 0x69").endswith("wrote 2 bytes at 0x80003000\ndom0> ")
-    assert "ref 0" in type_and_run(hv, "admin", "grant 0x80003000 1")
+    assert type_and_run(hv, "admin", "w 0x80030000 0x68 0x69").endswith("wrote 2 bytes at 0x80030000\ndom0> ")
+    assert "ref 0" in type_and_run(hv, "admin", "grant 0x80030000 1")
     assert "ok" in type_and_run(hv, "tenant", "map 0 0 0x90000000")
     assert "hi" in type_and_run(hv, "tenant", "x 0x90000000 16")
     assert "ok" in type_and_run(hv, "tenant", "unmap 0x90000000")
