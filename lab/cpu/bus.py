@@ -160,6 +160,11 @@ class Bus:
         """Register to be told when pages or devices are (un)mapped."""
         self._listeners.append(fn)
 
+    def off_change(self, fn: Callable[[], None]) -> None:
+        """Stop telling `fn` (a core that is being closed)."""
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
     def _changed(self) -> None:
         for fn in self._listeners:
             fn()

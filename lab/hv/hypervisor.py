@@ -297,6 +297,8 @@ class Hypervisor:
                 alive = any(v.state is VmState.RUNNING and not v.destroyed for v in self.vms)
                 return RunSummary(max_instructions - budget, Idle.IDLE if alive else Idle.STOPPED)
             n = min(sched.credit, budget)
+            if net is not None:
+                n = min(n, max(1, net.next_tick - self.time))  # the network ticks on time
             retired = self._run_vcpu(vm, n)
             budget -= retired
             sched.charge(retired)
@@ -304,7 +306,7 @@ class Hypervisor:
                 sched.next()
             if sched.credit <= 0 and self.channel.pending:
                 self._complete_rings()  # the backend's tick: the turn has passed
-            if net is not None:
+            if net is not None and self.time >= net.next_tick:
                 net.tick()
         return RunSummary(max_instructions, Idle.BUDGET)
 

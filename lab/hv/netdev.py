@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from lab.hv.vm import Vm
 
 RATE_PERIOD: Final = 100_000  # instructions: the refill time of the rate limiters
+NET_TICK: Final = 1_000  # instructions between network ticks (frame delivery, service budget)
 MGMT_KINDS: Final = {
     NetEventKind.LOGIN_OK,
     NetEventKind.LOGIN_FAILED,
@@ -106,6 +107,7 @@ class NetDevices:
     weak_password: str = ""
     _limits: dict[int, int] = field(default_factory=dict)  # domid -> vnic.rate_limit in force
     _mgmt_limit: int | None = None  # mgmt.rate_limit in force
+    next_tick: int = NET_TICK  # the time of the next network tick
 
     def __post_init__(self) -> None:
         self.network = Network(on_event=self._event)
@@ -176,8 +178,13 @@ class NetDevices:
     # -- running
 
     def tick(self) -> None:
+        """Deliver frames and run the management service's budget. The hypervisor
+        calls this every NET_TICK instructions (it cuts vCPU slices there), so the
+        service's capacity is per instruction time, whatever the quantum."""
         self.sync_policy()
-        self.network.tick(self.hv.time)
+        now = self.hv.time
+        self.network.tick(now)
+        self.next_tick = (now // NET_TICK + 1) * NET_TICK
 
     def _event(self, event: NetEvent) -> None:
         kind = "mgmt" if event.kind in MGMT_KINDS else "net"

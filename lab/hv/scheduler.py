@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from lab.hv.vm import Vm
 
-DEFAULT_QUANTUM: Final = 1000  # instructions per unit of weight
+DEFAULT_QUANTUM: Final = 10_000  # instructions per unit of weight
 
 
 class Scheduler:

@@ -1,0 +1,463 @@
+"""The pure-Python RV32IM core: the reference semantics, and fast enough to teach with.
+
+    cpu = InterpCpu(bus)
+    cpu.reset(pc=0x8000_0000, sp=0x8001_0000)
+    result = cpu.run(10_000)        # see lab.cpu.base for the stop rules
+
+Two engines share the work:
+
+    * `_step` decodes and executes one instruction: every case, MMIO, grant
+      pages, faults. It is the reference, and runs all cold code.
+    * hot blocks in RAM (entered `hot_threshold` times) are translated to
+      Python source by `lab.cpu.translate` and compiled once; they cover only
+      the fast case and hand anything else back to `_step`.
+
+Dispatch goes through a list with one slot per RAM word, indexed by
+`(pc - ram_gpa) >> 2`: a compiled block or None. A block returns
+(next pc, instructions retired); `~pc` means "interpret the instruction at pc"
+(the slow case), and `pc | ECALL` (or EBREAK, WFI) that the block retired a
+stop. Translations are dropped when the memory under them is written
+(`PhysicalMemory.invalidate`), so self-modifying code and program loading stay
+correct. `translation_source(pc)` shows a student the Python of a block.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+from collections.abc import Callable
+from typing import Any, Final
+
+from lab.cpu.base import Cause, Fault, RunResult, Stop
+from lab.cpu.bus import PAGE_SHIFT, Bus
+from lab.cpu.translate import (
+    IMM_TWIN,
+    MAX_BLOCK,
+    SYSTEM_STOPS,
+    BlockTranslator,
+    div32,
+    interp_functions,
+    rem32,
+)
+from lab.isa import Kind, decode
+
+M: Final = 0xFFFFFFFF
+HOT_THRESHOLD: Final = 40  # block entries before translation: compile() costs ~50 us an instruction
+DECODE_CACHE_MAX: Final = 1 << 16
+
+_U32 = struct.Struct("<I")
+_ALU_FN, _BRANCH_FN = interp_functions()
+
+# Predecoded instruction: (op, rd, rs1, rs2, imm, extra). `op` picks the case in _step.
+_ALU, _ALUI, _LOAD, _STORE, _BRANCH, _JAL, _JALR, _LUI, _AUIPC, _FENCE, _ECALL, _EBREAK, _WFI = range(13)
+_LOAD_SHAPE: Final = {
+    "lb": (1, True),
+    "lh": (2, True),
+    "lw": (4, False),
+    "lbu": (1, False),
+    "lhu": (2, False),
+}
+_STORE_SIZE: Final = {"sb": 1, "sh": 2, "sw": 4}
+# Stops travel as small ints (hashing an Enum member costs a Python call): 0 is
+# the budget, 1..3 the SYSTEM_STOPS codes; _JUMPED (-1) is a control transfer.
+_STOPS: Final = (Stop.BUDGET, Stop.ECALL, Stop.EBREAK, Stop.WFI)
+_JUMPED: Final = -1
+_SYSTEM: Final = {"ecall": _ECALL, "ebreak": _EBREAK, "wfi": _WFI}
+_FAULT: Final = Stop.FAULT
+_Predecoded = tuple[int, int, int, int, int, Any]
+_DECODED: dict[int, _Predecoded] = {}
+
+
+def _predecode(word: int) -> _Predecoded | None:
+    d = decode(word)
+    if d is None:
+        return None
+    name, kind = d.name, d.spec.kind
+    if kind is Kind.ALU:
+        return (_ALU, d.rd, d.rs1, d.rs2, 0, _ALU_FN[name])
+    if kind is Kind.ALU_IMM:
+        return (_ALUI, d.rd, d.rs1, 0, d.imm & M, _ALU_FN[IMM_TWIN[name]])
+    if kind is Kind.LOAD:
+        return (_LOAD, d.rd, d.rs1, 0, d.imm, _LOAD_SHAPE[name])
+    if kind is Kind.STORE:
+        return (_STORE, 0, d.rs1, d.rs2, d.imm, _STORE_SIZE[name])
+    if kind is Kind.BRANCH:
+        return (_BRANCH, 0, d.rs1, d.rs2, d.imm, _BRANCH_FN[name])
+    if kind is Kind.JAL:
+        return (_JAL, d.rd, 0, 0, d.imm, None)
+    if kind is Kind.JALR:
+        return (_JALR, d.rd, d.rs1, 0, d.imm, None)
+    if kind is Kind.LUI:
+        return (_LUI, d.rd, 0, 0, d.imm << 12 & M, None)
+    if kind is Kind.AUIPC:
+        return (_AUIPC, d.rd, 0, 0, d.imm << 12 & M, None)
+    if kind is Kind.FENCE:
+        return (_FENCE, 0, 0, 0, 0, None)
+    return (_SYSTEM[name], 0, 0, 0, 0, SYSTEM_STOPS[name.upper()] >> 32)
+
+
+class _Trap(Exception):
+    """A guest exception inside _step; becomes a Fault in the RunResult."""
+
+    def __init__(self, cause: Cause, tval: int) -> None:
+        self.cause = cause
+        self.tval = tval & M
+
+
+_RESULTS: dict[tuple[int, int, int], RunResult] = {}
+
+
+def _result(stop: int, retired: int, pc: int) -> RunResult:
+    """A RunResult, shared when the same one recurs: building a frozen
+    dataclass costs microseconds, which a guest making a hypercall in a loop
+    (the same ecall, the same count) would pay on every call."""
+    key = (stop, retired, pc)
+    r = _RESULTS.get(key)
+    if r is None:
+        if len(_RESULTS) >= 4096:
+            _RESULTS.clear()
+        r = _RESULTS[key] = RunResult(_STOPS[stop], retired, pc)
+    return r
+
+
+Block = Callable[[int], tuple[int, int]]
+
+
+class InterpCpu:
+    """One RV32IM hart in pure Python (implements `lab.cpu.base.Cpu`)."""
+
+    backend = "interp"
+
+    def __init__(self, bus: Bus, *, hot_threshold: int = HOT_THRESHOLD) -> None:
+        self.bus = bus
+        self.instret = 0
+        self.hot_threshold = hot_threshold
+        self._x: list[int] = [0] * 32  # never replaced: compiled blocks hold it
+        self._pc = bus.ram_gpa
+        self._resumed = False  # the last run ended on its budget, maybe inside a block
+        mem = bus.mem
+        self._buf = mem.buf
+        self._ram_gpa, self._ram_host, self._ram_size = bus.ram_gpa, bus.ram_host, bus.ram_size
+        self._table: list[Block | None] = [None] * (bus.ram_size >> 2)
+        self._heat: dict[int, int] = {}  # RAM word index -> entries while cold
+        self._sources: dict[int, str] = {}  # word index -> block source
+        self._lengths: dict[int, int] = {}  # word index -> instructions covered
+        self._by_page: dict[int, set[int]] = {}  # host page -> word indexes of blocks on it
+        self._translator = BlockTranslator(
+            mem.buf, ram_gpa=bus.ram_gpa, ram_host=bus.ram_host, ram_size=bus.ram_size
+        )
+        # Views of this hart's RAM window, indexed by RAM offset: indexing a
+        # memoryview beats struct and slicing, and a cast view reads a whole
+        # word at once. They are native-endian, so only little-endian hosts
+        # (x86, Arm, WebAssembly) translate; others interpret everything.
+        self._ram = memoryview(mem.buf)[bus.ram_host : bus.ram_host + bus.ram_size]
+        self._code = memoryview(mem.code)[
+            bus.ram_host >> PAGE_SHIFT : (bus.ram_host + bus.ram_size) >> PAGE_SHIFT
+        ]
+        if sys.byteorder != "little":  # pragma: no cover
+            self.hot_threshold = 1 << 62
+        self._globals: dict[str, Any] = {
+            "X": self._x,
+            "RAM": self._ram,
+            "RAM16": self._ram.cast("H"),
+            "RAM32": self._ram.cast("I"),
+            "CODE": self._code,
+            "INVAL": mem.invalidate,
+            "T": self._table,
+            "div32": div32,
+            "rem32": rem32,
+            **SYSTEM_STOPS,
+        }
+        mem.on_invalidate(self._invalidate)
+
+    # -- architectural state
+
+    @property
+    def pc(self) -> int:
+        return self._pc
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self._pc = value & M
+
+    def get_reg(self, index: int) -> int:
+        return self._x[index]
+
+    def set_reg(self, index: int, value: int) -> None:
+        if index:
+            self._x[index] = value & M
+
+    def regs(self) -> list[int]:
+        return list(self._x)
+
+    def snapshot(self) -> dict[str, Any]:
+        """The architectural state as plain data (regs, pc, instret)."""
+        return {"regs": list(self._x), "pc": self._pc, "instret": self.instret}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        regs = [v & M for v in state["regs"]]
+        regs[0] = 0
+        self._x[:] = regs
+        self._pc = state["pc"] & M
+        self.instret = state["instret"]
+
+    def reset(self, pc: int, sp: int) -> None:
+        self._x[:] = [0] * 32
+        self._x[2] = sp & M
+        self._pc = pc & M
+        self.instret = 0
+        self._resumed = False
+        self._drop_all()
+
+    def close(self) -> None:
+        self.bus.mem.off_invalidate(self._invalidate)
+        self._drop_all()
+        # Let go of the memory views, so the host buffer is not pinned.
+        for name in ("RAM16", "RAM32"):
+            self._globals.pop(name).release()
+        self._ram.release()
+        self._code.release()
+
+    # -- translations
+
+    def translation_source(self, pc: int) -> str | None:
+        """The Python source of the compiled block starting at `pc`, if any."""
+        return self._sources.get((pc - self._ram_gpa) >> 2) if not pc & 3 else None
+
+    def translated_blocks(self) -> list[int]:
+        """Guest addresses where a compiled block starts (for tests and the UI)."""
+        return sorted(self._ram_gpa + 4 * i for i in self._sources)
+
+    def _drop_all(self) -> None:
+        table = self._table
+        for idx in self._sources:  # cheaper than refilling a table of a slot per RAM word
+            table[idx] = None
+        self._heat.clear()
+        self._sources.clear()
+        self._lengths.clear()
+        self._by_page.clear()
+
+    def _translate(self, idx: int) -> None:
+        tr = self._translator.translate(self._ram_gpa + 4 * idx)
+        namespace: dict[str, Any] = {}
+        exec(compile(tr.source, f"<block {tr.start:#010x}>", "exec"), self._globals, namespace)
+        self._table[idx] = namespace["block"]
+        self._sources[idx] = tr.source
+        length = max(tr.count, 1)
+        self._lengths[idx] = length
+        host = self._ram_host + 4 * idx
+        end = host + 4 * length
+        self.bus.mem.mark_code(host, end)
+        for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+            self._by_page.setdefault(page, set()).add(idx)
+
+    def _invalidate(self, start: int, end: int) -> None:
+        """Host bytes [start, end) changed: drop the blocks that overlap them."""
+        host0 = self._ram_host
+        for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+            idxs = self._by_page.get(page)
+            if not idxs:
+                continue
+            for idx in list(idxs):
+                b_start = host0 + 4 * idx
+                if b_start < end and start < b_start + 4 * self._lengths[idx]:
+                    self._drop(idx)
+
+    def _drop(self, idx: int) -> None:
+        self._table[idx] = None
+        self._heat.pop(idx, None)
+        self._sources.pop(idx, None)
+        length = self._lengths.pop(idx)
+        host = self._ram_host + 4 * idx
+        for page in range(host >> PAGE_SHIFT, ((host + 4 * length - 1) >> PAGE_SHIFT) + 1):
+            self._by_page[page].discard(idx)
+
+    # -- running
+
+    def run(self, max_instructions: int) -> RunResult:
+        remaining = max_instructions
+        pc = self._pc
+        table, heat, hot = self._table, self._heat, self.hot_threshold
+        base, size = self._ram_gpa, self._ram_size
+        step = self._step
+        stop: int | None = None
+        try:
+            off = pc - base
+            if self._resumed and remaining > 0 and 0 <= off < size and table[off >> 2] is None:
+                # The last budget ran out here, likely mid-loop: interpret to the
+                # next control transfer without counting this address towards a
+                # translation. Entered once a quantum, it would cost a compile()
+                # for each offset a quantum can end at, and never pay it back.
+                self._pc = pc
+                stop = step()
+                remaining -= 1
+                while stop is None and remaining > 0:
+                    stop = step()
+                    remaining -= 1
+                pc = self._pc
+            if stop is None or stop < 0:
+                while remaining > 0:
+                    off = pc - base
+                    if 0 <= off < size and not off & 3:
+                        idx = off >> 2
+                        fn = table[idx]
+                        if fn is not None:
+                            pc, k = fn(remaining)
+                            remaining -= k
+                            if pc >= 0:
+                                if pc <= M:
+                                    continue
+                                stop = pc >> 32  # ecall, ebreak or wfi retired
+                                pc &= M
+                                break
+                            pc = ~pc  # the block left this instruction to the interpreter
+                            if remaining < MAX_BLOCK:
+                                # The budget's tail, likely too short for the block:
+                                # interpret it without counting the mid-block
+                                # addresses it passes towards translations.
+                                self._pc = pc
+                                while remaining > 0:
+                                    stop = step()
+                                    remaining -= 1
+                                    if stop is not None and stop > 0:
+                                        break
+                                pc = self._pc
+                                break
+                        else:
+                            n = heat.get(idx, 0) + 1
+                            if n >= hot:
+                                self._translate(idx)
+                                continue
+                            heat[idx] = n
+                            # Cold: interpret up to the next control transfer, so
+                            # only block starts are counted.
+                            self._pc = pc
+                            stop = step()
+                            remaining -= 1
+                            while stop is None and remaining > 0:
+                                stop = step()
+                                remaining -= 1
+                            pc = self._pc
+                            if stop is None or stop < 0:
+                                continue
+                            break
+                    self._pc = pc
+                    stop = step()
+                    remaining -= 1
+                    pc = self._pc
+                    if stop is not None and stop > 0:
+                        break
+        except _Trap as trap:
+            retired = max_instructions - remaining
+            self.instret += retired
+            fault = Fault(trap.cause, self._pc, trap.tval)
+            return RunResult(_FAULT, retired, self._pc, fault)
+        retired = max_instructions - remaining if max_instructions > 0 else 0
+        self.instret += retired
+        self._pc = pc
+        if stop is not None and stop > 0:
+            self._resumed = False
+            return _result(stop, retired, (pc - 4) & M)
+        self._resumed = True
+        return _result(0, retired, pc)
+
+    def _step(self) -> int | None:
+        """Execute the instruction at pc: None if it fell through, _JUMPED after
+        a branch or jump, a stop code (1..3) for ecall/ebreak/wfi. Raises
+        _Trap, having changed nothing, if it faults."""
+        pc = self._pc
+        x = self._x
+        if pc & 3:
+            raise _Trap(Cause.FETCH_MISALIGNED, pc)
+        off = pc - self._ram_gpa
+        if 0 <= off < self._ram_size:
+            host: int | None = self._ram_host + off
+        else:
+            host = self.bus.translate(pc, 4)  # grant pages; never MMIO
+            if host is None:
+                raise _Trap(Cause.FETCH_ACCESS, pc)
+        word = _U32.unpack_from(self._buf, host)[0]
+        p = _DECODED.get(word)
+        if p is None:
+            p = _predecode(word)
+            if p is None:
+                raise _Trap(Cause.ILLEGAL_INSTRUCTION, word)
+            if len(_DECODED) >= DECODE_CACHE_MAX:
+                _DECODED.clear()
+            _DECODED[word] = p
+        op, rd, rs1, rs2, imm, extra = p
+        nxt = (pc + 4) & M
+        if op == _ALUI:
+            if rd:
+                x[rd] = extra(x[rs1], imm)
+        elif op == _ALU:
+            if rd:
+                x[rd] = extra(x[rs1], x[rs2])
+        elif op == _LOAD:
+            v = self._load((x[rs1] + imm) & M, *extra)
+            if rd:
+                x[rd] = v
+        elif op == _STORE:
+            self._store((x[rs1] + imm) & M, extra, x[rs2])
+        elif op == _BRANCH:
+            if extra(x[rs1], x[rs2]):
+                target = (pc + imm) & M
+                if target & 3:
+                    raise _Trap(Cause.FETCH_MISALIGNED, target)
+                nxt = target
+            self._pc = nxt
+            return _JUMPED
+        elif op in (_JAL, _JALR):
+            target = (pc + imm) & M if op == _JAL else (x[rs1] + imm) & 0xFFFFFFFE
+            if target & 3:
+                raise _Trap(Cause.FETCH_MISALIGNED, target)
+            if rd:
+                x[rd] = nxt
+            self._pc = target
+            return _JUMPED
+        elif op == _LUI:
+            if rd:
+                x[rd] = imm
+        elif op == _AUIPC:
+            if rd:
+                x[rd] = (pc + imm) & M
+        elif op != _FENCE:  # ecall, ebreak, wfi: retire, step over, stop
+            self._pc = nxt
+            return extra
+        self._pc = nxt
+        return None
+
+    def _load(self, addr: int, size: int, signed: bool) -> int:
+        if addr & (size - 1):
+            raise _Trap(Cause.LOAD_MISALIGNED, addr)
+        bus = self.bus
+        host = bus.translate(addr, size)
+        if host is not None:
+            v = int.from_bytes(self._buf[host : host + size], "little")
+        else:
+            found = bus.device_at(addr)
+            if found is None:
+                raise _Trap(Cause.LOAD_ACCESS, addr)
+            dev_base, device = found
+            v = device.read(addr - dev_base, size) & ((1 << (8 * size)) - 1)
+        if signed:
+            sign = 1 << (8 * size - 1)
+            v = ((v ^ sign) - sign) & M
+        return v
+
+    def _store(self, addr: int, size: int, value: int) -> None:
+        if addr & (size - 1):
+            raise _Trap(Cause.STORE_MISALIGNED, addr)
+        bus = self.bus
+        value &= (1 << (8 * size)) - 1
+        host = bus.translate(addr, size, write=True)
+        if host is not None:
+            self._buf[host : host + size] = value.to_bytes(size, "little")
+            if bus.mem.code[host >> PAGE_SHIFT]:
+                bus.mem.invalidate(host, host + size)
+            return
+        found = bus.device_at(addr)
+        if found is None:
+            raise _Trap(Cause.STORE_ACCESS, addr)
+        dev_base, device = found
+        device.write(addr - dev_base, size, value)

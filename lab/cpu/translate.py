@@ -1,0 +1,494 @@
+"""Block translator: turns a hot run of guest instructions into Python source.
+
+`InterpCpu` interprets cold code one instruction at a time. Once a basic block
+(straight-line code ending in a branch or jump) has run often enough, it asks
+`BlockTranslator.translate` for Python source computing the same thing, and
+compiles it once:
+
+    def block(budget):              # -> (next pc, instructions retired)
+        a0 = X[10]; a1 = X[11]      # guest registers live in Python locals
+        ...                         # one or two lines per instruction
+        X[10] = a0                  # written back at every exit
+        return 0x80000010, 4
+
+A block whose final branch goes back to its own start becomes a bounded `for`
+loop, run at most `budget // length` times, so it never overruns the budget.
+Only the fast case is translated: aligned RAM loads and stores. Anything else
+(MMIO, grant pages, misalignment, unmapped addresses, ecall, illegal words)
+leaves the block *before* that instruction with `return ~pc, retired`, and the
+interpreter runs it with the reference semantics. The semantics themselves are
+written once, as the expression templates below, which the interpreter
+evaluates too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from lab.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
+
+M: Final = 0xFFFFFFFF
+MAX_BLOCK: Final = 48  # instructions; bounds compile time and code held per block
+
+# RV32IM register-register semantics on unsigned 32-bit values {a} and {b}
+# (unprivileged spec, chapters 2.4 and 13). Signed views use (v ^ 2^31) - 2^31.
+ALU: Final[dict[str, str]] = {
+    "add": "({a} + {b}) & 0xFFFFFFFF",
+    "sub": "({a} - {b}) & 0xFFFFFFFF",
+    "sll": "({a} << ({b} & 31)) & 0xFFFFFFFF",
+    "slt": "(1 if ({a} ^ 0x80000000) < ({b} ^ 0x80000000) else 0)",
+    "sltu": "(1 if {a} < {b} else 0)",
+    "xor": "{a} ^ {b}",
+    "or": "{a} | {b}",
+    "and": "{a} & {b}",
+    "srl": "{a} >> ({b} & 31)",
+    "sra": "((({a} ^ 0x80000000) - 0x80000000) >> ({b} & 31)) & 0xFFFFFFFF",
+    "mul": "({a} * {b}) & 0xFFFFFFFF",
+    "mulh": "(((({a} ^ 0x80000000) - 0x80000000) * (({b} ^ 0x80000000) - 0x80000000)) >> 32) & 0xFFFFFFFF",
+    "mulhsu": "(((({a} ^ 0x80000000) - 0x80000000) * {b}) >> 32) & 0xFFFFFFFF",
+    "mulhu": "({a} * {b}) >> 32",
+    "div": "div32({a}, {b})",
+    "divu": "(({a} // {b}) if {b} else 0xFFFFFFFF)",
+    "rem": "rem32({a}, {b})",
+    "remu": "(({a} % {b}) if {b} else {a})",
+}
+
+# The register-immediate forms compute the same as their register twins,
+# with b = the sign-extended immediate as an unsigned 32-bit value.
+IMM_TWIN: Final[dict[str, str]] = {
+    "addi": "add",
+    "slti": "slt",
+    "sltiu": "sltu",
+    "xori": "xor",
+    "ori": "or",
+    "andi": "and",
+    "slli": "sll",
+    "srli": "srl",
+    "srai": "sra",
+}
+
+# Branch conditions, and their negations (for a loop's exit test).
+BRANCH: Final[dict[str, str]] = {
+    "beq": "{a} == {b}",
+    "bne": "{a} != {b}",
+    "blt": "({a} ^ 0x80000000) < ({b} ^ 0x80000000)",
+    "bge": "({a} ^ 0x80000000) >= ({b} ^ 0x80000000)",
+    "bltu": "{a} < {b}",
+    "bgeu": "{a} >= {b}",
+}
+BRANCH_NOT: Final[dict[str, str]] = {
+    "beq": "bne",
+    "bne": "beq",
+    "blt": "bge",
+    "bge": "blt",
+    "bltu": "bgeu",
+    "bgeu": "bltu",
+}
+
+
+# A block that ends in ecall, ebreak or wfi returns `next_pc | code`.
+SYSTEM_STOPS: Final[dict[str, int]] = {"ECALL": 1 << 32, "EBREAK": 2 << 32, "WFI": 3 << 32}
+
+
+def _signed(v: int) -> int:
+    return (v ^ 0x80000000) - 0x80000000
+
+
+def div32(a: int, b: int) -> int:
+    """Signed division, rounding toward zero; x/0 = -1, INT_MIN/-1 = INT_MIN."""
+    if b == 0:
+        return M
+    sa, sb = _signed(a), _signed(b)
+    q = abs(sa) // abs(sb)
+    return (-q if (sa < 0) != (sb < 0) else q) & M
+
+
+def rem32(a: int, b: int) -> int:
+    """Signed remainder, sign of the dividend; x%0 = x, INT_MIN%-1 = 0."""
+    if b == 0:
+        return a
+    sa, sb = _signed(a), _signed(b)
+    r = abs(sa) % abs(sb)
+    return (-r if sa < 0 else r) & M
+
+
+def alu_expr(name: str, a: str, b: str | int) -> str:
+    """Python source computing instruction `name` on operands `a` and `b`
+    (register locals, or an int for an immediate, folded where it reads better)."""
+    if isinstance(b, int):
+        if name == "add" and b & 0x80000000:
+            return f"({a} - {(-b) & M}) & 0xFFFFFFFF" if a != "0" else str(b)
+        if name == "add" and a == "0":
+            return str(b)
+        tmpl = ALU[name].replace("({b} & 31)", str(b & 31)).replace("({b} ^ 0x80000000)", hex(b ^ 0x80000000))
+        return tmpl.format(a=a, b=hex(b) if b > 9 else b)
+    return ALU[name].format(a=a, b=b)
+
+
+def interp_functions() -> tuple[dict[str, object], dict[str, object]]:
+    """The templates as Python functions f(a, b), for the interpreter."""
+    env = {"div32": div32, "rem32": rem32}
+    alu = {n: eval(f"lambda a, b: {t.format(a='a', b='b')}", env) for n, t in ALU.items()}
+    br = {n: eval(f"lambda a, b: {t.format(a='a', b='b')}", env) for n, t in BRANCH.items()}
+    return alu, br
+
+
+# ---------------------------------------------------------------- disassembly
+
+
+def _reg(i: int) -> str:
+    return ABI_NAMES[i]
+
+
+def disassemble(d: Decoded, pc: int) -> str:
+    """One instruction in GNU as syntax (enough for comments and traces)."""
+    ops = d.spec.operands
+    if not ops:
+        return d.name
+    if d.spec.fmt is Fmt.FENCE:
+        return d.name
+    target = (pc + d.imm) & M
+    imm = d.imm if d.spec.fmt is not Fmt.U else hex(d.imm)
+    text = (
+        ops.replace("rd", _reg(d.rd))
+        .replace("rs1", _reg(d.rs1))
+        .replace("rs2", _reg(d.rs2))
+        .replace("target", hex(target))
+        .replace("imm", str(imm))
+    )
+    return f"{d.name} {text.replace(',', ', ')}"
+
+
+# ---------------------------------------------------------------- translation
+
+
+@dataclass(slots=True)
+class Translation:
+    """The source for one block and what it covers."""
+
+    source: str
+    start: int  # guest pc of the first instruction
+    count: int  # instructions in the block (0: nothing translatable, always interpret)
+    loop: bool
+
+
+# Loads and stores on the fast path, through views of the RAM window indexed by
+# the RAM offset `_o` (RAM16/RAM32: native-endian casts, so little-endian hosts only).
+_LOADS: Final[dict[str, tuple[int, str, int]]] = {  # size, value, result bits
+    "lw": (4, "RAM32[_o >> 2]", 32),
+    "lhu": (2, "RAM16[_o >> 1]", 16),
+    "lh": (2, "((RAM16[_o >> 1] ^ 0x8000) - 0x8000) & 0xFFFFFFFF", 32),
+    "lbu": (1, "RAM[_o]", 8),
+    "lb": (1, "((RAM[_o] ^ 0x80) - 0x80) & 0xFFFFFFFF", 32),
+}
+_STORES: Final[dict[str, tuple[int, str]]] = {
+    "sw": (4, "RAM32[_o >> 2] = {v}"),
+    "sh": (2, "RAM16[_o >> 1] = {v} & 0xFFFF"),
+    "sb": (1, "RAM[_o] = {v} & 0xFF"),
+}
+
+
+class BlockTranslator:
+    """Writes the Python source of blocks in one RAM window (see module doc).
+
+    Generated code refers to these globals, which the core provides:
+    X (the register list), RAM/RAM16/RAM32 (byte, halfword and word views of
+    the RAM window), CODE (the has-code map of its pages), INVAL
+    (PhysicalMemory.invalidate), T (the block table), div32, rem32, and
+    ECALL/EBREAK/WFI (stop codes a block ORs into the pc it returns: SYSTEM_STOPS).
+    """
+
+    def __init__(self, buf: object, *, ram_gpa: int, ram_host: int, ram_size: int) -> None:
+        self.buf = buf
+        self.ram_gpa = ram_gpa
+        self.ram_host = ram_host
+        self.ram_size = ram_size
+
+    def _scan(self, pc: int) -> list[Decoded]:
+        """The instructions of the block at `pc`, ending after its control transfer."""
+        out: list[Decoded] = []
+        end = self.ram_gpa + self.ram_size
+        while pc + 4 <= end and len(out) < MAX_BLOCK:
+            h = self.ram_host + pc - self.ram_gpa
+            d = decode(int.from_bytes(self.buf[h : h + 4], "little"))
+            if d is None:
+                break  # the interpreter raises the fault
+            if d.spec.kind is Kind.SYSTEM:
+                out.append(d)  # retired by the block, which then stops the run
+                break
+            kind = d.spec.kind
+            if kind in (Kind.BRANCH, Kind.JAL):
+                if (pc + d.imm) & 3:
+                    break  # the jump itself faults: leave it to the interpreter
+                out.append(d)
+                break
+            out.append(d)
+            if kind is Kind.JALR:
+                break
+            pc += 4
+        return out
+
+    def translate(self, start: int) -> Translation:
+        insns = self._scan(start)
+        n = len(insns)
+        if n == 0:
+            return Translation(f"def block(budget):\n    return ~{start:#x}, 0\n", start, 0, False)
+        last = insns[-1]
+        lk = last.spec.kind
+        loop = (lk is Kind.BRANCH or lk is Kind.JAL) and (start + 4 * (n - 1) + last.imm) & M == start
+        return Translation(_Emitter(self, start, insns, loop).source(), start, n, loop)
+
+
+class _Emitter:
+    """Builds one block's source; `written` tracks what each exit writes back."""
+
+    def __init__(self, tr: BlockTranslator, start: int, insns: list[Decoded], loop: bool) -> None:
+        self.tr = tr
+        self.start = start
+        self.insns = insns
+        self.n = len(insns)
+        self.loop = loop
+        self.lines: list[str] = []
+        self.written: list[int] = []  # registers written so far, in order
+        self.all_written: list[int] = []
+        self.bits: dict[int, int] = {}  # register -> known width, this iteration
+        self.checked: tuple[int, int, int] | None = None  # (rs1, imm, size) that `_o` holds, checked
+        self.ind = "    "
+
+    # -- helpers
+
+    def r(self, i: int) -> str:
+        return "0" if i == 0 else ABI_NAMES[i]
+
+    def emit(self, line: str) -> None:
+        self.lines.append(self.ind + line)
+
+    def k(self, j: int) -> str:
+        """Instructions retired before instruction j of the current iteration."""
+        if not self.loop:
+            return str(j)
+        if j == 0:
+            return f"_i * {self.n}"
+        return f"_i * {self.n} + {j}"
+
+    def writeback(self) -> None:
+        regs = self.all_written if self.loop else self.written
+        if regs:
+            self.emit("; ".join(f"X[{i}] = {self.r(i)}" for i in regs))
+
+    def leave(self, pc: str, j: int) -> None:
+        self.writeback()
+        self.emit(f"return {pc}, {self.k(j)}")
+
+    def set_reg(self, rd: int, expr: str, bits: int = 32) -> None:
+        if rd == 0:
+            return  # x0 is hard-wired: the write is dropped
+        self.emit(f"{self.r(rd)} = {expr}")
+        self.bits[rd] = bits
+        if self.checked and self.checked[0] == rd:
+            self.checked = None
+        if rd not in self.written:
+            self.written.append(rd)
+
+    def width(self, i: int) -> int:
+        """Bits a register's value is known to fit in (32 when nothing is known)."""
+        return 0 if i == 0 else self.bits.get(i, 32)
+
+    def alu(self, name: str, rs1: int, rs2: int | None, imm: int = 0) -> tuple[str, int]:
+        """Source and result width of an ALU operation. Every register holds an
+        unsigned 32-bit value; where the operands are known to be narrower, the
+        `& 0xFFFFFFFF` that keeps a result in range is left out (it costs as
+        much as the operation)."""
+        a = self.r(rs1)
+        wa = self.width(rs1)
+        if rs2 is None:  # immediate: b is imm as an unsigned 32-bit value
+            b, wb = imm & M, (imm & M).bit_length()
+            bs = str(b) if b <= 9 else hex(b)
+        else:
+            b, wb, bs = None, self.width(rs2), self.r(rs2)
+        if name == "add" and b == 0:
+            return a, wa
+        if name == "add" and max(wa, wb) < 32:
+            if rs1 == 0:
+                return bs, wb
+            return (f"{a} + {bs}" if bs != "0" else a), max(wa, wb) + 1
+        if name == "and":
+            return f"{a} & {bs}", min(wa, wb)
+        if name in ("or", "xor"):
+            if rs1 == 0:
+                return bs, wb
+            return f"{a} {'|' if name == 'or' else '^'} {bs}", max(wa, wb)
+        if name == "srl" and b is not None:
+            return f"{a} >> {b & 31}", max(wa - (b & 31), 0)
+        if name == "sll" and b is not None and wa + (b & 31) <= 32:
+            return f"{a} << {b & 31}", wa + (b & 31)
+        if name in ("slt", "sltu"):
+            return alu_expr(name, a, b if b is not None else bs), 1
+        if name in ("srl", "remu"):  # never more than a (divu by zero is all ones)
+            return alu_expr(name, a, b if b is not None else bs), max(wa, 1)
+        return alu_expr(name, a, b if b is not None else bs), 32
+
+    # -- the block
+
+    def source(self) -> str:
+        start, n = self.start, self.n
+        end = start + 4 * n
+        shape = f"a loop run at most budget // {n} times" if self.loop else "straight-line"
+        out = [
+            "def block(budget):",
+            f"    # {start:#010x}..{end:#010x}: {n} instructions, {shape}",
+        ]
+        reads, writes = self._uses()
+        for i in writes:
+            if i not in self.all_written:
+                self.all_written.append(i)
+        load = sorted(set(reads) | set(writes)) if self.loop else reads
+        if self.loop:
+            if load:
+                out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in load))
+            out.append(f"    _n = budget // {n}")
+            out.append("    if not _n:")
+            out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
+            out.append("    for _i in range(_n):")
+            self.ind = "        "
+        else:
+            if n > 1:
+                out.append(f"    if budget < {n}:")
+                out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
+            if load:
+                out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in load))
+        for j, d in enumerate(self.insns):
+            pc = start + 4 * j
+            self.lines.append(f"{self.ind}# {pc:08x}: {disassemble(d, pc)}")
+            self._insn(d, pc, j)
+        if self.loop:
+            self.ind = "    "
+            self.writeback()
+            self.emit(f"return {start:#x}, _n * {n}")
+        elif self.insns[-1].spec.kind not in (Kind.BRANCH, Kind.JAL, Kind.JALR, Kind.SYSTEM):
+            self.leave(hex(end), n)
+        return "\n".join(out + self.lines) + "\n"
+
+    def _uses(self) -> tuple[list[int], list[int]]:
+        """Registers read before being written, and registers written."""
+        reads: list[int] = []
+        writes: list[int] = []
+        for d in self.insns:
+            kind = d.spec.kind
+            srcs: tuple[int, ...] = ()
+            if kind in (Kind.ALU, Kind.BRANCH, Kind.STORE):
+                srcs = (d.rs1, d.rs2)
+            elif kind in (Kind.ALU_IMM, Kind.LOAD, Kind.JALR):
+                srcs = (d.rs1,)
+            for s in srcs:
+                if s and s not in writes and s not in reads:
+                    reads.append(s)
+            if kind not in (Kind.BRANCH, Kind.STORE, Kind.FENCE) and d.rd and d.rd not in writes:
+                writes.append(d.rd)
+        return reads, writes
+
+    def _address(self, d: Decoded, size: int) -> str | None:
+        """Emit `_o` = the RAM offset of the access; return the condition for
+        *leaving* the block (outside RAM or misaligned), or None when an
+        earlier access in this iteration already checked the same address
+        (a load-modify-store), at least as strictly."""
+        c = self.checked
+        if c is not None and c[0] == d.rs1 and c[1] == d.imm and c[2] >= size:
+            return None
+        self.checked = (d.rs1, d.imm, size)
+        tr = self.tr
+        delta = d.imm - tr.ram_gpa
+        base = self.r(d.rs1)
+        if d.rs1 == 0:
+            self.emit(f"_o = {delta:#x}" if delta >= 0 else f"_o = -{-delta:#x}")
+        else:
+            self.emit(f"_o = {base} + {delta:#x}" if delta >= 0 else f"_o = {base} - {-delta:#x}")
+        size_ram = tr.ram_size
+        if size_ram & (size_ram - 1) == 0:
+            # One test for both: in [0, size) and aligned iff no bit outside
+            # the in-RAM offset bits, and no bit below the alignment, is set.
+            return f"_o & ~{(size_ram - 1) & ~(size - 1):#x}"
+        cond = f"0 <= _o <= {size_ram - size:#x}"
+        if size > 1:
+            cond += f" and not _o & {size - 1}"
+        return f"not ({cond})"
+
+    def _insn(self, d: Decoded, pc: int, j: int) -> None:
+        name, kind = d.name, d.spec.kind
+        r = self.r
+        if kind is Kind.ALU:
+            self.set_reg(d.rd, *self.alu(name, d.rs1, d.rs2))
+        elif kind is Kind.ALU_IMM:
+            self.set_reg(d.rd, *self.alu(IMM_TWIN[name], d.rs1, None, d.imm))
+        elif kind is Kind.LUI:
+            value = d.imm << 12 & M
+            self.set_reg(d.rd, hex(value), value.bit_length())
+        elif kind is Kind.AUIPC:
+            value = (pc + (d.imm << 12)) & M
+            self.set_reg(d.rd, hex(value), value.bit_length())
+        elif kind is Kind.FENCE:
+            self.emit("pass  # one hart, in-order memory: nothing to order")
+        elif kind is Kind.LOAD:
+            size, value, bits = _LOADS[name]
+            self._guard(self._address(d, size), pc, j)
+            if d.rd:
+                self.set_reg(d.rd, value, bits)
+        elif kind is Kind.STORE:
+            size, stmt = _STORES[name]
+            self._guard(self._address(d, size), pc, j)
+            if self.width(d.rs2) <= 8 * size:  # already fits: no truncating mask
+                stmt = stmt.replace(" & 0xFFFF", "").replace(" & 0xFF", "")
+            self.emit(stmt.format(v=r(d.rs2)))
+            # A store into translated code: drop the stale translations, and
+            # leave if that was this very block (the next instruction changed).
+            self.emit("if CODE[_o >> 12]:")
+            host = self.tr.ram_host
+            idx = (self.start - self.tr.ram_gpa) >> 2
+            self._nested(
+                lambda: (
+                    self.emit(f"INVAL(_o + {host:#x}, _o + {host + size:#x})"),
+                    self.emit(f"if T[{idx}] is None:"),
+                    self._nested(lambda: self.leave(f"{pc + 4:#x}", j + 1)),
+                )
+            )
+        elif kind is Kind.BRANCH:
+            target = (pc + d.imm) & M
+            fall = (pc + 4) & M
+            if self.loop:
+                cond = BRANCH[BRANCH_NOT[name]].format(a=r(d.rs1), b=r(d.rs2))
+                self.emit(f"if {cond}:")
+                self._nested(lambda: self.leave(hex(fall), j + 1))
+            else:
+                cond = BRANCH[name].format(a=r(d.rs1), b=r(d.rs2))
+                self.emit(f"_pc = {target:#x} if {cond} else {fall:#x}")
+                self.leave("_pc", j + 1)
+        elif kind is Kind.JAL:
+            self.set_reg(d.rd, hex((pc + 4) & M))
+            if not self.loop:
+                self.leave(hex((pc + d.imm) & M), j + 1)
+        elif kind is Kind.JALR:
+            off = f" + {d.imm}" if d.imm > 0 else f" - {-d.imm}" if d.imm else ""
+            self.emit(f"_t = ({r(d.rs1)}{off}) & 0xFFFFFFFE")
+            self.emit("if _t & 2:  # misaligned target: the jalr faults")
+            self._nested(lambda: self.leave(f"~{pc:#x}", j))
+            self.set_reg(d.rd, hex((pc + 4) & M))
+            self.leave("_t", j + 1)
+        elif kind is Kind.SYSTEM:
+            # Retired and stepped over; the stop travels above bit 31 of the pc.
+            self.leave(f"{(pc + 4) & M:#x} | {name.upper()}", j + 1)
+        else:  # pragma: no cover
+            raise AssertionError(name)
+
+    def _guard(self, leave_if: str | None, pc: int, j: int) -> None:
+        if leave_if is None:
+            self.lines.append(f"{self.ind}# (the same address as checked above)")
+            return
+        self.emit(f"if {leave_if}:")
+        self._nested(lambda: self.leave(f"~{pc:#x}", j))
+
+    def _nested(self, body: object) -> None:
+        saved = self.ind
+        self.ind += "    "
+        body()  # type: ignore[operator]
+        self.ind = saved
