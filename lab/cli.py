@@ -1,5 +1,7 @@
 """The `hvlab` command line.
 
+    hvlab                                   the terminal lab (the lesson picker)
+    hvlab tui [LESSON]                      the same, straight into a lesson
     hvlab run PROGRAM|SCENARIO.toml [...]   run guests headless
     hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
     hvlab disasm FILE                       disassemble a flat image or ELF
@@ -300,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("file")
     dis.set_defaults(func=cmd_disasm)
 
-    # `lessons` has its own parser (lab.lesson.validator); listed here for --help.
+    # `tui` and `lessons` have their own parsers (tui.app, lab.lesson.validator).
+    sub.add_parser("tui", help="the terminal lab (hvlab tui [LESSON] [--lang de])")
     sub.add_parser("lessons", help="instructors: validate lessons (hvlab lessons check [PATH ...])")
 
     bench_p = sub.add_parser("bench", help="print the performance figures")
@@ -312,15 +315,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] == "tui":  # the terminal lab has its own options
+        try:
+            from tui.app import main as tui_main
+        except ImportError:
+            return _fail("the terminal lab needs Textual: pip install 'hvlab[tui]'")
+        return tui_main(argv[1:])
     if argv[:1] == ["lessons"]:  # its own parser: hand it everything after the word
         from lab.lesson.validator import main_lessons
 
         return main_lessons(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
     try:
         return args.func(args)
     except KeyboardInterrupt:

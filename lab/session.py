@@ -331,6 +331,72 @@ class Session:
         self._need_lab().hv.revert_patch(eid, fid)
         return {"ok": True, "handler": handler}
 
+    def handlers(self) -> list[str]:
+        """Every hypercall handler a patch can replace, as `ext.function` (the editor's list)."""
+        from lab.hv.hypercalls import load_extensions
+
+        return [
+            f"{ext.name.lower()}.{fn.name}"
+            for ext in load_extensions().values()
+            for fn in ext.functions.values()
+        ]
+
+    # -- VMs and guest programs
+
+    def vm_control(self, vm: str | int, action: str) -> dict[str, Any]:
+        """Pause, unpause or reboot one VM, as the hypervisor's own console does."""
+        hv = self._need_lab().hv
+        try:
+            target = hv.vm(vm)
+        except KeyError:
+            raise SessionError(f"no VM {vm!r}") from None
+        if target.destroyed:
+            return {"ok": False, "error": f"{target.name} is destroyed"}
+        if action == "pause":
+            hv.pause(target, "paused from the console")
+        elif action == "unpause":
+            hv.unpause(target, "unpaused from the console")
+        elif action == "reboot":
+            hv.reboot(target, "rebooted from the console")
+        else:
+            raise SessionError(f"no VM action {action!r} (pause, unpause, reboot)")
+        return {"ok": True, "vm": target.name, "state": target.state.label}
+
+    def assemble(self, source: str, *, filename: str = "editor.S") -> dict[str, Any]:
+        """Assemble editor text: its size, or every error with its line and column."""
+        from lab.asm import AsmError, assemble
+
+        try:
+            image = assemble(source, filename=filename)
+        except AsmError as exc:
+            errors = [{"line": d.line, "col": d.col, "message": d.message} for d in exc.diagnostics]
+            return {"ok": False, "errors": errors}
+        return {"ok": True, "size": len(image.data), "entry": image.entry, "errors": []}
+
+    def load_source(self, vm: str | int, source: str, *, filename: str = "editor.S") -> dict[str, Any]:
+        """Assemble editor text and boot it in `vm` (what the lesson action `load` does with a file)."""
+        from lab.asm import AsmError, assemble
+        from lab.program import Program, Segment
+
+        hv = self._need_lab().hv
+        try:
+            target = hv.vm(vm)
+        except KeyError:
+            raise SessionError(f"no VM {vm!r}") from None
+        try:
+            image = assemble(source, filename=filename)
+        except AsmError as exc:
+            errors = [{"line": d.line, "col": d.col, "message": d.message} for d in exc.diagnostics]
+            return {"ok": False, "errors": errors}
+        program = Program(
+            filename, [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols
+        )
+        try:
+            hv.load(target, program)
+        except ValueError as exc:  # e.g. the program does not fit the VM's RAM
+            return {"ok": False, "errors": [{"line": 0, "col": 0, "message": str(exc)}]}
+        return {"ok": True, "size": len(image.data), "entry": image.entry, "errors": [], "vm": target.name}
+
     # -- the lesson's steps
 
     def evaluate(self) -> dict[str, Any]:

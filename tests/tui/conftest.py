@@ -1,0 +1,42 @@
+"""Fixtures for the TUI's pilot tests: an engine on the real lessons whose progress
+goes to a temporary file, and a helper that waits for the lesson screen."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tui.engine import Engine
+
+# The TUI is an optional extra (`pip install -e '.[tui]'`): without Textual its tests are not collected.
+if importlib.util.find_spec("textual") is None:
+    collect_ignore_glob = ["test_*.py"]
+
+SIZE = (80, 24)  # the smallest terminal the lab promises to work in
+
+
+@pytest.fixture
+def progress_file(tmp_path: Path) -> Path:
+    return tmp_path / "hvlab" / "progress.json"
+
+
+@pytest.fixture
+def engine(progress_file: Path) -> Engine:
+    return Engine(progress_path=progress_file)
+
+
+async def enter_line(pilot, text: str) -> None:
+    """Put `text` in the focused input line and press Enter.
+
+    Typing key by key costs a screen refresh per key (about 0.1 s in a pilot
+    run); the flow test types the attack itself that way, the rest uses this.
+    """
+    from textual.widgets import Input
+
+    focused = pilot.app.focused
+    assert isinstance(focused, Input), focused
+    focused.value = text
+    await pilot.press("enter")
+    await pilot.pause()

@@ -1,0 +1,103 @@
+"""A student completes the control-API lesson in the TUI: attack, harden, replay.
+
+Everything goes through keys and clicks at 80x24, as a student would do it:
+pick the lesson, type the attack into the tenant's console, watch the check
+turn done, flip `hypercall.authorize` in the policy panel, replay the attack
+and see it denied while the administrator keeps working.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from textual.widgets import Switch, TabbedContent
+
+from tests.tui.conftest import SIZE, enter_line
+from tui.app import HvlabApp
+from tui.screens.lesson import LessonScreen
+from tui.widgets.checks import ChecksView
+from tui.widgets.console import ConsoleView
+
+
+async def open_tab(pilot, name: str) -> None:
+    """Click a tab of the machine's panels, as a student does with the mouse."""
+    await pilot.click(f"#work Tab#--content-tab-tab-{name}")
+    await pilot.pause()
+    assert pilot.app.screen.query_one(TabbedContent).active == f"tab-{name}"
+
+
+async def type_line(pilot, text: str) -> None:
+    await pilot.press(*text, "enter")
+    await pilot.pause()
+
+
+def test_control_api_attack_then_hardening_blocks_it(engine, progress_file):
+    asyncio.run(control_api_flow(engine))
+    # Progress went to the file as the student worked, written whole (valid JSON).
+    saved = json.loads(progress_file.read_text())
+    assert saved["lessons"]["control-api"]["finished"]
+
+
+async def control_api_flow(engine) -> None:
+    app = HvlabApp(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("down", "down", "enter")  # the third lesson: control-api
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, LessonScreen)
+        assert engine.lesson["id"] == "control-api"
+        # The student's seat is the tenant: its console has the focus.
+        assert app.focused.id == "input-tenant"
+        checks = screen.query_one(ChecksView)
+        assert [c["done"] for c in checks.checks] == [False, False]
+
+        # A hint on request (F8), shown below the step's text.
+        await pilot.press("f8")
+        await pilot.pause()
+        hints = screen.query_one("#hints")
+        assert hints.display and "tenant's console" in hints.source
+
+        # Step 1: list the VMs from the tenant; the step's checks hold and it advances.
+        await enter_line(pilot, "vms")
+        assert "dom2 running" in screen.query_one("#console-tenant", ConsoleView).text
+        assert engine.state()["step"] == 1
+        assert not any(c["done"] for c in checks.checks)  # the new step's checks
+
+        # Step 2: the admin lists the VMs (legitimate use), the tenant reads the bank's secret.
+        await open_tab(pilot, "admin")
+        assert app.focused.id == "input-admin"
+        await enter_line(pilot, "vms")
+        await open_tab(pilot, "tenant")
+        await type_line(pilot, "peek 2 0x80001000 32")
+        assert "BANK{pin-4711" in screen.query_one("#console-tenant", ConsoleView).text
+        assert engine.state()["step"] == 2
+
+        # Step 3: destroy the bank.
+        await enter_line(pilot, "destroy 2")
+        state = engine.state()
+        assert state["step"] == 3
+        assert next(vm for vm in state["vms"] if vm["name"] == "bank")["state"] == "destroyed"
+
+        # Step 4: harden in the policy panel, replay the attack, check the admin still works.
+        await open_tab(pilot, "policy")
+        switch = screen.query_one("#policy-hypercall-authorize", Switch)
+        assert switch.value is False
+        await pilot.click("#policy-hypercall-authorize")
+        await pilot.pause()
+        assert engine.state()["policy"]["values"]["hypercall.authorize"] is True
+
+        await open_tab(pilot, "tenant")
+        assert app.focused.id == "input-tenant"
+        await enter_line(pilot, "peek 2 0x80001000 32")
+        assert "SBI_ERR_DENIED" in screen.query_one("#console-tenant", ConsoleView).text
+        await open_tab(pilot, "admin")
+        await enter_line(pilot, "vms")
+        await pilot.press("f7")  # check now, as a student would
+        await pilot.pause()
+
+        state = engine.state()
+        assert state["finished"], state["checks"]
+        assert all(c["done"] for c in checks.checks)
+        assert any("attack_blocked" in c["check"] for c in checks.checks)
+        assert "lesson complete" in str(screen.query_one("#status").render())

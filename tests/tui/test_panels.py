@@ -1,0 +1,186 @@
+"""The lesson screen's panels: the editor (patch points and guest assembly), the
+run loop with a runaway guest, resetting a step, the trace filter, and progress
+that survives a restart.
+
+Each test drives one app through several panels: starting a lesson screen is
+the expensive part of a pilot test, so the flows are few and long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import Select, TextArea
+
+from tests.tui.conftest import SIZE, enter_line
+from tui.app import HvlabApp
+from tui.engine import Engine
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.lesson import LessonScreen
+from tui.screens.picker import PickerScreen
+from tui.widgets.console import ConsoleView
+from tui.widgets.editor import Editor
+from tui.widgets.trace_panel import TracePanel
+
+PATCH = Path(__file__).resolve().parents[2] / "lessons" / "patches" / "console_write.py"
+RUNAWAY = "_start:\n    addi t0, t0, 1\n    j _start\n"
+BROKEN = "_start:\n    li a0, 1\n    frobnicate a0, a1\n    j _start\n"
+
+
+async def open_tab(pilot, name: str) -> None:
+    await pilot.click(f"#work Tab#--content-tab-tab-{name}")
+    await pilot.pause()
+
+
+def status_line(screen) -> str:
+    return str(screen.query_one("#status").render())
+
+
+def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(engine):
+    async def flow() -> None:
+        app = HvlabApp(engine, lesson="guest-buffers")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            tenant = screen.query_one("#console-tenant", ConsoleView)
+            await open_tab(pilot, "editor")
+            editor = screen.query_one(Editor)
+            area = screen.query_one(TextArea)
+
+            # A patch point: the original handler comes up to edit.
+            screen.query_one("#editor-source", Select).value = "dbcn.console_write"
+            await pilot.pause()
+            assert "def console_write" in editor.text
+
+            # A patch that does not compile is refused with its line; nothing changes.
+            editor.text = "def console_write(hv, vm, n, lo, hi):\n    return (\n"
+            await pilot.click("#editor-go")
+            assert "line" in str(screen.query_one("#editor-status").render())
+            assert engine.state()["patches"] == []
+
+            # The lesson's fix: applied, it stops the leak of the neighbour's memory.
+            editor.text = PATCH.read_text()
+            await pilot.click("#editor-go")
+            await pilot.pause()
+            assert engine.state()["patches"] == ["dbcn.console_write"]
+            assert "patched: dbcn.console_write" in status_line(screen)
+            await open_tab(pilot, "tenant")
+            await enter_line(pilot, "print 0x80041000 32")
+            assert "SBI_ERR_INVALID_PARAM" in tenant.text
+
+            # Rolled back, the original handler is in place again.
+            await open_tab(pilot, "editor")
+            await pilot.click("#editor-revert")
+            await pilot.pause()
+            assert engine.state()["patches"] == []
+
+            # Assembly: an error is shown with its line, and the cursor lands on that line.
+            screen.query_one("#editor-source", Select).value = "asm"
+            await pilot.pause()
+            editor.text = BROKEN
+            await pilot.click("#editor-check")
+            status = str(screen.query_one("#editor-status").render())
+            assert "line 3" in status and "frobnicate" in status
+            assert area.cursor_location[0] == 2
+
+            # The example program loads into the tenant and prints its greeting.
+            editor.revert()
+            await pilot.click("#editor-go")
+            await pilot.pause()
+            assert "hello from the editor" in tenant.text
+
+            # A guest that never waits: the run loop keeps the UI alive and shows it.
+            editor.text = RUNAWAY
+            await pilot.click("#editor-go")
+            before = engine.state()["vms"][1]["instret"]
+            for _ in range(20):
+                await pilot.pause(0.1)
+                if screen.mips > 0 and engine.state()["vms"][1]["instret"] > before + 10_000:
+                    break
+            assert engine.state()["running"]
+            assert engine.state()["vms"][1]["instret"] > before + 10_000
+            assert screen.mips > 0 and "MIPS" in status_line(screen)
+
+            # The VMs panel pauses just that VM: its count stops, the machine stays live.
+            await open_tab(pilot, "vms")
+            await pilot.press("down", "p")  # the tenant's row, Pause
+            await pilot.pause()
+            tenant_vm = engine.state()["vms"][1]
+            assert tenant_vm["state"] == "paused"
+            await pilot.pause(0.2)
+            assert engine.state()["vms"][1]["instret"] == tenant_vm["instret"]
+            await pilot.press("u")
+            await pilot.pause()
+            assert engine.state()["vms"][1]["state"] == "running"
+
+            await pilot.press("f5")  # pause the machine
+            await pilot.pause()
+            stopped = engine.state()["time"]
+            await pilot.pause(0.2)
+            assert not engine.state()["running"]
+            assert engine.state()["time"] == stopped
+            assert "paused" in status_line(screen)
+
+            await pilot.press("f6")  # one instruction at a time
+            assert engine.state()["time"] == stopped + 1
+
+    asyncio.run(flow())
+
+
+def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progress_file):
+    async def first_visit() -> None:
+        app = HvlabApp(engine, lesson="control-api")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            tenant = screen.query_one("#console-tenant", ConsoleView)
+            await enter_line(pilot, "echo hello")
+            assert "hello" in tenant.text.splitlines()[-2]
+
+            await pilot.press("f9")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("n")  # no: nothing is lost
+            await pilot.pause()
+            assert "echo hello" in tenant.text
+
+            await pilot.press("f9")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            assert isinstance(app.screen, LessonScreen)
+            assert "echo hello" not in tenant.text
+            assert tenant.text.rstrip().endswith("dom1>")
+
+            await enter_line(pilot, "vms")  # finishes step 1
+            assert engine.state()["step"] == 1
+            await open_tab(pilot, "trace")
+            trace = screen.query_one(TracePanel)
+            assert any("dom0 admin" in line for line in trace.lines)
+            screen.query_one("#trace-vm", Select).value = 1
+            screen.query_one("#trace-kind", Select).value = "hypercall"
+            await pilot.pause()
+            assert trace.lines and all("dom1 tenant" in line for line in trace.lines if line)
+            assert any("VMCTL.info(domid=2)" in line for line in trace.lines)
+
+            await pilot.press("escape")  # back to the picker, which shows the progress
+            await pilot.pause()
+            assert isinstance(app.screen, PickerScreen)
+            table = app.screen.query_one("#lessons")
+            assert str(table.get_row_at(2)[4]) == "1/4"
+
+    asyncio.run(first_visit())
+    assert progress_file.exists()
+
+    # A new start of the lab (a fresh engine on the same file) resumes at step 2.
+    again = Engine(progress_path=progress_file)
+
+    async def second_visit() -> None:
+        app = HvlabApp(again, lesson="control-api")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert again.state()["step"] == 1
+            assert "Step 2 of 4" in str(app.screen.query_one("#prose").source)
+
+    asyncio.run(second_visit())

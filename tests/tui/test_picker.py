@@ -1,0 +1,62 @@
+"""The lesson picker: lessons with their summary and progress, in English or German."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import DataTable, Static
+
+from tests.tui.conftest import SIZE
+from tui.app import HvlabApp, main
+from tui.screens.help import HelpScreen
+from tui.screens.picker import PickerScreen
+
+
+def rows(app) -> list[list[str]]:
+    table = app.screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def test_picker_lists_lessons_switches_language_and_shows_help(engine):
+    async def flow() -> None:
+        app = HvlabApp(engine)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert isinstance(app.screen, PickerScreen)
+            english = rows(app)
+            ids = [x["id"] for x in engine.list_lessons("en")]
+            assert ids[:4] == ["tour", "hypercalls", "control-api", "guest-buffers"]
+            assert len(english) == len(ids)
+            assert english[2][1].startswith("The control API")
+            steps = [x["steps"] for x in engine.list_lessons("en")]
+            assert [(r[3], r[4]) for r in english] == [("en", f"0/{n}") for n in steps]
+            summary = str(app.screen.query_one("#summary", Static).render())
+            assert "Popek and Goldberg" in summary  # the highlighted lesson's incident
+
+            await pilot.press("down")
+            assert "probing for extensions" in str(app.screen.query_one("#summary", Static).render())
+
+            await pilot.press("l")  # German
+            await pilot.pause()
+            german = rows(app)
+            assert [r[3] for r in german] == ["de"] * len(ids)
+            assert german[2][1] != english[2][1]
+
+            await pilot.press("f1")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, PickerScreen)
+
+            dark = app.theme
+            await pilot.press("ctrl+t")
+            assert app.theme != dark and "light" in app.theme
+
+    asyncio.run(flow())
+
+
+def test_main_refuses_an_unknown_lesson(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HVLAB_DATA", str(tmp_path))
+    assert main(["no-such-lesson"]) == 2
+    assert "no lesson 'no-such-lesson'" in capsys.readouterr().err

@@ -1,0 +1,34 @@
+"""Snapshots of the main screens at 80x24 (pytest-textual-snapshot).
+
+After a deliberate change to a screen, look at the new picture and accept it
+with `pytest tests/tui/test_snapshots.py --snapshot-update`; the SVGs in
+`__snapshots__/` are the reference and render in a browser.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytest_textual_snapshot")
+
+from textual.widgets import Input
+
+from tests.tui.conftest import SIZE
+from tui.app import HvlabApp
+
+
+def test_picker_snapshot(snap_compare, engine):
+    assert snap_compare(HvlabApp(engine), terminal_size=SIZE)
+
+
+async def steady_cursor(pilot) -> None:
+    """A blinking cursor would make the picture depend on when it is taken."""
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+def test_lesson_screen_snapshot(snap_compare, engine):
+    # The control-API lesson as a student first meets it: the tenant's console focused.
+    app = HvlabApp(engine, lesson="control-api")
+    assert snap_compare(app, terminal_size=SIZE, run_before=steady_cursor)

@@ -1,0 +1,105 @@
+"""hvlab's terminal lab: the Textual app, and `main`, which `hvlab` and `hvlab tui` run.
+
+    python3 -m tui.app                   # the lesson picker
+    python3 -m tui.app control-api --lang de
+
+The app holds one `tui.engine.Engine` (the session) and two screens: the
+lesson picker and the lesson. Progress goes to the user's data directory
+(`tui.engine.default_progress_path`), so a restarted lab resumes each lesson
+at the student's step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import ClassVar, Final
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from tui.engine import Engine, SessionError, default_progress_path
+from tui.screens.picker import PickerScreen
+
+# The lesson and help screens are imported when first opened: the picker comes up sooner.
+
+THEMES: Final = ("textual-dark", "textual-light")
+
+
+class HvlabApp(App[None]):
+    """The picker first; a chosen lesson on top of it; Escape goes back."""
+
+    TITLE = "hvlab"
+    SUB_TITLE = "hypervisor security lab"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(self, engine: Engine, *, lesson: str | None = None, lang: str = "en") -> None:
+        super().__init__()
+        self.engine = engine
+        self.first_lesson = lesson
+        self.lang = lang
+        self.theme = THEMES[0]
+
+    def on_mount(self) -> None:
+        self.push_screen(PickerScreen(self.engine, lang=self.lang))
+        if self.first_lesson:
+            self.open_lesson(self.first_lesson, self.lang)
+
+    def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
+        self.lang = event.lang
+        self.open_lesson(event.lesson_id, event.lang)
+
+    def open_lesson(self, lesson_id: str, lang: str) -> None:
+        try:
+            self.engine.open_lesson(lesson_id, lang)
+            self.engine.start()
+        except SessionError as exc:
+            self.notify(str(exc), title="Cannot open the lesson", severity="error", timeout=10)
+            return
+        from tui.screens.lesson import LessonScreen
+
+        self.push_screen(LessonScreen(self.engine))
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [
+            (b.key, b.description)
+            for b in list(self.screen.BINDINGS) + list(self.BINDINGS)
+            if isinstance(b, Binding) and b.description
+        ]
+        self.push_screen(HelpScreen(keys))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = (
+            THEMES[(THEMES.index(self.theme) + 1) % len(THEMES)] if self.theme in THEMES else THEMES[0]
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`hvlab tui [LESSON]`: open the picker, or straight into LESSON."""
+    parser = argparse.ArgumentParser(prog="hvlab tui", description="hvlab's terminal lab")
+    parser.add_argument("lesson", nargs="?", help="a lesson id to open straight away (e.g. control-api)")
+    parser.add_argument("--lang", default="en", choices=("en", "de"), help="the lessons' language")
+    parser.add_argument("--lessons", type=Path, default=None, help="a directory of lessons")
+    parser.add_argument("--backend", default="interp", help="the CPU backend (interp or unicorn)")
+    parser.add_argument("--progress", type=Path, default=None, help="the progress file")
+    args = parser.parse_args(argv)
+    kwargs = {"lessons_dir": args.lessons} if args.lessons else {}
+    engine = Engine(backend=args.backend, progress_path=args.progress or default_progress_path(), **kwargs)
+    if args.lesson and args.lesson not in {x["id"] for x in engine.list_lessons(args.lang)}:
+        print(f"hvlab tui: no lesson {args.lesson!r}", file=sys.stderr)
+        return 2
+    HvlabApp(engine, lesson=args.lesson, lang=args.lang).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The TUI's one door to the engine: a thin adapter over `lab.session.Session`.
+
+    engine = Engine(progress_path=default_progress_path())
+    engine.open_lesson("control-api", "en"); engine.start()
+    engine.type("tenant", "vms"); engine.evaluate()
+
+Screens and widgets call this module, never `lab.*`, so a renamed session
+method is one edit here. Everything in and out is plain data, as from the
+session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Final
+
+from lab.session import DEFAULT_LESSONS, Session, SessionError
+
+__all__ = ["Engine", "SessionError", "default_progress_path"]
+
+PROGRESS_FILE: Final = "progress.json"
+
+
+def default_progress_path() -> Path:
+    """Where progress is kept: $HVLAB_DATA, else the XDG data dir (~/.local/share/hvlab)."""
+    base = os.environ.get("HVLAB_DATA")
+    if base:
+        return Path(base) / PROGRESS_FILE
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "hvlab" / PROGRESS_FILE
+
+
+class Engine:
+    """The session plus what the TUI needs around it (run state, lesson metadata)."""
+
+    def __init__(
+        self,
+        *,
+        lessons_dir: str | Path = DEFAULT_LESSONS,
+        backend: str = "interp",
+        progress_path: str | Path | None = None,
+    ) -> None:
+        self.session = Session(lessons_dir, backend, progress_path=progress_path)
+        self.lesson: dict[str, Any] | None = None
+
+    # -- lessons
+
+    def list_lessons(self, lang: str) -> list[dict[str, Any]]:
+        return self.session.list_lessons(lang)
+
+    def open_lesson(self, lesson_id: str, lang: str) -> dict[str, Any]:
+        self.lesson = self.session.open_lesson(lesson_id, lang)
+        return self.lesson
+
+    def start(self) -> dict[str, Any]:
+        return self.session.start()
+
+    def close(self) -> None:
+        self.session.close()
+        self.lesson = None
+
+    # -- the machine
+
+    @property
+    def running(self) -> bool:
+        return self.session.running
+
+    def state(self) -> dict[str, Any]:
+        return self.session.state()
+
+    def type(self, vm: str, text: str) -> dict[str, Any]:
+        return self.session.type(vm, text)
+
+    def run(self, n: int) -> dict[str, Any]:
+        return self.session.run(n)
+
+    def step(self) -> dict[str, Any]:
+        return self.session.step()
+
+    def pause(self) -> dict[str, Any]:
+        return self.session.pause()
+
+    def console(self, vm: str, since: int) -> dict[str, Any]:
+        return self.session.console(vm, since)
+
+    def trace(self, since: int) -> dict[str, Any]:
+        return self.session.trace(since)
+
+    # -- policy and patches
+
+    def policy(self) -> list[dict[str, Any]]:
+        return self.session.policy()
+
+    def set_policy(self, key: str, value: Any) -> dict[str, Any]:
+        return self.session.set_policy(key, value)
+
+    def patch_source(self, handler: str) -> dict[str, Any]:
+        return self.session.patch_source(handler)
+
+    def apply_patch(self, handler: str, source: str) -> dict[str, Any]:
+        return self.session.apply_patch(handler, source)
+
+    def revert_patch(self, handler: str) -> dict[str, Any]:
+        return self.session.revert_patch(handler)
+
+    # -- steps and progress
+
+    def evaluate(self) -> dict[str, Any]:
+        return self.session.evaluate()
+
+    def hint(self) -> dict[str, Any]:
+        return self.session.hint()
+
+    def reset_step(self) -> dict[str, Any]:
+        return self.session.reset_step()
+
+    def reset_lesson(self) -> dict[str, Any]:
+        return self.session.reset_lesson()
+
+    def progress(self) -> dict[str, Any]:
+        return self.session.progress()
+
+    # -- VMs, the editor
+
+    def vm_control(self, vm: str, action: str) -> dict[str, Any]:
+        return self.session.vm_control(vm, action)
+
+    def assemble(self, source: str) -> dict[str, Any]:
+        return self.session.assemble(source)
+
+    def load_source(self, vm: str, source: str) -> dict[str, Any]:
+        return self.session.load_source(vm, source)
+
+    def handlers(self) -> list[str]:
+        return self.session.handlers()

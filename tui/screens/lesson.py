@@ -1,0 +1,344 @@
+"""The lesson screen: the lesson text and checks beside the machine's panels
+(a console per VM, the VMs, the trace, the policy, the editor).
+
+    app.push_screen(LessonScreen(engine))   # after engine.open_lesson() and engine.start()
+
+The machine runs in slices on a timer: each tick spends about `SLICE_SECONDS`
+of CPU on guest instructions, so the UI never freezes whatever the guest does,
+and a runaway guest shows as a high MIPS figure and a climbing instruction
+count, stoppable with F5 (pause) or by pausing that VM. The slice size adapts
+to the measured speed. After every student action, and about twice a second
+while guests run, the step's checks are evaluated; when they all hold the
+session advances to the next step.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, ClassVar, Final
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+
+from tui.engine import Engine, SessionError
+from tui.screens.confirm import ConfirmScreen
+from tui.widgets.console import ConsoleView
+from tui.widgets.editor import Editor
+from tui.widgets.lesson_view import LessonView
+from tui.widgets.policy_panel import PolicyPanel
+from tui.widgets.trace_panel import TracePanel
+from tui.widgets.vm_panel import VmPanel
+
+TICK_SECONDS: Final = 0.05  # how often the run loop wakes up (20 Hz)
+SLICE_SECONDS: Final = 0.03  # guest work per tick: leaves the UI 40% of each tick
+FIRST_SLICE: Final = 20_000  # instructions; adapted from the measured speed after the first tick
+SLICE_RANGE: Final = (1_000, 5_000_000)
+EVALUATE_SECONDS: Final = 0.5  # while guests run, checks are evaluated at most this often
+REFRESH_SECONDS: Final = 0.25  # panels refresh at most this often when nothing visible happened
+PANEL_FOCUS: Final = {
+    "tab-vms": "#vms DataTable",
+    "tab-trace": "#trace-log",
+    "tab-policy": "#policy",
+    "tab-editor": "#editor-text",
+}
+
+
+class LessonScreen(Screen[None]):
+    """The lesson on the left, the machine on the right, the run status below."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Lessons"),
+        Binding("f2", "toggle_lesson", "Text", priority=True),
+        Binding("f3", "next_panel(1)", "Panel", priority=True),
+        Binding("f4", "next_panel(-1)", "Previous panel", show=False, priority=True),
+        Binding("f5", "run_pause", "Run/Pause", priority=True),
+        Binding("f6", "step", "Step", priority=True),
+        Binding("f7", "check", "Check", priority=True),
+        Binding("f8", "hint", "Hint", priority=True),
+        Binding("f9", "reset_step", "Reset step", priority=True),
+        Binding("ctrl+r", "reset_lesson", "Reset lesson", show=False, priority=True),
+    ]
+
+    DEFAULT_CSS = """
+    LessonScreen #main {
+        height: 1fr;
+    }
+    LessonScreen LessonView {
+        width: 2fr;
+        min-width: 30;
+        border-right: solid $primary;
+    }
+    LessonScreen LessonView.hidden {
+        display: none;
+    }
+    LessonScreen #work {
+        width: 3fr;
+    }
+    LessonScreen #work > ContentSwitcher {
+        height: 1fr;
+    }
+    LessonScreen TabPane {
+        padding: 0;
+        height: 1fr;
+    }
+    LessonScreen #status {
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    mips: reactive[float] = reactive(0.0)
+    """Guest instructions per second (millions) over the last ticks; 0 when every guest waits."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        assert engine.lesson is not None
+        self.lesson: dict[str, Any] = engine.lesson
+        self.vms: list[str] = list(self.lesson["vms"])
+        self.slice = FIRST_SLICE
+        self._timer: Timer | None = None
+        self._last_time = -1
+        self._last_refresh = 0.0
+        self._last_evaluate = 0.0
+        self._evaluated_time = -1
+        self._finished_noted = False
+        self.seat = self._default_vm()
+        self._status_text = ""
+        self._panel = f"tab-{self.seat}"  # the active tab, as last asked for
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield LessonView(self.lesson, id="lesson")
+            with TabbedContent(id="work", initial=f"tab-{self.seat}"):
+                for vm in self.vms:
+                    with TabPane(vm, id=f"tab-{vm}"):
+                        yield ConsoleView(vm, id=f"console-{vm}")
+                with TabPane("VMs", id="tab-vms"):
+                    yield VmPanel(id="vms")
+                with TabPane("Trace", id="tab-trace"):
+                    yield TracePanel(id="trace")
+                with TabPane("Policy", id="tab-policy"):
+                    yield PolicyPanel(self.engine.policy(), id="policy")
+                with TabPane("Editor", id="tab-editor"):
+                    yield Editor(self.engine, vms=self.vms, id="editor")
+        yield Static(id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.title = self.lesson["title"]
+        self.sub_title = "hvlab"
+        self._consoles = {vm: self.query_one(f"#console-{vm}", ConsoleView) for vm in self.vms}
+        self._trace = self.query_one(TracePanel)
+        self._vm_panel = self.query_one(VmPanel)
+        self._policy = self.query_one(PolicyPanel)
+        self._lesson_view = self.query_one(LessonView)
+        if not self.engine.running:
+            self.engine.run(0)  # the machine is live from the start; F5 pauses it
+        self.refresh_all(force=True)
+        self._focus_console()
+        self._timer = self.set_interval(TICK_SECONDS, self.tick)
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+
+    # -- the run loop
+
+    def tick(self) -> None:
+        """One slice of guest work, then whatever the student should see of it."""
+        if self.engine.running:
+            t0 = time.perf_counter()
+            result = self.engine.run(self.slice)
+            elapsed = max(time.perf_counter() - t0, 1e-6)
+            if result["reason"] == "budget":
+                rate = result["retired"] / elapsed
+                self.slice = int(min(max(rate * SLICE_SECONDS, SLICE_RANGE[0]), SLICE_RANGE[1]))
+                self.mips = 0.7 * self.mips + 0.3 * rate / 1e6 if self.mips else rate / 1e6
+            else:
+                self.mips = 0.0
+        self.refresh_all()
+        now = time.monotonic()
+        state_time = self._last_time
+        if state_time != self._evaluated_time and now - self._last_evaluate >= EVALUATE_SECONDS:
+            self.evaluate()
+
+    def refresh_all(self, *, force: bool = False) -> None:
+        """Pull the machine's state, new console output and new trace events into the panels."""
+        state = self.engine.state()
+        now = time.monotonic()
+        if not force and state["time"] == self._last_time and now - self._last_refresh < REFRESH_SECONDS:
+            return
+        self._last_time, self._last_refresh = state["time"], now
+        for vm, view in self._consoles.items():
+            chunk = self.engine.console(vm, view.seq)
+            if chunk["seq"] < view.seq:  # the machine went back (a reset): show it afresh
+                view.clear()
+                chunk = self.engine.console(vm, 0)
+            view.append(chunk["text"])
+            view.seq = chunk["seq"]
+        trace = self._trace
+        trace.set_vms(state["vms"])
+        new = self.engine.trace(trace.seq)
+        if new["seq"] < trace.seq:
+            trace.clear()
+            new = self.engine.trace(0)
+        trace.add(new["events"])
+        trace.seq = new["seq"]
+        self._vm_panel.update_vms(state["vms"])
+        self._policy.sync(state["policy"]["values"])
+        lesson = self._lesson_view
+        lesson.show_step(state["step"])
+        lesson.set_checks(state["checks"])
+        self._status(state)
+
+    def _status(self, state: dict[str, Any]) -> None:
+        run = "▶ running" if state["running"] else "⏸ paused"
+        speed = f"{self.mips:.1f} MIPS" if self.mips else "guests idle"
+        if state["finished"]:
+            step = "lesson complete ✓"
+        else:
+            step = f"step {state['step'] + 1}/{state['steps']}"
+        text = f"{run} · {speed} · t={state['time']:,} · {step} · policy {state['policy']['preset']}"
+        if state["patches"]:
+            text += " · patched: " + ", ".join(state["patches"])
+        if text != self._status_text:
+            self._status_text = text
+            self.query_one("#status", Static).update(text)
+
+    def evaluate(self) -> dict[str, Any]:
+        """Evaluate the step's checks; tell the student when a step or the lesson is done."""
+        result = self.engine.evaluate()
+        self._last_evaluate = time.monotonic()
+        self._evaluated_time = self._last_time
+        if result["advanced"]:
+            self.notify(f"Step {result['step'] + 1} done: on to the next one.", title="✓ Well done")
+        elif result.get("finished") and result.get("done") and not self._finished_noted:
+            self._finished_noted = True
+            self.notify("Every step is done. Escape returns to the lessons.", title="✓ Lesson complete")
+        self.refresh_all(force=True)
+        return result
+
+    # -- what the panels ask for
+
+    @on(ConsoleView.Typed)
+    def typed(self, event: ConsoleView.Typed) -> None:
+        try:
+            self.engine.type(event.vm, event.text)
+        except SessionError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.refresh_all(force=True)
+        self.evaluate()
+
+    @on(PolicyPanel.Changed)
+    def policy_changed(self, event: PolicyPanel.Changed) -> None:
+        result = self.engine.set_policy(event.key, event.value)
+        if not result["ok"]:
+            self.notify(result["error"], severity="error")
+        else:
+            self.notify(f"{result['key']} = {result['value']}")
+        self.evaluate()
+
+    @on(VmPanel.ActionRequested)
+    def vm_action(self, event: VmPanel.ActionRequested) -> None:
+        result = self.engine.vm_control(event.vm, event.action)
+        if not result["ok"]:
+            self.notify(result["error"], severity="warning")
+        self.evaluate()
+
+    @on(Editor.Changed)
+    def editor_changed(self, event: Editor.Changed) -> None:
+        self.evaluate()
+
+    @on(TabbedContent.TabActivated)
+    def tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        # Focus follows the tab: a hidden widget keeping focus would pull its tab back.
+        self._panel = event.pane.id or ""
+        target = self.query_one(self._focus_target(self._panel))
+        if not target.has_focus:
+            target.focus()
+
+    def _focus_target(self, pane: str) -> str:
+        """What takes the focus when a panel opens (a console tab focuses its input line)."""
+        if pane.startswith("tab-") and pane[4:] in self.vms:
+            return f"#input-{pane[4:]}"
+        return PANEL_FOCUS[pane]
+
+    # -- actions
+
+    def action_leave(self) -> None:
+        self.engine.close()
+        self.dismiss(None)
+
+    def action_toggle_lesson(self) -> None:
+        self.query_one(LessonView).toggle_class("hidden")
+
+    def action_next_panel(self, direction: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        ids = [pane.id or "" for pane in tabs.query(TabPane)]
+        current = ids.index(self._panel) if self._panel in ids else -1
+        self._panel = ids[(current + direction) % len(ids)]
+        # Focusing a widget in a pane activates that pane (TabbedContent follows focus).
+        self.query_one(self._focus_target(self._panel)).focus()
+
+    def action_run_pause(self) -> None:
+        if self.engine.running:
+            self.engine.pause()
+            self.mips = 0.0
+        else:
+            self.engine.run(0)
+        self.refresh_all(force=True)
+
+    def action_step(self) -> None:
+        self.engine.step()
+        self.mips = 0.0
+        self.refresh_all(force=True)
+
+    def action_check(self) -> None:
+        result = self.evaluate()
+        if not result["done"]:
+            missing = sum(1 for c in result["checks"] if not c["done"])
+            self.notify(f"{missing} check(s) not done yet. F8 shows a hint.")
+
+    def action_hint(self) -> None:
+        self.query_one(LessonView).add_hint(self.engine.hint())
+        self.query_one(LessonView).remove_class("hidden")
+
+    def action_reset_step(self) -> None:
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.engine.reset_step()
+                self.refresh_all(force=True)
+                self.notify("The machine is back where this step began.")
+
+        self.app.push_screen(
+            ConfirmScreen("Reset this step? The machine goes back to where the step began."), answer
+        )
+
+    def action_reset_lesson(self) -> None:
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.engine.reset_lesson()
+                self._finished_noted = False
+                self.refresh_all(force=True)
+                self.notify("The lesson starts over (your progress record keeps the steps you did).")
+
+        self.app.push_screen(ConfirmScreen("Reset the whole lesson? The machine starts afresh."), answer)
+
+    def _focus_console(self) -> None:
+        self.query_one(f"#input-{self.seat}", Input).focus()
+
+    def _default_vm(self) -> str:
+        """The student's seat: the first VM that is not the control domain, if any."""
+        state = self.engine.state()
+        seats = [vm["name"] for vm in state["vms"] if not vm["control"]]
+        return seats[0] if seats else self.vms[0]

@@ -1,0 +1,50 @@
+"""The current step's checks, each done or not yet, as the session last evaluated them.
+
+view = ChecksView(id="checks")
+view.checks = state["checks"]   # a list of {"check", "done", "error", "detail"}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+class ChecksView(Static):
+    """One line per check: a tick when it holds, a dot while it does not."""
+
+    DEFAULT_CSS = """
+    ChecksView {
+        height: auto;
+        overflow-y: auto;
+        padding: 0 1;
+        border-top: solid $primary;
+    }
+    """
+
+    checks: reactive[list[dict[str, Any]]] = reactive(list, always_update=True)
+    """The checks of the current step, as `Session.state()["checks"]` gives them."""
+
+    def render(self) -> Text:
+        text = Text()
+        if not self.checks:
+            return Text("No checks left: the lesson is complete.", style="bold green")
+        for n, check in enumerate(self.checks):
+            if n:
+                text.append("\n")
+            if check.get("done"):
+                text.append("✓ done    ", style="bold green")
+            else:
+                text.append("· not yet ", style="yellow")
+            text.append(check["check"])
+            note = check.get("error") or check.get("detail")
+            if note:
+                text.append(f"\n    {note}", style="italic dim")
+        return text
+
+    @property
+    def done(self) -> int:
+        return sum(1 for c in self.checks if c.get("done"))

@@ -1,0 +1,215 @@
+"""The editor: guest assembly (assemble, see errors at their line, load into a
+VM) and hypercall patch points (apply a rewritten handler, roll it back).
+
+    editor = Editor(engine, vms=["admin", "tenant", "bank"])
+    # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
+
+Python patches are highlighted when Textual's tree-sitter extra is installed
+(`pip install "textual[syntax]"`); without it the text is plain.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, Select, Static, TextArea
+from textual.widgets.text_area import Selection
+
+from tui.engine import Engine, SessionError
+
+ASSEMBLY: Final = "asm"
+TEMPLATE: Final = """\
+# A guest program: print a greeting with SBI DBCN console_write_byte, then wait.
+        .equ EID_DBCN, 0x4442434E
+        .equ DBCN_WRITE_BYTE, 2
+
+        .text
+_start:
+        la      s0, greeting
+1:      lbu     a0, 0(s0)
+        beqz    a0, 2f
+        li      a7, EID_DBCN
+        li      a6, DBCN_WRITE_BYTE
+        ecall
+        addi    s0, s0, 1
+        j       1b
+2:      wfi
+        j       2b
+
+        .data
+greeting:
+        .asciz  "hello from the editor\\n"
+"""
+
+
+class Editor(Vertical):
+    """A source selector and target, the text area, the action buttons and a status line."""
+
+    DEFAULT_CSS = """
+    Editor Horizontal {
+        height: auto;
+    }
+    Editor Select {
+        width: 1fr;
+    }
+    Editor TextArea {
+        height: 1fr;
+    }
+    Editor Button {
+        min-width: 8;
+        margin-right: 1;
+    }
+    Editor #editor-status {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+    }
+    Editor #editor-status.error {
+        color: $error;
+    }
+    """
+
+    class Changed(Message):
+        """The editor changed the machine (a program loaded, a patch applied or reverted)."""
+
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what
+
+    def __init__(self, engine: Engine, *, vms: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.engine = engine
+        self.vms = vms
+        self.mode = ASSEMBLY
+        self._assembly = TEMPLATE
+
+    def compose(self) -> ComposeResult:
+        sources = [("assembly program", ASSEMBLY)] + [(f"patch {h}", h) for h in self.engine.handlers()]
+        with Horizontal():
+            yield Select(sources, value=ASSEMBLY, allow_blank=False, id="editor-source")
+            yield Select(
+                [(vm, vm) for vm in self.vms],
+                value=self.vms[min(1, len(self.vms) - 1)],
+                allow_blank=False,
+                id="editor-vm",
+            )
+        yield TextArea.code_editor(TEMPLATE, id="editor-text", soft_wrap=False)
+        with Horizontal():
+            yield Button("Assemble", id="editor-check")
+            yield Button("Load", id="editor-go", variant="primary")
+            yield Button("Revert", id="editor-revert", variant="warning")
+        yield Static("", id="editor-status")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id != "editor-source":
+            return
+        event.stop()
+        self.open(str(event.value))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "editor-check":
+            self.check()
+        elif event.button.id == "editor-go":
+            self.go()
+        elif event.button.id == "editor-revert":
+            self.revert()
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.query_one(TextArea).load_text(value)
+
+    def open(self, source: str) -> None:
+        """Switch to assembly or to the patch point `source` (a handler like dbcn.console_write)."""
+        area = self.query_one(TextArea)
+        if self.mode == ASSEMBLY:
+            self._assembly = area.text
+        self.mode = source
+        vm_select = self.query_one("#editor-vm", Select)
+        if source == ASSEMBLY:
+            vm_select.display = True
+            area.language = None
+            area.load_text(self._assembly)
+            self._labels("Assemble", "Load", "New")
+            self.status("Assembly for a VM: Assemble checks it, Load boots it in the chosen VM.")
+            return
+        vm_select.display = False
+        info = self.engine.patch_source(source)
+        area.load_text(info["source"])
+        area.language = "python" if "python" in area.available_languages else None
+        self._labels("Check", "Apply", "Roll back")
+        state = "patched (your version is active)" if info["patched"] else "original"
+        self.status(f"{source}({', '.join(info['params'])}): {state}.")
+
+    def _labels(self, check: str, go: str, revert: str) -> None:
+        self.query_one("#editor-check", Button).label = check
+        self.query_one("#editor-go", Button).label = go
+        self.query_one("#editor-revert", Button).label = revert
+
+    def check(self) -> bool:
+        if self.mode != ASSEMBLY:
+            try:
+                compile(self.text, f"patch {self.mode}", "exec")
+            except SyntaxError as exc:
+                self._error_at(exc.lineno or 1, exc.offset or 1, f"line {exc.lineno}: {exc.msg}")
+                return False
+            self.status("It compiles. Apply swaps it in for the original handler.")
+            return True
+        result = self.engine.assemble(self.text)
+        if result["ok"]:
+            self.status(f"Assembled: {result['size']} bytes, entry {result['entry']:#x}.")
+            return True
+        first = result["errors"][0]
+        lines = [f"line {e['line']}:{e['col']}: {e['message']}" for e in result["errors"]]
+        self._error_at(first["line"], first["col"], "\n".join(lines))
+        return False
+
+    def go(self) -> None:
+        if self.mode == ASSEMBLY:
+            vm = str(self.query_one("#editor-vm", Select).value)
+            if not self.check():
+                return
+            try:
+                self.engine.load_source(vm, self.text)
+            except SessionError as exc:
+                self.status(str(exc), error=True)
+                return
+            self.status(f"Loaded into {vm}: it rebooted with this program.")
+            self.post_message(self.Changed(f"loaded {vm}"))
+            return
+        result = self.engine.apply_patch(self.mode, self.text)
+        if not result["ok"]:
+            self._error_at(result.get("line") or 1, 1, result["error"])
+            return
+        self.status(f"Patched: {self.mode} now runs your version. Roll back restores the original.")
+        self.post_message(self.Changed(f"patched {self.mode}"))
+
+    def revert(self) -> None:
+        if self.mode == ASSEMBLY:
+            self.text = TEMPLATE
+            self.status("Back to the example program.")
+            return
+        self.engine.revert_patch(self.mode)
+        self.text = self.engine.patch_source(self.mode)["source"]
+        self.status(f"Rolled back: {self.mode} is the original again.")
+        self.post_message(self.Changed(f"reverted {self.mode}"))
+
+    def status(self, message: str, *, error: bool = False) -> None:
+        line = self.query_one("#editor-status", Static)
+        line.update(message)
+        line.set_class(error, "error")
+
+    def _error_at(self, line: int, col: int, message: str) -> None:
+        """Show `message` and select the offending line so the cursor sits on it."""
+        area = self.query_one(TextArea)
+        row = max(0, min(line - 1, area.document.line_count - 1))
+        area.selection = Selection((row, 0), (row, len(area.document.get_line(row))))
+        area.focus()
+        self.status(message, error=True)

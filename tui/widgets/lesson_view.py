@@ -1,0 +1,104 @@
+"""The lesson text: the introduction, the current step's prose, its checks and hints.
+
+view = LessonView(lesson)        # lesson as `Session.open_lesson` returns it
+view.show_step(2)                # step index
+view.add_hint(hint)              # as `Session.hint()` returns it
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Markdown
+
+from tui.widgets.checks import ChecksView
+
+# The few words the lesson view adds to a lesson's own text, in the lesson's language.
+WORDS: Final = {
+    "en": {"step": "Step {n} of {total}", "hint": "Hint {n}", "no_hints": "This step has no hints."},
+    "de": {
+        "step": "Schritt {n} von {total}",
+        "hint": "Tipp {n}",
+        "no_hints": "Zu diesem Schritt gibt es keine Tipps.",
+    },
+}
+
+
+class LessonView(Vertical):
+    """Scrollable lesson prose and revealed hints, the step's checks always in view below."""
+
+    DEFAULT_CSS = """
+    LessonView {
+        height: 1fr;
+    }
+    LessonView #prose-scroll {
+        height: 1fr;
+    }
+    LessonView ChecksView {
+        max-height: 50%;
+    }
+    LessonView #hints {
+        height: auto;
+        border-top: dashed $secondary;
+        display: none;
+    }
+    LessonView #hints.shown {
+        display: block;
+    }
+    """
+
+    def __init__(self, lesson: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.lesson = lesson
+        self.step_index = -1
+        self._hints: list[str] = []
+        self.words = WORDS.get(lesson.get("lang", "en"), WORDS["en"])
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="prose-scroll"):
+            yield Markdown(id="prose")
+            yield Markdown(id="hints")
+        yield ChecksView(id="checks")
+
+    def show_step(self, index: int) -> None:
+        """Show step `index` (the introduction comes with the first step)."""
+        if index == self.step_index:
+            return
+        self.step_index = index
+        self._hints = []
+        hints = self.query_one("#hints", Markdown)
+        hints.remove_class("shown")
+        hints.update("")
+        self.query_one("#prose", Markdown).update(self.step_markdown(index))
+        self.query_one("#prose-scroll").scroll_home(animate=False)
+
+    def step_markdown(self, index: int) -> str:
+        lesson = self.lesson
+        steps = lesson["steps"]
+        parts = [f"# {lesson['title']}"]
+        if index == 0:
+            parts.append(lesson["intro_markdown"])
+        if index < len(steps):
+            step = steps[index]
+            heading = self.words["step"].format(n=index + 1, total=len(steps))
+            parts.append(f"## {heading}: {step['title']}")
+            parts.append(step["markdown"])
+        return "\n\n".join(parts)
+
+    def add_hint(self, hint: dict[str, Any]) -> None:
+        if hint["index"] < 0:
+            self._hints = [f"*{self.words['no_hints']}*"]
+        elif hint["index"] >= len(self._hints):
+            label = self.words["hint"].format(n=hint["index"] + 1)
+            self._hints.append(f"**{label}:** {hint['text']}")
+        hints = self.query_one("#hints", Markdown)
+        hints.update("\n\n".join(self._hints))
+        hints.add_class("shown")
+        self.query_one("#prose-scroll").scroll_end(animate=False)
+
+    def set_checks(self, checks: list[dict[str, Any]]) -> None:
+        view = self.query_one(ChecksView)
+        if view.checks != checks:
+            view.checks = checks

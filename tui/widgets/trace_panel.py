@@ -1,0 +1,109 @@
+"""The trace: every hypercall, VM state change, fault, policy change and patch,
+in time order, filterable by VM and by kind.
+
+    panel = TracePanel(id="trace")
+    panel.set_vms(["admin", "tenant", "bank"])
+    panel.add(events)                # new events from `Session.trace(since)`
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Final
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Log, Select
+
+KEEP: Final = 5000  # events held for re-filtering; the session keeps more
+ALL: Final = "all"
+KINDS: Final = ("hypercall", "vm", "fault", "policy", "patch")  # more join as they appear
+
+
+class TracePanel(Vertical):
+    """A filter row (VM, kind) above the trace lines that pass it."""
+
+    DEFAULT_CSS = """
+    TracePanel Horizontal {
+        height: auto;
+    }
+    TracePanel Select {
+        width: 1fr;
+    }
+    TracePanel Log {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seq = 0  # trace events already fetched (Session.trace's `since`)
+        self._events: deque[dict[str, Any]] = deque(maxlen=KEEP)
+        self._names: dict[int, str] = {}
+        self._vm: int | None = None
+        self._kind: str | None = None
+        self._kinds: list[str] = list(KINDS)
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            yield Select([], prompt="every VM", allow_blank=True, id="trace-vm")
+            yield Select([(k, k) for k in KINDS], prompt="every kind", allow_blank=True, id="trace-kind")
+        yield Log(id="trace-log", max_lines=KEEP)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        value = None if event.value is Select.BLANK else event.value
+        if event.select.id == "trace-vm":
+            self._vm = value  # type: ignore[assignment]
+        else:
+            self._kind = value  # type: ignore[assignment]
+        self._redraw()
+
+    def set_vms(self, vms: list[dict[str, Any]]) -> None:
+        names = {vm["domid"]: vm["name"] for vm in vms}
+        if names != self._names:
+            self._names = names
+            self.query_one("#trace-vm", Select).set_options(
+                [(f"dom{d} {n}", d) for d, n in names.items()] + [("hypervisor", -1)]
+            )
+
+    def add(self, events: list[dict[str, Any]]) -> None:
+        log = self.query_one(Log)
+        lines = []
+        for event in events:
+            if event["kind"] not in self._kinds:
+                self._kinds.append(event["kind"])
+                select = self.query_one("#trace-kind", Select)
+                with select.prevent(Select.Changed):
+                    select.set_options([(k, k) for k in self._kinds])
+                    if self._kind is not None:
+                        select.value = self._kind
+            self._events.append(event)
+            if self._passes(event):
+                lines.append(self._line(event))
+        if lines:
+            log.write_lines(lines)
+
+    def clear(self) -> None:
+        self._events.clear()
+        self.seq = 0
+        self.query_one(Log).clear()
+
+    def _passes(self, event: dict[str, Any]) -> bool:
+        return (self._vm is None or event["domid"] == self._vm) and (
+            self._kind is None or event["kind"] == self._kind
+        )
+
+    def _line(self, event: dict[str, Any]) -> str:
+        domid = event["domid"]
+        who = "hv" if domid < 0 else f"dom{domid} {self._names.get(domid, '')}".rstrip()
+        return f"[{event['time']:>9}] {who:<11} {event['line']}"
+
+    def _redraw(self) -> None:
+        log = self.query_one(Log)
+        log.clear()
+        log.write_lines([self._line(e) for e in self._events if self._passes(e)])
+
+    @property
+    def lines(self) -> list[str]:
+        return list(self.query_one(Log).lines)
