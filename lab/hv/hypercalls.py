@@ -236,6 +236,18 @@ def to_signed(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
 
 
+# Read a0.. for a function of n parameters: unrolled, it is the hot path.
+_ARGS: Final = (
+    lambda get: (),
+    lambda get: (get(10),),
+    lambda get: (get(10), get(11)),
+    lambda get: (get(10), get(11), get(12)),
+    lambda get: (get(10), get(11), get(12), get(13)),
+    lambda get: (get(10), get(11), get(12), get(13), get(14)),
+    lambda get: (get(10), get(11), get(12), get(13), get(14), get(15)),
+)
+
+
 def dispatch(hv: Hypervisor, vm: Vm, pc: int) -> None:
     """Handle the ecall that `vm`'s vCPU just made at `pc`.
 
@@ -253,7 +265,7 @@ def dispatch(hv: Hypervisor, vm: Vm, pc: int) -> None:
         why = f"{ext.name} has no function {fid}" if ext else f"no extension {eid:#x}"
         ret = SbiRet(SbiError.NOT_SUPPORTED, 0, why)
     else:
-        args = tuple([get(10 + i) for i in range(len(fn.params))])
+        args = _ARGS[len(fn.params)](get)
         if hv.patches.active and (eid, fid) in hv.patches.active:
             patched = True
             ret = hv.patches.call(hv, vm, fn, args)

@@ -248,8 +248,8 @@ class Hypervisor:
     def leak_note(self, vm: Vm, gpa: int, size: int) -> str:
         """For the trace: whose memory an unchecked access to [gpa, gpa+size) reached,
         if not only the caller's. Empty when the buffer is the caller's own."""
-        if vm.owns(gpa, size):
-            return ""
+        if self.policy["hypercall.check_bounds"] or vm.owns(gpa, size):
+            return ""  # checked (or the caller's own): nothing to point out
         others = [o for o in vm.host_span(gpa, size) if not o.startswith(f"dom{vm.domid} ")]
         if not others:
             return f"buffer [{gpa:#x}, {gpa + size:#x}) is outside {vm.label}'s memory"
