@@ -42,7 +42,18 @@ from lab.hv import Hypervisor, Policy, PolicyError, VmConfig
 from lab.program import ProgramError, load_program
 
 GUESTS_DIR: Final = Path(__file__).parent / "guests"
-VM_KEYS: Final = {"name", "program", "memory", "weight", "control", "secret", "secret_at", "net", "ip"}
+VM_KEYS: Final = {
+    "name",
+    "program",
+    "memory",
+    "weight",
+    "control",
+    "secret",
+    "secret_at",
+    "net",
+    "ip",
+    "disk",
+}
 TOP_KEYS: Final = {"name", "title", "description", "policy", "vm", "quantum", "hv_secret", "segment", "mgmt"}
 SEGMENT_KEYS: Final = {"name", "subnet"}
 MGMT_KEYS: Final = {"segment", "ip", "user", "password", "seed"}
@@ -81,6 +92,7 @@ class Scenario:
                     "exit_code": vm.exit_code,
                     "fault": vm.fault.describe() if vm.fault else None,
                     "console": vm.console_text(),
+                    "disk": vm.disk.counters() if vm.disk is not None else None,
                 }
                 for vm in hv.vms
             ],
@@ -148,13 +160,14 @@ def load_scenario(path: str | Path, *, backend: str = "interp", policy: str | No
     if len(set(names)) != len(names):
         raise ScenarioError(f"{path}: VM names must be unique, got {', '.join(names)}")
     host = sum(c.memory for c in configs) + (4 << 20)
+    disk_capacity = sum(c.disk for c in configs) + (1 << 20)
     kwargs: dict[str, Any] = {}
     if "quantum" in data:
         kwargs["quantum"] = int(data["quantum"])
     if "hv_secret" in data:
         kwargs["secret"] = str(data["hv_secret"]).encode()
     try:
-        hv = Hypervisor(backend=backend, policy=pol, host_memory=host, **kwargs)
+        hv = Hypervisor(backend=backend, policy=pol, host_memory=host, disk_capacity=disk_capacity, **kwargs)
         for config in configs:
             hv.create_vm(config)
     except (ProgramError, ValueError) as exc:
@@ -262,6 +275,7 @@ def _vm_config(path: Path, index: int, spec: Any) -> VmConfig:
         except ProgramError as exc:
             raise ScenarioError(f"{where}: {exc}") from None
     memory = parse_size(spec.get("memory", "256K"), where=f"{where}: memory")
+    disk = parse_size(spec["disk"], where=f"{where}: disk") if "disk" in spec else 0
     weight = spec.get("weight", 1)
     if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 64:
         raise ScenarioError(f"{where}: weight must be a whole number from 1 to 64, got {weight!r}")
@@ -286,4 +300,5 @@ def _vm_config(path: Path, index: int, spec: Any) -> VmConfig:
         control=control,
         secret=secret,
         secret_gpa=secret_gpa,
+        disk=disk,
     )

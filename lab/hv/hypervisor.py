@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from lab.cpu import Stop
 from lab.hv import hypercalls
+from lab.hv.blk import SECTOR, BackingStore, DiskError
 from lab.hv.channel import RING_DATA, RING_HEADER, STATUS_DONE, Channel, RingRequest
 from lab.hv.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.hypercalls import Function, dispatch
@@ -69,6 +70,7 @@ class Hypervisor:
         host_memory: int = DEFAULT_HOST_MEMORY,
         quantum: int = DEFAULT_QUANTUM,
         secret: bytes = DEFAULT_SECRET,
+        disk_capacity: int = 4 << 20,
     ) -> None:
         hypercalls.load_extensions()
         self.backend = backend
@@ -79,6 +81,8 @@ class Hypervisor:
         self.grants = GrantTables(self.mem, (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES)
         self.channel = Channel()
         self.net: NetDevices | None = None  # the virtual network, if the scenario has one
+        self.disk_capacity = disk_capacity
+        self.disks: BackingStore | None = None  # created with the first VM that has a disk
         self.vms: list[Vm] = []
         self.scheduler = Scheduler(quantum)
         self.trace = Trace()
@@ -93,7 +97,16 @@ class Hypervisor:
             raise ValueError(f"at most {self.grants.max_domains} VMs")
         if config.control and self.control_domid != NO_CONTROL:
             raise ValueError(f"{config.name}: there is already a control domain (dom{self.control_domid})")
+        disk = None
+        if config.disk:
+            if self.disks is None:
+                self.disks = BackingStore(-(-self.disk_capacity // SECTOR))
+            try:
+                disk = self.disks.alloc(config.disk, f"dom{len(self.vms)} ({config.name})")
+            except DiskError as exc:
+                raise ValueError(str(exc)) from None
         vm = Vm.create(len(self.vms), config, self.mem, backend=self.backend, on_output=self._output)
+        vm.disk = disk
         self.vms.append(vm)
         if config.control:
             self.mem.write(HvLayout.CONTROL_DOMID, vm.domid.to_bytes(4, "little"))

@@ -238,6 +238,36 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         ),
         cost="one token-bucket check per frame sent",
     ),
+    Switch(
+        "blk.check_range",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "A BLK read or write must lie wholly inside the caller's disk: sector + count <= its "
+            "size, else SBI_ERR_BAD_RANGE. Without it only the first sector is checked, and a long "
+            "request runs on into the next VM's disk."
+        ),
+        mirrors=(
+            "Virtual block devices that checked where a request starts but not where it ends, "
+            "e.g. QEMU's SDHCI and NVMe emulation bugs (CVE-2021-3409, CVE-2021-3947) where a "
+            "guest-chosen length ran past a buffer."
+        ),
+        cost="one comparison per request",
+    ),
+    Switch(
+        "blk.rate_limit",
+        int,
+        vulnerable=0,
+        hardened=2000,
+        checks=(
+            "Each disk may move this many sectors per 100,000 instructions (a token bucket with "
+            "Firecracker's semantics, the same code as the vNIC limiter; 0: no limit); a request "
+            "over budget transfers nothing and the guest retries."
+        ),
+        mirrors="A noisy neighbour saturating shared storage; Firecracker's block rate limiter.",
+        cost="one token-bucket check per request",
+    ),
 )
 
 BY_KEY: Final[dict[str, Switch]] = {s.key: s for s in SWITCHES}

@@ -60,12 +60,15 @@ class HvSnapshot:
     mappings: list[Any]
     channel: Any
     net: Any  # a private copy of the virtual network (switch, vNICs, services), or None
+    disks: bytes | None  # the backing store's contents
+    disk_counters: list[dict[str, int] | None]
     vms: list[VmSnapshot]
 
     @property
     def size(self) -> int:
         """Bytes held, roughly: memory plus consoles (the rest is small)."""
-        return len(self.memory) + sum(len(v.console) + len(v.rx) for v in self.vms)
+        disks = len(self.disks) if self.disks is not None else 0
+        return len(self.memory) + disks + sum(len(v.console) + len(v.rx) for v in self.vms)
 
 
 def take(hv: Hypervisor) -> HvSnapshot:
@@ -99,6 +102,8 @@ def take(hv: Hypervisor) -> HvSnapshot:
         mappings=list(hv.grants.mappings),
         channel=copy.deepcopy(hv.channel),
         net=_copy_net(hv, hv.net),
+        disks=bytes(hv.disks.data) if hv.disks is not None else None,
+        disk_counters=[vm.disk.counters() if vm.disk else None for vm in hv.vms],
         vms=vms,
     )
 
@@ -122,6 +127,12 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
     hv.grants.mappings[:] = snap.mappings
     hv.channel = copy.deepcopy(snap.channel)
     hv.net = _copy_net(hv, snap.net)
+    if hv.disks is not None and snap.disks is not None:
+        hv.disks.data[:] = snap.disks
+    for vm, counters in zip(hv.vms, snap.disk_counters, strict=False):
+        if vm.disk is not None and counters is not None:
+            for key in ("reads", "writes", "sectors_read", "sectors_written"):
+                setattr(vm.disk, key, counters[key])
     for vm, s in zip(hv.vms, snap.vms, strict=True):
         vm.config.program = s.program
         vm.cpu.restore(s.cpu)  # type: ignore[attr-defined]

@@ -27,7 +27,9 @@ from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE
 from lab.hv.uart import UART_BASE, UART_SIZE, Uart
 
 if TYPE_CHECKING:
+    from lab.hv.blk import Disk
     from lab.hv.memory import HostMemory
+    from lab.net.ratelimit import RateLimiter
     from lab.program import Program
 
 RAM_BASE: Final = 0x8000_0000
@@ -60,6 +62,7 @@ class VmConfig:
     control: bool = False
     secret: bytes = b""
     secret_gpa: int | None = None  # where the secret goes (default: the program's `secret` symbol)
+    disk: int = 0  # bytes of virtual disk (0: none)
 
 
 @dataclass(slots=True)
@@ -81,6 +84,8 @@ class Vm:
     console_seq: int = 0  # bytes ever written to the console
     on_output: Callable[[Vm, bytes], None] | None = None
     hypercalls: int = 0
+    disk: Disk | None = None  # its slice of the backing store (lab.hv.blk)
+    disk_limiter: RateLimiter | None = None  # blk.rate_limit, built by the BLK handlers
 
     # -- construction
 

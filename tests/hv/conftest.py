@@ -39,12 +39,12 @@ def backend(request) -> str:
     return request.param
 
 
-def make_hv(backend: str, preset: str = "vulnerable", *, vms: int = 3) -> Hypervisor:
-    """dom0 admin (control), dom1 tenant, dom2 bank: all idle, 64 KiB each."""
+def make_hv(backend: str, preset: str = "vulnerable", *, vms: int = 3, disk: int = 0) -> Hypervisor:
+    """dom0 admin (control), dom1 tenant, dom2 bank: all idle, 64 KiB each (and `disk` bytes of disk)."""
     hv = Hypervisor(backend=backend, policy=Policy.preset(preset), host_memory=1 << 20)
     names = ["admin", "tenant", "bank", "extra"]
     for i in range(vms):
-        hv.create_vm(idle_vm(names[i], control=(i == 0)))
+        hv.create_vm(idle_vm(names[i], control=(i == 0), disk=disk))
     return hv
 
 

@@ -1,0 +1,108 @@
+"""The virtual disk (hvlab's BLK, EID 0x0900_0005): sectors in and out of guest memory.
+
+    info()                      -> a1 = the disk's size in 512-byte sectors
+    read(sector, count, gpa)    -> a1 = sectors read into guest memory at gpa
+    write(sector, count, gpa)   -> a1 = sectors written from guest memory at gpa
+
+A request moves at most MAX_SECTORS sectors. Two things must be checked: the
+guest buffer [gpa, gpa + count * 512) is the caller's memory
+(`hypercall.check_bounds`, as for every hypercall) and the sector range
+[sector, sector + count) is the caller's disk (`blk.check_range`; the
+vulnerable handler checks only `sector`). `blk.rate_limit` throttles: a
+request over budget moves nothing (a1 = 0) and the guest tries again later.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from lab.hv.blk import SECTOR
+from lab.hv.hypercalls import SbiError, SbiRet, extension
+from lab.hv.netdev import RATE_PERIOD
+from lab.net.ratelimit import RateLimiter, token_bucket
+
+MAX_SECTORS: Final = 8  # 4 KiB per request
+
+BLK = extension(0x0900_0005, "BLK", "Virtual disk", __doc__ or "", standard=False)
+
+
+def _no_disk(vm) -> SbiRet:
+    return SbiRet.fail(SbiError.NOT_SUPPORTED, f"{vm.label} has no disk")
+
+
+def _check(hv, vm, sector, count, gpa, *, write: bool) -> SbiRet | None:
+    """The checks every transfer makes; None when the request may go ahead."""
+    disk = vm.disk
+    if count == 0 or count > MAX_SECTORS:
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"count {count} is not 1 to {MAX_SECTORS}")
+    if sector >= disk.sectors:
+        return SbiRet.fail(SbiError.BAD_RANGE, f"sector {sector} is past the end of {vm.label}'s disk")
+    if hv.policy["blk.check_range"] and sector + count > disk.sectors:
+        return SbiRet.fail(
+            SbiError.BAD_RANGE,
+            f"sectors [{sector}, {sector + count}) run past the end of {vm.label}'s disk ({disk.sectors})",
+        )
+    size = count * SECTOR
+    if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=not write):
+        return SbiRet.fail(
+            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
+        )
+    limit = hv.policy["blk.rate_limit"]
+    if limit:
+        # One bucket, counting sectors (the limiter's size-weighted bucket; no per-request one).
+        if vm.disk_limiter is None or vm.disk_limiter.bytes.size != limit:  # type: ignore[union-attr]
+            vm.disk_limiter = RateLimiter(bytes=token_bucket(limit, 0, RATE_PERIOD, now=hv.time))
+        if not vm.disk_limiter.consume(count, hv.time):
+            return SbiRet.ok(
+                0, f"throttled by blk.rate_limit ({limit} sectors per {RATE_PERIOD} instructions)"
+            )
+    elif vm.disk_limiter is not None:
+        vm.disk_limiter = None
+    return None
+
+
+def _reach(hv, vm, sector, count) -> str:
+    """For the trace: whose disks an unchecked range reached, if not only the caller's."""
+    if hv.policy["blk.check_range"] or sector + count <= vm.disk.sectors:
+        return ""
+    first = vm.disk.first + sector
+    others = [o for o in hv.disks.owners_of(first, count) if o != vm.disk.owner]
+    return f"UNCHECKED range [{sector}, {sector + count}) reached {', '.join(others)}"
+
+
+@BLK.function(0, returns="the disk's size in sectors")
+def info(hv, vm) -> SbiRet:
+    """How many 512-byte sectors the caller's disk has."""
+    if vm.disk is None:
+        return _no_disk(vm)
+    return SbiRet.ok(vm.disk.sectors)
+
+
+@BLK.function(1, "sector, count, gpa", returns="sectors read")
+def read(hv, vm, sector, count, gpa) -> SbiRet:
+    """Read count sectors from the disk, starting at sector, into guest memory at gpa."""
+    if vm.disk is None:
+        return _no_disk(vm)
+    refused = _check(hv, vm, sector, count, gpa, write=False)
+    if refused is not None:
+        return refused
+    data = hv.disks.read(vm.disk.first + sector, count)
+    vm.write_guest(gpa, data)
+    vm.disk.reads += 1
+    vm.disk.sectors_read += count
+    return SbiRet.ok(count, _reach(hv, vm, sector, count))
+
+
+@BLK.function(2, "sector, count, gpa", returns="sectors written")
+def write(hv, vm, sector, count, gpa) -> SbiRet:
+    """Write count sectors from guest memory at gpa to the disk, starting at sector."""
+    if vm.disk is None:
+        return _no_disk(vm)
+    refused = _check(hv, vm, sector, count, gpa, write=True)
+    if refused is not None:
+        return refused
+    data = vm.read_guest(gpa, count * SECTOR)
+    hv.disks.write(vm.disk.first + sector, data)
+    vm.disk.writes += 1
+    vm.disk.sectors_written += count
+    return SbiRet.ok(count, _reach(hv, vm, sector, count))
