@@ -105,7 +105,7 @@ class WatchedMemory:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(call, min_size=1, max_size=12))
+@given(st.lists(call, min_size=4, max_size=16))
 def test_hardened_tenants_stay_inside_their_own_memory(calls):
     hv = make_hv("interp", "hardened", vms=4, disk=8 * 512)
     for vm in hv.vms:  # each disk full of its owner's name, to spot a cross-disk read
