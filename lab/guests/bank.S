@@ -6,6 +6,10 @@
 # The bank never prints it. The lab's attacks read it anyway, from a
 # neighbouring VM, through a hypervisor that forgets a check.
 #
+# When the VM has a disk, the bank keeps its ledger there: at boot it writes
+# sector 0 with the opening balances and its audit key (the secret), as a
+# real service keeps its books on its volume. (Without a disk it carries on.)
+#
 # Commands, typed on the bank's console:
 #   help                   list the commands
 #   accounts               every account and its balance
@@ -28,6 +32,8 @@
         .equ LSR_THRE,    0x20          # bit 5: ready to send a byte
 
         .equ EID_VMCTL,   0x09000001    # hvlab VM control
+        .equ EID_BLK,     0x09000005    # hvlab virtual disk
+        .equ BLK_WRITE,   2
         .equ VMCTL_SELF,  0
 
         # ---- sizes
@@ -54,6 +60,7 @@
 _start:
         la   t0, saved_sp               # abort_command comes back to this stack
         sw   sp, 0(t0)
+        call write_ledger
         la   a0, msg_banner
         call puts
         li   a7, EID_VMCTL              # the banner names our domain
@@ -75,6 +82,26 @@ prompt_loop:
         beqz a0, prompt_loop            # an empty line: just prompt again
         call run_command
         j    prompt_loop
+
+# write_ledger: put the ledger (the opening balances, then the audit key,
+# which is the secret) into sector 0 of our disk (BLK write). No disk: nothing.
+write_ledger:
+        la   t0, secret                 # the audit key goes after the text
+        la   t1, ledger_key
+        li   t2, SECRET_SIZE
+1:      lbu  t3, 0(t0)
+        sb   t3, 0(t1)
+        addi t0, t0, 1
+        addi t1, t1, 1
+        addi t2, t2, -1
+        bnez t2, 1b
+        li   a0, 0                      # write(sector 0, 1 sector, ledger)
+        li   a1, 1
+        la   a2, ledger
+        li   a7, EID_BLK
+        li   a6, BLK_WRITE
+        ecall
+        ret
 
 # abort_command: give up on the current command and go back to the prompt.
 # Jump here (do not call) after printing the error; the stack is reset.
@@ -575,6 +602,14 @@ read_line:
 secret:
         .ascii "BANK{default-secret}"
         .space SECRET_SIZE - 20
+
+# The ledger sector written to disk at boot (write_ledger): 512 bytes.
+        .balign 512
+ledger:
+        .ascii "LEDGER opening balances: alice 1200 bob 350 carol 80 dave 0; audit key: "
+ledger_key:
+        .space SECRET_SIZE
+        .space 512 - 72 - SECRET_SIZE
 
 # The accounts: name, balance. Ends with a zero name.
         .balign 4

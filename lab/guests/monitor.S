@@ -28,6 +28,9 @@
 #   drecv                         DGRAM recv: the oldest datagram and who sent it
 #   ring                          DGRAM ring_setup: share our ring page with the backend
 #   rlog TEXT                     put a LOG request in the ring and ring the doorbell
+#   dinfo                         BLK info: the size of our disk
+#   dread SECTOR [COUNT]          BLK read COUNT sectors (default 1, at most 8) and dump them
+#   dwrite SECTOR TEXT            BLK write one sector holding TEXT
 #   race LEN                      a 16-byte LOG request, then len = LEN right after the
 #                                 doorbell: the double fetch (XSA-155) if the backend reads len twice
 #   ip                            own IPv4 address (NET info) and MAC (02:00:00:00:00:<domid>)
@@ -91,6 +94,11 @@
         .equ GNT_END,     1
         .equ GNT_MAP,     2
         .equ GNT_UNMAP,   3
+        .equ EID_BLK,     0x09000005    # hvlab virtual disk
+        .equ BLK_INFO,    0
+        .equ BLK_READ,    1
+        .equ BLK_WRITE,   2
+        .equ SECTOR,      512
         .equ EID_DGRAM,   0x09000003    # hvlab datagrams and request ring
         .equ DG_SEND,     0
         .equ DG_RECV,     1
@@ -1791,6 +1799,123 @@ str_prefix:
 3:      li   a0, 0
         ret
 
+# ------------------------------------------------------------------ disk
+
+# dinfo: how big is our disk? (BLK info)
+cmd_dinfo:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        li   a7, EID_BLK
+        li   a6, BLK_INFO
+        ecall
+        beqz a0, 1f
+        call put_refused
+        j    2f
+1:      mv   s0, a1
+        la   a0, msg_disk
+        call puts
+        mv   a0, s0
+        call put_dec
+        la   a0, msg_sectors
+        call puts
+        slli a0, s0, 9
+        call put_dec
+        la   a0, msg_bytes_close
+        call puts
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# dread SECTOR [COUNT]: read COUNT sectors (default 1) of our disk into the
+# peek buffer (BLK read) and dump them. The hypervisor must check that the
+# whole range [SECTOR, SECTOR+COUNT) is our disk, not just SECTOR.
+cmd_dread:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s1, a0                     # argc
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = SECTOR
+        li   a1, 1                      # COUNT, if given
+        li   t0, 3
+        blt  s1, t0, 1f
+        li   a0, 2
+        call arg_num
+        mv   a1, a0
+1:      mv   s1, a1                     # s1 = COUNT
+        mv   a0, s0                     # read(sector, count, gpa)
+        la   a2, peek_buf
+        li   a7, EID_BLK
+        li   a6, BLK_READ
+        ecall
+        beqz a0, 2f
+        call put_refused
+        j    3f
+2:      beqz a1, 4f                     # 0 sectors: throttled by the rate limit
+        slli a1, a1, 9                  # bytes read
+        la   a0, peek_buf
+        slli a2, s0, 9                  # show disk offsets
+        call hexdump
+        j    3f
+4:      la   a0, msg_throttled
+        call puts
+3:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# dwrite SECTOR TEXT: write one sector holding TEXT (the rest zero) (BLK write).
+cmd_dwrite:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = SECTOR
+        la   t0, peek_buf               # clear one sector of the buffer
+        li   t1, SECTOR
+1:      sb   zero, 0(t0)
+        addi t0, t0, 1
+        addi t1, t1, -1
+        bnez t1, 1b
+        la   a0, line
+        call skip_spaces                # to "dwrite"
+        call skip_word
+        call skip_spaces                # to SECTOR
+        call skip_word
+        call skip_spaces                # to TEXT
+        la   t1, peek_buf
+        li   t2, SECTOR - 1
+2:      lbu  t0, 0(a0)                  # copy TEXT (at most a sector)
+        beqz t0, 3f
+        beqz t2, 3f
+        sb   t0, 0(t1)
+        addi a0, a0, 1
+        addi t1, t1, 1
+        addi t2, t2, -1
+        j    2b
+3:      mv   a0, s0                     # write(sector, 1, gpa)
+        li   a1, 1
+        la   a2, peek_buf
+        li   a7, EID_BLK
+        li   a6, BLK_WRITE
+        ecall
+        bnez a0, 4f
+        bnez a1, 4f                     # ok, or 0 sectors: throttled
+        la   a0, msg_throttled
+        call puts
+        j    5f
+4:      call put_result
+5:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
 # ------------------------------------------------------------------ arguments
 
 # arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
@@ -3217,6 +3342,9 @@ commands:
         .word s_ring,    cmd_ring,    0, 0,        h_ring
         .word s_rlog,    cmd_rlog,    1, MAX_ARGS, h_rlog
         .word s_race,    cmd_race,    1, 1,        h_race
+        .word s_dinfo,   cmd_dinfo,   0, 0,        h_dinfo
+        .word s_dread,   cmd_dread,   1, 2,        h_dread
+        .word s_dwrite,  cmd_dwrite,  2, MAX_ARGS, h_dwrite
         .word s_ip,      cmd_ip,      0, 0,        h_ip
         .word s_arp,     cmd_arp,     0, 0,        h_arp
         .word s_scan,    cmd_scan,    0, 0,        h_scan
@@ -3253,6 +3381,9 @@ s_drecv:   .asciz "drecv"
 s_ring:    .asciz "ring"
 s_rlog:    .asciz "rlog"
 s_race:    .asciz "race"
+s_dinfo:   .asciz "dinfo"
+s_dread:   .asciz "dread"
+s_dwrite:  .asciz "dwrite"
 s_ip:      .asciz "ip"
 s_arp:     .asciz "arp"
 s_scan:    .asciz "scan"
@@ -3288,6 +3419,9 @@ h_drecv:   .asciz "drecv                     receive the oldest datagram (DGRAM)
 h_ring:    .asciz "ring                      share our request ring with the backend (DGRAM ring_setup)"
 h_rlog:    .asciz "rlog TEXT                 ask the backend to log TEXT through the ring (doorbell)"
 h_race:    .asciz "race LEN                  honest 16-byte request, then len = LEN after the doorbell"
+h_dinfo:   .asciz "dinfo                     the size of our disk (BLK info)"
+h_dread:   .asciz "dread SECTOR [COUNT]      read COUNT sectors (1..8) of our disk and dump them (BLK)"
+h_dwrite:  .asciz "dwrite SECTOR TEXT        write one sector holding TEXT (BLK)"
 h_ip:      .asciz "ip                        this VM's IPv4 and MAC addresses (NET info)"
 h_arp:     .asciz "arp                       the ARP cache: IP -> MAC"
 h_scan:    .asciz "scan                      ARP .1 to .30 of our network: who is there?"
@@ -3360,6 +3494,10 @@ msg_wrote:         .asciz "wrote "
 msg_bytes_at:      .asciz " bytes at "
 msg_colon:         .asciz ": "
 msg_ref:           .asciz "ref "
+msg_disk:          .asciz "disk: "
+msg_sectors:       .asciz " sectors ("
+msg_bytes_close:   .asciz " bytes)\n"
+msg_throttled:     .asciz "throttled: 0 sectors (blk.rate_limit), try again\n"
 msg_sent:          .asciz "sent "
 msg_bytes:         .asciz " bytes\n"
 msg_no_dgram:      .asciz "no datagram\n"
