@@ -11,7 +11,9 @@ and returns one number:
       guest's critical path;
     * grant map + unmap pairs per second;
     * datagram ping-pong round trips per second between two VMs;
-    * virtual disk sectors read per second (BLK read, 8 sectors a request).
+    * virtual disk sectors read per second (BLK read, 8 sectors a request);
+    * a whole-machine snapshot of the API scenario (what a lesson takes at
+      every step start): its size and the time to take and restore it.
 """
 
 from __future__ import annotations
@@ -229,3 +231,34 @@ def disk_sectors(backend: str, scale: int) -> float:
     if vm.exit_code != 0 or vm.disk is None or vm.disk.sectors_read != 8 * n:
         raise BenchError("the disk guest did not read what it should")
     return 8 * n / seconds
+
+
+def _api_machine(backend: str):
+    from lab.scenario import GUESTS_DIR, load_scenario
+
+    hv = load_scenario(GUESTS_DIR / "api.toml", backend=backend).hv
+    hv.run(500_000)
+    return hv
+
+
+def snapshot_ms(backend: str, scale: int) -> float:
+    """Milliseconds to take a snapshot of the API scenario plus restoring it after some work."""
+    from lab.hv import snapshot
+
+    hv = _api_machine(backend)
+    start = time.process_time()
+    snap = snapshot.take(hv)
+    taken = time.process_time() - start
+    hv.feed("tenant", b"vms\n")  # change the machine a little, as a student's step does
+    hv.run(200_000)
+    start = time.process_time()
+    snapshot.restore(hv, snap)
+    restored = time.process_time() - start
+    return (taken + restored) * 1000
+
+
+def snapshot_mb(backend: str, scale: int) -> float:
+    """Megabytes one snapshot of the API scenario holds."""
+    from lab.hv import snapshot
+
+    return snapshot.take(_api_machine(backend)).size / 1e6

@@ -159,6 +159,8 @@ BENCHMARKS: Final[list[tuple[str, str, Callable[[str, int], float]]]] = [
     ("grant map + unmap", "pairs/s", hv_bench.grant_maps),
     ("datagram ping-pong", "round trips/s", hv_bench.datagram_round_trips),
     ("disk read (BLK, 8 sectors a request)", "sectors/s", hv_bench.disk_sectors),
+    ("snapshot of the API scenario: take + restore", "ms", hv_bench.snapshot_ms),
+    ("snapshot of the API scenario: size", "MB", hv_bench.snapshot_mb),
 ]
 
 
