@@ -92,7 +92,7 @@ def take(hv: Hypervisor) -> HvSnapshot:
         for vm in hv.vms
     ]
     return HvSnapshot(
-        memory=hv.mem.read(0, hv.mem.size),
+        memory=hv.mem.read(0, hv.mem.used),  # the hypervisor region and every VM's RAM
         time=hv.time,
         scheduler=hv.scheduler.snapshot(),
         trace=list(hv.trace),
@@ -167,7 +167,7 @@ def _restore_memory(hv: Hypervisor, saved: bytes) -> None:
     now = memoryview(mem.buf)
     old = memoryview(saved)
     start = None
-    for off in range(0, mem.size, PAGE_SIZE):
+    for off in range(0, len(saved), PAGE_SIZE):
         differs = now[off : off + PAGE_SIZE] != old[off : off + PAGE_SIZE]
         if differs and start is None:
             start = off
@@ -176,4 +176,6 @@ def _restore_memory(hv: Hypervisor, saved: bytes) -> None:
             start = None
     if start is not None:
         mem.write(start, old[start:])
+    if mem.used > len(saved):  # RAM allocated after the snapshot: nothing lived there then
+        mem.fill(len(saved), mem.used - len(saved))
     now.release()
