@@ -13,7 +13,9 @@ and returns one number:
     * datagram ping-pong round trips per second between two VMs;
     * virtual disk sectors read per second (BLK read, 8 sectors a request);
     * a whole-machine snapshot of the API scenario (what a lesson takes at
-      every step start): its size and the time to take and restore it.
+      every step start): its size and the time to take and restore it;
+    * frames per second through a segment of the virtual switch (UDP frames
+      from one vNIC to another, sent, switched and received).
 """
 
 from __future__ import annotations
@@ -262,3 +264,36 @@ def snapshot_mb(backend: str, scale: int) -> float:
     from lab.hv import snapshot
 
     return snapshot.take(_api_machine(backend)).size / 1e6
+
+
+SWITCH_FRAMES: Final = 20_000
+
+
+def switch_frames(backend: str, scale: int) -> float:
+    """Frames per second through the virtual switch: vNIC -> segment -> vNIC.
+
+    The network is the same Python whatever the CPU backend; this measures the
+    switch and the vNICs, not a guest."""
+    from lab.net import Network, Vnic
+    from lab.net.frames import udp_frame
+
+    net = Network()
+    net.add_segment("bench")
+    a, b = Vnic(domid=1, ip="10.0.0.11"), Vnic(domid=2, ip="10.0.0.12", rx_capacity=1 << 30)
+    net.add_vnic("bench", a)
+    net.add_vnic("bench", b)
+    frame = udp_frame(a.mac, b.mac, a.ip, b.ip, 40000, 7, b"x" * 64)
+    n = max(100, SWITCH_FRAMES // scale)
+    start = time.process_time()
+    for i in range(n):
+        a.send(frame, i)
+        if i % 16 == 15:
+            net.tick(i)
+    net.tick(n)
+    received = 0
+    while b.recv() is not None:
+        received += 1
+    seconds = time.process_time() - start
+    if received != n:
+        raise BenchError(f"the switch delivered {received} of {n} frames")
+    return n / seconds

@@ -161,6 +161,7 @@ BENCHMARKS: Final[list[tuple[str, str, Callable[[str, int], float]]]] = [
     ("disk read (BLK, 8 sectors a request)", "sectors/s", hv_bench.disk_sectors),
     ("snapshot of the API scenario: take + restore", "ms", hv_bench.snapshot_ms),
     ("snapshot of the API scenario: size", "MB", hv_bench.snapshot_mb),
+    ("frames through the virtual switch", "frames/s", hv_bench.switch_frames),
 ]
 
 

@@ -19,7 +19,17 @@ def test_quick_json_has_every_figure_for_every_backend(capsys: pytest.CaptureFix
     assert {(f["name"], f["backend"]) for f in figures} == expected
     for f in figures:
         assert set(f) == {"name", "backend", "value", "unit", "runs"}
-        assert f["unit"] in ("MIPS", "calls/s", "pairs/s", "round trips/s", "sectors/s", "ms", "MB", "%")
+        assert f["unit"] in (
+            "MIPS",
+            "calls/s",
+            "pairs/s",
+            "round trips/s",
+            "sectors/s",
+            "frames/s",
+            "ms",
+            "MB",
+            "%",
+        )
         assert len(f["runs"]) == suite.QUICK_RUNS
         if f["unit"] == "%":  # a relative cost: one quick pair is noise, but a number
             assert math.isfinite(f["value"])
