@@ -8,6 +8,9 @@
     s.console("tenant", since=0)         # {"text": ..., "seq": ...}
     s.evaluate()                         # the step's checks; advances when all hold
     s.reset_step()                       # the machine as it was when the step began
+    s.timeline(since=0)                  # trace and frames merged, hypercalls with their code
+    s.network()                          # segments, ports, vNICs, the management service
+    s.save_pcap("tenants", "t.pcap")     # a segment's capture, for Wireshark
 
 Everything in and out is plain data (dict, list, str, int, float, bool,
 None), so the web worker passes it as JSON messages without adapters.
@@ -21,13 +24,19 @@ it, so what `hvlab lessons check` proves is what the student meets.
 from __future__ import annotations
 
 import inspect
+import itertools
+import struct
 import textwrap
 import time
+from collections import deque
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from lab.hv.hypercalls import lookup
+from lab.disasm import disassemble_word
+from lab.hv.hypercalls import HypercallRecord, lookup
 from lab.hv.patch import PatchError
 from lab.hv.policy import SWITCHES, PolicyError
 from lab.lesson import progress as progress_io
@@ -35,8 +44,17 @@ from lab.lesson.engine import ActionError, CheckResult, Lab
 from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson, render
 from lab.lesson.registry import REGISTRY, Where, _handler
+from lab.net.frames import describe
+
+if TYPE_CHECKING:
+    from lab.hv import Hypervisor
+    from lab.hv.trace import Record
+    from lab.net.switch import CapturedFrame
 
 DEFAULT_LESSONS: Final = Path(__file__).resolve().parent.parent / "lessons"
+RAM_BASE: Final = 0x8000_0000  # where every VM's RAM starts (lab.hv.vm's memory map)
+LEAD_IN: Final = 3  # instructions shown before each hypercall's ecall in the timeline
+TIMELINE_KEEP: Final = 20_000  # timeline items the session keeps for late readers
 
 
 class SessionError(Exception):
@@ -64,6 +82,7 @@ class Session:
         self.lab: Lab | None = None
         self.running = False
         self.last_results: list[CheckResult] = []
+        self._timeline = _Timeline()
         self._progress = (
             progress_io.load(self.progress_path) if self.progress_path else progress_io.Progress()
         )
@@ -134,6 +153,7 @@ class Session:
         self.lab = None
         self.running = False
         self.last_results = []
+        self._timeline.hv = None  # the next machine is a new epoch; the old one can go
 
     def _need_lab(self) -> Lab:
         if self.lab is None or not self.lab.started:
@@ -200,6 +220,7 @@ class Session:
                     "hypercalls": vm.hypercalls,
                     "console_seq": vm.console_seq,
                     "fault": vm.fault.describe() if vm.fault else None,
+                    "nic": _nic_view(hv, vm.domid),
                 }
                 for vm in hv.vms
             ],
@@ -269,6 +290,90 @@ class Session:
             if (domid is None or r.domid == domid) and (kinds is None or r.kind in kinds):
                 events.append({**r.to_dict(), "seq": first + n + 1, "line": r.describe()})
         return {"events": events, "seq": hv.trace.seq}
+
+    def timeline(self, since: int = 0, limit: int = 500) -> dict[str, Any]:
+        """The trace and every segment's frames merged into one time-ordered list.
+
+        Returns {"items", "seq", "epoch", "dropped"}. Each item is {seq, time, kind,
+        domid, text, ...}: a trace event as `trace` gives it (hypercalls also carry
+        "code", the instructions before and including their `ecall`, read from the
+        guest's RAM when the session first saw the call), or a frame, kind "frame",
+        with "segment", "port", "len" and a one-line decode as "text" (domid: the
+        sending VM, -1 for the management service). Items come after item `since`,
+        the newest `limit` of them ("dropped" counts those left out). When the
+        machine goes back in time (a reset) the numbering starts again and "epoch"
+        changes: a reader that sees a new epoch starts over from since=0.
+        """
+        hv = self._need_lab().hv
+        line = self._timeline.sync(hv)
+        first = line.seq - len(line.entries) + 1  # the seq of the oldest item kept
+        skip = max(0, since - first + 1)
+        fresh = len(line.entries) - skip
+        dropped = max(0, fresh - max(0, limit))
+        names = _port_domids(hv)
+        items = [e.to_dict(names) for e in itertools.islice(line.entries, skip + dropped, len(line.entries))]
+        return {"items": items, "seq": line.seq, "epoch": line.epoch, "dropped": dropped}
+
+    def network(self, *, frames: int = 20) -> dict[str, Any] | None:
+        """The virtual network, or None when the scenario has none: each segment with
+        its counters, ports (name, kind, domid, counters), MAC table and last `frames`
+        frames decoded; each vNIC (per VM) and the management service with theirs."""
+        hv = self._need_lab().hv
+        net = hv.net
+        if net is None:
+            return None
+        domids = _port_domids(hv)
+        segments = [
+            {
+                "name": name,
+                "counters": asdict(seg.counters),
+                "ports": [
+                    {
+                        "name": port.name,
+                        "kind": port.kind.value,
+                        "domid": domids.get(port.name, -1),
+                        "counters": asdict(port.counters),
+                    }
+                    for port in seg.ports
+                ],
+                "mac_table": {mac: port.name for mac, port in seg.mac_table.items()},
+                "frames": net.network.packets(name, last=frames) if frames > 0 else [],
+            }
+            for name, seg in net.network.segments.items()
+        ]
+        vnics = [{"vm": hv.vms[domid].name, "domid": domid, **_nic_view(hv, domid)} for domid in net.vnics]
+        mgmt = net.mgmt
+        service = None
+        if mgmt is not None:
+            service = {
+                "name": mgmt.name,
+                "ip": mgmt.ip,
+                "mac": mgmt.mac,
+                "port": mgmt.udp_port,
+                "segment": mgmt.port.segment.name if mgmt.port is not None else None,
+                "queued": len(mgmt.queue),
+                "sessions": len(mgmt.sessions),
+                "counters": asdict(mgmt.counters),
+            }
+        return {"segments": segments, "vnics": vnics, "mgmt": service}
+
+    def save_pcap(self, segment: str, path: str | Path) -> dict[str, Any]:
+        """Write what `segment` captured as a pcap file (Wireshark, tshark, tcpdump -r)."""
+        net = self._need_lab().hv.net
+        if net is None:
+            return {"ok": False, "error": "this scenario has no network"}
+        if segment not in net.network.segments:
+            known = ", ".join(net.network.segments)
+            return {"ok": False, "error": f"no segment {segment!r} (there is {known})"}
+        data = net.network.capture(segment)
+        target = Path(path).expanduser()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:
+            return {"ok": False, "error": f"cannot write {target}: {exc.strerror or exc}"}
+        frames = len(net.network.segments[segment].capture)
+        return {"ok": True, "path": str(target.resolve()), "frames": frames, "bytes": len(data)}
 
     # -- policy and patches
 
@@ -495,3 +600,150 @@ def _handler_name(key: tuple[int, int]) -> str:
     from lab.hv.hypercalls import EXTENSIONS
 
     return f"{EXTENSIONS[fn.eid].name.lower()}.{fn.name}"
+
+
+# ------------------------------------------------------------------ the timeline
+
+
+@lru_cache(maxsize=4096)
+def _disassemble(word: int, pc: int) -> str:
+    return disassemble_word(word, pc).replace("\t", " ")
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One timeline item as kept: the record or frame itself, turned into a dict on demand
+    (a hypercall flood adds thousands a second; only what is read pays for the dict)."""
+
+    seq: int
+    record: Record | None = None
+    frame: CapturedFrame | None = None
+    segment: str = ""
+    code: bytes = b""  # the guest's words up to and including the ecall
+    code_pc: int = 0  # the address of code[0]
+
+    def to_dict(self, port_domids: dict[str, int]) -> dict[str, Any]:
+        if self.frame is not None:
+            c = self.frame
+            return {
+                "seq": self.seq,
+                "time": c.time,
+                "kind": "frame",
+                "domid": port_domids.get(c.port, -1),
+                "segment": self.segment,
+                "port": c.port,
+                "len": len(c.frame),
+                "text": describe(c.frame),
+            }
+        assert self.record is not None
+        item = self.record.to_dict()
+        item["seq"] = self.seq
+        item["line"] = item["text"]  # both record kinds put describe() there; `trace` calls it "line"
+        if isinstance(self.record, HypercallRecord):
+            pc = self.record.pc
+            item["code"] = [
+                {"pc": at, "word": word, "text": _disassemble(word, at), "ecall": at == pc}
+                for at, (word,) in zip(
+                    range(self.code_pc, self.code_pc + len(self.code), 4),
+                    struct.iter_unpack("<I", self.code),
+                    strict=True,
+                )
+            ]
+        return item
+
+
+@dataclass(slots=True)
+class _Timeline:
+    """The merged view, built incrementally from the trace and the segments' captures.
+
+    Frames carry no sequence number of their own, but every captured frame counted
+    once in its ingress port's rx_frames, so the sum over a segment's ports says how
+    many it ever captured: the difference since the last look is what is new.
+    """
+
+    entries: deque[_Entry] = field(default_factory=lambda: deque(maxlen=TIMELINE_KEEP))
+    seq: int = 0
+    epoch: int = 0
+    hv: Hypervisor | None = None
+    time: int = 0
+    trace_seq: int = 0
+    frames: dict[str, int] = field(default_factory=dict)  # segment -> frames captured so far
+
+    def sync(self, hv: Hypervisor) -> _Timeline:
+        segments = hv.net.network.segments if hv.net is not None else {}
+        totals = {name: sum(p.counters.rx_frames for p in seg.ports) for name, seg in segments.items()}
+        rewound = (
+            hv is not self.hv
+            or hv.time < self.time
+            or hv.trace.seq < self.trace_seq
+            or any(totals.get(name, 0) < n for name, n in self.frames.items())
+        )
+        if rewound:
+            self.entries.clear()
+            self.seq, self.trace_seq, self.frames = 0, 0, {}
+            self.epoch += 1
+            self.hv = hv
+        # (a trace record, "") or (a captured frame, its segment)
+        fresh: list[tuple[Any, str]] = [(r, "") for r in hv.trace.since(self.trace_seq)]
+        captured: list[tuple[Any, str]] = []
+        for name, total in totals.items():
+            new = total - self.frames.get(name, 0)
+            if new > 0:
+                last = list(itertools.islice(reversed(segments[name].capture), new))
+                captured.extend((c, name) for c in reversed(last))
+        if captured:
+            # At the same time, a trace event goes first: a NET send's record before its frame.
+            fresh.extend(captured)
+            fresh.sort(key=lambda item: (item[0].time, 1 if item[1] else 0))
+        skipped = max(0, len(fresh) - TIMELINE_KEEP)  # they would fall off the deque at once
+        self.seq += skipped
+        seq, append = self.seq, self.entries.append
+        code: dict[tuple[int, int], tuple[bytes, int]] = {}  # a loop calls from one pc thousands of times
+        for obj, segment in fresh[skipped:] if skipped else fresh:
+            seq += 1
+            if segment:
+                append(_Entry(seq, None, obj, segment))
+            elif type(obj) is HypercallRecord:
+                key = (obj.domid, obj.pc)
+                words = code.get(key)
+                if words is None:
+                    words = code[key] = _code_before(hv, obj)
+                append(_Entry(seq, obj, None, "", *words))
+            else:
+                append(_Entry(seq, obj))
+        self.seq = seq
+        self.time, self.trace_seq, self.frames = hv.time, hv.trace.seq, totals
+        return self
+
+
+def _code_before(hv: Hypervisor, record: HypercallRecord) -> tuple[bytes, int]:
+    """The LEAD_IN words before the ecall and the ecall, from the caller's RAM (none outside it)."""
+    if not 0 <= record.domid < len(hv.vms):
+        return b"", 0
+    vm = hv.vms[record.domid]
+    pc = record.pc
+    if not RAM_BASE <= pc <= RAM_BASE + vm.ram_size - 4 or pc & 3:
+        return b"", 0
+    start = max(RAM_BASE, pc - 4 * LEAD_IN)
+    return hv.mem.read(vm.ram_host + start - RAM_BASE, pc + 4 - start), start
+
+
+def _port_domids(hv: Hypervisor) -> dict[str, int]:
+    """Switch port name -> the domid of the VM behind it (vNIC ports are named after their VM)."""
+    if hv.net is None:
+        return {}
+    return {nic.name: domid for domid, nic in hv.net.vnics.items()}
+
+
+def _nic_view(hv: Hypervisor, domid: int) -> dict[str, Any] | None:
+    """A VM's vNIC: where it sits, its addresses and counters; None when it has no NIC."""
+    nic = hv.net.vnics.get(domid) if hv.net is not None else None
+    if nic is None:
+        return None
+    return {
+        "segment": nic.port.segment.name if nic.port is not None else None,
+        "mac": nic.mac,
+        "ip": nic.ip,
+        "pending": nic.pending,
+        "counters": asdict(nic.counters),
+    }

@@ -17,18 +17,29 @@ from typing import Any, Final
 
 from lab.session import DEFAULT_LESSONS, Session, SessionError
 
-__all__ = ["Engine", "SessionError", "default_progress_path"]
+__all__ = ["Engine", "SessionError", "default_capture_dir", "default_data_dir", "default_progress_path"]
 
 PROGRESS_FILE: Final = "progress.json"
+CAPTURES: Final = "captures"
+
+
+def default_data_dir() -> Path:
+    """The user's hvlab data: $HVLAB_DATA, else the XDG data dir (~/.local/share/hvlab)."""
+    base = os.environ.get("HVLAB_DATA")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(xdg) / "hvlab"
 
 
 def default_progress_path() -> Path:
-    """Where progress is kept: $HVLAB_DATA, else the XDG data dir (~/.local/share/hvlab)."""
-    base = os.environ.get("HVLAB_DATA")
-    if base:
-        return Path(base) / PROGRESS_FILE
-    xdg = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(xdg) / "hvlab" / PROGRESS_FILE
+    """Where progress is kept, in the data dir."""
+    return default_data_dir() / PROGRESS_FILE
+
+
+def default_capture_dir() -> Path:
+    """Where saved packet captures go unless the student names another place."""
+    return default_data_dir() / CAPTURES
 
 
 class Engine:
@@ -86,6 +97,17 @@ class Engine:
 
     def trace(self, since: int) -> dict[str, Any]:
         return self.session.trace(since)
+
+    def timeline(self, since: int, limit: int = 500) -> dict[str, Any]:
+        return self.session.timeline(since, limit)
+
+    # -- the network
+
+    def network(self, *, frames: int = 0) -> dict[str, Any] | None:
+        return self.session.network(frames=frames)
+
+    def save_pcap(self, segment: str, path: str | Path) -> dict[str, Any]:
+        return self.session.save_pcap(segment, path)
 
     # -- policy and patches
 

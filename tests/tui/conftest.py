@@ -40,3 +40,21 @@ async def enter_line(pilot, text: str) -> None:
     focused.value = text
     await pilot.press("enter")
     await pilot.pause()
+
+
+async def open_tab(pilot, name: str) -> None:
+    """Click a tab of the machine's panels, as a student does with the mouse.
+
+    At 80 columns the tab bar is wider than the screen and Textual scrolls it to
+    keep the active tab in view; a tab off the edge is first brought into view, as
+    the student would by widening the terminal or stepping there with F3.
+    """
+    from textual.widgets import TabbedContent
+
+    screen = pilot.app.screen
+    tab = screen.query_one(f"#work Tab#--content-tab-tab-{name}")
+    screen.query_one("#work #tabs-scroll").scroll_to_center(tab, animate=False, force=True)
+    await pilot.pause()
+    await pilot.click(tab)
+    await pilot.pause()
+    assert screen.query_one(TabbedContent).active == f"tab-{name}"

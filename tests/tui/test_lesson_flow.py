@@ -11,20 +11,13 @@ from __future__ import annotations
 import asyncio
 import json
 
-from textual.widgets import Switch, TabbedContent
+from textual.widgets import Switch
 
-from tests.tui.conftest import SIZE, enter_line
+from tests.tui.conftest import SIZE, enter_line, open_tab
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
 from tui.widgets.checks import ChecksView
 from tui.widgets.console import ConsoleView
-
-
-async def open_tab(pilot, name: str) -> None:
-    """Click a tab of the machine's panels, as a student does with the mouse."""
-    await pilot.click(f"#work Tab#--content-tab-tab-{name}")
-    await pilot.pause()
-    assert pilot.app.screen.query_one(TabbedContent).active == f"tab-{name}"
 
 
 async def type_line(pilot, text: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from textual.widgets import Select, TextArea
 
-from tests.tui.conftest import SIZE, enter_line
+from tests.tui.conftest import SIZE, enter_line, open_tab
 from tui.app import HvlabApp
 from tui.engine import Engine
 from tui.screens.confirm import ConfirmScreen
@@ -26,11 +26,6 @@ from tui.widgets.trace_panel import TracePanel
 PATCH = Path(__file__).resolve().parents[2] / "lessons" / "patches" / "console_write.py"
 RUNAWAY = "_start:\n    addi t0, t0, 1\n    j _start\n"
 BROKEN = "_start:\n    li a0, 1\n    frobnicate a0, a1\n    j _start\n"
-
-
-async def open_tab(pilot, name: str) -> None:
-    await pilot.click(f"#work Tab#--content-tab-tab-{name}")
-    await pilot.pause()
 
 
 def status_line(screen) -> str:

@@ -1,5 +1,6 @@
 """The lesson screen: the lesson text and checks beside the machine's panels
-(a console per VM, the VMs, the trace, the policy, the editor).
+(a console per VM, the VMs, the trace, the timeline, the network when the
+scenario has one, the policy, the editor).
 
     app.push_screen(LessonScreen(engine))   # after engine.open_lesson() and engine.start()
 
@@ -26,12 +27,14 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
-from tui.engine import Engine, SessionError
+from tui.engine import Engine, SessionError, default_capture_dir
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.console import ConsoleView
 from tui.widgets.editor import Editor
 from tui.widgets.lesson_view import LessonView
+from tui.widgets.network_panel import NetworkPanel
 from tui.widgets.policy_panel import PolicyPanel
+from tui.widgets.timeline_panel import TimelinePanel
 from tui.widgets.trace_panel import TracePanel
 from tui.widgets.vm_panel import VmPanel
 
@@ -41,9 +44,12 @@ FIRST_SLICE: Final = 20_000  # instructions; adapted from the measured speed aft
 SLICE_RANGE: Final = (1_000, 5_000_000)
 EVALUATE_SECONDS: Final = 0.5  # while guests run, checks are evaluated at most this often
 REFRESH_SECONDS: Final = 0.25  # panels refresh at most this often when nothing visible happened
+TIMELINE_BATCH: Final = 200  # timeline items listed per refresh; a flood's excess is counted, not listed
 PANEL_FOCUS: Final = {
     "tab-vms": "#vms DataTable",
     "tab-trace": "#trace-log",
+    "tab-timeline": "#timeline-log",
+    "tab-network": "#net-ports",
     "tab-policy": "#policy",
     "tab-editor": "#editor-text",
 }
@@ -113,6 +119,8 @@ class LessonScreen(Screen[None]):
         self.seat = self._default_vm()
         self._status_text = ""
         self._panel = f"tab-{self.seat}"  # the active tab, as last asked for
+        self._has_network = engine.network() is not None
+        self._left = False  # the student left: the session is closed
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -126,6 +134,11 @@ class LessonScreen(Screen[None]):
                     yield VmPanel(id="vms")
                 with TabPane("Trace", id="tab-trace"):
                     yield TracePanel(id="trace")
+                with TabPane("Timeline", id="tab-timeline"):
+                    yield TimelinePanel(id="timeline")
+                if self._has_network:
+                    with TabPane("Network", id="tab-network"):
+                        yield NetworkPanel(default_dir=default_capture_dir(), id="network")
                 with TabPane("Policy", id="tab-policy"):
                     yield PolicyPanel(self.engine.policy(), id="policy")
                 with TabPane("Editor", id="tab-editor"):
@@ -138,6 +151,10 @@ class LessonScreen(Screen[None]):
         self.sub_title = "hvlab"
         self._consoles = {vm: self.query_one(f"#console-{vm}", ConsoleView) for vm in self.vms}
         self._trace = self.query_one(TracePanel)
+        self._timeline = self.query_one(TimelinePanel)
+        self._network = self.query_one(NetworkPanel) if self._has_network else None
+        if self._network is not None:
+            self._network.lesson = self.lesson["id"]
         self._vm_panel = self.query_one(VmPanel)
         self._policy = self.query_one(PolicyPanel)
         self._lesson_view = self.query_one(LessonView)
@@ -155,6 +172,8 @@ class LessonScreen(Screen[None]):
 
     def tick(self) -> None:
         """One slice of guest work, then whatever the student should see of it."""
+        if self._left:
+            return
         if self.engine.running:
             t0 = time.perf_counter()
             result = self.engine.run(self.slice)
@@ -173,6 +192,8 @@ class LessonScreen(Screen[None]):
 
     def refresh_all(self, *, force: bool = False) -> None:
         """Pull the machine's state, new console output and new trace events into the panels."""
+        if self._left:
+            return
         state = self.engine.state()
         now = time.monotonic()
         if not force and state["time"] == self._last_time and now - self._last_refresh < REFRESH_SECONDS:
@@ -193,12 +214,31 @@ class LessonScreen(Screen[None]):
             new = self.engine.trace(0)
         trace.add(new["events"])
         trace.seq = new["seq"]
+        self._refresh_timeline(state)
         self._vm_panel.update_vms(state["vms"])
         self._policy.sync(state["policy"]["values"])
         lesson = self._lesson_view
         lesson.show_step(state["step"])
         lesson.set_checks(state["checks"])
         self._status(state)
+
+    def _refresh_timeline(self, state: dict[str, Any]) -> None:
+        """New timeline items into the timeline, their frames into the network panel."""
+        timeline, network = self._timeline, self._network
+        timeline.set_vms(state["vms"])
+        new = self.engine.timeline(timeline.seq, TIMELINE_BATCH)
+        if new["epoch"] != timeline.epoch:  # the machine went back (a reset): show it afresh
+            since = timeline.seq
+            timeline.clear()
+            if network is not None:
+                network.clear_frames()
+            if since:
+                new = self.engine.timeline(0, TIMELINE_BATCH)
+        timeline.add(new["items"], dropped=new["dropped"])
+        timeline.seq, timeline.epoch = new["seq"], new["epoch"]
+        if network is not None:
+            network.add_frames(new["items"])
+            network.update_network(self.engine.network(), time=state["time"])
 
     def _status(self, state: dict[str, Any]) -> None:
         run = "▶ running" if state["running"] else "⏸ paused"
@@ -255,6 +295,13 @@ class LessonScreen(Screen[None]):
             self.notify(result["error"], severity="warning")
         self.evaluate()
 
+    @on(NetworkPanel.SaveRequested)
+    def save_pcap(self, event: NetworkPanel.SaveRequested) -> None:
+        result = self.engine.save_pcap(event.segment, event.path)
+        assert self._network is not None
+        text = self._network.show_saved(result)
+        self.notify(text, severity="information" if result["ok"] else "error", timeout=8)
+
     @on(Editor.Changed)
     def editor_changed(self, event: Editor.Changed) -> None:
         self.evaluate()
@@ -276,6 +323,9 @@ class LessonScreen(Screen[None]):
     # -- actions
 
     def action_leave(self) -> None:
+        # A tick may still run before the screen is unmounted (and its timer stopped):
+        # it must find the screen closed, not ask a closed session for its state.
+        self._left = True
         self.engine.close()
         self.dismiss(None)
 

@@ -52,7 +52,8 @@ class TracePanel(Vertical):
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        value = None if event.value is Select.BLANK else event.value
+        # Textual 8 spells "nothing chosen" Select.NULL (Select.BLANK is a flag): ask the widget.
+        value = None if event.select.is_blank() else event.value
         if event.select.id == "trace-vm":
             self._vm = value  # type: ignore[assignment]
         else:

@@ -1,5 +1,6 @@
-"""The VMs: state, instructions retired, CPU share, memory and hypercalls, with
-pause / unpause / reboot for the highlighted one.
+"""The VMs: state, instructions retired, CPU share, memory and hypercalls, and,
+where a VM has a NIC, a line with its frames and bytes out and in and its drops;
+with pause / unpause / reboot for the highlighted one.
 
     panel = VmPanel(id="vms")
     panel.update_vms(state["vms"])
@@ -14,9 +15,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable
+from textual.widgets import Button, DataTable, Static
 
 COLUMNS = ("dom", "name", "state", "instret", "CPU", "memory", "hcalls")
+NIC_HEADER = f"{'NIC':<8}{'address':<12}{'out fr/B':<10}{'in fr/B':<10}drop"
+
+
+def nic_line(name: str, nic: dict[str, Any]) -> str:
+    """A VM's NIC in one line under NIC_HEADER: frames/bytes out and in, drops either way."""
+    c = nic["counters"]
+    out, into = f"{c['tx_frames']}/{c['tx_bytes']}", f"{c['rx_frames']}/{c['rx_bytes']}"
+    return f"{name:<7} {nic['ip']:<11} {out:<9} {into:<9} {c['tx_drops'] + c['rx_drops']}"
 
 
 def _memory(size: int) -> str:
@@ -40,6 +49,11 @@ class VmPanel(Vertical):
     VmPanel Horizontal {
         height: auto;
     }
+    VmPanel #vm-nics {
+        height: auto;
+        padding: 0 1;
+        display: none;
+    }
     VmPanel Button {
         min-width: 10;
         margin-right: 1;
@@ -58,11 +72,13 @@ class VmPanel(Vertical):
         super().__init__(**kwargs)
         self._names: list[str] = []
         self._rows: list[tuple[str, ...]] = []
+        self._nic_text = ""
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*COLUMNS)
         yield table
+        yield Static(id="vm-nics")
         with Horizontal():
             yield Button("Pause", id="vm-pause")
             yield Button("Unpause", id="vm-unpause")
@@ -80,6 +96,13 @@ class VmPanel(Vertical):
 
     def update_vms(self, vms: list[dict[str, Any]]) -> None:
         """Refresh the rows in place (the cursor stays on its VM)."""
+        nic_lines = [nic_line(vm["name"], vm["nic"]) for vm in vms if vm.get("nic")]
+        nic_text = "\n".join([NIC_HEADER, *nic_lines]) if nic_lines else ""
+        if nic_text != self._nic_text:
+            self._nic_text = nic_text
+            nics = self.query_one("#vm-nics", Static)
+            nics.update(nic_text)
+            nics.display = bool(nic_text)
         rows = [self._cells(vm) for vm in vms]
         if rows == self._rows:
             return

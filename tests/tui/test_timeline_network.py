@@ -1,0 +1,123 @@
+"""The timeline and the network panels: a hypercall shown with the guest code that
+made it, the VM filter, a reset; the network panel's counters, frames and "save pcap".
+
+No lesson uses the network yet, so the network flow opens a one-step lesson on the
+management scenario (`lab/guests/mgmt.toml`), written to a temporary directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Checkbox, DataTable, Select, TabPane
+
+from lab.net.pcap import read_pcap
+from tests.test_session import write_net_lesson
+from tests.tui.conftest import SIZE, enter_line, open_tab
+from tui.app import HvlabApp
+from tui.engine import Engine
+from tui.widgets.network_panel import NetworkPanel
+from tui.widgets.timeline_panel import TimelinePanel
+from tui.widgets.vm_panel import VmPanel
+
+
+def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(engine):
+    async def flow() -> None:
+        app = HvlabApp(engine, lesson="control-api")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            panes = {pane.id for pane in screen.query(TabPane)}
+            assert "tab-timeline" in panes and "tab-network" not in panes  # this scenario has no network
+
+            await enter_line(pilot, "vms")  # the tenant lists the VMs: VMCTL hypercalls
+            await open_tab(pilot, "timeline")
+            timeline = screen.query_one(TimelinePanel)
+            lines = timeline.lines
+            call = next(n for n, line in enumerate(lines) if "dom1 tenant VMCTL.info(domid=2)" in line)
+            # Under the hypercall, indented: the guest's instructions up to its ecall.
+            code = lines[call + 1 : call + 5]
+            assert all(line.startswith(" " * 12) for line in code)
+            assert code[-1].strip().endswith("ecall  ◄ traps to the hypervisor")
+            assert any(" a7," in line for line in code[:-1])
+
+            # Only the admin's events; then without the code lines.
+            screen.query_one("#timeline-vm", Select).value = 0
+            await pilot.pause()
+            shown = [line for line in timeline.lines if line.startswith("[")]
+            assert shown and all(" dom0 admin " in line for line in shown)
+            screen.query_one("#timeline-vm", Select).clear()
+            screen.query_one("#timeline-code", Checkbox).value = False
+            await pilot.pause()
+            assert any("VMCTL.info(domid=2)" in line for line in timeline.lines)
+            assert not any("ecall" in line for line in timeline.lines)
+
+            # Reset the step: the timeline goes back with the machine ("vms" finished step 1,
+            # so the step being reset is the second; a probe made in it is undone).
+            screen.query_one("#input-tenant").focus()
+            await pilot.pause()
+            await enter_line(pilot, "probe 0x10")
+            assert any("BASE.probe_extension" in line for line in timeline.lines)
+            await pilot.press("f9", "y")
+            await pilot.pause()
+            assert any("VMCTL.info(domid=2)" in line for line in timeline.lines)
+            assert not any("BASE.probe_extension" in line for line in timeline.lines)
+
+    asyncio.run(flow())
+
+
+def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("HVLAB_DATA", str(data))
+    engine = Engine(lessons_dir=write_net_lesson(tmp_path / "lessons"), progress_path=tmp_path / "p.json")
+
+    async def flow() -> None:
+        app = HvlabApp(engine, lesson="net-tour")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            screen = app.screen
+            await enter_line(pilot, "ping 10.0.0.1 1")
+
+            await open_tab(pilot, "network")
+            panel = screen.query_one(NetworkPanel)
+            assert app.focused is screen.query_one("#net-ports", DataTable)
+            mgmt = str(screen.query_one("#net-mgmt").render())
+            assert "mgmt 10.0.0.1:6230 on tenants" in mgmt and "ARP replies 1, pings answered 1" in mgmt
+            table = screen.query_one("#net-ports", DataTable)
+            rows = {row[1]: row for row in (table.get_row_at(i) for i in range(table.row_count))}
+            # In: the ARP request and the echo request (60 + 74 bytes); out: both replies.
+            assert list(rows["tenant"]) == ["tenants", "tenant", "vnic", "2", "134", "2", "134", "0"]
+            assert rows["mgmt"][2] == "mgmt"
+            assert any("tenants/tenant: 10.0.0.11 > 10.0.0.1 ICMP echo request" in f for f in panel.frames)
+            assert any("tenants/mgmt: 10.0.0.1 > 10.0.0.11 ICMP echo reply" in f for f in panel.frames)
+
+            # Save pcap (the key, with the ports table focused): into the data dir by default.
+            await pilot.press("s")
+            await pilot.pause()
+            status = str(screen.query_one("#pcap-status").render())
+            assert status.startswith("saved 4 frames to ")
+            [saved] = (data / "captures").glob("net-tour-tenants-t*.pcap")
+            assert str(saved) in status.replace("\n", "")
+            assert len(read_pcap(saved.read_bytes())[1]) == 4
+
+            # A path of the student's choosing, through the input line and the button.
+            screen.query_one("#pcap-path").value = str(tmp_path / "mine.pcap")
+            await pilot.click("#pcap-save")
+            await pilot.pause()
+            assert (tmp_path / "mine.pcap").exists()
+
+            # The VMs panel shows each NIC's counters.
+            await open_tab(pilot, "vms")
+            nics = str(screen.query_one(VmPanel).query_one("#vm-nics").render())
+            assert "tenant  10.0.0.11" in nics and "NIC" in nics
+
+            # The timeline has the frames between the hypercalls.
+            await open_tab(pilot, "timeline")
+            lines = screen.query_one(TimelinePanel).lines
+            sent = next(
+                n for n, line in enumerate(lines) if "frame tenants/tenant:" in line and "ICMP" in line
+            )
+            call = max(n for n in range(sent) if lines[n].startswith("["))
+            assert "dom1 tenant NET.send(" in lines[call]
+
+    asyncio.run(flow())

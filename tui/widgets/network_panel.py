@@ -1,0 +1,204 @@
+"""The network: each segment's switch ports with their counters, the management
+service's counters, the frames as they cross the switch, and "save pcap".
+
+    panel = NetworkPanel(default_dir=default_capture_dir(), id="network")
+    panel.update_network(engine.network())     # counters (Session.network)
+    panel.add_frames(items)                    # timeline items of kind "frame"
+    # posts NetworkPanel.SaveRequested(segment="tenants", path=Path(...))
+    panel.show_saved(engine.save_pcap(...))
+
+The capture goes to the path in the input line, or, left empty, to a file named
+after the segment and the time in the user's data dir: a student who opens it in
+Wireshark sees the same frames the panel lists.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Button, DataTable, Input, Log, Static
+
+KEEP: Final = 2000  # frames listed
+COLUMNS: Final = ("segment", "port", "kind", "rx frm", "rx bytes", "tx frm", "tx bytes", "drops")
+MGMT_SHOWN: Final = (
+    ("received", "received"),
+    ("handled", "handled"),
+    ("queue_drops", "queue drops"),
+    ("rate_limited", "rate-limited"),
+    ("logins_ok", "logins"),
+    ("logins_failed", "failed logins"),
+    ("lockouts", "lockouts"),
+    ("commands", "commands"),
+    ("denied", "denied"),
+    ("arp_replies", "ARP replies"),
+    ("echo_replies", "pings answered"),
+    ("bad_frames", "bad frames"),
+)
+
+
+def mgmt_line(mgmt: dict[str, Any] | None) -> str:
+    """The management service in one line: where it listens and what it has seen."""
+    if mgmt is None:
+        return "no management service on this network"
+    counters = mgmt["counters"]
+    shown = ", ".join(f"{label} {counters[key]}" for key, label in MGMT_SHOWN if counters[key])
+    return f"mgmt {mgmt['ip']}:{mgmt['port']} on {mgmt['segment']}, queue {mgmt['queued']}: {shown or 'idle'}"
+
+
+class NetworkPanel(Vertical):
+    """The service line, the ports table, the frames and the pcap row."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "save", "Save pcap")]
+
+    DEFAULT_CSS = """
+    NetworkPanel #net-mgmt {
+        height: auto;
+        padding: 0 1;
+    }
+    NetworkPanel DataTable {
+        height: auto;
+        max-height: 7;
+    }
+    NetworkPanel Log {
+        height: 1fr;
+        min-height: 3;
+    }
+    NetworkPanel Horizontal {
+        height: auto;
+    }
+    NetworkPanel Input {
+        width: 1fr;
+    }
+    NetworkPanel #pcap-status {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    class SaveRequested(Message):
+        """The student asked to save a segment's capture as a pcap file at `path`."""
+
+        def __init__(self, segment: str, path: Path) -> None:
+            super().__init__()
+            self.segment = segment
+            self.path = path
+
+    def __init__(self, *, default_dir: Path, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.default_dir = default_dir
+        self.time = 0  # the machine's time at the last update: names the default file
+        self.lesson = "hvlab"
+        self._rows: list[tuple[str, ...]] = []
+        self._keys: list[str] = []
+        self._segments: list[str] = []
+        self._frames: deque[str] = deque(maxlen=KEEP)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="net-mgmt")
+        table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="net-ports")
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Log(id="net-frames", max_lines=KEEP)
+        with Horizontal():
+            yield Input(placeholder=f"pcap file (empty: into {self.default_dir})", id="pcap-path")
+            yield Button("Save pcap", id="pcap-save")
+        yield Static(id="pcap-status")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_save()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_save()
+
+    def action_save(self) -> None:
+        segment = self.segment
+        if segment is None:
+            return
+        typed = self.query_one("#pcap-path", Input).value.strip()
+        path = Path(typed).expanduser() if typed else self.default_path(segment)
+        self.post_message(self.SaveRequested(segment, path))
+
+    # -- what the screen calls
+
+    @property
+    def segment(self) -> str | None:
+        """The segment to save: the highlighted port's, else the first one."""
+        table = self.query_one(DataTable)
+        if self._rows and 0 <= table.cursor_row < len(self._rows):
+            return self._rows[table.cursor_row][0]
+        return self._segments[0] if self._segments else None
+
+    def default_path(self, segment: str) -> Path:
+        return self.default_dir / f"{self.lesson}-{segment}-t{self.time}.pcap"
+
+    def update_network(self, net: dict[str, Any] | None, *, time: int = 0) -> None:
+        """Refresh the counters in place (the cursor stays on its port)."""
+        self.time = time
+        if net is None:
+            self.query_one("#net-mgmt", Static).update("This scenario has no network.")
+            return
+        self.query_one("#net-mgmt", Static).update(mgmt_line(net["mgmt"]))
+        self._segments = [seg["name"] for seg in net["segments"]]
+        rows = [_port_row(seg["name"], port) for seg in net["segments"] for port in seg["ports"]]
+        if rows == self._rows:
+            return
+        table = self.query_one(DataTable)
+        keys = [f"{row[0]}/{row[1]}" for row in rows]
+        if keys != self._keys:
+            table.clear()
+            for key, row in zip(keys, rows, strict=True):
+                table.add_row(*row, key=key)
+        else:
+            for key, row, old in zip(keys, rows, self._rows, strict=True):
+                for column, cell, was in zip(table.columns, row, old, strict=True):
+                    if cell != was:
+                        table.update_cell(key, column, cell)
+        self._rows, self._keys = rows, keys
+
+    def add_frames(self, items: list[dict[str, Any]]) -> None:
+        """Timeline items of kind "frame", oldest first."""
+        lines = [
+            f"[{i['time']:>9}] {i['segment']}/{i['port']}: {i['text']}" for i in items if i["kind"] == "frame"
+        ]
+        if lines:
+            self._frames.extend(lines)
+            self.query_one(Log).write_lines(lines)
+
+    def clear_frames(self) -> None:
+        self._frames.clear()
+        self.query_one(Log).clear()
+
+    def show_saved(self, result: dict[str, Any]) -> str:
+        """Say where the capture went (or why it did not); returns the text shown."""
+        if result["ok"]:
+            text = f"saved {result['frames']} frames to {result['path']}"
+        else:
+            text = f"not saved: {result['error']}"
+        self.query_one("#pcap-status", Static).update(text)
+        return text
+
+    @property
+    def frames(self) -> list[str]:
+        return list(self._frames)
+
+
+def _port_row(segment: str, port: dict[str, Any]) -> tuple[str, ...]:
+    c = port["counters"]
+    return (
+        segment,
+        port["name"],
+        port["kind"],
+        f"{c['rx_frames']:,}",
+        f"{c['rx_bytes']:,}",
+        f"{c['tx_frames']:,}",
+        f"{c['tx_bytes']:,}",
+        f"{c['acl_drops'] + c['endpoint_drops']:,}",
+    )
