@@ -375,6 +375,22 @@ class Session:
         frames = len(net.network.segments[segment].capture)
         return {"ok": True, "path": str(target.resolve()), "frames": frames, "bytes": len(data)}
 
+    def mgmt_console(self, command: str) -> dict[str, Any]:
+        """The hypervisor's own console: a management command (LIST, PAUSE vm, UNPAUSE vm,
+        DESTROY vm, UNLOCK ip) that does not go over the network, so no flood can starve it."""
+        lab = self._need_lab()
+        net = lab.hv.net
+        if net is None or net.mgmt is None:
+            return {"ok": False, "error": "this scenario has no management service"}
+        reply = net.mgmt.console(command, lab.hv.time)
+        lab.hv.event(-1, "mgmt", f"console: {command} -> {reply}")
+        return {"ok": reply.startswith("OK"), "reply": reply}
+
+    def grants(self) -> list[dict[str, Any]]:
+        """Every VM's grant table (what it granted) and its mappings (what it mapped)."""
+        hv = self._need_lab().hv
+        return [{"vm": vm.name, "domid": vm.domid, **hv.grant_state(vm)} for vm in hv.vms]
+
     # -- policy and patches
 
     def policy(self) -> list[dict[str, Any]]:

@@ -340,3 +340,25 @@ def test_the_code_under_a_hypercall_ends_at_its_ecall_on_every_backend(backend, 
     s.start()
     assert s.timeline()["epoch"] != epoch  # another machine: readers start over
     s.close()
+
+
+def test_the_out_of_band_console_reaches_the_management_service(net_session):
+    s = net_session
+    listing = s.mgmt_console("LIST")
+    assert listing["ok"] and "tenant=running" in listing["reply"]
+    assert s.mgmt_console("DESTROY tenant")["ok"]
+    assert "tenant=" not in s.mgmt_console("LIST")["reply"]
+    refused = s.mgmt_console("FROBNICATE")
+    assert refused["ok"] is False and refused["reply"].startswith("ERR") and plain(refused)
+
+
+def test_grants_lists_every_vms_table_and_mappings(session):
+    s = session
+    s.open_lesson("grant-tables")
+    s.start()
+    s.type("tenant", "map 2 1 0x90001000 1")
+    tables = {t["vm"]: t for t in s.grants()}
+    refs = {g["ref"]: g for g in tables["notary"]["grants"]}
+    assert refs[1]["grantee"] == 1 and refs[1]["readonly"] and refs[0]["grantee"] == 0
+    assert tables["tenant"]["mapped"] == [{"gpa": 0x9000_1000, "granter": 2, "ref": 1, "writable": False}]
+    assert plain(s.grants())
