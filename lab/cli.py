@@ -30,19 +30,14 @@ EXIT_ERROR: Final = 1  # bad input: the file, the scenario, an option
 
 
 def parse_size(text: str) -> int:
-    """'64K', '1M', '1MiB', '4096', '0x1000' -> bytes."""
-    t = text.strip().upper().removesuffix("IB").removesuffix("B")
-    scale = 1
-    if t and t[-1] in "KMG":
-        scale = 1 << {"K": 10, "M": 20, "G": 30}[t[-1]]
-        t = t[:-1]
+    """'64K', '1M', '1MiB', '0x1000' -> bytes: the scenario files' rule (a positive multiple of 4K)."""
+    from lab.scenario import ScenarioError
+    from lab.scenario import parse_size as scenario_size
+
     try:
-        value = int(t, 0) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (try 64K or 1M)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"size must be positive: {text!r}")
-    return value
+        return scenario_size(text, where="size")
+    except ScenarioError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_int(text: str) -> int:

@@ -50,9 +50,6 @@ def test_table_is_aligned_with_one_row_per_figure() -> None:
     assert lines[2].split() == ["tight", "loop", "interp", "12.3", "MIPS"]
     assert lines[3].endswith("unicorn  190,000  calls/s")
     # the unit column starts at the same place on every row
-    assert (
-        len({line.rindex(" ") for line in (lines[0], lines[2], lines[3]) if "M" in line or "c" in line}) >= 1
-    )
     assert lines[0].index("unit") == lines[2].index("MIPS") == lines[3].index("calls/s")
     assert lines[0].index("backend") == lines[2].index("interp") == lines[3].index("unicorn")
 

@@ -79,9 +79,6 @@ class HostMemory(PhysicalMemory):
         self.fill(start, size, 0)
         return start
 
-    def rename(self, start: int, owner: str) -> None:
-        self.regions = [Region(r.start, r.size, owner) if r.start == start else r for r in self.regions]
-
     def owner_of(self, off: int) -> str:
         """Who owns host byte `off` ("free" past the last VM)."""
         for r in self.regions:
