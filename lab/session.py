@@ -221,6 +221,7 @@ class Session:
                     "console_seq": vm.console_seq,
                     "fault": vm.fault.describe() if vm.fault else None,
                     "nic": _nic_view(hv, vm.domid),
+                    "disk": _disk_view(vm),
                 }
                 for vm in hv.vms
             ],
@@ -763,3 +764,10 @@ def _nic_view(hv: Hypervisor, domid: int) -> dict[str, Any] | None:
         "pending": nic.pending,
         "counters": asdict(nic.counters),
     }
+
+
+def _disk_view(vm: Any) -> dict[str, Any] | None:
+    """A VM's virtual disk: its size in bytes and its I/O counters; None when it has none."""
+    if vm.disk is None:
+        return None
+    return {"size": vm.disk.size, **vm.disk.counters()}

@@ -362,3 +362,46 @@ def test_grants_lists_every_vms_table_and_mappings(session):
     assert refs[1]["grantee"] == 1 and refs[1]["readonly"] and refs[0]["grantee"] == 0
     assert tables["tenant"]["mapped"] == [{"gpa": 0x9000_1000, "granter": 2, "ref": 1, "writable": False}]
     assert plain(s.grants())
+
+
+STORAGE_LESSON = f"""+++
+id = "disk-tour"
+title = "Disks"
+scenario = "{(GUESTS / "storage.toml").as_posix()}"
+lang = "en"
+summary = "Each VM's disk and its counters."
+minutes = 10
++++
+
+## Read
+
+```check
+console_contains tenant "sectors"
+```
+
+```hint
+Ask the monitor.
+```
+
+```solution
+type tenant "dinfo"
+```
+"""
+
+
+def test_the_vm_list_shows_each_disk_with_its_io_counters(tmp_path):
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "disk-tour.md").write_text(STORAGE_LESSON, encoding="utf-8")
+    s = Session(lessons, backend="interp")
+    s.open_lesson("disk-tour")
+    s.start()
+    before = {vm["name"]: vm["disk"] for vm in s.state()["vms"]}
+    assert before["tenant"]["size"] == 4096 and before["bank"]["size"] == 64 * 1024
+    assert before["bank"]["writes"] == 1  # the ledger the bank wrote at boot
+    s.type("tenant", "dread 0 2")
+    tenant = next(vm for vm in s.state()["vms"] if vm["name"] == "tenant")["disk"]
+    assert tenant["reads"] == before["tenant"]["reads"] + 1
+    assert tenant["sectors_read"] == before["tenant"]["sectors_read"] + 2
+    assert plain(s.state())
+    s.close()
