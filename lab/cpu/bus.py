@@ -56,7 +56,7 @@ class PhysicalMemory:
     resizing would move it under the cores' feet.
     """
 
-    __slots__ = ("_invalidators", "buf", "code", "size")
+    __slots__ = ("_invalidators", "buf", "code", "code_version", "size")
 
     def __init__(self, size: int) -> None:
         if size <= 0 or size % PAGE_SIZE:
@@ -72,6 +72,7 @@ class PhysicalMemory:
         # One byte per host page: nonzero when some core holds a translation
         # of code on that page.
         self.code = bytearray(size >> PAGE_SHIFT)
+        self.code_version = 0  # bumped by every mark_code: cores that summarise `code` recompute
         self._invalidators: list[Invalidator] = []
 
     # -- translated-code tracking
@@ -88,6 +89,7 @@ class PhysicalMemory:
         """Note that [start, end) of host memory has been translated."""
         first, last = start >> PAGE_SHIFT, (end - 1) >> PAGE_SHIFT
         self.code[first : last + 1] = b"\x01" * (last + 1 - first)
+        self.code_version += 1
 
     def invalidate(self, start: int, end: int) -> None:
         """Host bytes [start, end) changed: tell the cores, if any of those

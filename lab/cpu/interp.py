@@ -8,9 +8,12 @@ Two engines share the work:
 
     * `_step` decodes and executes one instruction: every case, MMIO, grant
       pages, faults. It is the reference, and runs all cold code.
-    * hot blocks in RAM (entered `hot_threshold` times) are translated to
-      Python source by `lab.cpu.translate` and compiled once; they cover only
-      the fast case and hand anything else back to `_step`.
+    * hot code in RAM (an address entered `hot_threshold` times) is translated
+      to Python source by `lab.cpu.translate` and compiled once: a superblock
+      that follows jumps and not-taken branches, a bounded `for` loop when it
+      comes back to its start. It covers only the fast case and hands anything
+      else back to `_step`. Compiled code is shared by every core in the
+      process (`_COMPILED`), so a restarted or second VM does not compile again.
 
 Dispatch goes through a list with one slot per RAM word, indexed by
 `(pc - ram_gpa) >> 2`: a compiled block or None. A block returns
@@ -26,6 +29,8 @@ from __future__ import annotations
 import struct
 import sys
 from collections.abc import Callable
+from itertools import repeat
+from operator import length_hint
 from typing import Any, Final
 
 from lab.cpu.base import Cause, Fault, RunResult, Stop
@@ -44,6 +49,7 @@ from lab.isa import Kind, decode
 M: Final = 0xFFFFFFFF
 HOT_THRESHOLD: Final = 40  # block entries before translation: compile() costs ~50 us an instruction
 DECODE_CACHE_MAX: Final = 1 << 16
+COMPILED_CACHE_MAX: Final = 4096  # blocks; a few KiB of bytecode each
 
 _U32 = struct.Struct("<I")
 _ALU_FN, _BRANCH_FN = interp_functions()
@@ -66,6 +72,12 @@ _SYSTEM: Final = {"ecall": _ECALL, "ebreak": _EBREAK, "wfi": _WFI}
 _FAULT: Final = Stop.FAULT
 _Predecoded = tuple[int, int, int, int, int, Any]
 _DECODED: dict[int, _Predecoded] = {}
+# Compiled blocks by their source, for every core in this process: a block's
+# source depends only on the code and the RAM window's guest address and size,
+# so a VM that reboots, a scenario that restarts, or a second VM running the
+# same program finds its translations already compiled (compile() is the
+# dominant cost of translating: 30 to 90 us an instruction).
+_COMPILED: dict[str, Any] = {}
 
 
 def _predecode(word: int) -> _Predecoded | None:
@@ -135,13 +147,14 @@ class InterpCpu:
         self._x: list[int] = [0] * 32  # never replaced: compiled blocks hold it
         self._pc = bus.ram_gpa
         self._resumed = False  # the last run ended on its budget, maybe inside a block
+        self._code_version = -1  # of PhysicalMemory.code when CODE_LO/CODE_HI were computed
         mem = bus.mem
         self._buf = mem.buf
         self._ram_gpa, self._ram_host, self._ram_size = bus.ram_gpa, bus.ram_host, bus.ram_size
         self._table: list[Block | None] = [None] * (bus.ram_size >> 2)
         self._heat: dict[int, int] = {}  # RAM word index -> entries while cold
         self._sources: dict[int, str] = {}  # word index -> block source
-        self._lengths: dict[int, int] = {}  # word index -> instructions covered
+        self._spans: dict[int, list[tuple[int, int]]] = {}  # word index -> host [start, end) it was made from
         self._by_page: dict[int, set[int]] = {}  # host page -> word indexes of blocks on it
         self._translator = BlockTranslator(
             mem.buf, ram_gpa=bus.ram_gpa, ram_host=bus.ram_host, ram_size=bus.ram_size
@@ -162,10 +175,15 @@ class InterpCpu:
             "RAM16": self._ram.cast("H"),
             "RAM32": self._ram.cast("I"),
             "CODE": self._code,
+            "HOST": bus.ram_host,
+            "CODE_LO": 0,
+            "CODE_HI": 0,
             "INVAL": mem.invalidate,
             "T": self._table,
             "div32": div32,
             "rem32": rem32,
+            "repeat": repeat,
+            "length_hint": length_hint,
             **SYSTEM_STOPS,
         }
         mem.on_invalidate(self._invalidate)
@@ -234,43 +252,61 @@ class InterpCpu:
             table[idx] = None
         self._heat.clear()
         self._sources.clear()
-        self._lengths.clear()
+        self._spans.clear()
         self._by_page.clear()
 
     def _translate(self, idx: int) -> None:
         tr = self._translator.translate(self._ram_gpa + 4 * idx)
+        code = _COMPILED.get(tr.source)
+        if code is None:
+            if len(_COMPILED) >= COMPILED_CACHE_MAX:
+                _COMPILED.clear()
+            code = _COMPILED[tr.source] = compile(tr.source, f"<block {tr.start:#010x}>", "exec")
         namespace: dict[str, Any] = {}
-        exec(compile(tr.source, f"<block {tr.start:#010x}>", "exec"), self._globals, namespace)
+        exec(code, self._globals, namespace)
         self._table[idx] = namespace["block"]
         self._sources[idx] = tr.source
-        length = max(tr.count, 1)
-        self._lengths[idx] = length
-        host = self._ram_host + 4 * idx
-        end = host + 4 * length
-        self.bus.mem.mark_code(host, end)
-        for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
-            self._by_page.setdefault(page, set()).add(idx)
+        # A superblock is made from several runs of code: a write into any of
+        # them makes it stale. An empty block still watches its first word.
+        delta = self._ram_host - self._ram_gpa
+        spans = [(a + delta, b + delta) for a, b in tr.ranges] or [(tr.start + delta, tr.start + delta + 4)]
+        self._spans[idx] = spans
+        for host, end in spans:
+            self.bus.mem.mark_code(host, end)
+            for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+                self._by_page.setdefault(page, set()).add(idx)
+        self._code_span()
+
+    def _code_span(self) -> None:
+        """Set CODE_LO..CODE_HI, the RAM offsets from the first to the end of the
+        last page of this window that holds translated code (any core's), so a
+        store in a block tests the has-code map only inside that span."""
+        self._code_version = self.bus.mem.code_version
+        marks = bytes(self._code)
+        hi = len(marks.rstrip(b"\0"))
+        lo = len(marks) - len(marks.lstrip(b"\0")) if hi else 0
+        self._globals["CODE_LO"] = lo << PAGE_SHIFT
+        self._globals["CODE_HI"] = hi << PAGE_SHIFT
 
     def _invalidate(self, start: int, end: int) -> None:
         """Host bytes [start, end) changed: drop the blocks that overlap them."""
-        host0 = self._ram_host
         for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
             idxs = self._by_page.get(page)
             if not idxs:
                 continue
-            for idx in list(idxs):
-                b_start = host0 + 4 * idx
-                if b_start < end and start < b_start + 4 * self._lengths[idx]:
+            # Data next to code lands here on every store: keep the no-overlap case cheap.
+            stale = [idx for idx in idxs for a, b in self._spans[idx] if a < end and start < b]
+            for idx in stale:
+                if idx in self._spans:  # a block listed twice (two of its spans overlap)
                     self._drop(idx)
 
     def _drop(self, idx: int) -> None:
         self._table[idx] = None
         self._heat.pop(idx, None)
         self._sources.pop(idx, None)
-        length = self._lengths.pop(idx)
-        host = self._ram_host + 4 * idx
-        for page in range(host >> PAGE_SHIFT, ((host + 4 * length - 1) >> PAGE_SHIFT) + 1):
-            self._by_page[page].discard(idx)
+        for host, end in self._spans.pop(idx):
+            for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
+                self._by_page[page].discard(idx)
 
     # -- running
 
@@ -281,6 +317,8 @@ class InterpCpu:
         base, size = self._ram_gpa, self._ram_size
         step = self._step
         stop: int | None = None
+        if self.bus.mem.code_version != self._code_version:
+            self._code_span()  # another core translated code, maybe in this window
         try:
             off = pc - base
             if self._resumed and remaining > 0 and 0 <= off < size and table[off >> 2] is None:

@@ -1,9 +1,12 @@
 """Block translator: turns a hot run of guest instructions into Python source.
 
-`InterpCpu` interprets cold code one instruction at a time. Once a basic block
-(straight-line code ending in a branch or jump) has run often enough, it asks
-`BlockTranslator.translate` for Python source computing the same thing, and
-compiles it once:
+`InterpCpu` interprets cold code one instruction at a time. Once an address
+has been entered often enough, it asks `BlockTranslator.translate` for Python
+source computing the same thing as the code from there, and compiles it once.
+A block is a superblock (a trace): it follows unconditional jumps (`j`, `jal`)
+to their targets and conditional branches along their fall-through path, with
+the taken side as a side exit, until a `jalr`, a stop, or a jump back to its
+own start:
 
     def block(budget):              # -> (next pc, instructions retired)
         a0 = X[10]; a1 = X[11]      # guest registers live in Python locals
@@ -11,8 +14,9 @@ compiles it once:
         X[10] = a0                  # written back at every exit
         return 0x80000010, 4
 
-A block whose final branch goes back to its own start becomes a bounded `for`
-loop, run at most `budget // length` times, so it never overruns the budget.
+A block whose final branch or jump goes back to its own start becomes a bounded
+`for` loop, run at most `budget // length` times, so it never overruns the
+budget (`for _ in repeat(None, n)`: unlike `range`, it allocates no counter).
 Only the fast case is translated: aligned RAM loads and stores. Anything else
 (MMIO, grant pages, misalignment, unmapped addresses, ecall, illegal words)
 leaves the block *before* that instruction with `return ~pc, retired`, and the
@@ -171,20 +175,21 @@ class Translation:
     start: int  # guest pc of the first instruction
     count: int  # instructions in the block (0: nothing translatable, always interpret)
     loop: bool
+    ranges: list[tuple[int, int]]  # guest [start, end) runs of code the block was made from
 
 
 # Loads and stores on the fast path, through views of the RAM window indexed by
 # the RAM offset `_o` (RAM16/RAM32: native-endian casts, so little-endian hosts only).
 _LOADS: Final[dict[str, tuple[int, str, int]]] = {  # size, value, result bits
-    "lw": (4, "RAM32[_o >> 2]", 32),
-    "lhu": (2, "RAM16[_o >> 1]", 16),
-    "lh": (2, "((RAM16[_o >> 1] ^ 0x8000) - 0x8000) & 0xFFFFFFFF", 32),
+    "lw": (4, "RAM32[_w]", 32),
+    "lhu": (2, "RAM16[_w]", 16),
+    "lh": (2, "((RAM16[_w] ^ 0x8000) - 0x8000) & 0xFFFFFFFF", 32),
     "lbu": (1, "RAM[_o]", 8),
     "lb": (1, "((RAM[_o] ^ 0x80) - 0x80) & 0xFFFFFFFF", 32),
 }
 _STORES: Final[dict[str, tuple[int, str]]] = {
-    "sw": (4, "RAM32[_o >> 2] = {v}"),
-    "sh": (2, "RAM16[_o >> 1] = {v} & 0xFFFF"),
+    "sw": (4, "RAM32[_w] = {v}"),
+    "sh": (2, "RAM16[_w] = {v} & 0xFFFF"),
     "sb": (1, "RAM[_o] = {v} & 0xFF"),
 }
 
@@ -194,8 +199,9 @@ class BlockTranslator:
 
     Generated code refers to these globals, which the core provides:
     X (the register list), RAM/RAM16/RAM32 (byte, halfword and word views of
-    the RAM window), CODE (the has-code map of its pages), INVAL
-    (PhysicalMemory.invalidate), T (the block table), div32, rem32, and
+    the RAM window), CODE (the has-code map of its pages), HOST (the host
+    offset of the RAM window), INVAL (PhysicalMemory.invalidate), T (the block
+    table), div32, rem32, itertools.repeat and operator.length_hint, and
     ECALL/EBREAK/WFI (stop codes a block ORs into the pc it returns: SYSTEM_STOPS).
     """
 
@@ -205,25 +211,37 @@ class BlockTranslator:
         self.ram_host = ram_host
         self.ram_size = ram_size
 
-    def _scan(self, pc: int) -> list[Decoded]:
-        """The instructions of the block at `pc`, ending after its control transfer."""
-        out: list[Decoded] = []
-        end = self.ram_gpa + self.ram_size
-        while pc + 4 <= end and len(out) < MAX_BLOCK:
-            h = self.ram_host + pc - self.ram_gpa
+    def _scan(self, start: int) -> list[tuple[int, Decoded]]:
+        """The trace from `start`: (pc, instruction) pairs, following jumps and
+        the fall-through of conditional branches, ending after a `jalr`, a
+        stop, a jump or branch back to `start`, or before an address already
+        in the trace (an inner loop is a block of its own)."""
+        out: list[tuple[int, Decoded]] = []
+        seen: set[int] = set()
+        lo, hi = self.ram_gpa, self.ram_gpa + self.ram_size
+        pc = start
+        while lo <= pc <= hi - 4 and pc not in seen and len(out) < MAX_BLOCK:
+            h = self.ram_host + pc - lo
             d = decode(int.from_bytes(self.buf[h : h + 4], "little"))
             if d is None:
                 break  # the interpreter raises the fault
-            if d.spec.kind is Kind.SYSTEM:
-                out.append(d)  # retired by the block, which then stops the run
-                break
             kind = d.spec.kind
-            if kind in (Kind.BRANCH, Kind.JAL):
-                if (pc + d.imm) & 3:
-                    break  # the jump itself faults: leave it to the interpreter
-                out.append(d)
+            if kind is Kind.SYSTEM:
+                out.append((pc, d))  # retired by the block, which then stops the run
                 break
-            out.append(d)
+            seen.add(pc)
+            if kind is Kind.BRANCH or kind is Kind.JAL:
+                target = (pc + d.imm) & M
+                if target & 3:
+                    break  # the jump itself faults: leave it to the interpreter
+                out.append((pc, d))
+                if target == start:
+                    break  # the back edge: the block becomes a loop
+                if kind is Kind.BRANCH and target < pc:
+                    break  # another loop's back edge: what follows it runs once, when that loop ends
+                pc = target if kind is Kind.JAL else pc + 4
+                continue
+            out.append((pc, d))
             if kind is Kind.JALR:
                 break
             pc += 4
@@ -233,20 +251,36 @@ class BlockTranslator:
         insns = self._scan(start)
         n = len(insns)
         if n == 0:
-            return Translation(f"def block(budget):\n    return ~{start:#x}, 0\n", start, 0, False)
-        last = insns[-1]
+            return Translation(f"def block(budget):\n    return ~{start:#x}, 0\n", start, 0, False, [])
+        last_pc, last = insns[-1]
         lk = last.spec.kind
-        loop = (lk is Kind.BRANCH or lk is Kind.JAL) and (start + 4 * (n - 1) + last.imm) & M == start
-        return Translation(_Emitter(self, start, insns, loop).source(), start, n, loop)
+        # A loop: the last instruction jumps, or branches either way, back to the start.
+        loop = (lk is Kind.BRANCH or lk is Kind.JAL) and (last_pc + last.imm) & M == start
+        loop = loop or (lk is Kind.BRANCH and last_pc + 4 == start)
+        ranges: list[tuple[int, int]] = []
+        for pc in sorted(pc for pc, _ in insns):
+            if ranges and ranges[-1][1] == pc:
+                ranges[-1] = (ranges[-1][0], pc + 4)
+            else:
+                ranges.append((pc, pc + 4))
+        return Translation(_Emitter(self, start, insns, loop, ranges).source(), start, n, loop, ranges)
 
 
 class _Emitter:
     """Builds one block's source; `written` tracks what each exit writes back."""
 
-    def __init__(self, tr: BlockTranslator, start: int, insns: list[Decoded], loop: bool) -> None:
+    def __init__(
+        self,
+        tr: BlockTranslator,
+        start: int,
+        insns: list[tuple[int, Decoded]],
+        loop: bool,
+        ranges: list[tuple[int, int]],
+    ) -> None:
         self.tr = tr
         self.start = start
         self.insns = insns
+        self.ranges = ranges
         self.n = len(insns)
         self.loop = loop
         self.lines: list[str] = []
@@ -254,6 +288,7 @@ class _Emitter:
         self.all_written: list[int] = []
         self.bits: dict[int, int] = {}  # register -> known width, this iteration
         self.checked: tuple[int, int, int] | None = None  # (rs1, imm, size) that `_o` holds, checked
+        self.w_size = 1  # the access size `_w` was computed for (1: none)
         self.ind = "    "
 
     # -- helpers
@@ -264,27 +299,27 @@ class _Emitter:
     def emit(self, line: str) -> None:
         self.lines.append(self.ind + line)
 
-    def k(self, j: int) -> str:
-        """Instructions retired before instruction j of the current iteration."""
-        if not self.loop:
-            return str(j)
-        if j == 0:
-            return f"_i * {self.n}"
-        return f"_i * {self.n} + {j}"
-
     def writeback(self) -> None:
         regs = self.all_written if self.loop else self.written
         if regs:
             self.emit("; ".join(f"X[{i}] = {self.r(i)}" for i in regs))
 
     def leave(self, pc: str, j: int) -> None:
+        if self.loop:
+            # Every exit from a loop shares one write-back after it: less
+            # source to compile than a write-back at each exit.
+            self.emit(f"_pc = {pc}; _j = {j}; break")
+            return
         self.writeback()
-        self.emit(f"return {pc}, {self.k(j)}")
+        self.emit(f"return {pc}, {j}")
 
-    def set_reg(self, rd: int, expr: str, bits: int = 32) -> None:
+    def set_reg(self, rd: int, expr: str, bits: int = 32, wrap: str = "") -> None:
+        """Emit rd = expr; `wrap` is the fix-up that brings a sum back into 32 bits."""
         if rd == 0:
             return  # x0 is hard-wired: the write is dropped
         self.emit(f"{self.r(rd)} = {expr}")
+        if wrap:
+            self.emit(f"if {self.r(rd)} {wrap}")
         self.bits[rd] = bits
         if self.checked and self.checked[0] == rd:
             self.checked = None
@@ -333,11 +368,11 @@ class _Emitter:
 
     def source(self) -> str:
         start, n = self.start, self.n
-        end = start + 4 * n
         shape = f"a loop run at most budget // {n} times" if self.loop else "straight-line"
+        spans = ", ".join(f"{a:#010x}..{b:#010x}" for a, b in self.ranges)
         out = [
             "def block(budget):",
-            f"    # {start:#010x}..{end:#010x}: {n} instructions, {shape}",
+            f"    # {spans}: {n} instructions, {shape}",
         ]
         reads, writes = self._uses()
         for i in writes:
@@ -350,7 +385,8 @@ class _Emitter:
             out.append(f"    _n = budget // {n}")
             out.append("    if not _n:")
             out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
-            out.append("    for _i in range(_n):")
+            out.append("    _it = repeat(None, _n)")
+            out.append("    for _ in _it:")
             self.ind = "        "
         else:
             if n > 1:
@@ -358,23 +394,28 @@ class _Emitter:
                 out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
             if load:
                 out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in load))
-        for j, d in enumerate(self.insns):
-            pc = start + 4 * j
+        for j, (pc, d) in enumerate(self.insns):
             self.lines.append(f"{self.ind}# {pc:08x}: {disassemble(d, pc)}")
             self._insn(d, pc, j)
         if self.loop:
-            self.ind = "    "
+            self.ind = "        "
+            self.lines.append("    else:  # every iteration ran to the back edge")
             self.writeback()
             self.emit(f"return {start:#x}, _n * {n}")
-        elif self.insns[-1].spec.kind not in (Kind.BRANCH, Kind.JAL, Kind.JALR, Kind.SYSTEM):
-            self.leave(hex(end), n)
+            self.ind = "    "
+            self.writeback()
+            self.emit(f"return _pc, (_n - length_hint(_it) - 1) * {n} + _j")
+        else:
+            last_pc, last = self.insns[-1]
+            if last.spec.kind not in (Kind.BRANCH, Kind.JAL, Kind.JALR, Kind.SYSTEM):
+                self.leave(hex(last_pc + 4), n)  # the trace ran into code it already holds
         return "\n".join(out + self.lines) + "\n"
 
     def _uses(self) -> tuple[list[int], list[int]]:
         """Registers read before being written, and registers written."""
         reads: list[int] = []
         writes: list[int] = []
-        for d in self.insns:
+        for _pc, d in self.insns:
             kind = d.spec.kind
             srcs: tuple[int, ...] = ()
             if kind in (Kind.ALU, Kind.BRANCH, Kind.STORE):
@@ -418,9 +459,11 @@ class _Emitter:
         name, kind = d.name, d.spec.kind
         r = self.r
         if kind is Kind.ALU:
-            self.set_reg(d.rd, *self.alu(name, d.rs1, d.rs2))
+            if not self._sum(name, d.rd, d.rs1, d.rs2, 0):
+                self.set_reg(d.rd, *self.alu(name, d.rs1, d.rs2))
         elif kind is Kind.ALU_IMM:
-            self.set_reg(d.rd, *self.alu(IMM_TWIN[name], d.rs1, None, d.imm))
+            if not self._sum(IMM_TWIN[name], d.rd, d.rs1, None, d.imm):
+                self.set_reg(d.rd, *self.alu(IMM_TWIN[name], d.rs1, None, d.imm))
         elif kind is Kind.LUI:
             value = d.imm << 12 & M
             self.set_reg(d.rd, hex(value), value.bit_length())
@@ -431,23 +474,24 @@ class _Emitter:
             self.emit("pass  # one hart, in-order memory: nothing to order")
         elif kind is Kind.LOAD:
             size, value, bits = _LOADS[name]
-            self._guard(self._address(d, size), pc, j)
+            self._guard(self._address(d, size), pc, j, size)
             if d.rd:
                 self.set_reg(d.rd, value, bits)
         elif kind is Kind.STORE:
             size, stmt = _STORES[name]
-            self._guard(self._address(d, size), pc, j)
+            self._guard(self._address(d, size), pc, j, size)
             if self.width(d.rs2) <= 8 * size:  # already fits: no truncating mask
                 stmt = stmt.replace(" & 0xFFFF", "").replace(" & 0xFF", "")
             self.emit(stmt.format(v=r(d.rs2)))
             # A store into translated code: drop the stale translations, and
             # leave if that was this very block (the next instruction changed).
-            self.emit("if CODE[_o >> 12]:")
-            host = self.tr.ram_host
+            # CODE_LO..CODE_HI (RAM offsets) spans every page holding translated
+            # code: two integer compares let most stores skip the map lookup.
+            self.emit("if CODE_LO <= _o < CODE_HI and CODE[_o >> 12]:")
             idx = (self.start - self.tr.ram_gpa) >> 2
             self._nested(
                 lambda: (
-                    self.emit(f"INVAL(_o + {host:#x}, _o + {host + size:#x})"),
+                    self.emit(f"INVAL(_o + HOST, _o + HOST + {size})"),
                     self.emit(f"if T[{idx}] is None:"),
                     self._nested(lambda: self.leave(f"{pc + 4:#x}", j + 1)),
                 )
@@ -455,18 +499,25 @@ class _Emitter:
         elif kind is Kind.BRANCH:
             target = (pc + d.imm) & M
             fall = (pc + 4) & M
-            if self.loop:
-                cond = BRANCH[BRANCH_NOT[name]].format(a=r(d.rs1), b=r(d.rs2))
-                self.emit(f"if {cond}:")
+            last = j == self.n - 1
+            if last and self.loop and target == self.start:  # the back edge: leave when not taken
+                self.emit(f"if {self.condition(BRANCH_NOT[name], d.rs1, d.rs2)}:")
                 self._nested(lambda: self.leave(hex(fall), j + 1))
-            else:
-                cond = BRANCH[name].format(a=r(d.rs1), b=r(d.rs2))
+            elif last and self.loop:  # the fall-through is the back edge: leave when taken
+                self.emit(f"if {self.condition(name, d.rs1, d.rs2)}:")
+                self._nested(lambda: self.leave(hex(target), j + 1))
+            elif last:
+                cond = self.condition(name, d.rs1, d.rs2)
                 self.emit(f"_pc = {target:#x} if {cond} else {fall:#x}")
                 self.leave("_pc", j + 1)
+            else:  # the trace goes on along the fall-through: taken is a side exit
+                self.emit(f"if {self.condition(name, d.rs1, d.rs2)}:")
+                self._nested(lambda: self.leave(hex(target), j + 1))
         elif kind is Kind.JAL:
             self.set_reg(d.rd, hex((pc + 4) & M))
-            if not self.loop:
+            if j == self.n - 1 and not self.loop:
                 self.leave(hex((pc + d.imm) & M), j + 1)
+            # otherwise the trace goes on at the target
         elif kind is Kind.JALR:
             off = f" + {d.imm}" if d.imm > 0 else f" - {-d.imm}" if d.imm else ""
             self.emit(f"_t = ({r(d.rs1)}{off}) & 0xFFFFFFFE")
@@ -480,12 +531,49 @@ class _Emitter:
         else:  # pragma: no cover
             raise AssertionError(name)
 
-    def _guard(self, leave_if: str | None, pc: int, j: int) -> None:
+    def condition(self, name: str, rs1: int, rs2: int) -> str:
+        """A branch condition; a test against x0 is a truth test, the cheapest there is."""
+        if name in ("beq", "bne") and (rs1 == 0 or rs2 == 0):
+            v = self.r(rs2 if rs1 == 0 else rs1)
+            return f"not {v}" if name == "beq" else v
+        return BRANCH[name].format(a=self.r(rs1), b=self.r(rs2))
+
+    def _sum(self, name: str, rd: int, rs1: int, rs2: int | None, imm: int) -> bool:
+        """Emit add/sub whose result may leave 32 bits as a plain sum and a
+        conditional fix-up: cheaper than `& 0xFFFFFFFF`, which allocates a second
+        int every time. False when `alu` has a better form (narrow operands, x0)."""
+        if name not in ("add", "sub") or rd == 0 or rs1 == 0 or rs2 == 0:
+            return False
+        a = self.r(rs1)
+        if rs2 is None:  # addi
+            if imm == 0 or max(self.width(rs1), (imm & M).bit_length()) < 32:
+                return False
+            if imm > 0:
+                self.set_reg(rd, f"{a} + {imm}", 32, "> 0xFFFFFFFF: " + f"{self.r(rd)} -= 0x100000000")
+            else:
+                self.set_reg(rd, f"{a} - {-imm}", 32, "< 0: " + f"{self.r(rd)} += 0x100000000")
+            return True
+        b = self.r(rs2)
+        if name == "add":
+            if max(self.width(rs1), self.width(rs2)) < 32:
+                return False
+            self.set_reg(rd, f"{a} + {b}", 32, "> 0xFFFFFFFF: " + f"{self.r(rd)} -= 0x100000000")
+        else:
+            self.set_reg(rd, f"{a} - {b}", 32, "< 0: " + f"{self.r(rd)} += 0x100000000")
+        return True
+
+    def _guard(self, leave_if: str | None, pc: int, j: int, size: int) -> None:
+        """Leave before the access if `leave_if`; then `_w`, the index into the
+        halfword or word view, shared by a load and a store to one address."""
         if leave_if is None:
             self.lines.append(f"{self.ind}# (the same address as checked above)")
-            return
-        self.emit(f"if {leave_if}:")
-        self._nested(lambda: self.leave(f"~{pc:#x}", j))
+        else:
+            self.emit(f"if {leave_if}:")
+            self._nested(lambda: self.leave(f"~{pc:#x}", j))
+            self.w_size = 1
+        if size > 1 and self.w_size != size:
+            self.emit(f"_w = _o >> {size.bit_length() - 1}")
+            self.w_size = size
 
     def _nested(self, body: object) -> None:
         saved = self.ind

@@ -50,7 +50,7 @@ def test_hot_loop_is_translated_and_readable():
     assert m.cpu.translated_blocks() == [loop]
     src = m.cpu.translation_source(loop)
     assert src is not None
-    assert "for _i in range(_n)" in src  # the self-loop became a bounded for loop
+    assert "for _ in _it" in src  # the self-loop became a bounded for loop
     assert "addi a0, a0, 2" in src  # each instruction is shown as a comment
     assert m.cpu.translation_source(RAM_GPA) is None  # ran once: stayed cold
 
