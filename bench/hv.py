@@ -20,7 +20,6 @@ and returns one number:
 
 from __future__ import annotations
 
-import statistics
 import time
 from typing import Final
 
@@ -30,59 +29,32 @@ GRANT_PAIRS: Final = {"interp": 5_000, "unicorn": 2_000}
 ROUND_TRIPS: Final = {"interp": 3_000, "unicorn": 1_000}
 DISK_READS: Final = {"interp": 10_000, "unicorn": 4_000}  # requests of 8 sectors
 
-CHECKED_LOOP: Final = """
-_start:
-1:  li   a7, 0x4442434E     # DBCN console_write(16, msg, 0)
-    li   a6, 0
-    li   a0, 16
-    la   a1, msg
-    li   a2, 0
-    ecall
-    li   a7, 0x09000001     # VMCTL info(0): privileged
-    li   a6, 2
-    li   a0, 0
-    ecall
-    j    1b
-msg:
-    .ascii "0123456789abcdef"
-"""
 COST_ROUNDS: Final = 15
 COST_SLICE: Final = {"interp": 60_000, "unicorn": 30_000}  # instructions per timed slice
 
 
 def hardening_cost(backend: str, scale: int) -> float:
-    """Percent more CPU time the hardened policy takes on CHECKED_LOOP.
+    """Percent more CPU time the hardened policy takes on lab.hv.cost.CHECKED_LOOP.
 
     Two hypervisors, one per preset, run the same endless loop of checked
     calls; they take turns, a slice of the same number of instructions each
     (so the same number of hypercalls), and the figure is the median ratio of
-    the paired slices. Pairing slices that run back to back cancels the drift
-    of a busy machine that timing whole runs one after another does not.
+    the paired slices (lab.hv.cost.measure_cost, which lesson 9's `measure`
+    action runs too).
     """
-    from lab.hv import Hypervisor, Policy, VmConfig
+    from lab.hv import Policy
+    from lab.hv.cost import CostError, measure_cost
 
-    prog = program(CHECKED_LOOP, "checked")
-    hvs = {}
-    for preset in ("vulnerable", "hardened"):
-        hv = Hypervisor(backend=backend, policy=Policy.preset(preset), host_memory=4 << 20)
-        hv.on_output = lambda vm, data: None
-        hv.create_vm(VmConfig("bench", program=prog, memory=64 << 10, control=True))
-        hv.run(20_000)  # warm up: translate the loop
-        hvs[preset] = hv
-    slice_ = max(1_000, COST_SLICE[backend] // scale)
-    ratios = []
-    for i in range(max(3, COST_ROUNDS // scale)):
-        times = {}
-        for preset in ("vulnerable", "hardened") if i % 2 else ("hardened", "vulnerable"):
-            start = time.process_time()
-            hvs[preset].run(slice_)
-            times[preset] = time.process_time() - start
-        if times["vulnerable"] > 0:
-            ratios.append(times["hardened"] / times["vulnerable"])
-    for hv in hvs.values():
-        if hv.vms[0].hypercalls == 0 or hv.vms[0].fault is not None:
-            raise BenchError("the checked-calls guest did not run its loop")
-    return (statistics.median(ratios) - 1) * 100
+    try:
+        measured = measure_cost(
+            Policy.preset("hardened"),
+            backend=backend,
+            pairs=max(3, COST_ROUNDS // scale),
+            slice_instructions=max(1_000, COST_SLICE[backend] // scale),
+        )
+    except CostError as exc:
+        raise BenchError(str(exc)) from None
+    return measured.overhead_percent
 
 
 GRANT_LOOP = """

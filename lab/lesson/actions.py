@@ -8,8 +8,12 @@ solution and a student's clicks cannot behave differently.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
+from lab.hv import Vm
+from lab.hv.cost import DEFAULT_CALLS, CostError, measure_cost
+from lab.hv.hypervisor import Idle
 from lab.hv.patch import PatchError
 from lab.hv.policy import PolicyError
 from lab.lesson.engine import ActionError, Lab
@@ -97,3 +101,115 @@ def patch(lab: Lab, args: dict[str, Any]) -> None:
 )
 def reset(lab: Lab, args: dict[str, Any]) -> None:
     lab.reset_step()
+
+
+@action(
+    "measure",
+    "[calls=N]",
+    doc=(
+        "Measure what the current hardening costs: the same hypercall-heavy guest on a hypervisor with "
+        "the current policy and patches and on a vulnerable one, in back-to-back slices of N hypercalls "
+        "each (default 1000); the result goes into the trace as a `measured:` line. Host timing varies "
+        'from run to run, so check that a measurement was made (`trace "measured:"`), never its value.'
+    ),
+    example="measure calls=2000",
+)
+def measure(lab: Lab, args: dict[str, Any]) -> None:
+    hv = lab.hv
+    calls = args.get("calls", DEFAULT_CALLS)
+    if not 100 <= calls <= 20_000:
+        raise ActionError(f"calls={calls}: measure between 100 and 20000 hypercalls a slice")
+    try:
+        result = measure_cost(
+            hv.policy, backend=lab.backend, calls=calls, patches=[(p.key, p.source) for p in hv.patches]
+        )
+    except CostError as exc:
+        raise ActionError(str(exc)) from None
+    hv.event(-1, "measure", f"measured: {result.summary()}")
+
+
+# ------------------------------------------------------------------ the management network (lessons 7, 8)
+
+START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be under way
+ANSWER_SLICE: Final = 10_000  # how often `paste` looks for the VM's prompt
+PROMPT_END: Final = b"> "  # the monitor's prompt `domN> ` ends every answer
+# The monitor's lines that carry a management token: brute's `token: T`, send's `reply: OK T` after LOGIN.
+TOKEN_LINE: Final = re.compile(rb"(?:token: |reply: OK )([0-9a-f]{16})\r?\n")
+
+
+def _answered(lab: Lab, vm: Vm, budget: int) -> None:
+    """Run until VM shows its prompt again after the input just typed, every VM waits, or budget
+    is spent. Unlike `type`, a VM that never waits (a flood) does not hold the student up."""
+    start = vm.console_seq
+    spent = 0
+    while spent < budget:
+        summary = lab.hv.run(min(ANSWER_SLICE, budget - spent))
+        spent += summary.retired
+        if vm.console_seq > start and vm.console.endswith(PROMPT_END):
+            return
+        if summary.reason is not Idle.BUDGET or (not vm.runnable and not vm.waiting):
+            return
+
+
+@action(
+    "paste",
+    "VM TEXT [enter=BOOL]",
+    doc=(
+        "Type TEXT like `type`, with what a student would copy filled in: `{token}` becomes the last "
+        "management token the VM's console shows (`token: ...` from brute, `reply: OK ...` after a LOGIN; "
+        "with none it stays as written and the service refuses it), `{password}` the management password "
+        "in force (the admin's own). Waits until that VM is back at its prompt, even while another VM "
+        "keeps running (a flood)."
+    ),
+    example="paste tenant send 10.0.0.1 6230 {token} DESTROY bank",
+)
+def paste(lab: Lab, args: dict[str, Any]) -> None:
+    vm = lab.vm(args["vm"])
+    text = args["text"]
+    if "{token}" in text:
+        tokens = TOKEN_LINE.findall(bytes(vm.console))
+        if tokens:
+            text = text.replace("{token}", tokens[-1].decode())
+    if "{password}" in text:
+        net = lab.hv.net
+        if net is None or net.mgmt is None:
+            raise ActionError("{password}: this scenario has no management service")
+        net.sync_policy()  # a switch set a moment ago (mgmt.strong_password) is in force
+        text = text.replace("{password}", net.mgmt.password)
+    vm.feed((text + ("\n" if args.get("enter", True) else "")).encode())
+    _answered(lab, vm, lab.settle_budget)
+
+
+@action(
+    "start",
+    "VM TEXT",
+    doc=(
+        "Type TEXT and Enter at the VM's console and run the machine only briefly (50 000 instructions), "
+        "without waiting for an answer: for a command that keeps running, a flood, while the student "
+        "goes on at another console."
+    ),
+    example="start tenant storm 10.0.0.1 6230 1000000",
+)
+def start(lab: Lab, args: dict[str, Any]) -> None:
+    lab.vm(args["vm"]).feed((args["text"] + "\n").encode())
+    lab.hv.run(START_RUN)
+
+
+@action(
+    "oob",
+    "TEXT",
+    doc=(
+        "A command at the hypervisor's own management console, out of band: LIST, PAUSE, UNPAUSE or "
+        "DESTROY a VM, UNLOCK an address. No login, no network, no queue, so no flood can starve it. "
+        "The reply goes into the trace as `console: COMMAND -> REPLY`."
+    ),
+    example="oob DESTROY tenant",
+    needs="the management service",
+)
+def oob(lab: Lab, args: dict[str, Any]) -> None:
+    hv = lab.hv
+    if hv.net is None or hv.net.mgmt is None:
+        raise ActionError("oob: this scenario has no management service")
+    # The same path as the session's mgmt_console: what the UI's console does, a solution does.
+    reply = hv.net.mgmt.console(args["text"], hv.time)
+    hv.event(-1, "mgmt", f"console: {args['text']} -> {reply}")

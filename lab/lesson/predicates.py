@@ -188,3 +188,26 @@ def mgmt_login(lab: Lab, args: dict[str, Any]) -> bool:
         r.kind == "mgmt" and any(w in r.describe() for w in wanted)
         for r in lab.records(args.get("since", "lesson"))
     )
+
+
+# The monitor's `sendn` report: how many of the admin's requests the management service answered OK.
+SENDN_REPORT: Final = re.compile(rb"sendn: (\d+) of (\d+) answered OK")
+
+
+@predicate(
+    "mgmt_answered",
+    "VM [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The VM's last `sendn` report (`sendn: K of N answered OK`) counts at least `min=` and at most "
+        "`max=` answers: how many of the admin's management commands got through."
+    ),
+    example="mgmt_answered admin min=9 since=step",
+)
+def mgmt_answered(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm = lab.vm(args["vm"])
+    reports = SENDN_REPORT.findall(lab.console(vm, args.get("since", "lesson")))
+    if not reports:
+        return False, f"{vm.name}'s console shows no sendn report"
+    ok, sent = (int(x) for x in reports[-1])
+    held = args.get("min", 0) <= ok <= args.get("max", sent)
+    return held, f"{vm.name}: {ok} of {sent} answered OK"

@@ -1,0 +1,176 @@
+"""What hardening costs: the same hypercall-heavy guest timed on two hypervisors.
+
+    m = measure_cost(Policy.preset("hardened"), backend="interp")
+    m.overhead_percent      # +3.1: the hardened hypervisor needs 3.1 % more CPU time
+    m.summary()             # "hypercalls under the hardened policy cost +3.1 % (...)"
+
+The checks a hardened hypervisor makes (`hypercall.check_bounds`,
+`hypercall.authorize`, ...) sit on the hypercall path, which every guest takes
+thousands of times a second. To see their price, two hypervisors run the same
+endless loop of checked calls (`CHECKED_LOOP`): one with the vulnerable
+policy, one with the policy under test. They take turns, one slice of the
+same number of instructions each, so both make the same calls; the figure is
+the median over the pairs of (time with the policy / time without) - 1.
+Pairing slices that run back to back cancels the drift of a busy machine that
+timing two whole runs one after the other does not; alternating which side
+goes first cancels what the first of a pair pays for the second (caches).
+
+Host timing is not deterministic: the figure changes from run to run, which is
+why `spread_percent` comes with it and why lessons only check that a
+measurement was made (`trace "measured:"`), never its value. `bench/hv.py`
+(`hvlab bench`) and the lesson action `measure` both call `measure_cost`.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from lab.asm import assemble
+from lab.hv.hypercalls import lookup
+from lab.hv.hypervisor import Hypervisor
+from lab.hv.policy import Policy
+from lab.hv.vm import RAM_BASE, VmConfig
+from lab.program import Program, Segment
+
+# Two calls a turn, each passing a check the hardened policy adds: a 16-byte
+# DBCN console_write (hypercall.check_bounds checks the buffer) and VMCTL
+# info(0) from the control domain (hypercall.authorize checks the caller).
+CHECKED_LOOP: Final = """
+_start:
+1:  li   a7, 0x4442434E     # DBCN console_write(16, msg, 0)
+    li   a6, 0
+    li   a0, 16
+    la   a1, msg
+    li   a2, 0
+    ecall
+    li   a7, 0x09000001     # VMCTL info(0): privileged
+    li   a6, 2
+    li   a0, 0
+    ecall
+    j    1b
+msg:
+    .ascii "0123456789abcdef"
+"""
+WARM_UP: Final = 20_000  # instructions each side runs before timing: the loop gets translated
+DEFAULT_PAIRS: Final = 7
+DEFAULT_CALLS: Final = 1_000  # hypercalls per timed slice (the `measure` action's default)
+
+
+class CostError(RuntimeError):
+    """The measurement guest did not run its loop, so a figure would mean nothing."""
+
+
+@dataclass(frozen=True, slots=True)
+class CostMeasurement:
+    """The outcome of `measure_cost`: per-call times and the relative overhead."""
+
+    label: str  # what was measured against the vulnerable hypervisor ("hardened", "custom")
+    backend: str
+    pairs: int  # timed slice pairs
+    calls: int  # hypercalls per slice (the same on both sides)
+    base_us: float  # median time per hypercall, vulnerable policy, in microseconds
+    policy_us: float  # the same with the measured policy
+    overhead_percent: float  # median over the pairs of (policy / vulnerable - 1) * 100
+    spread_percent: float  # half the interquartile range of the pairs' overheads
+
+    @property
+    def delta_us(self) -> float:
+        """What the policy adds to one hypercall, in microseconds (may be negative: noise)."""
+        return self.policy_us - self.base_us
+
+    def summary(self) -> str:
+        """One line for the trace and the bench log."""
+        return (
+            f"hypercalls under the {self.label} policy cost {self.overhead_percent:+.1f} % "
+            f"(\u00b1{self.spread_percent:.1f} %; {self.policy_us:.2f} us a call instead of "
+            f"{self.base_us:.2f}, median of {self.pairs} pairs of {self.calls} calls, {self.backend})"
+        )
+
+
+def checked_loop() -> Program:
+    """The measurement guest, assembled (the same every time)."""
+    image = assemble(CHECKED_LOOP, filename="checked.S", base=RAM_BASE)
+    return Program("checked", [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
+
+
+def _machine(backend: str, policy: Policy, patches: Iterable[tuple[tuple[int, int], str]]) -> Hypervisor:
+    hv = Hypervisor(backend=backend, policy=policy.copy(), host_memory=4 << 20)
+    hv.on_output = lambda vm, data: None
+    hv.create_vm(VmConfig("checked", program=checked_loop(), memory=64 << 10, control=True))
+    for key, source in patches:
+        fn = lookup(*key)
+        if fn is not None:
+            hv.patches.apply(fn, source)
+    hv.run(WARM_UP)
+    return hv
+
+
+def measure_cost(
+    policy: Policy,
+    *,
+    backend: str = "interp",
+    pairs: int = DEFAULT_PAIRS,
+    calls: int | None = None,
+    slice_instructions: int | None = None,
+    patches: Iterable[tuple[tuple[int, int], str]] = (),
+    label: str | None = None,
+) -> CostMeasurement:
+    """Time CHECKED_LOOP under `policy` (and `patches`) against the vulnerable preset.
+
+    A slice is `slice_instructions` long, or as many as `calls` hypercalls take
+    (default DEFAULT_CALLS). Times are this process's CPU time: the guest runs
+    on this thread, unicorn included, and CPU time is not inflated by other
+    load on a shared machine the way wall time is.
+    """
+    if pairs < 1:
+        raise ValueError("pairs must be at least 1")
+    machines = {
+        "vulnerable": _machine(backend, Policy.preset("vulnerable"), ()),
+        "policy": _machine(backend, policy, patches),
+    }
+    if slice_instructions is None:
+        warm = machines["vulnerable"].vms[0]
+        per_call = WARM_UP / max(1, warm.hypercalls)
+        slice_instructions = max(100, round((calls or DEFAULT_CALLS) * per_call))
+    ratios: list[float] = []
+    per_call_us: dict[str, list[float]] = {"vulnerable": [], "policy": []}
+    made = 0
+    for i in range(pairs):
+        times: dict[str, float] = {}
+        for side in ("vulnerable", "policy") if i % 2 else ("policy", "vulnerable"):
+            vm = machines[side].vms[0]
+            before = vm.hypercalls
+            start = time.process_time()
+            machines[side].run(slice_instructions)
+            times[side] = time.process_time() - start
+            made = vm.hypercalls - before
+            per_call_us[side].append(times[side] / max(1, made) * 1e6)
+        if times["vulnerable"] > 0:
+            ratios.append(times["policy"] / times["vulnerable"])
+    for hv in machines.values():
+        vm = hv.vms[0]
+        if vm.hypercalls == 0 or vm.fault is not None:
+            raise CostError("the checked-calls guest did not run its loop")
+    overheads = [(r - 1) * 100 for r in ratios] or [0.0]
+    return CostMeasurement(
+        label=label or policy.name,
+        backend=backend,
+        pairs=pairs,
+        calls=made,
+        base_us=statistics.median(per_call_us["vulnerable"]),
+        policy_us=statistics.median(per_call_us["policy"]),
+        overhead_percent=statistics.median(overheads),
+        spread_percent=_half_iqr(overheads),
+    )
+
+
+def _half_iqr(values: list[float]) -> float:
+    """Half the interquartile range: the spread a median is quoted with (0 for fewer than 2)."""
+    if len(values) < 2:
+        return 0.0
+    q1, _median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return (q3 - q1) / 2
