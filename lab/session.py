@@ -387,6 +387,18 @@ class Session:
         lab.hv.event(-1, "mgmt", f"console: {command} -> {reply}")
         return {"ok": reply.startswith("OK"), "reply": reply}
 
+    def measure(self, calls: int = 1000) -> dict[str, Any]:
+        """What the current hardening costs (the `measure` action a lesson's solution uses):
+        the line it wrote into the trace, or {"ok": False, "error"} when it cannot measure."""
+        lab = self._need_lab()
+        seq = lab.hv.trace.seq
+        try:
+            REGISTRY["measure"].fn(lab, {"calls": int(calls)})
+        except ActionError as exc:
+            return {"ok": False, "error": str(exc)}
+        line = next(r.describe() for r in reversed(lab.hv.trace.since(seq)) if "measured:" in r.describe())
+        return {"ok": True, "summary": line}
+
     def grants(self) -> list[dict[str, Any]]:
         """Every VM's grant table (what it granted) and its mappings (what it mapped)."""
         hv = self._need_lab().hv
@@ -466,7 +478,7 @@ class Session:
     # -- VMs and guest programs
 
     def vm_control(self, vm: str | int, action: str) -> dict[str, Any]:
-        """Pause, unpause or reboot one VM, as the hypervisor's own console does."""
+        """Pause, unpause, reboot or destroy one VM, as the hypervisor's own console does."""
         hv = self._need_lab().hv
         try:
             target = hv.vm(vm)
@@ -480,9 +492,12 @@ class Session:
             hv.unpause(target, "unpaused from the console")
         elif action == "reboot":
             hv.reboot(target, "rebooted from the console")
+        elif action == "destroy":
+            hv.destroy(target, "destroyed from the console")
         else:
-            raise SessionError(f"no VM action {action!r} (pause, unpause, reboot)")
-        return {"ok": True, "vm": target.name, "state": target.state.label}
+            raise SessionError(f"no VM action {action!r} (pause, unpause, reboot, destroy)")
+        state = "destroyed" if target.destroyed else target.state.label
+        return {"ok": True, "vm": target.name, "state": state}
 
     def assemble(self, source: str, *, filename: str = "editor.S") -> dict[str, Any]:
         """Assemble editor text: its size, or every error with its line and column."""
@@ -521,8 +536,12 @@ class Session:
 
     # -- the lesson's steps
 
-    def evaluate(self) -> dict[str, Any]:
-        """Evaluate the current step's checks; when all hold, mark it done and go on."""
+    def evaluate(self, *, attempt: bool = True) -> dict[str, Any]:
+        """Evaluate the current step's checks; when all hold, mark it done and go on.
+
+        `attempt` says the student asked (typed a command, flipped a switch, pressed
+        "check"): only those count as attempts in the progress when the step is not
+        done yet. A front end's own periodic evaluation while guests run passes False."""
         lab = self._need_lab()
         lesson = self.lesson
         assert lesson is not None
@@ -534,8 +553,9 @@ class Session:
         result = {"step": index, "checks": [r.to_dict() for r in self.last_results], "done": done}
         sp = self._progress.step(lesson.id, index)
         if not done:
-            sp.attempts += 1
-            self._save()
+            if attempt:
+                sp.attempts += 1
+                self._save()
             return {**result, "advanced": False, "finished": False}
         sp.done, sp.finished = True, self.clock()
         finished = index + 1 >= len(lesson.steps)

@@ -405,3 +405,38 @@ def test_the_vm_list_shows_each_disk_with_its_io_counters(tmp_path):
     assert tenant["sectors_read"] == before["tenant"]["sectors_read"] + 2
     assert plain(s.state())
     s.close()
+
+
+def test_measure_puts_what_hardening_costs_into_the_trace(session):
+    session.open_lesson("control-api")
+    session.start()
+    session.set_policy("hypercall.check_bounds", True)
+    out = session.measure(calls=200)
+    assert out["ok"] and "measured: hypercalls under the" in out["summary"], out
+    assert any("measured:" in e["line"] for e in session.trace()["events"])
+    assert session.measure(calls=5) == {
+        "ok": False,
+        "error": "calls=5: measure between 100 and 20000 hypercalls a slice",
+    }
+
+
+def test_vm_controls_pause_unpause_reboot_and_destroy(session):
+    session.open_lesson("control-api")
+    session.start()
+    assert session.vm_control("bank", "pause") == {"ok": True, "vm": "bank", "state": "paused"}
+    assert session.vm_control("bank", "unpause")["state"] == "running"
+    assert session.vm_control("bank", "destroy") == {"ok": True, "vm": "bank", "state": "destroyed"}
+    assert next(vm for vm in session.state()["vms"] if vm["name"] == "bank")["state"] == "destroyed"
+    assert session.vm_control("bank", "reboot") == {"ok": False, "error": "bank is destroyed"}
+    with pytest.raises(SessionError, match="no VM action 'melt'"):
+        session.vm_control("tenant", "melt")
+
+
+def test_only_evaluations_a_student_asked_for_count_as_attempts(session):
+    session.open_lesson("control-api")
+    session.start()
+    for _ in range(3):
+        assert not session.evaluate(attempt=False)["done"]  # a front end's periodic look
+    assert session.progress()["lessons"]["control-api"]["steps"]["0"]["attempts"] == 0
+    session.evaluate()
+    assert session.progress()["lessons"]["control-api"]["steps"]["0"]["attempts"] == 1
