@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import ClassVar, Final
 
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 
 from tui.engine import Engine, SessionError, default_progress_path
+from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
 from tui.screens.picker import PickerScreen
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
@@ -27,16 +28,21 @@ from tui.screens.picker import PickerScreen
 THEMES: Final = ("textual-dark", "textual-light")
 
 
-class HvlabApp(App[None]):
-    """The picker first; a chosen lesson on top of it; Escape goes back."""
+class HvlabApp(Localized, App[None]):
+    """The picker first; a chosen lesson on top of it; Escape goes back.
+
+    `lang` is the language of every word the lab shows (lab.i18n) and of the
+    lessons it opens; the picker switches it.
+    """
 
     TITLE = "hvlab"
-    SUB_TITLE = "hypervisor security lab"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help"),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-    ]
+    # The palette's own entries are English only, and its key costs footer room at 80 columns.
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = localized(
+        Key("f1", "help", "help"),
+        Key("ctrl+t", "toggle_theme", "theme", show=False),
+        Key("ctrl+q", "quit", "quit", show=False, priority=True),
+    )
 
     def __init__(self, engine: Engine, *, lesson: str | None = None, lang: str = "en") -> None:
         super().__init__()
@@ -44,6 +50,13 @@ class HvlabApp(App[None]):
         self.first_lesson = lesson
         self.lang = lang
         self.theme = THEMES[0]
+        self.sub_title = Words(lang)("tui.subtitle")
+
+    def set_language(self, lang: str) -> None:
+        """Switch every word the lab shows (footer keys, titles, columns) to `lang`."""
+        self.lang = lang
+        self.sub_title = Words(lang)("tui.subtitle")
+        self.screen.refresh_bindings()
 
     def on_mount(self) -> None:
         self.push_screen(PickerScreen(self.engine, lang=self.lang))
@@ -51,7 +64,6 @@ class HvlabApp(App[None]):
             self.open_lesson(self.first_lesson, self.lang)
 
     def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
-        self.lang = event.lang
         self.open_lesson(event.lesson_id, event.lang)
 
     def open_lesson(self, lesson_id: str, lang: str) -> None:
@@ -59,7 +71,9 @@ class HvlabApp(App[None]):
             self.engine.open_lesson(lesson_id, lang)
             self.engine.start()
         except SessionError as exc:
-            self.notify(str(exc), title="Cannot open the lesson", severity="error", timeout=10)
+            self.notify(str(exc), title=words(self)("tui.cannot_open"), severity="error", timeout=10)
+            if isinstance(self.screen, PickerScreen):
+                self.screen.allow_choice()
             return
         from tui.screens.lesson import LessonScreen
 
@@ -70,12 +84,14 @@ class HvlabApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        keys = [
-            (b.key, b.description)
-            for b in list(self.screen.BINDINGS) + list(self.BINDINGS)
-            if isinstance(b, Binding) and b.description
-        ]
-        self.push_screen(HelpScreen(keys))
+        # The lab's keys that work right now, in the student's language (hidden ones too);
+        # Textual's own editing keys of the focused widget are left out.
+        keys: dict[str, str] = {}
+        for active in self.screen.active_bindings.values():
+            binding = active.binding
+            if binding.action.startswith(IN_LANGUAGE) and binding.description:
+                keys.setdefault(self.get_key_display(binding), binding.tooltip or binding.description)
+        self.push_screen(HelpScreen(list(keys.items())))
 
     def action_toggle_theme(self) -> None:
         self.theme = (

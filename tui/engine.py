@@ -109,6 +109,10 @@ class Engine:
     def save_pcap(self, segment: str, path: str | Path) -> dict[str, Any]:
         return self.session.save_pcap(segment, path)
 
+    def mgmt_console(self, command: str) -> dict[str, Any]:
+        """The hypervisor's out-of-band management console (no network in between)."""
+        return self.session.mgmt_console(command)
+
     # -- policy and patches
 
     def policy(self) -> list[dict[str, Any]]:
@@ -128,8 +132,8 @@ class Engine:
 
     # -- steps and progress
 
-    def evaluate(self) -> dict[str, Any]:
-        return self.session.evaluate()
+    def evaluate(self, *, attempt: bool = True) -> dict[str, Any]:
+        return self.session.evaluate(attempt=attempt)
 
     def hint(self) -> dict[str, Any]:
         return self.session.hint()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from textual.widgets import Switch
+from textual.widgets import DataTable, Switch, TabbedContent, TabPane
 
 from tests.tui.conftest import SIZE, enter_line, open_tab
 from tui.app import HvlabApp
@@ -42,6 +42,21 @@ async def control_api_flow(engine) -> None:
         assert engine.lesson["id"] == "control-api"
         # The student's seat is the tenant: its console has the focus.
         assert app.focused.id == "input-tenant"
+
+        # At 80x24 every panel is reachable with F3 and its whole tab is on screen.
+        tabs = screen.query_one(TabbedContent)
+        panes = [pane.id for pane in screen.query(TabPane)]
+        assert len(panes) == 8
+        start = panes.index("tab-tenant")
+        for n in range(1, len(panes) + 1):
+            await pilot.press("f3")
+            await pilot.pause()
+            pane = panes[(start + n) % len(panes)]
+            assert tabs.active == pane
+            tab = tabs.get_tab(pane).region
+            assert tab.width > 2 and tab.x >= 0 and tab.right <= SIZE[0], (pane, tab)
+            assert f"panel {panes.index(pane) + 1}/8" in str(screen.query_one("#status").render())
+        assert app.focused.id == "input-tenant"  # once round, back in the console
         checks = screen.query_one(ChecksView)
         assert [c["done"] for c in checks.checks] == [False, False]
 
@@ -71,6 +86,11 @@ async def control_api_flow(engine) -> None:
         state = engine.state()
         assert state["step"] == 3
         assert next(vm for vm in state["vms"] if vm["name"] == "bank")["state"] == "destroyed"
+        # The VM list says so in full (its column widens), as the monitor's `vms` stops listing dom2.
+        await open_tab(pilot, "vms")
+        table = screen.query_one("#vms DataTable", DataTable)
+        assert table.get_row("bank")[2] == "destroyed"
+        assert table.columns["tui.col_state"].get_render_width(table) >= len("destroyed") + 2
 
         # Step 4: harden in the policy panel, replay the attack, check the admin still works.
         await open_tab(pilot, "policy")
@@ -80,12 +100,19 @@ async def control_api_flow(engine) -> None:
         await pilot.pause()
         assert engine.state()["policy"]["values"]["hypercall.authorize"] is True
 
+        # The switch kept the focus; the student types the replay key by key into the console:
+        # the spaces and letters are text for the guest, the switch stays on.
+        assert app.focused is switch
         await open_tab(pilot, "tenant")
         assert app.focused.id == "input-tenant"
-        await enter_line(pilot, "peek 2 0x80001000 32")
+        await type_line(pilot, "peek 2 0x80001000 32")
+        assert switch.value is True
+        assert engine.state()["policy"]["values"]["hypercall.authorize"] is True
         assert "SBI_ERR_DENIED" in screen.query_one("#console-tenant", ConsoleView).text
         await open_tab(pilot, "admin")
         await enter_line(pilot, "vms")
+        admin = screen.query_one("#console-admin", ConsoleView).text
+        assert "dom1 running" in admin.split("dom0> vms")[-1] and "dom2" not in admin.split("dom0> vms")[-1]
         await pilot.press("f7")  # check now, as a student would
         await pilot.pause()
 
@@ -93,4 +120,4 @@ async def control_api_flow(engine) -> None:
         assert state["finished"], state["checks"]
         assert all(c["done"] for c in checks.checks)
         assert any("attack_blocked" in c["check"] for c in checks.checks)
-        assert "lesson complete" in str(screen.query_one("#status").render())
+        assert "Lesson complete" in str(screen.query_one("#status").render())

@@ -9,9 +9,10 @@ the expensive part of a pilot test, so the flows are few and long.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from pathlib import Path
 
-from textual.widgets import Select, TextArea
+from textual.widgets import DataTable, Select, TextArea
 
 from tests.tui.conftest import SIZE, enter_line, open_tab
 from tui.app import HvlabApp
@@ -24,6 +25,8 @@ from tui.widgets.editor import Editor
 from tui.widgets.trace_panel import TracePanel
 
 PATCH = Path(__file__).resolve().parents[2] / "lessons" / "patches" / "console_write.py"
+# The `tui` extra brings the grammars; without them the editor is plain text and the rest holds.
+HIGHLIGHTING = all(importlib.util.find_spec(m) for m in ("tree_sitter_python", "tree_sitter_riscv"))
 RUNAWAY = "_start:\n    addi t0, t0, 1\n    j _start\n"
 BROKEN = "_start:\n    li a0, 1\n    frobnicate a0, a1\n    j _start\n"
 
@@ -42,11 +45,21 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
             await open_tab(pilot, "editor")
             editor = screen.query_one(Editor)
             area = screen.query_one(TextArea)
+            if HIGHLIGHTING:  # guest assembly is highlighted as RISC-V
+                assert area.language == "riscv-asm" and area.is_syntax_aware
+            await pilot.press("ctrl+t")  # the light theme: the code's colours follow
+            await pilot.pause()
+            assert area.theme == "github_light"
+            await pilot.press("ctrl+t")
+            await pilot.pause()
+            assert area.theme == "css"
 
-            # A patch point: the original handler comes up to edit.
+            # A patch point: the original handler comes up to edit, highlighted as Python.
             screen.query_one("#editor-source", Select).value = "dbcn.console_write"
             await pilot.pause()
             assert "def console_write" in editor.text
+            if HIGHLIGHTING:
+                assert area.language == "python" and area.is_syntax_aware
 
             # A patch that does not compile is refused with its line; nothing changes.
             editor.text = "def console_write(hv, vm, n, lo, hi):\n    return (\n"
@@ -97,8 +110,15 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
             assert engine.state()["vms"][1]["instret"] > before + 10_000
             assert screen.mips > 0 and "MIPS" in status_line(screen)
 
-            # The VMs panel pauses just that VM: its count stops, the machine stays live.
+            # The VMs panel shows each VM's disk: its size and its reads/writes (sectors).
             await open_tab(pilot, "vms")
+            table = screen.query_one("#vms DataTable", DataTable)
+            heads = [str(column.label) for column in table.columns.values()]
+            assert heads[-2:] == ["disk", "disk r/w"]
+            bank = [str(cell) for cell in table.get_row("bank")]
+            assert bank[-2] == "64 KiB" and bank[-1].startswith("0/1 ")  # it wrote its ledger at boot
+
+            # The VMs panel pauses just that VM: its count stops, the machine stays live.
             await pilot.press("down", "p")  # the tenant's row, Pause
             await pilot.pause()
             tenant_vm = engine.state()["vms"][1]
@@ -163,7 +183,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
             await pilot.pause()
             assert isinstance(app.screen, PickerScreen)
             table = app.screen.query_one("#lessons")
-            assert str(table.get_row_at(2)[4]) == "1/4"
+            assert str(table.get_row_at(2)[1]) == "1/4"
 
     asyncio.run(first_visit())
     assert progress_file.exists()

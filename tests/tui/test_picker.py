@@ -27,20 +27,21 @@ def test_picker_lists_lessons_switches_language_and_shows_help(engine):
             ids = [x["id"] for x in engine.list_lessons("en")]
             assert ids[:4] == ["tour", "hypercalls", "control-api", "guest-buffers"]
             assert len(english) == len(ids)
-            assert english[2][1].startswith("The control API")
+            assert english[2][4].startswith("The control API")
             steps = [x["steps"] for x in engine.list_lessons("en")]
-            assert [(r[3], r[4]) for r in english] == [("en", f"0/{n}") for n in steps]
+            assert [(r[3], r[1]) for r in english] == [("en", f"0/{n}") for n in steps]
             summary = str(app.screen.query_one("#summary", Static).render())
             assert "Popek and Goldberg" in summary  # the highlighted lesson's incident
 
             await pilot.press("down")
             assert "probing for extensions" in str(app.screen.query_one("#summary", Static).render())
 
-            await pilot.press("l")  # German
+            await pilot.press("l")  # German, the cursor stays on its lesson
             await pilot.pause()
+            assert app.screen.query_one(DataTable).cursor_row == 1
             german = rows(app)
             assert [r[3] for r in german] == ["de"] * len(ids)
-            assert german[2][1] != english[2][1]
+            assert german[2][4] != english[2][4]
 
             await pilot.press("f1")
             await pilot.pause()

@@ -13,7 +13,7 @@ pytest.importorskip("pytest_textual_snapshot")
 
 from textual.widgets import Input
 
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, open_tab
 from tui.app import HvlabApp
 
 
@@ -32,3 +32,13 @@ def test_lesson_screen_snapshot(snap_compare, engine):
     # The control-API lesson as a student first meets it: the tenant's console focused.
     app = HvlabApp(engine, lesson="control-api")
     assert snap_compare(app, terminal_size=SIZE, run_before=steady_cursor)
+
+
+def test_editor_in_german_snapshot(snap_compare, engine):
+    # The editor at 80x24 in German: highlighted assembly, the short tab labels, the German footer.
+    async def editor(pilot) -> None:
+        await open_tab(pilot, "editor")
+        await steady_cursor(pilot)
+
+    app = HvlabApp(engine, lesson="hypercalls", lang="de")
+    assert snap_compare(app, terminal_size=SIZE, run_before=editor)

@@ -12,7 +12,7 @@ import asyncio
 from textual.widgets import Checkbox, DataTable, Select, TabPane
 
 from lab.net.pcap import read_pcap
-from tests.test_session import write_net_lesson
+from tests.test_session import GUESTS
 from tests.tui.conftest import SIZE, enter_line, open_tab
 from tui.app import HvlabApp
 from tui.engine import Engine
@@ -66,17 +66,61 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(engine):
     asyncio.run(flow())
 
 
+# Step 2's check already holds when step 1 is done (the ping's reply is on the console):
+# it must turn done by itself, with no further action; step 3 waits for the management console.
+NET_STEPS = f"""+++
+id = "net-steps"
+title = "The management network"
+scenario = "{(GUESTS / "mgmt.toml").as_posix()}"
+lang = "en"
+summary = "Ping the hypervisor's management interface, then list the VMs at its console."
+minutes = 5
++++
+
+The tenants' segment.
+
+## Ping
+
+Ping the management interface from the tenant.
+
+```check
+console_contains tenant "1 received"
+```
+
+## Already done
+
+The reply is on the console.
+
+```check
+console_contains tenant "received"
+```
+
+## The hypervisor's console
+
+List the VMs at the management console.
+
+```check
+trace "console: LIST"
+```
+"""
+
+
 def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypatch):
     data = tmp_path / "data"
     monkeypatch.setenv("HVLAB_DATA", str(data))
-    engine = Engine(lessons_dir=write_net_lesson(tmp_path / "lessons"), progress_path=tmp_path / "p.json")
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "net-steps.md").write_text(NET_STEPS, encoding="utf-8")
+    engine = Engine(lessons_dir=lessons, progress_path=tmp_path / "p.json")
 
     async def flow() -> None:
-        app = HvlabApp(engine, lesson="net-tour")
+        app = HvlabApp(engine, lesson="net-steps")
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             screen = app.screen
             await enter_line(pilot, "ping 10.0.0.1 1")
+            # Step 1 done by the ping, step 2 done because its check already held: on step 3.
+            assert engine.state()["step"] == 2
 
             await open_tab(pilot, "network")
             panel = screen.query_one(NetworkPanel)
@@ -96,7 +140,7 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             await pilot.pause()
             status = str(screen.query_one("#pcap-status").render())
             assert status.startswith("saved 4 frames to ")
-            [saved] = (data / "captures").glob("net-tour-tenants-t*.pcap")
+            [saved] = (data / "captures").glob("net-steps-tenants-t*.pcap")
             assert str(saved) in status.replace("\n", "")
             assert len(read_pcap(saved.read_bytes())[1]) == 4
 
@@ -105,6 +149,14 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             await pilot.click("#pcap-save")
             await pilot.pause()
             assert (tmp_path / "mine.pcap").exists()
+
+            # The hypervisor's own console, out of band: its answer shows under the command,
+            # and the lesson's last step (which asks for it) is done.
+            await pilot.click("#mgmt-input")
+            await enter_line(pilot, "LIST")
+            lines = panel.mgmt_lines
+            assert lines[0] == "> LIST" and any("tenant" in line for line in lines[1:])
+            assert engine.state()["finished"]
 
             # The VMs panel shows each NIC's counters.
             await open_tab(pilot, "vms")

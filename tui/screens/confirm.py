@@ -8,19 +8,21 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui.keys import Key, Localized, localized, words
 
-class ConfirmScreen(ModalScreen[bool]):
-    """Dismisses with True on Yes (y), False on No (n or Escape)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes"),
-        Binding("n,escape", "answer(False)", "No"),
-    ]
+class ConfirmScreen(Localized, ModalScreen[bool]):
+    """Dismisses with True on Yes (y, or j for Ja), False on No (n or Escape)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = localized(
+        Key("y,j", "answer(True)", "tui.yes"),
+        Key("n,escape", "answer(False)", "tui.no"),
+    )
 
     DEFAULT_CSS = """
     ConfirmScreen {
@@ -52,8 +54,9 @@ class ConfirmScreen(ModalScreen[bool]):
         with Vertical():
             yield Static(self.question)
             with Horizontal():
-                yield Button("Yes (y)", id="yes", variant="error")
-                yield Button("No (n)", id="no", variant="primary")
+                say = words(self)
+                yield Button(say("tui.yes"), id="yes", variant="error")
+                yield Button(say("tui.no"), id="no", variant="primary")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()

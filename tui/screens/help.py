@@ -9,34 +9,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
-GUIDE = """\
-## The lab
-
-- **Lesson** (left): the step you are on, its checks (✓ done / · not yet) and
-  any hints you asked for. The checks update as you work.
-- **Consoles**: one tab per VM. Type in the line at the bottom and press Enter:
-  the text goes to that VM's UART.
-- **VMs**: state, instructions retired, CPU share, memory; pause, unpause or
-  reboot the highlighted VM.
-- **Trace**: every hypercall and hypervisor event, filterable by VM and kind.
-- **Policy**: the hardening switches, each with what it checks and the real bug
-  it mirrors.
-- **Editor**: write guest assembly and load it into a VM, or rewrite a
-  hypercall handler (a patch point) and apply or roll it back.
-
-Progress is saved as you go; reopening a lesson resumes at your step.
-"""
+from tui.keys import Key, Localized, localized, words
 
 
-class HelpScreen(ModalScreen[None]):
-    """Keys first, then a short guide to the panels. Escape or F1 closes it."""
+class HelpScreen(Localized, ModalScreen[None]):
+    """Keys first, then a short guide to the panels (lab.i18n's tui.help_guide). Escape or F1 closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,f1,q", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = localized(Key("escape,f1,q", "close", "tui.close"))
 
     DEFAULT_CSS = """
     HelpScreen {
@@ -56,9 +40,11 @@ class HelpScreen(ModalScreen[None]):
         self.keys = bindings
 
     def compose(self) -> ComposeResult:
+        say = words(self)
         rows = "\n".join(f"| `{key}` | {what} |" for key, what in self.keys)
+        head = f"| {say('tui.help_key')} | {say('tui.help_what')} |\n| --- | --- |"
         with VerticalScroll():
-            yield Markdown(f"# Help\n\n| key | what it does |\n| --- | --- |\n{rows}\n\n{GUIDE}")
+            yield Markdown(f"# {say('help')}\n\n{head}\n{rows}\n\n{say('tui.help_guide')}")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -8,9 +8,15 @@ The machine runs in slices on a timer: each tick spends about `SLICE_SECONDS`
 of CPU on guest instructions, so the UI never freezes whatever the guest does,
 and a runaway guest shows as a high MIPS figure and a climbing instruction
 count, stoppable with F5 (pause) or by pausing that VM. The slice size adapts
-to the measured speed. After every student action, and about twice a second
-while guests run, the step's checks are evaluated; when they all hold the
-session advances to the next step.
+to the measured speed. The step's checks are evaluated when a step begins,
+after every student action and about twice a second while guests run; when
+they all hold the session advances, and the new step is evaluated at once, so
+a step whose work the student already did turns done by itself.
+
+At 80 columns the tab bar cannot show every panel: the labels shorten, the bar
+scrolls to the open tab, F3/F4 step through the panels and the status line
+says which of how many is open. Every word comes from `lab.i18n` in the app's
+language.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ from typing import Any, ClassVar, Final
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from tui.engine import Engine, SessionError, default_capture_dir
+from tui.keys import Key, Localized, localized, words
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.console import ConsoleView
 from tui.widgets.editor import Editor
@@ -53,23 +61,40 @@ PANEL_FOCUS: Final = {
     "tab-policy": "#policy",
     "tab-editor": "#editor-text",
 }
+# Panel tab labels (lab.i18n keys): full from WIDE columns on, short below.
+PANEL_WORDS: Final = {
+    "tab-vms": ("vms", "vms"),
+    "tab-trace": ("trace", "trace"),
+    "tab-timeline": ("timeline", "tui.tab_timeline"),
+    "tab-network": ("tui.tab_network_full", "tui.tab_network"),
+    "tab-policy": ("tui.tab_policy", "tui.tab_policy"),
+    "tab-editor": ("editor", "tui.tab_editor"),
+}
+WIDE: Final = 120  # columns from which the panels' full names fit beside the lesson text
+TALL: Final = 30  # rows from which inputs, selects and buttons get their frames
+MAX_CHAINED_STEPS: Final = (
+    16  # steps that may turn done in a row at one evaluation (a guard, not a limit met)
+)
 
 
-class LessonScreen(Screen[None]):
+class LessonScreen(Localized, Screen[None]):
     """The lesson on the left, the machine on the right, the run status below."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Lessons"),
-        Binding("f2", "toggle_lesson", "Text", priority=True),
-        Binding("f3", "next_panel(1)", "Panel", priority=True),
-        Binding("f4", "next_panel(-1)", "Previous panel", show=False, priority=True),
-        Binding("f5", "run_pause", "Run/Pause", priority=True),
-        Binding("f6", "step", "Step", priority=True),
-        Binding("f7", "check", "Check", priority=True),
-        Binding("f8", "hint", "Hint", priority=True),
-        Binding("f9", "reset_step", "Reset step", priority=True),
-        Binding("ctrl+r", "reset_lesson", "Reset lesson", show=False, priority=True),
-    ]
+    # Function and control keys only: whatever the student types into a console stays text.
+    # The footer lists them in this order and an 80-column one cuts the end: the most needed first.
+    BINDINGS: ClassVar[list[BindingType]] = localized(
+        Key("f1", "app.help", "help", long="tui.help_help"),
+        Key("f3", "next_panel(1)", "tui.key_panel", priority=True, long="tui.help_panel"),
+        Key("f5", "run_pause", "tui.key_run", priority=True, long="tui.help_run"),
+        Key("f7", "check", "tui.key_check", priority=True, long="tui.help_check"),
+        Key("f8", "hint", "tui.key_hint", priority=True, long="tui.help_hint"),
+        Key("f2", "toggle_lesson", "tui.key_text", priority=True, long="tui.help_text"),
+        Key("f6", "step", "tui.key_step", priority=True, long="tui.help_step"),
+        Key("f9", "reset_step", "tui.key_reset", priority=True, long="tui.help_reset"),
+        Key("escape", "leave", "tui.key_lessons", long="tui.help_lessons"),
+        Key("f4", "next_panel(-1)", "tui.key_prev_panel", show=False, priority=True),
+        Key("ctrl+r", "reset_lesson", "reset_lesson", show=False, priority=True),
+    )
 
     DEFAULT_CSS = """
     LessonScreen #main {
@@ -92,6 +117,13 @@ class LessonScreen(Screen[None]):
     LessonScreen TabPane {
         padding: 0;
         height: 1fr;
+    }
+    LessonScreen.narrow #work Tab {
+        padding: 0 0 0 1;
+    }
+    LessonScreen.narrow LessonView {
+        width: 30;
+        min-width: 24;
     }
     LessonScreen #status {
         height: 1;
@@ -118,11 +150,15 @@ class LessonScreen(Screen[None]):
         self._finished_noted = False
         self.seat = self._default_vm()
         self._status_text = ""
-        self._panel = f"tab-{self.seat}"  # the active tab, as last asked for
-        self._has_network = engine.network() is not None
+        network = engine.network()
+        self._has_network = network is not None
+        self._has_mgmt = bool(network and network.get("mgmt"))
+        self._narrow: bool | None = None  # the layout last chosen for the terminal's size
+        self._consoles: dict[str, ConsoleView] = {}
         self._left = False  # the student left: the session is closed
 
     def compose(self) -> ComposeResult:
+        say = words(self)
         yield Header()
         with Horizontal(id="main"):
             yield LessonView(self.lesson, id="lesson")
@@ -130,18 +166,20 @@ class LessonScreen(Screen[None]):
                 for vm in self.vms:
                     with TabPane(vm, id=f"tab-{vm}"):
                         yield ConsoleView(vm, id=f"console-{vm}")
-                with TabPane("VMs", id="tab-vms"):
+                with TabPane(say("vms"), id="tab-vms"):
                     yield VmPanel(id="vms")
-                with TabPane("Trace", id="tab-trace"):
+                with TabPane(say("trace"), id="tab-trace"):
                     yield TracePanel(id="trace")
-                with TabPane("Timeline", id="tab-timeline"):
+                with TabPane(say("timeline"), id="tab-timeline"):
                     yield TimelinePanel(id="timeline")
                 if self._has_network:
-                    with TabPane("Network", id="tab-network"):
-                        yield NetworkPanel(default_dir=default_capture_dir(), id="network")
-                with TabPane("Policy", id="tab-policy"):
+                    with TabPane(say("tui.tab_network_full"), id="tab-network"):
+                        yield NetworkPanel(
+                            default_dir=default_capture_dir(), mgmt=self._has_mgmt, id="network"
+                        )
+                with TabPane(say("tui.tab_policy"), id="tab-policy"):
                     yield PolicyPanel(self.engine.policy(), id="policy")
-                with TabPane("Editor", id="tab-editor"):
+                with TabPane(say("editor"), id="tab-editor"):
                     yield Editor(self.engine, vms=self.vms, id="editor")
         yield Static(id="status")
         yield Footer(compact=True)
@@ -163,6 +201,29 @@ class LessonScreen(Screen[None]):
         self.refresh_all(force=True)
         self._focus_console()
         self._timer = self.set_interval(TICK_SECONDS, self.tick)
+        self._fit(self.app.size.width, self.app.size.height)
+        self.evaluate(quiet=True, attempt=False)  # the step the lab starts (or resumes) at may already be done
+
+    def on_resize(self, event: Resize) -> None:
+        self._fit(event.size.width, event.size.height)
+
+    def _fit(self, width: int, height: int) -> None:
+        """Short tab labels and a frameless input line on a small terminal, full ones on a large."""
+        narrow = width < WIDE
+        self.set_class(narrow, "narrow")
+        # Frameless inputs, selects and buttons: on 24 rows the frames would take a third of a panel.
+        compact = height < TALL
+        for widget in self.query("#work Input, #work Select, #work Button, #work Checkbox"):
+            widget.compact = compact  # type: ignore[attr-defined]
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        say = words(self)
+        tabs = self.query_one(TabbedContent)
+        for pane, (full, short) in PANEL_WORDS.items():
+            if pane == "tab-network" and not self._has_network:
+                continue
+            tabs.get_tab(pane).label = say(short if narrow else full)
 
     def on_unmount(self) -> None:
         if self._timer is not None:
@@ -188,7 +249,7 @@ class LessonScreen(Screen[None]):
         now = time.monotonic()
         state_time = self._last_time
         if state_time != self._evaluated_time and now - self._last_evaluate >= EVALUATE_SECONDS:
-            self.evaluate()
+            self.evaluate(attempt=False)  # the lab's own look, not a student's try
 
     def refresh_all(self, *, force: bool = False) -> None:
         """Pull the machine's state, new console output and new trace events into the panels."""
@@ -241,29 +302,47 @@ class LessonScreen(Screen[None]):
             network.update_network(self.engine.network(), time=state["time"])
 
     def _status(self, state: dict[str, Any]) -> None:
-        run = "▶ running" if state["running"] else "⏸ paused"
-        speed = f"{self.mips:.1f} MIPS" if self.mips else "guests idle"
+        say = words(self)
+        run = say("tui.running") if state["running"] else say("tui.paused")
+        speed = f"{self.mips:.1f} MIPS" if self.mips else say("tui.idle")
         if state["finished"]:
-            step = "lesson complete ✓"
+            step = say("lesson_complete") + " ✓"
         else:
-            step = f"step {state['step'] + 1}/{state['steps']}"
-        text = f"{run} · {speed} · t={state['time']:,} · {step} · policy {state['policy']['preset']}"
+            step = say("tui.status_step", n=state["step"] + 1, total=state["steps"])
+        panes = self._panes()
+        active = self.query_one(TabbedContent).active
+        where = panes.index(active) + 1 if active in panes else 1
+        panel = say("tui.status_panel", n=where, total=len(panes))
+        policy = say("tui.status_policy", preset=state["policy"]["preset"])
+        text = f"{run} · {speed} · {step} · {panel} · {policy}"
         if state["patches"]:
-            text += " · patched: " + ", ".join(state["patches"])
+            text += " · " + say("tui.status_patched", handlers=", ".join(state["patches"]))
+        text += f" · t={state['time']:,}"
         if text != self._status_text:
             self._status_text = text
             self.query_one("#status", Static).update(text)
 
-    def evaluate(self) -> dict[str, Any]:
-        """Evaluate the step's checks; tell the student when a step or the lesson is done."""
-        result = self.engine.evaluate()
+    def evaluate(self, *, quiet: bool = False, attempt: bool = True) -> dict[str, Any]:
+        """Evaluate the step's checks; tell the student when a step or the lesson is done.
+
+        A step that turns done begins the next, which is evaluated at once: what the
+        student did early (or what already holds) counts, and no step waits for a tick.
+        `quiet` skips the lesson-complete note (opening a finished lesson); `attempt`
+        False (ticks, a step beginning) keeps a not-yet from counting as an attempt.
+        """
+        say = words(self)
+        result = self.engine.evaluate(attempt=attempt)
+        for _ in range(MAX_CHAINED_STEPS):
+            if not result["advanced"]:
+                break
+            self.notify(say("tui.step_done", n=result["step"] + 1), title=say("tui.well_done"))
+            result = self.engine.evaluate(attempt=False)  # the next step, not tried yet
         self._last_evaluate = time.monotonic()
         self._evaluated_time = self._last_time
-        if result["advanced"]:
-            self.notify(f"Step {result['step'] + 1} done: on to the next one.", title="✓ Well done")
-        elif result.get("finished") and result.get("done") and not self._finished_noted:
+        if result.get("finished") and result.get("done") and not self._finished_noted:
             self._finished_noted = True
-            self.notify("Every step is done. Escape returns to the lessons.", title="✓ Lesson complete")
+            if not quiet:
+                self.notify(say("tui.all_steps_done"), title="✓ " + say("lesson_complete"))
         self.refresh_all(force=True)
         return result
 
@@ -285,7 +364,7 @@ class LessonScreen(Screen[None]):
         if not result["ok"]:
             self.notify(result["error"], severity="error")
         else:
-            self.notify(f"{result['key']} = {result['value']}")
+            self.notify(words(self)("tui.policy_set", switch=result["key"], value=result["value"]))
         self.evaluate()
 
     @on(VmPanel.ActionRequested)
@@ -302,6 +381,12 @@ class LessonScreen(Screen[None]):
         text = self._network.show_saved(result)
         self.notify(text, severity="information" if result["ok"] else "error", timeout=8)
 
+    @on(NetworkPanel.CommandEntered)
+    def mgmt_command(self, event: NetworkPanel.CommandEntered) -> None:
+        assert self._network is not None
+        self._network.show_reply(event.command, self.engine.mgmt_console(event.command))
+        self.evaluate()
+
     @on(Editor.Changed)
     def editor_changed(self, event: Editor.Changed) -> None:
         self.evaluate()
@@ -309,10 +394,18 @@ class LessonScreen(Screen[None]):
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
         # Focus follows the tab: a hidden widget keeping focus would pull its tab back.
-        self._panel = event.pane.id or ""
-        target = self.query_one(self._focus_target(self._panel))
+        # A late event for a tab already left (keys faster than a busy screen) must not pull it back.
+        pane = event.pane.id or ""
+        if pane != self.query_one(TabbedContent).active:
+            return
+        target = self.query_one(self._focus_target(pane))
         if not target.has_focus:
             target.focus()
+        if not self._left:
+            self._status(self.engine.state())  # "panel n/N" follows at once
+
+    def _panes(self) -> list[str]:
+        return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
 
     def _focus_target(self, pane: str) -> str:
         """What takes the focus when a panel opens (a console tab focuses its input line)."""
@@ -334,11 +427,11 @@ class LessonScreen(Screen[None]):
 
     def action_next_panel(self, direction: int) -> None:
         tabs = self.query_one(TabbedContent)
-        ids = [pane.id or "" for pane in tabs.query(TabPane)]
-        current = ids.index(self._panel) if self._panel in ids else -1
-        self._panel = ids[(current + direction) % len(ids)]
-        # Focusing a widget in a pane activates that pane (TabbedContent follows focus).
-        self.query_one(self._focus_target(self._panel)).focus()
+        ids = self._panes()
+        current = ids.index(tabs.active) if tabs.active in ids else -1
+        pane = ids[(current + direction) % len(ids)]
+        tabs.active = pane  # at once, so the next key counts from here
+        self.query_one(self._focus_target(pane)).focus()
 
     def action_run_pause(self) -> None:
         if self.engine.running:
@@ -357,32 +450,35 @@ class LessonScreen(Screen[None]):
         result = self.evaluate()
         if not result["done"]:
             missing = sum(1 for c in result["checks"] if not c["done"])
-            self.notify(f"{missing} check(s) not done yet. F8 shows a hint.")
+            self.notify(words(self)("tui.checks_missing", n=missing))
 
     def action_hint(self) -> None:
         self.query_one(LessonView).add_hint(self.engine.hint())
         self.query_one(LessonView).remove_class("hidden")
 
     def action_reset_step(self) -> None:
+        say = words(self)
+
         def answer(yes: bool | None) -> None:
             if yes:
                 self.engine.reset_step()
                 self.refresh_all(force=True)
-                self.notify("The machine is back where this step began.")
+                self.notify(say("tui.step_was_reset"))
 
-        self.app.push_screen(
-            ConfirmScreen("Reset this step? The machine goes back to where the step began."), answer
-        )
+        self.app.push_screen(ConfirmScreen(say("tui.confirm_reset_step")), answer)
 
     def action_reset_lesson(self) -> None:
+        say = words(self)
+
         def answer(yes: bool | None) -> None:
             if yes:
                 self.engine.reset_lesson()
                 self._finished_noted = False
                 self.refresh_all(force=True)
-                self.notify("The lesson starts over (your progress record keeps the steps you did).")
+                self.notify(say("tui.lesson_was_reset"))
+                self.evaluate(quiet=True)
 
-        self.app.push_screen(ConfirmScreen("Reset the whole lesson? The machine starts afresh."), answer)
+        self.app.push_screen(ConfirmScreen(say("tui.confirm_reset_lesson")), answer)
 
     def _focus_console(self) -> None:
         self.query_one(f"#input-{self.seat}", Input).focus()

@@ -11,25 +11,30 @@ from typing import Any, ClassVar, Final
 
 from rich.markup import escape
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
+from lab.i18n import LANGUAGES as LANGUAGE_NAMES
 from tui.engine import Engine
+from tui.keys import Key, Localized, localized, words
 
-LANGUAGES: Final = ("en", "de")
-LANGUAGE_NAMES: Final = {"en": "English", "de": "Deutsch"}
+LANGUAGES: Final = tuple(LANGUAGE_NAMES)
+# The title last: it is the long one, and an 80-column table cuts what comes after it.
+COLUMNS: Final = ("#", "tui.col_done", "minutes", "tui.col_lang", "tui.col_lesson")
 
 
-class PickerScreen(Screen[None]):
+class PickerScreen(Localized, Screen[None]):
     """A table of lessons above the highlighted lesson's summary."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Open", show=True, priority=False),
-        Binding("l", "switch_language", "Language"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = localized(
+        # Priority, so the table's own Enter (which does the same) does not hide it from the footer.
+        Key("enter", "open", "open", priority=True),
+        Key("l", "switch_language", "language"),
+        Key("ctrl+q", "app.quit", "quit", priority=True),
+    )
 
     DEFAULT_CSS = """
     PickerScreen DataTable {
@@ -44,7 +49,7 @@ class PickerScreen(Screen[None]):
     """
 
     lang: reactive[str] = reactive("en")
-    """The language lessons are listed (and opened) in."""
+    """The language lessons are listed (and opened) in, and the lab's words."""
 
     class Chosen(Message):
         """The student picked a lesson."""
@@ -58,25 +63,31 @@ class PickerScreen(Screen[None]):
         super().__init__()
         self.engine = engine
         self.lessons: list[dict[str, Any]] = []
+        self._row = 0  # the cursor's row across a change of the column heads
+        self._chosen = False  # a lesson is being opened
         self.set_reactive(PickerScreen.lang, lang)
 
-    def watch_lang(self) -> None:
+    def watch_lang(self, lang: str) -> None:
         if self.is_mounted:
+            set_language = getattr(self.app, "set_language", None)
+            if set_language is not None:
+                set_language(lang)
+            self._heads()
             self.reload()
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table: DataTable[str] = DataTable(cursor_type="row", id="lessons")
-        table.add_columns("#", "lesson", "min", "lang", "done")
-        yield table
+        yield DataTable(cursor_type="row", id="lessons")
         yield Static(id="summary")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._heads()
         self.reload()
         self.query_one(DataTable).focus()
 
     def on_screen_resume(self) -> None:
+        self._chosen = False
         self.reload()  # progress changed in the lesson
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -92,34 +103,53 @@ class PickerScreen(Screen[None]):
     def action_switch_language(self) -> None:
         self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)]
 
+    def _heads(self) -> None:
+        """The column heads in the current language (the rows follow in `reload`)."""
+        table = self.query_one(DataTable)
+        self._row = table.cursor_row  # clearing the columns moves the cursor home
+        table.clear(columns=True)
+        say = words(self)
+        table.add_columns(*(head if head == "#" else say(head) for head in COLUMNS))
+
     def reload(self) -> None:
         """List the lessons again (language or progress changed), keeping the cursor."""
         table = self.query_one(DataTable)
-        row = table.cursor_row
+        row = max(table.cursor_row, self._row)
+        self._row = 0
         self.lessons = self.engine.list_lessons(self.lang)
         table.clear()
+        say = words(self)
         for n, lesson in enumerate(self.lessons, 1):
             if lesson["finished"]:
-                progress = "✓ all"
+                progress = say("tui.all_done")
             else:
                 progress = f"{lesson['done_steps']}/{lesson['steps']}"
-            table.add_row(str(n), lesson["title"], str(lesson["minutes"]), lesson["lang"], progress)
+            table.add_row(str(n), progress, str(lesson["minutes"]), lesson["lang"], lesson["title"])
         if self.lessons:
             table.move_cursor(row=min(max(row, 0), len(self.lessons) - 1))
             self._summarize(table.cursor_row)
-        self.sub_title = f"Lessons · {LANGUAGE_NAMES.get(self.lang, self.lang)} (l switches)"
+        self.sub_title = say(
+            "tui.picker_subtitle", lessons=say("lessons"), language=LANGUAGE_NAMES.get(self.lang, self.lang)
+        )
 
     def _summarize(self, row: int) -> None:
         if not 0 <= row < len(self.lessons):
             return
         lesson = self.lessons[row]
+        say = words(self)
         text = f"[b]{escape(lesson['title'])}[/b]\n{escape(lesson['summary'])}"
         if lesson.get("incident"):
-            text += f"\n[i]Mirrors: {escape(lesson['incident'])}[/i]"
+            text += f"\n[i]{escape(say('tui.mirrors', incident=lesson['incident']))}[/i]"
         if lesson.get("requires"):
-            text += f"\nAfter: {', '.join(lesson['requires'])}"
+            text += "\n" + escape(say("tui.requires", lessons=", ".join(lesson["requires"])))
         self.query_one("#summary", Static).update(text)
 
+    def allow_choice(self) -> None:
+        """The chosen lesson did not open: the student may choose again."""
+        self._chosen = False
+
     def _choose(self, row: int) -> None:
-        if 0 <= row < len(self.lessons):
+        # Once: an Enter typed ahead while the lesson starts belongs to the lesson, not to a second one.
+        if 0 <= row < len(self.lessons) and not self._chosen:
+            self._chosen = True
             self.post_message(self.Chosen(self.lessons[row]["id"], self.lang))

@@ -12,6 +12,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from tui.keys import words
+
 
 class ChecksView(Static):
     """One line per check: a tick when it holds, a dot while it does not."""
@@ -30,15 +32,18 @@ class ChecksView(Static):
 
     def render(self) -> Text:
         text = Text()
+        say = words(self)
         if not self.checks:
-            return Text("No checks left: the lesson is complete.", style="bold green")
+            return Text(say("tui.no_checks_left"), style="bold green")
+        done, pending = f"✓ {say('check_done')}", f"· {say('check_pending')}"
+        width = max(len(done), len(pending)) + 1
         for n, check in enumerate(self.checks):
             if n:
                 text.append("\n")
             if check.get("done"):
-                text.append("✓ done    ", style="bold green")
+                text.append(done.ljust(width), style="bold green")
             else:
-                text.append("· not yet ", style="yellow")
+                text.append(pending.ljust(width), style="yellow")
             text.append(check["check"])
             note = check.get("error") or check.get("detail")
             if note:

@@ -1,5 +1,7 @@
 """One VM's console: what the guest wrote to its UART, and an input line that
-sends a line of text to it.
+sends a line of text to it. The input line is the console's only focus: a click
+anywhere on the console lands there, and PageUp/PageDown scroll the output, so
+what the student types is always text for the guest.
 
     view = ConsoleView("tenant")
     view.append(chunk["text"])       # new output from `Session.console`
@@ -8,16 +10,26 @@ sends a line of text to it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.events import Click
 from textual.message import Message
 from textual.widgets import Input, Log
+
+from tui.keys import words
 
 
 class ConsoleView(Vertical):
     """A VM's serial console: the output log above, the input line below."""
+
+    # Keys the input line leaves alone (it consumes every printable one).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("pageup", "scroll_output(-1)", show=False),
+        Binding("pagedown", "scroll_output(1)", show=False),
+    ]
 
     DEFAULT_CSS = """
     ConsoleView Log {
@@ -43,8 +55,17 @@ class ConsoleView(Vertical):
         self.seq = 0  # console bytes already shown (Session.console's `since`)
 
     def compose(self) -> ComposeResult:
-        yield Log(max_lines=5000, id=f"log-{self.vm}")
-        yield Input(placeholder=f"type to {self.vm}, Enter sends", id=f"input-{self.vm}")
+        log = Log(max_lines=5000, id=f"log-{self.vm}")
+        log.can_focus = False
+        yield log
+        yield Input(placeholder=words(self)("tui.console_placeholder", vm=self.vm), id=f"input-{self.vm}")
+
+    def on_click(self, event: Click) -> None:
+        self.query_one(Input).focus()
+
+    def action_scroll_output(self, pages: int) -> None:
+        log = self.query_one(Log)
+        log.scroll_relative(y=pages * max(1, log.size.height - 1), animate=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -4,8 +4,9 @@ VM) and hypercall patch points (apply a rewritten handler, roll it back).
     editor = Editor(engine, vms=["admin", "tenant", "bank"])
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
 
-Python patches are highlighted when Textual's tree-sitter extra is installed
-(`pip install "textual[syntax]"`); without it the text is plain.
+Both are highlighted when the `tui` extra's tree-sitter packages are installed
+(`textual[syntax]` for Python, `tree-sitter-riscv` for assembly, registered in
+`tui.widgets.asm_highlight`); without them the text is plain and works the same.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ from typing import Any, Final
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.theme import Theme
 from textual.widgets import Button, Select, Static, TextArea
 from textual.widgets.text_area import Selection
 
 from tui.engine import Engine, SessionError
+from tui.keys import words
+from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 
 ASSEMBLY: Final = "asm"
 TEMPLATE: Final = """\
@@ -85,9 +89,13 @@ class Editor(Vertical):
         self.vms = vms
         self.mode = ASSEMBLY
         self._assembly = TEMPLATE
+        self._asm_language: str | None = None  # set on mount when the grammar is installed
 
     def compose(self) -> ComposeResult:
-        sources = [("assembly program", ASSEMBLY)] + [(f"patch {h}", h) for h in self.engine.handlers()]
+        say = words(self)
+        sources = [(say("tui.editor_assembly"), ASSEMBLY)] + [
+            (say("tui.editor_patch", handler=h), h) for h in self.engine.handlers()
+        ]
         with Horizontal():
             yield Select(sources, value=ASSEMBLY, allow_blank=False, id="editor-source")
             yield Select(
@@ -98,10 +106,22 @@ class Editor(Vertical):
             )
         yield TextArea.code_editor(TEMPLATE, id="editor-text", soft_wrap=False)
         with Horizontal():
-            yield Button("Assemble", id="editor-check")
-            yield Button("Load", id="editor-go", variant="primary")
-            yield Button("Revert", id="editor-revert", variant="warning")
+            yield Button(say("assemble"), id="editor-check")
+            yield Button(say("tui.editor_load"), id="editor-go", variant="primary")
+            yield Button(say("tui.editor_new"), id="editor-revert", variant="warning")
         yield Static("", id="editor-status")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        if register_assembly(area):
+            self._asm_language = ASSEMBLY_LANGUAGE
+            area.language = ASSEMBLY_LANGUAGE
+        # The code colours follow the app's light or dark theme (ctrl+t).
+        self.app.theme_changed_signal.subscribe(self, self._follow_theme)
+        self._follow_theme(self.app.current_theme)
+
+    def _follow_theme(self, theme: Theme) -> None:
+        self.query_one(TextArea).theme = "css" if theme.dark else "github_light"
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id != "editor-source":
@@ -133,20 +153,23 @@ class Editor(Vertical):
             self._assembly = area.text
         self.mode = source
         vm_select = self.query_one("#editor-vm", Select)
+        say = words(self)
         if source == ASSEMBLY:
             vm_select.display = True
-            area.language = None
+            area.language = self._asm_language
             area.load_text(self._assembly)
-            self._labels("Assemble", "Load", "New")
-            self.status("Assembly for a VM: Assemble checks it, Load boots it in the chosen VM.")
+            self._labels(say("assemble"), say("tui.editor_load"), say("tui.editor_new"))
+            self.status(say("tui.editor_asm_help"))
             return
         vm_select.display = False
         info = self.engine.patch_source(source)
-        area.load_text(info["source"])
         area.language = "python" if "python" in area.available_languages else None
-        self._labels("Check", "Apply", "Roll back")
-        state = "patched (your version is active)" if info["patched"] else "original"
-        self.status(f"{source}({', '.join(info['params'])}): {state}.")
+        area.load_text(info["source"])
+        self._labels(say("tui.editor_check"), say("tui.editor_apply"), say("revert_patch"))
+        state = say("tui.editor_patched") if info["patched"] else say("tui.editor_original")
+        self.status(
+            say("tui.editor_patch_state", handler=source, params=", ".join(info["params"]), state=state)
+        )
 
     def _labels(self, check: str, go: str, revert: str) -> None:
         self.query_one("#editor-check", Button).label = check
@@ -154,20 +177,26 @@ class Editor(Vertical):
         self.query_one("#editor-revert", Button).label = revert
 
     def check(self) -> bool:
+        say = words(self)
         if self.mode != ASSEMBLY:
             try:
                 compile(self.text, f"patch {self.mode}", "exec")
             except SyntaxError as exc:
-                self._error_at(exc.lineno or 1, exc.offset or 1, f"line {exc.lineno}: {exc.msg}")
+                self._error_at(
+                    exc.lineno or 1, exc.offset or 1, say("tui.editor_line", line=exc.lineno, message=exc.msg)
+                )
                 return False
-            self.status("It compiles. Apply swaps it in for the original handler.")
+            self.status(say("tui.editor_compiles"))
             return True
         result = self.engine.assemble(self.text)
         if result["ok"]:
-            self.status(f"Assembled: {result['size']} bytes, entry {result['entry']:#x}.")
+            self.status(say("tui.editor_assembled", size=result["size"], entry=f"{result['entry']:#x}"))
             return True
         first = result["errors"][0]
-        lines = [f"line {e['line']}:{e['col']}: {e['message']}" for e in result["errors"]]
+        lines = [
+            say("tui.editor_line", line=f"{e['line']}:{e['col']}", message=e["message"])
+            for e in result["errors"]
+        ]
         self._error_at(first["line"], first["col"], "\n".join(lines))
         return False
 
@@ -181,24 +210,24 @@ class Editor(Vertical):
             except SessionError as exc:
                 self.status(str(exc), error=True)
                 return
-            self.status(f"Loaded into {vm}: it rebooted with this program.")
+            self.status(words(self)("tui.editor_loaded", vm=vm))
             self.post_message(self.Changed(f"loaded {vm}"))
             return
         result = self.engine.apply_patch(self.mode, self.text)
         if not result["ok"]:
             self._error_at(result.get("line") or 1, 1, result["error"])
             return
-        self.status(f"Patched: {self.mode} now runs your version. Roll back restores the original.")
+        self.status(words(self)("tui.editor_applied", handler=self.mode))
         self.post_message(self.Changed(f"patched {self.mode}"))
 
     def revert(self) -> None:
         if self.mode == ASSEMBLY:
             self.text = TEMPLATE
-            self.status("Back to the example program.")
+            self.status(words(self)("tui.editor_example"))
             return
         self.engine.revert_patch(self.mode)
         self.text = self.engine.patch_source(self.mode)["source"]
-        self.status(f"Rolled back: {self.mode} is the original again.")
+        self.status(words(self)("tui.editor_rolled_back", handler=self.mode))
         self.post_message(self.Changed(f"reverted {self.mode}"))
 
     def status(self, message: str, *, error: bool = False) -> None:

@@ -7,23 +7,15 @@ view.add_hint(hint)              # as `Session.hint()` returns it
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Markdown
 
+from lab.i18n import LANGUAGES
+from tui.keys import Words
 from tui.widgets.checks import ChecksView
-
-# The few words the lesson view adds to a lesson's own text, in the lesson's language.
-WORDS: Final = {
-    "en": {"step": "Step {n} of {total}", "hint": "Hint {n}", "no_hints": "This step has no hints."},
-    "de": {
-        "step": "Schritt {n} von {total}",
-        "hint": "Tipp {n}",
-        "no_hints": "Zu diesem Schritt gibt es keine Tipps.",
-    },
-}
 
 
 class LessonView(Vertical):
@@ -54,7 +46,9 @@ class LessonView(Vertical):
         self.lesson = lesson
         self.step_index = -1
         self._hints: list[str] = []
-        self.words = WORDS.get(lesson.get("lang", "en"), WORDS["en"])
+        # The few words added to the lesson's own text are in the lesson's language.
+        lang = lesson.get("lang", "en")
+        self.words = Words(lang if lang in LANGUAGES else "en")
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="prose-scroll"):
@@ -82,16 +76,16 @@ class LessonView(Vertical):
             parts.append(lesson["intro_markdown"])
         if index < len(steps):
             step = steps[index]
-            heading = self.words["step"].format(n=index + 1, total=len(steps))
+            heading = self.words("tui.step_of", n=index + 1, total=len(steps))
             parts.append(f"## {heading}: {step['title']}")
             parts.append(step["markdown"])
         return "\n\n".join(parts)
 
     def add_hint(self, hint: dict[str, Any]) -> None:
         if hint["index"] < 0:
-            self._hints = [f"*{self.words['no_hints']}*"]
+            self._hints = [f"*{self.words('tui.no_hints')}*"]
         elif hint["index"] >= len(self._hints):
-            label = self.words["hint"].format(n=hint["index"] + 1)
+            label = self.words("tui.hint_n", n=hint["index"] + 1)
             self._hints.append(f"**{label}:** {hint['text']}")
         hints = self.query_one("#hints", Markdown)
         hints.update("\n\n".join(self._hints))

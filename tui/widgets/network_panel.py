@@ -1,11 +1,15 @@
 """The network: each segment's switch ports with their counters, the management
-service's counters, the frames as they cross the switch, and "save pcap".
+service's counters, the frames as they cross the switch, "save pcap", and, where
+the scenario has a management service, its out-of-band console (the hypervisor's
+own: LIST, PAUSE vm, ... reach it even while a flood starves the network).
 
-    panel = NetworkPanel(default_dir=default_capture_dir(), id="network")
+    panel = NetworkPanel(default_dir=default_capture_dir(), mgmt=True, id="network")
     panel.update_network(engine.network())     # counters (Session.network)
     panel.add_frames(items)                    # timeline items of kind "frame"
     # posts NetworkPanel.SaveRequested(segment="tenants", path=Path(...))
     panel.show_saved(engine.save_pcap(...))
+    # posts NetworkPanel.CommandEntered(command="LIST") from the management console
+    panel.show_reply("LIST", engine.mgmt_console("LIST"))
 
 The capture goes to the path in the input line, or, left empty, to a file named
 after the segment and the time in the user's data dir: a student who opens it in
@@ -19,13 +23,25 @@ from pathlib import Path
 from typing import Any, ClassVar, Final
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Log, Static
 
+from tui.keys import Key, Localized, Words, localized, words
+
 KEEP: Final = 2000  # frames listed
-COLUMNS: Final = ("segment", "port", "kind", "rx frm", "rx bytes", "tx frm", "tx bytes", "drops")
+MGMT_KEEP: Final = 200  # management console lines kept
+COLUMNS: Final = (
+    "tui.col_segment",
+    "tui.col_port",
+    "tui.col_kind",
+    "tui.col_rx_frames",
+    "tui.col_rx_bytes",
+    "tui.col_tx_frames",
+    "tui.col_tx_bytes",
+    "tui.col_drops",
+)
 MGMT_SHOWN: Final = (
     ("received", "received"),
     ("handled", "handled"),
@@ -42,19 +58,30 @@ MGMT_SHOWN: Final = (
 )
 
 
-def mgmt_line(mgmt: dict[str, Any] | None) -> str:
-    """The management service in one line: where it listens and what it has seen."""
+def mgmt_line(mgmt: dict[str, Any] | None, say: Words | None = None) -> str:
+    """The management service in one line: where it listens and what it has seen.
+
+    The counters' names are the service's own (English, as in its log), like a device's.
+    """
+    say = say or Words("en")
     if mgmt is None:
-        return "no management service on this network"
+        return say("tui.no_mgmt")
     counters = mgmt["counters"]
     shown = ", ".join(f"{label} {counters[key]}" for key, label in MGMT_SHOWN if counters[key])
-    return f"mgmt {mgmt['ip']}:{mgmt['port']} on {mgmt['segment']}, queue {mgmt['queued']}: {shown or 'idle'}"
+    return say(
+        "tui.mgmt_line",
+        ip=mgmt["ip"],
+        port=mgmt["port"],
+        segment=mgmt["segment"],
+        queued=mgmt["queued"],
+        counters=shown or say("tui.mgmt_idle"),
+    )
 
 
-class NetworkPanel(Vertical):
-    """The service line, the ports table, the frames and the pcap row."""
+class NetworkPanel(Localized, Vertical):
+    """The service line, the ports table, the frames, the pcap row and the management console."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("s", "save", "Save pcap")]
+    BINDINGS: ClassVar[list[BindingType]] = localized(Key("s", "save", "save_pcap", show=False))
 
     DEFAULT_CSS = """
     NetworkPanel #net-mgmt {
@@ -79,6 +106,11 @@ class NetworkPanel(Vertical):
         height: auto;
         padding: 0 1;
     }
+    NetworkPanel #mgmt-log {
+        height: auto;
+        max-height: 6;
+        min-height: 1;
+    }
     """
 
     class SaveRequested(Message):
@@ -89,9 +121,17 @@ class NetworkPanel(Vertical):
             self.segment = segment
             self.path = path
 
-    def __init__(self, *, default_dir: Path, **kwargs: Any) -> None:
+    class CommandEntered(Message):
+        """The student entered a command at the hypervisor's management console."""
+
+        def __init__(self, command: str) -> None:
+            super().__init__()
+            self.command = command
+
+    def __init__(self, *, default_dir: Path, mgmt: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.default_dir = default_dir
+        self.mgmt = mgmt  # the scenario has a management service: offer its console
         self.time = 0  # the machine's time at the last update: names the default file
         self.lesson = "hvlab"
         self._rows: list[tuple[str, ...]] = []
@@ -100,15 +140,21 @@ class NetworkPanel(Vertical):
         self._frames: deque[str] = deque(maxlen=KEEP)
 
     def compose(self) -> ComposeResult:
+        say = words(self)
         yield Static(id="net-mgmt")
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="net-ports")
-        table.add_columns(*COLUMNS)
+        table.add_columns(*(say(column) for column in COLUMNS))
         yield table
         yield Log(id="net-frames", max_lines=KEEP)
         with Horizontal():
-            yield Input(placeholder=f"pcap file (empty: into {self.default_dir})", id="pcap-path")
-            yield Button("Save pcap", id="pcap-save")
+            yield Input(placeholder=say("tui.pcap_placeholder", dir=self.default_dir), id="pcap-path")
+            yield Button(f"{say('save_pcap')} (s)", id="pcap-save")
         yield Static(id="pcap-status")
+        if self.mgmt:
+            log = Log(id="mgmt-log", max_lines=MGMT_KEEP)
+            log.can_focus = False
+            yield log
+            yield Input(placeholder=say("tui.mgmt_placeholder"), id="mgmt-input", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -116,7 +162,22 @@ class NetworkPanel(Vertical):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "mgmt-input":
+            command = event.value.strip()
+            event.input.value = ""
+            if command:
+                self.post_message(self.CommandEntered(command))
+            return
         self.action_save()
+
+    def show_reply(self, command: str, result: dict[str, Any]) -> None:
+        """The management console's answer under the command, as on a serial line."""
+        reply = result.get("reply") or result.get("error", "")
+        self.query_one("#mgmt-log", Log).write_lines([f"> {command}", *str(reply).splitlines()])
+
+    @property
+    def mgmt_lines(self) -> list[str]:
+        return list(self.query_one("#mgmt-log", Log).lines) if self.mgmt else []
 
     def action_save(self) -> None:
         segment = self.segment
@@ -131,7 +192,7 @@ class NetworkPanel(Vertical):
     @property
     def segment(self) -> str | None:
         """The segment to save: the highlighted port's, else the first one."""
-        table = self.query_one(DataTable)
+        table = self.query_one("#net-ports", DataTable)
         if self._rows and 0 <= table.cursor_row < len(self._rows):
             return self._rows[table.cursor_row][0]
         return self._segments[0] if self._segments else None
@@ -142,15 +203,16 @@ class NetworkPanel(Vertical):
     def update_network(self, net: dict[str, Any] | None, *, time: int = 0) -> None:
         """Refresh the counters in place (the cursor stays on its port)."""
         self.time = time
+        say = words(self)
         if net is None:
-            self.query_one("#net-mgmt", Static).update("This scenario has no network.")
+            self.query_one("#net-mgmt", Static).update(say("tui.no_network"))
             return
-        self.query_one("#net-mgmt", Static).update(mgmt_line(net["mgmt"]))
+        self.query_one("#net-mgmt", Static).update(mgmt_line(net["mgmt"], say))
         self._segments = [seg["name"] for seg in net["segments"]]
         rows = [_port_row(seg["name"], port) for seg in net["segments"] for port in seg["ports"]]
         if rows == self._rows:
             return
-        table = self.query_one(DataTable)
+        table = self.query_one("#net-ports", DataTable)
         keys = [f"{row[0]}/{row[1]}" for row in rows]
         if keys != self._keys:
             table.clear()
@@ -160,7 +222,7 @@ class NetworkPanel(Vertical):
             for key, row, old in zip(keys, rows, self._rows, strict=True):
                 for column, cell, was in zip(table.columns, row, old, strict=True):
                     if cell != was:
-                        table.update_cell(key, column, cell)
+                        table.update_cell(key, column, cell, update_width=True)
         self._rows, self._keys = rows, keys
 
     def add_frames(self, items: list[dict[str, Any]]) -> None:
@@ -170,18 +232,19 @@ class NetworkPanel(Vertical):
         ]
         if lines:
             self._frames.extend(lines)
-            self.query_one(Log).write_lines(lines)
+            self.query_one("#net-frames", Log).write_lines(lines)
 
     def clear_frames(self) -> None:
         self._frames.clear()
-        self.query_one(Log).clear()
+        self.query_one("#net-frames", Log).clear()
 
     def show_saved(self, result: dict[str, Any]) -> str:
         """Say where the capture went (or why it did not); returns the text shown."""
+        say = words(self)
         if result["ok"]:
-            text = f"saved {result['frames']} frames to {result['path']}"
+            text = say("tui.pcap_saved", frames=result["frames"], path=result["path"])
         else:
-            text = f"not saved: {result['error']}"
+            text = say("tui.pcap_not_saved", error=result["error"])
         self.query_one("#pcap-status", Static).update(text)
         return text
 

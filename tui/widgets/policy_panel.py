@@ -1,6 +1,10 @@
 """The policy panel: every hardening switch with what it checks and the real bug
 its vulnerable form mirrors, toggled live.
 
+A switch changes only by an explicit act on it: a click, or Space/Enter while it
+has the focus, which opening the panel never gives it (the panel itself takes the
+focus; Tab moves onto the switches). So keys meant for a console cannot flip one.
+
     panel = PolicyPanel(engine.policy())
     panel.sync(state["policy"]["values"])    # after a reset
     # posts PolicyPanel.Changed(key="hypercall.authorize", value=True)
@@ -14,6 +18,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static, Switch
+
+from tui.keys import words
 
 
 def _dom_id(key: str) -> str:
@@ -58,6 +64,7 @@ class PolicyPanel(VerticalScroll):
         self._shown = {sw["key"]: sw["value"] for sw in switches}
 
     def compose(self) -> ComposeResult:
+        say = words(self)
         for sw in self.switches:
             with Vertical(classes="switch-row"):
                 with Horizontal(classes="switch-head"):
@@ -66,9 +73,10 @@ class PolicyPanel(VerticalScroll):
                     else:
                         yield Input(str(sw["value"]), id=_dom_id(sw["key"]), name=sw["key"], type="integer")
                     yield Label(sw["key"])
-                doc = f"Hardened: {sw['checks']}\nVulnerable form mirrors: {sw['mirrors']}"
+                doc = say("tui.policy_hardened", checks=sw["checks"])
+                doc += "\n" + say("tui.policy_mirrors", mirrors=sw["mirrors"])
                 if sw.get("cost"):
-                    doc += f"\nCost: {sw['cost']}"
+                    doc += "\n" + say("tui.policy_cost", cost=sw["cost"])
                 yield Static(doc, classes="switch-doc")
 
     def on_switch_changed(self, event: Switch.Changed) -> None:

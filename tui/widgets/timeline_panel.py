@@ -20,6 +20,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Log, Select
 
+from tui.keys import words
+
 KEEP: Final = 3000  # items held for re-filtering (a hypercall with its code is five lines)
 INDENT: Final = " " * 12  # the code sits under the event text, past the time column
 HYPERVISOR: Final = -1
@@ -54,8 +56,9 @@ class TimelinePanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Select([], prompt="every VM", allow_blank=True, id="timeline-vm")
-            yield Checkbox("code", value=True, id="timeline-code")
+            say = words(self)
+            yield Select([], prompt=say("tui.every_vm"), allow_blank=True, id="timeline-vm")
+            yield Checkbox(say("tui.code"), value=True, id="timeline-code")
         yield Log(id="timeline-log", max_lines=KEEP * 3)
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -74,7 +77,7 @@ class TimelinePanel(Vertical):
         if names != self._names:
             self._names = names
             self.query_one("#timeline-vm", Select).set_options(
-                [(f"dom{d} {n}", d) for d, n in names.items()] + [("hypervisor", HYPERVISOR)]
+                [(f"dom{d} {n}", d) for d, n in names.items()] + [(words(self)("tui.hypervisor"), HYPERVISOR)]
             )
 
     def add(self, items: list[dict[str, Any]], *, dropped: int = 0) -> None:
@@ -101,7 +104,7 @@ class TimelinePanel(Vertical):
 
     def _lines(self, item: dict[str, Any]) -> list[str]:
         if item["kind"] == "gap":
-            return [f"{INDENT}… {item['dropped']:,} more events, too many to list live"]
+            return [INDENT + words(self)("tui.more_events", n=f"{item['dropped']:,}")]
         domid = item["domid"]
         who = "hv" if domid < 0 else f"dom{domid} {self._names.get(domid, '')}".rstrip()
         kind = item["kind"]
@@ -112,8 +115,9 @@ class TimelinePanel(Vertical):
         else:
             what = f"{kind}: {item['text']}"
         lines = [f"[{item['time']:>9}] {who:<11} {what}"]
+        traps = "  " + words(self)("tui.traps")
         for ins in item.get("code", ()) if self._code else ():
-            mark = "  ◄ traps to the hypervisor" if ins["ecall"] else ""
+            mark = traps if ins["ecall"] else ""
             lines.append(f"{INDENT}{ins['pc']:08x}  {ins['text']}{mark}")
         return lines
 

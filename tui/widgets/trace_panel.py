@@ -15,6 +15,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, Select
 
+from tui.keys import words
+
 KEEP: Final = 5000  # events held for re-filtering; the session keeps more
 ALL: Final = "all"
 KINDS: Final = ("hypercall", "vm", "fault", "policy", "patch")  # more join as they appear
@@ -46,8 +48,11 @@ class TracePanel(Vertical):
 
     def compose(self) -> ComposeResult:
         with Horizontal():
-            yield Select([], prompt="every VM", allow_blank=True, id="trace-vm")
-            yield Select([(k, k) for k in KINDS], prompt="every kind", allow_blank=True, id="trace-kind")
+            say = words(self)
+            yield Select([], prompt=say("tui.every_vm"), allow_blank=True, id="trace-vm")
+            yield Select(
+                [(k, k) for k in KINDS], prompt=say("tui.every_kind"), allow_blank=True, id="trace-kind"
+            )
         yield Log(id="trace-log", max_lines=KEEP)
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -65,7 +70,7 @@ class TracePanel(Vertical):
         if names != self._names:
             self._names = names
             self.query_one("#trace-vm", Select).set_options(
-                [(f"dom{d} {n}", d) for d, n in names.items()] + [("hypervisor", -1)]
+                [(f"dom{d} {n}", d) for d, n in names.items()] + [(words(self)("tui.hypervisor"), -1)]
             )
 
     def add(self, events: list[dict[str, Any]]) -> None:

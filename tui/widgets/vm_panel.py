@@ -1,6 +1,7 @@
-"""The VMs: state, instructions retired, CPU share, memory and hypercalls, and,
-where a VM has a NIC, a line with its frames and bytes out and in and its drops;
-with pause / unpause / reboot for the highlighted one.
+"""The VMs: state, instructions retired, CPU share, memory and hypercalls; where a
+VM has a virtual disk, its size and its reads/writes (two more columns, shown
+once any VM has a disk); where a VM has a NIC, a line with its frames and bytes
+out and in and its drops; with pause / unpause / reboot for the highlighted one.
 
     panel = VmPanel(id="vms")
     panel.update_vms(state["vms"])
@@ -9,16 +10,39 @@ with pause / unpause / reboot for the highlighted one.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Static
 
-COLUMNS = ("dom", "name", "state", "instret", "CPU", "memory", "hcalls")
-NIC_HEADER = f"{'NIC':<8}{'address':<12}{'out fr/B':<10}{'in fr/B':<10}drop"
+from tui.keys import Key, Localized, Words, localized, words
+
+# Column keys, which are also their lab.i18n words.
+COLUMNS: Final = (
+    "tui.col_dom",
+    "tui.col_name",
+    "tui.col_state",
+    "tui.col_instret",
+    "tui.col_cpu",
+    "tui.col_memory",
+    "tui.col_hcalls",
+)
+DISK_COLUMNS: Final = ("tui.col_disk", "tui.col_disk_io")
+STATES: Final = {
+    "running": "tui.state_running",
+    "waiting": "tui.state_waiting",
+    "paused": "tui.state_paused",
+    "destroyed": "tui.state_destroyed",
+}
+NO_DISK: Final = "–"
+
+
+def nic_header(say: Words) -> str:
+    heads = (say("tui.nic_address"), say("tui.nic_out"), say("tui.nic_in"))
+    return f"{'NIC':<8}{heads[0]:<12}{heads[1]:<10}{heads[2]:<10}{say('tui.nic_drop')}"
 
 
 def nic_line(name: str, nic: dict[str, Any]) -> str:
@@ -32,14 +56,26 @@ def _memory(size: int) -> str:
     return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
 
 
-class VmPanel(Vertical):
-    """A table of the VMs and the buttons that act on the highlighted row."""
+def disk_cells(disk: dict[str, Any] | None) -> tuple[str, str]:
+    """A VM's disk in two cells: its size, and its read and write requests (sectors in brackets)."""
+    if disk is None:
+        return NO_DISK, NO_DISK
+    io = f"{disk['reads']}/{disk['writes']} ({disk['sectors_read']}/{disk['sectors_written']})"
+    return _memory(disk["size"]), io
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("p", "vm('pause')", "Pause VM"),
-        Binding("u", "vm('unpause')", "Unpause VM"),
-        Binding("b", "vm('reboot')", "Reboot VM"),
-    ]
+
+class VmPanel(Localized, Vertical):
+    """A table of the VMs and the buttons that act on the highlighted row.
+
+    The letter keys act only while the table has the focus (never from a console).
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = localized(
+        # Not in the footer (the lab's own keys need its room): the buttons name them.
+        Key("p", "vm('pause')", "tui.key_pause_vm", show=False),
+        Key("u", "vm('unpause')", "tui.key_unpause_vm", show=False),
+        Key("b", "vm('reboot')", "tui.key_reboot_vm", show=False),
+    )
 
     DEFAULT_CSS = """
     VmPanel DataTable {
@@ -73,16 +109,19 @@ class VmPanel(Vertical):
         self._names: list[str] = []
         self._rows: list[tuple[str, ...]] = []
         self._nic_text = ""
+        self._disks = False  # the disk columns are shown
 
     def compose(self) -> ComposeResult:
+        say = words(self)
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
+        for column in COLUMNS:
+            table.add_column(say(column), key=column)
         yield table
         yield Static(id="vm-nics")
         with Horizontal():
-            yield Button("Pause", id="vm-pause")
-            yield Button("Unpause", id="vm-unpause")
-            yield Button("Reboot", id="vm-reboot", variant="warning")
+            yield Button(f"{say('pause')} (p)", id="vm-pause")
+            yield Button(f"{say('unpause')} (u)", id="vm-unpause")
+            yield Button(f"{say('reboot')} (b)", id="vm-reboot", variant="warning")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -96,17 +135,24 @@ class VmPanel(Vertical):
 
     def update_vms(self, vms: list[dict[str, Any]]) -> None:
         """Refresh the rows in place (the cursor stays on its VM)."""
+        say = words(self)
         nic_lines = [nic_line(vm["name"], vm["nic"]) for vm in vms if vm.get("nic")]
-        nic_text = "\n".join([NIC_HEADER, *nic_lines]) if nic_lines else ""
+        nic_text = "\n".join([nic_header(say), *nic_lines]) if nic_lines else ""
         if nic_text != self._nic_text:
             self._nic_text = nic_text
             nics = self.query_one("#vm-nics", Static)
             nics.update(nic_text)
             nics.display = bool(nic_text)
-        rows = [self._cells(vm) for vm in vms]
+        table = self.query_one(DataTable)
+        disks = any(vm.get("disk") for vm in vms)
+        if disks and not self._disks:
+            self._disks = True
+            for column in DISK_COLUMNS:
+                table.add_column(say(column), key=column)
+            self._names = []  # the rows are built again with the new cells
+        rows = [self._cells(vm, say, disks=self._disks) for vm in vms]
         if rows == self._rows:
             return
-        table = self.query_one(DataTable)
         names = [vm["name"] for vm in vms]
         if names != self._names:
             table.clear()
@@ -116,16 +162,18 @@ class VmPanel(Vertical):
             for name, row, old in zip(names, rows, self._rows, strict=True):
                 for column, cell, was in zip(table.columns, row, old, strict=True):
                     if cell != was:
-                        table.update_cell(name, column, cell)
+                        table.update_cell(name, column, cell, update_width=True)
         self._names, self._rows = names, rows
 
     @staticmethod
-    def _cells(vm: dict[str, Any]) -> tuple[str, ...]:
+    def _cells(vm: dict[str, Any], say: Words, *, disks: bool = False) -> tuple[str, ...]:
         state = vm["state"]
         if state == "running" and vm.get("waiting"):
             state = "waiting"
+        state = say(STATES[state]) if state in STATES else state
         if vm.get("fault"):
-            state = f"faulted: {vm['fault']}"
+            state = say("tui.state_faulted", fault=vm["fault"])
+        extra = disk_cells(vm.get("disk")) if disks else ()
         return (
             f"{vm['domid']}{'*' if vm.get('control') else ''}",
             vm["name"],
@@ -134,4 +182,5 @@ class VmPanel(Vertical):
             f"{vm['share'] * 100:.0f}%",
             _memory(vm["memory"]),
             str(vm["hypercalls"]),
+            *extra,
         )
