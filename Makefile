@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint docs format tui bench clean
+.PHONY: test lint docs site format tui serve bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,19 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict --quiet
 
+# The documentation site with the browser lab published inside it, at site/lab/.
+site: docs
+	$(VENV)/bin/hvlab web build --out site/lab
+
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
 
 tui: $(STAMP)
 	$(VENV)/bin/hvlab tui
+
+serve: $(STAMP)
+	$(VENV)/bin/hvlab web serve
 
 bench: $(STAMP)
 	$(VENV)/bin/hvlab bench

@@ -6,7 +6,9 @@
     hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
     hvlab disasm FILE                       disassemble a flat image or ELF
     hvlab lessons check [PATH ...]          validate lessons (instructors)
-    hvlab bench [--json]                    the performance figures
+    hvlab bench [--json] [--web]            the performance figures (--web: the browser lab's)
+    hvlab web build [--out DIR]             the browser lab as a static site
+    hvlab web serve [--port N] [--host H]   build it and serve it on 127.0.0.1
 
 Every command reports bad input as one clear line on stderr and a non-zero
 exit status, never a traceback.
@@ -256,9 +258,24 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.web:
+        from bench import web
+
+        return web.main(["--json"] if args.json else [])
     from bench import suite
 
     return suite.run(json_out=args.json, quick=args.quick)
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    try:
+        from web import build, serve
+    except ImportError:
+        return _fail("the web lab's sources are not installed (run hvlab from a checkout)")
+    out = Path(args.out)
+    if args.web_command == "build":
+        return build.main(out)
+    return serve.main(out, host=args.host, port=args.port, build=not args.no_build)
 
 
 # ---------------------------------------------------------------- main
@@ -304,7 +321,21 @@ def build_parser() -> argparse.ArgumentParser:
     bench_p = sub.add_parser("bench", help="print the performance figures")
     bench_p.add_argument("--json", action="store_true")
     bench_p.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
+    bench_p.add_argument(
+        "--web", action="store_true", help="the browser lab's figures instead (chromium, playwright)"
+    )
     bench_p.set_defaults(func=cmd_bench)
+
+    web = sub.add_parser("web", help="the browser lab: build the static site, or build and serve it")
+    web_sub = web.add_subparsers(dest="web_command", metavar="build|serve", required=True)
+    web_build = web_sub.add_parser("build", help="build the static site (Pyodide, wheels, lessons, bundle)")
+    web_serve = web_sub.add_parser("serve", help="build the site and serve it over HTTP")
+    for p in (web_build, web_serve):
+        p.add_argument("--out", default="build/web", help="the site's directory (default build/web)")
+    web_serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    web_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    web_serve.add_argument("--no-build", action="store_true", help="serve what --out holds as it is")
+    web.set_defaults(func=cmd_web)
     return parser
 
 

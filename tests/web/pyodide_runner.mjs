@@ -1,0 +1,174 @@
+// The engine's own checks under Pyodide in Node.js, loaded from a built site exactly as the
+// worker loads it: the site's pyodide/ files, its wheels, its lessons.zip.
+//
+//   node tests/web/pyodide_runner.mjs SITE_DIR      (tests/web/test_pyodide_node.py runs it)
+//
+// Prints one JSON line: {"ok": bool, "checks": {name: {ok, detail}}, "mips": float, ...}
+// and exits 0 when every check passed.
+
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+
+const site = resolve(process.argv[2] ?? "build/web");
+const COURSE = "/home/pyodide/course";
+const started = performance.now();
+
+const manifest = JSON.parse(await readFile(join(site, "manifest.json"), "utf8"));
+const indexURL = join(site, "pyodide") + "/";
+const { loadPyodide } = await import(pathToFileURL(join(indexURL, "pyodide.mjs")).href);
+const pyodide = await loadPyodide({ indexURL, packageBaseUrl: indexURL, stdout: () => {}, stderr: () => {} });
+for (const wheel of manifest.wheels) {
+  pyodide.unpackArchive(new Uint8Array(await readFile(join(site, wheel))), "wheel");
+}
+pyodide.unpackArchive(new Uint8Array(await readFile(join(site, manifest.lessons))), "zip", { extractDir: COURSE });
+const loadSeconds = (performance.now() - started) / 1000;
+
+// The engine's checks: each returns (ok, detail). Run in Python, reported as JSON.
+const summary = JSON.parse(
+  await pyodide.runPythonAsync(`
+import json, sys, time, traceback
+COURSE = "${COURSE}"
+checks = {}
+
+def check(name):
+    def wrap(fn):
+        try:
+            ok, detail = fn()
+        except Exception:
+            ok, detail = False, traceback.format_exc()
+        checks[name] = {"ok": bool(ok), "detail": detail}
+        return fn
+    return wrap
+
+@check("cpu_interp")
+def _():
+    # The interpreter core runs real machine code: sum 1..100, then mul/div/rem (the M extension).
+    from lab.asm import assemble
+    from lab.cpu import PhysicalMemory, Stop, make_cpu
+    from lab.cpu.bus import Bus
+    source = """
+_start:
+    li   a0, 0
+    li   t0, 100
+1:  add  a0, a0, t0
+    addi t0, t0, -1
+    bnez t0, 1b
+    li   t1, -7
+    li   t2, 3
+    mul  a1, a0, t2
+    div  a2, t1, t2
+    rem  a3, t1, t2
+    ebreak
+"""
+    image = assemble(source, filename="sum.S", base=0x80000000)
+    mem = PhysicalMemory(1 << 16)
+    mem.write(0, image.data)
+    cpu = make_cpu("interp", Bus(mem, ram_gpa=0x80000000, ram_host=0, ram_size=1 << 16))
+    cpu.reset(image.entry, 0x80000000 + (1 << 16))
+    result = cpu.run(100_000)
+    regs = cpu.regs()[10:14]
+    want = [5050, 15150, (-2) & 0xFFFFFFFF, (-1) & 0xFFFFFFFF]
+    return result.stop is Stop.EBREAK and regs == want, f"stop={result.stop.value} a0..a3={regs}"
+
+@check("hypervisor_api_leak")
+def _():
+    # The control-API scenario: the tenant reads the bank's secret on the vulnerable
+    # hypervisor and is refused on the hardened one.
+    from lab.scenario import load_scenario
+    out = {}
+    for name in ("api", "api_hardened"):
+        hv = load_scenario(f"{COURSE}/lab/guests/{name}.toml").hv
+        hv.feed("tenant", b"peek 2 0x80001000 32\\n")
+        hv.run(2_000_000)
+        out[name] = bytes(hv.vm("tenant").console).decode("utf-8", "replace")
+    leaked = "BANK{pin-4711-do" in out["api"]
+    blocked = "BANK{" not in out["api_hardened"] and "SBI_ERR_DENIED" in out["api_hardened"]
+    return leaked and blocked, f"vulnerable leaked={leaked}, hardened blocked={blocked}"
+
+@check("lesson_validator")
+def _():
+    # One lesson proved as hvlab lessons check proves it: solutions work, hardening blocks them.
+    from pathlib import Path
+    from lab.lesson.validator import validate
+    lines = []
+    reports, errors = validate(
+        [Path(COURSE) / "lessons" / "03-control-api.md"], backend_names=["interp"], echo=lines.append
+    )
+    ok = not errors and all(r.ok for r in reports) and len(reports) == 1
+    return ok, "; ".join(lines[-3:] + errors + [e for r in reports for e in r.errors])
+
+@check("bridge")
+def _():
+    # What the worker does: a session through the bridge, lesson 3 opened and started.
+    from web.bridge import Bridge
+    b = Bridge(f"{COURSE}/lessons")
+    lessons = json.loads(b.call("list_lessons", '{"lang": "de"}'))
+    opened = json.loads(b.call("open_lesson", '{"lesson_id": "control-api"}'))
+    started = json.loads(b.call("start"))
+    ok = (
+        lessons["ok"] and len(lessons["value"]) >= 6 and lessons["value"][0]["lang"] == "de"
+        and opened["ok"] and started["ok"] and started["progress"] is not None
+    )
+    return ok, f"{len(lessons['value'])} lessons, started={started['ok']}"
+
+@check("markdown")
+def _():
+    # Lesson prose is rendered by markdown-it-py from its wheel, raw HTML escaped.
+    from lab.lesson.parser import render
+    html = render("**bold** <script>alert(1)</script>")
+    return "<strong>bold</strong>" in html and "<script>" not in html, html.strip()
+
+def mips():
+    from bench.common import run_on_cpu
+    from bench.suite import TIGHT_LOOP
+    run_on_cpu("interp", TIGHT_LOOP.format(n=1000))
+    best = 0.0
+    for _ in range(3):
+        retired, seconds = run_on_cpu("interp", TIGHT_LOOP.format(n=300_000))
+        best = max(best, retired / seconds / 1e6)
+    return best
+
+json.dumps({
+    "ok": all(c["ok"] for c in checks.values()),
+    "checks": checks,
+    "mips": mips(),
+    "python": sys.version.split()[0],
+    "platform": sys.platform,
+})
+`),
+);
+
+// The worker's own conversions: a pcap through bridge.pcap, turned into bytes by toJs.
+let pcap = { ok: false, detail: "" };
+const { Bridge } = pyodide.pyimport("web.bridge");
+const bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: null });
+try {
+  // The first lesson whose machine has a network (the tour's has).
+  let network = null;
+  for (const lesson of JSON.parse(bridge.call("list_lessons", "{}")).value) {
+    bridge.call("open_lesson", JSON.stringify({ lesson_id: lesson.id }));
+    bridge.call("start", "{}");
+    network = JSON.parse(bridge.call("network", "{}")).value;
+    if (network) break;
+  }
+  const proxy = bridge.pcap(network.segments[0].name);
+  const bytes = proxy.toJs();
+  proxy.destroy();
+  const magic = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  pcap = {
+    ok: bytes instanceof Uint8Array && magic === 0xa1b2c3d4,
+    detail: `${bytes.length} bytes, magic ${magic.toString(16)}`,
+  };
+} catch (error) {
+  pcap.detail = String(error.message ?? error);
+}
+bridge.destroy();
+Bridge.destroy();
+summary.checks.pcap_bytes = pcap;
+summary.ok = summary.ok && pcap.ok;
+
+summary.load_seconds = loadSeconds;
+summary.seconds = (performance.now() - started) / 1000;
+console.log(JSON.stringify(summary));
+process.exit(summary.ok ? 0 : 1);

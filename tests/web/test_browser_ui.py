@@ -1,0 +1,253 @@
+"""The browser lab as a student meets it: Playwright drives Debian's chromium on the built site.
+
+The issue's scenario in one page session (each Pyodide boot costs seconds, so the
+steps share it): open lesson 3 (control-api), type the attacks into the consoles and
+watch each step's checks turn done, switch the hardening on in the Policy panel, replay
+the attack and see it refused, finish the lesson; reload and find the progress kept;
+switch to German and find the German chrome and the German lesson. The page fails the
+test on any browser console error (conftest's `lab_page`).
+
+Screenshots of the picker and the lesson screen at 1366x768 go to $HVLAB_SHOTS
+(default /tmp/web-shots) for a person to look at.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Final
+
+from tests.web.conftest import boot
+
+STEP_TIMEOUT_MS: Final = 30_000  # a console command plus an evaluation, on a loaded 2-core machine
+SHOTS: Final = Path(os.environ.get("HVLAB_SHOTS", "/tmp/web-shots"))
+
+
+def console_text(page: Any, vm: str) -> str:
+    """What a VM's terminal shows (xterm's DOM renderer keeps the rows as text)."""
+    return page.locator(f'.console-host[data-vm="{vm}"] .xterm-rows').inner_text()
+
+
+def type_line(page: Any, vm: str, line: str) -> None:
+    """Pick the VM's console tab, type a line into the terminal and press Enter."""
+    page.locator(f"#console-tab-{vm}").click()
+    page.locator(f'.console-host[data-vm="{vm}"] .xterm').click()
+    page.keyboard.type(line)
+    page.keyboard.press("Enter")
+
+
+def wait_step_done(page: Any, index: int) -> None:
+    page.wait_for_selector(f'details.step.done[data-step="{index}"]', timeout=STEP_TIMEOUT_MS)
+
+
+def wait_console(page: Any, vm: str, text: str) -> None:
+    page.wait_for_function(
+        """([vm, text]) => document.querySelector(`.console-host[data-vm="${vm}"] .xterm-rows`)
+            ?.innerText.includes(text)""",
+        arg=[vm, text],
+        timeout=STEP_TIMEOUT_MS,
+    )
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name))
+
+
+def no_horizontal_overflow(page: Any) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"the page is {width}px wide"
+
+
+def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: str) -> None:
+    page = lab_page
+    boot(page, server_url)
+    page.wait_for_selector('[data-lesson="control-api"]')
+    assert page.locator("h1#picker-title").inner_text() == "Lessons"
+    assert "0 of 4 steps" in page.locator('[data-lesson="control-api"]').inner_text()
+    no_horizontal_overflow(page)
+    shot(page, "picker.png")
+
+    page.locator('[data-lesson="control-api"] button').click()
+    page.wait_for_selector(".lesson-screen")
+    wait_console(page, "tenant", "dom1>")
+    assert page.locator('details.step.current[data-step="0"]').count() == 1
+    no_horizontal_overflow(page)
+
+    # Step 1: the tenant lists the VMs through the privileged info() call.
+    type_line(page, "tenant", "vms")
+    wait_step_done(page, 0)
+    wait_console(page, "tenant", "dom2 running")
+    assert page.locator('details.step.current[data-step="1"]').count() == 1
+
+    # A hint: shown in the step, counted.
+    page.locator("#hint").click()
+    page.wait_for_selector('.hint[data-hint="0"]')
+    assert "1 of 2 hints used" in page.locator(".hint-count").inner_text()
+
+    # Step 2: read the bank's secret; the admin's own use keeps working.
+    type_line(page, "admin", "vms")
+    type_line(page, "tenant", "peek 2 0x80001000 32")
+    wait_step_done(page, 1)
+    shot(page, "lesson.png")
+
+    # Step 3: destroy the bank.
+    type_line(page, "tenant", "destroy 2")
+    wait_step_done(page, 2)
+    page.locator("#panel-tab-vms").click()
+    page.wait_for_selector('#vm-table tr[data-vm="bank"] .state-pill.destroyed')
+
+    # Step 4: the hardening the lesson names, then the same attack again: refused.
+    page.locator("#panel-tab-policy").click()
+    switch = page.locator("#policy-hypercall-authorize")
+    assert not switch.is_checked()
+    switch.check()
+    page.wait_for_function("() => document.querySelector('#policy-preset')?.textContent === 'custom'")
+    type_line(page, "tenant", "peek 2 0x80001000 32")
+    wait_console(page, "tenant", "SBI_ERR_DENIED")
+    type_line(page, "admin", "vms")
+    page.wait_for_selector("#lesson-complete", timeout=STEP_TIMEOUT_MS)
+    assert page.locator("details.step.done").count() == 4
+
+    # The timeline shows the refused call with the guest code that made it.
+    page.locator("#panel-tab-timeline").click()
+    page.wait_for_selector("#timeline-log li.denied")
+    assert "VMCTL.peek" in page.locator("#timeline-log li.denied").last.inner_text()
+    assert "ecall" in page.locator("#timeline-log li.denied").last.inner_text()
+    shot(page, "lesson-complete.png")
+
+    # The progress outlives the page.
+    page.reload()
+    page.wait_for_function("() => window.hvlab && window.hvlab.lab", timeout=90_000)
+    card = page.locator('[data-lesson="control-api"]')
+    card.wait_for()
+    assert "finished" in card.inner_text()
+    assert "4 of 4 steps" in card.inner_text()
+
+    # German: the chrome's words and the lesson itself.
+    page.select_option("#lang", "de")
+    page.wait_for_function("() => document.querySelector('h1#picker-title')?.textContent === 'Lektionen'")
+    assert page.evaluate("() => document.documentElement.lang") == "de"
+    card = page.locator('[data-lesson="control-api"]')
+    assert "Die Steuer-API" in card.inner_text()
+    assert "abgeschlossen" in card.inner_text()
+    card.locator("button").click()
+    page.wait_for_selector(".lesson-screen")
+    assert "Als Tenant umsehen" in page.locator('details.step[data-step="0"] summary').inner_text()
+    assert page.locator("#reset-step").inner_text() == "Schritt zurücksetzen"
+    assert page.locator("#panel-tab-timeline").inner_text() == "Zeitleiste"
+
+
+def test_progress_file_console_panels_editor_dialogs_and_crash(lab_page: Any, server_url: str) -> None:
+    """One boot for the rest: the progress file, then a lesson's console, panels, editor and dialogs."""
+    page = lab_page
+    boot(page, server_url)
+    page.wait_for_selector('[data-lesson="tour"]')
+    with page.expect_file_chooser() as chooser:
+        page.locator("#import-progress").click()
+    chooser.value.set_files(
+        files=[{"name": "progress.json", "mimeType": "application/json", "buffer": b"{nope"}]
+    )
+    error = page.locator(".import-error")
+    error.wait_for()
+    assert "could not be read" in error.inner_text()
+
+    good = (
+        b'{"version": 1, "lessons": {"tour": {"current": 1, "finished": null, "steps": '
+        b'{"0": {"done": true, "hints": 0, "attempts": 0, "started": 1.0, "finished": 2.0}}}}}'
+    )
+    with page.expect_file_chooser() as chooser:
+        page.locator("#import-progress").click()
+    chooser.value.set_files(files=[{"name": "progress.json", "mimeType": "application/json", "buffer": good}])
+    page.wait_for_function(
+        """() => /1 of \\d+ steps/.test(document.querySelector('[data-lesson="tour"]')?.innerText)"""
+    )
+    assert error.is_hidden()
+    with page.expect_download() as dl:
+        page.locator("#export-progress").click()
+    exported = Path(dl.value.path()).read_text()
+    assert '"tour"' in exported and dl.value.suggested_filename == "progress.json"
+
+    page.locator('[data-lesson="grant-tables"] button').click()
+    page.wait_for_selector(".lesson-screen")
+    wait_console(page, "tenant", "dom1>")
+
+    # The console edits the line locally: Backspace deletes, Up brings the last line back.
+    page.locator('.console-host[data-vm="tenant"] .xterm').click()
+    page.keyboard.type("echo hellx")
+    page.keyboard.press("Backspace")
+    page.keyboard.type("o")
+    page.keyboard.press("Enter")
+    wait_console(page, "tenant", "echo hello")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        """() => document.querySelector('.console-host[data-vm="tenant"] .xterm-rows')
+            .innerText.split('hello').length - 1 >= 4""",
+        timeout=STEP_TIMEOUT_MS,
+    )
+    assert "hellx" not in console_text(page, "tenant")
+
+    # The panel tabs are an ARIA tablist: arrow keys move the selection and the focus.
+    page.locator("#panel-tab-vms").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.locator("#panel-tab-timeline").get_attribute("aria-selected") == "true"
+    assert page.evaluate("() => document.activeElement.id") == "panel-tab-timeline"
+    assert page.locator("#panel-panel-timeline").is_visible()
+    page.keyboard.press("End")
+    assert page.locator("#panel-tab-policy").get_attribute("aria-selected") == "true"
+
+    # Assembly errors are marked at their lines.
+    page.locator("#panel-tab-editor").click()
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("bogus x1\n")
+    page.locator("#editor-assemble").click()
+    page.wait_for_selector(".cm-error-line")
+    assert "bogus" in page.locator(".cm-error-line").first.inner_text()
+    assert "line 1" in page.locator("#editor-result").inner_text()
+
+    # A patch that does not compile is refused, with its line.
+    page.locator('button[data-mode="patch"]').click()
+    page.wait_for_function("() => document.querySelector('.cm-content')?.innerText.includes('def ')")
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\nthis is not python\n")
+    page.locator("#editor-apply").click()
+    page.wait_for_selector("#editor-result .linkish")
+    assert "not applied" in page.locator("#editor-result").inner_text()
+
+    # Reset asks first; Cancel keeps everything.
+    page.locator("#reset-step").click()
+    dialog = page.locator("dialog#confirm")
+    assert dialog.is_visible()
+    assert page.evaluate("() => document.activeElement.id") == "confirm-cancel"
+    page.keyboard.press("Escape")
+    assert not dialog.is_visible()
+
+    # Switching the language in a lesson asks, then reopens the lesson in German.
+    page.select_option("#lang", "de")
+    page.locator("#confirm-ok").click()
+    page.wait_for_function(
+        "() => document.querySelector('#reset-step')?.textContent === 'Schritt zurücksetzen'"
+    )
+    wait_console(page, "tenant", "dom1>")
+
+    # Resetting the step (confirmed) takes the machine back: what was typed is gone.
+    type_line(page, "tenant", "echo marker")
+    wait_console(page, "tenant", "marker")
+    page.locator("#reset-step").click()
+    page.locator("#confirm-ok").click()
+    page.wait_for_function(
+        """() => !document.querySelector('.console-host[data-vm="tenant"] .xterm-rows')
+            .innerText.includes('marker')""",
+        timeout=STEP_TIMEOUT_MS,
+    )
+    wait_console(page, "tenant", "dom1>")
+
+    # The worker dies: a banner says so and offers a reload.
+    page.evaluate("() => window.hvlab.lab.terminate()")
+    banner = page.locator("#crash")
+    banner.wait_for()
+    assert page.locator("#crash-reload").is_visible()
+    assert page.locator("#run-pause").is_disabled()
