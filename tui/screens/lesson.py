@@ -202,7 +202,8 @@ class LessonScreen(Localized, Screen[None]):
         self._focus_console()
         self._timer = self.set_interval(TICK_SECONDS, self.tick)
         self._fit(self.app.size.width, self.app.size.height)
-        self.evaluate(quiet=True, attempt=False)  # the step the lab starts (or resumes) at may already be done
+        # The step the lab starts (or resumes) at may already be done.
+        self.evaluate(quiet=True, attempt=False)
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)
