@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("pytest_textual_snapshot")
 
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from tests.tui.conftest import SIZE, open_tab
 from tui.app import HvlabApp
@@ -25,6 +25,8 @@ async def steady_cursor(pilot) -> None:
     """A blinking cursor would make the picture depend on when it is taken."""
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = False
     await pilot.pause()
 
 
