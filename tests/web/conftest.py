@@ -22,19 +22,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.web import CHROMIUM, CHROMIUM_ARGS  # one launch recipe for the bench and the tests
 from tests.tools import require_tool
 
-CHROMIUM: Final = "/usr/bin/chromium"
-CHROMIUM_ARGS: Final = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 BOOT_TIMEOUT_MS: Final = 90_000  # Pyodide's first boot on a loaded 2-core machine
 
 
