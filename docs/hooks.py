@@ -5,7 +5,7 @@
 * lessons/<id>.md and lessons/<id>.de.md are the course's lessons as readable
   pages: the prose rendered by the lab's own renderer (raw HTML in a lesson is
   escaped, never executed), each step's goals, its hints and its solution
-  folded away.
+  folded away; a student's own values (`{password}`) read as a placeholder.
 
 The generated files live in docs/reference/ and docs/lessons/ and are not committed.
 """
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lab.lesson.model import Lesson
 from lab.lesson.parser import load_lessons, render
+from lab.lesson.variants import fill
 from lab.reference import hypercall_reference, policy_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +29,7 @@ LABELS = {
         "minutes": "minutes",
         "incident": "Real incident",
         "requires": "Before this",
+        "password": "<password>",  # the page has no student: the lab shows each their own
     },
     "de": {
         "goal": "Geschafft, wenn",
@@ -36,6 +38,7 @@ LABELS = {
         "minutes": "Minuten",
         "incident": "Echter Vorfall",
         "requires": "Vorher",
+        "password": "<Passwort>",
     },
 }
 
@@ -87,14 +90,15 @@ def lesson_page(lesson: Lesson) -> str:
         f"<p><em>{html.escape(lesson.summary)}</em></p>",
         f"<p>{' · '.join(facts)}</p>",
         "",
-        lesson.intro_html,
+        fill(lesson.intro_html, t["password"], as_html=True),
     ]
     for step in lesson.steps:
-        out += ["", f"## {step.index + 1}. {step.title}", "", step.html]
+        out += ["", f"## {step.index + 1}. {step.title}", "", fill(step.html, t["password"], as_html=True)]
         goals = "".join(f"<li><code>{html.escape(c.text)}</code></li>" for c in step.checks)
         out.append(f"<p><strong>{t['goal']}:</strong></p><ul>{goals}</ul>")
         for i, hint in enumerate(step.hints, 1):
-            out.append(f"<details><summary>{t['hint']} {i}</summary>{render(hint)}</details>")
+            hint_html = fill(render(hint), t["password"], as_html=True)
+            out.append(f"<details><summary>{t['hint']} {i}</summary>{hint_html}</details>")
         if step.solution:
             actions = "\n".join(html.escape(a.text) for a in step.solution)
             out.append(

@@ -57,6 +57,7 @@ VM_KEYS: Final = {
 TOP_KEYS: Final = {"name", "title", "description", "policy", "vm", "quantum", "hv_secret", "segment", "mgmt"}
 SEGMENT_KEYS: Final = {"name", "subnet"}
 MGMT_KEYS: Final = {"segment", "ip", "user", "password", "seed"}
+DEFAULT_MGMT_PASSWORD: Final = "admin"
 
 
 class ScenarioError(Exception):
@@ -237,10 +238,19 @@ def _build_network(path: Path, data: dict[str, Any], hv: Hypervisor, vms: list[d
                 segment,
                 ip,
                 user=str(mgmt.get("user", "admin")),
-                password=str(mgmt.get("password", "admin")),
+                password=str(mgmt_password(data)),  # a str: [mgmt] is a table here
                 seed=str(mgmt.get("seed", path.stem)).encode(),
             )
         )
+
+
+def mgmt_password(data: dict[str, Any]) -> str | None:
+    """The management password a scenario's TOML data sets (None: no management service).
+    Lessons read it without building the scenario, to tell the student theirs."""
+    mgmt = data.get("mgmt")
+    if not isinstance(mgmt, dict):
+        return None
+    return str(mgmt.get("password", DEFAULT_MGMT_PASSWORD))
 
 
 def _address(path: Path, where: str, value: Any, subnet: ipaddress.IPv4Network, host: int) -> str:

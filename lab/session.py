@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from lab.disasm import disassemble_word
 from lab.hv.hypercalls import HypercallRecord, lookup
@@ -44,6 +44,7 @@ from lab.lesson.engine import ActionError, CheckResult, Lab
 from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson, render
 from lab.lesson.registry import REGISTRY, Where, _handler
+from lab.lesson.variants import fill, mgmt_password
 from lab.net.frames import describe
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 DEFAULT_LESSONS: Final = Path(__file__).resolve().parent.parent / "lessons"
 RAM_BASE: Final = 0x8000_0000  # where every VM's RAM starts (lab.hv.vm's memory map)
 LEAD_IN: Final = 3  # instructions shown before each hypercall's ecall in the timeline
+STUDENT: Final = "student"  # Session(seed=STUDENT): the student's own variant, kept in their progress
+SeedChoice = int | Literal["student"] | None  # a fixed seed, STUDENT, or the course as written
 TIMELINE_KEEP: Final = 20_000  # timeline items the session keeps for late readers
 
 
@@ -68,12 +71,12 @@ class Session:
         backend: str = "interp",
         *,
         progress_path: str | Path | None = None,
-        seed: int | None = None,
+        seed: SeedChoice = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.lessons_dir = Path(lessons_dir)
         self.backend = backend
-        self.seed = seed  # the student's seed: their own secrets (lab.lesson.variants)
+        self._seed = seed
         self.progress_path = Path(progress_path) if progress_path else None
         self.clock = clock
         self._lessons: list[Lesson] | None = None
@@ -86,6 +89,23 @@ class Session:
         self._progress = (
             progress_io.load(self.progress_path) if self.progress_path else progress_io.Progress()
         )
+        if seed == STUDENT:
+            self._progress.own_seed()
+
+    @property
+    def seed(self) -> int | None:
+        """The variant the machines are built in (lab.lesson.variants): a fixed seed, the
+        student's own from their progress (seed="student"), or None for the course as written."""
+        if self._seed == STUDENT:
+            return self._progress.seed
+        return self._seed
+
+    def _fill(self, text: str, *, as_html: bool = False) -> str:
+        """A lesson's prose with the student's own values (`{password}`) filled in."""
+        assert self.lesson is not None
+        if "{password}" not in text or self.lesson.mgmt_password is None:
+            return text  # (and the wordlist is not even read)
+        return fill(text, mgmt_password(self.lesson.mgmt_password, self.seed), as_html=as_html)
 
     # -- lessons
 
@@ -130,15 +150,15 @@ class Session:
         lesson = self.lesson
         return {
             **lesson.summary_dict(),
-            "intro_html": lesson.intro_html,
-            "intro_markdown": lesson.intro_markdown,
+            "intro_html": self._fill(lesson.intro_html, as_html=True),
+            "intro_markdown": self._fill(lesson.intro_markdown),
             "vms": list(lesson.vm_names),
             "steps": [
                 {
                     "index": s.index,
                     "title": s.title,
-                    "html": s.html,
-                    "markdown": s.markdown,
+                    "html": self._fill(s.html, as_html=True),
+                    "markdown": self._fill(s.markdown),
                     "hints": len(s.hints),
                     "checks": [c.text for c in s.all_checks],
                     "attack": s.is_attack,
@@ -580,7 +600,7 @@ class Session:
         shown = min(sp.hints + 1, len(hints))
         sp.hints = shown
         self._save()
-        text = hints[shown - 1]
+        text = self._fill(hints[shown - 1])
         return {"index": shown - 1, "text": text, "html": render(text), "left": len(hints) - shown}
 
     def reset_step(self) -> dict[str, Any]:
@@ -603,9 +623,12 @@ class Session:
 
     def load_progress(self, data: dict[str, Any]) -> dict[str, Any]:
         try:
-            self._progress = progress_io.Progress.from_dict(data)
+            progress = progress_io.Progress.from_dict(data)
         except progress_io.ProgressError as exc:
             return {"ok": False, "error": str(exc)}
+        if self._seed == STUDENT and progress.seed is None:
+            progress.seed = self._progress.seed  # older files carry no seed: keep this one
+        self._progress = progress
         self._save()
         return {"ok": True}
 

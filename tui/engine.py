@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
-from lab.session import DEFAULT_LESSONS, Session, SessionError
+from lab.session import DEFAULT_LESSONS, STUDENT, SeedChoice, Session, SessionError
 
 __all__ = ["Engine", "SessionError", "default_capture_dir", "default_data_dir", "default_progress_path"]
 
@@ -51,8 +51,9 @@ class Engine:
         lessons_dir: str | Path = DEFAULT_LESSONS,
         backend: str = "interp",
         progress_path: str | Path | None = None,
+        seed: SeedChoice = STUDENT,
     ) -> None:
-        self.session = Session(lessons_dir, backend, progress_path=progress_path)
+        self.session = Session(lessons_dir, backend, progress_path=progress_path, seed=seed)
         self.lesson: dict[str, Any] | None = None
 
     # -- lessons

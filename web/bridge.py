@@ -25,7 +25,7 @@ from typing import Any, Final
 
 from lab import i18n
 from lab.lesson import progress as progress_io
-from lab.session import Session, SessionError
+from lab.session import STUDENT, SeedChoice, Session, SessionError
 
 # The Session methods the page may call (web_protocol.md lists what the UI uses).
 METHODS: Final = frozenset(
@@ -81,7 +81,7 @@ class Bridge:
         *,
         progress_text: str | None = None,
         backend: str = "interp",
-        seed: int | None = None,
+        seed: SeedChoice = STUDENT,
     ) -> None:
         self.session = Session(lessons_dir, backend=backend, seed=seed)
         self.progress_problem = ""  # why the saved progress was not usable ("" when it was)

@@ -85,6 +85,7 @@ class Lesson:
     requires: list[str]
     incident: str
     vm_names: list[str]
+    mgmt_password: str | None = None  # the scenario's, as written (variants.mgmt_password varies it)
     intro_html: str = ""
     intro_markdown: str = ""
     steps: list[Step] = field(default_factory=list)

@@ -40,6 +40,7 @@ from markdown_it.token import Token
 
 from lab.lesson.model import Call, Lesson, LessonError, Step
 from lab.lesson.registry import EntryKind, Where, parse_call
+from lab.scenario import mgmt_password
 
 FENCE: Final = "+++"
 LANGS: Final = ("en", "de")
@@ -156,18 +157,22 @@ def _lesson(path: Path, meta: dict[str, Any]) -> Lesson:
         minutes=meta["minutes"],
         requires=list(requires),
         incident=meta.get("incident", ""),
-        vm_names=_vm_names(path, scenario),
+        **_scenario_facts(path, scenario),
     )
 
 
-def _vm_names(path: Path, scenario: Path) -> list[str]:
-    """The scenario's VM names, read without building anything (checks name VMs)."""
+def _scenario_facts(path: Path, scenario: Path) -> dict[str, Any]:
+    """What the lesson needs of its scenario, read without building anything: the VM
+    names (checks name VMs) and the management password (the prose's `{password}`)."""
     try:
         data = tomllib.loads(scenario.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise LessonError(path, _key_line(path, "scenario"), f"scenario {scenario}: {exc}") from None
     vms = data.get("vm", [])
-    return [str(vm.get("name")) for vm in vms if isinstance(vm, dict)]
+    return {
+        "vm_names": [str(vm.get("name")) for vm in vms if isinstance(vm, dict)],
+        "mgmt_password": mgmt_password(data),
+    }
 
 
 def _body(lesson: Lesson, body: str, first_line: int) -> None:

@@ -9,7 +9,8 @@ student who switches to German keeps their progress). The TUI saves it in the
 user's data directory, the web in localStorage; both can export and import
 it. `save_atomic` writes a temporary file next to the target, flushes it to
 disk and renames it over the target: readers see the old file or the new
-one, never half of one.
+one, never half of one. It also keeps the student's seed, so their variant
+(their own secrets and password) stays theirs across sessions.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 VERSION: Final = 1
+SEEDS: Final = 2**32  # a seed is below this
 
 
 class ProgressError(ValueError):
@@ -60,6 +63,15 @@ class LessonProgress:
 @dataclass(slots=True)
 class Progress:
     lessons: dict[str, LessonProgress] = field(default_factory=dict)
+    # The student's variant (lab.lesson.variants): made once, kept with the progress so a
+    # resumed lesson meets the same secrets and password. None: not chosen yet.
+    seed: int | None = None
+
+    def own_seed(self) -> int:
+        """The student's seed, chosen at random the first time."""
+        if self.seed is None:
+            self.seed = secrets.randbelow(SEEDS)
+        return self.seed
 
     def lesson(self, lesson_id: str) -> LessonProgress:
         return self.lessons.setdefault(lesson_id, LessonProgress())
@@ -70,6 +82,7 @@ class Progress:
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": VERSION,
+            **({"seed": self.seed} if self.seed is not None else {}),
             "lessons": {
                 lid: {
                     "current": lp.current,
@@ -87,7 +100,10 @@ class Progress:
         lessons = data.get("lessons", {})
         if not isinstance(lessons, dict):
             raise ProgressError("lessons must be an object keyed by lesson id")
-        progress = cls()
+        seed = data.get("seed")
+        if seed is not None and (type(seed) is not int or not 0 <= seed < SEEDS):
+            raise ProgressError(f"seed must be a whole number from 0 to {SEEDS - 1}, not {seed!r}")
+        progress = cls(seed=seed)
         for lid, lp in lessons.items():
             try:
                 steps = {

@@ -13,6 +13,7 @@ import json
 
 from textual.widgets import DataTable, Switch, TabbedContent, TabPane
 
+from lab.lesson.variants import variant
 from tests.tui.conftest import SIZE, enter_line, open_tab
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
@@ -30,6 +31,7 @@ def test_control_api_attack_then_hardening_blocks_it(engine, progress_file):
     # Progress went to the file as the student worked, written whole (valid JSON).
     saved = json.loads(progress_file.read_text())
     assert saved["lessons"]["control-api"]["finished"]
+    assert saved["seed"] == engine.session.seed  # the variant stays the student's
 
 
 async def control_api_flow(engine) -> None:
@@ -78,7 +80,9 @@ async def control_api_flow(engine) -> None:
         await enter_line(pilot, "vms")
         await open_tab(pilot, "tenant")
         await type_line(pilot, "peek 2 0x80001000 32")
-        assert "BANK{pin-4711" in screen.query_one("#console-tenant", ConsoleView).text
+        # The bank's secret as this student's variant has it (the hexdump shows 16 bytes a line).
+        own = variant(b"BANK{pin-4711-do-not-share}", engine.session.seed, "bank").decode()
+        assert own[:16] in screen.query_one("#console-tenant", ConsoleView).text
         assert engine.state()["step"] == 2
 
         # Step 3: destroy the bank.

@@ -70,13 +70,14 @@ def test_progress_changes_are_reported_once_in_the_tui_format(bridge):
 
 def test_progress_file_from_the_tui_loads_and_bad_ones_are_refused(tmp_path):
     saved = tmp_path / "progress.json"
-    progress = progress_io.Progress()
+    progress = progress_io.Progress(seed=1234)  # the TUI's student: their variant comes along
     progress.step("control-api", 0).done = True
     progress.lesson("control-api").current = 1
     progress_io.save_atomic(saved, progress.to_dict())
     bridge = Bridge(DEFAULT_LESSONS, progress_text=saved.read_text())
     assert bridge.progress_problem == ""
     assert bridge.progress() == saved.read_text()  # byte for byte what the TUI wrote
+    assert bridge.session.seed == 1234
     entry = next(x for x in call(bridge, "list_lessons")["value"] if x["id"] == "control-api")
     assert entry["done_steps"] == 1
 
