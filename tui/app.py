@@ -19,6 +19,7 @@ from typing import ClassVar, Final
 from textual.app import App
 from textual.binding import BindingType
 
+from lab.cpu import backends
 from tui.engine import Engine, SessionError, default_progress_path
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
 from tui.screens.picker import PickerScreen
@@ -101,17 +102,23 @@ class HvlabApp(Localized, App[None]):
 
 def main(argv: list[str] | None = None) -> int:
     """`hvlab tui [LESSON]`: open the picker, or straight into LESSON."""
-    parser = argparse.ArgumentParser(prog="hvlab tui", description="hvlab's terminal lab")
+    # allow_abbrev=False: a mistyped `--lesson X` must not quietly become `--lessons X`.
+    parser = argparse.ArgumentParser(prog="hvlab tui", description="hvlab's terminal lab", allow_abbrev=False)
     parser.add_argument("lesson", nargs="?", help="a lesson id to open straight away (e.g. control-api)")
     parser.add_argument("--lang", default="en", choices=("en", "de"), help="the lessons' language")
     parser.add_argument("--lessons", type=Path, default=None, help="a directory of lessons")
-    parser.add_argument("--backend", default="interp", help="the CPU backend (interp or unicorn)")
+    parser.add_argument("--backend", default="interp", choices=backends(), help="the CPU backend")
     parser.add_argument("--progress", type=Path, default=None, help="the progress file")
     args = parser.parse_args(argv)
     kwargs = {"lessons_dir": args.lessons} if args.lessons else {}
     engine = Engine(backend=args.backend, progress_path=args.progress or default_progress_path(), **kwargs)
-    if args.lesson and args.lesson not in {x["id"] for x in engine.list_lessons(args.lang)}:
-        print(f"hvlab tui: no lesson {args.lesson!r}", file=sys.stderr)
+    found = {x["id"] for x in engine.list_lessons(args.lang)}
+    if not found:
+        problems = "".join(f"\n  {p}" for p in engine.session.problems)
+        print(f"hvlab tui: no lessons in {engine.session.lessons_dir}{problems}", file=sys.stderr)
+        return 2
+    if args.lesson and args.lesson not in found:
+        print(f"hvlab tui: no lesson {args.lesson!r} (lessons: {', '.join(sorted(found))})", file=sys.stderr)
         return 2
     HvlabApp(engine, lesson=args.lesson, lang=args.lang).run()
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import SIZE
@@ -61,3 +62,15 @@ def test_main_refuses_an_unknown_lesson(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HVLAB_DATA", str(tmp_path))
     assert main(["no-such-lesson"]) == 2
     assert "no lesson 'no-such-lesson'" in capsys.readouterr().err
+
+
+def test_main_names_an_empty_lessons_directory_and_refuses_abbreviated_options(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HVLAB_DATA", str(tmp_path))
+    empty = tmp_path / "none"
+    empty.mkdir()
+    assert main(["--lessons", str(empty)]) == 2  # not an empty picker the student cannot explain
+    assert f"no lessons in {empty}" in capsys.readouterr().err
+    # `--lesson flood` is a typo for the positional lesson; it must not read as `--lessons flood`.
+    with pytest.raises(SystemExit):
+        main(["--lesson", "flood"])
+    assert "unrecognized arguments: --lesson" in capsys.readouterr().err
