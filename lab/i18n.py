@@ -39,7 +39,7 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "reset_lesson": ("Reset lesson", "Lektion zurücksetzen"),
     "confirm_discard": (
         "This discards what you did since the step began. Continue?",
-        "Das verwirft alles, was du seit Beginn des Schritts getan hast. Weiter?",
+        "Das verwirft alles, was Sie seit Beginn des Schritts getan haben. Weiter?",
     ),
     "lesson_complete": ("Lesson complete", "Lektion abgeschlossen"),
     # the machine
@@ -148,7 +148,7 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     ),
     "tui.lesson_was_reset": (
         "The lesson starts over (your progress record keeps the steps you did).",
-        "Die Lektion beginnt von vorn (dein Fortschritt behält die erledigten Schritte).",
+        "Die Lektion beginnt von vorn (Ihr Fortschritt behält die erledigten Schritte).",
     ),
     "tui.yes": ("Yes (y)", "Ja (j)"),
     "tui.no": ("No (n)", "Nein (n)"),
@@ -175,22 +175,22 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
         "Progress is saved as you go; reopening a lesson resumes at your step.",
         "## Das Labor\n\n"
         "- **Lektion** (links, F2 blendet sie aus): der aktuelle Schritt, seine Prüfungen (✓ erledigt / "
-        "· noch nicht) und die Hinweise, die du angefordert hast (F8). Die Prüfungen folgen deiner Arbeit.\n"
+        "· noch nicht) und die Hinweise, die Sie angefordert haben (F8). Die Prüfungen folgen Ihrer Arbeit.\n"
         "- **Bereiche** (rechts): F3 und F4 blättern durch sie; die Statuszeile sagt, welcher von wie "
         "vielen offen ist. Ein Klick auf einen Reiter geht auch.\n"
-        "- **Konsolen**: ein Bereich je VM. Tippe in die Zeile unten und drücke Enter: der Text geht an "
-        "den UART dieser VM. Was du dort tippst, löst nie ein Tastenkürzel aus.\n"
+        "- **Konsolen**: ein Bereich je VM. Tippen Sie in die Zeile unten und drücken Sie Enter: der Text geht an "
+        "den UART dieser VM. Was Sie dort tippen, löst nie ein Tastenkürzel aus.\n"
         "- **VMs**: Zustand, ausgeführte Instruktionen, CPU-Anteil, Speicher, Platte; die markierte VM "
         "anhalten (p), fortsetzen (u) oder neu starten (b).\n"
         "- **Trace** und **Zeit**leiste: jeder Hypercall und jedes Ereignis des Hypervisors; die "
         "Zeitleiste zeigt den Gastcode unter jedem Hypercall und die Frames im Netz.\n"
         "- **Netz**werk: Switch-Ports, Frames, pcap speichern, die Management-Konsole.\n"
         "- **Policy**: die Härtungsschalter, jeder mit dem, was er prüft, und dem echten Fehler, den er "
-        "nachbildet. Ein Schalter ändert sich nur per Klick oder mit der Leertaste, nachdem du ihn mit "
-        "Tab angesteuert hast.\n"
+        "nachbildet. Ein Schalter ändert sich nur per Klick oder mit der Leertaste, nachdem Sie ihn mit "
+        "Tab angesteuert haben.\n"
         "- **Edit**or: Assembler für eine VM laden, oder einen Hypercall-Handler (einen Patch-Punkt) "
         "umschreiben, anwenden und zurückrollen.\n\n"
-        "Der Fortschritt wird laufend gespeichert; eine Lektion geht beim nächsten Öffnen bei deinem "
+        "Der Fortschritt wird laufend gespeichert; eine Lektion geht beim nächsten Öffnen bei Ihrem "
         "Schritt weiter.",
     ),
     "tui.console_placeholder": ("type to {vm}, Enter sends", "an {vm} tippen, Enter sendet"),
@@ -268,7 +268,7 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
         "Assembler für eine VM: Assemblieren prüft ihn, Laden startet ihn in der gewählten VM.",
     ),
     "tui.editor_patch_state": ("{handler}({params}): {state}.", "{handler}({params}): {state}."),
-    "tui.editor_patched": ("patched (your version is active)", "gepatcht (deine Version ist aktiv)"),
+    "tui.editor_patched": ("patched (your version is active)", "gepatcht (Ihre Version ist aktiv)"),
     "tui.editor_original": ("original", "Original"),
     "tui.editor_compiles": (
         "It compiles. Apply swaps it in for the original handler.",
@@ -284,7 +284,7 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     ),
     "tui.editor_applied": (
         "Patched: {handler} now runs your version. Roll back restores the original.",
-        "Gepatcht: {handler} läuft jetzt in deiner Version. Zurückrollen stellt das Original her.",
+        "Gepatcht: {handler} läuft jetzt in Ihrer Version. Zurückrollen stellt das Original her.",
     ),
     "tui.editor_example": ("Back to the example program.", "Zurück zum Beispielprogramm."),
     "tui.editor_rolled_back": (
@@ -300,8 +300,8 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "web.picker_intro": (
         "Attack an emulated hypervisor, then harden it and watch the attack fail. "
         "Everything runs in your browser; your progress stays on this computer.",
-        "Greife einen emulierten Hypervisor an, härte ihn dann und sieh zu, wie der Angriff scheitert. "
-        "Alles läuft in deinem Browser; dein Fortschritt bleibt auf diesem Rechner.",
+        "Greifen Sie einen emulierten Hypervisor an, härten Sie ihn dann und sehen Sie zu, wie der Angriff scheitert. "
+        "Alles läuft in Ihrem Browser; Ihr Fortschritt bleibt auf diesem Rechner.",
     ),
     "web.export_progress": ("Export progress", "Fortschritt exportieren"),
     "web.import_progress": ("Import progress", "Fortschritt importieren"),
@@ -330,7 +330,7 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "web.confirm_reset_lesson": (
         "This starts the whole lesson afresh: the machine is rebuilt. "
         "Your progress record keeps the steps you did.",
-        "Das startet die ganze Lektion neu: Die Maschine wird neu aufgebaut. Dein Fortschritt behält die "
+        "Das startet die ganze Lektion neu: Die Maschine wird neu aufgebaut. Ihr Fortschritt behält die "
         "erledigten Schritte.",
     ),
     "web.confirm_reboot": (
@@ -435,11 +435,11 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
         "Loaded into {vm} ({size} bytes): it restarted with this program.",
         "In {vm} geladen ({size} Bytes): sie startete mit diesem Programm neu.",
     ),
-    "web.patch_active": ("Your patch of {handler} is active.", "Dein Patch von {handler} ist aktiv."),
+    "web.patch_active": ("Your patch of {handler} is active.", "Ihr Patch von {handler} ist aktiv."),
     "web.patch_original": ("The original {handler}({params}).", "Das Original {handler}({params})."),
     "web.patch_applied": (
         "Patched: {handler} now runs your version.",
-        "Gepatcht: {handler} läuft jetzt in deiner Version.",
+        "Gepatcht: {handler} läuft jetzt in Ihrer Version.",
     ),
     "web.patch_failed": ("The patch was not applied:", "Der Patch wurde nicht angewendet:"),
     "web.patch_reverted": ("{handler} is the original again.", "{handler} ist wieder das Original."),
