@@ -178,8 +178,8 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
         "· noch nicht) und die Hinweise, die Sie angefordert haben (F8). Die Prüfungen folgen Ihrer Arbeit.\n"
         "- **Bereiche** (rechts): F3 und F4 blättern durch sie; die Statuszeile sagt, welcher von wie "
         "vielen offen ist. Ein Klick auf einen Reiter geht auch.\n"
-        "- **Konsolen**: ein Bereich je VM. Tippen Sie in die Zeile unten und drücken Sie Enter: der Text geht an "
-        "den UART dieser VM. Was Sie dort tippen, löst nie ein Tastenkürzel aus.\n"
+        "- **Konsolen**: ein Bereich je VM. Tippen Sie in die Zeile unten und drücken Sie Enter: "
+        "der Text geht an den UART dieser VM. Was Sie dort tippen, löst nie ein Tastenkürzel aus.\n"
         "- **VMs**: Zustand, ausgeführte Instruktionen, CPU-Anteil, Speicher, Platte; die markierte VM "
         "anhalten (p), fortsetzen (u) oder neu starten (b).\n"
         "- **Trace** und **Zeit**leiste: jeder Hypercall und jedes Ereignis des Hypervisors; die "
@@ -300,7 +300,8 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "web.picker_intro": (
         "Attack an emulated hypervisor, then harden it and watch the attack fail. "
         "Everything runs in your browser; your progress stays on this computer.",
-        "Greifen Sie einen emulierten Hypervisor an, härten Sie ihn dann und sehen Sie zu, wie der Angriff scheitert. "
+        "Greifen Sie einen emulierten Hypervisor an, härten Sie ihn dann und sehen Sie zu, "
+        "wie der Angriff scheitert. "
         "Alles läuft in Ihrem Browser; Ihr Fortschritt bleibt auf diesem Rechner.",
     ),
     "web.export_progress": ("Export progress", "Fortschritt exportieren"),
