@@ -16,9 +16,14 @@ from lab.hv.cost import DEFAULT_CALLS, CostError, measure_cost
 from lab.hv.hypervisor import Idle
 from lab.hv.patch import PatchError
 from lab.hv.policy import PolicyError
-from lab.lesson.engine import ActionError, Lab
+from lab.lesson.engine import SETTLE_BUDGET, ActionError, Lab
 from lab.lesson.registry import action
 from lab.program import ProgramError, load_program
+
+START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be under way
+ANSWER_SLICE: Final = 10_000  # how often `type` and `paste` look for the VM's prompt
+AFTER_ANSWER: Final = 200_000  # instructions `type` runs after the answer for the other VMs to settle
+PROMPT_END: Final = b"> "  # the monitor's prompt `domN> ` ends every answer
 
 
 @action(
@@ -26,14 +31,23 @@ from lab.program import ProgramError, load_program
     "VM TEXT [enter=BOOL]",
     doc=(
         "Type TEXT at the VM's console, then Enter (unless `enter=no`), and let the machine run until "
-        "every VM waits for input again (at most 2 000 000 instructions), as a student waits for the answer."
+        f"every VM waits for input again (at most {SETTLE_BUDGET:,} instructions), as a student waits for "
+        f"the answer. Once the VM's prompt is back, a VM that never waits (a flood) gets "
+        f"{AFTER_ANSWER:,} more."
     ),
     example="type tenant peek 2 0x80001000 64",
 )
 def type_(lab: Lab, args: dict[str, Any]) -> None:
-    text = args["text"] + ("\n" if args.get("enter", True) else "")
-    lab.vm(args["vm"]).feed(text.encode())
-    lab.settle()
+    _type(lab, lab.vm(args["vm"]), args["text"], enter=args.get("enter", True))
+
+
+def _type(lab: Lab, vm: Vm, text: str, *, enter: bool) -> None:
+    vm.feed((text + ("\n" if enter else "")).encode())
+    spent = _answered(lab, vm, lab.settle_budget)
+    # What the answer set off elsewhere (a reply, a log line) finishes here; a VM that keeps
+    # running whatever happens (a flood) does not hold up the student who has their answer.
+    if spent < lab.settle_budget:
+        lab.settle(min(AFTER_ANSWER, lab.settle_budget - spent))
 
 
 @action("run", "N", doc="Run the machine for N more instructions (all vCPUs together).", example="run 100000")
@@ -130,25 +144,24 @@ def measure(lab: Lab, args: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------------ the management network (lessons 7, 8)
 
-START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be under way
-ANSWER_SLICE: Final = 10_000  # how often `paste` looks for the VM's prompt
-PROMPT_END: Final = b"> "  # the monitor's prompt `domN> ` ends every answer
 # The monitor's lines that carry a management token: brute's `token: T`, send's `reply: OK T` after LOGIN.
 TOKEN_LINE: Final = re.compile(rb"(?:token: |reply: OK )([0-9a-f]{16})\r?\n")
 
 
-def _answered(lab: Lab, vm: Vm, budget: int) -> None:
+def _answered(lab: Lab, vm: Vm, budget: int) -> int:
     """Run until VM shows its prompt again after the input just typed, every VM waits, or budget
-    is spent. Unlike `type`, a VM that never waits (a flood) does not hold the student up."""
+    is spent; returns the instructions run. A VM that never waits (a flood) does not hold the
+    student up."""
     start = vm.console_seq
     spent = 0
     while spent < budget:
         summary = lab.hv.run(min(ANSWER_SLICE, budget - spent))
         spent += summary.retired
         if vm.console_seq > start and vm.console.endswith(PROMPT_END):
-            return
+            break
         if summary.reason is not Idle.BUDGET or (not vm.runnable and not vm.waiting):
-            return
+            break
+    return spent
 
 
 @action(
@@ -158,8 +171,7 @@ def _answered(lab: Lab, vm: Vm, budget: int) -> None:
         "Type TEXT like `type`, with what a student would copy filled in: `{token}` becomes the last "
         "management token the VM's console shows (`token: ...` from brute, `reply: OK ...` after a LOGIN; "
         "with none it stays as written and the service refuses it), `{password}` the management password "
-        "in force (the admin's own). Waits until that VM is back at its prompt, even while another VM "
-        "keeps running (a flood)."
+        "in force (the admin's own). Runs the machine as `type` does."
     ),
     example="paste tenant send 10.0.0.1 6230 {token} DESTROY bank",
 )
@@ -176,15 +188,15 @@ def paste(lab: Lab, args: dict[str, Any]) -> None:
             raise ActionError("{password}: this scenario has no management service")
         net.sync_policy()  # a switch set a moment ago (mgmt.strong_password) is in force
         text = text.replace("{password}", net.mgmt.password)
-    vm.feed((text + ("\n" if args.get("enter", True) else "")).encode())
-    _answered(lab, vm, lab.settle_budget)
+    _type(lab, vm, text, enter=args.get("enter", True))
 
 
 @action(
     "start",
     "VM TEXT",
     doc=(
-        "Type TEXT and Enter at the VM's console and run the machine only briefly (50 000 instructions), "
+        "Type TEXT and Enter at the VM's console and run the machine only briefly "
+        f"({START_RUN:,} instructions), "
         "without waiting for an answer: for a command that keeps running, a flood, while the student "
         "goes on at another console."
     ),
