@@ -600,8 +600,22 @@ class Session:
         shown = min(sp.hints + 1, len(hints))
         sp.hints = shown
         self._save()
-        text = self._fill(hints[shown - 1])
-        return {"index": shown - 1, "text": text, "html": render(text), "left": len(hints) - shown}
+        return self._hint_view(hints, shown - 1)
+
+    def hints_shown(self) -> list[dict[str, Any]]:
+        """The current step's hints the student has revealed, as `hint` gave them: what a
+        front end shows again after a reload or when the lesson resumes."""
+        lab = self._need_lab()
+        assert self.lesson is not None
+        if lab.step_index >= len(self.lesson.steps):
+            return []
+        hints = self.lesson.steps[lab.step_index].hints
+        shown = min(self._progress.step(self.lesson.id, lab.step_index).hints, len(hints))
+        return [self._hint_view(hints, i) for i in range(shown)]
+
+    def _hint_view(self, hints: list[str], index: int) -> dict[str, Any]:
+        text = self._fill(hints[index])
+        return {"index": index, "text": text, "html": render(text), "left": len(hints) - index - 1}
 
     def reset_step(self) -> dict[str, Any]:
         self._need_lab().reset_step()

@@ -136,6 +136,8 @@ def test_progress_survives_a_restart_and_resumes_at_the_current_step(tmp_path):
     first.start()
     first.type("tenant", "hcall 0x10 0")
     assert first.evaluate()["advanced"]
+    assert first.hints_shown() == []
+    seen = first.hint()
     first.close()
 
     second = Session(LESSONS, progress_path=path)
@@ -143,6 +145,11 @@ def test_progress_survives_a_restart_and_resumes_at_the_current_step(tmp_path):
     second.open_lesson("hypercalls", "de")
     state = second.start()
     assert state["step"] == 1 and state["lang"] == "de"
+    # The hint seen before is shown again (in the language now chosen), not counted twice.
+    (again,) = second.hints_shown()
+    assert again["index"] == seen["index"] == 0 and again["left"] == seen["left"]
+    assert again["text"] != seen["text"] and again["html"].startswith("<p>")
+    assert second.progress()["lessons"]["hypercalls"]["steps"]["1"]["hints"] == 1
     # step 1's solution was replayed, so its output is on the console
     assert "a1=0x02000000" in second.console("tenant")["text"]
     assert second.load_progress({"version": 7})["ok"] is False

@@ -139,6 +139,9 @@ class Engine:
     def hint(self) -> dict[str, Any]:
         return self.session.hint()
 
+    def hints_shown(self) -> list[dict[str, Any]]:
+        return self.session.hints_shown()
+
     def reset_step(self) -> dict[str, Any]:
         return self.session.reset_step()
 

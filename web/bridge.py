@@ -55,6 +55,7 @@ METHODS: Final = frozenset(
         "load_source",
         "evaluate",
         "hint",
+        "hints_shown",
         "reset_step",
         "reset_lesson",
         "progress",

@@ -144,6 +144,8 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
 
 
 def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progress_file):
+    seen: dict[str, str] = {}
+
     async def first_visit() -> None:
         app = HvlabApp(engine, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
@@ -170,6 +172,10 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
 
             await enter_line(pilot, "vms")  # finishes step 1
             assert engine.state()["step"] == 1
+            await pilot.press("f8")  # a hint for step 2, which the next visit shows again
+            await pilot.pause()
+            seen["hint"] = str(screen.query_one("#hints").source)
+            assert "Hint 1" in seen["hint"]
             await open_tab(pilot, "trace")
             trace = screen.query_one(TracePanel)
             assert any("dom0 admin" in line for line in trace.lines)
@@ -197,5 +203,6 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
             await pilot.pause()
             assert again.state()["step"] == 1
             assert "Step 2 of 4" in str(app.screen.query_one("#prose").source)
+            assert str(app.screen.query_one("#hints").source) == seen["hint"]
 
     asyncio.run(second_visit())

@@ -3,7 +3,8 @@
 The issue's scenario in one page session (each Pyodide boot costs seconds, so the
 steps share it): open lesson 3 (control-api), type the attacks into the consoles and
 watch each step's checks turn done, switch the hardening on in the Policy panel, replay
-the attack and see it refused, finish the lesson; reload and find the progress kept;
+the attack and see it refused, finish the lesson; reload (mid-lesson and at the end) and find
+the progress and the hints already seen kept;
 switch to German and find the German chrome and the German lesson. The page fails the
 test on any browser console error (conftest's `lab_page`).
 
@@ -84,6 +85,17 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     page.locator("#hint").click()
     page.wait_for_selector('.hint[data-hint="0"]')
     assert "1 of 2 hints used" in page.locator(".hint-count").inner_text()
+    hint = page.locator('.hint[data-hint="0"]').inner_text()
+
+    # A reload mid-lesson: the lesson resumes at step 2, with the hint the student already saw.
+    page.reload()
+    page.wait_for_function("() => window.hvlab && window.hvlab.lab", timeout=90_000)
+    page.locator('[data-lesson="control-api"] button').click()
+    page.wait_for_selector('details.step.current[data-step="1"]')
+    page.wait_for_selector('.hint[data-hint="0"]')
+    assert page.locator('.hint[data-hint="0"]').inner_text() == hint
+    assert "1 of 2 hints used" in page.locator(".hint-count").inner_text()
+    wait_console(page, "tenant", "dom1>")
 
     # Step 2: read the bank's secret; the admin's own use keeps working.
     type_line(page, "admin", "vms")

@@ -280,7 +280,9 @@ class LessonScreen(Localized, Screen[None]):
         self._vm_panel.update_vms(state["vms"])
         self._policy.sync(state["policy"]["values"])
         lesson = self._lesson_view
-        lesson.show_step(state["step"])
+        if lesson.show_step(state["step"]):
+            for hint in self.engine.hints_shown():  # revealed before a restart: still the student's
+                lesson.add_hint(hint, scroll=False)
         lesson.set_checks(state["checks"])
         self._status(state)
 

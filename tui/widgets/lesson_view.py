@@ -56,10 +56,10 @@ class LessonView(Vertical):
             yield Markdown(id="hints")
         yield ChecksView(id="checks")
 
-    def show_step(self, index: int) -> None:
-        """Show step `index` (the introduction comes with the first step)."""
+    def show_step(self, index: int) -> bool:
+        """Show step `index` (the introduction comes with the first step); False if it already was."""
         if index == self.step_index:
-            return
+            return False
         self.step_index = index
         self._hints = []
         hints = self.query_one("#hints", Markdown)
@@ -67,6 +67,7 @@ class LessonView(Vertical):
         hints.update("")
         self.query_one("#prose", Markdown).update(self.step_markdown(index))
         self.query_one("#prose-scroll").scroll_home(animate=False)
+        return True
 
     def step_markdown(self, index: int) -> str:
         lesson = self.lesson
@@ -81,7 +82,7 @@ class LessonView(Vertical):
             parts.append(step["markdown"])
         return "\n\n".join(parts)
 
-    def add_hint(self, hint: dict[str, Any]) -> None:
+    def add_hint(self, hint: dict[str, Any], *, scroll: bool = True) -> None:
         if hint["index"] < 0:
             self._hints = [f"*{self.words('tui.no_hints')}*"]
         elif hint["index"] >= len(self._hints):
@@ -90,7 +91,8 @@ class LessonView(Vertical):
         hints = self.query_one("#hints", Markdown)
         hints.update("\n\n".join(self._hints))
         hints.add_class("shown")
-        self.query_one("#prose-scroll").scroll_end(animate=False)
+        if scroll:  # a hint just asked for; ones shown again on resuming leave the prose at its top
+            self.query_one("#prose-scroll").scroll_end(animate=False)
 
     def set_checks(self, checks: list[dict[str, Any]]) -> None:
         view = self.query_one(ChecksView)

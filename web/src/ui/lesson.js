@@ -108,7 +108,7 @@ export class LessonScreen {
   mounted() {
     this.consoles.mounted();
     this.editor.mounted();
-    this.text.render(this.state.step, complete(this.state));
+    this.#render(this.state.step, complete(this.state));
     this.text.setChecks(this.state.checks);
     this.policy.sync(this.state.policy);
     this.#showRun();
@@ -231,7 +231,7 @@ export class LessonScreen {
       view.seq = chunk.seq;
     }
     if (state.step !== this.text.step || complete(state) !== this.text.finished) {
-      this.text.render(state.step, complete(state));
+      this.#render(state.step, complete(state));
     }
     this.text.setChecks(state.checks);
     this.policy.sync(state.policy);
@@ -283,10 +283,10 @@ export class LessonScreen {
       notify(`✓ ${msg}`, "ok");
       announce(msg);
       this.state = await this.lab.call("state");
-      this.text.render(this.state.step, complete(this.state));
+      this.#render(this.state.step, complete(this.state));
       this.text.setChecks(this.state.checks);
     } else if (r.finished && r.done && !this.text.finished) {
-      this.text.render(r.step, true);
+      this.#render(r.step, true);
       notify(`✓ ${t("lesson_complete")}`, "ok", 8000);
       announce(t("lesson_complete"));
       document.getElementById("lesson-complete")?.focus();
@@ -341,6 +341,16 @@ export class LessonScreen {
     await this.afterAction();
   }
 
+  /** Show a step, with the hints the student revealed for it before (a reload, a resumed lesson). */
+  #render(step, finished) {
+    this.text.render(step, finished);
+    if ((this.text.hintsUsed[step] ?? 0) > 0 && !finished) {
+      this.lab.call("hints_shown").then((hints) => {
+        if (this.text.step === step) this.text.restoreHints(hints);
+      }, (err) => alertError(err.message ?? String(err)));
+    }
+  }
+
   async hint() {
     const r = await this.#act(() => this.lab.call("hint"));
     if (r) this.text.addHint(r);
@@ -387,7 +397,7 @@ export class LessonScreen {
     this.network.reset();
     this.grants.reset();
     this.state = state;
-    this.text.render(state.step, complete(state));
+    this.#render(state.step, complete(state));
     this.evaluatedTime = -1;
     await this.sync(state);
     if (wasPlaying) this.play();

@@ -4,6 +4,7 @@
 //
 //   const text = new LessonText(lesson, { onHint, onCheck, onResetStep, onResetLesson, onLeave });
 //   text.render(state.step, state.finished);   text.setChecks(state.checks);   text.addHint(hint)
+//   text.restoreHints(hints)                    // Session.hints_shown(): the ones revealed before
 //
 // Step HTML comes from the engine (markdown-it-py, raw HTML escaped) and goes in as is.
 
@@ -161,16 +162,21 @@ export class LessonText {
     }
   }
 
-  addHint(hint) {
+  /** The hints revealed before (a reload, a resumed lesson): shown again, not announced. */
+  restoreHints(hints) {
+    for (const hint of hints) this.addHint(hint, { quiet: true });
+  }
+
+  addHint(hint, { quiet = false } = {}) {
     if (!this.hintBox || hint.index < 0) {
-      announce(t("no_more_hints"));
+      if (!quiet) announce(t("no_more_hints"));
       return;
     }
     const s = this.lesson.steps[this.step];
     this.hintsUsed[this.step] = hint.index + 1;
     this.hintCount.textContent = this.#hintCountText(hint.index + 1, s.hints);
     if (this.hintBox.querySelector(`[data-hint="${hint.index}"]`)) {
-      this.hintCount.textContent += ` · ${t("no_more_hints")}`;
+      if (!quiet) this.hintCount.textContent += ` · ${t("no_more_hints")}`;
       return;
     }
     this.hintBox.append(
@@ -181,6 +187,6 @@ export class LessonText {
         h("div", { html: hint.html }),
       ),
     );
-    announce(`${t("hint")} ${hint.index + 1}: ${hint.text}`);
+    if (!quiet) announce(`${t("hint")} ${hint.index + 1}: ${hint.text}`);
   }
 }
