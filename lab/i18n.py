@@ -89,6 +89,10 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "tui.mirrors": ("Mirrors: {incident}", "Vorbild: {incident}"),
     "tui.requires": ("After: {lessons}", "Nach: {lessons}"),
     "tui.cannot_open": ("Cannot open the lesson", "Die Lektion lässt sich nicht öffnen"),
+    "tui.progress_unreadable": (
+        "The progress file could not be read",
+        "Die Fortschrittsdatei war nicht lesbar",
+    ),
     "tui.key_lessons": ("Lessons", "Lektionen"),
     "tui.key_text": ("Text", "Text"),
     "tui.key_panel": ("Panel", "Reiter"),

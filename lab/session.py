@@ -86,11 +86,30 @@ class Session:
         self.running = False
         self.last_results: list[CheckResult] = []
         self._timeline = _Timeline()
-        self._progress = (
-            progress_io.load(self.progress_path) if self.progress_path else progress_io.Progress()
-        )
+        self.progress_problem = ""  # why the progress file could not be read ("" when it could)
+        self._progress = self._load_progress()
         if seed == STUDENT:
             self._progress.own_seed()
+
+    def _load_progress(self) -> progress_io.Progress:
+        """The progress file's record. One that cannot be read is moved aside, never overwritten,
+        and the student starts afresh; `progress_problem` says why and where the old file went."""
+        if self.progress_path is None:
+            return progress_io.Progress()
+        try:
+            return progress_io.load(self.progress_path)
+        except progress_io.ProgressError as exc:
+            kept = self.progress_path.with_name(
+                f"{self.progress_path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}"
+            )
+            try:
+                self.progress_path.replace(kept)
+            except OSError as err:
+                self.progress_problem = f"{exc}; cannot move it aside ({err}), so progress is not saved"
+                self.progress_path = None  # never write over what the student may still want
+            else:
+                self.progress_problem = f"{exc}; kept as {kept}, starting afresh"
+            return progress_io.Progress()
 
     @property
     def seed(self) -> int | None:

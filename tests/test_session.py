@@ -447,3 +447,17 @@ def test_only_evaluations_a_student_asked_for_count_as_attempts(session):
     assert session.progress()["lessons"]["control-api"]["steps"]["0"]["attempts"] == 0
     session.evaluate()
     assert session.progress()["lessons"]["control-api"]["steps"]["0"]["attempts"] == 1
+
+
+@pytest.mark.parametrize("content", [b"garbage", b"\xff\xfe\x00binary", b'{"version": 1, "lessons": []}'])
+def test_an_unreadable_progress_file_is_kept_aside_and_the_student_starts_afresh(tmp_path, content):
+    path = tmp_path / "progress.json"
+    path.write_bytes(content)
+    session = Session(LESSONS, progress_path=path)
+    (kept,) = tmp_path.glob("progress.json.unreadable-*")
+    assert kept.read_bytes() == content  # nothing the student had is lost
+    assert str(kept) in session.progress_problem and "progress.json" in session.progress_problem
+    session.open_lesson("hypercalls")
+    session.start()
+    session.close()
+    assert json.loads(path.read_text())["lessons"]["hypercalls"]["current"] == 0  # a fresh record

@@ -61,6 +61,10 @@ class HvlabApp(Localized, App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(PickerScreen(self.engine, lang=self.lang))
+        problem = self.engine.session.progress_problem
+        if problem:
+            title = words(self)("tui.progress_unreadable")
+            self.notify(problem, title=title, severity="warning", timeout=20)
         if self.first_lesson:
             self.open_lesson(self.first_lesson, self.lang)
 

@@ -162,7 +162,11 @@ def load(path: str | Path) -> Progress:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         return Progress()
+    except UnicodeDecodeError:
+        raise ProgressError(f"{path}: not text, so not a progress file") from None
     try:
         return Progress.from_dict(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ProgressError(f"{path}: not JSON ({exc})") from None
+    except ProgressError as exc:
+        raise ProgressError(f"{path}: {exc}") from None

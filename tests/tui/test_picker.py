@@ -9,6 +9,7 @@ from textual.widgets import DataTable, Static
 
 from tests.tui.conftest import SIZE
 from tui.app import HvlabApp, main
+from tui.engine import Engine
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 
@@ -74,3 +75,18 @@ def test_main_names_an_empty_lessons_directory_and_refuses_abbreviated_options(t
     with pytest.raises(SystemExit):
         main(["--lesson", "flood"])
     assert "unrecognized arguments: --lesson" in capsys.readouterr().err
+
+
+def test_an_unreadable_progress_file_is_named_on_the_screen_and_kept(tmp_path):
+    path = tmp_path / "progress.json"
+    path.write_text("{half a file")
+
+    async def flow() -> None:
+        app = HvlabApp(Engine(progress_path=path))
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))
+            assert "progress file could not be read" in toasts and "unreadable-" in toasts
+
+    asyncio.run(flow())
+    assert [p.read_text() for p in tmp_path.glob("progress.json.unreadable-*")] == ["{half a file"]
