@@ -81,6 +81,13 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     wait_console(page, "tenant", "dom2 running")
     assert page.locator('details.step.current[data-step="1"]').count() == 1
 
+    # A tablet, upright: everything still fits the width and the controls stay in reach.
+    page.set_viewport_size({"width": 768, "height": 1024})
+    no_horizontal_overflow(page)
+    for control in ("#run-pause", "#hint", "#console-tab-tenant", "#panel-tab-policy"):
+        assert page.locator(control).is_visible(), control
+    page.set_viewport_size({"width": 1366, "height": 768})
+
     # A hint: shown in the step, counted.
     page.locator("#hint").click()
     page.wait_for_selector('.hint[data-hint="0"]')
