@@ -89,6 +89,11 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "tui.mirrors": ("Mirrors: {incident}", "Vorbild: {incident}"),
     "tui.requires": ("After: {lessons}", "Nach: {lessons}"),
     "tui.cannot_open": ("Cannot open the lesson", "Die Lektion lässt sich nicht öffnen"),
+    "tui.starting": ("Starting {title} …", "{title} startet …"),
+    "tui.replaying": (
+        "Replaying the {n} steps you have done, so you go on where you stopped.",
+        "Die {n} erledigten Schritte werden nachgespielt: Sie machen dort weiter, wo Sie aufgehört haben.",
+    ),
     "tui.progress_unreadable": (
         "The progress file could not be read",
         "Die Fortschrittsdatei war nicht lesbar",

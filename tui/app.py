@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 from typing import ClassVar, Final
 
@@ -27,6 +28,7 @@ from tui.screens.picker import PickerScreen
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
 
 THEMES: Final = ("textual-dark", "textual-light")
+START_GROUP: Final = "lesson-start"  # the worker that builds a lesson's machine
 
 
 class HvlabApp(Localized, App[None]):
@@ -59,8 +61,8 @@ class HvlabApp(Localized, App[None]):
         self.sub_title = Words(lang)("tui.subtitle")
         self.screen.refresh_bindings()
 
-    def on_mount(self) -> None:
-        self.push_screen(PickerScreen(self.engine, lang=self.lang))
+    async def on_mount(self) -> None:
+        await self.push_screen(PickerScreen(self.engine, lang=self.lang))  # mounted: it can show progress
         problem = self.engine.session.progress_problem
         if problem:
             title = words(self)("tui.progress_unreadable")
@@ -72,17 +74,36 @@ class HvlabApp(Localized, App[None]):
         self.open_lesson(event.lesson_id, event.lang)
 
     def open_lesson(self, lesson_id: str, lang: str) -> None:
+        """Build the lesson's machine in a thread (resuming replays the steps done, which can
+        take seconds) while the picker shows that it is starting, then show the lesson."""
+        if isinstance(self.screen, PickerScreen):
+            self.screen.starting(lesson_id)
+        self.run_worker(
+            partial(self._start_lesson, lesson_id, lang), thread=True, exclusive=True, group=START_GROUP
+        )
+
+    def _start_lesson(self, lesson_id: str, lang: str) -> None:
+        """In the worker thread: nothing else uses the engine until the lesson screen is up."""
         try:
             self.engine.open_lesson(lesson_id, lang)
             self.engine.start()
         except SessionError as exc:
-            self.notify(str(exc), title=words(self)("tui.cannot_open"), severity="error", timeout=10)
-            if isinstance(self.screen, PickerScreen):
-                self.screen.allow_choice()
-            return
+            self.call_from_thread(self._not_started, str(exc))
+        else:
+            self.call_from_thread(self._started)
+
+    def _started(self) -> None:
         from tui.screens.lesson import LessonScreen
 
+        if isinstance(self.screen, PickerScreen):
+            self.screen.starting(None)
         self.push_screen(LessonScreen(self.engine))
+
+    def _not_started(self, problem: str) -> None:
+        self.notify(problem, title=words(self)("tui.cannot_open"), severity="error", timeout=10)
+        if isinstance(self.screen, PickerScreen):
+            self.screen.starting(None)
+            self.screen.allow_choice()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -1,5 +1,6 @@
 """Fixtures for the TUI's pilot tests: an engine on the real lessons whose progress
-goes to a temporary file, and a helper that waits for the lesson screen."""
+goes to a temporary file, and a helper that waits for the lesson screen (its machine
+is built in a worker thread)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,18 @@ def progress_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def engine(progress_file: Path) -> Engine:
     return Engine(progress_path=progress_file)
+
+
+async def lesson_started(pilot) -> None:
+    """Wait until the chosen lesson's machine is built and its screen is up."""
+    from tui.screens.lesson import LessonScreen
+
+    await pilot.app.workers.wait_for_complete()
+    for _ in range(100):  # the screen mounts after the worker hands it over
+        if isinstance(pilot.app.screen, LessonScreen):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
 
 
 async def enter_line(pilot, text: str) -> None:

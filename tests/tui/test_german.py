@@ -7,7 +7,7 @@ import asyncio
 
 from textual.widgets import Button, DataTable, Markdown, TabbedContent
 
-from tests.tui.conftest import SIZE
+from tests.tui.conftest import SIZE, lesson_started
 from tui.app import HvlabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
@@ -40,7 +40,7 @@ def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(engin
             assert "Lektionen · Deutsch" in picker.sub_title
 
             await pilot.press("down", "down", "enter")  # the control API, in German
-            await pilot.pause()
+            await lesson_started(pilot)
             screen = app.screen
             assert isinstance(screen, LessonScreen)
             assert engine.lesson["lang"] == "de"

@@ -14,7 +14,7 @@ import json
 from textual.widgets import DataTable, Switch, TabbedContent, TabPane
 
 from lab.lesson.variants import variant
-from tests.tui.conftest import SIZE, enter_line, open_tab
+from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
 from tui.widgets.checks import ChecksView
@@ -38,7 +38,7 @@ async def control_api_flow(engine) -> None:
     app = HvlabApp(engine)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "enter")  # the third lesson: control-api
-        await pilot.pause()
+        await lesson_started(pilot)
         screen = app.screen
         assert isinstance(screen, LessonScreen)
         assert engine.lesson["id"] == "control-api"

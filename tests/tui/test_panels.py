@@ -14,7 +14,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Select, TextArea
 
-from tests.tui.conftest import SIZE, enter_line, open_tab
+from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
 from tui.engine import Engine
 from tui.screens.confirm import ConfirmScreen
@@ -39,7 +39,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
     async def flow() -> None:
         app = HvlabApp(engine, lesson="guest-buffers")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await lesson_started(pilot)
             screen = app.screen
             tenant = screen.query_one("#console-tenant", ConsoleView)
             await open_tab(pilot, "editor")
@@ -149,7 +149,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
     async def first_visit() -> None:
         app = HvlabApp(engine, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await lesson_started(pilot)
             screen = app.screen
             tenant = screen.query_one("#console-tenant", ConsoleView)
             await enter_line(pilot, "echo hello")
@@ -200,7 +200,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
     async def second_visit() -> None:
         app = HvlabApp(again, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await lesson_started(pilot)
             assert again.state()["step"] == 1
             assert "Step 2 of 4" in str(app.screen.query_one("#prose").source)
             assert str(app.screen.query_one("#hints").source) == seen["hint"]

@@ -13,7 +13,7 @@ pytest.importorskip("pytest_textual_snapshot")
 
 from textual.widgets import Input, TextArea
 
-from tests.tui.conftest import SIZE, open_tab
+from tests.tui.conftest import SIZE, lesson_started, open_tab
 from tui.app import HvlabApp
 
 
@@ -23,6 +23,7 @@ def test_picker_snapshot(snap_compare, engine):
 
 async def steady_cursor(pilot) -> None:
     """A blinking cursor would make the picture depend on when it is taken."""
+    await lesson_started(pilot)
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     for area in pilot.app.screen.query(TextArea):
@@ -39,6 +40,7 @@ def test_lesson_screen_snapshot(snap_compare, engine):
 def test_editor_in_german_snapshot(snap_compare, engine):
     # The editor at 80x24 in German: highlighted assembly, the short tab labels, the German footer.
     async def editor(pilot) -> None:
+        await lesson_started(pilot)
         await open_tab(pilot, "editor")
         await steady_cursor(pilot)
 

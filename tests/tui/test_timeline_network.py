@@ -13,7 +13,7 @@ from textual.widgets import Checkbox, DataTable, Select, TabPane
 
 from lab.net.pcap import read_pcap
 from tests.test_session import GUESTS
-from tests.tui.conftest import SIZE, enter_line, open_tab
+from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
 from tui.engine import Engine
 from tui.widgets.network_panel import NetworkPanel
@@ -25,7 +25,7 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(engine):
     async def flow() -> None:
         app = HvlabApp(engine, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await lesson_started(pilot)
             screen = app.screen
             panes = {pane.id for pane in screen.query(TabPane)}
             assert "tab-timeline" in panes and "tab-network" not in panes  # this scenario has no network
@@ -116,7 +116,7 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
     async def flow() -> None:
         app = HvlabApp(engine, lesson="net-steps")
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
+            await lesson_started(pilot)
             screen = app.screen
             await enter_line(pilot, "ping 10.0.0.1 1")
             # Step 1 done by the ping, step 2 done because its check already held: on step 3.

@@ -144,6 +144,20 @@ class PickerScreen(Localized, Screen[None]):
             text += "\n" + escape(say("tui.requires", lessons=", ".join(lesson["requires"])))
         self.query_one("#summary", Static).update(text)
 
+    def starting(self, lesson_id: str | None) -> None:
+        """Show that `lesson_id` is being started (None: it is up, or did not start)."""
+        table = self.query_one(DataTable)
+        table.loading = lesson_id is not None
+        if lesson_id is None:
+            return
+        lesson = next((x for x in self.lessons if x["id"] == lesson_id), None)
+        if lesson is not None:
+            say = words(self)
+            text = say("tui.starting", title=lesson["title"])
+            if lesson["done_steps"] and not lesson["finished"]:
+                text += "\n" + say("tui.replaying", n=lesson["done_steps"])
+            self.query_one("#summary", Static).update(escape(text))
+
     def allow_choice(self) -> None:
         """The chosen lesson did not open: the student may choose again."""
         self._chosen = False
