@@ -422,8 +422,7 @@ class Session:
         net = lab.hv.net
         if net is None or net.mgmt is None:
             return {"ok": False, "error": "this scenario has no management service"}
-        reply = net.mgmt.console(command, lab.hv.time)
-        lab.hv.event(-1, "mgmt", f"console: {command} -> {reply}")
+        reply = net.console(command)
         return {"ok": reply.startswith("OK"), "reply": reply}
 
     def measure(self, calls: int = 1000) -> dict[str, Any]:

@@ -222,6 +222,4 @@ def oob(lab: Lab, args: dict[str, Any]) -> None:
     hv = lab.hv
     if hv.net is None or hv.net.mgmt is None:
         raise ActionError("oob: this scenario has no management service")
-    # The same path as the session's mgmt_console: what the UI's console does, a solution does.
-    reply = hv.net.mgmt.console(args["text"], hv.time)
-    hv.event(-1, "mgmt", f"console: {args['text']} -> {reply}")
+    hv.net.console(args["text"])  # as the session's mgmt_console: what the UI's console does
