@@ -1,7 +1,7 @@
 """RV32IM assembler (GNU as syntax) producing a flat image; disassembler re-exported.
 
     image = assemble(source, filename="prog.S")        # -> Image(base, data, symbols, entry, lines)
-    image = assemble_file("lab/guests/echo.S")
+    image = assemble_file("lab/guests/bank.S", include_dirs=["extra"])  # .include: its folder, then these
     text = disassemble_word(0x00150513)                   # 'add\ta0,a0,1', as objdump 2.40 spells addi
 
 The output is byte-identical to GNU binutils for every input this module accepts:
@@ -22,6 +22,16 @@ Two passes: pass 1 parses every statement, expands pseudo-instructions and lays 
 operands with the final addresses and encodes from `lab.isa`. Every error of the file is
 collected, with file, line and column, and raised as one `AsmError`.
 
+`.include "file"` assembles the file's statements in place of the directive, as GNU as does
+(so inside `.rept` it is read once per repetition, and `.end` in it ends the whole program).
+The file is looked for in the including file's folder first, then in `include_dirs` in order.
+GNU as looks in the current directory, then in its `-I` dirs, never next to the including file:
+so a program assembles to the same bytes with `riscv64-unknown-elf-as -I DIR ...`, DIR being
+the folder of each file that has an `.include`, as long as no name is found in two of those
+folders or in the current directory (the guests: `-I lab/guests`, see lab/guests/lib/). Errors in an
+included file name that file and line, and where it was included from; a missing file is an
+error at the `.include`, and so is an include cycle (GNU as recurses until it runs out of files).
+
 GNU as quirks reproduced on purpose: without the C extension, `.align`/`.balign` to 4 bytes or
 less in a code section does nothing; code alignment pads with a zero byte, one `c.nop` and `nop`s;
 a code section's end is padded to its alignment; expressions use GNU as operator precedence
@@ -41,7 +51,7 @@ import argparse
 import difflib
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -79,15 +89,29 @@ C_NOP_HALF: Final = 0x0001
 
 @dataclass(slots=True)
 class Diagnostic:
-    """One error, located in the source (line and column count from 1)."""
+    """One error, located in the source (line and column count from 1).
+
+    `file` is the file the error is in; when that is an `.include`d file, `included_from`
+    lists where it was included, innermost first, as (file, line) pairs.
+    """
 
     file: str
     line: int
     col: int
     message: str
+    included_from: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def main_line(self) -> int:
+        """The main source's line this error belongs to: its own, or that of the outermost
+        `.include` when the error is in an included file (where an editor marks it)."""
+        return self.included_from[-1][1] if self.included_from else self.line
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}: error: {self.message}"
+        text = f"{self.file}:{self.line}:{self.col}: error: {self.message}"
+        if self.included_from:
+            text += " (included from " + ", ".join(f"{f}:{n}" for f, n in self.included_from) + ")"
+        return text
 
 
 class AsmError(Exception):
@@ -103,7 +127,10 @@ class Image:
     """A linked flat image: `data` is loaded at `base`, execution starts at `entry`.
 
     `symbols` maps label names to addresses; `lines` maps the address of every
-    instruction and data statement to its source line (for the UIs' pc marker).
+    instruction and data statement to its line in the main source (for the UIs' pc
+    marker): code from an included file maps to the line of the main source's `.include`
+    that brought it in. `includes` holds every file `.include` read: its resolved path and
+    the bytes read (what a cache of assembled programs must check, see lab.program).
     """
 
     base: int
@@ -111,6 +138,7 @@ class Image:
     symbols: dict[str, int]
     entry: int
     lines: dict[int, int]
+    includes: dict[str, bytes] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- source text
@@ -126,13 +154,52 @@ class _Fault(Exception):
 
 
 @dataclass(slots=True)
+class _Source:
+    """A file statements come from: the main source, or one that `.include` read."""
+
+    name: str  # as diagnostics show it
+    folder: Path  # where its own `.include`s are looked for first
+    path: Path | None = None  # resolved, to detect include cycles (None: text not from a file)
+    parent: _Source | None = None  # the file whose `.include` read this one...
+    line: int = 0  # ...and the line of that `.include`
+
+    def chain(self) -> tuple[tuple[str, int], ...]:
+        """Where this file was included from, innermost first."""
+        out = []
+        src = self
+        while src.parent is not None:
+            out.append((src.parent.name, src.line))
+            src = src.parent
+        return tuple(out)
+
+    def main_line(self, line: int) -> int:
+        """The line in the main source that `line` of this file stands for."""
+        src = self
+        while src.parent is not None:
+            line = src.line
+            src = src.parent
+        return line
+
+
+@dataclass(slots=True)
 class _Stmt:
     line: int
     col: int  # column of text[0]
     text: str
+    src: _Source
 
 
-def _statements(source: str) -> list[_Stmt]:
+@dataclass(slots=True)
+class _Splice:
+    """What a statement expands into (.rept, .include): `count` times `body` replaces stmts[index:end]."""
+
+    end: int
+    body: list[_Stmt]
+    count: int
+    what: str
+
+
+def _statements(source: str, src: _Source) -> list[_Stmt]:
     """Split `source` into statements: comments blanked out (columns kept), `;` separates."""
     out: list[_Stmt] = []
     chars = list(source)
@@ -166,7 +233,7 @@ def _statements(source: str) -> list[_Stmt]:
     for lineno, text in enumerate("".join(chars).split("\n"), start=1):
         for start, part in _split_outside_quotes(text, ";"):
             if part.strip():
-                out.append(_Stmt(lineno, start + 1, part))
+                out.append(_Stmt(lineno, start + 1, part, src))
     return out
 
 
@@ -531,6 +598,8 @@ class _Item:
     nodes: list[Node] | None = None
     payload: bytes = b""
     dot: int = 0  # section offset of the statement start, for '.'
+    src: _Source | None = None  # the file of `line` (set by _Assembler.place)
+    seq: int = 0  # the statement's place in the expanded program: diagnostics sort by it
 
 
 _ALU_IMM_ALIAS: Final = {
@@ -562,7 +631,7 @@ _DIRECTIVES: Final = (
     ".equiv", ".byte", ".half", ".short", ".2byte", ".word", ".long", ".4byte", ".int", ".dword",
     ".quad", ".8byte", ".ascii", ".asciz", ".string", ".space", ".skip", ".zero", ".fill", ".align",
     ".balign", ".p2align", ".option", ".type", ".size", ".file", ".ident", ".attribute", ".rept",
-    ".endr", ".end", ".insn",
+    ".endr", ".end", ".insn", ".include",
 )  # fmt: skip
 _DATA_WIDTH: Final = {
     ".byte": 1,
@@ -602,16 +671,23 @@ def _fence_set(op: _Operand) -> int:
 
 
 class _Assembler:
-    def __init__(self, filename: str, base: int) -> None:
+    def __init__(self, filename: str, base: int, include_dirs: tuple[Path, ...] = ()) -> None:
         self.filename = filename
         self.base = base
-        self.diags: list[Diagnostic] = []
+        self.include_dirs = include_dirs
+        self.main = _Source(filename, Path(filename).parent, _resolved_file(Path(filename)))
+        self.src = self.main  # the file of the statement being assembled
+        self.seq = 0  # statements assembled so far (diagnostics sort by it)
+        self.texts: dict[Path, str] = {}  # included files read, by resolved path
+        self.includes: dict[str, bytes] = {}
+        self.diags: list[tuple[int, int, Diagnostic]] = []  # (seq, col, diagnostic)
         self.sections: dict[str, _Section] = {}
         for name in (".text", ".data", ".bss"):
             self.sections[name] = _Section(name, _output_of(name) or _Out.TEXT)
         self.sections[".text"].align = 2  # GNU as: .text starts 4-aligned without C
         self.current = self.sections[".text"]
         self.labels: dict[str, tuple[_Section, int, int]] = {}  # name -> section, offset, line
+        self.label_files: dict[str, tuple[str, int]] = {}  # name -> file and line of its definition
         self.consts: dict[str, int] = {}  # .equ symbols known in pass 1
         self.lazy: dict[str, tuple[Node, _Section, int]] = {}  # .equ needing label addresses
         self.local_count: dict[int, int] = {}
@@ -622,7 +698,11 @@ class _Assembler:
     # -- diagnostics
 
     def error(self, line: int, col: int, message: str) -> None:
-        self.diags.append(Diagnostic(self.filename, line, max(col, 1), message))
+        self.report(self.src, self.seq, line, col, message)
+
+    def report(self, src: _Source, seq: int, line: int, col: int, message: str) -> None:
+        col = max(col, 1)
+        self.diags.append((seq, col, Diagnostic(src.name, line, col, message, src.chain())))
 
     # -- pass 1
 
@@ -659,6 +739,8 @@ class _Assembler:
         sec.size += item.size
         if sec.size > MAX_IMAGE:
             raise _Fault(item.col, f"section {sec.name} grows past {MAX_IMAGE >> 20} MiB")
+        item.src = self.src
+        item.seq = self.seq
         self.items.append(item)
 
     def pass1(self, stmts: list[_Stmt]) -> None:
@@ -666,22 +748,23 @@ class _Assembler:
         while i < len(stmts) and not self.ended:
             st = stmts[i]
             self.line = st.line
+            self.src = st.src
+            self.seq += 1
             try:
-                extra = self.statement(st, stmts, i)
+                splice = self.statement(st, stmts, i)
             except _Fault as f:
                 self.error(st.line, f.col or st.col, f.message)
-                extra = None
-            if extra is not None:
-                count, end, body = extra
-                if len(stmts) + len(body) * count > MAX_STATEMENTS:
-                    self.error(st.line, st.col, f".rept expands past {MAX_STATEMENTS} statements")
-                    stmts = stmts[: i + 1] + stmts[end + 1 :]
-                else:
-                    stmts = stmts[:i] + body * count + stmts[end + 1 :]
-                    continue
-            i += 1
+                splice = None
+            if splice is None:
+                i += 1
+            elif len(stmts) + len(splice.body) * splice.count > MAX_STATEMENTS:
+                self.error(st.line, st.col, f"{splice.what} expands past {MAX_STATEMENTS} statements")
+                stmts = stmts[: i + 1] + stmts[splice.end :]  # drop a .rept's body, include nothing
+                i += 1
+            else:
+                stmts = stmts[:i] + splice.body * splice.count + stmts[splice.end :]
 
-    def statement(self, st: _Stmt, stmts: list[_Stmt], index: int) -> tuple[int, int, list[_Stmt]] | None:
+    def statement(self, st: _Stmt, stmts: list[_Stmt], index: int) -> _Splice | None:
         text = st.text
         pos = 0
         while True:
@@ -711,6 +794,8 @@ class _Assembler:
         if name.startswith("."):
             if name == ".rept":
                 return self.rept(ops, col, stmts, index)
+            if name == ".include":
+                return self.include(ops, col, st, index)
             self.directive(name, ops, col)
             return None
         self.instruction(name, ops, col)
@@ -724,8 +809,12 @@ class _Assembler:
         elif name in self.labels and self.labels[name][:2] == (self.current, self.current.size):
             return  # GNU as lets a label be repeated where it already points
         elif name in self.labels or name in self.consts or name in self.lazy:
-            raise _Fault(col, f"symbol '{name}' is already defined")
+            where = self.label_files.get(name)
+            # Two files defining one name is the usual clash with a library: say which file.
+            other = f" (in {where[0]}:{where[1]})" if where and where[0] != self.src.name else ""
+            raise _Fault(col, f"symbol '{name}' is already defined{other}")
         self.labels[name] = (self.current, self.current.size, self.line)
+        self.label_files[name] = (self.src.name, self.line)
 
     def define_equ(self, name: str, op: _Operand, col: int, *, redefine: bool) -> None:
         if name in self.labels or (not redefine and (name in self.consts or name in self.lazy)):
@@ -740,9 +829,7 @@ class _Assembler:
         self.lazy.pop(name, None)
         self.consts[name] = v.value
 
-    def rept(
-        self, ops: list[_Operand], col: int, stmts: list[_Stmt], index: int
-    ) -> tuple[int, int, list[_Stmt]]:
+    def rept(self, ops: list[_Operand], col: int, stmts: list[_Stmt], index: int) -> _Splice:
         if len(ops) != 1:
             raise _Fault(col, ".rept takes one count")
         count = self.constant(ops[0], ".rept")
@@ -755,9 +842,47 @@ class _Assembler:
                 if depth == 0:
                     if count < 0:
                         raise _Fault(ops[0].col, f".rept count {count} is negative")
-                    return count, j, stmts[index + 1 : j]
+                    return _Splice(j + 1, stmts[index + 1 : j], count, ".rept")
                 depth -= 1
         raise _Fault(col, ".rept without a matching .endr")
+
+    def include(self, ops: list[_Operand], col: int, st: _Stmt, index: int) -> _Splice:
+        """`.include "file"`: the file's statements, to be assembled in place of this one.
+
+        The file is looked for in the including file's folder, then in the include dirs in
+        order (GNU as looks in the current directory, then its -I dirs: see the module doc).
+        """
+        if len(ops) != 1 or len(ops[0].text) < 2 or ops[0].text[0] != '"' or ops[0].text[-1] != '"':
+            raise _Fault(col, '.include takes one file name in double quotes: .include "file.S"')
+        op = ops[0]
+        name = _unescape(op.text[1:-1], op.col).decode("utf-8", "replace")
+        if not name:
+            raise _Fault(op.col, ".include needs a file name")
+        folders = list(dict.fromkeys([st.src.folder, *self.include_dirs]))
+        found = next((f / name for f in folders if _resolved_file(f / name) is not None), None)
+        if found is None:
+            where = ", ".join(str(f) for f in folders)
+            raise _Fault(op.col, f"cannot find '{name}' to include (looked in {where})")
+        real = _resolved_file(found)
+        assert real is not None
+        cycle = [found.as_posix()]
+        src: _Source | None = st.src
+        while src is not None:
+            cycle.append(src.name)
+            if src.path == real:
+                raise _Fault(op.col, "include cycle: " + " -> ".join(reversed(cycle)))
+            src = src.parent
+        text = self.texts.get(real)
+        if text is None:
+            try:
+                data = real.read_bytes()
+                text = data.decode("utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise _Fault(op.col, f"cannot read '{found}': {exc}") from None
+            self.texts[real] = text
+            self.includes[str(real)] = data
+        child = _Source(found.as_posix(), found.parent, real, st.src, st.line)
+        return _Splice(index + 1, _statements(text, child), 1, ".include")
 
     # -- directives
 
@@ -1165,8 +1290,8 @@ class _Assembler:
         for item in self.items:
             sec = item.section
             addr = sec.base + item.offset
-            if item.line:
-                lines.setdefault(addr, item.line)
+            if item.line and item.src is not None:
+                lines.setdefault(addr, item.src.main_line(item.line))
             try:
                 if item.kind is _Kind.BYTES:
                     if sec.out is not _Out.BSS:
@@ -1178,7 +1303,7 @@ class _Assembler:
                     word = self.encode(item.insn, addr, sec.base + item.dot, pcrel, sec)
                     sec.data[item.offset : item.offset + 4] = word.to_bytes(4, "little")
             except _Fault as f:
-                self.diags.append(Diagnostic(self.filename, item.line, max(f.col or item.col, 1), f.message))
+                self.report(item.src or self.main, item.seq, item.line, f.col or item.col, f.message)
         image = bytearray()
         for sec in ordered:
             if sec.out is _Out.BSS:
@@ -1263,12 +1388,12 @@ class _Assembler:
         return encode(spec, insn.rd, insn.rs1, insn.rs2, v)
 
     def run(self, source: str) -> Image:
-        self.pass1(_statements(source))
+        self.pass1(_statements(source, self.main))
         ordered = self.layout()
         data, lines = self.pass2(ordered)  # even after errors: report every one in the file
         if self.diags:
-            self.diags.sort(key=lambda d: (d.line, d.col))
-            raise AsmError(self.diags)
+            self.diags.sort(key=lambda d: (d[0], d[1]))
+            raise AsmError([d for _, _, d in self.diags])
         symbols = {name: sec.base + off for name, (sec, off, _) in self.labels.items() if "\x02" not in name}
         for name in self.lazy:  # `here = .` and the like name an address too
             try:
@@ -1283,6 +1408,7 @@ class _Assembler:
             symbols=symbols,
             entry=symbols.get("_start", self.base),
             lines=lines,
+            includes=dict(self.includes),
         )
 
 
@@ -1338,46 +1464,78 @@ def _align_up(addr: int, align: int) -> int:
     return (addr + align - 1) // align * align
 
 
+def _resolved_file(path: Path) -> Path | None:
+    """`path` resolved, when it names a readable regular file; else None."""
+    try:
+        return path.resolve() if path.is_file() else None
+    except (OSError, ValueError, RuntimeError):  # no such file, a NUL in the name, a symlink loop
+        return None
+
+
 # ---------------------------------------------------------------- public API
 
 
-def assemble(source: str, *, filename: str = "<input>", base: int = DEFAULT_BASE) -> Image:
-    """Assemble GNU as source into a flat image linked at `base`; raise AsmError on any error."""
+def assemble(
+    source: str,
+    *,
+    filename: str = "<input>",
+    base: int = DEFAULT_BASE,
+    include_dirs: Iterable[str | Path] = (),
+) -> Image:
+    """Assemble GNU as source into a flat image linked at `base`; raise AsmError on any error.
+
+    `.include "file"` looks in the folder of `filename` (the current directory for text that
+    is not from a file), then in `include_dirs` in order.
+    """
     if base % 4 or not 0 <= base < 1 << 32:
         raise AsmError(
             [Diagnostic(filename, 1, 1, f"base {base:#x} must be a 4-byte aligned 32-bit address")]
         )
-    asm = _Assembler(filename, base)
+    asm = _Assembler(filename, base, tuple(Path(d) for d in include_dirs))
     try:
         return asm.run(source)
     except AsmError:
         raise
     except RecursionError:
-        raise AsmError([Diagnostic(filename, asm.line or 1, 1, "input nested too deeply")]) from None
+        where = asm.src
+        raise AsmError(
+            [Diagnostic(where.name, asm.line or 1, 1, "input nested too deeply", where.chain())]
+        ) from None
     except Exception as exc:  # a student's input must never end in a traceback
         message = f"internal assembler error ({type(exc).__name__}: {exc}); please report this input"
-        raise AsmError([Diagnostic(filename, asm.line or 1, 1, message)]) from exc
+        where = asm.src
+        raise AsmError([Diagnostic(where.name, asm.line or 1, 1, message, where.chain())]) from exc
 
 
-def assemble_file(path: str | Path, *, base: int = DEFAULT_BASE) -> Image:
-    """Assemble the file at `path` (errors name it)."""
+def assemble_file(
+    path: str | Path, *, base: int = DEFAULT_BASE, include_dirs: Iterable[str | Path] = ()
+) -> Image:
+    """Assemble the file at `path` (errors name it; its `.include`s start from its folder)."""
     p = Path(path)
     try:
         source = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise AsmError([Diagnostic(str(p), 1, 1, f"cannot read: {exc}")]) from None
-    return assemble(source, filename=str(p), base=base)
+    return assemble(source, filename=str(p), base=base, include_dirs=include_dirs)
 
 
 def main_asm(argv: list[str] | None = None) -> int:
-    """`hvlab asm FILE.S [-o OUT] [--base ADDR]`: write the flat image (default FILE.bin)."""
+    """`hvlab asm FILE.S [-o OUT] [--base ADDR] [-I DIR]...`: write the flat image (default FILE.bin)."""
     ap = argparse.ArgumentParser(prog="hvlab asm", description="Assemble RV32IM source into a flat image.")
     ap.add_argument("file", help="assembly source (GNU as syntax)")
     ap.add_argument("-o", "--output", help="output file (default: FILE with .bin)")
     ap.add_argument("--base", type=lambda s: int(s, 0), default=DEFAULT_BASE, help="link address")
+    ap.add_argument(
+        "-I",
+        "--include-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help=".include looks here after the including file's folder (repeatable, in order)",
+    )
     args = ap.parse_args(argv)
     try:
-        image = assemble_file(args.file, base=args.base)
+        image = assemble_file(args.file, base=args.base, include_dirs=args.include_dir)
     except AsmError as exc:
         print(exc, file=sys.stderr)
         return 1

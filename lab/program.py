@@ -8,7 +8,9 @@ Three kinds of file, told apart by content first and suffix second:
 
     * an ELF32 little-endian RISC-V executable: its PT_LOAD segments land at
       their physical addresses and it starts at its entry point;
-    * assembly source (`.S`/`.s`): assembled by `lab.asm` into a flat image;
+    * assembly source (`.S`/`.s`): assembled by `lab.asm` into a flat image
+      (its `.include "lib/uart.S"` and the like find the guest library,
+      lab/guests/lib/, wherever the source is);
     * anything else: a flat binary image.
 
 A flat image is loaded at `base` (the start of RAM) and starts there, as on
@@ -27,6 +29,9 @@ from pathlib import Path
 from typing import Final
 
 DEFAULT_BASE: Final = 0x8000_0000
+# Where `.include` looks after the including file's own folder: lab/guests/, so that a
+# program anywhere (a lesson's own guest, say) can `.include "lib/uart.S"`.
+INCLUDE_DIRS: Final = (Path(__file__).parent / "guests",)
 
 # ELF layout (System V gABI, "ELF Header", "Program Header", "Sections",
 # "Symbol Table"; 32-bit variants). Offsets are into e_ident.
@@ -99,26 +104,45 @@ def load_program(path: str | Path, *, base: int = DEFAULT_BASE) -> Program:
         return parse_elf(data, name=name)
     if p.suffix in (".S", ".s"):
         key = (name, base, data)
-        program = _ASSEMBLED.get(key)
-        if program is None:
-            program = _ASSEMBLED[key] = _assemble(p, name=name, base=base)
-        return program
+        cached = _ASSEMBLED.get(key)
+        if cached is None or not cached.current():
+            cached = _ASSEMBLED[key] = _assemble(p, name=name, base=base)
+        return cached.program
     if not data:
         raise ProgramError(f"{name}: is empty, nothing to run")
     return Program(name=name, segments=[Segment(base, data, len(data))], entry=base, symbols={})
 
 
+@dataclass(slots=True)
+class _Assembled:
+    """An assembled program and the files it `.include`d (resolved path -> the bytes read)."""
+
+    program: Program
+    includes: dict[str, bytes]
+
+    def current(self) -> bool:
+        """Does every included file still hold the bytes it was assembled from?"""
+        for path, data in self.includes.items():
+            try:
+                if Path(path).read_bytes() != data:
+                    return False
+            except OSError:
+                return False
+        return True
+
+
 # Assembled sources by (name, base, source bytes): scenarios and lesson resets
 # load the same guests again and again, and assembling is most of that cost.
-# A changed file has other bytes, so it is assembled afresh.
-_ASSEMBLED: dict[tuple[str, int, bytes], Program] = {}
+# A changed file has other bytes, so it is assembled afresh; so is a program
+# one of whose included files changed (or went away) since (`current`).
+_ASSEMBLED: dict[tuple[str, int, bytes], _Assembled] = {}
 
 
-def _assemble(path: Path, *, name: str, base: int) -> Program:
+def _assemble(path: Path, *, name: str, base: int) -> _Assembled:
     from lab.asm import AsmError, assemble_file
 
     try:
-        image = assemble_file(path, base=base)
+        image = assemble_file(path, base=base, include_dirs=INCLUDE_DIRS)
     except AsmError as exc:
         # One line for the user: the first error (it names file, line and column).
         first = str(exc.diagnostics[0]) if exc.diagnostics else f"{name}: {exc}"
@@ -126,12 +150,13 @@ def _assemble(path: Path, *, name: str, base: int) -> Program:
         raise ProgramError(first + (f" (and {more} more error{'s' * (more > 1)})" if more else "")) from None
     if not image.data:
         raise ProgramError(f"{name}: assembles to nothing, no code to run")
-    return Program(
+    program = Program(
         name=name,
         segments=[Segment(image.base, image.data, len(image.data))],
         entry=image.entry,
         symbols=dict(image.symbols),
     )
+    return _Assembled(program, dict(image.includes))
 
 
 def parse_elf(data: bytes, *, name: str) -> Program:

@@ -361,3 +361,166 @@ def test_main_asm_reports_errors_on_stderr(tmp_path: Path, capsys: pytest.Captur
     assert f"{src}:2:1: error: unknown instruction 'frob'" in capsys.readouterr().err
     assert not (tmp_path / "bad.bin").exists()
     assert main_asm([str(tmp_path / "missing.S")]) == 1
+
+
+# ---------------------------------------------------------------- .include
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+def include_errors(path: Path, **kw: object) -> list[Diagnostic]:
+    with pytest.raises(AsmError) as info:
+        assemble_file(path, **kw)  # type: ignore[arg-type]
+    return info.value.diagnostics
+
+
+def test_include_assembles_the_file_in_place(tmp_path: Path) -> None:
+    write(tmp_path, {"main.S": '_start: nop\n.include "lib.S"\n.word 3\n', "lib.S": "helper: ret\n.word 2\n"})
+    image = assemble_file(tmp_path / "main.S")
+    assert image.data == assemble("_start: nop\nhelper: ret\n.word 2\n.word 3\n").data
+    assert image.symbols == {"_start": BASE, "helper": BASE + 4}
+    # what a cache must check: every included file, by resolved path, and the bytes read
+    assert image.includes == {str((tmp_path / "lib.S").resolve()): b"helper: ret\n.word 2\n"}
+
+
+def test_nested_includes_start_from_the_including_files_folder(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.S": '.include "lib/a.S"\n.word 1\n',
+            "lib/a.S": '.word 2\n.include "b.S"\n',  # lib/b.S, next to a.S
+            "lib/b.S": ".word 3\n",
+            "b.S": ".word 99\n",  # not this one: the including file's folder comes first
+        },
+    )
+    image = assemble_file(tmp_path / "main.S")
+    assert image.data == bytes([2, 0, 0, 0, 3, 0, 0, 0, 1, 0, 0, 0])
+    assert len(image.includes) == 2
+
+
+def test_include_dirs_are_searched_after_the_files_folder_in_order(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "prog/main.S": '.include "defs.S"\n.include "only_in_two.S"\nli a0, N\n',
+            "one/defs.S": ".equ N, 1\n",
+            "two/defs.S": ".equ N, 2\n",
+            "two/only_in_two.S": ".word 7\n",
+        },
+    )
+    one, two = tmp_path / "one", tmp_path / "two"
+
+    def li_a0(*dirs: Path) -> bytes:
+        return assemble_file(tmp_path / "prog" / "main.S", include_dirs=dirs).data[-4:]
+
+    assert li_a0(one, two) == bytes.fromhex("13051000")  # li a0, 1
+    assert li_a0(two, one) == bytes.fromhex("13052000")
+    (tmp_path / "prog" / "defs.S").write_text(".equ N, 3\n")  # the file's own folder comes first
+    assert li_a0(one, two) == bytes.fromhex("13053000")
+
+
+def test_include_from_text_looks_in_the_current_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"defs.S": ".equ N, 5\n"})
+    monkeypatch.chdir(tmp_path)
+    assert words('.include "defs.S"\nli a0, N') == [0x00500513]
+
+
+def test_errors_in_an_included_file_name_it_and_where_it_was_included(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "main.S": 'frob\n.include "sub/a.S"\nadd a0\n',
+            "sub/a.S": 'nop\n.include "b.S"\n',
+            "sub/b.S": "nop\n   beqz a0, nowhere\n",
+        },
+    )
+    main, a, b = (str(tmp_path / n) for n in ("main.S", "sub/a.S", "sub/b.S"))
+    diags = include_errors(tmp_path / "main.S")
+    # in program order: main.S line 1, then b.S (pass 2, but it comes first), then main.S line 3
+    assert [(d.file, d.line, d.col) for d in diags] == [(main, 1, 1), (b, 2, 13), (main, 3, 1)]
+    assert diags[1].message == "undefined symbol 'nowhere'"
+    assert diags[1].included_from == ((a, 2), (main, 2))
+    assert str(diags[1]) == f"{b}:2:13: error: undefined symbol 'nowhere' (included from {a}:2, {main}:2)"
+    assert str(diags[0]) == f"{main}:1:1: error: unknown instruction 'frob'"
+    assert [d.main_line for d in diags] == [1, 2, 3]  # where an editor of main.S marks them
+
+
+def test_a_label_clash_with_an_included_file_names_both_places(tmp_path: Path) -> None:
+    write(
+        tmp_path, {"main.S": '_start: call puts\n.include "lib.S"\nputs: ret\n', "lib.S": "nop\nputs: ret\n"}
+    )
+    (diag,) = include_errors(tmp_path / "main.S")
+    assert (diag.file, diag.line) == (str(tmp_path / "main.S"), 3)
+    assert diag.message == f"symbol 'puts' is already defined (in {tmp_path / 'lib.S'}:2)"
+
+
+def test_a_missing_include_is_an_error_at_its_line(tmp_path: Path) -> None:
+    write(tmp_path, {"main.S": 'nop\n  .include "lib/nothere.S"\nnop\n'})
+    (diag,) = include_errors(tmp_path / "main.S", include_dirs=[tmp_path / "extra"])
+    assert (diag.file, diag.line, diag.col) == (str(tmp_path / "main.S"), 2, 12)
+    assert (
+        diag.message == f"cannot find 'lib/nothere.S' to include (looked in {tmp_path}, {tmp_path / 'extra'})"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (".include lib.S", '.include takes one file name in double quotes: .include "file.S"'),
+        ('.include "a.S", "b.S"', '.include takes one file name in double quotes: .include "file.S"'),
+        (".include", '.include takes one file name in double quotes: .include "file.S"'),
+        ('.include ""', ".include needs a file name"),
+    ],
+)
+def test_include_needs_one_quoted_name(line: str, message: str) -> None:
+    assert only_error(line).message == message
+
+
+def test_an_include_cycle_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "a.S": '.word 1\n.include "b.S"\n',
+            "b.S": '.include "a.S"\n.word 2\n',
+            "self.S": '.include "self.S"\n',
+        },
+    )
+    (diag,) = include_errors(tmp_path / "a.S")
+    a, b = str(tmp_path / "a.S"), str(tmp_path / "b.S")
+    assert (diag.file, diag.line, diag.included_from) == (b, 1, ((a, 2),))
+    assert diag.message == f"include cycle: {a} -> {b} -> {(tmp_path / 'a.S').as_posix()}"
+    (diag,) = include_errors(tmp_path / "self.S")
+    assert diag.message.startswith("include cycle:") and diag.line == 1
+
+
+def test_the_same_file_may_be_included_again_and_inside_rept(tmp_path: Path) -> None:
+    # GNU as reads the file once per repetition: .rept repeats the .include line itself
+    write(tmp_path, {"main.S": '.data\n.rept 2\n.include "w.S"\n.endr\n.include "w.S"\n', "w.S": ".byte 7\n"})
+    image = assemble_file(tmp_path / "main.S")
+    assert image.data == b"\x07\x07\x07"
+    assert len(image.includes) == 1
+
+
+def test_end_in_an_included_file_ends_the_program(tmp_path: Path) -> None:
+    write(tmp_path, {"main.S": '.word 1\n.include "end.S"\n.word 3\n', "end.S": ".word 2\n.end\n.word 5\n"})
+    assert assemble_file(tmp_path / "main.S").data == bytes([1, 0, 0, 0, 2, 0, 0, 0])
+
+
+def test_lines_of_included_code_point_at_the_include(tmp_path: Path) -> None:
+    write(tmp_path, {"main.S": '_start: nop\n\n.include "lib.S"\nnop\n', "lib.S": "nop\nnop\n"})
+    image = assemble_file(tmp_path / "main.S")
+    assert image.lines == {BASE: 1, BASE + 4: 3, BASE + 8: 3, BASE + 12: 4}
+
+
+def test_main_asm_takes_include_dirs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, {"src/prog.S": '.include "defs.S"\n_start: li a0, N\n', "inc/defs.S": ".equ N, 42\n"})
+    assert main_asm([str(tmp_path / "src/prog.S")]) == 1
+    assert "cannot find 'defs.S' to include" in capsys.readouterr().err
+    assert main_asm([str(tmp_path / "src/prog.S"), "-I", str(tmp_path / "inc")]) == 0
+    assert (tmp_path / "src/prog.bin").read_bytes() == bytes.fromhex("1305a002")

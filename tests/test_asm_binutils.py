@@ -28,16 +28,22 @@ SOURCES = sorted(CORPUS.glob("*.S"))
 NO_LISTING = {"jump_range.S"}
 
 
-def gnu_build(source: Path, out: Path, base: int | None = None) -> tuple[Path, bytes]:
-    """Assemble and link `source` as the module docstring of lab.asm says: (ELF path, flat bytes)."""
+def gnu_build(
+    source: Path, out: Path, base: int | None = None, include_dirs: tuple[Path, ...] = ()
+) -> tuple[Path, bytes]:
+    """Assemble and link `source` as the module docstring of lab.asm says: (ELF path, flat bytes).
+
+    GNU as runs in `out`, with `-I` for each of `include_dirs`."""
     as_ = require_tool("riscv64-unknown-elf-as")
     ld = require_tool("riscv64-unknown-elf-ld")
     objcopy = require_tool("riscv64-unknown-elf-objcopy")
     obj, elf, flat = out / "prog.o", out / "prog.elf", out / "prog.bin"
+    includes = [arg for d in include_dirs for arg in ("-I", d)]
     subprocess.run(
-        [as_, "-march=rv32im", "-mabi=ilp32", "-mno-relax", "-o", obj, source],
+        [as_, "-march=rv32im", "-mabi=ilp32", "-mno-relax", *includes, "-o", obj, source],
         check=True,
         capture_output=True,
+        cwd=out,
     )
     link = [ld, "-m", "elf32lriscv", "--no-relax", "-T", LINK_LD, "-o", elf, obj]
     if base is not None:
@@ -90,6 +96,46 @@ def test_corpus_image_is_byte_identical_to_gnu(source: Path, tmp_path: Path) -> 
     ours = {k: v for k, v in image.symbols.items() if not k.startswith(".L")}
     assert ours == gnu
     assert image.entry == gnu_entry(elf)
+
+
+def test_nested_includes_match_gnu_as_with_the_including_folders_as_include_dirs(tmp_path: Path) -> None:
+    """Ours looks next to the including file; GNU as in its -I dirs: the same files, the same bytes."""
+    src, out = tmp_path / "src", tmp_path / "out"
+    files = {
+        "main.S": """
+            .include "defs.S"               # src/defs.S: constants before their first use
+            .text
+            .globl _start
+    _start: li   a0, N
+            call helper
+            .rept 2
+            .include "lib/step.S"           # read once per repetition
+            .endr
+    1:      j    1b
+            .include "lib/helper.S"
+            .data
+    msg:    .asciz "hi"
+            .balign 4
+    table:  .word helper, msg, N
+    """,
+        "defs.S": ".equ N, 0x123\n.equ STEP, 3\n",
+        "lib/step.S": "        addi a1, a1, STEP\n",
+        "lib/helper.S": """
+    helper: la   t0, msg
+            .include "inner.S"              # src/lib/inner.S, next to this file
+            ret
+    """,
+        "lib/inner.S": "1:      addi a0, a0, -1\n        bnez a0, 1b\n        lbu  t1, 0(t0)\n",
+    }
+    for name, text in files.items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        (src / name).write_text(text)
+    out.mkdir()
+    elf, flat = gnu_build(src / "main.S", out, include_dirs=(src, src / "lib"))
+    image = assemble_file(src / "main.S")
+    assert image.data == flat
+    assert {k: v for k, v in image.symbols.items() if not k.startswith(".L")} == gnu_symbols(elf)
+    assert sorted(image.includes) == sorted(str((src / n).resolve()) for n in files if n != "main.S")
 
 
 @pytest.mark.parametrize("source", [CORPUS / "expressions.S", CORPUS / "pseudo.S"], ids=lambda p: p.name)

@@ -228,6 +228,33 @@ def test_assembly_errors_become_one_line(tmp_path: Path) -> None:
     assert "\n" not in text
 
 
+def test_assembled_programs_are_cached_until_an_included_file_changes(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    main, lib = tmp_path / "guest.S", tmp_path / "lib" / "value.S"
+    main.write_text('_start:\n  .include "lib/value.S"\n  ebreak\n')
+    lib.write_text("  li a0, 7\n")
+    first = load_program(main)
+    assert load_program(main) is first  # nothing changed: the cached program
+    lib.write_text("  li a0, 8\n")  # only the included file changes
+    second = load_program(main)
+    assert second is not first
+    assert second.segments[0].data[:4] == bytes.fromhex("13058000")  # li a0, 8
+    assert load_program(main) is second
+    lib.unlink()  # an included file that went away: assembled afresh, and the error says so
+    with pytest.raises(ProgramError, match=r"guest\.S:2:.*cannot find 'lib/value\.S'"):
+        load_program(main)
+
+
+def test_programs_anywhere_can_include_the_guest_library(tmp_path: Path) -> None:
+    path = tmp_path / "hello.S"
+    path.write_text(
+        '.include "lib/machine.S"\n_start:\n  la a0, msg\n  call puts\n  ebreak\n'
+        '.include "lib/uart.S"\nmsg: .asciz "hi"\n'
+    )
+    prog = load_program(path)
+    assert {"_start", "putc", "puts", "newline", "msg"} <= prog.symbols.keys()
+
+
 def test_missing_and_empty_files(tmp_path: Path) -> None:
     with pytest.raises(ProgramError, match=r"nope\.elf: cannot read: No such file"):
         load_program(tmp_path / "nope.elf")

@@ -18,36 +18,19 @@
 #   withdraw NAME N        take N from the account (refused if it would overdraw)
 # N is decimal, or hex with 0x.
 #
-# The console code (read_line, split_words, puts, ...) is the same as in
-# monitor.S; the program has the same shape: a prompt loop and a command table.
-# Routines follow the standard calling convention: arguments in a0..a7,
-# results in a0 (and a1), ra is the return address, s0..s11 are preserved.
+# The program has the monitor's shape: a prompt loop and a command table, run
+# by the command shell of lib/shell.S (read_line, split_words, run_command);
+# the console output is lib/uart.S. Routines follow the standard calling
+# convention: arguments in a0..a7, results in a0 (and a1), ra is the return
+# address, s0..s11 are preserved.
 
-        # ---- the machine (QEMU virt board layout, see DESIGN.md)
-        .equ UART_BASE,   0x10000000    # 16550 UART
-        .equ UART_RBR,    0             # read: the next received byte
-        .equ UART_THR,    0             # write: send a byte
-        .equ UART_LSR,    5             # line status register
-        .equ LSR_DR,      0x01          # bit 0: a received byte is waiting
-        .equ LSR_THRE,    0x20          # bit 5: ready to send a byte
-
-        .equ EID_VMCTL,   0x09000001    # hvlab VM control
-        .equ EID_BLK,     0x09000005    # hvlab virtual disk
-        .equ BLK_WRITE,   2
-        .equ VMCTL_SELF,  0
+        .include "lib/machine.S"        # the UART's registers (UART_BASE, ...)
+        .include "lib/sbi.S"            # the hypercall numbers (EID_..., their functions)
 
         # ---- sizes
         .equ LINE_MAX,    120           # characters in a command line
         .equ MAX_ARGS,    64            # a 120-character line has at most 60 words
         .equ SECRET_SIZE, 64
-
-        # ---- one entry of the command table (5 words)
-        .equ CMD_NAME,    0             # the command's name (string)
-        .equ CMD_RUN,     4             # its routine: a0 = argc, a1 = argv
-        .equ CMD_MIN,     8             # fewest arguments after the name
-        .equ CMD_MAX,     12            # most arguments after the name
-        .equ CMD_HELP,    16            # its help line (string)
-        .equ CMD_SIZE,    20
 
         # ---- one account (2 words)
         .equ ACC_NAME,    0             # the owner's name (string); 0 ends the table
@@ -103,86 +86,11 @@ write_ledger:
         ecall
         ret
 
-# abort_command: give up on the current command and go back to the prompt.
-# Jump here (do not call) after printing the error; the stack is reset.
-abort_command:
-        la   t0, saved_sp
-        lw   sp, 0(t0)
-        j    prompt_loop
-
-# ------------------------------------------------------------------ the command table
-
-# run_command: look argv[0] up in the command table, check the argument count
-# and run the command's routine.   in: a0 = argc (words on the line, >= 1)
-run_command:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        sw   s1, 4(sp)
-        mv   s1, a0                     # s1 = argc
-        la   s0, commands               # s0 = the table entry being tried
-1:      lw   a0, CMD_NAME(s0)
-        beqz a0, 3f                     # end of the table: unknown command
-        la   t0, argv
-        lw   a1, 0(t0)
-        call str_eq
-        bnez a0, 2f
-        addi s0, s0, CMD_SIZE
-        j    1b
-2:      addi t0, s1, -1                 # arguments after the name
-        lw   t1, CMD_MIN(s0)
-        blt  t0, t1, 4f
-        lw   t1, CMD_MAX(s0)
-        bgt  t0, t1, 4f
-        mv   a0, s1
-        la   a1, argv
-        lw   t0, CMD_RUN(s0)
-        jalr t0
-        j    5f
-3:      la   a0, msg_unknown            # error: unknown command 'foo' (try help)
-        call puts
-        la   t0, argv
-        lw   a0, 0(t0)
-        call puts
-        la   a0, msg_try_help
-        call puts
-        j    5f
-4:      la   a0, msg_usage              # error: usage: <the command's help line>
-        call puts
-        lw   a0, CMD_HELP(s0)
-        call puts
-        call newline
-5:      lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        lw   s1, 4(sp)
-        addi sp, sp, 16
-        ret
-
 # ------------------------------------------------------------------ commands
 # Every cmd_ routine gets a0 = argc (including the command's name) and
-# a1 = argv (an array of pointers to the words).
-
-# help: print every command's help line.
-cmd_help:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        la   a0, msg_help_head
-        call puts
-        la   s0, commands
-1:      lw   t0, CMD_NAME(s0)
-        beqz t0, 2f
-        la   a0, msg_indent
-        call puts
-        lw   a0, CMD_HELP(s0)
-        call puts
-        call newline
-        addi s0, s0, CMD_SIZE
-        j    1b
-2:      lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
+# a1 = argv (an array of pointers to the words); the table, `commands`, is at
+# the end (its entries: CMD_NAME, CMD_RUN, CMD_MIN, CMD_MAX, CMD_HELP, see lib/shell.S).
+# `help` is lib/shell.S's cmd_help.
 
 # accounts: one line per account, `NAME: BALANCE`.
 cmd_accounts:
@@ -336,132 +244,6 @@ arg_account:
         call puts
         j    abort_command
 
-# ------------------------------------------------------------------ arguments
-
-# arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
-# in: a0 = index into argv   out: a0 = value
-arg_num:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        la   t0, argv
-        slli a0, a0, 2
-        add  t0, t0, a0
-        lw   s0, 0(t0)                  # s0 = the word
-        mv   a0, s0
-        call parse_num
-        beqz a1, 1f
-        lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
-1:      la   a0, msg_bad_number         # error: bad number 'xyz' (use 0x.. or decimal)
-        call puts
-        mv   a0, s0
-        call puts
-        la   a0, msg_bad_number_end
-        call puts
-        j    abort_command
-
-# arg_byte: argv[a0] as a byte (0..255); anything else aborts the command.
-# in: a0 = index into argv   out: a0 = value
-# ------------------------------------------------------------------ text
-
-# parse_num: a string as a number: `0x` then hex digits, or decimal digits.
-# in: a0 = string   out: a0 = value, a1 = 1 if it was a number (0 if not,
-# which includes an empty string, a stray character or more than 32 bits)
-parse_num:
-        li   t2, 0                      # t2 = value
-        lbu  t0, 0(a0)
-        beqz t0, 9f
-        li   t1, '0'
-        bne  t0, t1, 5f
-        lbu  t0, 1(a0)
-        ori  t0, t0, 0x20               # 'X' -> 'x'
-        li   t1, 'x'
-        bne  t0, t1, 5f
-        addi a0, a0, 2                  # hex
-        li   t3, 0                      # t3 = digits seen
-1:      lbu  t0, 0(a0)
-        beqz t0, 4f
-        addi t1, t0, -'0'
-        li   t4, 10
-        bltu t1, t4, 3f
-        ori  t0, t0, 0x20               # lower case
-        addi t1, t0, -'a'
-        li   t4, 6
-        bgeu t1, t4, 9f
-        addi t1, t1, 10
-3:      srli t4, t2, 28                 # a 9th significant digit overflows 32 bits
-        bnez t4, 9f
-        slli t2, t2, 4
-        or   t2, t2, t1
-        addi t3, t3, 1
-        addi a0, a0, 1
-        j    1b
-4:      beqz t3, 9f                     # "0x" alone is not a number
-        j    8f
-5:      li   t4, 10                     # decimal
-6:      lbu  t0, 0(a0)
-        beqz t0, 8f
-        addi t1, t0, -'0'
-        bgeu t1, t4, 9f
-        mulhu t3, t2, t4                # value * 10 must fit in 32 bits
-        bnez t3, 9f
-        mul  t2, t2, t4
-        add  t3, t2, t1
-        bltu t3, t2, 9f                 # and so must + digit
-        mv   t2, t3
-        addi a0, a0, 1
-        j    6b
-8:      mv   a0, t2
-        li   a1, 1
-        ret
-9:      li   a0, 0
-        li   a1, 0
-        ret
-
-# str_eq: are two strings equal?   in: a0, a1 = strings   out: a0 = 1 or 0
-str_eq:
-1:      lbu  t0, 0(a0)
-        lbu  t1, 0(a1)
-        bne  t0, t1, 2f
-        beqz t0, 3f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      li   a0, 0
-        ret
-3:      li   a0, 1
-        ret
-# split_words: copy the line into `words`, one NUL-terminated word after the
-# other, and point argv[0], argv[1], ... at them.
-#   in: a0 = line   out: a0 = argc
-split_words:
-        la   t1, words                  # t1 = where the next word is copied
-        la   t2, argv                   # t2 = next argv slot
-        li   t3, 0                      # t3 = argc
-        li   t5, ' '
-1:      lbu  t0, 0(a0)                  # skip spaces
-        bne  t0, t5, 2f
-        addi a0, a0, 1
-        j    1b
-2:      beqz t0, 4f                     # end of the line
-        sw   t1, 0(t2)                  # a word starts
-        addi t2, t2, 4
-        addi t3, t3, 1
-3:      sb   t0, 0(t1)                  # copy it
-        addi t1, t1, 1
-        addi a0, a0, 1
-        lbu  t0, 0(a0)
-        beqz t0, 5f
-        bne  t0, t5, 3b
-5:      sb   zero, 0(t1)                # and end it
-        addi t1, t1, 1
-        j    1b
-4:      mv   a0, t3
-        ret
-
 # ------------------------------------------------------------------ console I/O
 
 # getc: wait for a byte from the UART. While none is there, `wfi` hands the
@@ -477,118 +259,13 @@ getc:
 2:      lbu  a0, UART_RBR(t0)
         ret
 
-# putc: send one byte to the UART.   in: a0 = byte
-putc:
-        li   t0, UART_BASE
-1:      lbu  t1, UART_LSR(t0)
-        andi t1, t1, LSR_THRE
-        beqz t1, 1b
-        sb   a0, UART_THR(t0)
-        ret
+# ------------------------------------------------------------------ the library
 
-# newline: send "\n".
-newline:
-        li   a0, '\n'
-        j    putc
-
-# puts: send a NUL-terminated string.   in: a0 = string
-puts:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        mv   s0, a0
-1:      lbu  a0, 0(s0)
-        beqz a0, 2f
-        call putc
-        addi s0, s0, 1
-        j    1b
-2:      lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
-
-# put_dec: print a0 as an unsigned decimal number.   in: a0 = value
-put_dec:
-        addi sp, sp, -32
-        sw   ra, 28(sp)
-        sw   s0, 24(sp)
-        sw   s1, 20(sp)
-        mv   s0, a0
-        addi s1, sp, 12                 # digits go into sp+0..11, last digit first
-        sb   zero, 0(s1)
-        li   t1, 10
-1:      remu t0, s0, t1
-        addi t0, t0, '0'
-        addi s1, s1, -1
-        sb   t0, 0(s1)
-        divu s0, s0, t1
-        bnez s0, 1b
-        mv   a0, s1
-        call puts
-        lw   ra, 28(sp)
-        lw   s0, 24(sp)
-        lw   s1, 20(sp)
-        addi sp, sp, 32
-        ret
-
-# read_line: read one line from the UART into a buffer, echoing what is typed.
-# Backspace (0x7f or 0x08) erases, CR or LF ends the line (CR LF counts once),
-# other control characters are ignored and a full line takes no more.
-# in: a0 = buffer (a1 + 1 bytes), a1 = most characters   out: a0 = length
-read_line:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        sw   s1, 4(sp)
-        sw   s2, 0(sp)
-        mv   s0, a0                     # s0 = buffer
-        mv   s1, a1                     # s1 = most characters
-        li   s2, 0                      # s2 = length
-1:      call getc
-        la   t0, saw_cr
-        lbu  t1, 0(t0)
-        sb   zero, 0(t0)
-        li   t2, '\n'
-        bne  a0, t2, 2f
-        bnez t1, 1b                     # the LF of a CR LF: the line already ended
-        j    6f
-2:      li   t2, '\r'
-        bne  a0, t2, 3f
-        li   t1, 1
-        sb   t1, 0(t0)
-        j    6f
-3:      li   t2, 0x7f                   # DEL or BS: erase the last character
-        beq  a0, t2, 4f
-        li   t2, 0x08
-        beq  a0, t2, 4f
-        li   t2, '\t'                   # a tab is a space
-        bne  a0, t2, 5f
-        li   a0, ' '
-5:      li   t2, ' '
-        bltu a0, t2, 1b                 # other control characters
-        li   t2, 0x7f
-        bgeu a0, t2, 1b                 # and non-ASCII bytes are ignored
-        bgeu s2, s1, 1b                 # the line is full
-        add  t0, s0, s2
-        sb   a0, 0(t0)
-        addi s2, s2, 1
-        call putc                       # echo
-        j    1b
-4:      beqz s2, 1b
-        addi s2, s2, -1
-        la   a0, msg_erase              # back, blank, back
-        call puts
-        j    1b
-6:      add  t0, s0, s2
-        sb   zero, 0(t0)
-        call newline
-        mv   a0, s2
-        lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        lw   s1, 4(sp)
-        lw   s2, 0(sp)
-        addi sp, sp, 16
-        ret
+        .include "lib/shell.S"          # abort_command, run_command, cmd_help, arg_num, read_line, ...
+        .include "lib/parse_num.S"      # parse_num: a string as a number
+        .include "lib/str_eq.S"         # str_eq: are two strings equal?
+        .include "lib/uart.S"           # putc, newline, puts
+        .include "lib/put_dec.S"        # put_dec: a number in decimal
 
 # ================================================================== data
 # On its own page: the pure-Python CPU checks stores against pages that hold

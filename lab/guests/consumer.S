@@ -9,11 +9,8 @@
 #      ack with a datagram, until MESSAGES messages are read;
 #   4. unmap the page, send "done" (0xD0E), shut down.
 
-.equ GNTTAB,   0x09000002
-.equ DGRAM,    0x09000003
-.equ DBCN,     0x4442434E
-.equ SRST,     0x53525354
-.equ WINDOW,   0x90000000
+.include "lib/machine.S"    # GRANT_WINDOW
+.include "lib/sbi.S"        # EID_..., the hypercall numbers
 .equ MESSAGES, 10
 .equ SLOTS,    4
 
@@ -27,11 +24,11 @@ _start:
     lw   s2, 4(t0)          # s2 = the grant reference
 
     # 2. map it
-    li   a7, GNTTAB
-    li   a6, 2              # map(granter, ref, dest_gpa, flags)
+    li   a7, EID_GNTTAB
+    li   a6, GNT_MAP        # map(granter, ref, dest_gpa, flags)
     mv   a0, s1
     mv   a1, s2
-    li   a2, WINDOW
+    li   a2, GRANT_WINDOW
     li   a3, 0
     ecall
     bnez a0, fail
@@ -39,7 +36,7 @@ _start:
     call puts
 
     # 3. consume
-    li   s0, WINDOW
+    li   s0, GRANT_WINDOW
     li   s3, 0              # messages read
 consume:
     lw   t0, 0(s0)          # head
@@ -53,23 +50,23 @@ consume:
     add  a1, s0, t2         # the slot, in the shared page
     li   a0, 11             # "message #N\n"
     li   a2, 0
-    li   a7, DBCN
-    li   a6, 0
+    li   a7, EID_DBCN
+    li   a6, DBCN_WRITE
     ecall                   # console_write straight from the granted page
     addi t1, t1, 1
     sw   t1, 4(s0)          # tail += 1: the slot is free again
     mv   a0, s1             # ack
     la   a1, msgbuf
     li   a2, 4
-    call send
+    call dgram_send
     addi s3, s3, 1
     li   t0, MESSAGES
     blt  s3, t0, consume
 
     # 4. unmap, say done
-    li   a7, GNTTAB
-    li   a6, 3              # unmap(dest_gpa)
-    li   a0, WINDOW
+    li   a7, EID_GNTTAB
+    li   a6, GNT_UNMAP      # unmap(dest_gpa)
+    li   a0, GRANT_WINDOW
     ecall
     bnez a0, fail
     la   t0, msgbuf
@@ -78,7 +75,7 @@ consume:
     mv   a0, s1
     la   a1, msgbuf
     li   a2, 4
-    call send
+    call dgram_send
     la   a0, said_done
     call puts
     li   a0, 0
@@ -88,53 +85,11 @@ fail:
     la   a0, said_failed
     call puts
     li   a0, 1
-shutdown:
-    mv   a1, a0             # SRST system_reset(shutdown, reason)
-    li   a0, 0
-    li   a7, SRST
-    li   a6, 0
-    ecall
+    j    shutdown
 
-# send(a0 = domid, a1 = buffer, a2 = length): DGRAM send, retry while the queue is full
-send:
-    mv   t0, a0
-1:  li   a7, DGRAM
-    li   a6, 0
-    mv   a0, t0
-    ecall
-    beqz a0, 2f
-    wfi
-    j    1b
-2:  ret
-
-# wait_datagram(): wait until a datagram arrives and receive it into msgbuf
-wait_datagram:
-1:  li   a7, DGRAM
-    li   a6, 1              # recv(gpa, maxlen)
-    la   a0, msgbuf
-    li   a1, 64
-    ecall
-    bnez a1, 2f
-    wfi
-    j    1b
-2:  ret
-
-# puts(a0 = NUL-terminated string): print through the debug console
-puts:
-    mv   t0, a0
-    li   t1, 0
-1:  add  t2, t0, t1
-    lbu  t2, 0(t2)
-    beqz t2, 2f
-    addi t1, t1, 1
-    j    1b
-2:  li   a7, DBCN
-    li   a6, 0
-    mv   a1, t0
-    mv   a0, t1
-    li   a2, 0
-    ecall
-    ret
+.include "lib/shutdown.S"  # shutdown(a0 = exit code): SRST, does not return
+.include "lib/dgram.S"     # dgram_send(domid, buffer, length), wait_datagram() into msgbuf
+.include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 said_mapped: .asciz "consumer: ring mapped\n"
 said_done:   .asciz "consumer: all messages read, page unmapped\n"

@@ -7,15 +7,14 @@
 #   0x08 u32 len     bytes of data (at most 240)   0x0C u32 result
 #   0x10 data[240]
 
-.equ UART,   0x10000000
-.equ DGRAM,  0x09000003
-.equ DBCN,   0x4442434E
+.include "lib/machine.S"    # UART_...
+.include "lib/sbi.S"        # EID_..., the hypercall numbers
 
 .text
 .globl _start
 _start:
-    li   a7, DGRAM
-    li   a6, 2              # ring_setup(ring)
+    li   a7, EID_DGRAM
+    li   a6, DG_RING        # ring_setup(ring)
     la   a0, ring
     ecall
     la   a0, banner
@@ -29,8 +28,8 @@ loop:
     sw   a0, 8(t0)          # len
     li   t1, 1
     sw   t1, 4(t0)          # op = LOG
-    li   a7, DGRAM
-    li   a6, 3              # doorbell()
+    li   a7, EID_DGRAM
+    li   a6, DG_DOORBELL    # doorbell()
     ecall
     bnez a0, refused
 1:  la   t0, ring           # wait for the backend to complete it
@@ -52,15 +51,15 @@ refused:
 getline:
     la   t0, ring
     addi t0, t0, 16
-    li   t1, UART
+    li   t1, UART_BASE
     li   t4, 0
-1:  lbu  t2, 5(t1)          # LSR: data ready?
-    andi t2, t2, 1
+1:  lbu  t2, UART_LSR(t1)   # data ready?
+    andi t2, t2, LSR_DR
     bnez t2, 2f
     wfi
     j    1b
-2:  lbu  t3, 0(t1)
-    sb   t3, 0(t1)          # echo
+2:  lbu  t3, UART_RBR(t1)
+    sb   t3, UART_THR(t1)   # echo
     li   t2, '\n'
     beq  t3, t2, 3f
     li   t2, 240
@@ -72,22 +71,7 @@ getline:
 3:  mv   a0, t4
     ret
 
-# puts(a0 = NUL-terminated string): print through the debug console
-puts:
-    mv   t0, a0
-    li   t1, 0
-1:  add  t2, t0, t1
-    lbu  t2, 0(t2)
-    beqz t2, 2f
-    addi t1, t1, 1
-    j    1b
-2:  li   a7, DBCN
-    li   a6, 0
-    mv   a1, t0
-    mv   a0, t1
-    li   a2, 0
-    ecall
-    ret
+.include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 banner:       .asciz "logger: every line you type goes to the hypervisor's log\n"
 prompt:       .asciz "log> "

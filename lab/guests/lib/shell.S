@@ -1,0 +1,227 @@
+# lib/shell.S -- the command shell of the console guests (monitor.S, bank.S).
+#
+# A program's prompt loop reads a line with read_line, splits it into words with
+# split_words and hands it to run_command, which looks the first word up in the
+# program's command table and calls the command's routine. A command that meets
+# bad input prints an error and jumps to abort_command, which resets the stack
+# and goes back to the prompt: no routine passes errors up by hand.
+#
+# Provides (standard calling convention: arguments in a0..a7, results in a0
+# and a1, ra the return address, s0..s11 preserved):
+#   read_line     read a line from the console, echoing it; a0 = buffer, a1 = most
+#                 characters; a0 = length
+#   split_words   split a line into words: argv[i] points at word i; a0 = argc
+#   run_command   run the command named by argv[0]; a0 = argc
+#   cmd_help      the `help` command: every help line of the table
+#   arg_num       argv[a0] as a number, or an error and abort_command
+#   abort_command jump here (do not call) to give up on a command
+#   CMD_...       the layout of a command table entry (below)
+#
+# Needs, from the program:
+#   prompt_loop   where abort_command goes back to; saved_sp (a word) holds the
+#                 stack pointer the prompt loop runs with: store it at start-up
+#   commands      the command table: CMD_SIZE-byte entries, ended by a 0 name
+#   getc          wait for a console byte, return it in a0
+#   argv          a word per word of the longest line (a line of N characters
+#                 has at most N/2 words); words: as long as the longest line + 1
+#   saw_cr        a byte (read_line: the last line ended with CR, skip its LF)
+#   msg_erase "\b \b", msg_unknown, msg_try_help, msg_usage, msg_help_head,
+#   msg_indent, msg_bad_number, msg_bad_number_end: the texts of its messages
+# and puts, putc, newline (lib/uart.S), str_eq (lib/str_eq.S), parse_num (lib/parse_num.S).
+
+        # ---- one entry of the command table (5 words)
+        .equ CMD_NAME,    0             # the command's name (string)
+        .equ CMD_RUN,     4             # its routine: a0 = argc, a1 = argv
+        .equ CMD_MIN,     8             # fewest arguments after the name
+        .equ CMD_MAX,     12            # most arguments after the name
+        .equ CMD_HELP,    16            # its help line (string)
+        .equ CMD_SIZE,    20
+
+# abort_command: give up on the current command and go back to the prompt.
+# Jump here (do not call) after printing the error; the stack is reset.
+abort_command:
+        la   t0, saved_sp
+        lw   sp, 0(t0)
+        j    prompt_loop
+
+# run_command: look argv[0] up in the command table, check the argument count
+# and run the command's routine.   in: a0 = argc (words on the line, >= 1)
+run_command:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s1, a0                     # s1 = argc
+        la   s0, commands               # s0 = the table entry being tried
+1:      lw   a0, CMD_NAME(s0)
+        beqz a0, 3f                     # end of the table: unknown command
+        la   t0, argv
+        lw   a1, 0(t0)
+        call str_eq
+        bnez a0, 2f
+        addi s0, s0, CMD_SIZE
+        j    1b
+2:      addi t0, s1, -1                 # arguments after the name
+        lw   t1, CMD_MIN(s0)
+        blt  t0, t1, 4f
+        lw   t1, CMD_MAX(s0)
+        bgt  t0, t1, 4f
+        mv   a0, s1
+        la   a1, argv
+        lw   t0, CMD_RUN(s0)
+        jalr t0
+        j    5f
+3:      la   a0, msg_unknown            # error: unknown command 'foo' (try help)
+        call puts
+        la   t0, argv
+        lw   a0, 0(t0)
+        call puts
+        la   a0, msg_try_help
+        call puts
+        j    5f
+4:      la   a0, msg_usage              # error: usage: <the command's help line>
+        call puts
+        lw   a0, CMD_HELP(s0)
+        call puts
+        call newline
+5:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# help: print every command's help line. Like every command routine, it is
+# called with a0 = argc (including the command's name) and a1 = argv (an array
+# of pointers to the words), once run_command has checked the argument count.
+cmd_help:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        la   a0, msg_help_head
+        call puts
+        la   s0, commands
+1:      lw   t0, CMD_NAME(s0)
+        beqz t0, 2f
+        la   a0, msg_indent
+        call puts
+        lw   a0, CMD_HELP(s0)
+        call puts
+        call newline
+        addi s0, s0, CMD_SIZE
+        j    1b
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
+# in: a0 = index into argv   out: a0 = value
+arg_num:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        la   t0, argv
+        slli a0, a0, 2
+        add  t0, t0, a0
+        lw   s0, 0(t0)                  # s0 = the word
+        mv   a0, s0
+        call parse_num
+        beqz a1, 1f
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+1:      la   a0, msg_bad_number         # error: bad number 'xyz' (use 0x.. or decimal)
+        call puts
+        mv   a0, s0
+        call puts
+        la   a0, msg_bad_number_end
+        call puts
+        j    abort_command
+
+# split_words: copy the line into `words`, one NUL-terminated word after the
+# other, and point argv[0], argv[1], ... at them. The line is left as typed
+# (the monitor's echo prints from it).   in: a0 = line   out: a0 = argc
+split_words:
+        la   t1, words                  # t1 = where the next word is copied
+        la   t2, argv                   # t2 = next argv slot
+        li   t3, 0                      # t3 = argc
+        li   t5, ' '
+1:      lbu  t0, 0(a0)                  # skip spaces
+        bne  t0, t5, 2f
+        addi a0, a0, 1
+        j    1b
+2:      beqz t0, 4f                     # end of the line
+        sw   t1, 0(t2)                  # a word starts
+        addi t2, t2, 4
+        addi t3, t3, 1
+3:      sb   t0, 0(t1)                  # copy it
+        addi t1, t1, 1
+        addi a0, a0, 1
+        lbu  t0, 0(a0)
+        beqz t0, 5f
+        bne  t0, t5, 3b
+5:      sb   zero, 0(t1)                # and end it
+        addi t1, t1, 1
+        j    1b
+4:      mv   a0, t3
+        ret
+
+# read_line: read one line from the console (getc) into a buffer, echoing what is typed.
+# Backspace (0x7f or 0x08) erases, CR or LF ends the line (CR LF counts once),
+# other control characters are ignored and a full line takes no more.
+# in: a0 = buffer (a1 + 1 bytes), a1 = most characters   out: a0 = length
+read_line:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        mv   s0, a0                     # s0 = buffer
+        mv   s1, a1                     # s1 = most characters
+        li   s2, 0                      # s2 = length
+1:      call getc
+        la   t0, saw_cr
+        lbu  t1, 0(t0)
+        sb   zero, 0(t0)
+        li   t2, '\n'
+        bne  a0, t2, 2f
+        bnez t1, 1b                     # the LF of a CR LF: the line already ended
+        j    6f
+2:      li   t2, '\r'
+        bne  a0, t2, 3f
+        li   t1, 1
+        sb   t1, 0(t0)
+        j    6f
+3:      li   t2, 0x7f                   # DEL or BS: erase the last character
+        beq  a0, t2, 4f
+        li   t2, 0x08
+        beq  a0, t2, 4f
+        li   t2, '\t'                   # a tab is a space
+        bne  a0, t2, 5f
+        li   a0, ' '
+5:      li   t2, ' '
+        bltu a0, t2, 1b                 # other control characters
+        li   t2, 0x7f
+        bgeu a0, t2, 1b                 # and non-ASCII bytes are ignored
+        bgeu s2, s1, 1b                 # the line is full
+        add  t0, s0, s2
+        sb   a0, 0(t0)
+        addi s2, s2, 1
+        call putc                       # echo
+        j    1b
+4:      beqz s2, 1b
+        addi s2, s2, -1
+        la   a0, msg_erase              # back, blank, back
+        call puts
+        j    1b
+6:      add  t0, s0, s2
+        sb   zero, 0(t0)
+        call newline
+        mv   a0, s2
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
