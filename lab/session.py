@@ -48,6 +48,7 @@ from lab.lesson.variants import fill, mgmt_password
 from lab.net.frames import describe
 
 if TYPE_CHECKING:
+    from lab.asm import AsmError, Image
     from lab.hv import Hypervisor
     from lab.hv.trace import Record
     from lab.net.switch import CapturedFrame
@@ -539,18 +540,17 @@ class Session:
 
     def assemble(self, source: str, *, filename: str = "editor.S") -> dict[str, Any]:
         """Assemble editor text: its size, or every error with its line and column."""
-        from lab.asm import AsmError, assemble
+        from lab.asm import AsmError
 
         try:
-            image = assemble(source, filename=filename)
+            image = _assemble_editor(source, filename)
         except AsmError as exc:
-            errors = [{"line": d.line, "col": d.col, "message": d.message} for d in exc.diagnostics]
-            return {"ok": False, "errors": errors}
+            return {"ok": False, "errors": _editor_errors(exc)}
         return {"ok": True, "size": len(image.data), "entry": image.entry, "errors": []}
 
     def load_source(self, vm: str | int, source: str, *, filename: str = "editor.S") -> dict[str, Any]:
         """Assemble editor text and boot it in `vm` (what the lesson action `load` does with a file)."""
-        from lab.asm import AsmError, assemble
+        from lab.asm import AsmError
         from lab.program import Program, Segment
 
         hv = self._need_lab().hv
@@ -559,10 +559,9 @@ class Session:
         except KeyError:
             raise SessionError(f"no VM {vm!r}") from None
         try:
-            image = assemble(source, filename=filename)
+            image = _assemble_editor(source, filename)
         except AsmError as exc:
-            errors = [{"line": d.line, "col": d.col, "message": d.message} for d in exc.diagnostics]
-            return {"ok": False, "errors": errors}
+            return {"ok": False, "errors": _editor_errors(exc)}
         program = Program(
             filename, [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols
         )
@@ -667,6 +666,25 @@ class Session:
     def _save(self) -> None:
         if self.progress_path is not None:
             progress_io.save_atomic(self.progress_path, self._progress.to_dict())
+
+
+def _assemble_editor(source: str, filename: str) -> Image:
+    """Editor text assembled as a guest file is: `.include "lib/sbi.S"` finds the guest library."""
+    from lab.asm import assemble
+    from lab.program import INCLUDE_DIRS
+
+    return assemble(source, filename=filename, include_dirs=INCLUDE_DIRS)
+
+
+def _editor_errors(exc: AsmError) -> list[dict[str, Any]]:
+    """The errors at the editor's lines: one in an included file is marked at its `.include`."""
+    out = []
+    for d in exc.diagnostics:
+        if d.included_from:
+            out.append({"line": d.main_line, "col": 1, "message": f"{d.file}:{d.line}: {d.message}"})
+        else:
+            out.append({"line": d.line, "col": d.col, "message": d.message})
+    return out
 
 
 def _editable_source(handler: Callable[..., Any]) -> str:

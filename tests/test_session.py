@@ -461,3 +461,17 @@ def test_an_unreadable_progress_file_is_kept_aside_and_the_student_starts_afresh
     session.start()
     session.close()
     assert json.loads(path.read_text())["lessons"]["hypercalls"]["current"] == 0  # a fresh record
+
+
+def test_the_editor_includes_the_guest_library_and_marks_errors_at_the_include(tmp_path):
+    session = Session(LESSONS)
+    session.open_lesson("hypercalls")
+    session.start()
+    ok = session.assemble('.include "lib/sbi.S"\n    li a7, EID_DBCN\n    ecall\n')
+    assert ok["ok"] and ok["size"] == 12  # li of a 32-bit constant (lui+addi) and ecall
+    broken = tmp_path / "broken.S"
+    broken.write_text("    nop\n    addi x1, x2\n")
+    result = session.assemble(f'    nop\n.include "{broken}"\n')
+    (error,) = result["errors"]
+    assert error["line"] == 2 and f"{broken}:2:" in error["message"]  # the student's line 2
+    session.close()
