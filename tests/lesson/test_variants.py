@@ -14,14 +14,12 @@ import re
 import pytest
 
 from lab.hv.policy import BY_KEY
-from lab.lesson import Lab, parse_lesson
 from lab.lesson.progress import Progress, ProgressError
 from lab.lesson.variants import fill, mgmt_password, wordlist
 from lab.net.mgmt import ManagementService
-from lab.scenario import GUESTS_DIR
 from lab.session import DEFAULT_LESSONS, STUDENT, Session
-from tests.lesson.conftest import FRONT, STEP
 from tests.lesson.test_engine import do
+from tests.lesson.test_net_entries import open_lab
 
 
 def test_the_wordlist_is_the_one_brute_carries():
@@ -51,17 +49,9 @@ def test_the_hardened_lockout_stops_brute_before_any_variant():
         assert "ERR locked out" in replies
 
 
-def open_mgmt(write_lesson, seed: int | None) -> Lab:
-    front = FRONT.replace('scenario = "api.toml"', f'scenario = "{GUESTS_DIR / "mgmt.toml"}"')
-    body = STEP.replace("secret_leaked tenant from=bank", "vm_state tenant running")
-    body = body.replace("type tenant peek 2 0x80001000 32", "type tenant ip")
-    lab = Lab(parse_lesson(write_lesson(body, front=front)), seed=seed)
-    lab.start()
-    return lab
-
-
 def test_brute_finds_the_students_own_password_and_a_neighbours_token_is_refused(write_lesson):
-    mine, neighbour = open_mgmt(write_lesson, 11), open_mgmt(write_lesson, 12)
+    mine = open_lab(write_lesson, "mgmt.toml", seed=11)
+    neighbour = open_lab(write_lesson, "mgmt.toml", seed=12)
     try:
         found = []
         for lab in (mine, neighbour):
