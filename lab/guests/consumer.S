@@ -25,7 +25,7 @@ _start:
 
     # 2. map it
     li   a7, EID_GNTTAB
-    li   a6, GNT_MAP        # map(granter, ref, dest_gpa, flags)
+    li   a6, GNTTAB_MAP     # map(granter, ref, dest_gpa, flags)
     mv   a0, s1
     mv   a1, s2
     li   a2, GRANT_WINDOW
@@ -51,7 +51,7 @@ consume:
     li   a0, 11             # "message #N\n"
     li   a2, 0
     li   a7, EID_DBCN
-    li   a6, DBCN_WRITE
+    li   a6, DBCN_CONSOLE_WRITE
     ecall                   # console_write straight from the granted page
     addi t1, t1, 1
     sw   t1, 4(s0)          # tail += 1: the slot is free again
@@ -65,7 +65,7 @@ consume:
 
     # 4. unmap, say done
     li   a7, EID_GNTTAB
-    li   a6, GNT_UNMAP      # unmap(dest_gpa)
+    li   a6, GNTTAB_UNMAP   # unmap(dest_gpa)
     li   a0, GRANT_WINDOW
     ecall
     bnez a0, fail

@@ -14,7 +14,7 @@
 .globl _start
 _start:
     li   a7, EID_DGRAM
-    li   a6, DG_RING        # ring_setup(ring)
+    li   a6, DGRAM_RING_SETUP # ring_setup(ring)
     la   a0, ring
     ecall
     la   a0, banner
@@ -25,16 +25,16 @@ loop:
     call getline            # the line goes straight into the ring's data; a0 = length
     beqz a0, loop
     la   t0, ring
-    sw   a0, 8(t0)          # len
-    li   t1, 1
-    sw   t1, 4(t0)          # op = LOG
+    sw   a0, DGRAM_RING_LEN(t0)
+    li   t1, DGRAM_OP_LOG
+    sw   t1, DGRAM_RING_OP(t0)
     li   a7, EID_DGRAM
-    li   a6, DG_DOORBELL    # doorbell()
+    li   a6, DGRAM_DOORBELL # doorbell()
     ecall
     bnez a0, refused
 1:  la   t0, ring           # wait for the backend to complete it
-    lw   t1, 0(t0)
-    li   t2, 2
+    lw   t1, DGRAM_RING_STATUS(t0)
+    li   t2, DGRAM_STATUS_DONE
     beq  t1, t2, 2f
     wfi
     j    1b
@@ -50,7 +50,7 @@ refused:
 # (at most 240 bytes), echoing it; wfi while no byte is there.
 getline:
     la   t0, ring
-    addi t0, t0, 16
+    addi t0, t0, DGRAM_RING_DATA
     li   t1, UART_BASE
     li   t4, 0
 1:  lbu  t2, UART_LSR(t1)   # data ready?
@@ -62,7 +62,7 @@ getline:
     sb   t3, UART_THR(t1)   # echo
     li   t2, '\n'
     beq  t3, t2, 3f
-    li   t2, 240
+    li   t2, DGRAM_RING_DATA_MAX
     bgeu t4, t2, 1b
     add  t2, t0, t4
     sb   t3, 0(t2)

@@ -70,7 +70,6 @@
         .equ MAX_DOMID,   256           # vms stops here, whatever count() said
 
         # ---- frames (offsets from the start of the Ethernet frame; see "network library")
-        .equ FRAME_MAX,   1514          # Ethernet II without the FCS
         .equ ETH_DST,     0
         .equ ETH_SRC,     6
         .equ ETH_TYPE,    12
@@ -507,7 +506,7 @@ cmd_print:
         mv   a1, s0
         li   a2, 0
         li   a7, EID_DBCN
-        li   a6, DBCN_WRITE
+        li   a6, DBCN_CONSOLE_WRITE
         ecall
         mv   s2, a0
         bnez s2, 2f
@@ -552,7 +551,7 @@ cmd_probe:
         call arg_num
         mv   s0, a0
         li   a7, EID_BASE
-        li   a6, BASE_PROBE
+        li   a6, BASE_PROBE_EXTENSION
         ecall
         mv   s1, a1
         la   a0, msg_eid
@@ -575,7 +574,7 @@ cmd_info:
         sw   ra, 12(sp)
         sw   s0, 8(sp)
         li   a7, EID_BASE
-        li   a6, BASE_SPEC_VERSION
+        li   a6, BASE_GET_SPEC_VERSION
         ecall
         mv   s0, a1                     # major in bits 30:24, minor in 23:0
         la   a0, msg_spec
@@ -590,7 +589,7 @@ cmd_info:
         call put_dec
         call newline
         li   a7, EID_BASE
-        li   a6, BASE_IMPL_ID
+        li   a6, BASE_GET_IMPL_ID
         ecall
         mv   s0, a1
         la   a0, msg_impl
@@ -631,11 +630,11 @@ cmd_exit:
         mv   s0, a0
 1:      mv   a1, s0                     # reason 0, or 0xE00000NN for exit code NN
         beqz s0, 2f
-        li   t0, REASON_EXIT
+        li   t0, SRST_REASON_EXIT_CODE
         or   a1, s0, t0
 2:      li   a0, SRST_SHUTDOWN
         li   a7, EID_SRST
-        li   a6, SRST_RESET
+        li   a6, SRST_SYSTEM_RESET
         ecall
         call put_result                 # only reached when the hypervisor refused
         lw   ra, 12(sp)
@@ -669,7 +668,7 @@ cmd_grant:
         mv   a0, s0                     # grant_access(gpa, grantee_domid, flags)
         mv   a1, s1
         li   a7, EID_GNTTAB
-        li   a6, GNT_GRANT
+        li   a6, GNTTAB_GRANT_ACCESS
         ecall
         beqz a0, 2f
         call put_refused
@@ -695,7 +694,7 @@ cmd_ungrant:
         li   a0, 1
         call arg_num                    # a0 = REF
         li   a7, EID_GNTTAB
-        li   a6, GNT_END
+        li   a6, GNTTAB_END_ACCESS
         ecall
         call put_result
         lw   ra, 12(sp)
@@ -732,7 +731,7 @@ cmd_map:
 1:      mv   a0, s0                     # map(granter_domid, ref, dest_gpa, flags)
         mv   a1, s1
         li   a7, EID_GNTTAB
-        li   a6, GNT_MAP
+        li   a6, GNTTAB_MAP
         ecall
         call put_result
         lw   ra, 12(sp)
@@ -749,7 +748,7 @@ cmd_unmap:
         li   a0, 1
         call arg_num                    # a0 = ADDR
         li   a7, EID_GNTTAB
-        li   a6, GNT_UNMAP
+        li   a6, GNTTAB_UNMAP
         ecall
         call put_result
         lw   ra, 12(sp)
@@ -780,7 +779,7 @@ cmd_dsend:
         j    1b
 2:      mv   a0, s0                     # send(dest_domid, gpa, len)
         li   a7, EID_DGRAM
-        li   a6, DG_SEND
+        li   a6, DGRAM_SEND
         ecall
         beqz a0, 3f
         call put_refused
@@ -803,9 +802,9 @@ cmd_drecv:
         sw   ra, 12(sp)
         sw   s0, 8(sp)
         la   a0, dgram_buf              # recv(gpa, maxlen): sender id, then payload
-        li   a1, DGRAM_MAX + 4
+        li   a1, DGRAM_MAX_DATAGRAM + 4
         li   a7, EID_DGRAM
-        li   a6, DG_RECV
+        li   a6, DGRAM_RECV
         ecall
         beqz a0, 1f
         call put_refused
@@ -838,7 +837,7 @@ cmd_ring:
         sw   ra, 12(sp)
         la   a0, ring_page
         li   a7, EID_DGRAM
-        li   a6, DG_RING
+        li   a6, DGRAM_RING_SETUP
         ecall
         call put_result
         lw   ra, 12(sp)
@@ -855,22 +854,22 @@ cmd_rlog:
         call skip_word
         call skip_spaces                # to TEXT
         la   t1, ring_page
-        addi t2, t1, RING_DATA          # copy TEXT into the ring's data
+        addi t2, t1, DGRAM_RING_DATA    # copy TEXT into the ring's data
         li   t3, 0                      # its length
 1:      lbu  t0, 0(a0)
         beqz t0, 2f
-        li   t4, RING_DATA_MAX
+        li   t4, DGRAM_RING_DATA_MAX
         bgeu t3, t4, 2f
         sb   t0, 0(t2)
         addi a0, a0, 1
         addi t2, t2, 1
         addi t3, t3, 1
         j    1b
-2:      li   t0, OP_LOG
-        sw   t0, RING_OP(t1)
-        sw   t3, RING_LEN(t1)
+2:      li   t0, DGRAM_OP_LOG
+        sw   t0, DGRAM_RING_OP(t1)
+        sw   t3, DGRAM_RING_LEN(t1)
         li   a7, EID_DGRAM
-        li   a6, DG_DOORBELL
+        li   a6, DGRAM_DOORBELL
         ecall
         call put_result
         lw   ra, 12(sp)
@@ -890,18 +889,18 @@ cmd_race:
         call arg_num
         mv   s0, a0                     # s0 = LEN
         la   t1, ring_page
-        li   t0, OP_LOG
-        sw   t0, RING_OP(t1)
+        li   t0, DGRAM_OP_LOG
+        sw   t0, DGRAM_RING_OP(t1)
         li   t0, 16
-        sw   t0, RING_LEN(t1)           # honest: passes the doorbell's check
+        sw   t0, DGRAM_RING_LEN(t1)     # honest: passes the doorbell's check
         la   t0, my_domid
         lw   t0, 0(t0)
-        sw   t0, RING_DATA + 256(t1)    # what lands past the backend's buffer
+        sw   t0, DGRAM_RING_DATA + 256(t1) # what lands past the backend's buffer
         li   a7, EID_DGRAM
-        li   a6, DG_DOORBELL
+        li   a6, DGRAM_DOORBELL
         ecall
         la   t1, ring_page
-        sw   s0, RING_LEN(t1)           # the change, between check and use
+        sw   s0, DGRAM_RING_LEN(t1)     # the change, between check and use
         call put_result
         lw   ra, 12(sp)
         lw   s0, 8(sp)
@@ -1746,7 +1745,7 @@ cmd_dwrite:
         call arg_num
         mv   s0, a0                     # s0 = SECTOR
         la   t0, peek_buf               # clear one sector of the buffer
-        li   t1, SECTOR
+        li   t1, BLK_SECTOR
 1:      sb   zero, 0(t0)
         addi t0, t0, 1
         addi t1, t1, -1
@@ -1758,7 +1757,7 @@ cmd_dwrite:
         call skip_word
         call skip_spaces                # to TEXT
         la   t1, peek_buf
-        li   t2, SECTOR - 1
+        li   t2, BLK_SECTOR - 1
 2:      lbu  t0, 0(a0)                  # copy TEXT (at most a sector)
         beqz t0, 3f
         beqz t2, 3f
@@ -2143,10 +2142,10 @@ net_send:
 1:      mv   a0, a1
         ret
 
-# net_recv: NET recv(rx_buf, FRAME_MAX).   out: a0 = frame length, 0 when none waits
+# net_recv: NET recv(rx_buf, NET_ETH_MAX_FRAME).   out: a0 = frame length, 0 when none waits
 net_recv:
         la   a0, rx_buf
-        li   a1, FRAME_MAX
+        li   a1, NET_ETH_MAX_FRAME
         li   a7, EID_NET
         li   a6, NET_RECV
         ecall
@@ -3234,7 +3233,7 @@ line:       .space LINE_MAX + 1         # the line as typed
 words:      .space LINE_MAX + 1         # its words, each ended by a NUL
 byte_buf:   .space MAX_BYTES            # BYTE arguments of w and poke
         .balign 4
-dgram_buf:  .space DGRAM_MAX + 8       # drecv: sender id, payload, NUL
+dgram_buf:  .space DGRAM_MAX_DATAGRAM + 8 # drecv: sender id, payload, NUL
         .balign 4096
 peek_buf:   .space BUF_SIZE             # what peek copies here
 ring_page:  .space 4096                 # our request ring (ring, rlog, race)
@@ -3257,6 +3256,6 @@ arp_cache:  .space ARP_SLOTS * ARP_ENTRY
 my_mac:     .space 8                    # 02:00:00:00:00:<domid>
 text_buf:   .space MAX_TEXT + 4         # a request being put together (brute)
         .balign 4
-tx_buf:     .space FRAME_MAX + 2        # the frame being sent
+tx_buf:     .space NET_ETH_MAX_FRAME + 2 # the frame being sent
         .balign 4
-rx_buf:     .space FRAME_MAX + 2        # the frame received (+1 for put_udp_payload's NUL)
+rx_buf:     .space NET_ETH_MAX_FRAME + 2 # the frame received (+1 for put_udp_payload's NUL)

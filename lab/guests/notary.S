@@ -81,7 +81,7 @@ do_rates:
 do_close:
     beqz s1, 1f             # already closed (ref 2 is never 0)
     li   a7, EID_GNTTAB
-    li   a6, GNT_END        # end_access(ref)
+    li   a6, GNTTAB_END_ACCESS # end_access(ref)
     mv   a0, s1
     ecall
     li   s1, 0
@@ -107,7 +107,7 @@ grant:
     addi sp, sp, -16
     sw   ra, 12(sp)
     li   a7, EID_GNTTAB
-    li   a6, GNT_GRANT      # grant_access(gpa, grantee_domid, flags)
+    li   a6, GNTTAB_GRANT_ACCESS # grant_access(gpa, grantee_domid, flags)
     ecall
     mv   a0, a1
     lw   ra, 12(sp)

@@ -31,7 +31,7 @@ _start:
 
     # 1. grant the ring page to the consumer, read-write
     li   a7, EID_GNTTAB
-    li   a6, GNT_GRANT      # grant_access(gpa, grantee, flags)
+    li   a6, GNTTAB_GRANT_ACCESS # grant_access(gpa, grantee, flags)
     la   a0, ring
     mv   a1, s2
     li   a2, 0
@@ -89,7 +89,7 @@ produce:
     li   t2, 0xD0E
     bne  t1, t2, 4b
     li   a7, EID_GNTTAB
-    li   a6, GNT_END        # end_access(ref)
+    li   a6, GNTTAB_END_ACCESS # end_access(ref)
     mv   a0, s3
     ecall
     bnez a0, fail

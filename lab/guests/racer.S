@@ -21,22 +21,22 @@ _start:
     ecall
     mv   s1, a1
     li   a7, EID_DGRAM
-    li   a6, DG_RING        # ring_setup(ring)
+    li   a6, DGRAM_RING_SETUP # ring_setup(ring)
     la   a0, ring
     ecall
     la   s0, ring
-    li   t0, 1
-    sw   t0, 4(s0)          # op = LOG
+    li   t0, DGRAM_OP_LOG
+    sw   t0, DGRAM_RING_OP(s0)
     li   t0, 16
-    sw   t0, 8(s0)          # len = 16: passes the doorbell's check
-    sw   s1, 0x110(s0)      # data[256]: what lands behind the backend's buffer
+    sw   t0, DGRAM_RING_LEN(s0) # len = 16: passes the doorbell's check
+    sw   s1, DGRAM_RING_DATA + 256(s0) # data[256]: what lands behind the backend's buffer
     li   a7, EID_DGRAM
-    li   a6, DG_DOORBELL    # doorbell()
+    li   a6, DGRAM_DOORBELL # doorbell()
     ecall
     li   t0, 260
-    sw   t0, 8(s0)          # len = 260: too late for the check, in time for the copy
-1:  lw   t0, 0(s0)          # wait for the backend's completion
-    li   t1, 2
+    sw   t0, DGRAM_RING_LEN(s0) # len = 260: too late for the check, in time for the copy
+1:  lw   t0, DGRAM_RING_STATUS(s0) # wait for the backend's completion
+    li   t1, DGRAM_STATUS_DONE
     beq  t0, t1, 2f
     wfi
     j    1b

@@ -33,6 +33,11 @@ from typing import Final
 MAX_DATAGRAM: Final = 256
 QUEUE_DEPTH: Final = 16
 RING_HEADER: Final = struct.Struct("<IIII")  # status, op, len, result
+# Where each field sits in the ring page, for the guests (lib/sbi.S: DGRAM_RING_...).
+RING_STATUS: Final = 0x00
+RING_OP: Final = 0x04
+RING_LEN: Final = 0x08
+RING_RESULT: Final = 0x0C
 RING_DATA: Final = 0x10
 RING_DATA_MAX: Final = 240
 OP_LOG: Final = 1

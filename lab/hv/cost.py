@@ -34,21 +34,22 @@ from lab.hv.hypercalls import lookup
 from lab.hv.hypervisor import Hypervisor
 from lab.hv.policy import Policy
 from lab.hv.vm import RAM_BASE, VmConfig
-from lab.program import Program, Segment
+from lab.program import INCLUDE_DIRS, Program, Segment
 
 # Two calls a turn, each passing a check the hardened policy adds: a 16-byte
 # DBCN console_write (hypercall.check_bounds checks the buffer) and VMCTL
 # info(0) from the control domain (hypercall.authorize checks the caller).
 CHECKED_LOOP: Final = """
+.include "lib/sbi.S"
 _start:
-1:  li   a7, 0x4442434E     # DBCN console_write(16, msg, 0)
-    li   a6, 0
+1:  li   a7, EID_DBCN
+    li   a6, DBCN_CONSOLE_WRITE # console_write(16, msg, 0)
     li   a0, 16
     la   a1, msg
     li   a2, 0
     ecall
-    li   a7, 0x09000001     # VMCTL info(0): privileged
-    li   a6, 2
+    li   a7, EID_VMCTL
+    li   a6, VMCTL_INFO     # info(0): privileged
     li   a0, 0
     ecall
     j    1b
@@ -93,7 +94,7 @@ class CostMeasurement:
 
 def checked_loop() -> Program:
     """The measurement guest, assembled (the same every time)."""
-    image = assemble(CHECKED_LOOP, filename="checked.S", base=RAM_BASE)
+    image = assemble(CHECKED_LOOP, filename="checked.S", base=RAM_BASE, include_dirs=INCLUDE_DIRS)
     return Program("checked", [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
 
 

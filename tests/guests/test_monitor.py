@@ -18,7 +18,7 @@ import pytest
 
 from lab.asm import assemble_file
 from lab.cpu import backends
-from lab.hv.hypercalls import HypercallRecord
+from lab.hv.hypercalls import HypercallRecord, SbiError
 from lab.hv.vm import RAM_BASE, VmState
 from tests.guests import API, API_HARDENED, GUESTS, Console, boot
 from tests.tools import require_tool
@@ -333,3 +333,23 @@ def test_guest_assembles_identically_with_gnu_as(tmp_path, name: str) -> None:
     image = assemble_file(GUESTS / name)
     assert image.data == binary.read_bytes()
     assert image.includes and all(Path(path).parent == GUESTS / "lib" for path in image.includes)
+
+
+def _string_table(image, label: str, count: int) -> list[str]:
+    """The NUL-terminated strings the first `count` words at `label` point to."""
+
+    def at(addr: int) -> bytes:
+        return image.data[addr - image.base :]
+
+    words = [int.from_bytes(at(image.symbols[label])[4 * i : 4 * i + 4], "little") for i in range(count)]
+    return [at(w).split(b"\0", 1)[0].decode() for w in words]
+
+
+def test_the_monitors_name_tables_follow_the_hypercall_table() -> None:
+    """`hcall` and `vms` print names from tables in monitor.S, indexed by -error and by state;
+    lib/sbi.S's SBI_ERROR_COUNT bounds the first, so both must list the table's codes in order."""
+    image = assemble_file(GUESTS / "monitor.S")
+    assert _string_table(image, "sbi_error_names", len(SbiError)) == [
+        SbiError.label(-i) for i in range(len(SbiError))
+    ]
+    assert _string_table(image, "state_names", len(VmState)) == [s.label for s in VmState]

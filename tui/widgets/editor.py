@@ -27,8 +27,8 @@ from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 ASSEMBLY: Final = "asm"
 TEMPLATE: Final = """\
 # A guest program: print a greeting with SBI DBCN console_write_byte, then wait.
-        .equ EID_DBCN, 0x4442434E
-        .equ DBCN_WRITE_BYTE, 2
+# lib/sbi.S names the hypercall numbers (EID_DBCN, DBCN_CONSOLE_WRITE_BYTE, ...).
+        .include "lib/sbi.S"
 
         .text
 _start:
@@ -36,7 +36,7 @@ _start:
 1:      lbu     a0, 0(s0)
         beqz    a0, 2f
         li      a7, EID_DBCN
-        li      a6, DBCN_WRITE_BYTE
+        li      a6, DBCN_CONSOLE_WRITE_BYTE
         ecall
         addi    s0, s0, 1
         j       1b

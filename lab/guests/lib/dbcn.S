@@ -2,7 +2,7 @@
 #
 # Provides (standard calling convention; it uses a0..a2, a6, a7, t0..t2):
 #   puts      print the NUL-terminated string at a0 with one hypercall
-# Needs: lib/sbi.S (EID_DBCN, DBCN_WRITE), included before.
+# Needs: lib/sbi.S (EID_DBCN, DBCN_CONSOLE_WRITE), included before.
 # Unlike lib/uart.S's puts, byte by byte into the UART, this one hands the
 # whole buffer to the hypervisor: the buffer is guest memory, which the
 # hypervisor must check lies in the caller's RAM (hypercall.check_bounds).
@@ -17,7 +17,7 @@ puts:
     addi t1, t1, 1
     j    1b
 2:  li   a7, EID_DBCN
-    li   a6, DBCN_WRITE     # console_write(len, base_lo, base_hi)
+    li   a6, DBCN_CONSOLE_WRITE # console_write(len, base_lo, base_hi)
     mv   a1, t0
     mv   a0, t1
     li   a2, 0

@@ -12,7 +12,7 @@
 dgram_send:
     mv   t0, a0
 1:  li   a7, EID_DGRAM
-    li   a6, DG_SEND
+    li   a6, DGRAM_SEND
     mv   a0, t0
     ecall
     beqz a0, 2f
@@ -23,7 +23,7 @@ dgram_send:
 # wait_datagram(): wait until a datagram arrives and receive it into msgbuf
 wait_datagram:
 1:  li   a7, EID_DGRAM
-    li   a6, DG_RECV        # recv(gpa, maxlen)
+    li   a6, DGRAM_RECV     # recv(gpa, maxlen)
     la   a0, msgbuf
     li   a1, 64
     ecall

@@ -10,5 +10,5 @@ shutdown:
     mv   a1, a0             # SRST system_reset(shutdown, reason)
     li   a0, SRST_SHUTDOWN
     li   a7, EID_SRST
-    li   a6, SRST_RESET
+    li   a6, SRST_SYSTEM_RESET
     ecall

@@ -17,6 +17,8 @@ and `grant.revoke_unmaps` (see lab/hv/policy.py for the advisories).
 
 from __future__ import annotations
 
+from typing import Final
+
 from lab.cpu.bus import PAGE_SIZE
 from lab.hv.gnttab import GTF_PERMIT_ACCESS, GTF_READONLY, NR_GRANT_ENTRIES, GrantEntry, Mapping
 from lab.hv.hypercalls import SbiError, SbiRet, extension
@@ -24,7 +26,7 @@ from lab.hv.vm import GRANT_WINDOW, GRANT_WINDOW_SIZE, RAM_BASE
 
 GNTTAB = extension(0x0900_0002, "GNTTAB", "Grant tables", __doc__ or "", standard=False)
 
-FLAG_READONLY = 1
+FLAG_READONLY: Final = 1  # grant_access and map flags bit 0
 
 
 @GNTTAB.function(0, "gpa, grantee_domid, flags", returns="grant reference")

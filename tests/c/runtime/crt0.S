@@ -7,6 +7,8 @@
  * the hypervisor records as the VM's exit code. SBI reserves most reason
  * values; hvlab reads the vendor range 0xE000_00NN as "exit code NN".
  */
+#include "sbi.h"
+
     .section .text.init, "ax"
     .globl _start
 _start:
@@ -24,11 +26,11 @@ _start:
     call    main
     mv      s0, a0
     call    hv_flush
-    li      a7, 0x53525354          /* EID "SRST" */
-    li      a6, 0                   /* FID 0: system_reset */
-    li      a0, 0                   /* type 0: shutdown */
+    li      a7, EID_SRST
+    li      a6, SRST_SYSTEM_RESET
+    li      a0, SRST_SHUTDOWN
     andi    a1, s0, 0xFF            /* reason: 0xE000_0000 | exit code */
-    li      t0, 0xE0000000
+    li      t0, SRST_REASON_EXIT_CODE
     or      a1, a1, t0
     ecall
 4:  ebreak                          /* SRST returned (refused): stop for the debugger */

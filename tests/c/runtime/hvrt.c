@@ -9,14 +9,7 @@
 #include <stdarg.h>
 
 #include "hvrt.h"
-
-#define SBI_EXT_DBCN 0x4442434E
-#define SBI_EXT_SRST 0x53525354
-#define DBCN_CONSOLE_WRITE 0
-#define DBCN_CONSOLE_WRITE_BYTE 2
-#define SRST_SYSTEM_RESET 0
-#define SRST_TYPE_SHUTDOWN 0
-#define SRST_REASON_EXIT_CODE 0xE0000000u /* vendor range: | code, 0-255 (lab.hv.sbi.srst) */
+#include "sbi.h" /* EID_..., the function IDs: generated from the hypercall table */
 
 struct sbiret {
     long error;
@@ -40,11 +33,11 @@ static unsigned outlen;
 void hv_flush(void) {
     unsigned done = 0;
     while (done < outlen) {
-        struct sbiret r = sbi_call(SBI_EXT_DBCN, DBCN_CONSOLE_WRITE, (long)(outlen - done),
+        struct sbiret r = sbi_call(EID_DBCN, DBCN_CONSOLE_WRITE, (long)(outlen - done),
                                    (long)(uintptr_t)(outbuf + done), 0);
         if (r.error != 0 || r.value <= 0) {
             while (done < outlen) /* buffer refused: go byte by byte */
-                sbi_call(SBI_EXT_DBCN, DBCN_CONSOLE_WRITE_BYTE, (unsigned char)outbuf[done++], 0, 0);
+                sbi_call(EID_DBCN, DBCN_CONSOLE_WRITE_BYTE, (unsigned char)outbuf[done++], 0, 0);
             break;
         }
         done += (unsigned)r.value;
@@ -165,7 +158,7 @@ void hv_printf(const char *fmt, ...) {
 
 __attribute__((noreturn)) void hv_exit(int status) {
     hv_flush();
-    sbi_call(SBI_EXT_SRST, SRST_SYSTEM_RESET, SRST_TYPE_SHUTDOWN, (long)(SRST_REASON_EXIT_CODE | (status & 0xFF)),
+    sbi_call(EID_SRST, SRST_SYSTEM_RESET, SRST_SHUTDOWN, (long)(SRST_REASON_EXIT_CODE | (status & 0xFF)),
              0);
     for (;;)
         __asm__ volatile("ebreak"); /* SRST refused: stop for the debugger */
