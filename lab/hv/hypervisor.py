@@ -24,7 +24,7 @@ from typing import Any, Final
 from lab.cpu import Stop
 from lab.hv import hypercalls
 from lab.hv.blk import SECTOR, BackingStore, DiskError
-from lab.hv.channel import RING_DATA, RING_HEADER, STATUS_DONE, Channel, RingRequest
+from lab.hv.channel import RING_DATA, RING_HEADER, RING_LEN, STATUS_DONE, Channel, RingRequest
 from lab.hv.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.hypercalls import Function, dispatch
 from lab.hv.memory import HV_REGION_SIZE, HostMemory, HvLayout
@@ -231,7 +231,7 @@ class Hypervisor:
         note = ""
         if data is None:
             # Second fetch from shared memory: the length may have changed since the check.
-            length = int.from_bytes(vm.read_guest(req.ring_gpa + 8, 4), "little")
+            length = int.from_bytes(vm.read_guest(req.ring_gpa + RING_LEN, 4), "little")
             if length != req.length:
                 note = f"; len re-read as {length} (was {req.length} when checked)"
             data = vm.read_guest(req.ring_gpa + RING_DATA, min(length, 4096 - RING_DATA))
