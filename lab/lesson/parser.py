@@ -74,16 +74,35 @@ def render(text: str) -> str:
     return markdown().render(text)
 
 
+# Parsed lessons by (path, text), with the bytes of the scenario each was read against:
+# the picker, a reopened lesson and the web lab's warm start (its memory snapshot holds
+# them) parse a file once. Changed text, or a changed scenario, parses it afresh.
+_PARSED: dict[tuple[str, str], tuple[Lesson, bytes]] = {}
+
+
 def parse_lesson(path: str | Path) -> Lesson:
+    """The lesson in `path` (treat it as read-only: the same text gives the same object)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise LessonError(path, None, f"cannot read: {exc.strerror or exc}") from None
+    key = (str(path.resolve()), text)
+    cached = _PARSED.get(key)
+    if cached is not None and _bytes(cached[0].scenario) == cached[1]:
+        return cached[0]
     meta, body, body_line = _front_matter(path, text)
     lesson = _lesson(path, meta)
     _body(lesson, body, body_line)
+    _PARSED[key] = (lesson, _bytes(lesson.scenario))
     return lesson
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""  # gone: the next parse says so
 
 
 def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:

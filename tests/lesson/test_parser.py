@@ -176,3 +176,16 @@ def test_authoring_guide_lists_every_predicate_and_action_from_the_registry():
     assert table.group(1) == reference_markdown(), "regenerate it: python3 -m lab.lesson.docs"
     for entry in entries(EntryKind.PREDICATE) + entries(EntryKind.ACTION):
         assert f"`{entry.signature}`" in guide
+
+
+def test_a_lesson_is_parsed_once_until_it_or_its_scenario_changes(write_lesson):
+    path = write_lesson()
+    first = parse_lesson(path)
+    assert parse_lesson(path) is first  # the picker, a reopened lesson, the web lab's warm start
+    path.write_text(path.read_text() + "\nOne more line of prose.\n")
+    second = parse_lesson(path)
+    assert second is not first and "One more line" in second.steps[-1].markdown
+    scenario = path.parent / "api.toml"
+    scenario.write_text(scenario.read_text().replace('name = "tenant"', 'name = "guest"'))
+    with pytest.raises(LessonError, match="no VM 'tenant'"):  # the lesson's checks name the old VM
+        parse_lesson(path)
