@@ -10,8 +10,11 @@ chromium through playwright (never a downloaded browser):
       (`window.hvlab.lab`, set by the page once Pyodide, the wheels and the lessons are in,
       then one `list_lessons` round trip);
     * warm load: the same page loaded again, with the browser's cache (a real profile's
-      disk cache: an incognito context keeps only small responses, not the 9.6 MB wasm);
-    * where a cold boot's time goes, as the worker measured it (lab.timings);
+      disk cache: an incognito context keeps only small responses, not the 9.6 MB wasm) and
+      the engine's memory snapshot the cold boot kept in the origin private file system
+      (web/src/worker.js); the bench waits until that copy is written (lab.snapshot.saved,
+      a fraction of a second after the page is interactive) before it reloads;
+    * where a cold and a warm boot's time goes, as the worker measured it (lab.timings);
     * MIPS: bench's tight loop on the interpreter, in the worker, through the bridge;
     * transfer: the bytes the server sent for a cold load (the body of every 200) and
       for a warm one (what was not in the cache or was revalidated).
@@ -43,6 +46,7 @@ CHROMIUM_ARGS: Final = [
     "--disable-sync",
 ]
 READY: Final = "() => window.hvlab && window.hvlab.lab"
+SNAPSHOT_WRITTEN: Final = "() => window.hvlab.lab.snapshot?.saved !== null"
 FIRST_CALL: Final = '() => window.hvlab.lab.call("list_lessons", {lang: "en"}).then((x) => x.length)'
 TIMEOUT_MS: Final = 120_000
 
@@ -108,6 +112,9 @@ def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str
     cold_bytes = warm_bytes = warm_revalidated = 0
     mips = 0.0
     timings: dict[str, int] = {}
+    warm_timings: dict[str, int] = {}
+    restored = 0
+    snapshot_problem = ""
     try:
         with sync_playwright() as pw:
             for _ in range(runs):
@@ -120,9 +127,14 @@ def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str
                     cold.append(_load(page, server.url))
                     cold_bytes = counter.body_bytes
                     timings = timings or page.evaluate("() => window.hvlab.lab.timings")
+                    page.wait_for_function(SNAPSHOT_WRITTEN, timeout=TIMEOUT_MS)
                     counter.reset()
                     warm.append(_load(page, server.url))
                     warm_bytes, warm_revalidated = counter.body_bytes, counter.not_modified
+                    snapshot = page.evaluate("() => window.hvlab.lab.snapshot") or {}  # (older sites: none)
+                    restored += bool(snapshot.get("restored"))
+                    snapshot_problem = snapshot_problem or snapshot.get("problem", "")
+                    warm_timings = warm_timings or page.evaluate("() => window.hvlab.lab.timings")
                     if not mips:
                         figure = page.evaluate(f"() => window.hvlab.lab.benchMips({iterations})")
                         mips = figure["mips"]
@@ -140,6 +152,9 @@ def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str
         "warm_transfer_bytes": warm_bytes,
         "warm_revalidated_requests": warm_revalidated,
         "cold_boot_phases_ms": timings,
+        "warm_boot_phases_ms": warm_timings,
+        "warm_loads_restored_snapshot": restored,
+        "snapshot_problem": snapshot_problem,
     }
 
 
@@ -175,8 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     f = figures
     print(f"cold load to interactive   {f['cold_load_s']:6.2f} s    (runs: {_list(f['cold_runs_s'])})")
     print(f"warm load to interactive   {f['warm_load_s']:6.2f} s    (runs: {_list(f['warm_runs_s'])})")
-    phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in f["cold_boot_phases_ms"].items())
-    print(f"  of which, in the worker  {phases}")
+    for kind in ("cold", "warm"):
+        phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in f[f"{kind}_boot_phases_ms"].items())
+        print(f"  {kind} boot, in the worker {phases}")
+    restored = f"{f['warm_loads_restored_snapshot']} of {len(f['warm_runs_s'])}"
+    problem = f" ({f['snapshot_problem']})" if f["snapshot_problem"] else ""
+    print(f"warm loads from snapshot   {restored}{problem}")
     print(f"interp in the browser      {f['interp_mips_in_browser']:6.2f} MIPS (tight loop, in the worker)")
     print(f"transfer, cold load        {f['cold_transfer_bytes'] / 1e6:6.2f} MB")
     print(

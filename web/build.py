@@ -11,7 +11,8 @@ What lands in the output directory (web_protocol.md is the contract):
     pyodide/                    the files pyodide.mjs loads: the asm module and wasm, the stdlib, the lock
     wheels/                     hvlab (lab, bench, web), markdown-it-py, mdurl: pure-Python wheels
     lessons.zip                 lessons/ and lab/guests/ (the scenarios name ../lab/guests/...)
-    manifest.json               what the worker loads, and every file's size
+    manifest.json               what the worker loads, every file's size, and `engine`: the hash
+                                that keys the worker's memory snapshot (see engine_hash)
 
 Nothing is fetched from another origin at run time. A rebuild with nothing
 changed skips `npm ci` (node_modules newer than the lock) and the wheel
@@ -56,7 +57,6 @@ DEPENDENCIES: Final = ("markdown-it-py", "mdurl")
 # The packages of the hvlab wheel: the engine, the benchmarks (bench/web.py runs one in the
 # page) and the bridge. The TUI stays out: Textual does not run in a browser.
 WHEEL_PACKAGES: Final = ("lab", "bench", "web")
-PACKAGE_DATA: Final = {"lab": ("guests/*.S", "guests/*.toml"), "bench": ("programs/*",)}
 ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # fixed: the same sources make the same bytes
 
 
@@ -81,6 +81,16 @@ def project_version() -> str:
     if pyproject.exists():
         return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
     return importlib.metadata.version("hvlab")
+
+
+def package_data(package: str, root: Path = ROOT) -> tuple[str, ...]:
+    """The data files `package` ships, as glob patterns: in a checkout pyproject.toml's own list
+    (so pip and the web wheel agree); installed, whatever the package holds (pip put it there)."""
+    pyproject = root / "pyproject.toml"
+    if pyproject.exists():
+        table = tomllib.loads(pyproject.read_text(encoding="utf-8"))["tool"]["setuptools"]
+        return tuple(table.get("package-data", {}).get(package, ()))
+    return ("**/*",)
 
 
 def default_cache() -> Path:
@@ -204,7 +214,7 @@ def hvlab_wheel(version: str, root: Path = ROOT) -> tuple[str, bytes]:
     """The hvlab wheel (PEP 427), built in memory from the sources: (file name, bytes)."""
     files: list[tuple[str, bytes]] = []
     for package in WHEEL_PACKAGES:
-        files += _tree(root / package, root, ("**/*.py", *PACKAGE_DATA.get(package, ())))
+        files += _tree(root / package, root, ("**/*.py", *package_data(package, root)))
     dist = f"hvlab-{version}.dist-info"
     requires = "".join(f"Requires-Dist: {d}\n" for d in ("markdown-it-py>=3", "mdurl"))
     files += [
@@ -275,6 +285,18 @@ def lessons_zip(lessons: Path, guests: Path) -> bytes:
     return _zip(entries)
 
 
+def engine_hash(out: Path, names: Iterable[str]) -> str:
+    """SHA-256 over the named files of the site (names and bytes): what the worker's memory
+    snapshot of the engine was made from. It keys the snapshot, so a rebuild that changes any
+    of them (a wheel, a lesson, Pyodide, the worker) never meets a stale one."""
+    digest = hashlib.sha256()
+    for name in names:
+        data = (out / name).read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
 # ---------------------------------------------------------------- the whole build
 
 
@@ -335,11 +357,14 @@ def build(
         p for p in out.rglob("*") if p.is_file() and p != manifest_path and not p.name.endswith(".tmp")
     )
     report.files = {p.relative_to(out).as_posix(): p.stat().st_size for p in listed}
+    wheel_paths = [f"wheels/{n}" for n in wheel_names]
+    engine_files = [f"pyodide/{n}" for n in PYODIDE_FILES] + wheel_paths + ["lessons.zip", "worker.js"]
     manifest = {
         "version": version,
         "pyodide": json.loads((pyodide / "package.json").read_text(encoding="utf-8"))["version"],
-        "wheels": [f"wheels/{n}" for n in wheel_names],
+        "wheels": wheel_paths,
         "lessons": "lessons.zip",
+        "engine": engine_hash(out, engine_files),
         "files": report.files,
     }
     _write_if_changed(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())

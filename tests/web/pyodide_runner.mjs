@@ -112,6 +112,18 @@ def _():
     )
     return ok, f"{len(lessons['value'])} lessons, started={started['ok']}"
 
+@check("own_password")
+def _():
+    # A student's own admin password in lesson 8's prose: read from the wordlist of the monitor
+    # guest in the wheel, which includes the guest library (so that must ship in the wheel too).
+    from lab.lesson.variants import mgmt_password
+    from web.bridge import Bridge
+    b = Bridge(f"{COURSE}/lessons", seed=5)
+    opened = json.loads(b.call("open_lesson", '{"lesson_id": "flood"}'))
+    prose = "".join(s["markdown"] for s in opened["value"]["steps"]) if opened["ok"] else ""
+    want = f"LOGIN admin {mgmt_password('letmein', 5)}"
+    return want in prose and "{password}" not in prose, want if opened["ok"] else opened["message"]
+
 @check("markdown")
 def _():
     # Lesson prose is rendered by markdown-it-py from its wheel, raw HTML escaped.

@@ -58,6 +58,8 @@ def test_the_hvlab_wheel_is_valid(site: Path):
     for module in ("lab/session.py", "lab/cpu/interp.py", "web/bridge.py", "bench/common.py"):
         assert module in names
     assert "lab/guests/api.toml" in names and not any("__pycache__" in n for n in names)
+    # The guest library the guests and the editor `.include` ships too (pyproject's package data).
+    assert "lab/guests/lib/sbi.S" in names and "lab/guests/lib/uart.S" in names
 
 
 def test_nothing_is_loaded_from_another_origin(site: Path):
@@ -95,3 +97,20 @@ def test_missing_node_is_one_clear_line(tmp_path, monkeypatch, capsys):
     assert cli.main(["web", "build", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("hvlab: web build: node not found") and "Traceback" not in err
+
+
+def test_the_engine_hash_keys_the_snapshot_to_what_it_was_made_from(site: Path, tmp_path):
+    manifest = json.loads((site / "manifest.json").read_text())
+    names = [f"pyodide/{n}" for n in PYODIDE_FILES] + manifest["wheels"] + ["lessons.zip", "worker.js"]
+    assert manifest["engine"] == web.build.engine_hash(site, names)
+    # A copy of those files with one lesson byte changed hashes differently: the worker's
+    # snapshot of a rebuilt site is never taken for the old one's.
+    copy = tmp_path / "copy"
+    for name in names:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((site / name).read_bytes())
+    assert web.build.engine_hash(copy, names) == manifest["engine"]
+    lessons = bytearray((copy / "lessons.zip").read_bytes())
+    lessons[100] ^= 1
+    (copy / "lessons.zip").write_bytes(bytes(lessons))
+    assert web.build.engine_hash(copy, names) != manifest["engine"]

@@ -27,7 +27,8 @@ def test_the_engine_passes_its_checks_under_pyodide(site: Path):
     summary = json.loads(lines[-1])
     failed = {name: c["detail"] for name, c in summary["checks"].items() if not c["ok"]}
     assert not failed, json.dumps(failed, indent=1)
-    assert set(summary["checks"]) >= {"cpu_interp", "hypervisor_api_leak", "lesson_validator", "bridge"}
+    want = {"cpu_interp", "hypervisor_api_leak", "lesson_validator", "bridge", "own_password"}
+    assert set(summary["checks"]) >= want
     assert summary["platform"] == "emscripten" and proc.returncode == 0
     assert summary["mips"] > 0.5
     print(

@@ -57,6 +57,9 @@ export class Lab {
     this.crashed = null; // the crash message once the worker died
     this.problem = ""; // why the saved progress could not be loaded at boot ("" when it could)
     this.timings = {}; // milliseconds the worker's boot phases took (bench/web.py reports them)
+    // The engine's memory snapshot (worker.js): restored = this boot started from one; saved =
+    // one is kept for the next boot (null while it is being written); problem = why not.
+    this.snapshot = { restored: false, saved: false, problem: "" };
     worker.onmessage = (event) => this._receive(event.data);
     worker.onerror = (event) => {
       event.preventDefault?.();
@@ -156,6 +159,7 @@ export class Lab {
         this._progressText = message.progress;
         this.problem = message.problem || "";
         this.timings = message.timings ?? {};
+        this.snapshot = { ...this.snapshot, ...message.snapshot };
         // A saved progress the session could not read stays where it is (the student may
         // want it back); anything else is written so localStorage always holds the latest.
         if (!this.problem) writeSaved(message.progress);
@@ -175,6 +179,9 @@ export class Lab {
       }
       case "progress":
         this._setProgress(message.progress);
+        break;
+      case "snapshot":
+        this.snapshot = { ...this.snapshot, ...message.snapshot };
         break;
       case "tick":
         this._emit("tick", { state: message.state, mips: message.mips, time: message.time });

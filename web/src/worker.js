@@ -5,14 +5,16 @@
 //   {type: "call", id, method, args}    one Session method (web.bridge.Bridge.call)
 //   {type: "strings"|"pcap"|"import"|"bench", id, ...}
 //   {type: "play", slice} / {type: "pause", id}
-// Messages out: {type: "status", text}, {type: "ready", progress, problem, timings},
+// Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot},
+//   {type: "snapshot", snapshot} (once a cold boot's engine snapshot was saved, or not),
 //   {type: "reply", id, ok, value | kind+message, progress}, {type: "tick", state, mips, time},
 //   {type: "progress", progress}, {type: "crash", message}.
 // Python runs on this thread, so a long `run` blocks messages: the play loop runs one slice,
 // then yields to the event loop (a MessageChannel round trip, not setTimeout's 4 ms clamp) so a
 // pause or a call gets in between slices.
 
-const COURSE = "/home/pyodide/course"; // lessons/ and lab/guests/ side by side
+const HOME = "/home/pyodide"; // Python's working directory: the wheels unpack here (on sys.path)
+const COURSE = `${HOME}/course`; // lessons/ and lab/guests/ side by side
 const TICK_MS = 100; // at most ten ticks a second: the page cannot show more
 const IDLE_MS = 50; // every guest waits for input: poll gently instead of spinning
 
@@ -38,11 +40,165 @@ const yieldNow = () =>
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- boot
+//
+// A cold boot starts Python (~3 s of Pyodide's own start-up), installs the wheels and the
+// lessons, imports the engine and parses the lessons, then copies the interpreter's memory
+// (Pyodide's memory snapshot) into the browser's storage. A warm boot restores that memory
+// instead: Python starts with the engine imported and the lessons parsed, in under a second.
+// Both then run the same tail (the Bridge with the student's progress), so the student's
+// seed and progress never come from the snapshot. The snapshot is keyed by Pyodide's version
+// and the manifest's `engine` hash (the wheels, the lessons, Pyodide, this file): a rebuilt
+// site never restores an old one.
 
 async function fetchBytes(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.arrayBuffer();
+}
+
+const SNAPSHOT_DIR = "hvlab-engine"; // in the origin private file system
+const SNAPSHOT_FORMAT = 1; // bump when what the worker puts in the snapshot changes
+// A snapshot file: a 64-byte header (the magic, the SHA-256 of all that follows, the length
+// of Pyodide's snapshot), Pyodide's snapshot, then the installed files: the length of a JSON
+// list of [path, bytes], the list, and the files' bytes one after the other.
+const MAGIC = "HVLABSN1";
+const HEADER = 64;
+
+// Python run once before the snapshot: everything the first screens need, imported, and the
+// lessons parsed (lab.lesson.parser keeps them by path and text: the Session's own parse after
+// a restore finds them there, as the lesson files are the same bytes; the snapshot's key says so).
+const PRIME = `
+def _hvlab_prime(lessons_dir):
+    import lab.cpu.interp, lab.cpu.translate, web.bridge  # noqa: F401
+    from lab.lesson.parser import LessonError, find_lessons, parse_lesson
+    for path in find_lessons([lessons_dir]):
+        try:
+            parse_lesson(path)
+        except LessonError:
+            pass  # the Session parses it again and reports the problem itself
+
+_hvlab_prime(${JSON.stringify(`${COURSE}/lessons`)})
+del _hvlab_prime
+`;
+// Python run first after a restore: every restore starts from the same memory, so `random`
+// (if imported) would repeat its numbers; reseed it from the system. (The student's seed comes
+// from `secrets`, the system's randomness, anyway; str hashes stay the snapshot's.)
+const RESTORED = `
+import sys
+if "random" in sys.modules:
+    sys.modules["random"].seed()
+`;
+
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Where a snapshot is kept: a file in the origin private file system (OPFS), which reads
+ *  back 30 MB in ~30 ms from a worker (Cache Storage took ~130 ms). A page on http:// other
+ *  than localhost has none: every boot there is a cold one. */
+class SnapshotStore {
+  /** The store for this build, or null; `dir` = the promise of the snapshot directory. */
+  static async open(dir, manifest) {
+    if (!manifest.engine) return null;
+    try {
+      const name = `engine-${SNAPSHOT_FORMAT}-${manifest.pyodide}-${manifest.engine}.snapshot`;
+      return new SnapshotStore(await dir, name);
+    } catch {
+      return null; // storage disabled
+    }
+  }
+
+  static directory() {
+    if (!navigator.storage?.getDirectory) return Promise.reject(new Error("no OPFS"));
+    const root = navigator.storage.getDirectory();
+    return root.then((dir) => dir.getDirectoryHandle(SNAPSHOT_DIR, { create: true }));
+  }
+
+  constructor(dir, name) {
+    this.dir = dir;
+    this.name = name;
+  }
+
+  /** The kept snapshot file of this build (not read yet), or null. */
+  find() {
+    return this.dir.getFileHandle(this.name).catch(() => null);
+  }
+
+  /** The file's parts, checked against the digest written with them: {memory, files}. */
+  static async read(file) {
+    let bytes;
+    if (file.createSyncAccessHandle) {
+      const access = await file.createSyncAccessHandle().catch((error) => {
+        const busy = new Error(`the saved engine snapshot is in use (${error.message})`);
+        throw Object.assign(busy, { busy: true }); // another tab reads or writes it: not damaged
+      });
+      try {
+        bytes = new Uint8Array(access.getSize());
+        access.read(bytes, { at: 0 });
+      } finally {
+        access.close();
+      }
+    } else {
+      bytes = new Uint8Array(await (await file.getFile()).arrayBuffer());
+    }
+    const magic = new TextEncoder().encode(MAGIC);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes.subarray(HEADER)));
+    if (!sameBytes(bytes.subarray(0, magic.length), magic) || !sameBytes(bytes.subarray(8, 40), digest)) {
+      throw new Error("the saved engine snapshot is damaged");
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const end = HEADER + view.getUint32(40, true);
+    const listEnd = end + 4 + view.getUint32(end, true);
+    const list = JSON.parse(new TextDecoder().decode(bytes.subarray(end + 4, listEnd)));
+    let at = listEnd;
+    const files = list.map(([path, size]) => [path, bytes.subarray(at, (at += size))]);
+    return { memory: bytes.subarray(HEADER, end), files };
+  }
+
+  /** Keep `memory` (Pyodide's snapshot) and `files` ([path, bytes]) for the next boot. */
+  async write(memory, files) {
+    for await (const name of this.dir.keys()) {
+      if (name !== this.name) await this.dir.removeEntry(name).catch(() => {}); // an older build's
+    }
+    const list = new TextEncoder().encode(JSON.stringify(files.map(([path, data]) => [path, data.length])));
+    const parts = [memory, new Uint8Array(new Uint32Array([list.length]).buffer), list];
+    for (const [, data] of files) parts.push(data);
+    const body = new Uint8Array(await new Blob(parts).arrayBuffer());
+    const header = new Uint8Array(HEADER);
+    header.set(new TextEncoder().encode(MAGIC));
+    header.set(new Uint8Array(await crypto.subtle.digest("SHA-256", body)), 8);
+    new DataView(header.buffer).setUint32(40, memory.length, true);
+    const file = await this.dir.getFileHandle(this.name, { create: true });
+    const out = await file.createWritable(); // a swap file, in place only on close: all or nothing
+    await out.write(header);
+    await out.write(body);
+    await out.close();
+  }
+
+  discard() {
+    return this.dir.removeEntry(this.name);
+  }
+}
+
+/** Every file under `roots` in Emscripten's file system, as [path, bytes]. */
+function filesUnder(FS, roots) {
+  const files = [];
+  const walk = (dir) => {
+    for (const name of FS.readdir(dir)) {
+      if (name === "." || name === ".." || name === "__pycache__") continue;
+      const path = `${dir}/${name}`;
+      const mode = FS.stat(path).mode;
+      if (FS.isDir(mode)) walk(path);
+      else if (FS.isFile(mode)) files.push([path, FS.readFile(path)]);
+    }
+  };
+  roots.forEach(walk);
+  return files;
+}
+
+function writeFiles(FS, files) {
+  for (const [path, data] of files) {
+    FS.mkdirTree(path.slice(0, path.lastIndexOf("/")));
+    FS.writeFile(path, data);
+  }
 }
 
 async function boot(progress) {
@@ -53,46 +209,110 @@ async function boot(progress) {
     timings[name] = Math.round(now - mark);
     mark = now;
   };
+  // What the page learns: whether this boot restored a snapshot, whether one is kept for the
+  // next boot (null: being written), and why not.
+  const snapshot = { restored: false, saved: false, problem: "" };
   const base = new URL("./", import.meta.url);
   const indexURL = new URL("pyodide/", base).href;
   // A computed URL: the bundler leaves it alone, and Pyodide stays a separate file it can cache.
-  // Its module loads while the manifest is read.
+  // Its module loads, and the snapshot store opens, while the manifest is read.
   const pyodideModule = import(new URL("pyodide.mjs", indexURL).href);
+  const dir = SnapshotStore.directory();
+  dir.catch(() => {}); // looked at below, after the manifest
   status("Loading the site's manifest…");
   const manifestResponse = await fetch(new URL("manifest.json", base));
   if (!manifestResponse.ok) throw new Error(`manifest.json: HTTP ${manifestResponse.status}`);
   const manifest = await manifestResponse.json();
+  const store = await SnapshotStore.open(dir, manifest);
+  const found = store ? await store.find() : null;
+  if (!store) snapshot.problem = "no private file system here (a page on http:// other than localhost)";
   lap("manifest");
 
   status(`Loading Python (Pyodide ${manifest.pyodide})…`);
   const { loadPyodide } = await pyodideModule;
-  // packageBaseUrl: Pyodide would otherwise name its CDN as the place for packages.
-  // Fetch the wheels and the lessons meanwhile: the network is idle while wasm compiles.
-  const downloads = Promise.all([
-    ...manifest.wheels.map((name) => fetchBytes(new URL(name, base))),
-    fetchBytes(new URL(manifest.lessons, base)),
-  ]);
-  pyodide = await loadPyodide({
+  const options = {
     indexURL,
-    packageBaseUrl: indexURL,
+    packageBaseUrl: indexURL, // Pyodide would otherwise name its CDN as the place for packages
     stdout: (line) => console.log(line),
     stderr: (line) => console.warn(line),
-  });
+  };
+
+  let kept = null; // the snapshot's parts, once read and checked
+  if (found) {
+    try {
+      // Pyodide fetches its wasm and stdlib while the snapshot is read and checked (it awaits
+      // the promise later: meanwhile a rejection must not count as unhandled).
+      const memory = SnapshotStore.read(found).then((parts) => (kept = parts).memory);
+      memory.catch(() => {});
+      pyodide = await loadPyodide({ ...options, _loadSnapshot: memory });
+      snapshot.restored = snapshot.saved = true;
+    } catch (error) {
+      snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;
+      pyodide = kept = null;
+      // Damaged or refused: the next boot must not meet it again. (In use by another tab: keep it.)
+      if (!error.busy) await store.discard().catch(() => {});
+    }
+  }
+  let downloads = null;
+  if (!snapshot.restored) {
+    // Fetch the wheels and the lessons meanwhile: the network is idle while wasm compiles.
+    downloads = Promise.all([
+      ...manifest.wheels.map((name) => fetchBytes(new URL(name, base))),
+      fetchBytes(new URL(manifest.lessons, base)),
+    ]);
+    downloads.catch(() => {}); // a failed download is reported when awaited below
+    pyodide = await loadPyodide({ ...options, _makeSnapshot: store !== null });
+  }
   lap("pyodide");
-  const buffers = await downloads;
-  const lessons = buffers.pop();
 
   status("Installing hvlab and its lessons…");
-  for (const buffer of buffers) pyodide.unpackArchive(buffer, "wheel");
-  pyodide.unpackArchive(lessons, "zip", { extractDir: COURSE });
+  // Emscripten's file system is not in the wasm memory: a restore writes back the files the
+  // cold boot installed (kept in the snapshot file), with no download and no unzipping.
+  if (kept) {
+    writeFiles(pyodide.FS, kept.files);
+  } else {
+    const buffers = await downloads;
+    const lessons = buffers.pop();
+    for (const buffer of buffers) pyodide.unpackArchive(buffer, "wheel");
+    pyodide.unpackArchive(lessons, "zip", { extractDir: COURSE });
+  }
   lap("install");
 
   status("Starting the lab…");
+  let made = null; // a cold boot's snapshot, written to the store once the lab is ready
+  if (kept) {
+    pyodide.runPython(RESTORED);
+    kept = null;
+  } else {
+    pyodide.runPython(PRIME);
+    if (store) {
+      try {
+        made = { memory: pyodide.makeMemorySnapshot(), files: filesUnder(pyodide.FS, [HOME]) };
+        snapshot.saved = null;
+      } catch (error) {
+        snapshot.problem = `no engine snapshot: ${error.message ?? error}`;
+      }
+    }
+    lap("prime");
+  }
+
   const { Bridge } = pyodide.pyimport("web.bridge");
   bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: progress ?? null });
   Bridge.destroy();
   lap("engine");
-  post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings });
+  post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings, snapshot });
+  if (made) {
+    // After "ready": the student does not wait for the copy to reach the disk.
+    const written = (ok, why) => {
+      snapshot.saved = ok;
+      if (why) snapshot.problem = [snapshot.problem, why].filter(Boolean).join("; ");
+      post({ type: "snapshot", snapshot });
+    };
+    store.write(made.memory, made.files).then(
+      () => written(true, ""),
+      (error) => written(false, `the engine snapshot was not saved: ${error.message ?? error}`),
+    );
+  }
 }
 
 // ---------------------------------------------------------------- requests
