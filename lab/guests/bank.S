@@ -225,11 +225,8 @@ arg_account:
         addi sp, sp, -16
         sw   ra, 12(sp)
         sw   s0, 8(sp)
-        la   t0, argv
-        slli a0, a0, 2
-        add  t0, t0, a0
-        lw   s0, 0(t0)                  # s0 = the name
-        mv   a0, s0
+        call arg_word
+        mv   s0, a0                     # s0 = the name
         call find_account
         beqz a0, 1f
         lw   ra, 12(sp)

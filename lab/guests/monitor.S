@@ -1404,27 +1404,10 @@ need_net:
 # arg_ip: argv[a0] as a dotted IPv4 address; a bad one aborts the command.
 # in: a0 = index into argv   out: a0 = address (10.0.0.1 = 0x0a000001)
 arg_ip:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
-        la   t0, argv
-        slli a0, a0, 2
-        add  t0, t0, a0
-        lw   s0, 0(t0)
-        mv   a0, s0
-        call parse_ip
-        beqz a1, 1f
-        lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
-        ret
-1:      la   a0, msg_bad_ip             # error: bad IPv4 address 'x' (like 10.0.0.1)
-        call puts
-        mv   a0, s0
-        call puts
-        la   a0, msg_bad_ip_end
-        call puts
-        j    abort_command
+        la   a1, parse_ip
+        la   a2, msg_bad_ip             # error: bad IPv4 address 'x' (like 10.0.0.1)
+        la   a3, msg_bad_ip_end
+        j    arg_parsed
 
 # rest_of_line: the text of the line after its first a0 words.
 # in: a0 = words to skip   out: a0 = string
@@ -1801,10 +1784,8 @@ arg_byte:
         ret
 1:      la   a0, msg_bad_byte           # error: not a byte '0x100' (0..0xff)
         call puts
-        la   t0, argv
-        slli s0, s0, 2
-        add  t0, t0, s0
-        lw   a0, 0(t0)
+        mv   a0, s0
+        call arg_word
         call puts
         la   a0, msg_bad_byte_end
         call puts

@@ -13,6 +13,8 @@
 #   split_words   split a line into words: argv[i] points at word i; a0 = argc
 #   run_command   run the command named by argv[0]; a0 = argc
 #   cmd_help      the `help` command: every help line of the table
+#   arg_word      argv[a0], the word
+#   arg_parsed    argv[a0] through a parser, or an error and abort_command
 #   arg_num       argv[a0] as a number, or an error and abort_command
 #   abort_command jump here (do not call) to give up on a command
 #   CMD_...       the layout of a command table entry (below)
@@ -114,30 +116,55 @@ cmd_help:
         addi sp, sp, 16
         ret
 
-# arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
-# in: a0 = index into argv   out: a0 = value
-arg_num:
-        addi sp, sp, -16
-        sw   ra, 12(sp)
-        sw   s0, 8(sp)
+# arg_word: the word argv[a0].   in: a0 = index into argv   out: a0 = the word (a string)
+arg_word:
         la   t0, argv
         slli a0, a0, 2
         add  t0, t0, a0
-        lw   s0, 0(t0)                  # s0 = the word
-        mv   a0, s0
-        call parse_num
-        beqz a1, 1f
-        lw   ra, 12(sp)
-        lw   s0, 8(sp)
-        addi sp, sp, 16
+        lw   a0, 0(t0)
         ret
-1:      la   a0, msg_bad_number         # error: bad number 'xyz' (use 0x.. or decimal)
+
+# arg_parsed: argv[a0] read by a parser; a word it refuses prints the error
+# "<a2>WORD<a3>" and aborts the command.
+# in: a0 = index into argv, a1 = the parser (in: a0 = word; out: a0 = value,
+#     a1 = 0 if the word is no good), a2, a3 = the error's start and end
+# out: a0 = value
+arg_parsed:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        mv   s1, a1                     # s1 = the parser
+        mv   s2, a2                     # s2, s3 = the error's start and end
+        mv   s3, a3
+        call arg_word
+        mv   s0, a0                     # s0 = the word
+        jalr s1
+        beqz a1, 1f
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        addi sp, sp, 32
+        ret
+1:      mv   a0, s2
         call puts
         mv   a0, s0
         call puts
-        la   a0, msg_bad_number_end
+        mv   a0, s3
         call puts
         j    abort_command
+
+# arg_num: argv[a0] as a number; a bad one prints an error and aborts the command.
+# in: a0 = index into argv   out: a0 = value
+arg_num:
+        la   a1, parse_num
+        la   a2, msg_bad_number         # error: bad number 'xyz' (use 0x.. or decimal)
+        la   a3, msg_bad_number_end
+        j    arg_parsed
 
 # split_words: copy the line into `words`, one NUL-terminated word after the
 # other, and point argv[0], argv[1], ... at them. The line is left as typed
