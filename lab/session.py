@@ -39,6 +39,7 @@ from lab.disasm import disassemble_word
 from lab.hv.hypercalls import HypercallRecord, lookup
 from lab.hv.patch import PatchError
 from lab.hv.policy import SWITCHES, PolicyError
+from lab.hv.vm import RAM_BASE
 from lab.lesson import progress as progress_io
 from lab.lesson.engine import ActionError, CheckResult, Lab
 from lab.lesson.model import Lesson, LessonError
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
     from lab.net.switch import CapturedFrame
 
 DEFAULT_LESSONS: Final = Path(__file__).resolve().parent.parent / "lessons"
-RAM_BASE: Final = 0x8000_0000  # where every VM's RAM starts (lab.hv.vm's memory map)
 LEAD_IN: Final = 3  # instructions shown before each hypercall's ecall in the timeline
 STUDENT: Final = "student"  # Session(seed=STUDENT): the student's own variant, kept in their progress
 SeedChoice = int | Literal["student"] | None  # a fixed seed, STUDENT, or the course as written
