@@ -101,6 +101,8 @@ class PickerScreen(Localized, Screen[None]):
         self._choose(self.query_one(DataTable).cursor_row)
 
     def action_switch_language(self) -> None:
+        if self._chosen:
+            return  # a lesson is starting in a worker thread: leave the engine to it
         self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)]
 
     def _heads(self) -> None:
