@@ -324,11 +324,15 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "web.check_now": ("Check now", "Jetzt prüfen"),
     "web.hints_used": ("{used} of {total} hints used", "{used} von {total} Hinweisen genutzt"),
     "web.no_hints": ("This step has no hints.", "Dieser Schritt hat keine Hinweise."),
-    "web.complete_text": (
+    "web.complete_text_attack": (
         "Every step is done: the attack worked against the vulnerable hypervisor and fails against the "
         "hardened one.",
         "Alle Schritte sind erledigt: Der Angriff gelang gegen den verwundbaren Hypervisor und scheitert "
         "am gehärteten.",
+    ),
+    "web.complete_text": (
+        "Every step is done.",
+        "Alle Schritte sind erledigt.",
     ),
     "web.step_done": ("Step {n} done: on to the next one.", "Schritt {n} erledigt: weiter zum nächsten."),
     "web.checks_missing": ("{n} check(s) not done yet.", "{n} Prüfung(en) noch nicht erfüllt."),

@@ -169,7 +169,7 @@ def test_run_step_pause(session):
 # -- the timeline and the network
 
 GUESTS = Path(__file__).resolve().parents[1] / "lab" / "guests"
-# No lesson uses the network yet: a one-step lesson on the management scenario stands in.
+# A one-step lesson on the management scenario: the course's network lessons are longer.
 NET_LESSON = f"""+++
 id = "net-tour"
 title = "The management network"

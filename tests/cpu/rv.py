@@ -162,3 +162,17 @@ class Machine:
 
     def close(self) -> None:
         self.cpu.close()
+
+
+NEVER = 1 << 62  # a hot threshold no block reaches: the interp core with translation off
+
+
+def interp_machine(hot: int) -> Machine:
+    """A Machine on the interp core that translates a block after `hot` runs (NEVER: never)."""
+    from lab.cpu.interp import InterpCpu
+
+    m = Machine("interp")
+    m.cpu.close()
+    m.cpu = InterpCpu(m.bus, hot_threshold=hot)
+    m.cpu.reset(RAM_GPA, RAM_GPA + RAM_SIZE)
+    return m

@@ -16,18 +16,9 @@ from hypothesis import strategies as st
 from lab.cpu import Cause, Stop
 from lab.cpu.bus import Bus
 from lab.cpu.interp import InterpCpu
-from tests.cpu.rv import RAM_GPA, RAM_HOST, RAM_SIZE, Asm, Machine
+from tests.cpu.rv import NEVER, RAM_GPA, RAM_HOST, RAM_SIZE, Asm, Machine, interp_machine
 
 DATA = RAM_GPA + 0x2000
-NEVER = 1 << 62
-
-
-def interp(hot: int) -> Machine:
-    m = Machine("interp")
-    m.cpu.close()
-    m.cpu = InterpCpu(m.bus, hot_threshold=hot)
-    m.cpu.reset(RAM_GPA, RAM_GPA + RAM_SIZE)
-    return m
 
 
 def count_loop(n: int = 1000) -> Asm:
@@ -42,7 +33,7 @@ def count_loop(n: int = 1000) -> Asm:
 
 
 def test_hot_loop_is_translated_and_readable():
-    m = interp(hot=10)
+    m = interp_machine(hot=10)
     m.load(count_loop())
     r = m.cpu.run(100_000)
     assert r.stop is Stop.EBREAK and m.reg("a0") == 2000
@@ -56,14 +47,14 @@ def test_hot_loop_is_translated_and_readable():
 
 
 def test_cold_code_is_not_translated():
-    m = interp(hot=10_000)
+    m = interp_machine(hot=10_000)
     m.load(count_loop(100))
     m.cpu.run(100_000)
     assert m.cpu.translated_blocks() == []
 
 
 def test_write_drops_exactly_the_overlapping_translation():
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     p = Asm()
     p.li("t0", 50)
     p.label("a")  # block A: a self-loop
@@ -89,7 +80,7 @@ def test_write_drops_exactly_the_overlapping_translation():
 
 
 def test_another_core_storing_into_code_drops_our_translation():
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     m.load(count_loop(100))
     m.cpu.run(100_000)
     loop = RAM_GPA + 8
@@ -122,7 +113,7 @@ def _word(name: str, *ops) -> int:
 
 
 def test_close_unhooks_from_memory():
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     m.load(count_loop(100))
     m.cpu.run(100_000)
     before = len(m.mem._invalidators)
@@ -136,7 +127,7 @@ def test_fault_inside_a_translated_loop_leaves_exact_state():
     faults, with every earlier iteration's effects in place."""
     results = []
     for hot in (2, NEVER):
-        m = interp(hot)
+        m = interp_machine(hot)
         p = Asm()
         p.li("s0", RAM_GPA + RAM_SIZE - 64)
         p.label("loop")
@@ -159,11 +150,11 @@ def test_fault_inside_a_translated_loop_leaves_exact_state():
 
 def test_loop_blocks_never_overrun_the_budget():
     for budget in (1, 2, 3, 5, 10, 299, 300, 301, 3001):
-        m = interp(hot=1)
+        m = interp_machine(hot=1)
         m.load(count_loop(1000))
         r = m.cpu.run(budget)
         assert r.retired == min(budget, 2 + 3 * 1000 + 1)
-        ref = interp(NEVER)
+        ref = interp_machine(NEVER)
         ref.load(count_loop(1000))
         ref.cpu.run(budget)
         assert (m.cpu.regs(), m.cpu.pc) == (ref.cpu.regs(), ref.cpu.pc)
@@ -258,7 +249,7 @@ def state(m: Machine, r) -> tuple:
 )
 def test_translated_code_matches_the_reference(chunks, iterations, step, observe, slices):
     prog = build([i for c in chunks for i in c], iterations, step, observe)
-    fast, ref = interp(hot=2), interp(NEVER)
+    fast, ref = interp_machine(hot=2), interp_machine(NEVER)
     noise = random.Random(7).randbytes(RAM_SIZE - 0x1000)  # loads see both signs
     for m in (fast, ref):
         m.load(prog)
@@ -315,7 +306,7 @@ def test_narrow_value_idioms_match_the_reference():
                 prog = build([narrow, widen, widen, ("add", "a1", "a1", "a0")], 6, seeds=seeds)
                 results = []
                 for hot in (2, NEVER):
-                    m = interp(hot)
+                    m = interp_machine(hot)
                     m.load(prog)
                     m.mem.write(m.host(DATA), bytes([0x80, 0xFF, 0x01, 0x80]))
                     r = m.cpu.run(10_000)
@@ -336,7 +327,7 @@ def test_translated_block_ending_in_a_stop(name, stop):
     p.add("a1", "a1", "a0")
     getattr(p, name)()
     p.jal("zero", "loop")
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     m.load(p)
     first = m.cpu.run(1000)
     assert (first.stop, first.retired, first.pc) == (stop, 3, RAM_GPA + 8)
@@ -355,7 +346,7 @@ def test_translated_block_ending_in_a_stop(name, stop):
 def _same_as_reference(p: Asm, budget: int = 100_000) -> tuple:
     out = []
     for hot in (2, NEVER):
-        m = interp(hot)
+        m = interp_machine(hot)
         m.load(p)
         m.mem.write(RAM_HOST + 0x1000, random.Random(3).randbytes(RAM_SIZE - 0x1000))
         r = m.cpu.run(budget)

@@ -15,18 +15,9 @@ from hypothesis import strategies as st
 from lab.cpu import Stop
 from lab.cpu.bus import Bus
 from lab.cpu.interp import InterpCpu
-from tests.cpu.rv import RAM_GPA, RAM_HOST, RAM_SIZE, Asm, Machine
+from tests.cpu.rv import NEVER, RAM_GPA, RAM_HOST, RAM_SIZE, Asm, interp_machine
 
-NEVER = 1 << 62
 DATA = RAM_GPA + 0x3000
-
-
-def interp(hot: int) -> Machine:
-    m = Machine("interp")
-    m.cpu.close()
-    m.cpu = InterpCpu(m.bus, hot_threshold=hot)
-    m.cpu.reset(RAM_GPA, RAM_GPA + RAM_SIZE)
-    return m
 
 
 def split_loop(n: int = 200) -> Asm:
@@ -54,7 +45,7 @@ def _word(name: str, *ops) -> int:
 
 
 def test_a_loop_split_by_a_jump_is_one_translated_loop():
-    m = interp(hot=5)
+    m = interp_machine(hot=5)
     p = split_loop()
     m.load(p)
     assert m.cpu.run(100_000).stop is Stop.EBREAK
@@ -66,7 +57,7 @@ def test_a_loop_split_by_a_jump_is_one_translated_loop():
 
 
 def test_writing_the_jump_target_of_a_superblock_drops_it():
-    m = interp(hot=5)
+    m = interp_machine(hot=5)
     p = split_loop(50)
     m.load(p)
     m.cpu.run(100_000)
@@ -110,7 +101,7 @@ def test_a_superblock_storing_into_its_own_second_piece_runs_the_new_code():
     tail = self_patching_loop(0).labels["tail"]
     results = []
     for hot in (2, NEVER):
-        m = interp(hot)
+        m = interp_machine(hot)
         m.load(self_patching_loop(tail))
         r = m.cpu.run(100_000)
         results.append((r.stop, r.retired, m.cpu.regs(), m.cpu.pc))
@@ -136,8 +127,8 @@ def test_a_loop_closed_by_a_fall_through_is_exact_at_every_budget():
     p.ebreak()
     total = 5 + 4 * 100 + 2
     for budget in (1, 7, 8, 9, 10, 11, 57, 203, 398, 399, 400, total):
-        got = interp(hot=1)
-        ref = interp(NEVER)
+        got = interp_machine(hot=1)
+        ref = interp_machine(NEVER)
         for mm in (got, ref):
             mm.load(p)
         r = got.cpu.run(budget)
@@ -145,7 +136,7 @@ def test_a_loop_closed_by_a_fall_through_is_exact_at_every_budget():
         ref.cpu.run(budget)
         assert (got.cpu.regs(), got.cpu.pc) == (ref.cpu.regs(), ref.cpu.pc)
         assert got.mem.read(RAM_HOST, RAM_SIZE) == ref.mem.read(RAM_HOST, RAM_SIZE)
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     m.load(p)
     m.cpu.run(total)
     loops = [a for a in m.cpu.translated_blocks() if "for _ in _it" in m.cpu.translation_source(a)]
@@ -156,10 +147,10 @@ def test_partial_loop_iterations_at_slice_ends_are_exact():
     """Run a hot loop in slices that end mid-iteration: the sum of `retired`
     is the instruction count, and the end state is the reference's."""
     p = split_loop(300)
-    ref = interp(NEVER)
+    ref = interp_machine(NEVER)
     ref.load(p)
     ref.cpu.run(100_000)
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     m.load(p)
     retired = 0
     for size in [7, 1, 5, 13, 2] * 100:
@@ -175,7 +166,7 @@ def test_partial_loop_iterations_at_slice_ends_are_exact():
 def test_store_into_code_another_core_translated_after_ours_is_caught():
     """Core A's translated loop stores over code that core B translates only
     later (after A's blocks were compiled): B must still see the new code."""
-    m = interp(hot=2)
+    m = interp_machine(hot=2)
     # A: fill 64 words at DATA with the word in a1, in a translated loop.
     p = Asm()
     p.li("t0", DATA)
@@ -275,7 +266,7 @@ def test_traces_through_jumps_and_branches_match_the_reference(body, iterations,
     prog = random_loop(body, iterations)
     states = []
     for hot in (2, NEVER):
-        m = interp(hot)
+        m = interp_machine(hot)
         m.load(prog)
         total = 0
         for i in range(400):
@@ -293,12 +284,12 @@ def test_a_second_vm_running_the_same_code_reuses_the_compiled_blocks():
     code objects compiled for the first, and still computes its own result."""
     from lab.cpu import interp as interp_module
 
-    first = interp(hot=2)
+    first = interp_machine(hot=2)
     first.load(split_loop(40))
     first.cpu.run(100_000)
     top = split_loop().labels["top"]
     compiled = len(interp_module._COMPILED)
-    second = interp(hot=2)  # a fresh machine: other memory, same guest addresses
+    second = interp_machine(hot=2)  # a fresh machine: other memory, same guest addresses
     second.load(split_loop(70))
     second.cpu.run(100_000)
     assert second.reg("a0") == 210

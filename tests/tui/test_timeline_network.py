@@ -12,7 +12,7 @@ import asyncio
 from textual.widgets import Checkbox, DataTable, Select, TabPane
 
 from lab.net.pcap import read_pcap
-from tests.test_session import GUESTS
+from tests.test_session import NET_LESSON
 from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
 from tui.engine import Engine
@@ -68,25 +68,9 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(engine):
 
 # Step 2's check already holds when step 1 is done (the ping's reply is on the console):
 # it must turn done by itself, with no further action; step 3 waits for the management console.
-NET_STEPS = f"""+++
-id = "net-steps"
-title = "The management network"
-scenario = "{(GUESTS / "mgmt.toml").as_posix()}"
-lang = "en"
-summary = "Ping the hypervisor's management interface, then list the VMs at its console."
-minutes = 5
-+++
-
-The tenants' segment.
-
-## Ping
-
-Ping the management interface from the tenant.
-
-```check
-console_contains tenant "1 received"
-```
-
+NET_STEPS = (
+    NET_LESSON.replace('id = "net-tour"', 'id = "net-steps"')
+    + """
 ## Already done
 
 The reply is on the console.
@@ -103,6 +87,7 @@ List the VMs at the management console.
 trace "console: LIST"
 ```
 """
+)
 
 
 def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypatch):

@@ -127,6 +127,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     type_line(page, "admin", "vms")
     page.wait_for_selector("#lesson-complete", timeout=STEP_TIMEOUT_MS)
     assert page.locator("details.step.done").count() == 4
+    assert "the attack worked" in page.locator("#lesson-complete").inner_text()  # an attack lesson
 
     # The timeline shows the refused call with the guest code that made it.
     page.locator("#panel-tab-timeline").click()

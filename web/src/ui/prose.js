@@ -138,7 +138,8 @@ export class LessonText {
       "section",
       { class: "complete", id: "lesson-complete", tabindex: "-1", "aria-labelledby": "complete-title" },
       h("h3", { id: "complete-title" }, `✓ ${t("lesson_complete")}`),
-      h("p", {}, t("web.complete_text")),
+      // A lesson with an attack step ends with the attack blocked; a tour just ends.
+      h("p", {}, t(this.lesson.steps.some((s) => s.attack) ? "web.complete_text_attack" : "web.complete_text")),
       h("button", { type: "button", class: "btn btn-primary", onclick: () => this.handlers.onLeave() }, t("web.back_to_lessons")),
     );
   }
