@@ -18,10 +18,21 @@ every backend (the differential tests hold the cores to them):
 
 `retired` counts the instructions this call retired; `cpu.instret` the total.
 x0 reads as zero whatever is written to it.
+
+Hypercalls inline: `run(n, on_ecall=handler)` hands every ecall to
+`handler(pc, retired)` the moment it retires, without leaving `run` (a round
+trip out of the core and back costs more than most hypercalls). `pc` is the
+ecall's address, `cpu.pc` is already past it, and `retired` counts this call's
+instructions so far, the ecall included. The handler reads and writes
+registers and memory as the hypervisor does after an ECALL stop; it returns
+True to let the core run on, False to stop: `run` then returns the ECALL stop
+it would have returned without a handler (the call already handled). With a
+handler, `run` never returns ECALL unless the handler said False.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
 from typing import Protocol
@@ -89,6 +100,10 @@ class RunResult:
     fault: Fault | None = None
 
 
+EcallHandler = Callable[[int, int], bool]
+"""on_ecall(pc of the ecall, instructions retired in this run so far) -> keep running?"""
+
+
 class Cpu(Protocol):
     """One RV32IM hart. See the module docstring for the stop rules."""
 
@@ -114,7 +129,7 @@ class Cpu(Protocol):
         """All 32 registers, x0 first, unsigned."""
         ...
 
-    def run(self, max_instructions: int) -> RunResult: ...
+    def run(self, max_instructions: int, *, on_ecall: EcallHandler | None = None) -> RunResult: ...
 
     def reset(self, pc: int, sp: int) -> None:
         """Zero the registers and counters, set pc and sp, drop translations."""
@@ -123,3 +138,22 @@ class Cpu(Protocol):
     def close(self) -> None:
         """Release the backend (unhook from the bus and memory)."""
         ...
+
+
+def run_handling_ecalls(
+    run: Callable[[int], RunResult], max_instructions: int, on_ecall: EcallHandler, pc: Callable[[], int]
+) -> RunResult:
+    """`Cpu.run` with a handler, for a core that stops at every ecall: call the
+    core's own `run` again after each handled ecall until the budget is spent,
+    the handler says stop, or something else stops the core. `pc` reads the
+    core's pc (for the BUDGET result after a handled ecall ends the budget)."""
+    done = 0
+    while True:
+        r = run(max_instructions - done)
+        done += r.retired
+        if r.stop is not Stop.ECALL:
+            return r if done == r.retired else RunResult(r.stop, done, r.pc, r.fault)
+        if not on_ecall(r.pc, done):
+            return RunResult(Stop.ECALL, done, r.pc)
+        if done >= max_instructions:
+            return RunResult(Stop.BUDGET, done, pc())

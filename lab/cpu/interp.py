@@ -33,7 +33,7 @@ from itertools import repeat
 from operator import length_hint
 from typing import Any, Final
 
-from lab.cpu.base import Cause, Fault, RunResult, Stop
+from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop, run_handling_ecalls
 from lab.cpu.bus import PAGE_SHIFT, Bus
 from lab.cpu.translate import (
     IMM_TWIN,
@@ -310,7 +310,12 @@ class InterpCpu:
 
     # -- running
 
-    def run(self, max_instructions: int) -> RunResult:
+    def run(self, max_instructions: int, *, on_ecall: EcallHandler | None = None) -> RunResult:
+        if on_ecall is None:
+            return self._run(max_instructions)
+        return run_handling_ecalls(self._run, max_instructions, on_ecall, lambda: self._pc)
+
+    def _run(self, max_instructions: int) -> RunResult:
         remaining = max_instructions
         pc = self._pc
         table, heat, hot = self._table, self._heat, self.hot_threshold

@@ -80,7 +80,7 @@ from unicorn import (
 from unicorn.riscv_const import UC_RISCV_REG_MISA, UC_RISCV_REG_PC, UC_RISCV_REG_PRIV, UC_RISCV_REG_X0
 from unicorn.unicorn_py3.unicorn import uclib
 
-from lab.cpu.base import Cause, Fault, RunResult, Stop
+from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop, run_handling_ecalls
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE, Bus, Mmio
 from lab.isa import BY_NAME, Decoded, Kind, decode, sext
 
@@ -474,7 +474,12 @@ class UnicornCpu:
 
     # -- running
 
-    def run(self, max_instructions: int) -> RunResult:
+    def run(self, max_instructions: int, *, on_ecall: EcallHandler | None = None) -> RunResult:
+        if on_ecall is None:
+            return self._run(max_instructions)
+        return run_handling_ecalls(self._run, max_instructions, on_ecall, lambda: self.pc)
+
+    def _run(self, max_instructions: int) -> RunResult:
         done = 0
         while True:
             r = self._slice(max_instructions - done)

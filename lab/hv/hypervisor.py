@@ -324,20 +324,31 @@ class Hypervisor:
         return RunSummary(max_instructions, Idle.BUDGET)
 
     def _run_vcpu(self, vm: Vm, n: int) -> int:
-        """Run one vCPU for up to n instructions, handling its traps; returns retired."""
+        """Run one vCPU for up to n instructions, handling its traps; returns retired.
+
+        Hypercalls are dispatched inline, from inside the core's run (see
+        `lab.cpu.base`): the core stops only when the call leaves the VM unable
+        to run on (paused, halted, destroyed, waiting)."""
         cpu = vm.cpu
         done = 0
+        start = self.time
+
+        def on_ecall(pc: int, retired: int) -> bool:
+            self.time = start + done + retired
+            vm.hypercalls += 1
+            dispatch(self, vm, pc)
+            return vm.runnable
+
         while done < n and vm.runnable:
-            result = cpu.run(n - done)
+            result = cpu.run(n - done, on_ecall=on_ecall)
             done += result.retired
-            self.time += result.retired
+            self.time = start + done
             stop = result.stop
             if stop is Stop.BUDGET:
                 break
             if stop is Stop.ECALL:
-                vm.hypercalls += 1
-                dispatch(self, vm, result.pc)
-            elif stop is Stop.WFI:
+                continue  # handled inline; the call left the VM unable to run on
+            if stop is Stop.WFI:
                 if vm.wake_pending:
                     vm.wake_pending = False  # an event came since the guest last looked
                 else:
