@@ -31,22 +31,33 @@ EXIT_FAULT: Final = 125  # the guest faulted
 EXIT_ERROR: Final = 1  # bad input: the file, the scenario, an option
 
 
-def parse_size(text: str) -> int:
-    """'64K', '1M', '1MiB', '0x1000' -> bytes: the scenario files' rule (a positive multiple of 4K)."""
-    from lab.scenario import ScenarioError
-    from lab.scenario import parse_size as scenario_size
+def parse_ram(text: str) -> int:
+    """'64K', '1M', '1MiB', '0x1000' -> bytes: a scenario's rule for a VM's memory."""
+    from lab.scenario import VM, parse_size
 
     try:
-        return scenario_size(text, where="size")
-    except ScenarioError as exc:
+        return parse_size(text, key=VM.key("memory"))
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def parse_int(text: str) -> int:
+def parse_count(text: str) -> int:
+    """A number of instructions: 0 or more, decimal or 0x hex, _ allowed."""
     try:
-        return int(text.replace("_", ""), 0)
+        n = int(text.replace("_", ""), 0) if len(text) <= 40 else -1
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer, 0 or more, not {text[:40]!r}")
+    return n
+
+
+def parse_address(text: str) -> int:
+    """A 32-bit guest address, decimal or 0x hex."""
+    n = parse_count(text)
+    if n >= 1 << 32:
+        raise argparse.ArgumentTypeError(f"must be a 32-bit address, not {text[:40]!r}")
+    return n
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
@@ -291,10 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a program or a scenario headless")
     run.add_argument("target", metavar="PROGRAM|SCENARIO", help=".S, .elf, flat .bin, or a scenario .toml")
     run.add_argument("--backend", default="interp", help="CPU backend: interp (default) or unicorn")
-    run.add_argument("--memory", type=parse_size, default=1 << 20, help="RAM of the VM (default 1M)")
-    run.add_argument("--max-instructions", type=parse_int, default=None, help="stop after N instructions")
+    run.add_argument("--memory", type=parse_ram, default=1 << 20, help="RAM of the VM (default 1M)")
+    run.add_argument("--max-instructions", type=parse_count, default=None, help="stop after N instructions")
     run.add_argument("--stats", action="store_true", help="print instructions retired and MIPS to stderr")
-    run.add_argument("--steps", type=parse_int, default=5_000_000, help="scenario: instructions to run")
+    run.add_argument("--steps", type=parse_count, default=5_000_000, help="scenario: instructions to run")
     run.add_argument("--input", action="append", metavar="VM=TEXT", help="scenario: console input")
     run.add_argument("--policy", default=None, help="scenario: override the policy preset")
     run.add_argument("--trace", action="store_true", help="scenario: print the trace")
@@ -307,7 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
     asm_p = sub.add_parser("asm", help="assemble a source file into a flat image")
     asm_p.add_argument("file")
     asm_p.add_argument("-o", "--output")
-    asm_p.add_argument("--base", type=parse_int, default=0x8000_0000)
+    asm_p.add_argument("--base", type=parse_address, default=0x8000_0000)
     asm_p.set_defaults(func=cmd_asm)
 
     dis = sub.add_parser("disasm", help="disassemble a flat image or an ELF file")

@@ -28,7 +28,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
+from lab.files import FileFormatError, read_bytes
+
 DEFAULT_BASE: Final = 0x8000_0000
+# No program is larger than the largest RAM (256 MiB: RAM ends below the grant window at
+# 0x9000_0000, lab.scenario); a larger file is refused before it is read.
+MAX_PROGRAM_BYTES: Final = 256 << 20
 # Where `.include` looks after the including file's own folder: lab/guests/, so that a
 # program anywhere (a lesson's own guest, say) can `.include "lib/uart.S"`.
 INCLUDE_DIRS: Final = (Path(__file__).parent / "guests",)
@@ -97,9 +102,11 @@ def load_program(path: str | Path, *, base: int = DEFAULT_BASE) -> Program:
     p = Path(path)
     name = str(path)
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ProgramError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        data = read_bytes(p, limit=MAX_PROGRAM_BYTES)
+    except FileNotFoundError:
+        raise ProgramError(f"{name}: cannot read: No such file or directory") from None
+    except FileFormatError as exc:
+        raise ProgramError(str(exc)) from None
     if data[:4] == ELF_MAGIC:
         return parse_elf(data, name=name)
     if p.suffix in (".S", ".s"):

@@ -123,6 +123,8 @@ class Vm:
             entry = program.entry
         if self.config.secret:
             gpa = self.secret_gpa
+            if not (RAM_BASE <= gpa and gpa + len(self.config.secret) <= RAM_BASE + self.ram_size):
+                raise ValueError(f"{self.label}: the secret at {gpa:#x} does not lie inside the VM's RAM")
             self.mem.write(self.ram_host + gpa - RAM_BASE, self.config.secret)
         self.cpu.reset(entry, RAM_BASE + self.ram_size)
         self.state = VmState.RUNNING
