@@ -12,6 +12,11 @@
 
 Every command reports bad input as one clear line on stderr and a non-zero
 exit status, never a traceback.
+
+`hvlab run SCENARIO` prints each console line as `VM | text`; a line longer
+than lab.hv.vm.LINE_LIMIT (4096) characters comes out in pieces of that size.
+`--input VM=TEXT` types TEXT (UTF-8) with the escapes \\n \\r \\t \\0 \\e \\\\,
+\\xHH (a byte) and \\uHHHH (a character); anything else after a backslash is an error.
 """
 
 from __future__ import annotations
@@ -58,6 +63,56 @@ def parse_address(text: str) -> int:
     if n >= 1 << 32:
         raise argparse.ArgumentTypeError(f"must be a 32-bit address, not {text[:40]!r}")
     return n
+
+
+# --input VM=TEXT: TEXT is sent as UTF-8, with these escapes (as in C or Python strings).
+INPUT_ESCAPES: Final = {"n": b"\n", "r": b"\r", "t": b"\t", "0": b"\0", "e": b"\x1b", "\\": b"\\"}
+HEX_ESCAPES: Final = {"x": "04", "u": "20ac"}  # \xHH one byte; \uHHHH one character, sent as UTF-8
+
+
+def console_input(text: str) -> bytes:
+    """--input's TEXT as the bytes a console receives; ValueError names the column and the rule."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        start = text.find("\\", i)
+        if start < 0:
+            out += _utf8(text, i, len(text))
+            break
+        out += _utf8(text, i, start)
+        letter = text[start + 1 : start + 2]
+        if letter in INPUT_ESCAPES:
+            out += INPUT_ESCAPES[letter]
+            i = start + 2
+        elif letter in HEX_ESCAPES:
+            example = HEX_ESCAPES[letter]
+            n = len(example)
+            digits = text[start + 2 : start + 2 + n]
+            if len(digits) != n or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                rule = f"\\{letter} takes exactly {n} hex digits, as in \\{letter}{example}"
+                raise ValueError(f"column {start + 1}: {rule}")
+            code = int(digits, 16)
+            if letter == "x":
+                out.append(code)
+            elif 0xD800 <= code < 0xE000:
+                raise ValueError(f"column {start + 1}: \\u{digits} is a surrogate, not a character")
+            else:
+                out += chr(code).encode()
+            i = start + 2 + n
+        else:
+            what = f"\\{letter}" if letter else "a \\ at the end"
+            known = " ".join(f"\\{k}" for k in [*INPUT_ESCAPES, "xHH", "uHHHH"])
+            raise ValueError(f"column {start + 1}: {what} is not an escape (escapes: {known})")
+    return bytes(out)
+
+
+def _utf8(text: str, start: int, end: int) -> bytes:
+    """text[start:end] as UTF-8; bytes that were not UTF-8 on the command line come back as
+    they were (Python decodes them to U+DC80..U+DCFF, `surrogateescape`)."""
+    try:
+        return text[start:end].encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"column {start + exc.start + 1}: a lone surrogate is not a character") from None
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
@@ -160,6 +215,7 @@ def _run_program(args: argparse.Namespace) -> int:
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
+    from lab.hv.vm import ConsoleLines
     from lab.scenario import ScenarioError, load_scenario
 
     try:
@@ -176,18 +232,17 @@ def _run_scenario(args: argparse.Namespace) -> int:
             hv.vm(name)
         except KeyError:
             return _fail(f"--input: no VM named {name!r} (VMs: {', '.join(v.name for v in hv.vms)})")
-        inputs.append((name, text.encode().decode("unicode_escape").encode("latin-1")))
+        try:
+            inputs.append((name, console_input(text)))
+        except ValueError as exc:
+            return _fail(f"--input {name}=...: {exc}")
+    width = max(len(v.name) for v in hv.vms)
+    consoles = {vm.domid: ConsoleLines() for vm in hv.vms}
     if not args.json:
-        width = max(len(v.name) for v in hv.vms)
-        partial: dict[int, bytearray] = {}
 
         def show(vm, data: bytes) -> None:
-            buf = partial.setdefault(vm.domid, bytearray())
-            buf += data
-            while b"\n" in buf:
-                line, _, rest = buf.partition(b"\n")
-                print(f"{vm.name:>{width}} | {line.decode('utf-8', 'replace')}", flush=True)
-                buf[:] = rest
+            for line in consoles[vm.domid].feed(data):
+                print(f"{vm.name:>{width}} | {line}", flush=True)
 
         hv.on_output = show
     for name, data in inputs:
@@ -201,9 +256,9 @@ def _run_scenario(args: argparse.Namespace) -> int:
         json.dump(scenario.report(), sys.stdout, indent=2)
         print()
         return 0
-    for domid, buf in sorted(partial.items()):
-        if buf:
-            print(f"{hv.vms[domid].name:>{width}} | {buf.decode('utf-8', 'replace')}")
+    for vm in hv.vms:
+        if rest := consoles[vm.domid].flush():
+            print(f"{vm.name:>{width}} | {rest}")
     for vm in hv.vms:
         state = vm.state.label + (" (destroyed)" if vm.destroyed else "")
         fault = f": {vm.fault.describe()}" if vm.fault else ""
