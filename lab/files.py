@@ -154,8 +154,12 @@ def shown(value: Any) -> str:
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, int):
-        text = str(value) if abs(value) < 10**SHOWN_CHARS else f"{value:.3e}"
-        return f"an integer ({text})"
+        if abs(value) < 10**SHOWN_CHARS:
+            return f"an integer ({value})"
+        try:
+            return f"an integer of {len(str(abs(value)))} digits"
+        except ValueError:  # past Python's digit limit for int -> str
+            return "an integer of thousands of digits"
     if isinstance(value, float):
         return f"a float ({value:g})"
     if isinstance(value, str):
@@ -171,6 +175,16 @@ def text_shown(text: str) -> str:
     """A string quoted for a message, cut to SHOWN_CHARS characters."""
     cut = text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
     return repr(cut)  # one line: control characters and lone surrogates come out escaped
+
+
+def cut(text: str, limit: int = 300) -> str:
+    """A message relayed from elsewhere, on one line and at most `limit` characters: the
+    start (the file and the place) and the end kept, the middle (an echoed token) cut."""
+    text = " ".join(text.splitlines())
+    if len(text) <= limit:
+        return text
+    keep = limit - 5
+    return f"{text[: keep * 2 // 3]} ... {text[-(keep - keep * 2 // 3) :]}"
 
 
 def size_words(n: int) -> str:

@@ -28,7 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
-from lab.files import FileFormatError, read_bytes
+from lab.files import FileFormatError, cut, read_bytes
 
 DEFAULT_BASE: Final = 0x8000_0000
 # No program is larger than the largest RAM (256 MiB: RAM ends below the grant window at
@@ -154,7 +154,9 @@ def _assemble(path: Path, *, name: str, base: int) -> _Assembled:
         # One line for the user: the first error (it names file, line and column).
         first = str(exc.diagnostics[0]) if exc.diagnostics else f"{name}: {exc}"
         more = len(exc.diagnostics) - 1
-        raise ProgramError(first + (f" (and {more} more error{'s' * (more > 1)})" if more else "")) from None
+        raise ProgramError(
+            cut(first) + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+        ) from None
     if not image.data:
         raise ProgramError(f"{name}: assembles to nothing, no code to run")
     program = Program(

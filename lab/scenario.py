@@ -478,8 +478,11 @@ def resolve(path: Path, name: str) -> Path | None:
     """A program path as a scenario names it: relative to the scenario, else lab/guests/."""
     for base in (path.parent, GUESTS_DIR):
         candidate = base / name
-        if candidate.is_file():
-            return candidate
+        try:
+            if candidate.is_file():
+                return candidate
+        except (OSError, ValueError):  # a name no file system holds (too long, a NUL byte)
+            return None
     return None
 
 

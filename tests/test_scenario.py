@@ -125,6 +125,12 @@ FAULTS = [
     ("[" + ".".join(["t"] * 3000) + "]\n" + VM, "nests tables or arrays deeper than 32 levels"),
     ("quantum = " + "9" * 5000 + "\n" + VM, "line 1: holds a number thousands of digits long"),
     ("quantum = = 1\n" + VM, "line 1: is not valid TOML"),
+    # found by the file fuzzer (tests/test_file_fuzz.py)
+    ('[[vm]]\nname = "a"\nprogram = "' + "x" * 5000 + '"\n', "program: 'xxxxxxxx"),  # ENAMETOOLONG
+    (
+        VM + "weight = " + "9" * 400 + "\n",
+        "weight: must be an integer from 1 to 64, not an integer of 400 digits",
+    ),
     (
         '[[vm]]\nname = "\xff"\n'.encode("latin-1"),
         "line 2: is not UTF-8 text (byte 0xff starts no character)",

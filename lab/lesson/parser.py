@@ -266,7 +266,7 @@ def _body(lesson: Lesson, body: str, first_line: int) -> None:
             raise LessonError(
                 lesson.path,
                 step.line,
-                f"step {step.title!r} has no check: add a ```check block with a predicate",
+                f"step {text_shown(step.title)} has no check: add a ```check block with a predicate",
             )
 
 

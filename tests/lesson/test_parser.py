@@ -263,3 +263,17 @@ def test_lessons_check_reports_bad_files_in_one_line_each_and_fails(write_lesson
     assert "Traceback" not in out + err
     assert "demo.md:17: is not UTF-8 text" in out and "b.md:1: front matter nests" in out
     assert "c.md: requires 'nope'" in out
+
+
+def test_directive_words_are_cut_short_in_messages(write_lesson):
+    # found by the file fuzzer: a 5,000-character word made a 5,000-character message, and a
+    # file name too long for the file system raised OSError out of the parser
+    for line, rule in [
+        ("9" * 5000, "unknown action '99999"),
+        ("load tenant " + "x" * 5000 + ".S", "file 'xxxx"),
+        ("type " + "v" * 5000 + " vms", "no VM 'vvvv"),
+    ]:
+        path = write_lesson(STEP.replace("type tenant peek", line + "\ntype tenant peek"))
+        with pytest.raises(LessonError) as info:
+            parse_lesson(path)
+        assert rule in str(info.value) and len(str(info.value)) < 400, str(info.value)[:500]
