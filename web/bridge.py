@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from lab import i18n
+from lab.files import FileFormatError, parse_json
 from lab.lesson import progress as progress_io
 from lab.session import STUDENT, SeedChoice, Session, SessionError
 
@@ -135,9 +136,9 @@ class Bridge:
     def import_progress(self, text: str) -> dict[str, Any]:
         """A progress file's text (an export, the TUI's progress.json) -> {ok, error}."""
         try:
-            data = json.loads(text)
-        except ValueError as exc:
-            return {"ok": False, "error": f"not a progress file (not JSON: {exc})"}
+            data = parse_json(text, path="the progress file")
+        except FileFormatError as exc:
+            return {"ok": False, "error": f"not a progress file ({exc.rule})"}
         try:
             progress_io.Progress.from_dict(data)
         except progress_io.ProgressError as exc:

@@ -101,3 +101,13 @@ def test_strings_pcap_and_the_benchmark(bridge):
         bridge.pcap("nowhere")
     figure = bridge.bench_mips(20_000)
     assert figure["instructions"] >= 40_000 and figure["mips"] > 0
+
+
+def test_saved_progress_that_is_not_progress_never_stops_the_worker():
+    # issue 14.5: very deep JSON raised RecursionError out of Bridge(); a 5,000-digit number a ValueError
+    for text, rule in [
+        ("[" * 100_000 + "]" * 100_000, "nests objects or arrays deeper than 32 levels"),
+        ('{"version": 1, "seed": ' + "9" * 5000 + "}", "holds an integer of 5000 digits"),
+    ]:
+        bridge = Bridge(DEFAULT_LESSONS, progress_text=text)
+        assert rule in bridge.progress_problem and json.loads(bridge.progress())["lessons"] == {}
