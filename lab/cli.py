@@ -3,7 +3,8 @@
     hvlab                                   the terminal lab (the lesson picker)
     hvlab tui [LESSON]                      the same, straight into a lesson
     hvlab run PROGRAM|SCENARIO.toml [...]   run guests headless
-    hvlab asm FILE.S [-o OUT] [--base ADDR] [-I DIR]...   assemble to a flat image
+    hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
+              [-I DIR]...                   (.include looks in each DIR too)
     hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
     hvlab lessons check [PATH ...]          validate lessons (instructors)
     hvlab bench [--json] [--web]            the performance figures (--web: the browser lab's)
@@ -330,7 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     asm_p.add_argument("file", help="assembly source (GNU as syntax)")
     asm_p.add_argument("-o", "--output", help="output file (default: FILE with .bin)")
     asm_p.add_argument(
-        "--base", type=parse_int, default=0x8000_0000, help="link address (default 0x80000000)"
+        "--base",
+        type=parse_int,
+        default=0x8000_0000,
+        metavar="ADDR",
+        help="link address (default 0x80000000)",
     )
     asm_p.add_argument(
         "-I",
@@ -349,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--base",
         type=parse_int,
         default=0x8000_0000,
+        metavar="ADDR",
         help="load address of a flat image (default 0x80000000)",
     )
     dis.set_defaults(func=cmd_disasm)
