@@ -39,6 +39,7 @@ export class LessonScreen {
     this.state = null;
     this.mips = 0;
     this.closed = false;
+    this.attached = false; // mounted: frames are drawn
     this.drawing = Promise.resolve(); // frames are drawn one after the other
     this.unsubscribe = [];
   }
@@ -97,6 +98,7 @@ export class LessonScreen {
 
   /** In the document now: open the terminals, draw everything, start the guests. */
   async mounted() {
+    this.attached = true;
     this.consoles.mounted();
     this.editor.mounted();
     this.#render(this.state.step, this.state.complete);
@@ -227,7 +229,7 @@ export class LessonScreen {
   }
 
   async #panelShown() {
-    if (!this.state || this.closed) return;
+    if (!this.attached || this.closed) return;
     if (this.panels.current === "vms") this.vms.update(this.state.vms);
     await this.#act(() => this.lab.call("follow", { panels: FOLLOW[this.panels.current] ?? [] }));
     await this.afterAction();
