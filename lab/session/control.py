@@ -21,6 +21,12 @@ frame says `reset` and carries everything again.
 
 Time here is the host's, on an injectable clock (tests pass their own); the machine's
 own time stays instructions retired.
+
+Threads: one thread at a time may use a session. A front end that keeps its screen
+responsive by running the engine in a thread of its own (the web page does, in a worker)
+calls `advance` there, runs the student's commands there between two turns (input first,
+then the next slice: a slice is at most about SLICE_SECONDS), and hands the frames to the
+screen: they are frozen snapshots that share nothing with the running machine.
 """
 
 from __future__ import annotations

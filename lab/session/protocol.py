@@ -67,7 +67,9 @@ def command(*, attempt: bool = False, page: bool = True) -> Callable[[F], F]:
 
     After it returns, the session's `_after_command(name, attempt)` runs: with `attempt`
     (typing at a console, setting a switch, loading a program) the step's checks are due
-    at the next frame, as the student's try."""
+    at the next frame, as the student's try. It is the one place every command passes
+    through, with its arguments at hand: where a record of what the student did would be
+    kept."""
 
     def wrap(fn: F) -> F:
         @functools.wraps(fn)

@@ -220,8 +220,9 @@ class LessonScreen(Localized, Screen[None]):
     # -- the run loop
 
     def tick(self) -> None:
-        """One turn of the session's run loop; draw the frame when it brings one."""
-        if self._left:
+        """One turn of the session's run loop; draw the frame when it brings one. Paused, the
+        machine changes only by the student's commands, which draw their own frames."""
+        if self._left or not self.state.running:
             return
         turn = self.session.advance()
         if turn.frame is not None:
