@@ -543,9 +543,7 @@ class Frame:
     network: NetworkView | None  # the network (when followed and the scenario has one)
     grants: tuple[GrantTable, ...] | None  # the grant tables (when followed)
     evaluation: Evaluation | None  # the checks, when they were evaluated since the last frame
-    hints: (
-        tuple[HintView, ...] | None
-    )  # the current step's hints revealed so far, when the step is new to the front end
+    hints: tuple[HintView, ...] | None  # the step's hints shown so far, when the step is new to the front end
 
 
 @record

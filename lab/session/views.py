@@ -14,7 +14,7 @@ puts them together; nothing here changes the machine.
 from __future__ import annotations
 
 import copy
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lab.hv.policy import SWITCHES
 from lab.lesson.engine import CheckResult
@@ -54,19 +54,23 @@ NETWORK_FRAMES = 20  # recent frames a segment's view lists
 # ------------------------------------------------------------------ lessons
 
 
+def _front_matter(lesson: Lesson) -> dict[str, Any]:
+    """What the picker and the open lesson both say about a lesson (its front matter)."""
+    return {
+        "id": lesson.id,
+        "title": lesson.title,
+        "lang": lesson.lang,
+        "summary": lesson.summary,
+        "minutes": lesson.minutes,
+        "requires": tuple(lesson.requires),
+        "incident": lesson.incident,
+        "path": str(lesson.path),
+    }
+
+
 def lesson_summary(lesson: Lesson, *, done_steps: int, finished: bool) -> LessonSummary:
     return LessonSummary(
-        id=lesson.id,
-        title=lesson.title,
-        lang=lesson.lang,
-        summary=lesson.summary,
-        minutes=lesson.minutes,
-        requires=tuple(lesson.requires),
-        incident=lesson.incident,
-        steps=len(lesson.steps),
-        path=str(lesson.path),
-        done_steps=done_steps,
-        finished=finished,
+        **_front_matter(lesson), steps=len(lesson.steps), done_steps=done_steps, finished=finished
     )
 
 
@@ -75,14 +79,7 @@ def lesson_view(lesson: Lesson, seed: int | None) -> LessonView:
         return own_words(lesson, text, seed, as_html=as_html)
 
     return LessonView(
-        id=lesson.id,
-        title=lesson.title,
-        lang=lesson.lang,
-        summary=lesson.summary,
-        minutes=lesson.minutes,
-        requires=tuple(lesson.requires),
-        incident=lesson.incident,
-        path=str(lesson.path),
+        **_front_matter(lesson),
         intro_html=own(lesson.intro_html, as_html=True),
         intro_markdown=own(lesson.intro_markdown),
         vms=tuple(lesson.vm_names),
