@@ -120,8 +120,9 @@ class Seen:
     set_fields: set[tuple[type, str]] = dataclasses.field(default_factory=set)
 
 
+@functools.cache
 def hints(cls: Any) -> dict[str, Any]:
-    """A record's (or a function's) annotations, resolved."""
+    """A record's (or a function's) annotations, resolved (once: the bridge asks on every call)."""
     return typing.get_type_hints(cls)
 
 
