@@ -40,7 +40,7 @@ from lab.lesson.progress import Progress, ProgressError
 from lab.lesson.progress import load as load_progress
 from lab.program import ProgramError, check_fits, load_program
 from lab.scenario import GUESTS_DIR, ScenarioError, load_scenario, read_scenario
-from lab.session import Session
+from lab.session.course import ProgressBook
 
 REPO: Final = Path(__file__).resolve().parents[1]
 CASES: Final = int(os.environ.get("HVLAB_FUZZ_CASES", "0")) or 120
@@ -404,18 +404,17 @@ def check_progress(path: Path) -> None:
         load_progress(path)
     except ProgressError as exc:
         one_line_naming(exc, path)
-        session = Session(progress_path=path)  # the rule: moved aside, never overwritten
+        book = ProgressBook(path)  # the rule: moved aside, never overwritten
         kept = [p for p in path.parent.iterdir() if p.name.startswith(f"{path.name}.unreadable-")]
-        assert len(kept) == 1 and kept[0].read_bytes() == before, session.progress_problem
+        assert len(kept) == 1 and kept[0].read_bytes() == before, book.problem
         assert not path.exists()
         return
-    session = Session(progress_path=path)
-    assert not session.progress_problem
-    old = session.progress()
+    book = ProgressBook(path)
+    assert not book.problem
+    old = book.progress.to_dict()
     mutated = mutate_data(random.Random(len(before)), old)
-    result = session.load_progress(mutated)  # an import: all of it or nothing
-    if not result["ok"]:
-        assert session.progress() == old and path.read_bytes() == before
+    if book.replace(mutated):  # an import refused: all of it or nothing
+        assert book.progress.to_dict() == old and path.read_bytes() == before
 
 
 def check_program(path: Path) -> None:

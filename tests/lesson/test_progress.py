@@ -92,28 +92,28 @@ def test_a_file_that_is_not_progress_is_one_error_naming_it(tmp_path, content, r
 
 
 def test_a_folder_where_progress_should_be_is_kept_and_named(tmp_path):
-    from lab.session import Session
+    from lab.session.course import ProgressBook
 
     path = tmp_path / "progress.json"
     (path / "inside").mkdir(parents=True)
     with pytest.raises(ProgressError, match=r"progress\.json: is a folder, not a file"):
         progress_io.load(path)
-    session = Session(progress_path=path)  # the student starts afresh; the folder is kept
-    assert "is a folder, not a file; kept as" in session.progress_problem
+    book = ProgressBook(path)  # the student starts afresh; the folder is kept
+    assert "is a folder, not a file; kept as" in book.problem
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("progress.json.unreadable-")]
     assert len(kept) == 1 and (kept[0] / "inside").is_dir()
 
 
 def test_a_data_directory_that_is_a_file_loses_nothing(tmp_path):
-    from lab.session import Session
+    from lab.session.course import ProgressBook
 
     data = tmp_path / "hvlab-data"
     data.write_text("my notes")  # HVLAB_DATA names a file
     with pytest.raises(ProgressError, match=f"{data} is a file, not a folder"):
         progress_io.load(data / "progress.json")
-    session = Session(progress_path=data / "progress.json")
-    assert session.progress_path is None and "is a file, not a folder" in session.progress_problem
-    session.load_progress({"version": 1, "lessons": {}})  # a save is skipped, never forced
+    book = ProgressBook(data / "progress.json")
+    assert book.path is None and "is a file, not a folder" in book.problem
+    assert book.replace({"version": 1, "lessons": {}}) == ""  # a save is skipped, never forced
     assert data.read_text() == "my notes"
 
 
