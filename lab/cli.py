@@ -58,12 +58,11 @@ def parse_count(text: str) -> int:
     return n
 
 
-def parse_address(text: str) -> int:
-    """A 32-bit guest address, decimal or 0x hex."""
-    n = parse_count(text)
-    if n >= 1 << 32:
-        raise argparse.ArgumentTypeError(f"must be a 32-bit address, not {text[:40]!r}")
-    return n
+def parse_int(text: str) -> int:
+    try:
+        return int(text.replace("_", ""), 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
 
 
 # --input VM=TEXT: TEXT is sent as UTF-8, with these escapes (as in C or Python strings).
@@ -398,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     asm_p.add_argument("-o", "--output", help="output file (default: FILE with .bin)")
     asm_p.add_argument(
         "--base",
-        type=parse_address,
+        type=parse_int,
         default=0x8000_0000,
         metavar="ADDR",
         help="link address (default 0x80000000)",
@@ -418,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     dis.add_argument("file", help="a flat image or an ELF32 RISC-V file")
     dis.add_argument(
         "--base",
-        type=parse_address,
+        type=parse_int,
         default=0x8000_0000,
         metavar="ADDR",
         help="load address of a flat image (default 0x80000000)",
