@@ -16,7 +16,10 @@ Three kinds of file, told apart by content first and suffix second:
 A flat image is loaded at `base` (the start of RAM) and starts there, as on
 QEMU's `virt` board. ELF files are read by lab.elf; the loader refuses, with a
 message a student can act on, every file this RV32IM hart could not run: 64-bit,
-big-endian, another machine, compressed or floating-point code.
+big-endian, another machine, compressed or floating-point code. No file is
+larger than the largest RAM a VM can have (MAX_PROGRAM_BYTES, 256 MiB): a
+larger one is refused before it is read. Every refusal is one ProgramError
+line that starts with the file's name.
 """
 
 from __future__ import annotations

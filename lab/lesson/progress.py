@@ -1,6 +1,6 @@
 """A student's progress: which steps are done, hints used, attempts, timestamps.
 
-    progress = Progress.from_dict(json.loads(text))     # ProgressError if malformed
+    progress = load(path)                               # ProgressError if it is not progress
     progress.step("control-api", 1).attempts += 1
     save_atomic(path, progress.to_dict())               # a crash mid-save loses nothing
 
@@ -11,6 +11,14 @@ it. `save_atomic` writes a temporary file next to the target, flushes it to
 disk and renames it over the target: readers see the old file or the new
 one, never half of one. It also keeps the student's seed, so their variant
 (their own secrets and password) stays theirs across sessions.
+
+What `load` and `Progress.from_dict` accept, and nothing else (a ProgressError
+naming the file says which rule a file breaks): a JSON object with `version` 1,
+at most 1 MiB and 32 levels deep, integers of at most 30 digits (lab.files);
+an optional `seed` from 0 to 2^32 - 1; `lessons` keyed by lesson id, each with
+`current` (a count), `finished` (a timestamp or null) and `steps` keyed by step
+numbers 0 to 999, each with `done` (true or false), `hints` and `attempts`
+(counts: integers, 0 or more), `started` and `finished` (seconds since 1970, or null).
 """
 
 from __future__ import annotations
