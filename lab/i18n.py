@@ -245,6 +245,7 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "tui.col_tx_frames": ("tx frm", "tx Fr."),
     "tui.col_tx_bytes": ("tx bytes", "tx Bytes"),
     "tui.col_drops": ("drops", "verw."),
+    "tui.col_spoofed": ("spoofed", "gefälscht"),
     "tui.no_network": ("This scenario has no network.", "Dieses Szenario hat kein Netzwerk."),
     "tui.no_mgmt": ("no management service on this network", "kein Management-Dienst in diesem Netz"),
     "tui.mgmt_line": (
@@ -256,8 +257,8 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "tui.pcap_saved": ("saved {frames} frames to {path}", "{frames} Frames gespeichert in {path}"),
     "tui.pcap_not_saved": ("not saved: {error}", "nicht gespeichert: {error}"),
     "tui.mgmt_placeholder": (
-        "hypervisor console: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, UNLOCK ip",
-        "Hypervisor-Konsole: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, UNLOCK ip",
+        "hypervisor console: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, UNLOCK ip/user, SESSIONS, REVOKE",
+        "Hypervisor-Konsole: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, UNLOCK ip/user, SESSIONS, REVOKE",
     ),
     "tui.policy_hardened": ("Hardened: {checks}", "Gehärtet: {checks}"),
     "tui.policy_mirrors": (
@@ -406,15 +407,17 @@ _TEXT: Final[dict[str, tuple[str, str]]] = {
     "web.tx_frames": ("tx frames", "tx Frames"),
     "web.tx_bytes": ("tx bytes", "tx Bytes"),
     "web.drops": ("drops", "verworfen"),
+    "web.spoofed": ("spoofed", "gefälscht"),
     "web.recent_frames": ("Recent frames", "Letzte Frames"),
     "web.no_frames": ("No frames yet.", "Noch keine Frames."),
     "web.no_mgmt": ("No management service on this network.", "Kein Verwaltungsdienst in diesem Netzwerk."),
     "web.mgmt_service": ("Management service", "Verwaltungsdienst"),
     "web.mgmt_console": ("Management console command", "Befehl für die Verwaltungskonsole"),
     "web.mgmt_help": (
-        "The hypervisor's own console, out of band: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, UNLOCK ip.",
+        "The hypervisor's own console, out of band: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, "
+        "UNLOCK ip-or-user, SESSIONS, REVOKE token-or-ALL.",
         "Die eigene Konsole des Hypervisors, außerhalb des Netzes: LIST, PAUSE vm, UNPAUSE vm, DESTROY vm, "
-        "UNLOCK ip.",
+        "UNLOCK ip-or-user, SESSIONS, REVOKE token-or-ALL.",
     ),
     "web.queued": ("queued", "in der Warteschlange"),
     "web.grants": ("Grants", "Grants"),
