@@ -51,8 +51,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol
 
 from lab.net.events import EventSink, NetEvent, NetEventKind
 from lab.net.frames import (
@@ -73,7 +74,6 @@ MGMT_MAC: Final = "02:00:00:00:00:fe"  # outside the domid range the VMs' MACs u
 MAX_REQUEST: Final = 256  # bytes; longer requests are answered with an error
 _BACKOFF_DOUBLINGS: Final = 16
 _DONE: Final = {"PAUSE": "paused", "UNPAUSE": "unpaused", "DESTROY": "destroyed"}
-_CONSOLE_ONLY: Final = {"UNLOCK": 2, "SESSIONS": 1, "REVOKE": 2}  # verb -> words on the line
 
 
 class VmControl(Protocol):
@@ -387,34 +387,45 @@ class ManagementService:
     def console(self, command: str, now: int = 0) -> str:
         """Run a command from the hypervisor's own console: no token, no queue, no network.
 
-        Accepts LIST, PAUSE/UNPAUSE/DESTROY vm, UNLOCK ip-or-user (clears a source's lockout
-        and backoff, or the account's lockout), SESSIONS (the open sessions: token=user@source)
-        and REVOKE token-or-ALL (ends sessions: what an admin does after a break-in).
+        Accepts the network's commands without a token (LIST, PAUSE/UNPAUSE/DESTROY vm) and
+        its own: UNLOCK ip-or-user (clears a source's lockout and backoff, or the account's
+        lockout), SESSIONS (the open sessions: token=user@source) and REVOKE token-or-ALL
+        (ends sessions: what an admin does after a break-in).
         """
         words = command.split()
-        verb = words[0].upper() if words else ""
-        if verb in _CONSOLE_ONLY and len(words) != _CONSOLE_ONLY[verb]:
-            usage = {"UNLOCK": "UNLOCK ip-or-user", "SESSIONS": "SESSIONS", "REVOKE": "REVOKE token-or-ALL"}
-            return f"ERR usage: {usage[verb]}"
-        if verb == "UNLOCK":
-            who = words[1]
-            source = self.sources.pop(who, None)
-            if source is not None:
-                self._unlock(source.strikes, now, "unlocked at the console")
-            if who == self.user:
-                self._unlock(self.account, now, "unlocked at the console")
-            self._event(now, NetEventKind.COMMAND, f"console: UNLOCK {who}")
-            return f"OK unlocked {who}"
-        if verb == "SESSIONS":
-            listed = " ".join(f"{t}={s.user}@{s.source}" for t, s in self.sessions.items())
-            return f"OK {len(self.sessions)} sessions" + (f": {listed}" if listed else "")
-        if verb == "REVOKE":
-            which = words[1]
-            tokens = list(self.sessions) if which.upper() == "ALL" else [which]
-            if not all(t in self.sessions for t in tokens):
-                return f"ERR no session {which}"
-            for token in tokens:
-                ended = self.sessions.pop(token)
-                self._event(now, NetEventKind.LOGOUT, f"{ended.user}@{ended.source}: revoked at the console")
-            return f"OK revoked {len(tokens)} sessions"
-        return self._command(words, "console", now)
+        own = self._CONSOLE.get(words[0].upper() if words else "")
+        if own is None:
+            return self._command(words, "console", now)
+        usage, run = own
+        if len(words) != len(usage.split()):
+            return f"ERR usage: {usage}"
+        return run(self, now, *words[1:])
+
+    def _unlock_command(self, now: int, who: str) -> str:
+        source = self.sources.pop(who, None)
+        if source is not None:
+            self._unlock(source.strikes, now, "unlocked at the console")
+        if who == self.user:
+            self._unlock(self.account, now, "unlocked at the console")
+        self._event(now, NetEventKind.COMMAND, f"console: UNLOCK {who}")
+        return f"OK unlocked {who}"
+
+    def _sessions_command(self, now: int) -> str:
+        listed = " ".join(f"{token}={s.user}@{s.source}" for token, s in self.sessions.items())
+        return f"OK {len(self.sessions)} sessions" + (f": {listed}" if listed else "")
+
+    def _revoke_command(self, now: int, which: str) -> str:
+        tokens = list(self.sessions) if which.upper() == "ALL" else [which]
+        if not all(token in self.sessions for token in tokens):
+            return f"ERR no session {which}"
+        for token in tokens:
+            ended = self.sessions.pop(token)
+            self._event(now, NetEventKind.LOGOUT, f"{ended.user}@{ended.source}: revoked at the console")
+        return f"OK revoked {len(tokens)} sessions"
+
+    # The console's own commands: verb -> (usage, handler(self, now, *arguments)).
+    _CONSOLE: ClassVar[dict[str, tuple[str, Callable[..., str]]]] = {
+        "UNLOCK": ("UNLOCK ip-or-user", _unlock_command),
+        "SESSIONS": ("SESSIONS", _sessions_command),
+        "REVOKE": ("REVOKE token-or-ALL", _revoke_command),
+    }
