@@ -171,6 +171,7 @@ class SegmentCounters:
     filtered: int = 0  # addressed to the port it came from
     queue_drops: int = 0  # the segment's own queue was full
     bad_frames: int = 0  # too short to have a header, or over 1514 bytes
+    spoofed: int = 0  # sent with a source address not the port's (anti-spoofing)
 
 
 class Segment:
@@ -318,5 +319,6 @@ class Segment:
 
     def _spoofed(self, src: Port, reason: str, now: int) -> int:
         src.counters.spoof_drops += 1
+        self.counters.spoofed += 1
         self._event(now, NetEventKind.SPOOF_DROP, f"{src.name}: {reason}")
         return 0

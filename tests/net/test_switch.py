@@ -152,7 +152,7 @@ def test_anti_spoofing_drops_a_forged_source_mac_and_keeps_the_victims_entry():
     a.send(_udp(a, b), 2)
     segment.forward(2)
     assert b.pending == 1  # still reaches b
-    assert (a.port.counters.rx_frames, a.port.counters.spoof_drops) == (2, 1)
+    assert (a.port.counters.rx_frames, a.port.counters.spoof_drops, segment.counters.spoofed) == (2, 1, 1)
     assert [(e.kind, e.detail) for e in events] == [
         (
             NetEventKind.SPOOF_DROP,
