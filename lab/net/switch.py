@@ -75,7 +75,7 @@ class PortCounters:
     spoof_drops: int = 0  # frames from this port with a source address not its own (anti-spoofing)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class PortAddresses:
     """The addresses an endpoint owns: with anti-spoofing, the only source addresses it may send.
 
@@ -84,7 +84,7 @@ class PortAddresses:
 
         ipv4_head   source MAC + EtherType 0x0800  (frame bytes 6..14)
         arp_head    source MAC + EtherType 0x0806  (frame bytes 6..14)
-        ip          the IPv4 source address        (frame bytes 26..30)
+        ip_raw      the IPv4 source address        (frame bytes 26..30)
         arp_sender  ARP sender MAC + sender IP     (frame bytes 22..32)
     """
 
@@ -97,18 +97,14 @@ class PortAddresses:
     arp_sender: bytes = field(init=False)
 
     def __post_init__(self) -> None:
-        mac, ip = mac_to_bytes(self.mac), ip_to_bytes(self.ip)
-        for name, value in (
-            ("mac_raw", mac),
-            ("ipv4_head", mac + EtherType.IPV4.to_bytes(2, "big")),
-            ("arp_head", mac + EtherType.ARP.to_bytes(2, "big")),
-            ("ip_raw", ip),
-            ("arp_sender", mac + ip),
-        ):
-            object.__setattr__(self, name, value)
+        self.mac_raw, self.ip_raw = mac_to_bytes(self.mac), ip_to_bytes(self.ip)
+        self.ipv4_head = self.mac_raw + EtherType.IPV4.to_bytes(2, "big")
+        self.arp_head = self.mac_raw + EtherType.ARP.to_bytes(2, "big")
+        self.arp_sender = self.mac_raw + self.ip_raw
 
     def forged(self, frame: bytes) -> str | None:
-        """What in the frame's source is not ours ("source MAC ...", "sender IP ..."), or None."""
+        """What in the frame's source is not ours ("source MAC ...", "source IP ...",
+        "ARP sender ..."), or None when it is all ours."""
         head = frame[6:14]
         if head == self.ipv4_head:
             return None if frame[26:30] == self.ip_raw else f"source IP {ip_from_bytes(frame[26:30])}"
