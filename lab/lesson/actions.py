@@ -230,7 +230,8 @@ def start(lab: Lab, args: dict[str, Any]) -> None:
     "TEXT",
     doc=(
         "A command at the hypervisor's own management console, out of band: LIST, PAUSE, UNPAUSE or "
-        "DESTROY a VM, UNLOCK an address. No login, no network, no queue, so no flood can starve it. "
+        "DESTROY a VM, UNLOCK an address or the account, SESSIONS, REVOKE a session token (or ALL). "
+        "No login, no network, no queue, so no flood can starve it and no lockout applies. "
         "The reply goes into the trace as `console: COMMAND -> REPLY`."
     ),
     example="oob DESTROY tenant",

@@ -312,7 +312,8 @@ class Session:
     @command(attempt=True)
     def mgmt_console(self, command: str) -> MgmtReply | Refused:
         """The hypervisor's own console: a management command (LIST, PAUSE vm, UNPAUSE vm,
-        DESTROY vm, UNLOCK ip) that does not go over the network, so no flood can starve it."""
+        DESTROY vm, UNLOCK ip-or-user, SESSIONS, REVOKE token-or-ALL) that does not go over the
+        network, so no flood can starve it."""
         try:
             reply = actions.console_command(self._need_lab(), command)
         except ActionError as exc:

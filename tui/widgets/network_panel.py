@@ -50,6 +50,7 @@ COLUMNS: Final = (
     "tui.col_tx_frames",
     "tui.col_tx_bytes",
     "tui.col_drops",
+    "tui.col_spoofed",
 )
 MGMT_SHOWN: Final = (
     ("received", "received"),
@@ -59,6 +60,7 @@ MGMT_SHOWN: Final = (
     ("logins_ok", "logins"),
     ("logins_failed", "failed logins"),
     ("lockouts", "lockouts"),
+    ("unlocks", "unlocks"),
     ("commands", "commands"),
     ("denied", "denied"),
     ("arp_replies", "ARP replies"),
@@ -276,4 +278,5 @@ def _port_row(segment: str, port: PortView) -> tuple[str, ...]:
         f"{c.tx_frames:,}",
         f"{c.tx_bytes:,}",
         f"{c.acl_drops + c.endpoint_drops:,}",
+        f"{c.spoof_drops:,}",  # sent with another's address (net.anti_spoofing)
     )

@@ -87,6 +87,7 @@ export class Network {
               th(t("web.tx_frames"), "num"),
               th(t("web.tx_bytes"), "num"),
               th(t("web.drops"), "num"),
+              th(t("web.spoofed"), "num"),
             ),
           ),
           h(
@@ -105,6 +106,7 @@ export class Network {
                 h("td", { class: "num" }, fmtInt(pc.tx_frames)),
                 h("td", { class: "num" }, fmtInt(pc.tx_bytes)),
                 h("td", { class: "num" }, fmtInt((pc.acl_drops ?? 0) + (pc.endpoint_drops ?? 0))),
+                h("td", { class: "num" }, fmtInt(pc.spoof_drops ?? 0)),
               );
             }),
           ),
