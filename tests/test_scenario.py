@@ -43,7 +43,7 @@ def refused(path: Path) -> str:
         load_scenario(path)
     message = str(info.value)
     assert message.startswith(f"{path}: "), message
-    assert "\n" not in message and len(message) < 400, message
+    assert "\n" not in message and len(message) < 600, message
     return message
 
 
