@@ -113,6 +113,16 @@ def test_pcap_and_the_benchmark(bridge):
     assert figure["instructions"] >= 40_000 and figure["mips"] > 0
 
 
+def test_saved_progress_that_is_not_progress_never_stops_the_worker():
+    # issue 14.5: very deep JSON raised RecursionError out of Bridge(); a 5,000-digit number a ValueError
+    for text, rule in [
+        ("[" * 100_000 + "]" * 100_000, "nests objects or arrays deeper than 32 levels"),
+        ('{"version": 1, "seed": ' + "9" * 5000 + "}", "holds an integer of 5000 digits"),
+    ]:
+        bridge = Bridge(DEFAULT_LESSONS, progress_text=text)
+        assert rule in bridge.progress_problem and json.loads(bridge.progress())["lessons"] == {}
+
+
 # ------------------------------------------------------------------ the protocol, checked on the wire
 
 # (method, arguments) in the order a student's session makes them: every method the page may
