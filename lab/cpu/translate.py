@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from lab.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
+from lab.riscv.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
 
 M: Final = 0xFFFFFFFF
 MAX_BLOCK: Final = 48  # instructions; bounds compile time and code held per block

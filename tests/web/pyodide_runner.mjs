@@ -44,7 +44,7 @@ def check(name):
 @check("cpu_interp")
 def _():
     # The interpreter core runs real machine code: sum 1..100, then mul/div/rem (the M extension).
-    from lab.asm import assemble
+    from lab.riscv.asm import assemble
     from lab.cpu import PhysicalMemory, Stop, make_cpu
     from lab.cpu.bus import Bus
     source = """
@@ -75,10 +75,10 @@ _start:
 def _():
     # The control-API scenario: the tenant reads the bank's secret on the vulnerable
     # hypervisor and is refused on the hardened one.
-    from lab.scenario import load_scenario
+    from lab.scenario import SCENARIOS_DIR, load_scenario
     out = {}
-    for name in ("api", "api_hardened"):
-        hv = load_scenario(f"{COURSE}/lab/guests/{name}.toml").hv
+    for name in ("api", "api_hardened"):  # from the wheel, as the page has them
+        hv = load_scenario(SCENARIOS_DIR / f"{name}.toml").hv
         hv.feed("tenant", b"peek 2 0x80001000 32\\n")
         hv.run(2_000_000)
         out[name] = bytes(hv.vm("tenant").console).decode("utf-8", "replace")
@@ -132,14 +132,8 @@ def _():
     return "<strong>bold</strong>" in html and "<script>" not in html, html.strip()
 
 def mips():
-    from bench.common import run_on_cpu
-    from bench.suite import TIGHT_LOOP
-    run_on_cpu("interp", TIGHT_LOOP.format(n=1000))
-    best = 0.0
-    for _ in range(3):
-        retired, seconds = run_on_cpu("interp", TIGHT_LOOP.format(n=300_000))
-        best = max(best, retired / seconds / 1e6)
-    return best
+    from lab.cpu.speed import tight_loop
+    return max(tight_loop("interp", iterations=150_000).mips for _ in range(3))
 
 json.dumps({
     "ok": all(c["ok"] for c in checks.values()),
