@@ -784,3 +784,24 @@ def test_unprovable_accesses_in_a_long_loop_count_exactly(backend, step):
     finally:
         whole.close()
         sliced.close()
+
+
+@pytest.mark.parametrize(("op", "offset", "cause"), [
+    ("sw", 8, Cause.STORE_ACCESS),  # past the UART's 8 bytes, on its page
+    ("lw", 12, Cause.LOAD_ACCESS),
+    ("sh", 1, Cause.STORE_MISALIGNED),
+    ("lw", 2, Cause.LOAD_MISALIGNED),
+])  # fmt: skip
+def test_faulting_device_accesses_never_reach_the_device(machine, op, offset, cause):
+    p = Asm()
+    p.li("a0", UART_GPA)
+    p.li("a1", ord("x"))
+    p.addi("a2", "zero", 1)
+    if op.startswith("l"):
+        getattr(p, op)("a2", offset, "a0")
+    else:
+        getattr(p, op)("a1", offset, "a0")
+    p.ebreak()
+    r = run(machine, p)
+    _expect_fault(machine, r, cause, RAM_GPA + 20, UART_GPA + offset)
+    assert machine.uart.log == [] and machine.reg("a2") == 1

@@ -218,7 +218,7 @@ class UnicornCpu:
             uc.hook_add(UC_HOOK_MEM_WRITE_PROT, twins.store)
         self._range = qemu.hook_range(uc, code_hook) if fast_mode else None
         self.fast_mode = self._range is not None
-        self._mode = Mode.FAST if self.fast_mode else Mode.CAREFUL
+        self._mode: int = Mode.FAST if self.fast_mode else Mode.CAREFUL
         s.mode = self._mode
         flags = qemu.request_flags()
         if self._range is not None and self._regs is not None and flags is not None:
@@ -350,35 +350,44 @@ class UnicornCpu:
         pc = self.pc
         if pc & 3:
             return self._fault(Fault(Cause.FETCH_MISALIGNED, pc, pc))
-        self._track()
+        mem = self.bus.mem
+        if (mem.code_version, mem.mapped_version) != self._seen:
+            self._track()
         left = self._budget - self._done
         if self._careful_left > 0 or not self.fast_mode:
-            self._set_mode(Mode.CAREFUL)
-            limit = min(left, self._careful_left) if self.fast_mode else left
+            mode, limit = Mode.CAREFUL, (min(left, self._careful_left) if self.fast_mode else left)
         else:
-            self._set_mode(Mode.FAST)
-            limit = left
+            mode, limit = Mode.FAST, left
+        if mode != self._mode:
+            self._set_mode(mode)
         s = self._state
         s.counted, s.limit, s.reason, s.last_n = 0, limit, Reason.NONE, 0
         self._accounted = 0
-        self._stop = None
-        self._finish = None
+        self._stop = self._finish = None
         self._stop_asked = False
-        self._uc._hook_exception = None  # the binding's own record, for the Python hooks
+        uc = self._uc
+        uc._hook_exception = None  # the binding's own record, for its Python hooks
         self._running = True
         try:
             error = _emu_start(self._uch, pc, _NEVER, 0, 0)
         finally:
             self._running = False
-            self._mode = Mode(s.mode)  # a hook may have switched to careful mode
+            self._mode = s.mode  # a hook may have switched to careful mode
         if self._closed:
             return None
-        self._after_run()
+        if (
+            s.reason == Reason.SMC
+            or self._resync
+            or self._protect
+            or self._flush_pending
+            or self._layout_dirty
+        ):
+            self._after_run()
         if self._exc is not None:
             exc, self._exc = self._exc, None
             raise exc
-        if self._uc._hook_exception is not None:
-            raise self._uc._hook_exception
+        if uc._hook_exception is not None:
+            raise uc._hook_exception
         return self._conclude(error, limit)
 
     def _after_run(self) -> None:
@@ -510,8 +519,6 @@ class UnicornCpu:
         self.pc = (pc + 4) & M
 
     def _set_mode(self, mode: Mode) -> None:
-        if mode == self._mode:
-            return
         self._mode = mode
         self._state.mode = mode
         if self._range is not None:
@@ -660,13 +667,33 @@ class UnicornCpu:
     def _on_interrupt(self, _uch: int, intno: int, _ud: int) -> None:
         self._in_interrupt = True
         try:
-            self._interrupt(intno)
+            if intno == _INTR_ECALL and self._on_ecall is not None and self._stop is None:
+                self._hypercall()
+            else:
+                self._interrupt(intno)
         except BaseException as exc:
             if self._exc is None:
                 self._exc = exc
             self._ask_stop()
         finally:
             self._in_interrupt = False
+
+    def _hypercall(self) -> None:
+        """An ecall, handed to `on_ecall` there and then (the hot path of
+        hypercall-heavy guests: keep it short)."""
+        pc = (self.pc - 4) & M
+        # The ecall ended its block: every instruction counted so far retired.
+        counted = self._state.counted
+        delta = counted - self._accounted
+        self._accounted = counted
+        self.instret += delta
+        self._done += delta
+        if not self._on_ecall(pc, self._done):  # type: ignore[misc]
+            self._record(_Stop(Stop.ECALL, pc))
+        elif self._closed or self._flush_pending or self._layout_dirty:
+            self._ask_stop()  # apply the change before QEMU runs on
+        elif self._done >= self._budget:
+            self._record(_Stop(Stop.BUDGET, None))
 
     def _interrupt(self, intno: int) -> None:
         if self._stop is not None or self._stop_asked:
@@ -675,17 +702,7 @@ class UnicornCpu:
         after = self.pc
         pc = (after - 4) & M
         if intno == _INTR_ECALL:
-            on_ecall = self._on_ecall
-            if on_ecall is None:
-                self._record(_Stop(Stop.ECALL, pc))
-                return
-            self._account(self._before(pc) + 1)
-            if not on_ecall(pc, self._done):
-                self._record(_Stop(Stop.ECALL, pc))
-            elif self._closed or self._flush_pending or self._layout_dirty:
-                self._ask_stop()  # apply the change before QEMU runs on
-            elif self._done >= self._budget:
-                self._record(_Stop(Stop.BUDGET, after))
+            self._record(_Stop(Stop.ECALL, pc))
             return
         if intno == _INTR_BREAKPOINT:
             self._record(_Stop(Stop.EBREAK, pc))
@@ -787,10 +804,7 @@ class UnicornCpu:
         """Write-protect the pages someone translated code on, and note the RAM
         pages other harts map (their stores must be passed on)."""
         mem = self.bus.mem
-        seen = (mem.code_version, mem.mapped_version)
-        if seen == self._seen:
-            return
-        self._seen = seen
+        self._seen = (mem.code_version, mem.mapped_version)
         bus = self.bus
         first = bus.ram_host >> PAGE_SHIFT
         marks = bytes(mem.code[first : first + (bus.ram_size >> PAGE_SHIFT)])

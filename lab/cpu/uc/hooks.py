@@ -6,11 +6,12 @@ ordinary load, store or instruction (which would cost QEMU its fast paths):
     block hook  (every translated block, before it runs)
         fast mode: count the block's instructions and check its entry
         conditions, the alignment proof `lab.cpu.uc.blocks` made for it.
-        In front of a block that does not fit the budget (BUDGET), whose
-        condition fails (ALIGN) or that must be watched instruction by
-        instruction (CAREFUL), switch to careful mode and go on (nothing of
-        the block has run): for what is left of the budget, or for `span`
-        instructions. Where the switch is not possible, stop instead.
+        In front of a block that does not fit what is left of the budget
+        (BUDGET), whose condition fails (ALIGN) or that must be watched
+        instruction by instruction (CAREFUL), switch to careful mode and go
+        on (nothing of the block has run yet): to the budget's end, or for
+        `span` instructions. Stop instead when the budget is spent or the
+        switch is not possible here.
         careful mode: only make sure the block has been analysed.
     code hook   (every instruction of a block translated in careful mode)
         count it, stop in front of it at the budget (BUDGET); stop in front
@@ -23,16 +24,24 @@ ordinary load, store or instruction (which would cost QEMU its fast paths):
         the next instruction; if the page is mapped by other harts too, let
         Python tell them. Returning True makes QEMU skip its own write.
 
-Anything these do not cover natively they hand to Python through the
-`Slow` callbacks (blocks not yet analysed, code outside RAM, stores to grant
-pages): that happens once per new block and on rare events, never per
-ordinary instruction or access.
+Anything these do not cover natively they hand to Python through the slow
+callbacks (`SLOW_BLOCK`, `SLOW_CODE`, `SLOW_STORE`: a block not yet
+analysed, code outside RAM, a store to a page other harts map or to a grant
+page): once per new block and on rare events, never per ordinary
+instruction or access.
+
+The switch to careful mode happens inside the block hook, without leaving
+emu_start: it sets mstatus.FS (which picks QEMU's careful translations) and
+widens the code hook's range, asks unicorn to leave the block (uc_emu_stop)
+and then turns that stop request into a quit request, on which unicorn goes
+on emulating from the same pc (see `lab.cpu.uc.qemu.RequestFlags`).
 
 Everything the hooks read and write is in one `State` record and in tables
 indexed by RAM word (`Tables`); both implementations read the very same
 memory, so they are interchangeable and the tests run both. The machine code
 (`native_hooks`, x86-64 System V, built with `lab.cpu.uc.x86`) exists on
-x86-64 Linux; `PythonHooks` runs everywhere, about a hundred times slower.
+x86-64 Linux; `PythonHooks` runs everywhere, far slower (a Python call per
+block instead of a few machine instructions).
 """
 
 from __future__ import annotations
@@ -95,10 +104,10 @@ class State(ctypes.Structure):
         ("codewords", ctypes.c_uint64),  # u8 per RAM word: part of (or just after) a translated block
         ("pages", ctypes.c_uint64),  # u8 per RAM page: PAGE_SHARED
         ("emu_stop", ctypes.c_uint64),  # uc_emu_stop
-        ("slow_block", ctypes.c_uint64),  # Slow.block
-        ("slow_code", ctypes.c_uint64),  # Slow.code
-        ("slow_store", ctypes.c_uint64),  # Slow.store
-        # Switching to careful mode without leaving emu_start (see `switch_to_careful`):
+        ("slow_block", ctypes.c_uint64),  # SLOW_BLOCK
+        ("slow_code", ctypes.c_uint64),  # SLOW_CODE
+        ("slow_store", ctypes.c_uint64),  # SLOW_STORE
+        # Switching to careful mode without leaving emu_start (see the module doc):
         ("switch", ctypes.c_uint32),  # 1 if the addresses below are known
         ("span", ctypes.c_uint64),  # instructions to stay careful for
         ("mstatus", ctypes.c_uint64),  # QEMU's mstatus (its FS bits pick the translations)
@@ -221,10 +230,11 @@ def _block_hook() -> x86.Asm:
     a.store(mem(RCX, _field("last_pc")), RSI)
     a.store(mem(RCX, _field("last_n")), RAX)
     a.load(R11, mem(R9, 4), 4)
+    a.test(R11, R11, 4)
+    a.jcc("z", "commit")  # the common case: nothing to check
     a.test_i(R11, DESC_CAREFUL, 4)
     a.jcc("nz", "stop_careful")
     a.shift_i("shr", R11, 8, 4)  # r11 = number of conditions
-    a.jcc("z", "commit")
     a.load(R8, mem(RCX, _field("gpr")))
     a.label("condition")
     a.alu_i("add", R9, 4)
