@@ -346,6 +346,21 @@ def test_budget_stop(machine):
 # ---------------------------------------------------------------- faults
 
 
+def _one_access(op: str, addr: int, offset: int = 0) -> Asm:
+    """a0 = addr, a1 = 0x55667788, a2 = 1; then `op` (a load into a2, a
+    store of a1) at offset(a0), at RAM_GPA + 20; then ebreak."""
+    p = Asm()
+    p.li("a0", addr)
+    p.li("a1", 0x55667788)
+    p.addi("a2", "zero", 1)
+    if op.startswith("l"):
+        getattr(p, op)("a2", offset, "a0")
+    else:
+        getattr(p, op)("a1", offset, "a0")
+    p.ebreak()
+    return p
+
+
 def _expect_fault(m: Machine, r, cause: Cause, pc: int, tval: int) -> None:
     assert r.stop is Stop.FAULT
     assert r.fault is not None
@@ -380,16 +395,7 @@ def test_illegal_instruction(machine, word):
 )
 def test_data_faults_change_nothing(machine, op, addr, cause):
     machine.write32(DATA, 0x11223344)
-    p = Asm()
-    p.li("a0", addr)
-    p.li("a1", 0x55667788)
-    p.addi("a2", "zero", 1)
-    if op.startswith("l"):
-        getattr(p, op)("a2", 0, "a0")
-    else:
-        getattr(p, op)("a1", 0, "a0")
-    p.ebreak()
-    r = run(machine, p)
+    r = run(machine, _one_access(op, addr))
     _expect_fault(machine, r, cause, RAM_GPA + 20, addr)
     assert r.retired == 5
     assert machine.reg("a2") == 1  # the faulting load wrote nothing
@@ -617,16 +623,7 @@ def test_snapshot_restore_round_trip(machine):
 def test_misaligned_access_straddling_the_end_of_ram_changes_nothing(machine, op, offset, cause):
     end = RAM_GPA + RAM_SIZE
     machine.write32(end - 4, 0x11223344)
-    p = Asm()
-    p.li("a0", end + offset)
-    p.li("a1", 0x55667788)
-    p.addi("a2", "zero", 1)
-    if op.startswith("l"):
-        getattr(p, op)("a2", 0, "a0")
-    else:
-        getattr(p, op)("a1", 0, "a0")
-    p.ebreak()
-    r = run(machine, p)
+    r = run(machine, _one_access(op, end + offset))
     _expect_fault(machine, r, cause, RAM_GPA + 20, end + offset)
     assert machine.read32(end - 4) == 0x11223344 and machine.reg("a2") == 1
 
@@ -793,15 +790,6 @@ def test_unprovable_accesses_in_a_long_loop_count_exactly(backend, step):
     ("lw", 2, Cause.LOAD_MISALIGNED),
 ])  # fmt: skip
 def test_faulting_device_accesses_never_reach_the_device(machine, op, offset, cause):
-    p = Asm()
-    p.li("a0", UART_GPA)
-    p.li("a1", ord("x"))
-    p.addi("a2", "zero", 1)
-    if op.startswith("l"):
-        getattr(p, op)("a2", offset, "a0")
-    else:
-        getattr(p, op)("a1", offset, "a0")
-    p.ebreak()
-    r = run(machine, p)
+    r = run(machine, _one_access(op, UART_GPA, offset))
     _expect_fault(machine, r, cause, RAM_GPA + 20, UART_GPA + offset)
     assert machine.uart.log == [] and machine.reg("a2") == 1

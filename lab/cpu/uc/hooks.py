@@ -191,6 +191,16 @@ def _field(name: str) -> int:
     return getattr(State, name).offset
 
 
+def _word_index(a: x86.Asm, outside: str) -> None:
+    """rax = (rsi - ram_gpa) / 4, the RAM word at address rsi; jump to
+    `outside` if rsi is not in RAM. rcx holds the State."""
+    a.mov_rr(RAX, RSI)
+    a.alu("sub", RAX, mem(RCX, _field("ram_gpa")))
+    a.alu("cmp", RAX, mem(RCX, _field("ram_size")))
+    a.jcc("ae", outside)
+    a.shift_i("shr", RAX, 2)
+
+
 def _stop(a: x86.Asm, state: int, reason: Reason, label: str) -> None:
     """label: state.reason = reason; tail-call uc_emu_stop(uc) (rdi holds uc)."""
     a.label(label)
@@ -203,12 +213,7 @@ def _block_hook() -> x86.Asm:
     """void block(uc rdi, u64 address rsi, u32 size edx, State* rcx)."""
     a = x86.Asm()
     a.label("block")
-    # rax = RAM offset of the block; outside RAM: Python
-    a.mov_rr(RAX, RSI)
-    a.alu("sub", RAX, mem(RCX, _field("ram_gpa")))
-    a.alu("cmp", RAX, mem(RCX, _field("ram_size")))
-    a.jcc("ae", "slow")
-    a.shift_i("shr", RAX, 2)
+    _word_index(a, "slow")  # outside RAM: Python
     a.load(R9, mem(RCX, _field("desc")))
     a.load(R9, mem(R9, 0, RAX, 8))  # r9 = the block's descriptor, 0: none yet
     a.test(R9, R9)
@@ -326,11 +331,7 @@ def _code_hook() -> x86.Asm:
     a.store(mem(RCX, _field("counted")), RAX)
     a.alu("cmp", RAX, mem(RCX, _field("limit")))
     a.jcc("a", "stop_budget")
-    a.mov_rr(RAX, RSI)
-    a.alu("sub", RAX, mem(RCX, _field("ram_gpa")))
-    a.alu("cmp", RAX, mem(RCX, _field("ram_size")))
-    a.jcc("ae", "slow")
-    a.shift_i("shr", RAX, 2)
+    _word_index(a, "slow")  # outside RAM: Python
     a.load(R9, mem(RCX, _field("checks")))
     a.load(R9, mem(R9, 0, RAX, 4), 4)  # the check word
     a.test(R9, R9, 4)
