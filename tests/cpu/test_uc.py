@@ -61,7 +61,8 @@ def test_fast_paths_are_available_here() -> None:
     fallbacks run, and the other tests cover them too."""
     vm = Vm([ECALL])
     assert vm.cpu.narrowed and vm.cpu.native and vm.cpu.fast_mode
-    assert vm.cpu._regs is not None
+    assert vm.cpu._regs is not None  # QEMU's register file, read in place
+    assert vm.cpu._state.switch == 1  # careful mode entered without leaving emu_start
 
 
 def test_make_cpu_builds_it() -> None:

@@ -30,11 +30,17 @@ Pure Python, no unicorn: the hooks (`lab.cpu.uc.hooks`) read the results.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from lab.isa import Decoded, Kind, decode
+from lab.isa import Decoded, Kind
+from lab.isa import decode as _decode_word
+
+# Blocks share most of their words with other blocks (and with other runs of
+# the same program): decode each word once.
+decode = functools.lru_cache(maxsize=1 << 14)(_decode_word)
 
 ACCESS_SIZE: Final = {"lb": 1, "lbu": 1, "sb": 1, "lh": 2, "lhu": 2, "sh": 2, "lw": 4, "sw": 4}
 ILLEGAL: Final = -1

@@ -72,8 +72,9 @@ from unicorn.unicorn_py3.unicorn import uclib
 from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE, Bus, Mmio
 from lab.cpu.uc import blocks, hooks, qemu
+from lab.cpu.uc.blocks import decode
 from lab.cpu.uc.hooks import PAGE_SHARED, Mode, Reason, State, Tables
-from lab.isa import BY_NAME, decode, sext
+from lab.isa import BY_NAME, sext
 
 M: Final = 0xFFFFFFFF
 _NEVER: Final = 0xFFFFFFFF  # `until` for emu_start: odd, so never a pc
