@@ -1,10 +1,10 @@
 """QEMU's internals that the unicorn core reaches into, each found by a test run.
 
-Unicorn 2.1 is built on QEMU 5.0. Its API lacks four things the core needs, so
-this module finds them in unicorn's own memory, once per process, by
+Unicorn 2.1 is built on QEMU 5.0. Its API lacks what the core needs below, so
+this module finds it in unicorn's own memory, once per process, by
 experiment rather than by hard-coded offsets, and checks each find on every
-new engine. Anything not found is None, and the core takes a slower path that
-needs it not (see `lab.cpu.uc.core`):
+new engine (or on a throwaway one). Anything not found is None, and the core
+takes a slower path that needs it not (see `lab.cpu.uc.core`):
 
     * `new_engine()`: a RISCV32 hart narrowed to RV32IM in U-mode. QEMU
       ignores misa writes, so misa (and priv_ver, see `_narrow`) are patched
@@ -20,7 +20,14 @@ needs it not (see `lab.cpu.uc.core`):
       widening and narrowing it switches between careful and fast translations.
     * the floating-point state in mstatus (FS): QEMU keys its translated
       blocks by it, so FS=0 and FS=1 keep two sets of translations (fast mode
-      and careful mode) side by side. RV32IM never reads FS (misa has no F).
+      and careful mode) side by side. RV32IM never reads FS (misa has no F;
+      the CSRs FS would open are illegal to the reference, and careful mode
+      stops in front of them).
+    * `RequestFlags`: where unicorn keeps its stop and quit requests, so that
+      a hook can switch to careful mode and have unicorn go on emulating.
+
+`add_hook` registers machine code (or a ctypes callback) as a hook without
+the binding's Python wrapper in between.
 """
 
 from __future__ import annotations
