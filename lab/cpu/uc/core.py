@@ -102,7 +102,7 @@ _POOL_CHUNK: Final = 1 << 14  # u32 words of descriptors per chunk
 # What the hooks need to know of a block, by the block's bytes (and the word
 # after it), for every core in this process: a rebooted or restarted VM, or a
 # second one running the same program, does not prove its blocks again.
-_PACKED: dict[bytes, tuple[list[int], list[int]]] = {}
+_PACKED: dict[tuple[int, bytes], tuple[list[int], list[int]]] = {}
 _PACKED_MAX: Final = 1 << 14
 
 _INTR_HOOK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -177,6 +177,7 @@ class UnicornCpu:
         self._protected: set[int] = set()  # RAM page numbers mapped read-only (code on them)
         self._far_code: set[int] = set()  # host pages outside RAM this core runs code from
         self._seen = (-1, -1)  # (mem.code_version, mem.mapped_version) last tracked
+        self._shared: set[int] = set()  # RAM page numbers that other harts map (PAGE_SHARED)
 
         # -- the hooks' shared state
         s = self._state = State()
@@ -582,10 +583,11 @@ class UnicornCpu:
         # The word after the block too: QEMU ends a block in front of a
         # compressed-looking illegal word and raises its fault from the block.
         extra = 1 if (off + size) >> PAGE_SHIFT == off >> PAGE_SHIFT and off + size < self.bus.ram_size else 0
-        key = bytes(self.bus.mem.buf[host : host + size + 4 * extra])
+        code = bytes(self.bus.mem.buf[host : host + size + 4 * extra])
+        key = (size, code)  # the same bytes may be a block and the word after it, or a longer block
         packed = _PACKED.get(key)
         if packed is None:
-            words = struct.unpack(f"<{n + extra}I", key)
+            words = struct.unpack(f"<{n + extra}I", code)
             block = blocks.analyze(words[:n], words[n] if extra else None)
             extra_checks = [blocks.check_for(decode(w)) for w in words[n:]]
             packed = hooks.pack(block, size, extra_checks)
@@ -804,19 +806,24 @@ class UnicornCpu:
     def _track(self) -> None:
         """Write-protect the pages someone translated code on, and note the RAM
         pages other harts map (their stores must be passed on)."""
-        mem = self.bus.mem
+        mem, bus = self.bus.mem, self.bus
+        code_changed = mem.code_version != self._seen[0]
         self._seen = (mem.code_version, mem.mapped_version)
-        bus = self.bus
-        first = bus.ram_host >> PAGE_SHIFT
-        marks = bytes(mem.code[first : first + (bus.ram_size >> PAGE_SHIFT)])
-        for page, mark in enumerate(marks):
-            if mark and page not in self._protected:
-                self._write_protect(bus.ram_gpa + (page << PAGE_SHIFT))
+        first, count = bus.ram_host >> PAGE_SHIFT, bus.ram_size >> PAGE_SHIFT
+        if code_changed:
+            marks = bytes(mem.code[first : first + count])
+            page = marks.find(1)
+            while page != -1:
+                if page not in self._protected:
+                    self._write_protect(bus.ram_gpa + (page << PAGE_SHIFT))
+                page = marks.find(1, page + 1)
+            if any(how[0] == "rw" and mem.code[how[1] >> PAGE_SHIFT] for how in self._mapped.values()):
+                self._sync_layout()  # a grant page became code: map it tracked
+        shared = {page - first for page in mem.mapped if first <= page < first + count}
         pages = self._tables.pages
-        for page in range(len(marks)):
-            pages[page] = PAGE_SHARED if mem.mapped.get(first + page) else 0
-        if any(how[0] == "rw" and mem.code[how[1] >> PAGE_SHIFT] for how in self._mapped.values()):
-            self._sync_layout()  # a grant page became code: map it tracked
+        for page in shared ^ self._shared:
+            pages[page] = PAGE_SHARED if page in shared else 0
+        self._shared = shared
 
     def _write_protect(self, gpa: int) -> None:
         off = gpa - self.bus.ram_gpa
