@@ -4,9 +4,8 @@
 has been entered often enough, it asks `BlockTranslator.translate` for Python
 source computing the same thing as the code from there, and compiles it once.
 A block is a superblock (a trace): it follows unconditional jumps (`j`, `jal`)
-to their targets and conditional branches along their fall-through path, with
-the taken side as a side exit, until a `jalr`, a stop, or a jump back to its
-own start:
+to their targets and conditional branches along their fall-through path,
+until a `jalr`, an `ebreak` or `wfi`, or a jump back to its own start:
 
     def block(budget):              # -> (next pc, instructions retired)
         a0 = X[10]; a1 = X[11]      # guest registers live in Python locals
@@ -17,8 +16,12 @@ own start:
 A block whose final branch or jump goes back to its own start becomes a bounded
 `for` loop, run at most `budget // length` times, so it never overruns the
 budget (`for _ in repeat(None, n)`: unlike `range`, it allocates no counter).
+A forward branch to an instruction further down the same trace is an `if`
+that skips the instructions between (`_sk` counts those not retired); any
+other taken branch leaves the block. An `ecall` is handed to the hypervisor
+right where it stands (`HYPERCALL`), and the block runs on after it.
 Only the fast case is translated: aligned RAM loads and stores. Anything else
-(MMIO, grant pages, misalignment, unmapped addresses, ecall, illegal words)
+(MMIO, grant pages, misalignment, unmapped addresses, illegal words)
 leaves the block *before* that instruction with `return ~pc, retired`, and the
 interpreter runs it with the reference semantics. The semantics themselves are
 written once, as the expression templates below, which the interpreter
@@ -180,18 +183,19 @@ class Translation:
 
 # Loads and stores on the fast path, through views of the RAM window indexed by
 # the RAM offset `_o` (RAM16/RAM32: native-endian casts, so little-endian hosts only).
-_LOADS: Final[dict[str, tuple[int, str, int]]] = {  # size, value, result bits
-    "lw": (4, "RAM32[_w]", 32),
-    "lhu": (2, "RAM16[_w]", 16),
-    "lh": (2, "((RAM16[_w] ^ 0x8000) - 0x8000) & 0xFFFFFFFF", 32),
-    "lbu": (1, "RAM[_o]", 8),
-    "lb": (1, "((RAM[_o] ^ 0x80) - 0x80) & 0xFFFFFFFF", 32),
+_LOADS: Final[dict[str, tuple[int, str, int]]] = {  # size, value, largest result
+    "lw": (4, "RAM32[_w]", M),
+    "lhu": (2, "RAM16[_w]", 0xFFFF),
+    "lh": (2, "((RAM16[_w] ^ 0x8000) - 0x8000) & 0xFFFFFFFF", M),
+    "lbu": (1, "RAM[_o]", 0xFF),
+    "lb": (1, "((RAM[_o] ^ 0x80) - 0x80) & 0xFFFFFFFF", M),
 }
 _STORES: Final[dict[str, tuple[int, str]]] = {
     "sw": (4, "RAM32[_w] = {v}"),
     "sh": (2, "RAM16[_w] = {v} & 0xFFFF"),
     "sb": (1, "RAM[_o] = {v} & 0xFF"),
 }
+_WRAP: Final = {1: "> 0xFFFFFFFF: {r} -= 0x100000000", -1: "< 0: {r} += 0x100000000"}
 
 
 class BlockTranslator:
@@ -201,8 +205,10 @@ class BlockTranslator:
     X (the register list), RAM/RAM16/RAM32 (byte, halfword and word views of
     the RAM window), CODE (the has-code map of its pages), HOST (the host
     offset of the RAM window), INVAL (PhysicalMemory.invalidate), T (the block
-    table), div32, rem32, itertools.repeat and operator.length_hint, and
-    ECALL/EBREAK/WFI (stop codes a block ORs into the pc it returns: SYSTEM_STOPS).
+    table), div32, rem32, itertools.repeat and operator.length_hint,
+    EBREAK/WFI (stop codes a block ORs into the pc it returns: SYSTEM_STOPS) and
+    HYPERCALL(pc, budget left), which handles an ecall in place: it returns None
+    to go on, or what the block returns as its next pc.
     """
 
     def __init__(self, buf: object, *, ram_gpa: int, ram_host: int, ram_size: int) -> None:
@@ -213,9 +219,10 @@ class BlockTranslator:
 
     def _scan(self, start: int) -> list[tuple[int, Decoded]]:
         """The trace from `start`: (pc, instruction) pairs, following jumps and
-        the fall-through of conditional branches, ending after a `jalr`, a
-        stop, a jump or branch back to `start`, or before an address already
-        in the trace (an inner loop is a block of its own)."""
+        the fall-through of conditional branches and ecalls, ending after a
+        `jalr`, an `ebreak` or `wfi`, a jump or branch back to `start`, or
+        before an address already in the trace (an inner loop is a block of
+        its own)."""
         out: list[tuple[int, Decoded]] = []
         seen: set[int] = set()
         lo, hi = self.ram_gpa, self.ram_gpa + self.ram_size
@@ -226,23 +233,25 @@ class BlockTranslator:
             if d is None:
                 break  # the interpreter raises the fault
             kind = d.spec.kind
-            if kind is Kind.SYSTEM:
-                out.append((pc, d))  # retired by the block, which then stops the run
-                break
             seen.add(pc)
-            if kind is Kind.BRANCH or kind is Kind.JAL:
+            out.append((pc, d))
+            if kind is Kind.SYSTEM:
+                if d.name != "ecall":
+                    break  # retired by the block, which then stops the run
+                # A hypercall is handled in place, and the trace goes on after it.
+            elif kind is Kind.BRANCH or kind is Kind.JAL:
                 target = (pc + d.imm) & M
                 if target & 3:
+                    out.pop()
                     break  # the jump itself faults: leave it to the interpreter
-                out.append((pc, d))
                 if target == start:
                     break  # the back edge: the block becomes a loop
                 if kind is Kind.BRANCH and target < pc:
                     break  # another loop's back edge: what follows it runs once, when that loop ends
-                pc = target if kind is Kind.JAL else pc + 4
-                continue
-            out.append((pc, d))
-            if kind is Kind.JALR:
+                if kind is Kind.JAL:
+                    pc = target
+                    continue
+            elif kind is Kind.JALR:
                 break
             pc += 4
         return out
@@ -263,7 +272,71 @@ class BlockTranslator:
                 ranges[-1] = (ranges[-1][0], pc + 4)
             else:
                 ranges.append((pc, pc + 4))
-        return Translation(_Emitter(self, start, insns, loop, ranges).source(), start, n, loop, ranges)
+        emitter = _Emitter(self, start, insns, loop, ranges, _skips(insns))
+        return Translation(emitter.source(), start, n, loop, ranges)
+
+
+def _skips(insns: list[tuple[int, Decoded]]) -> dict[int, int]:
+    """The forward branches that stay inside the block: position of the branch
+    -> position of its target, a later instruction of the same trace. Taken, the
+    branch skips the instructions between (an `if` without `else`); those
+    regions nest, so the source can be indented. Any other taken branch leaves."""
+    where = {pc: i for i, (pc, _) in enumerate(insns)}
+    skips: dict[int, int] = {}
+    open_ends: list[int] = []  # ends of the regions around position i, innermost last
+    for i, (pc, d) in enumerate(insns[:-1]):
+        while open_ends and open_ends[-1] <= i:
+            open_ends.pop()
+        if d.spec.kind is not Kind.BRANCH:
+            continue
+        k = where.get((pc + d.imm) & M, -1)
+        if k > i and (not open_ends or k <= open_ends[-1]):
+            skips[i] = k
+            open_ends.append(k)
+    return skips
+
+
+def _access_size(name: str) -> int:
+    return (_LOADS[name] if name in _LOADS else _STORES[name])[0]
+
+
+def _has_statement(lines: list[str], *, passes: bool = True) -> bool:
+    """Is any of the lines a statement (a `pass` only if `passes`), not a comment?"""
+    for line in lines:
+        text = line.strip()
+        if text and not text.startswith("#") and (passes or not text.startswith("pass")):
+            return True
+    return False
+
+
+@dataclass(slots=True)
+class _Facts:
+    """What the emitter knows about the register locals at one point of a block,
+    whichever path led there."""
+
+    bounds: dict[int, tuple[int, int]]  # register -> (lo, hi) its value lies in (absent: 0..M)
+    # A sum not yet brought back into 32 bits: register -> +1 (it may exceed M) or
+    # -1 (it may be negative). The wrap is written where the value is next used,
+    # or never, when that use is an address check, which rejects such a value anyway.
+    unwrapped: dict[int, int]
+    checked: tuple[int, int, int] | None  # (rs1, imm, size) that `_o` holds, checked
+    w_size: int  # the access size `_w` was computed for (1: none)
+
+    def copy(self) -> _Facts:
+        return _Facts(dict(self.bounds), dict(self.unwrapped), self.checked, self.w_size)
+
+    def join(self, other: _Facts) -> None:
+        """Keep what holds on both paths into a join point (no sum is left unwrapped there)."""
+        bounds = {}
+        for r, (lo, hi) in self.bounds.items():
+            if r in other.bounds:
+                olo, ohi = other.bounds[r]
+                bounds[r] = (min(lo, olo), max(hi, ohi))
+        self.bounds = bounds
+        if self.checked != other.checked:
+            self.checked = None
+        if self.w_size != other.w_size or self.checked is None:
+            self.w_size = 1
 
 
 class _Emitter:
@@ -276,20 +349,23 @@ class _Emitter:
         insns: list[tuple[int, Decoded]],
         loop: bool,
         ranges: list[tuple[int, int]],
+        skips: dict[int, int],
     ) -> None:
         self.tr = tr
         self.start = start
         self.insns = insns
         self.ranges = ranges
+        self.skips = skips
         self.n = len(insns)
         self.loop = loop
         self.lines: list[str] = []
         self.written: list[int] = []  # registers written so far, in order
         self.all_written: list[int] = []
-        self.bits: dict[int, int] = {}  # register -> known width, this iteration
-        self.checked: tuple[int, int, int] | None = None  # (rs1, imm, size) that `_o` holds, checked
-        self.w_size = 1  # the access size `_w` was computed for (1: none)
+        self.locals: list[int] = []  # registers held in locals
+        self.facts = _Facts({}, {}, None, 1)
         self.ind = "    "
+        # A sum left unwrapped must fail an address check: true while RAM ends by 2^32.
+        self.lazy_wrap = tr.ram_gpa + tr.ram_size <= 1 << 32
 
     # -- helpers
 
@@ -299,70 +375,106 @@ class _Emitter:
     def emit(self, line: str) -> None:
         self.lines.append(self.ind + line)
 
+    def count(self, j: int | str) -> str:
+        """Instructions retired up to position j in this round (`_sk`: those skipped)."""
+        return f"{j} - _sk" if self.skips else str(j)
+
     def writeback(self) -> None:
         regs = self.all_written if self.loop else self.written
         if regs:
             self.emit("; ".join(f"X[{i}] = {self.r(i)}" for i in regs))
 
     def leave(self, pc: str, j: int) -> None:
+        for i, sign in self.facts.unwrapped.items():  # on this exit path only
+            self.emit(f"if {self.r(i)} {_WRAP[sign].format(r=self.r(i))}")
         if self.loop:
             # Every exit from a loop shares one write-back after it: less
             # source to compile than a write-back at each exit.
             self.emit(f"_pc = {pc}; _j = {j}; break")
             return
         self.writeback()
-        self.emit(f"return {pc}, {j}")
+        self.emit(f"return {pc}, {self.count(j)}")
 
-    def set_reg(self, rd: int, expr: str, bits: int = 32, wrap: str = "") -> None:
-        """Emit rd = expr; `wrap` is the fix-up that brings a sum back into 32 bits."""
-        if rd == 0:
-            return  # x0 is hard-wired: the write is dropped
-        self.emit(f"{self.r(rd)} = {expr}")
-        if wrap:
-            self.emit(f"if {self.r(rd)} {wrap}")
-        self.bits[rd] = bits
-        if self.checked and self.checked[0] == rd:
-            self.checked = None
-        if rd not in self.written:
-            self.written.append(rd)
+    def bounds(self, i: int) -> tuple[int, int]:
+        """(lo, hi): what a register's value is known to lie in (0..M when nothing is known)."""
+        return (0, 0) if i == 0 else self.facts.bounds.get(i, (0, M))
 
     def width(self, i: int) -> int:
         """Bits a register's value is known to fit in (32 when nothing is known)."""
-        return 0 if i == 0 else self.bits.get(i, 32)
+        return self.bounds(i)[1].bit_length()
 
-    def alu(self, name: str, rs1: int, rs2: int | None, imm: int = 0) -> tuple[str, int]:
-        """Source and result width of an ALU operation. Every register holds an
+    def need(self, *regs: int) -> None:
+        """The registers are about to be read as values: wrap any sum left unwrapped."""
+        facts = self.facts
+        for i in regs:
+            sign = facts.unwrapped.pop(i, 0)
+            if sign:
+                self.emit(f"if {self.r(i)} {_WRAP[sign].format(r=self.r(i))}")
+                facts.bounds.pop(i, None)
+
+    def need_all(self) -> None:
+        self.need(*list(self.facts.unwrapped))
+
+    def set_reg(self, rd: int, expr: str, lo: int = 0, hi: int = M, unwrapped: int = 0) -> None:
+        """Emit rd = expr, whose value lies in lo..hi (or, `unwrapped`, still needs a wrap)."""
+        if rd == 0:
+            return  # x0 is hard-wired: the write is dropped
+        self.emit(f"{self.r(rd)} = {expr}")
+        facts = self.facts
+        if unwrapped:
+            facts.unwrapped[rd] = unwrapped
+            facts.bounds.pop(rd, None)
+        else:
+            facts.unwrapped.pop(rd, None)
+            if lo == 0 and hi == M:
+                facts.bounds.pop(rd, None)
+            else:
+                facts.bounds[rd] = (lo, hi)
+        if facts.checked and facts.checked[0] == rd:
+            facts.checked = None
+        if rd not in self.written:
+            self.written.append(rd)
+
+    def alu(self, name: str, rs1: int, rs2: int | None, imm: int = 0) -> tuple[str, int, int]:
+        """Source and result bounds of an ALU operation. Every register holds an
         unsigned 32-bit value; where the operands are known to be narrower, the
         `& 0xFFFFFFFF` that keeps a result in range is left out (it costs as
         much as the operation)."""
         a = self.r(rs1)
-        wa = self.width(rs1)
+        alo, ahi = self.bounds(rs1)
+        wa = ahi.bit_length()
         if rs2 is None:  # immediate: b is imm as an unsigned 32-bit value
-            b, wb = imm & M, (imm & M).bit_length()
+            b: int | None = imm & M
+            blo = bhi = imm & M
             bs = str(b) if b <= 9 else hex(b)
         else:
-            b, wb, bs = None, self.width(rs2), self.r(rs2)
-        if name == "add" and b == 0:
-            return a, wa
-        if name == "add" and max(wa, wb) < 32:
-            if rs1 == 0:
-                return bs, wb
-            return (f"{a} + {bs}" if bs != "0" else a), max(wa, wb) + 1
+            b, bs = None, self.r(rs2)
+            blo, bhi = self.bounds(rs2)
+        wb = bhi.bit_length()
+        if name == "add" and (b == 0 or bs == "0"):
+            return a, alo, ahi
+        if name == "add" and rs1 == 0:
+            return bs, blo, bhi
         if name == "and":
-            return f"{a} & {bs}", min(wa, wb)
+            return f"{a} & {bs}", 0, min(ahi, bhi)
         if name in ("or", "xor"):
             if rs1 == 0:
-                return bs, wb
-            return f"{a} {'|' if name == 'or' else '^'} {bs}", max(wa, wb)
+                return bs, blo, bhi
+            return f"{a} {'|' if name == 'or' else '^'} {bs}", 0, (1 << max(wa, wb)) - 1
         if name == "srl" and b is not None:
-            return f"{a} >> {b & 31}", max(wa - (b & 31), 0)
-        if name == "sll" and b is not None and wa + (b & 31) <= 32:
-            return f"{a} << {b & 31}", wa + (b & 31)
+            return f"{a} >> {b & 31}", alo >> (b & 31), ahi >> (b & 31)
+        if name == "sll" and b is not None:
+            if wa + (b & 31) <= 32:
+                return f"{a} << {b & 31}", alo << (b & 31), ahi << (b & 31)
+            # Drop the bits that would shift out first: smaller ints all the way.
+            return f"({a} & {M >> (b & 31):#x}) << {b & 31}", 0, M >> (b & 31) << (b & 31)
+        if name == "mul" and ahi * bhi <= M:
+            return f"{a} * {bs}", alo * blo, ahi * bhi
         if name in ("slt", "sltu"):
-            return alu_expr(name, a, b if b is not None else bs), 1
+            return alu_expr(name, a, b if b is not None else bs), 0, 1
         if name in ("srl", "remu"):  # never more than a (divu by zero is all ones)
-            return alu_expr(name, a, b if b is not None else bs), max(wa, 1)
-        return alu_expr(name, a, b if b is not None else bs), 32
+            return alu_expr(name, a, b if b is not None else bs), 0, max(ahi, 1)
+        return alu_expr(name, a, b if b is not None else bs), 0, M
 
     # -- the block
 
@@ -375,41 +487,62 @@ class _Emitter:
             f"    # {spans}: {n} instructions, {shape}",
         ]
         reads, writes = self._uses()
-        for i in writes:
-            if i not in self.all_written:
-                self.all_written.append(i)
-        load = sorted(set(reads) | set(writes)) if self.loop else reads
+        self.all_written = list(writes)
+        # A loop reads at its top what the last round wrote; a register written
+        # only on a path that may be skipped keeps the value it came in with.
+        self.locals = sorted(set(reads) | set(writes)) if self.loop or self.skips else reads
+        if self.locals:
+            out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in self.locals))
+        if self.skips:
+            out.append("    _sk = 0  # instructions skipped by taken forward branches")
         if self.loop:
-            if load:
-                out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in load))
             out.append(f"    _n = budget // {n}")
             out.append("    if not _n:")
             out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
-            out.append("    _it = repeat(None, _n)")
-            out.append("    for _ in _it:")
             self.ind = "        "
-        else:
-            if n > 1:
-                out.append(f"    if budget < {n}:")
-                out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
-            if load:
-                out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in load))
+        elif n > 1:
+            out.append(f"    if budget < {n}:")
+            out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
+        self._body()
+        if not self.loop:
+            last_pc, last = self.insns[-1]
+            if last.spec.kind not in (Kind.BRANCH, Kind.JAL, Kind.JALR, Kind.SYSTEM) or last.name == "ecall":
+                self.leave(hex(last_pc + 4), n)  # the trace ran into code it already holds
+            return "\n".join(out + self.lines) + "\n"
+        if not _has_statement(self.lines, passes=False):
+            # `j .`, or nops and a jump back: a round changes nothing and never
+            # leaves, so all _n rounds retire at once.
+            out += [line[4:] for line in self.lines]
+            out.append("    # nothing here changes state or leaves the loop: all _n rounds retire at once")
+            out.append(f"    return {start:#x}, _n * {n}")
+            return "\n".join(out) + "\n"
+        out.append("    _it = repeat(None, _n)")
+        out.append("    for _ in _it:")
+        self.lines.append("    else:  # every round ran to the back edge")
+        self.ind = "        "
+        self.writeback()
+        self.emit(f"return {start:#x}, {self.count(f'_n * {n}')}")
+        self.ind = "    "
+        self.writeback()
+        self.emit(f"return _pc, {self.count(f'(_n - length_hint(_it) - 1) * {n} + _j')}")
+        return "\n".join(out + self.lines) + "\n"
+
+    def _body(self) -> None:
+        """Every instruction, with the skippable regions indented under their branch."""
+        regions: list[tuple[int, _Facts, int]] = []  # (end, facts on the skipping path, first line)
         for j, (pc, d) in enumerate(self.insns):
+            while regions and regions[-1][0] == j:
+                _end, skipped, first = regions.pop()
+                self.need_all()
+                if not _has_statement(self.lines[first:]):
+                    self.emit("pass")
+                self.ind = self.ind[:-4]
+                self.facts.join(skipped)
             self.lines.append(f"{self.ind}# {pc:08x}: {disassemble(d, pc)}")
             self._insn(d, pc, j)
-        if self.loop:
-            self.ind = "        "
-            self.lines.append("    else:  # every iteration ran to the back edge")
-            self.writeback()
-            self.emit(f"return {start:#x}, _n * {n}")
-            self.ind = "    "
-            self.writeback()
-            self.emit(f"return _pc, (_n - length_hint(_it) - 1) * {n} + _j")
-        else:
-            last_pc, last = self.insns[-1]
-            if last.spec.kind not in (Kind.BRANCH, Kind.JAL, Kind.JALR, Kind.SYSTEM):
-                self.leave(hex(last_pc + 4), n)  # the trace ran into code it already holds
-        return "\n".join(out + self.lines) + "\n"
+            if self.skips.get(j, j + 1) > j + 1:
+                self.ind += "    "
+                regions.append((self.skips[j], self.facts.copy(), len(self.lines)))
 
     def _uses(self) -> tuple[list[int], list[int]]:
         """Registers read before being written, and registers written."""
@@ -425,20 +558,27 @@ class _Emitter:
             for s in srcs:
                 if s and s not in writes and s not in reads:
                     reads.append(s)
-            if kind not in (Kind.BRANCH, Kind.STORE, Kind.FENCE) and d.rd and d.rd not in writes:
+            if kind not in (Kind.BRANCH, Kind.STORE, Kind.FENCE, Kind.SYSTEM) and d.rd and d.rd not in writes:
                 writes.append(d.rd)
         return reads, writes
 
     def _address(self, d: Decoded, size: int) -> str | None:
         """Emit `_o` = the RAM offset of the access; return the condition for
         *leaving* the block (outside RAM or misaligned), or None when an
-        earlier access in this iteration already checked the same address
+        earlier access in this round already checked the same address
         (a load-modify-store), at least as strictly."""
-        c = self.checked
+        facts = self.facts
+        c = facts.checked
         if c is not None and c[0] == d.rs1 and c[1] == d.imm and c[2] >= size:
             return None
-        self.checked = (d.rs1, d.imm, size)
         tr = self.tr
+        # A base left unwrapped above M (or below 0) lands outside RAM here,
+        # whatever the wrap would have given, as long as the offset cannot
+        # bring it back in (imm >= 0; imm <= the RAM base): no need to wrap it.
+        sign = facts.unwrapped.get(d.rs1, 0)
+        if sign and not (self.lazy_wrap and (d.imm >= 0 if sign > 0 else d.imm <= tr.ram_gpa)):
+            self.need(d.rs1)
+        facts.checked = (d.rs1, d.imm, size)
         delta = d.imm - tr.ram_gpa
         base = self.r(d.rs1)
         if d.rs1 == 0:
@@ -455,39 +595,57 @@ class _Emitter:
             cond += f" and not _o & {size - 1}"
         return f"not ({cond})"
 
+    def _checked_base(self, d: Decoded, size: int) -> None:
+        """After a passed address check: the base register points into RAM."""
+        if d.rs1 == 0:
+            return
+        facts = self.facts
+        facts.unwrapped.pop(d.rs1, None)
+        lo, hi = self.bounds(d.rs1)
+        lo = max(lo, self.tr.ram_gpa - d.imm)
+        hi = min(hi, self.tr.ram_gpa + self.tr.ram_size - size - d.imm)
+        if lo <= hi:
+            facts.bounds[d.rs1] = (lo, hi)
+
     def _insn(self, d: Decoded, pc: int, j: int) -> None:
         name, kind = d.name, d.spec.kind
         r = self.r
         if kind is Kind.ALU:
+            self.need(d.rs1, d.rs2)
             if not self._sum(name, d.rd, d.rs1, d.rs2, 0):
                 self.set_reg(d.rd, *self.alu(name, d.rs1, d.rs2))
         elif kind is Kind.ALU_IMM:
+            self.need(d.rs1)
             if not self._sum(IMM_TWIN[name], d.rd, d.rs1, None, d.imm):
                 self.set_reg(d.rd, *self.alu(IMM_TWIN[name], d.rs1, None, d.imm))
         elif kind is Kind.LUI:
             value = d.imm << 12 & M
-            self.set_reg(d.rd, hex(value), value.bit_length())
+            self.set_reg(d.rd, hex(value), value, value)
         elif kind is Kind.AUIPC:
             value = (pc + (d.imm << 12)) & M
-            self.set_reg(d.rd, hex(value), value.bit_length())
+            self.set_reg(d.rd, hex(value), value, value)
         elif kind is Kind.FENCE:
             self.emit("pass  # one hart, in-order memory: nothing to order")
         elif kind is Kind.LOAD:
-            size, value, bits = _LOADS[name]
-            self._guard(self._address(d, size), pc, j, size)
+            size, value, hi = _LOADS[name]
+            index = self._guard(self._address(d, size), pc, j, size)
+            self._checked_base(d, size)
             if d.rd:
-                self.set_reg(d.rd, value, bits)
+                self.set_reg(d.rd, value.replace("_w", index), 0, hi)
         elif kind is Kind.STORE:
             size, stmt = _STORES[name]
-            self._guard(self._address(d, size), pc, j, size)
+            self.need(d.rs2)
+            index = self._guard(self._address(d, size), pc, j, size)
+            self._checked_base(d, size)
             if self.width(d.rs2) <= 8 * size:  # already fits: no truncating mask
                 stmt = stmt.replace(" & 0xFFFF", "").replace(" & 0xFF", "")
-            self.emit(stmt.format(v=r(d.rs2)))
+            self.emit(stmt.replace("_w", index).format(v=r(d.rs2)))
             # A store into translated code: drop the stale translations, and
             # leave if that was this very block (the next instruction changed).
             # CODE_LO..CODE_HI (RAM offsets) spans every page holding translated
-            # code: two integer compares let most stores skip the map lookup.
-            self.emit("if CODE_LO <= _o < CODE_HI and CODE[_o >> 12]:")
+            # code: two integer compares let most stores skip the map lookup
+            # (data usually lies above the code, so the upper bound goes first).
+            self.emit("if _o < CODE_HI and CODE_LO <= _o and CODE[_o >> 12]:")
             idx = (self.start - self.tr.ram_gpa) >> 2
             self._nested(
                 lambda: (
@@ -497,10 +655,19 @@ class _Emitter:
                 )
             )
         elif kind is Kind.BRANCH:
+            self.need_all()  # a branch ends a round or joins paths: every sum is wrapped by then
             target = (pc + d.imm) & M
             fall = (pc + 4) & M
             last = j == self.n - 1
-            if last and self.loop and target == self.start:  # the back edge: leave when not taken
+            if j in self.skips:
+                skipped = self.skips[j] - j - 1
+                if not skipped:
+                    self.lines.append(f"{self.ind}# (both ways lead to the next instruction)")
+                    return
+                self.emit(f"if {self.condition(name, d.rs1, d.rs2)}:  # taken: skip to {target:#x}")
+                self._nested(lambda: self.emit(f"_sk += {skipped}"))
+                self.emit("else:")
+            elif last and self.loop and target == self.start:  # the back edge: leave when not taken
                 self.emit(f"if {self.condition(BRANCH_NOT[name], d.rs1, d.rs2)}:")
                 self._nested(lambda: self.leave(hex(fall), j + 1))
             elif last and self.loop:  # the fall-through is the back edge: leave when taken
@@ -514,22 +681,42 @@ class _Emitter:
                 self.emit(f"if {self.condition(name, d.rs1, d.rs2)}:")
                 self._nested(lambda: self.leave(hex(target), j + 1))
         elif kind is Kind.JAL:
-            self.set_reg(d.rd, hex((pc + 4) & M))
-            if j == self.n - 1 and not self.loop:
-                self.leave(hex((pc + d.imm) & M), j + 1)
+            self.set_reg(d.rd, hex((pc + 4) & M), (pc + 4) & M, (pc + 4) & M)
+            if j == self.n - 1:
+                self.need_all()
+                if not self.loop:
+                    self.leave(hex((pc + d.imm) & M), j + 1)
             # otherwise the trace goes on at the target
         elif kind is Kind.JALR:
+            self.need(d.rs1)
             off = f" + {d.imm}" if d.imm > 0 else f" - {-d.imm}" if d.imm else ""
             self.emit(f"_t = ({r(d.rs1)}{off}) & 0xFFFFFFFE")
             self.emit("if _t & 2:  # misaligned target: the jalr faults")
             self._nested(lambda: self.leave(f"~{pc:#x}", j))
-            self.set_reg(d.rd, hex((pc + 4) & M))
+            self.set_reg(d.rd, hex((pc + 4) & M), (pc + 4) & M, (pc + 4) & M)
             self.leave("_t", j + 1)
+        elif name == "ecall":
+            self._hypercall(pc, j)
         elif kind is Kind.SYSTEM:
             # Retired and stepped over; the stop travels above bit 31 of the pc.
             self.leave(f"{(pc + 4) & M:#x} | {name.upper()}", j + 1)
         else:  # pragma: no cover
             raise AssertionError(name)
+
+    def _hypercall(self, pc: int, j: int) -> None:
+        """An ecall: the hypervisor handles it right here, with the registers in
+        X, and the block goes on unless the handler stops the run, changes the
+        vCPU or its code (HYPERCALL returns what to return then)."""
+        self.need_all()
+        self.writeback()
+        retired = f"(_n - length_hint(_it) - 1) * {self.n} + {j + 1}" if self.loop else str(j + 1)
+        self.emit(f"_s = HYPERCALL({pc:#x}, budget - ({self.count(retired)}))")
+        held = sorted(set(self.locals) | set(self.written))
+        if held:  # the handler may have written any of them (a0 and a1 at least)
+            self.emit("; ".join(f"{self.r(i)} = X[{i}]" for i in held))
+        self.facts = _Facts({}, {}, None, 1)
+        self.emit("if _s is not None:")
+        self._nested(lambda: self.leave("_s", j + 1))
 
     def condition(self, name: str, rs1: int, rs2: int) -> str:
         """A branch condition; a test against x0 is a truth test, the cheapest there is."""
@@ -539,41 +726,58 @@ class _Emitter:
         return BRANCH[name].format(a=self.r(rs1), b=self.r(rs2))
 
     def _sum(self, name: str, rd: int, rs1: int, rs2: int | None, imm: int) -> bool:
-        """Emit add/sub whose result may leave 32 bits as a plain sum and a
-        conditional fix-up: cheaper than `& 0xFFFFFFFF`, which allocates a second
-        int every time. False when `alu` has a better form (narrow operands, x0)."""
-        if name not in ("add", "sub") or rd == 0 or rs1 == 0 or rs2 == 0:
+        """Emit add/sub as a plain sum: where the operands' bounds show it stays in
+        32 bits, nothing else; otherwise it is left unwrapped for the next use to
+        wrap (cheaper than `& 0xFFFFFFFF`, which allocates a second int every
+        time, and free when that use is an address check). False when `alu` has
+        a better form (x0)."""
+        if name not in ("add", "sub") or rd == 0 or rs1 == 0 or rs2 == 0 or (rs2 is None and imm == 0):
             return False
         a = self.r(rs1)
+        alo, ahi = self.bounds(rs1)
         if rs2 is None:  # addi
-            if imm == 0 or max(self.width(rs1), (imm & M).bit_length()) < 32:
-                return False
-            if imm > 0:
-                self.set_reg(rd, f"{a} + {imm}", 32, "> 0xFFFFFFFF: " + f"{self.r(rd)} -= 0x100000000")
-            else:
-                self.set_reg(rd, f"{a} - {-imm}", 32, "< 0: " + f"{self.r(rd)} += 0x100000000")
-            return True
-        b = self.r(rs2)
-        if name == "add":
-            if max(self.width(rs1), self.width(rs2)) < 32:
-                return False
-            self.set_reg(rd, f"{a} + {b}", 32, "> 0xFFFFFFFF: " + f"{self.r(rd)} -= 0x100000000")
+            lo, hi = alo + imm, ahi + imm
+            expr = f"{a} + {imm}" if imm > 0 else f"{a} - {-imm}"
         else:
-            self.set_reg(rd, f"{a} - {b}", 32, "< 0: " + f"{self.r(rd)} += 0x100000000")
+            blo, bhi = self.bounds(rs2)
+            if name == "add":
+                lo, hi, expr = alo + blo, ahi + bhi, f"{a} + {self.r(rs2)}"
+            else:
+                lo, hi, expr = alo - bhi, ahi - blo, f"{a} - {self.r(rs2)}"
+        if lo >= 0 and hi <= M:
+            self.set_reg(rd, expr, lo, hi)
+        else:
+            self.set_reg(rd, expr, unwrapped=1 if lo >= 0 else -1)
         return True
 
-    def _guard(self, leave_if: str | None, pc: int, j: int, size: int) -> None:
-        """Leave before the access if `leave_if`; then `_w`, the index into the
-        halfword or word view, shared by a load and a store to one address."""
+    def _guard(self, leave_if: str | None, pc: int, j: int, size: int) -> str:
+        """Leave before the access if `leave_if`; return the index into the
+        halfword or word view: `_w` when a load and a store to one address share it."""
         if leave_if is None:
             self.lines.append(f"{self.ind}# (the same address as checked above)")
         else:
             self.emit(f"if {leave_if}:")
             self._nested(lambda: self.leave(f"~{pc:#x}", j))
-            self.w_size = 1
-        if size > 1 and self.w_size != size:
-            self.emit(f"_w = _o >> {size.bit_length() - 1}")
-            self.w_size = size
+            self.facts.w_size = 1
+        if size == 1 or self.facts.w_size == size:
+            return "_w"
+        if not self._reused(j):
+            return f"_o >> {size.bit_length() - 1}"
+        self.emit(f"_w = _o >> {size.bit_length() - 1}")
+        self.facts.w_size = size
+        return "_w"
+
+    def _reused(self, j: int) -> bool:
+        """Does the next access after position j go to the address j checked, with
+        the same size (a load-modify-store), so that `_w` is worth a local?"""
+        d = self.insns[j][1]
+        for _pc, e in self.insns[j + 1 :]:
+            kind = e.spec.kind
+            if kind is Kind.LOAD or kind is Kind.STORE:
+                return (e.rs1, e.imm, _access_size(e.name)) == (d.rs1, d.imm, _access_size(d.name))
+            if kind not in (Kind.ALU, Kind.ALU_IMM, Kind.LUI, Kind.AUIPC) or e.rd == d.rs1:
+                return False
+        return False
 
     def _nested(self, body: object) -> None:
         saved = self.ind
