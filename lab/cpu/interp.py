@@ -161,6 +161,7 @@ class InterpCpu:
         self.instret = 0
         self.hot_threshold = hot_threshold
         self._x: list[int] = [0] * 32  # never replaced: compiled blocks hold it
+        self.reg_file = self._x  # offered to the hypervisor's hot path (lab.cpu.base)
         self._pc = bus.ram_gpa
         self._resumed = False  # the last run ended on its budget, maybe inside a block
         # The run in progress, for HYPERCALL: its handler, its budget, how many of
@@ -367,13 +368,13 @@ class InterpCpu:
         self._rebased = False
         return self._run(max_instructions)
 
-    def _hypercall(self, pc: int, left: int) -> int | None:
-        """Hand the ecall at `pc`, just retired with `left` instructions of the
-        budget left, to the run's handler. Compiled blocks call it as HYPERCALL,
-        the run loop for the ecalls it retires itself. None: run on, the call
-        handled. Otherwise the pc to go on at (the handler changed the vCPU or
-        code under the block), with the stop code above bit 31 if the run stops."""
-        nxt = (pc + 4) & M
+    def _hypercall(self, pc: int, nxt: int, left: int) -> int | None:
+        """Hand the ecall at `pc` (the next instruction at `nxt`), just retired
+        with `left` instructions of the budget left, to the run's handler.
+        Compiled blocks call it as HYPERCALL, the run loop for the ecalls it
+        retires itself. None: run on, the call handled. Otherwise the pc to go
+        on at (the handler changed the vCPU or code under the block), with the
+        stop code above bit 31 if the run stops."""
         on_ecall = self._on_ecall
         if on_ecall is None:
             return nxt | SYSTEM_STOPS["ECALL"]  # no handler: the caller of run handles it
@@ -483,7 +484,7 @@ class InterpCpu:
                 return RunResult(_FAULT, retired, self._pc, fault)
             if stop == _ECALL_STOP and self._on_ecall is not None:
                 # An ecall retired here rather than inside a block: handle it the same way.
-                nxt = self._hypercall((pc - 4) & M, remaining)
+                nxt = self._hypercall((pc - 4) & M, pc, remaining)
                 if nxt is None:
                     pc = self._pc
                     resumed = True

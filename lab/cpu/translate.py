@@ -141,6 +141,9 @@ def interp_functions() -> tuple[dict[str, object], dict[str, object]]:
     return alu, br
 
 
+_FOLD: Final = interp_functions()[0]  # for constants known at translation time
+
+
 # ---------------------------------------------------------------- disassembly
 
 
@@ -296,6 +299,21 @@ def _skips(insns: list[tuple[int, Decoded]]) -> dict[int, int]:
     return skips
 
 
+def _sources(d: Decoded) -> tuple[int, ...]:
+    """The registers an instruction reads."""
+    kind = d.spec.kind
+    if kind in (Kind.ALU, Kind.BRANCH, Kind.STORE):
+        return (d.rs1, d.rs2)
+    if kind in (Kind.ALU_IMM, Kind.LOAD, Kind.JALR):
+        return (d.rs1,)
+    return ()
+
+
+def _dest(d: Decoded) -> int:
+    """The register an instruction writes (0: none)."""
+    return 0 if d.spec.kind in (Kind.BRANCH, Kind.STORE, Kind.FENCE, Kind.SYSTEM) else d.rd
+
+
 def _access_size(name: str) -> int:
     return (_LOADS[name] if name in _LOADS else _STORES[name])[0]
 
@@ -364,6 +382,15 @@ class _Emitter:
         self.locals: list[int] = []  # registers held in locals
         self.facts = _Facts({}, {}, None, 1)
         self.ind = "    "
+        self.inside = {j for i, k in skips.items() for j in range(i + 1, k)}  # positions that may be skipped
+        calls = [j for j, (_pc, d) in enumerate(insns) if d.name == "ecall"]
+        self.calls = bool(calls)
+        # The position of the block's one hypercall, when it has exactly one that
+        # every round passes: then each exit writes back only what changed since
+        # (`dirty`), and only the registers read on the way on are read back.
+        self.sync = calls[0] if len(calls) == 1 and calls[0] not in self.inside else None
+        self.dirty: list[int] | None = None  # written since the hypercall (None: not reached yet)
+        self.dirty_head: list[int] = []  # a loop's registers written after its hypercall
         # A sum left unwrapped must fail an address check: true while RAM ends by 2^32.
         self.lazy_wrap = tr.ram_gpa + tr.ram_size <= 1 << 32
 
@@ -380,20 +407,32 @@ class _Emitter:
         return f"{j} - _sk" if self.skips else str(j)
 
     def writeback(self) -> None:
-        regs = self.all_written if self.loop else self.written
+        if self.sync is None:
+            regs = self.all_written if self.loop else self.written
+        elif self.dirty is not None:
+            regs = self.dirty  # since the hypercall, which wrote back the rest
+        elif self.loop:
+            regs = self.dirty_head + [i for i in self.written if i not in self.dirty_head]
+        else:
+            regs = self.written
         if regs:
             self.emit("; ".join(f"X[{i}] = {self.r(i)}" for i in regs))
+
+    def rounds_before(self) -> str:
+        """A loop's rounds completed before this one, as source."""
+        return "(_n - _r)" if self.calls else "(_n - length_hint(_it) - 1)"
 
     def leave(self, pc: str, j: int) -> None:
         for i, sign in self.facts.unwrapped.items():  # on this exit path only
             self.emit(f"if {self.r(i)} {_WRAP[sign].format(r=self.r(i))}")
-        if self.loop:
+        if self.loop and self.sync is None:
             # Every exit from a loop shares one write-back after it: less
             # source to compile than a write-back at each exit.
             self.emit(f"_pc = {pc}; _j = {j}; break")
             return
         self.writeback()
-        self.emit(f"return {pc}, {self.count(j)}")
+        retired = f"{self.rounds_before()} * {self.n} + {j}" if self.loop else str(j)
+        self.emit(f"return {pc}, {self.count(retired)}")
 
     def bounds(self, i: int) -> tuple[int, int]:
         """(lo, hi): what a register's value is known to lie in (0..M when nothing is known)."""
@@ -434,6 +473,8 @@ class _Emitter:
             facts.checked = None
         if rd not in self.written:
             self.written.append(rd)
+        if self.dirty is not None and rd not in self.dirty:
+            self.dirty.append(rd)
 
     def alu(self, name: str, rs1: int, rs2: int | None, imm: int = 0) -> tuple[str, int, int]:
         """Source and result bounds of an ALU operation. Every register holds an
@@ -495,10 +536,14 @@ class _Emitter:
             out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in self.locals))
         if self.skips:
             out.append("    _sk = 0  # instructions skipped by taken forward branches")
+        if self.sync is not None and self.loop:
+            self.dirty_head = [rd for _pc, d in self.insns[self.sync + 1 :] if (rd := _dest(d))]
         if self.loop:
             out.append(f"    _n = budget // {n}")
             out.append("    if not _n:")
             out.append(f"        return ~{start:#x}, 0  # budget too small: interpret")
+            if self.calls:
+                out.append(f"    _c = budget - _n * {n}  # the budget beyond whole rounds")
             self.ind = "        "
         elif n > 1:
             out.append(f"    if budget < {n}:")
@@ -516,15 +561,19 @@ class _Emitter:
             out.append("    # nothing here changes state or leaves the loop: all _n rounds retire at once")
             out.append(f"    return {start:#x}, _n * {n}")
             return "\n".join(out) + "\n"
-        out.append("    _it = repeat(None, _n)")
-        out.append("    for _ in _it:")
+        if self.calls:
+            out.append("    for _r in range(_n, 0, -1):  # _r: rounds left, this one included")
+        else:
+            out.append("    _it = repeat(None, _n)")
+            out.append("    for _ in _it:")
         self.lines.append("    else:  # every round ran to the back edge")
         self.ind = "        "
         self.writeback()
         self.emit(f"return {start:#x}, {self.count(f'_n * {n}')}")
-        self.ind = "    "
-        self.writeback()
-        self.emit(f"return _pc, {self.count(f'(_n - length_hint(_it) - 1) * {n} + _j')}")
+        if self.sync is None:  # the exits that left by `break`
+            self.ind = "    "
+            self.writeback()
+            self.emit(f"return _pc, {self.count(f'{self.rounds_before()} * {n} + _j')}")
         return "\n".join(out + self.lines) + "\n"
 
     def _body(self) -> None:
@@ -549,18 +598,31 @@ class _Emitter:
         reads: list[int] = []
         writes: list[int] = []
         for _pc, d in self.insns:
-            kind = d.spec.kind
-            srcs: tuple[int, ...] = ()
-            if kind in (Kind.ALU, Kind.BRANCH, Kind.STORE):
-                srcs = (d.rs1, d.rs2)
-            elif kind in (Kind.ALU_IMM, Kind.LOAD, Kind.JALR):
-                srcs = (d.rs1,)
-            for s in srcs:
+            for s in _sources(d):
                 if s and s not in writes and s not in reads:
                     reads.append(s)
-            if kind not in (Kind.BRANCH, Kind.STORE, Kind.FENCE, Kind.SYSTEM) and d.rd and d.rd not in writes:
-                writes.append(d.rd)
+            rd = _dest(d)
+            if rd and rd not in writes:
+                writes.append(rd)
         return reads, writes
+
+    def _read_back(self) -> list[int]:
+        """After the block's one hypercall: the registers to read back from X,
+        those read on the way on (around the loop, in one) before being written,
+        and those written on a path that may be skipped (whose local must hold
+        the register's value on the other path)."""
+        j0 = self.sync
+        assert j0 is not None
+        on = list(range(j0 + 1, self.n)) + (list(range(j0)) if self.loop else [])
+        defined: set[int] = set()
+        back: set[int] = set()
+        for j in on:
+            d = self.insns[j][1]
+            back.update(s for s in _sources(d) if s and s not in defined)
+            rd = _dest(d)
+            if rd:
+                (back if j in self.inside else defined).add(rd)
+        return sorted(back)
 
     def _address(self, d: Decoded, size: int) -> str | None:
         """Emit `_o` = the RAM offset of the access; return the condition for
@@ -612,12 +674,17 @@ class _Emitter:
         r = self.r
         if kind is Kind.ALU:
             self.need(d.rs1, d.rs2)
-            if not self._sum(name, d.rd, d.rs1, d.rs2, 0):
+            if not self._constant(name, d.rd, d.rs1, self.bounds(d.rs2)) and not self._sum(
+                name, d.rd, d.rs1, d.rs2, 0
+            ):
                 self.set_reg(d.rd, *self.alu(name, d.rs1, d.rs2))
         elif kind is Kind.ALU_IMM:
             self.need(d.rs1)
-            if not self._sum(IMM_TWIN[name], d.rd, d.rs1, None, d.imm):
-                self.set_reg(d.rd, *self.alu(IMM_TWIN[name], d.rs1, None, d.imm))
+            twin = IMM_TWIN[name]
+            if not self._constant(twin, d.rd, d.rs1, (d.imm & M, d.imm & M)) and not self._sum(
+                twin, d.rd, d.rs1, None, d.imm
+            ):
+                self.set_reg(d.rd, *self.alu(twin, d.rs1, None, d.imm))
         elif kind is Kind.LUI:
             value = d.imm << 12 & M
             self.set_reg(d.rd, hex(value), value, value)
@@ -709,14 +776,26 @@ class _Emitter:
         vCPU or its code (HYPERCALL returns what to return then)."""
         self.need_all()
         self.writeback()
-        retired = f"(_n - length_hint(_it) - 1) * {self.n} + {j + 1}" if self.loop else str(j + 1)
-        self.emit(f"_s = HYPERCALL({pc:#x}, budget - ({self.count(retired)}))")
+        if self.loop:  # the budget left once the ecall retired
+            left = f"_r * {self.n} + _c - {j + 1}" + (" + _sk" if self.skips else "")
+        else:
+            left = f"budget - {self.count(j + 1)}" if self.skips else f"budget - {j + 1}"
+        self.emit(f"_s = HYPERCALL({pc:#x}, {(pc + 4) & M:#x}, {left})")
+        # The handler may have written any register (a0 and a1 at least).
         held = sorted(set(self.locals) | set(self.written))
-        if held:  # the handler may have written any of them (a0 and a1 at least)
-            self.emit("; ".join(f"{self.r(i)} = X[{i}]" for i in held))
         self.facts = _Facts({}, {}, None, 1)
+        if j != self.sync:
+            if held:
+                self.emit("; ".join(f"{self.r(i)} = X[{i}]" for i in held))
+            self.emit("if _s is not None:")
+            self._nested(lambda: self.leave("_s", j + 1))
+            return
+        self.dirty = []  # X holds every register now: an exit from here writes back only what changes
         self.emit("if _s is not None:")
         self._nested(lambda: self.leave("_s", j + 1))
+        back = self._read_back()
+        if back:
+            self.emit("; ".join(f"{self.r(i)} = X[{i}]" for i in back))
 
     def condition(self, name: str, rs1: int, rs2: int) -> str:
         """A branch condition; a test against x0 is a truth test, the cheapest there is."""
@@ -724,6 +803,16 @@ class _Emitter:
             v = self.r(rs2 if rs1 == 0 else rs1)
             return f"not {v}" if name == "beq" else v
         return BRANCH[name].format(a=self.r(rs1), b=self.r(rs2))
+
+    def _constant(self, name: str, rd: int, rs1: int, b: tuple[int, int]) -> bool:
+        """Emit rd = the result, when both operands are known exactly (`li`
+        built from lui + addi, `la` from auipc + addi): computed here, once."""
+        lo, hi = self.bounds(rs1)
+        if rd == 0 or lo != hi or b[0] != b[1]:
+            return False
+        value = _FOLD[name](lo, b[0])
+        self.set_reg(rd, str(value) if value <= 9 else hex(value), value, value)
+        return True
 
     def _sum(self, name: str, rd: int, rs1: int, rs2: int | None, imm: int) -> bool:
         """Emit add/sub as a plain sum: where the operands' bounds show it stays in
