@@ -13,7 +13,7 @@ Two engines share the work:
       that follows jumps and not-taken branches, a bounded `for` loop when it
       comes back to its start. It covers only the fast case and hands anything
       else back to `_step`. Compiled code is shared by every core in the
-      process (`_COMPILED`), so a restarted or second VM does not compile again.
+      process (`_TRANSLATED`), so a restarted or second VM does not translate again.
 
 Dispatch goes through a list with one slot per RAM word, indexed by
 `(pc - ram_gpa) >> 2`: a compiled block or None. A block returns
@@ -36,6 +36,7 @@ import struct
 import sys
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import repeat
 from operator import length_hint
 from typing import Any, Final
@@ -47,6 +48,7 @@ from lab.cpu.translate import (
     MAX_BLOCK,
     SYSTEM_STOPS,
     BlockTranslator,
+    Translation,
     div32,
     interp_functions,
     rem32,
@@ -82,12 +84,22 @@ _SYSTEM: Final = {"ecall": _ECALL, "ebreak": _EBREAK, "wfi": _WFI}
 _FAULT: Final = Stop.FAULT
 _Predecoded = tuple[int, int, int, int, int, Any]
 _DECODED: dict[int, _Predecoded] = {}
-# Compiled blocks by their source, for every core in this process: a block's
-# source depends only on the code and the RAM window's guest address and size,
-# so a VM that reboots, a scenario that restarts, or a second VM running the
-# same program finds its translations already compiled (compile() is the
-# dominant cost of translating: 30 to 90 us an instruction).
-_COMPILED: dict[str, Any] = {}
+# Translated blocks, for every core in this process, by the RAM window's guest
+# address and size and the block's start. A block's source depends on nothing
+# else but the code it was made from, so a VM that reboots, a scenario that
+# restarts, or a second VM running the same program finds its translations
+# made and compiled already (compile() is the dominant cost of translating, 30
+# to 90 us an instruction; writing the source costs a few hundred us a block),
+# once the bytes under them are checked to be the same.
+_TRANSLATED: dict[tuple[int, int, int], list[_Translated]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Translated:
+    translation: Translation
+    code: Any  # compiled
+    image: bytes  # the code it was made from: the bytes of `spans`, one after another
+    spans: tuple[tuple[int, int], ...]  # guest [start, end) runs (at least the first word)
 
 
 def _predecode(word: int) -> _Predecoded | None:
@@ -291,18 +303,32 @@ class InterpCpu:
         self._spans.clear()
         self._by_page.clear()
 
+    def _image(self, spans: tuple[tuple[int, int], ...]) -> bytes:
+        base = self._ram_gpa
+        return b"".join(self._ram[a - base : b - base] for a, b in spans)
+
+    def _translated(self, start: int) -> _Translated:
+        """The block at `start`: made before from the same code, or made now."""
+        key = (self._ram_gpa, self._ram_size, start)
+        for made in _TRANSLATED.get(key, ()):
+            if made.image == self._image(made.spans):
+                return made
+        tr = self._translator.translate(start)
+        code = compile(tr.source, f"<block {tr.start:#010x}>", "exec")
+        spans = tuple(tr.ranges) or ((start, start + 4),)
+        made = _Translated(tr, code, self._image(spans), spans)
+        if sum(map(len, _TRANSLATED.values())) >= COMPILED_CACHE_MAX:
+            _TRANSLATED.clear()
+        _TRANSLATED.setdefault(key, []).append(made)
+        return made
+
     def _translate(self, idx: int) -> None:
         start = self._ram_gpa + 4 * idx
         try:
-            tr = self._translator.translate(start)
-            code = _COMPILED.get(tr.source)
-            if code is None:
-                code = compile(tr.source, f"<block {tr.start:#010x}>", "exec")
-                if len(_COMPILED) >= COMPILED_CACHE_MAX:
-                    _COMPILED.clear()
-                _COMPILED[tr.source] = code
+            made = self._translated(start)
+            tr = made.translation
             namespace: dict[str, Any] = {}
-            exec(code, self._globals, namespace)
+            exec(made.code, self._globals, namespace)
             block = namespace["block"]
         except Exception as exc:  # any translator bug: interpret instead
             self._heat[idx] = -(1 << 62)  # never hot again: the interpreter runs this code
@@ -319,7 +345,7 @@ class InterpCpu:
         # A superblock is made from several runs of code: a write into any of
         # them makes it stale. An empty block still watches its first word.
         delta = self._ram_host - self._ram_gpa
-        spans = [(a + delta, b + delta) for a, b in tr.ranges] or [(tr.start + delta, tr.start + delta + 4)]
+        spans = [(a + delta, b + delta) for a, b in made.spans]
         self._spans[idx] = spans
         for host, end in spans:
             self.bus.mem.mark_code(host, end)

@@ -394,7 +394,7 @@ def test_a_translation_that_fails_falls_back_to_the_interpreter(monkeypatch):
     compile (or raise), the core interprets that code instead, exactly, and says
     so: a TranslationWarning (an error everywhere else in the test suite) and
     an entry in `translation_failures`."""
-    from lab.cpu import translate
+    from lab.cpu import interp, translate
     from lab.cpu.interp import TranslationWarning
 
     real = translate.BlockTranslator.translate
@@ -407,6 +407,7 @@ def test_a_translation_that_fails_falls_back_to_the_interpreter(monkeypatch):
         return tr
 
     monkeypatch.setattr(translate.BlockTranslator, "translate", broken)
+    monkeypatch.setattr(interp, "_TRANSLATED", {})  # translate afresh, not from another test's blocks
     ref = interp_machine(NEVER)
     m = interp_machine(hot=2)
     for mm in (m, ref):

@@ -288,10 +288,32 @@ def test_a_second_vm_running_the_same_code_reuses_the_compiled_blocks():
     first.load(split_loop(40))
     first.cpu.run(100_000)
     top = split_loop().labels["top"]
-    compiled = len(interp_module._COMPILED)
+    compiled = sum(map(len, interp_module._TRANSLATED.values()))
     second = interp_machine(hot=2)  # a fresh machine: other memory, same guest addresses
     second.load(split_loop(70))
     second.cpu.run(100_000)
     assert second.reg("a0") == 210
-    assert len(interp_module._COMPILED) == compiled  # nothing new was compiled
+    assert sum(map(len, interp_module._TRANSLATED.values())) == compiled  # nothing new was compiled
     assert second.cpu._table[(top - RAM_GPA) >> 2].__code__ is first.cpu._table[(top - RAM_GPA) >> 2].__code__
+
+
+def test_a_translation_made_for_other_code_at_the_same_address_is_not_reused():
+    """The cache of translations checks the bytes under a block, all its
+    pieces: a VM whose loop differs in one word of its second piece (or whose
+    code at the start was not even an instruction before) gets its own."""
+    first = interp_machine(hot=2)
+    first.load(split_loop(40))
+    first.cpu.run(100_000)
+    assert first.reg("a0") == 120
+    changed = interp_machine(hot=2)
+    changed.load(split_loop(40))
+    tail = split_loop().labels["tail"]
+    changed.write32(tail, _word("addi", "t0", "t0", -2))  # 20 rounds, not 40
+    changed.cpu.run(100_000)
+    assert changed.reg("a0") == 60
+    illegal = interp_machine(hot=2)
+    illegal.load(split_loop(40))
+    top = split_loop().labels["top"]
+    illegal.write32(top, 0)
+    assert illegal.cpu.run(100_000).stop is Stop.FAULT
+    assert first.reg("a0") == 120
