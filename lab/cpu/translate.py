@@ -30,6 +30,7 @@ evaluates too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
@@ -314,6 +315,53 @@ def _dest(d: Decoded) -> int:
     return 0 if d.spec.kind in (Kind.BRANCH, Kind.STORE, Kind.FENCE, Kind.SYSTEM) else d.rd
 
 
+def _pointers(insns: list[tuple[int, Decoded]]) -> set[int]:
+    """A loop's offset registers: those it uses only to point into RAM. Each is
+    held as its RAM offset (value - RAM base), a small int, where the value is
+    a 32-bit one of two 30-bit digits: the access needs no subtraction, and
+    stepping and comparing pointers is cheaper. A register qualifies if the loop
+    uses it only as the base of loads and stores, steps it (`addi r, r, imm`),
+    compares it (eq, ne, ltu, geu) with another offset register or x0, or
+    stores it nowhere else: every other use would need its value."""
+
+    def fits(r: int, regs: set[int]) -> bool:
+        for _pc, d in insns:
+            kind, name = d.spec.kind, d.name
+            if r not in _sources(d) and _dest(d) != r:
+                continue
+            if kind is Kind.LOAD and d.rs1 == r and d.rd != r:
+                continue
+            if kind is Kind.STORE and d.rs1 == r and d.rs2 != r:
+                continue
+            if name == "addi" and d.rd == r and d.rs1 == r:
+                continue
+            if name in ("beq", "bne", "bltu", "bgeu"):
+                other = d.rs2 if d.rs1 == r else d.rs1
+                if other in regs or (other == 0 and name in ("beq", "bne")):
+                    continue
+            return False
+        return True
+
+    def consistent(regs: set[int]) -> set[int]:
+        """The largest part of `regs` whose members all fit, given each other."""
+        while True:
+            kept = {r for r in regs if fits(r, regs)}
+            if kept == regs:
+                return regs
+            regs = kept
+
+    regs = {d.rs1 for _pc, d in insns if d.spec.kind in (Kind.LOAD, Kind.STORE) and d.rs1}
+    while True:  # and the registers they are compared with (the end of an array), and theirs
+        partners = {
+            d.rs1 if d.rs2 in regs else d.rs2
+            for _pc, d in insns
+            if d.name in ("beq", "bne", "bltu", "bgeu") and (d.rs1 in regs) != (d.rs2 in regs)
+        } - {0}
+        if not partners:
+            return consistent(regs)
+        regs |= partners
+
+
 def _access_size(name: str) -> int:
     return (_LOADS[name] if name in _LOADS else _STORES[name])[0]
 
@@ -337,11 +385,12 @@ class _Facts:
     # -1 (it may be negative). The wrap is written where the value is next used,
     # or never, when that use is an address check, which rejects such a value anyway.
     unwrapped: dict[int, int]
-    checked: tuple[int, int, int] | None  # (rs1, imm, size) that `_o` holds, checked
+    checked: tuple[int, int, int] | None  # (rs1, imm, size) whose RAM offset `o` holds, checked
     w_size: int  # the access size `_w` was computed for (1: none)
+    o: str = "_o"  # where that offset is: `_o`, or the base's own local (an offset register, imm 0)
 
     def copy(self) -> _Facts:
-        return _Facts(dict(self.bounds), dict(self.unwrapped), self.checked, self.w_size)
+        return _Facts(dict(self.bounds), dict(self.unwrapped), self.checked, self.w_size, self.o)
 
     def join(self, other: _Facts) -> None:
         """Keep what holds on both paths into a join point (no sum is left unwrapped there)."""
@@ -390,6 +439,7 @@ class _Emitter:
         # (`dirty`), and only the registers read on the way on are read back.
         self.sync = calls[0] if len(calls) == 1 and calls[0] not in self.inside else None
         self.dirty: list[int] | None = None  # written since the hypercall (None: not reached yet)
+        self.ptr: set[int] = _pointers(insns) if loop else set()
         self.dirty_head: list[int] = []  # a loop's registers written after its hypercall
         # A sum left unwrapped must fail an address check: true while RAM ends by 2^32.
         self.lazy_wrap = tr.ram_gpa + tr.ram_size <= 1 << 32
@@ -406,6 +456,30 @@ class _Emitter:
         """Instructions retired up to position j in this round (`_sk`: those skipped)."""
         return f"{j} - _sk" if self.skips else str(j)
 
+    def load(self, i: int) -> str:
+        """`reg = X[i]`, or its RAM offset for an offset register."""
+        return f"{self.r(i)} = X[{i}] - {self.tr.ram_gpa:#x}" if i in self.ptr else f"{self.r(i)} = X[{i}]"
+
+    def loads(self, regs: Iterable[int]) -> None:
+        regs = list(regs)
+        if regs:
+            self.emit("; ".join(self.load(i) for i in regs))
+
+    def store(self, i: int) -> str:
+        return f"X[{i}] = {self.r(i)} + {self.tr.ram_gpa:#x}" if i in self.ptr else f"X[{i}] = {self.r(i)}"
+
+    def wrap(self, i: int, sign: int) -> str:
+        """The line that brings an unwrapped sum in register i back into 32 bits."""
+        r = self.r(i)
+        if i not in self.ptr:
+            return f"if {r} {_WRAP[sign].format(r=r)}"
+        gpa = self.tr.ram_gpa  # an offset register: the value is r + gpa
+        return (
+            f"if {r} > {M - gpa:#x}: {r} -= 0x100000000"
+            if sign > 0
+            else f"if {r} < -{gpa:#x}: {r} += 0x100000000"
+        )
+
     def writeback(self) -> None:
         if self.sync is None:
             regs = self.all_written if self.loop else self.written
@@ -416,7 +490,7 @@ class _Emitter:
         else:
             regs = self.written
         if regs:
-            self.emit("; ".join(f"X[{i}] = {self.r(i)}" for i in regs))
+            self.emit("; ".join(self.store(i) for i in regs))
 
     def rounds_before(self) -> str:
         """A loop's rounds completed before this one, as source."""
@@ -424,7 +498,7 @@ class _Emitter:
 
     def leave(self, pc: str, j: int) -> None:
         for i, sign in self.facts.unwrapped.items():  # on this exit path only
-            self.emit(f"if {self.r(i)} {_WRAP[sign].format(r=self.r(i))}")
+            self.emit(self.wrap(i, sign))
         if self.loop and self.sync is None:
             # Every exit from a loop shares one write-back after it: less
             # source to compile than a write-back at each exit.
@@ -448,7 +522,7 @@ class _Emitter:
         for i in regs:
             sign = facts.unwrapped.pop(i, 0)
             if sign:
-                self.emit(f"if {self.r(i)} {_WRAP[sign].format(r=self.r(i))}")
+                self.emit(self.wrap(i, sign))
                 facts.bounds.pop(i, None)
 
     def need_all(self) -> None:
@@ -532,8 +606,11 @@ class _Emitter:
         # A loop reads at its top what the last round wrote; a register written
         # only on a path that may be skipped keeps the value it came in with.
         self.locals = sorted(set(reads) | set(writes)) if self.loop or self.skips else reads
+        if self.ptr:
+            names = ", ".join(self.r(i) for i in sorted(self.ptr))
+            out.append(f"    # {names}: held as RAM offsets (the register's value - {self.tr.ram_gpa:#x})")
         if self.locals:
-            out.append("    " + "; ".join(f"{self.r(i)} = X[{i}]" for i in self.locals))
+            out.append("    " + "; ".join(self.load(i) for i in self.locals))
         if self.skips:
             out.append("    _sk = 0  # instructions skipped by taken forward branches")
         if self.sync is not None and self.loop:
@@ -641,20 +718,27 @@ class _Emitter:
         if sign and not (self.lazy_wrap and (d.imm >= 0 if sign > 0 else d.imm <= tr.ram_gpa)):
             self.need(d.rs1)
         facts.checked = (d.rs1, d.imm, size)
-        delta = d.imm - tr.ram_gpa
         base = self.r(d.rs1)
-        if d.rs1 == 0:
-            self.emit(f"_o = {delta:#x}" if delta >= 0 else f"_o = -{-delta:#x}")
+        o = facts.o = "_o"
+        if d.rs1 in self.ptr:  # the register is its RAM offset already
+            if d.imm:
+                self.emit(f"_o = {base} + {d.imm}" if d.imm > 0 else f"_o = {base} - {-d.imm}")
+            else:
+                o = facts.o = base
         else:
-            self.emit(f"_o = {base} + {delta:#x}" if delta >= 0 else f"_o = {base} - {-delta:#x}")
+            delta = d.imm - tr.ram_gpa
+            if d.rs1 == 0:
+                self.emit(f"_o = {delta:#x}" if delta >= 0 else f"_o = -{-delta:#x}")
+            else:
+                self.emit(f"_o = {base} + {delta:#x}" if delta >= 0 else f"_o = {base} - {-delta:#x}")
         size_ram = tr.ram_size
         if size_ram & (size_ram - 1) == 0:
             # One test for both: in [0, size) and aligned iff no bit outside
             # the in-RAM offset bits, and no bit below the alignment, is set.
-            return f"_o & ~{(size_ram - 1) & ~(size - 1):#x}"
-        cond = f"0 <= _o <= {size_ram - size:#x}"
+            return f"{o} & ~{(size_ram - 1) & ~(size - 1):#x}"
+        cond = f"0 <= {o} <= {size_ram - size:#x}"
         if size > 1:
-            cond += f" and not _o & {size - 1}"
+            cond += f" and not {o} & {size - 1}"
         return f"not ({cond})"
 
     def _checked_base(self, d: Decoded, size: int) -> None:
@@ -696,27 +780,29 @@ class _Emitter:
         elif kind is Kind.LOAD:
             size, value, hi = _LOADS[name]
             index = self._guard(self._address(d, size), pc, j, size)
+            o = self.facts.o
             self._checked_base(d, size)
             if d.rd:
-                self.set_reg(d.rd, value.replace("_w", index), 0, hi)
+                self.set_reg(d.rd, value.replace("_w", index).replace("_o", o), 0, hi)
         elif kind is Kind.STORE:
             size, stmt = _STORES[name]
             self.need(d.rs2)
             index = self._guard(self._address(d, size), pc, j, size)
+            o = self.facts.o
             self._checked_base(d, size)
             if self.width(d.rs2) <= 8 * size:  # already fits: no truncating mask
                 stmt = stmt.replace(" & 0xFFFF", "").replace(" & 0xFF", "")
-            self.emit(stmt.replace("_w", index).format(v=r(d.rs2)))
+            self.emit(stmt.replace("_w", index).replace("_o", o).format(v=r(d.rs2)))
             # A store into translated code: drop the stale translations, and
             # leave if that was this very block (the next instruction changed).
             # CODE_LO..CODE_HI (RAM offsets) spans every page holding translated
             # code: two integer compares let most stores skip the map lookup
             # (data usually lies above the code, so the upper bound goes first).
-            self.emit("if _o < CODE_HI and CODE_LO <= _o and CODE[_o >> 12]:")
+            self.emit(f"if {o} < CODE_HI and CODE_LO <= {o} and CODE[{o} >> 12]:")
             idx = (self.start - self.tr.ram_gpa) >> 2
             self._nested(
                 lambda: (
-                    self.emit(f"INVAL(_o + HOST, _o + HOST + {size})"),
+                    self.emit(f"INVAL({o} + HOST, {o} + HOST + {size})"),
                     self.emit(f"if T[{idx}] is None:"),
                     self._nested(lambda: self.leave(f"{pc + 4:#x}", j + 1)),
                 )
@@ -779,28 +865,29 @@ class _Emitter:
         if self.loop:  # the budget left once the ecall retired
             left = f"_r * {self.n} + _c - {j + 1}" + (" + _sk" if self.skips else "")
         else:
-            left = f"budget - {self.count(j + 1)}" if self.skips else f"budget - {j + 1}"
+            left = f"budget - ({self.count(j + 1)})" if self.skips else f"budget - {j + 1}"
         self.emit(f"_s = HYPERCALL({pc:#x}, {(pc + 4) & M:#x}, {left})")
         # The handler may have written any register (a0 and a1 at least).
         held = sorted(set(self.locals) | set(self.written))
         self.facts = _Facts({}, {}, None, 1)
         if j != self.sync:
-            if held:
-                self.emit("; ".join(f"{self.r(i)} = X[{i}]" for i in held))
+            self.loads(held)
             self.emit("if _s is not None:")
             self._nested(lambda: self.leave("_s", j + 1))
             return
         self.dirty = []  # X holds every register now: an exit from here writes back only what changes
         self.emit("if _s is not None:")
         self._nested(lambda: self.leave("_s", j + 1))
-        back = self._read_back()
-        if back:
-            self.emit("; ".join(f"{self.r(i)} = X[{i}]" for i in back))
+        self.loads(self._read_back())
 
     def condition(self, name: str, rs1: int, rs2: int) -> str:
-        """A branch condition; a test against x0 is a truth test, the cheapest there is."""
+        """A branch condition; a test against x0 is a truth test, the cheapest there is.
+        Two offset registers compare as their values do (eq, ne, ltu, geu only)."""
         if name in ("beq", "bne") and (rs1 == 0 or rs2 == 0):
-            v = self.r(rs2 if rs1 == 0 else rs1)
+            i = rs2 if rs1 == 0 else rs1
+            v = self.r(i)
+            if i in self.ptr:  # zero is the offset -gpa
+                return f"{v} {'==' if name == 'beq' else '!='} -{self.tr.ram_gpa:#x}"
             return f"not {v}" if name == "beq" else v
         return BRANCH[name].format(a=self.r(rs1), b=self.r(rs2))
 
@@ -811,7 +898,8 @@ class _Emitter:
         if rd == 0 or lo != hi or b[0] != b[1]:
             return False
         value = _FOLD[name](lo, b[0])
-        self.set_reg(rd, str(value) if value <= 9 else hex(value), value, value)
+        stored = value - self.tr.ram_gpa if rd in self.ptr else value
+        self.set_reg(rd, str(stored) if -9 <= stored <= 9 else hex(stored), value, value)
         return True
 
     def _sum(self, name: str, rd: int, rs1: int, rs2: int | None, imm: int) -> bool:
@@ -824,7 +912,7 @@ class _Emitter:
             return False
         a = self.r(rs1)
         alo, ahi = self.bounds(rs1)
-        if rs2 is None:  # addi
+        if rs2 is None:  # addi (on an offset register, the same sum: only ever `addi r, r, imm`)
             lo, hi = alo + imm, ahi + imm
             expr = f"{a} + {imm}" if imm > 0 else f"{a} - {-imm}"
         else:
@@ -851,8 +939,8 @@ class _Emitter:
         if size == 1 or self.facts.w_size == size:
             return "_w"
         if not self._reused(j):
-            return f"_o >> {size.bit_length() - 1}"
-        self.emit(f"_w = _o >> {size.bit_length() - 1}")
+            return f"{self.facts.o} >> {size.bit_length() - 1}"
+        self.emit(f"_w = {self.facts.o} >> {size.bit_length() - 1}")
         self.facts.w_size = size
         return "_w"
 

@@ -38,7 +38,7 @@ DATA = RAM_GPA + 0x3000
 # Registers the code may use as bases: where they point is set up front, and
 # the random code may overwrite them too (then accesses land anywhere).
 BASES = {8: DATA, 9: CODE, 18: UART_GPA, 19: RAM_GPA + RAM_SIZE - 2, 20: 0x7000_0000}
-REGS = [0, 1, 5, 6, 7, 10, 11, 12, 8, 9, 18, 19, 20]
+REGS = [0, 1, 5, 6, 7, 10, 11, 12, 8, 9, 18, 19, 20, 21]
 
 ALU = [s.name for s in SPECS if s.kind is Kind.ALU]
 ALU_IMM = [s.name for s in SPECS if s.kind is Kind.ALU_IMM and s.fmt is not Fmt.SHIFT]
@@ -149,9 +149,28 @@ def counted(body: list, rounds: int) -> list:
     ]
 
 
+def walked(body: list, rounds: int, step: int, test: str) -> list:
+    """body in a loop that walks s0 from the data area by `step` bytes a round
+    until it meets s5 (set to where it ends): the pointer loop the translator
+    keeps in RAM offsets (the body may move either, or read them as values)."""
+    n = len(body)
+    return [
+        _enc("addi", rd=21, rs1=8, imm=step * rounds),
+        *body,
+        _enc("addi", rd=8, rs1=8, imm=step),
+        ("branch", test, 8, 21, -n - 1),
+    ]
+
+
 body = st.lists(common, min_size=1, max_size=12).map(lambda parts: [i for p in parts for i in p])
 program = st.tuples(
-    st.one_of(body, st.builds(counted, body, st.integers(1, 60))),
+    st.one_of(
+        body,
+        st.builds(counted, body, st.integers(1, 60)),
+        st.builds(
+            walked, body, st.integers(1, 40), st.sampled_from([1, 2, 4, -4]), st.sampled_from(["bne", "bltu"])
+        ),
+    ),
     st.lists(st.integers(0, M), min_size=len(REGS), max_size=len(REGS)),
 )
 
