@@ -197,6 +197,9 @@ class InterpCpu:
         self._sources: dict[int, str] = {}  # word index -> block source
         self._spans: dict[int, list[tuple[int, int]]] = {}  # word index -> host [start, end) it was made from
         self._by_page: dict[int, set[int]] = {}  # host page -> word indexes of blocks on it
+        # host word -> the blocks made from it: a store into data next to code
+        # (C programs keep .data and .bss on the page their code ends on) finds none at once.
+        self._by_word: dict[int, set[int]] = {}
         self._translator = BlockTranslator(
             mem.buf, ram_gpa=bus.ram_gpa, ram_host=bus.ram_host, ram_size=bus.ram_size
         )
@@ -302,6 +305,7 @@ class InterpCpu:
         self._sources.clear()
         self._spans.clear()
         self._by_page.clear()
+        self._by_word.clear()
 
     def _image(self, spans: tuple[tuple[int, int], ...]) -> bytes:
         base = self._ram_gpa
@@ -351,6 +355,8 @@ class InterpCpu:
             self.bus.mem.mark_code(host, end)
             for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
                 self._by_page.setdefault(page, set()).add(idx)
+            for word in range(host >> 2, end >> 2):
+                self._by_word.setdefault(word, set()).add(idx)
         self._code_span()
 
     def _code_span(self) -> None:
@@ -366,6 +372,13 @@ class InterpCpu:
 
     def _invalidate(self, start: int, end: int) -> None:
         """Host bytes [start, end) changed: drop the blocks that overlap them."""
+        if end - start <= 16:  # a guest store (a hypervisor copy is larger): word by word
+            by_word = self._by_word
+            for word in range(start >> 2, (end + 3) >> 2):
+                if word in by_word:
+                    for idx in list(by_word[word]):
+                        self._drop(idx)
+            return
         for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
             idxs = self._by_page.get(page)
             if not idxs:
@@ -381,9 +394,15 @@ class InterpCpu:
         self._table[idx] = None
         self._heat.pop(idx, None)
         self._sources.pop(idx, None)
+        by_word = self._by_word
         for host, end in self._spans.pop(idx):
             for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
                 self._by_page[page].discard(idx)
+            for word in range(host >> 2, end >> 2):
+                blocks = by_word[word]
+                blocks.discard(idx)
+                if not blocks:
+                    del by_word[word]
 
     # -- running
 

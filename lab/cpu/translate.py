@@ -321,8 +321,9 @@ def _pointers(insns: list[tuple[int, Decoded]]) -> set[int]:
     a 32-bit one of two 30-bit digits: the access needs no subtraction, and
     stepping and comparing pointers is cheaper. A register qualifies if the loop
     uses it only as the base of loads and stores, steps it (`addi r, r, imm`),
-    compares it (eq, ne, ltu, geu) with another offset register or x0, or
-    stores it nowhere else: every other use would need its value."""
+    adds an index to it into another register (`add rd, r, i`), or compares
+    it (eq, ne, ltu, geu) with another offset register or x0: every other use
+    would need its value."""
 
     def fits(r: int, regs: set[int]) -> bool:
         for _pc, d in insns:
@@ -335,6 +336,8 @@ def _pointers(insns: list[tuple[int, Decoded]]) -> set[int]:
                 continue
             if name == "addi" and d.rd == r and d.rs1 == r:
                 continue
+            if name == "add" and d.rd in bases and d.rd != r and (d.rs1 in regs) != (d.rs2 in regs):
+                continue  # pointer + index, the address of an access: its RAM offset is r + index
             if name in ("beq", "bne", "bltu", "bgeu"):
                 other = d.rs2 if d.rs1 == r else d.rs1
                 if other in regs or (other == 0 and name in ("beq", "bne")):
@@ -350,7 +353,8 @@ def _pointers(insns: list[tuple[int, Decoded]]) -> set[int]:
                 return regs
             regs = kept
 
-    regs = {d.rs1 for _pc, d in insns if d.spec.kind in (Kind.LOAD, Kind.STORE) and d.rs1}
+    bases = {d.rs1 for _pc, d in insns if d.spec.kind in (Kind.LOAD, Kind.STORE) and d.rs1}
+    regs = set(bases)
     while True:  # and the registers they are compared with (the end of an array), and theirs
         partners = {
             d.rs1 if d.rs2 in regs else d.rs2
@@ -358,8 +362,16 @@ def _pointers(insns: list[tuple[int, Decoded]]) -> set[int]:
             if d.name in ("beq", "bne", "bltu", "bgeu") and (d.rs1 in regs) != (d.rs2 in regs)
         } - {0}
         if not partners:
-            return consistent(regs)
+            break
         regs |= partners
+    regs = consistent(regs)
+    # An array's base, which the loop adds an index to: one at a time, each
+    # kept if everything still fits (its index must not be an offset register).
+    indexed = {op for _pc, d in insns if d.name == "add" and d.rd in bases for op in (d.rs1, d.rs2)}
+    for r in sorted(indexed - regs - {0}):
+        if all(fits(q, regs | {r}) for q in regs | {r}):
+            regs = regs | {r}
+    return regs
 
 
 def _access_size(name: str) -> int:
@@ -388,9 +400,12 @@ class _Facts:
     checked: tuple[int, int, int] | None  # (rs1, imm, size) whose RAM offset `o` holds, checked
     w_size: int  # the access size `_w` was computed for (1: none)
     o: str = "_o"  # where that offset is: `_o`, or the base's own local (an offset register, imm 0)
+    offset_of: int = 0  # a register whose RAM offset (value - base) `_o` holds, not checked yet
 
     def copy(self) -> _Facts:
-        return _Facts(dict(self.bounds), dict(self.unwrapped), self.checked, self.w_size, self.o)
+        return _Facts(
+            dict(self.bounds), dict(self.unwrapped), self.checked, self.w_size, self.o, self.offset_of
+        )
 
     def join(self, other: _Facts) -> None:
         """Keep what holds on both paths into a join point (no sum is left unwrapped there)."""
@@ -404,6 +419,8 @@ class _Facts:
             self.checked = None
         if self.w_size != other.w_size or self.checked is None:
             self.w_size = 1
+        if self.offset_of != other.offset_of:
+            self.offset_of = 0
 
 
 class _Emitter:
@@ -524,6 +541,8 @@ class _Emitter:
             if sign:
                 self.emit(self.wrap(i, sign))
                 facts.bounds.pop(i, None)
+                if facts.offset_of == i:
+                    facts.offset_of = 0  # `_o` is the offset of the unwrapped sum
 
     def need_all(self) -> None:
         self.need(*list(self.facts.unwrapped))
@@ -545,6 +564,8 @@ class _Emitter:
                 facts.bounds[rd] = (lo, hi)
         if facts.checked and facts.checked[0] == rd:
             facts.checked = None
+        if facts.offset_of == rd:
+            facts.offset_of = 0
         if rd not in self.written:
             self.written.append(rd)
         if self.dirty is not None and rd not in self.dirty:
@@ -717,10 +738,15 @@ class _Emitter:
         sign = facts.unwrapped.get(d.rs1, 0)
         if sign and not (self.lazy_wrap and (d.imm >= 0 if sign > 0 else d.imm <= tr.ram_gpa)):
             self.need(d.rs1)
+        fused = facts.offset_of == d.rs1 and d.rs1 != 0
         facts.checked = (d.rs1, d.imm, size)
+        facts.offset_of = 0
         base = self.r(d.rs1)
         o = facts.o = "_o"
-        if d.rs1 in self.ptr:  # the register is its RAM offset already
+        if fused:  # `_o` holds the base's offset already (pointer + index, just above)
+            if d.imm:
+                self.emit(f"_o += {d.imm}" if d.imm > 0 else f"_o -= {-d.imm}")
+        elif d.rs1 in self.ptr:  # the register is its RAM offset already
             if d.imm:
                 self.emit(f"_o = {base} + {d.imm}" if d.imm > 0 else f"_o = {base} - {-d.imm}")
             else:
@@ -756,7 +782,9 @@ class _Emitter:
     def _insn(self, d: Decoded, pc: int, j: int) -> None:
         name, kind = d.name, d.spec.kind
         r = self.r
-        if kind is Kind.ALU:
+        if kind is Kind.ALU and name == "add" and d.rd and (d.rs1 in self.ptr) != (d.rs2 in self.ptr):
+            self._index(d)
+        elif kind is Kind.ALU:
             self.need(d.rs1, d.rs2)
             if not self._constant(name, d.rd, d.rs1, self.bounds(d.rs2)) and not self._sum(
                 name, d.rd, d.rs1, d.rs2, 0
@@ -890,6 +918,25 @@ class _Emitter:
                 return f"{v} {'==' if name == 'beq' else '!='} -{self.tr.ram_gpa:#x}"
             return f"not {v}" if name == "beq" else v
         return BRANCH[name].format(a=self.r(rs1), b=self.r(rs2))
+
+    def _index(self, d: Decoded) -> None:
+        """`add rd, p, i` with p an offset register: the sum's own RAM offset is
+        p + i, small ints, kept in `_o` for an access through rd that follows;
+        rd's value is that plus the RAM base."""
+        p, i = (d.rs1, d.rs2) if d.rs1 in self.ptr else (d.rs2, d.rs1)
+        self.need(i)
+        facts = self.facts
+        if facts.o == "_o":
+            facts.checked = None  # `_o` is about to hold something else
+        self.emit(f"_o = {self.r(p)} + {self.r(i)}" if i else f"_o = {self.r(p)}")
+        (plo, phi), (ilo, ihi) = self.bounds(p), self.bounds(i)
+        lo, hi = plo + ilo, phi + ihi
+        value = f"_o + {self.tr.ram_gpa:#x}"
+        if hi <= M:
+            self.set_reg(d.rd, value, lo, hi)
+        else:  # may pass M: the address check catches it, or the next use wraps it
+            self.set_reg(d.rd, value, unwrapped=1)
+        facts.offset_of = d.rd
 
     def _constant(self, name: str, rd: int, rs1: int, b: tuple[int, int]) -> bool:
         """Emit rd = the result, when both operands are known exactly (`li`

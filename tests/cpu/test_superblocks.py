@@ -317,3 +317,62 @@ def test_a_translation_made_for_other_code_at_the_same_address_is_not_reused():
     illegal.write32(top, 0)
     assert illegal.cpu.run(100_000).stop is Stop.FAULT
     assert first.reg("a0") == 120
+
+
+def pointer_loop(step: int, rounds: int, index: int, stride: int, access: str, imm: int) -> Asm:
+    """A loop that walks s0 by `step` until it meets s1, and reads or writes the
+    element t1 of the array at s3 (t1 moving by `stride`): the registers the
+    translator holds as RAM offsets, in every role, with indices that may run
+    out of RAM or past 2^32."""
+    p = Asm()
+    p.li("s0", DATA)
+    p.li("s1", (DATA + step * rounds) & 0xFFFFFFFF)
+    p.li("s3", DATA + 0x100)
+    p.li("t1", index)
+    p.li("t2", stride)
+    p.label("loop")
+    p.lw("a0", 0, "s0") if step % 4 == 0 else p.lbu("a0", 0, "s0")
+    p.add("t0", "s3", "t1")
+    if access.startswith("l"):
+        getattr(p, access)("a2", imm, "t0")
+        p.add("a1", "a1", "a2")
+    else:
+        getattr(p, access)("a0", imm, "t0")
+    p.add("t1", "t1", "t2")
+    p.addi("s0", "s0", step)
+    p.bne("s0", "s1", "loop")
+    p.ebreak()
+    return p
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    step=st.sampled_from([1, 2, 4, 8, -4]),
+    rounds=st.integers(1, 60),
+    index=st.one_of(st.integers(0, 0x400), st.integers(0, 0xFFFFFFFF)),
+    stride=st.sampled_from([0, 1, 4, 0x100, -4, 0x7FFFFFFF, 0xFFFFFF00]),
+    access=st.sampled_from(["lw", "lbu", "lh", "sw", "sb", "sh"]),
+    imm=st.sampled_from([0, 4, -4, 2047, -2048]),
+    slices=st.lists(st.integers(1, 120), min_size=1, max_size=4),
+)
+def test_loops_over_pointers_and_arrays_match_the_reference(step, rounds, index, stride, access, imm, slices):
+    prog = pointer_loop(step, rounds, index, stride, access, imm)
+    states = []
+    for hot in (2, NEVER):
+        m = interp_machine(hot)
+        m.load(prog)
+        total = 0
+        for i in range(300):
+            r = m.cpu.run(slices[i % len(slices)])
+            total += r.retired
+            if r.stop is not Stop.BUDGET:
+                break
+        states.append((r.stop, r.fault, total, m.cpu.regs(), m.cpu.pc, m.mem.read(RAM_HOST, RAM_SIZE)))
+        if hot == 2:
+            loop = prog.labels["loop"]
+            src = m.cpu.translation_source(loop) or ""
+            assert not m.cpu.translated_blocks() or loop not in m.cpu.translated_blocks() or (
+                "s0, s1, s3: held as RAM offsets" in src and "_o = s3 + t1" in src
+            )
+        m.close()
+    assert states[0] == states[1]

@@ -126,11 +126,24 @@ pointer = st.builds(
     st.sampled_from(LOADS + STORES),
     mem_off,
 )
+# An array element: base plus an index into another register, then an access
+# through it (the translator keeps such a base as an offset and adds in small ints).
+indexed = st.builds(
+    lambda b, i, acc, off: [
+        _enc("add", rd=5, rs1=b, rs2=i),
+        _enc(acc, rd=10, rs1=5, imm=off) if acc in LOADS else _enc(acc, rs1=5, rs2=10, imm=off),
+    ],
+    base,
+    reg,
+    st.sampled_from(LOADS + STORES),
+    mem_off,
+)
 # Mostly computation, so that more programs run long enough to get hot.
 common = st.one_of(
     insn.map(lambda i: [i]),
     insn.filter(lambda i: isinstance(i, int) and i & 0x7F in (0x13, 0x33)).map(lambda i: [i]),
     pointer,
+    indexed,
     st.builds(
         lambda n, a, b, h: [("branch", n, a, b, h)], st.sampled_from(BRANCHES), reg, reg, st.integers(2, 4)
     ),
