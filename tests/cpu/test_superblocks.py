@@ -371,8 +371,10 @@ def test_loops_over_pointers_and_arrays_match_the_reference(step, rounds, index,
         if hot == 2:
             loop = prog.labels["loop"]
             src = m.cpu.translation_source(loop) or ""
-            assert not m.cpu.translated_blocks() or loop not in m.cpu.translated_blocks() or (
-                "s0, s1, s3: held as RAM offsets" in src and "_o = s3 + t1" in src
+            assert (
+                not m.cpu.translated_blocks()
+                or loop not in m.cpu.translated_blocks()
+                or ("s0, s1, s3: held as RAM offsets" in src and "_o = s3 + t1" in src)
             )
         m.close()
     assert states[0] == states[1]
