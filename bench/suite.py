@@ -162,6 +162,8 @@ BENCHMARKS: Final[list[tuple[str, str, Callable[[str, int], float]]]] = [
     ("snapshot of the API scenario: take + restore", "ms", hv_bench.snapshot_ms),
     ("snapshot of the API scenario: size", "MB", hv_bench.snapshot_mb),
     ("frames through the virtual switch", "frames/s", hv_bench.switch_frames),
+    ("frames through the virtual switch, anti-spoofing", "frames/s", hv_bench.switch_frames_anti_spoofing),
+    ("anti-spoofing cost at the switch (A/B)", "%", hv_bench.anti_spoofing_cost),
 ]
 
 

@@ -4,7 +4,8 @@
     hvlab tui [LESSON]                      the same, straight into a lesson
     hvlab run PROGRAM|SCENARIO.toml [...]   run guests headless
     hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
-    hvlab disasm FILE                       disassemble a flat image or ELF
+              [-I DIR]...                   (.include looks in each DIR too)
+    hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
     hvlab lessons check [PATH ...]          validate lessons (instructors)
     hvlab bench [--json] [--web]            the performance figures (--web: the browser lab's)
     hvlab web build [--out DIR]             the browser lab as a static site
@@ -245,16 +246,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_asm(args: argparse.Namespace) -> int:
-    from lab import asm
+    """Write the flat image (default: FILE with .bin); every error of the source on stderr."""
+    from lab.asm import AsmError, assemble_file
+    from lab.program import INCLUDE_DIRS
 
-    argv = [args.file] + (["-o", args.output] if args.output else []) + ["--base", hex(args.base)]
-    return asm.main_asm(argv)
+    try:
+        # .include looks where `hvlab run` looks: the file's folder, -I DIRs, the guest library.
+        image = assemble_file(args.file, base=args.base, include_dirs=[*args.include_dir, *INCLUDE_DIRS])
+    except AsmError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_ERROR
+    out = Path(args.output) if args.output else Path(args.file).with_suffix(".bin")
+    try:
+        out.write_bytes(image.data)
+    except OSError as exc:
+        return _fail(f"cannot write {out}: {exc.strerror or exc}")
+    print(f"{out}: {len(image.data)} bytes at {image.base:#010x}, entry {image.entry:#010x}")
+    return 0
 
 
 def cmd_disasm(args: argparse.Namespace) -> int:
-    from lab import asm
+    """Print an objdump-like listing of a flat image (loaded at --base) or an ELF."""
+    from lab.disasm import disassemble_file
+    from lab.elf import ElfError
 
-    return asm.main_disasm([args.file])
+    try:
+        listing = disassemble_file(args.file, base=args.base)
+    except OSError as exc:
+        return _fail(f"{args.file}: cannot read: {exc.strerror or exc}")
+    except ElfError as exc:
+        return _fail(f"{args.file}: {exc}")
+    print(listing, end="")
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -305,13 +328,35 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     asm_p = sub.add_parser("asm", help="assemble a source file into a flat image")
-    asm_p.add_argument("file")
-    asm_p.add_argument("-o", "--output")
-    asm_p.add_argument("--base", type=parse_int, default=0x8000_0000)
+    asm_p.add_argument("file", help="assembly source (GNU as syntax)")
+    asm_p.add_argument("-o", "--output", help="output file (default: FILE with .bin)")
+    asm_p.add_argument(
+        "--base",
+        type=parse_int,
+        default=0x8000_0000,
+        metavar="ADDR",
+        help="link address (default 0x80000000)",
+    )
+    asm_p.add_argument(
+        "-I",
+        "--include-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help=".include looks here after the including file's folder (repeatable, in order), "
+        "then in the guest library",
+    )
     asm_p.set_defaults(func=cmd_asm)
 
     dis = sub.add_parser("disasm", help="disassemble a flat image or an ELF file")
-    dis.add_argument("file")
+    dis.add_argument("file", help="a flat image or an ELF32 RISC-V file")
+    dis.add_argument(
+        "--base",
+        type=parse_int,
+        default=0x8000_0000,
+        metavar="ADDR",
+        help="load address of a flat image (default 0x80000000)",
+    )
     dis.set_defaults(func=cmd_disasm)
 
     # `tui` and `lessons` have their own parsers (tui.app, lab.lesson.validator).

@@ -1,8 +1,13 @@
 """RV32IM disassembler that spells instructions as GNU objdump 2.40 does.
 
     disassemble_word(0x00150513)               -> 'add\ta0,a0,1'
+    instruction_text(0x00150513)               -> 'add a0,a0,1'  (one line: traces, comments)
     disassemble(image.data, base, symbols)     -> [Line(addr, word, text, size), ...]
     disassemble_file("prog.elf")               -> an objdump-like listing (flat image or ELF32)
+
+This is the lab's one disassembler: the CLI (`hvlab disasm`), the timeline's code view and the
+block translator's source comments all spell instructions through it; ELF files are read by
+lab.elf.
 
 Decoding comes from `lab.isa`; only the spelling lives here. objdump prefers aliases
 (`li`, `mv`, `nop`, `ret`, `j`, `beqz`, `not`, `neg`, `seqz`, ...) and, in binutils 2.40,
@@ -23,11 +28,11 @@ Symbols annotate addresses up to 64 KiB past them (`<loop+0x8>`), as objdump's `
 from __future__ import annotations
 
 import bisect
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from lab.elf import ELF_MAGIC, SHF_EXECINSTR, SHT_NOBITS, ElfError, read_elf
 from lab.isa import ABI_NAMES, BY_NAME, Decoded, Fmt, Kind, decode, encode
 
 DEFAULT_BASE: Final = 0x8000_0000
@@ -250,6 +255,12 @@ def disassemble_word(word: int, pc: int = 0, symbols: dict[int, str] | None = No
     return _word_text(word, pc, _Names(symbols), None)
 
 
+def instruction_text(word: int, pc: int = 0) -> str:
+    """One instruction word as `disassemble_word` spells it, on one line: a space, not a tab,
+    after the mnemonic (`add a0,a0,1`). For traces, the timeline and generated-code comments."""
+    return disassemble_word(word, pc).replace("\t", " ", 1)
+
+
 def disassemble(data: bytes, base: int = DEFAULT_BASE, symbols: dict[int, str] | None = None) -> list[Line]:
     """Every parcel of `data` (loaded at `base`), sized as objdump sizes it."""
     out: list[Line] = []
@@ -282,67 +293,11 @@ def disassemble(data: bytes, base: int = DEFAULT_BASE, symbols: dict[int, str] |
 
 # ---------------------------------------------------------------- files
 
-_ELF_MAGIC: Final = b"\x7fELF"
-_SHF_EXECINSTR: Final = 0x4
-_SHT_SYMTAB: Final = 2
-_SHT_NOBITS: Final = 8
 
-
-@dataclass(slots=True)
-class _ElfSection:
-    name: str
-    kind: int
-    flags: int
-    addr: int
-    offset: int
-    size: int
-    link: int
-
-
-def _elf_sections(raw: bytes) -> list[_ElfSection]:
-    if len(raw) < 52 or raw[4] != 1 or raw[5] != 1:
-        raise ValueError("only little-endian ELF32 files are supported")
-    (shoff,) = struct.unpack_from("<I", raw, 32)
-    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", raw, 46)
-    if shoff == 0 or shentsize < 40 or shoff + shnum * shentsize > len(raw):
-        raise ValueError("ELF file has no readable section table")
-    heads = [struct.unpack_from("<IIIIIIIIII", raw, shoff + k * shentsize) for k in range(shnum)]
-    names = heads[shstrndx] if shstrndx < shnum else None
-
-    def name_of(off: int) -> str:
-        if names is None:
-            return ""
-        start = names[4] + off
-        end = raw.find(b"\0", start)
-        return raw[start:end].decode("latin-1") if end >= 0 else ""
-
-    return [_ElfSection(name_of(h[0]), h[1], h[2], h[3], h[4], h[5], h[6]) for h in heads]
-
-
-def _elf_symbols(raw: bytes, sections: list[_ElfSection]) -> dict[int, str]:
-    symbols: dict[int, str] = {}
-    for sec in sections:
-        if sec.kind != _SHT_SYMTAB or sec.link >= len(sections):
-            continue
-        strtab = sections[sec.link]
-        for k in range(sec.size // 16):
-            off = sec.offset + 16 * k
-            if off + 16 > len(raw):
-                break
-            name_off, value, _size, info, _other, shndx = struct.unpack_from("<IIIBBH", raw, off)
-            end = raw.find(b"\0", strtab.offset + name_off)
-            name = raw[strtab.offset + name_off : end].decode("latin-1") if end >= 0 else ""
-            # Skip section and file symbols, and the $x/$d mapping symbols.
-            if not name or name.startswith("$") or info & 0xF in (3, 4) or shndx == 0:
-                continue
-            symbols.setdefault(value, name)
-    return symbols
-
-
-def _listing(title: str, chunks: list[tuple[str, int, bytes]], symbols: dict[int, str]) -> str:
-    out = [f"{title}:     file format {'elf32-littleriscv' if chunks and chunks[0][0] else 'binary'}", ""]
+def _listing(title: str, fmt: str, chunks: list[tuple[str, int, bytes]], symbols: dict[int, str]) -> str:
+    out = [f"{title}:     file format {fmt}", ""]
     for section, base, data in chunks:
-        out += ["", f"Disassembly of section {section or '.data'}:", ""]
+        out += ["", f"Disassembly of section {section}:", ""]
         for line in disassemble(data, base, symbols):
             if line.addr in symbols:
                 if out[-1] != "":
@@ -356,16 +311,26 @@ def _listing(title: str, chunks: list[tuple[str, int, bytes]], symbols: dict[int
 
 
 def disassemble_file(path: str | Path, *, base: int = DEFAULT_BASE) -> str:
-    """An objdump-like listing of a flat image (loaded at `base`) or of an ELF32's code sections."""
+    """An objdump-like listing of a flat image (loaded at `base`) or of an ELF32's code sections.
+
+    OSError when the file cannot be read; ElfError (a ValueError, its message phrased to follow
+    the file's name) when it starts like an ELF but is not a readable ELF32 RISC-V file.
+    """
     p = Path(path)
     raw = p.read_bytes()
-    if not raw.startswith(_ELF_MAGIC):
-        return _listing(p.name, [("", base, raw)], {})
-    sections = _elf_sections(raw)
-    symbols = _elf_symbols(raw, sections)
+    if not raw.startswith(ELF_MAGIC):
+        return _listing(p.name, "binary", [(".data", base, raw)], {})  # objdump -b binary's name
+    elf = read_elf(raw)
+    sections = elf.sections()
+    if not sections:
+        raise ElfError("has no section headers, so no code sections to disassemble")
+    symbols: dict[int, str] = {}
+    for sym in elf.symbols():
+        if sym.is_label:
+            symbols.setdefault(sym.value, sym.name)
     chunks = [
-        (s.name, s.addr, raw[s.offset : s.offset + s.size])
+        (elf.section_name(s) or "(unnamed)", s.addr, elf.section_bytes(s))
         for s in sections
-        if s.flags & _SHF_EXECINSTR and s.kind != _SHT_NOBITS and s.size
+        if s.flags & SHF_EXECINSTR and s.type != SHT_NOBITS and s.size
     ]
-    return _listing(p.name, chunks, symbols)
+    return _listing(p.name, "elf32-littleriscv", chunks, symbols)

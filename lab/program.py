@@ -14,55 +14,36 @@ Three kinds of file, told apart by content first and suffix second:
     * anything else: a flat binary image.
 
 A flat image is loaded at `base` (the start of RAM) and starts there, as on
-QEMU's `virt` board. The ELF reader uses only `struct` (the browser has no
-pyelftools) and refuses, with a message a student can act on, every file this
-RV32IM hart could not run: 64-bit, big-endian, another machine, compressed or
-floating-point code.
+QEMU's `virt` board. ELF files are read by lab.elf; the loader refuses, with a
+message a student can act on, every file this RV32IM hart could not run: 64-bit,
+big-endian, another machine, compressed or floating-point code.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
+from lab.elf import (
+    EF_RISCV_FLOAT_ABI,
+    EF_RISCV_RVC,
+    ELF_MAGIC,
+    ET_DYN,
+    ET_EXEC,
+    FLOAT_ABI_NAMES,
+    PT_LOAD,
+    STB_LOCAL,
+    ElfError,
+    ElfFile,
+    read_elf,
+)
+
 DEFAULT_BASE: Final = 0x8000_0000
 # Where `.include` looks after the including file's own folder: lab/guests/, so that a
 # program anywhere (a lesson's own guest, say) can `.include "lib/uart.S"`.
 INCLUDE_DIRS: Final = (Path(__file__).parent / "guests",)
-
-# ELF layout (System V gABI, "ELF Header", "Program Header", "Sections",
-# "Symbol Table"; 32-bit variants). Offsets are into e_ident.
-ELF_MAGIC: Final = b"\x7fELF"
-EI_CLASS: Final = 4
-EI_DATA: Final = 5
-ELFCLASS32: Final = 1
-ELFCLASS64: Final = 2
-ELFDATA2LSB: Final = 1
-ELFDATA2MSB: Final = 2
-ET_EXEC: Final = 2
-ET_DYN: Final = 3
-EM_RISCV: Final = 243
-PT_LOAD: Final = 1
-SHT_SYMTAB: Final = 2
-SHN_UNDEF: Final = 0
-STB_LOCAL: Final = 0
-STT_SECTION: Final = 3
-STT_FILE: Final = 4
-
-# e_flags of a RISC-V ELF (RISC-V psABI, "ELF Object Files", "File Header").
-EF_RISCV_RVC: Final = 0x0001
-EF_RISCV_FLOAT_ABI: Final = 0x0006  # 0 soft, 2 single, 4 double, 6 quad
-FLOAT_ABI_NAMES: Final = {0x2: "single", 0x4: "double", 0x6: "quad"}
-
-EHDR: Final = struct.Struct("<16sHHIIIIIHHHHHH")  # 52 bytes
-PHDR: Final = struct.Struct("<IIIIIIII")  # 32 bytes
-SHDR: Final = struct.Struct("<IIIIIIIIII")  # 40 bytes
-SYM: Final = struct.Struct("<IIIBBH")  # 16 bytes
-
-MACHINE_NAMES: Final = {3: "x86", 8: "MIPS", 40: "ARM", 62: "x86-64", 183: "AArch64"}
 
 
 class ProgramError(Exception):
@@ -161,42 +142,14 @@ def _assemble(path: Path, *, name: str, base: int) -> _Assembled:
 
 def parse_elf(data: bytes, *, name: str) -> Program:
     """An ELF32 little-endian RISC-V executable as a `Program` (ProgramError if not)."""
-    if data[:4] != ELF_MAGIC:
-        raise ProgramError(f"{name}: is not an ELF file (no \\x7fELF magic)")
-    if len(data) < 16:
-        raise ProgramError(f"{name}: truncated ELF header ({len(data)} bytes)")
-    cls, order = data[EI_CLASS], data[EI_DATA]
-    if cls == ELFCLASS64:
-        raise ProgramError(
-            f"{name}: is a 64-bit ELF; hvlab runs RV32 (compile with -march=rv32im -mabi=ilp32)"
-        )
-    if cls != ELFCLASS32:
-        raise ProgramError(f"{name}: unknown ELF class {cls}")
-    if order == ELFDATA2MSB:
-        raise ProgramError(f"{name}: is a big-endian ELF; RISC-V is little-endian")
-    if order != ELFDATA2LSB:
-        raise ProgramError(f"{name}: unknown ELF data encoding {order}")
-    if len(data) < EHDR.size:
-        raise ProgramError(f"{name}: truncated ELF header ({len(data)} of {EHDR.size} bytes)")
-    (
-        _ident,
-        e_type,
-        e_machine,
-        _version,
-        e_entry,
-        e_phoff,
-        e_shoff,
-        e_flags,
-        _ehsize,
-        e_phentsize,
-        e_phnum,
-        e_shentsize,
-        e_shnum,
-        _shstrndx,
-    ) = EHDR.unpack_from(data, 0)
-    if e_machine != EM_RISCV:
-        what = MACHINE_NAMES.get(e_machine, f"machine {e_machine}")
-        raise ProgramError(f"{name}: is an ELF for {what}, not RISC-V")
+    try:
+        return _program(read_elf(data), name=name)
+    except ElfError as exc:
+        raise ProgramError(f"{name}: {exc}") from None
+
+
+def _program(elf: ElfFile, *, name: str) -> Program:
+    e_type, e_flags, e_entry = elf.header.type, elf.header.flags, elf.header.entry
     if e_type == ET_DYN:
         raise ProgramError(f"{name}: is a shared object or PIE, not a static executable (link with -static)")
     if e_type != ET_EXEC:
@@ -208,32 +161,17 @@ def parse_elf(data: bytes, *, name: str) -> Program:
         raise ProgramError(
             f"{name}: uses the {abi}-float ABI; hvlab has no FPU (compile with -march=rv32im -mabi=ilp32)"
         )
-    if e_phnum == 0:
+    if elf.header.phnum == 0:
         raise ProgramError(f"{name}: has no program headers, nothing to load")
-    if e_phentsize < PHDR.size:
-        raise ProgramError(f"{name}: program header entries of {e_phentsize} bytes (expected {PHDR.size})")
-    if e_phoff + e_phnum * e_phentsize > len(data):
-        raise ProgramError(f"{name}: truncated program headers (file is {len(data)} bytes)")
 
     segments: list[Segment] = []
-    for i in range(e_phnum):
-        p_type, p_offset, _vaddr, p_paddr, p_filesz, p_memsz, _flags, _align = PHDR.unpack_from(
-            data, e_phoff + i * e_phentsize
-        )
-        if p_type != PT_LOAD or p_memsz == 0:
+    for i, ph in enumerate(elf.program_headers()):
+        if ph.type != PT_LOAD or ph.memsz == 0:
             continue
-        if p_filesz > p_memsz:
-            raise ProgramError(
-                f"{name}: segment {i} has more file bytes ({p_filesz}) than memory ({p_memsz})"
-            )
-        if p_offset + p_filesz > len(data):
-            raise ProgramError(
-                f"{name}: truncated segment {i}: needs bytes [{p_offset:#x}, {p_offset + p_filesz:#x})"
-                f" but the file is {len(data):#x} bytes"
-            )
-        if p_paddr + p_memsz > 1 << 32:
-            raise ProgramError(f"{name}: segment {i} at {p_paddr:#010x} runs past the 32-bit address space")
-        segments.append(Segment(p_paddr, bytes(data[p_offset : p_offset + p_filesz]), p_memsz))
+        data = elf.segment_bytes(i, ph)
+        if ph.paddr + ph.memsz > 1 << 32:
+            raise ProgramError(f"{name}: segment {i} at {ph.paddr:#010x} runs past the 32-bit address space")
+        segments.append(Segment(ph.paddr, data, ph.memsz))
     if not segments:
         raise ProgramError(f"{name}: has no loadable (PT_LOAD) segments")
     segments.sort(key=lambda s: s.gpa)
@@ -246,47 +184,25 @@ def parse_elf(data: bytes, *, name: str) -> Program:
         raise ProgramError(f"{name}: entry point {e_entry:#010x} lies outside every loaded segment")
     if e_entry & 3:
         raise ProgramError(f"{name}: entry point {e_entry:#010x} is not 4-byte aligned")
-    symbols = _symbols(data, name=name, shoff=e_shoff, shnum=e_shnum, shentsize=e_shentsize)
-    return Program(name=name, segments=segments, entry=e_entry, symbols=symbols)
+    return Program(name=name, segments=segments, entry=e_entry, symbols=_symbols(elf))
 
 
-def _symbols(data: bytes, *, name: str, shoff: int, shnum: int, shentsize: int) -> dict[str, int]:
+def _symbols(elf: ElfFile) -> dict[str, int]:
     """Named symbols from .symtab (none if the file is stripped). Globals win
     over locals of the same name; section, file and mapping symbols are skipped."""
-    if shoff == 0 or shnum == 0:
-        return {}
-    if shentsize < SHDR.size or shoff + shnum * shentsize > len(data):
-        raise ProgramError(f"{name}: truncated section headers (file is {len(data)} bytes)")
-    sections = [SHDR.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
     symbols: dict[str, int] = {}
     local: set[str] = set()
-    for sh in sections:
-        sh_type, sh_offset, sh_size, sh_link, sh_entsize = sh[1], sh[4], sh[5], sh[6], sh[9]
-        if sh_type != SHT_SYMTAB:
+    for sym in elf.symbols():
+        if not sym.is_label:
             continue
-        if sh_link >= shnum:
-            raise ProgramError(f"{name}: symbol table names a string table that does not exist")
-        str_off, str_size = sections[sh_link][4], sections[sh_link][5]
-        entsize = sh_entsize or SYM.size
-        if sh_offset + sh_size > len(data) or str_off + str_size > len(data) or entsize < SYM.size:
-            raise ProgramError(f"{name}: truncated symbol table")
-        strtab = data[str_off : str_off + str_size]
-        for off in range(sh_offset, sh_offset + sh_size - entsize + 1, entsize):
-            st_name, st_value, _size, st_info, _other, st_shndx = SYM.unpack_from(data, off)
-            if st_name == 0 or st_shndx == SHN_UNDEF or (st_info & 0xF) in (STT_SECTION, STT_FILE):
-                continue
-            end = strtab.find(b"\0", st_name)
-            sym = strtab[st_name : end if end >= 0 else len(strtab)].decode("utf-8", "replace")
-            if sym.startswith(("$x", "$d")):
-                continue  # psABI mapping symbols ("code/data starts here"), not names
-            is_local = st_info >> 4 == STB_LOCAL
-            if sym in symbols and (is_local or sym not in local):
-                continue  # keep the first global, or a global over a local
-            symbols[sym] = st_value
-            if is_local:
-                local.add(sym)
-            else:
-                local.discard(sym)
+        is_local = sym.bind == STB_LOCAL
+        if sym.name in symbols and (is_local or sym.name not in local):
+            continue  # keep the first global, or a global over a local
+        symbols[sym.name] = sym.value
+        if is_local:
+            local.add(sym.name)
+        else:
+            local.discard(sym.name)
     return symbols
 
 

@@ -1,11 +1,12 @@
-"""Reference pages generated from the code: the hypercall table and the policy switches.
+"""Reference pages generated from the code: the hypercall table, the policy switches, the assembler.
 
     print(hypercall_reference())     # Markdown, from lab.hv.hypercalls.EXTENSIONS
     print(policy_reference())        # Markdown, from lab.hv.policy.SWITCHES
+    print(assembler_reference())     # Markdown, from lab.isa and lab.asm's directive and pseudo tables
 
 The docs site and the UIs show these, so what a student reads is what the
-hypervisor does: there is no second copy of either table to drift.
-`python -m lab.reference DIR` writes both pages into DIR.
+hypervisor does: there is no second copy of any table to drift.
+`python -m lab.reference DIR` writes the pages into DIR.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from lab.asm import DIRECTIVES, PSEUDOS
 from lab.hv.hypercalls import load_extensions
 from lab.hv.policy import SWITCHES
+from lab.isa import SPECS
 
 
 def hypercall_reference() -> str:
@@ -71,6 +74,46 @@ def policy_reference() -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def assembler_reference() -> str:
+    lines = [
+        "# Assembler reference",
+        "",
+        "Generated from the instruction table (`lab/isa.py`) and the assembler's tables of",
+        "pseudo-instructions (`lab/asm/pseudo.py`) and directives (`lab/asm/directives.py`). The syntax",
+        "is GNU as's: `hvlab asm` and the lab's editor produce the same bytes as",
+        "`riscv64-unknown-elf-as -march=rv32im`, linked at the start of the guest's RAM (0x80000000).",
+        "Comments start with `#` or `//` (or are `/* ... */`); `;` separates statements on a line.",
+        "",
+        "## Instructions (RV32IM)",
+        "",
+        "| instruction | operands |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{spec.name}` | {_code(spec.operands)} |" for spec in SPECS]
+    lines += [
+        "",
+        "## Pseudo-instructions (and the other syntaxes of jal, jalr, fence)",
+        "",
+        "| pseudo-instruction | operands | becomes |",
+        "| --- | --- | --- |",
+    ]
+    for p in PSEUDOS.values():
+        forms = " or ".join(_code(form) for form in p.forms)
+        lines.append(f"| `{p.name}` | {forms} | {_cell(p.expands)} |")
+    lines += ["", "## Directives", "", "| directive | operands | what it does |", "| --- | --- | --- |"]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for d in DIRECTIVES.values():
+        groups.setdefault((d.syntax, d.doc), []).append(d.name)
+    for (syntax, doc), names in groups.items():
+        lines.append(f"| {', '.join(f'`{n}`' for n in names)} | {_code(syntax)} | {_cell(doc)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _code(text: str) -> str:
+    """Operands as code in a table cell; none as a dash."""
+    return f"`{_cell(text)}`" if text else "-"
+
+
 def _cell(text: str) -> str:
     """Text safe inside a Markdown table cell."""
     return text.replace("|", "\\|")
@@ -85,7 +128,8 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "hypercalls.md").write_text(hypercall_reference(), encoding="utf-8")
     (out / "policy.md").write_text(policy_reference(), encoding="utf-8")
-    print(f"wrote {out / 'hypercalls.md'} and {out / 'policy.md'}")
+    (out / "assembler.md").write_text(assembler_reference(), encoding="utf-8")
+    print(f"wrote {out / 'hypercalls.md'}, {out / 'policy.md'} and {out / 'assembler.md'}")
     return 0
 
 

@@ -6,6 +6,7 @@ full cross-check); these tests pin them down on machines without binutils.
 
 from __future__ import annotations
 
+import re
 import struct
 from pathlib import Path
 
@@ -13,7 +14,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab.asm import AsmError, Diagnostic, Image, assemble, assemble_file, main_asm
+from lab.asm import (
+    DIRECTIVES,
+    PSEUDOS,
+    AsmError,
+    Diagnostic,
+    Directive,
+    Image,
+    Pseudo,
+    assemble,
+    assemble_file,
+)
+from lab.isa import SPECS
+from lab.reference import assembler_reference
 
 BASE = 0x8000_0000
 
@@ -340,27 +353,19 @@ def test_huge_requests_are_refused_not_attempted() -> None:
     assert "expands past" in only_error(".rept 100000000\nnop\n.endr").message
 
 
-# ---------------------------------------------------------------- files and CLI
+# ---------------------------------------------------------------- files
 
 
-def test_assemble_file_and_main_asm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_assemble_file_reads_the_file_and_names_it_in_errors(tmp_path: Path) -> None:
     src = tmp_path / "prog.S"
     src.write_text("_start: li a0, 42\n ecall\n")
     assert assemble_file(src).data == bytes.fromhex("1305a002 73000000")
-    assert main_asm([str(src)]) == 0
-    assert (tmp_path / "prog.bin").read_bytes() == bytes.fromhex("1305a002 73000000")
-    out = tmp_path / "other.img"
-    assert main_asm([str(src), "-o", str(out), "--base", "0x1000"]) == 0
-    assert out.read_bytes() == bytes.fromhex("1305a002 73000000")
-
-
-def test_main_asm_reports_errors_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    src = tmp_path / "bad.S"
     src.write_text("nop\nfrob a0\n")
-    assert main_asm([str(src)]) == 1
-    assert f"{src}:2:1: error: unknown instruction 'frob'" in capsys.readouterr().err
-    assert not (tmp_path / "bad.bin").exists()
-    assert main_asm([str(tmp_path / "missing.S")]) == 1
+    with pytest.raises(AsmError) as info:
+        assemble_file(src)
+    assert str(info.value) == f"{src}:2:1: error: unknown instruction 'frob'"
+    with pytest.raises(AsmError, match="cannot read"):
+        assemble_file(tmp_path / "missing.S")
 
 
 # ---------------------------------------------------------------- .include
@@ -518,9 +523,90 @@ def test_lines_of_included_code_point_at_the_include(tmp_path: Path) -> None:
     assert image.lines == {BASE: 1, BASE + 4: 3, BASE + 8: 3, BASE + 12: 4}
 
 
-def test_main_asm_takes_include_dirs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write(tmp_path, {"src/prog.S": '.include "defs.S"\n_start: li a0, N\n', "inc/defs.S": ".equ N, 42\n"})
-    assert main_asm([str(tmp_path / "src/prog.S")]) == 1
-    assert "cannot find 'defs.S' to include" in capsys.readouterr().err
-    assert main_asm([str(tmp_path / "src/prog.S"), "-I", str(tmp_path / "inc")]) == 0
-    assert (tmp_path / "src/prog.bin").read_bytes() == bytes.fromhex("1305a002")
+# ---------------------------------------------------------------- the tables
+
+
+# Operands for each shape the tables name, and what a directive's sample needs around it.
+_OPERAND: dict[str, str] = {
+    "rd": "a0",
+    "rs": "a1",
+    "rt": "a2",
+    "target": "end",
+    "symbol": "end",
+    "constant": "0x12345",
+    "imm": "4",
+    "imm(rs)": "4(a1)",
+    "pred": "rw",
+    "succ": "w",
+}
+_PROSE_EXPANSIONS = {"li", "la", "lla", "call", "tail", "fence.tso"}  # pairs and sequences, in words
+
+
+def _substitute(form: str) -> str:
+    return ", ".join(_OPERAND[token] for token in form.split(",")) if form else ""
+
+
+@pytest.mark.parametrize(("name", "form"), [(p.name, form) for p in PSEUDOS.values() for form in p.forms])
+def test_every_form_in_the_pseudo_table_assembles(name: str, form: str) -> None:
+    assert len(words(f"{name} {_substitute(form)}\nend: nop")) >= 2
+
+
+@pytest.mark.parametrize("entry", [p for p in PSEUDOS.values() if p.name not in _PROSE_EXPANSIONS], ids=str)
+def test_the_pseudo_table_says_what_each_expands_into(entry: Pseudo) -> None:
+    """The docs show `expands`: it must be what the first form assembles to, word for word."""
+    expansion = re.sub(r"\b(rd|rs|rt|target)\b", lambda m: _OPERAND[m[1]], entry.expands)
+    source = f"{entry.name} {_substitute(entry.forms[0])}"
+    assert words(f"{source}\nend: nop") == words(f"{expansion}\nend: nop"), (source, expansion)
+
+
+def test_a_wrong_operand_count_lists_every_form_of_a_pseudo() -> None:
+    assert (
+        only_error("jr a0, a1, a2").message == "'jr' takes 1 or 2 operands (rs or imm(rs) or rs,imm), got 3"
+    )
+    assert only_error("fence rw").message == "'fence' takes 0 or 2 operands (no operands or pred,succ), got 1"
+    assert only_error("ret a0").message == "'ret' takes 0 operands (no operands), got 1"
+    assert only_error("call").message == "'call' takes 1 or 2 operands (symbol or rd,symbol), got 0"
+
+
+_DIRECTIVE_SAMPLE: dict[str, str] = {
+    "": "",
+    "name[, flags]": ".rodata.str",
+    "expr[, expr...]": "1, end - .",
+    '"string"[, ...]': '"ab\\n", "c"',
+    "size": "3",
+    "size[, fill]": "3, 0x55",
+    "repeat[, size[, value]]": "2, 2, 7",
+    "log2[, fill[, max]]": "3",
+    "bytes[, fill[, max]]": "8",
+    "symbol, expr": "N, 3",
+    "count": "2\n nop\n.endr",
+    '"file"': '"defs.S"',
+    "...": "x",
+}
+
+
+@pytest.mark.parametrize("entry", DIRECTIVES.values(), ids=lambda d: d.name)
+def test_every_directive_in_the_table_is_read(
+    entry: Directive, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "defs.S").write_text(".equ M, 1\n")
+    monkeypatch.chdir(tmp_path)
+    source = f".data\n{entry.name} {_DIRECTIVE_SAMPLE[entry.syntax]}\n.text\nend: nop\n"
+    refused = {".insn": ".insn is not supported", ".endr": ".endr without .rept"}
+    if entry.name in refused:
+        assert only_error(source).message.startswith(refused[entry.name])
+    else:
+        assert isinstance(assemble(source), Image)
+
+
+def test_an_unknown_directive_is_matched_against_the_table() -> None:
+    assert only_error(".wrod 1").message == "unknown directive '.wrod' (did you mean .word, .zero?)"
+    assert only_error('.asci "x"').message == (
+        "unknown directive '.asci' (did you mean .asciz, .ascii, .section?)"
+    )
+
+
+def test_the_reference_page_lists_every_instruction_pseudo_and_directive() -> None:
+    page = assembler_reference()
+    for name in [*(spec.name for spec in SPECS), *PSEUDOS, *DIRECTIVES]:
+        assert f"`{name}`" in page, name

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.asm import AsmError, assemble_file, disassemble, disassemble_file
+from lab.asm import AsmError, assemble_file
+from lab.disasm import disassemble, disassemble_file
 from lab.isa import SPECS
 from tests.tools import require_tool
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.asm import Line, assemble, disassemble, disassemble_file, disassemble_word, main_disasm
+from lab.asm import assemble
+from lab.disasm import Line, disassemble, disassemble_file, disassemble_word, instruction_text
 from lab.isa import IMM_RANGE, SPECS, Fmt, Kind, Spec, encode
 
 BASE = 0x8000_0000
@@ -115,15 +116,24 @@ def test_disassemble_sizes_parcels_as_objdump() -> None:
     ]
 
 
-def test_disassemble_file_lists_a_flat_image(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_disassemble_file_lists_a_flat_image(tmp_path: Path) -> None:
     flat = tmp_path / "prog.bin"
     flat.write_bytes(assemble("_start: li a0, 1\n ecall\n").data)
     listing = disassemble_file(flat)
+    assert listing.startswith("prog.bin:     file format binary\n")
     assert "80000000:\t00100513          \tli\ta0,1" in listing
     assert "80000004:\t00000073          \tecall" in listing
-    assert main_disasm([str(flat), "--base", "0x1000"]) == 0
-    assert "    1004:\t00000073" in capsys.readouterr().out
-    assert main_disasm([str(tmp_path / "missing.bin")]) == 1
+    assert "    1004:\t00000073" in disassemble_file(flat, base=0x1000)
+    with pytest.raises(OSError):
+        disassemble_file(tmp_path / "missing.bin")
+
+
+def test_instruction_text_is_one_line() -> None:
+    """What traces and generated-code comments show: objdump's text, a space after the mnemonic."""
+    assert instruction_text(0x00150513) == "add a0,a0,1"
+    assert instruction_text(0x00050063, pc=BASE) == "beqz a0,80000000"
+    assert instruction_text(0x00000073) == "ecall"
+    assert instruction_text(0xFFFFFFFF) == ".4byte 0xffffffff"
 
 
 # ---------------------------------------------------------------- round trip

@@ -11,11 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lab.elf import EHDR, PHDR, SHDR, SYM
 from lab.program import (
-    EHDR,
-    PHDR,
-    SHDR,
-    SYM,
     Program,
     ProgramError,
     Segment,

@@ -1,4 +1,4 @@
-"""The session facade: what the TUI and the web call, in plain data only."""
+"""The session: what the TUI and the web call, typed records in and out (JSON for the web)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from pathlib import Path
 import pytest
 
 from lab.cpu import backends
-from lab.session import Session, SessionError
+from lab.session import Session, SessionError, to_json
+from lab.session.records import (
+    CodeLine,
+    Done,
+    MappingView,
+    MgmtReply,
+    PatchResult,
+    PcapSaved,
+    PolicySet,
+    Refused,
+    VmControlled,
+)
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 
@@ -21,54 +32,55 @@ def session(tmp_path):
 
 
 def plain(value) -> bool:
-    """JSON-serializable without help: what the web worker needs."""
-    return json.loads(json.dumps(value)) == value
+    """A record whose JSON form survives a round trip: what the web worker needs."""
+    data = to_json(value)
+    return json.loads(json.dumps(data)) == data
 
 
 def test_lessons_are_listed_per_language(session):
     en = session.list_lessons("en")
     de = session.list_lessons("de")
-    assert [x["id"] for x in en][:4] == ["tour", "hypercalls", "control-api", "guest-buffers"]
-    assert [x["id"] for x in de] == [x["id"] for x in en]
-    assert de[0]["lang"] == "de" and de[0]["title"].startswith("Rundgang")
-    assert plain(en) and session.problems == []
+    assert [x.id for x in en][:4] == ["tour", "hypercalls", "control-api", "guest-buffers"]
+    assert [x.id for x in de] == [x.id for x in en]
+    assert de[0].lang == "de" and de[0].title.startswith("Rundgang")
+    assert plain(en) and session.problems().lessons == ()
 
 
 def test_a_lesson_from_start_to_finish(session, tmp_path):
     view = session.open_lesson("control-api", "en")
-    assert plain(view) and view["steps"][1]["attack"] and view["vms"] == ["admin", "tenant", "bank"]
+    assert plain(view) and view.steps[1].attack and view.vms == ("admin", "tenant", "bank")
     with pytest.raises(SessionError):
         session.state()
     state = session.start()
-    assert plain(state) and state["step"] == 0 and len(state["vms"]) == 3
-    assert state["vms"][0]["control"] and state["vms"][0]["instret"] > 0
+    assert plain(state) and state.step == 0 and len(state.vms) == 3 and state.seat == "tenant"
+    assert state.vms[0].control and state.vms[0].instret > 0
 
-    assert session.evaluate()["done"] is False  # nothing done yet: one attempt
+    assert session.evaluate().done is False  # nothing done yet: one attempt
     out = session.type("tenant", "vms")
-    assert "dom2 running" in out["text"]
+    assert "dom2 running" in out.text
     result = session.evaluate()
-    assert result["done"] and result["advanced"] and session.state()["step"] == 1
+    assert result.advanced and result.completed == (0,) and session.state().step == 1
+    assert result.step == 1 and not result.done  # the next step, evaluated at once
 
     hint = session.hint()
-    assert hint["index"] == 0 and hint["left"] == 1 and "<code>" in hint["html"]
+    assert hint.index == 0 and hint.left == 1 and "<code>" in hint.html
     session.type("admin", "vms")
     session.type("tenant", "peek 2 0x80001000 32")
-    assert session.evaluate()["advanced"]
+    assert session.evaluate().advanced
     session.type("tenant", "destroy 2")
-    assert session.evaluate()["advanced"]
+    assert session.evaluate().advanced
 
-    assert session.set_policy("hypercall.authorize", "maybe")["ok"] is False
-    assert session.set_policy("hypercall.authorize", "on") == {
-        "ok": True,
-        "key": "hypercall.authorize",
-        "value": True,
-    }
+    assert isinstance(session.set_policy("hypercall.authorize", "maybe"), Refused)
+    assert session.set_policy("hypercall.authorize", "on") == PolicySet(key="hypercall.authorize", value=True)
     session.type("tenant", "peek 2 0x80001000 32")
     session.type("admin", "vms")
     result = session.evaluate()
-    assert result["done"] and result["finished"], result
-    blocked = next(c for c in result["checks"] if c["check"] == "attack_blocked")
-    assert blocked["done"] and "attack fails" in blocked["detail"]
+    assert result.done and result.finished and result.finished_now, result
+    assert session.state().complete
+    blocked = next(c for c in result.checks if c.check == "attack_blocked")
+    assert blocked.done and "attack fails" in blocked.detail
+    again = session.evaluate()  # finished already: said once
+    assert again.finished and not again.finished_now
 
     saved = json.loads((tmp_path / "progress.json").read_text())
     steps = saved["lessons"]["control-api"]["steps"]
@@ -82,49 +94,46 @@ def test_reset_step_restores_consoles_and_the_machine(session):
     session.start()
     before = session.console("tenant")
     session.type("tenant", "destroy 2")
-    assert session.state()["vms"][2]["state"] == "destroyed"
+    assert session.state().vms[2].state == "destroyed"
     state = session.reset_step()
-    assert state["vms"][2]["state"] == "running"
+    assert state.vms[2].state == "running"
     assert session.console("tenant") == before
 
 
 def test_console_and_trace_since(session):
     session.open_lesson("hypercalls")
     session.start()
-    seq = session.console("tenant")["seq"]
-    mark = session.trace()["seq"]
+    seq = session.console("tenant").seq
+    mark = session.trace().seq
     session.type("tenant", "hcall 0x10 0")
-    assert session.console("tenant", since=seq)["text"].startswith(
-        "hcall 0x10 0\na0=0x00000000 a1=0x02000000"
-    )
-    events = session.trace(since=mark, vm="tenant", kinds=["hypercall"])["events"]
-    assert [e["fn"] for e in events] == ["get_spec_version"] and plain(events)
-    assert session.trace(since=mark, vm="admin")["events"] == []
+    assert session.console("tenant", since=seq).text.startswith("hcall 0x10 0\na0=0x00000000 a1=0x02000000")
+    events = session.trace(since=mark, vm="tenant", kinds=["hypercall"]).events
+    assert [e.call.fn for e in events] == ["get_spec_version"] and plain(events)
+    assert events[0].call.code == ()  # the trace carries no code; the timeline does
+    assert session.trace(since=mark, vm="admin").events == ()
 
 
 def test_policy_and_patches(session):
     session.open_lesson("guest-buffers")
     session.start()
-    switches = {s["key"]: s for s in session.policy()}
-    assert (
-        switches["hypercall.check_bounds"]["value"] is False and switches["hypercall.check_bounds"]["mirrors"]
-    )
+    switches = {s.key: s for s in session.policy()}
+    assert switches["hypercall.check_bounds"].value is False and switches["hypercall.check_bounds"].mirrors
     original = session.patch_source("dbcn.console_write")
-    assert "def console_write(hv, vm, num_bytes, base_addr_lo, base_addr_hi)" in original["source"]
+    assert "def console_write(hv, vm, num_bytes, base_addr_lo, base_addr_hi)" in original.source
     # the original, as the editor shows it, runs unchanged as a patch
-    assert session.apply_patch("dbcn.console_write", original["source"])["ok"]
+    assert session.apply_patch("dbcn.console_write", original.source).ok
     assert (
         "HVLAB!"
-        in session.type("tenant", "w 0x80030000 0x48 0x56 0x4c 0x41 0x42 0x21\nprint 0x80030000 6")["text"]
+        in session.type("tenant", "w 0x80030000 0x48 0x56 0x4c 0x41 0x42 0x21\nprint 0x80030000 6").text
     )
     bad = session.apply_patch("dbcn.console_write", "def console_write(hv, vm, n, lo, hi):\n    return (\n")
-    assert bad["ok"] is False and bad["line"] == 2
+    assert isinstance(bad, Refused) and bad.line == 2
     fix = (LESSONS / "patches" / "console_write.py").read_text()
-    assert session.apply_patch("dbcn.console_write", fix) == {"ok": True, "handler": "dbcn.console_write"}
-    assert session.state()["patches"] == ["dbcn.console_write"]
-    assert "refused (SBI_ERR_INVALID_PARAM)" in session.type("tenant", "print 0x80041000 32")["text"]
+    assert session.apply_patch("dbcn.console_write", fix) == PatchResult(handler="dbcn.console_write")
+    assert session.state().patches == ("dbcn.console_write",)
+    assert "refused (SBI_ERR_INVALID_PARAM)" in session.type("tenant", "print 0x80041000 32").text
     session.revert_patch("dbcn.console_write")
-    assert "BANK{" in session.type("tenant", "print 0x80041000 32")["text"]
+    assert "BANK{" in session.type("tenant", "print 0x80041000 32").text
     with pytest.raises(SessionError):
         session.patch_source("dbcn.nothing")
 
@@ -135,35 +144,36 @@ def test_progress_survives_a_restart_and_resumes_at_the_current_step(tmp_path):
     first.open_lesson("hypercalls")
     first.start()
     first.type("tenant", "hcall 0x10 0")
-    assert first.evaluate()["advanced"]
-    assert first.hints_shown() == []
+    assert first.evaluate().advanced
+    assert first.hints_shown() == ()
     seen = first.hint()
     first.close()
 
     second = Session(LESSONS, progress_path=path)
-    assert second.list_lessons()[1]["done_steps"] == 1
+    assert second.list_lessons()[1].done_steps == 1
     second.open_lesson("hypercalls", "de")
     state = second.start()
-    assert state["step"] == 1 and state["lang"] == "de"
+    assert state.step == 1 and state.lang == "de"
     # The hint seen before is shown again (in the language now chosen), not counted twice.
     (again,) = second.hints_shown()
-    assert again["index"] == seen["index"] == 0 and again["left"] == seen["left"]
-    assert again["text"] != seen["text"] and again["html"].startswith("<p>")
+    assert again.index == seen.index == 0 and again.left == seen.left
+    assert again.text != seen.text and again.html.startswith("<p>")
     assert second.progress()["lessons"]["hypercalls"]["steps"]["1"]["hints"] == 1
     # step 1's solution was replayed, so its output is on the console
-    assert "a1=0x02000000" in second.console("tenant")["text"]
-    assert second.load_progress({"version": 7})["ok"] is False
-    assert second.load_progress(second.progress())["ok"] is True
+    assert "a1=0x02000000" in second.console("tenant").text
+    assert isinstance(second.load_progress({"version": 7}), Refused)
+    assert second.load_progress(second.progress()) == Done()
     second.close()
 
 
-def test_run_step_pause(session):
+def test_run_step_play_pause(session):
     session.open_lesson("tour")
     session.start()
-    assert session.run(1000)["reason"] == "idle"  # every guest waits at its prompt
-    assert session.state()["running"] is True
-    assert session.pause()["running"] is False
-    assert session.step()["retired"] == 0
+    assert session.run(1000).reason == "idle"  # every guest waits at its prompt
+    assert session.state().running is False  # `run` runs; the run loop is `play`
+    assert session.play().running is True and session.state().running is True
+    assert session.pause().running is False
+    assert session.step().retired == 0
 
 
 # -- the timeline and the network
@@ -214,53 +224,45 @@ def test_the_timeline_shows_each_hypercall_with_the_code_that_made_it(session):
     session.open_lesson("control-api")
     session.start()
     before = session.timeline()
-    assert plain(before) and before["dropped"] == 0
-    assert [i["seq"] for i in before["items"]] == list(range(1, before["seq"] + 1))
+    assert plain(before) and before.dropped == 0
+    assert [i.seq for i in before.items] == list(range(1, before.seq + 1))
 
     session.type("tenant", "vms")
-    new = session.timeline(since=before["seq"])
-    assert plain(new) and new["epoch"] == before["epoch"]
-    assert all(i["seq"] > before["seq"] for i in new["items"])
-    times = [i["time"] for i in new["items"]]
+    new = session.timeline(since=before.seq)
+    assert plain(new) and new.epoch == before.epoch
+    assert all(i.seq > before.seq for i in new.items)
+    times = [i.time for i in new.items]
     assert times == sorted(times)
-    info = next(i for i in new["items"] if i["kind"] == "hypercall" and "VMCTL.info(domid=2)" in i["text"])
-    assert info["domid"] == 1
-    code = info["code"]
+    info = next(i for i in new.items if i.kind == "hypercall" and "VMCTL.info(domid=2)" in i.text)
+    assert info.domid == 1
+    code = info.call.code
     # The last instruction is the ecall itself, at the hypercall's pc; the ones before
     # it load the extension and function IDs into a7 and a6 (the SBI convention).
-    assert 2 <= len(code) <= 4 and code[-1] == {
-        "pc": info["pc"],
-        "word": 0x73,
-        "text": "ecall",
-        "ecall": True,
-    }
-    assert [c["pc"] for c in code] == list(range(info["pc"] - 4 * (len(code) - 1), info["pc"] + 4, 4))
-    assert any("a7" in c["text"] for c in code[:-1]) and not any(c["ecall"] for c in code[:-1])
-    assert session.timeline(since=new["seq"])["items"] == []
+    assert 2 <= len(code) <= 4 and code[-1] == CodeLine(pc=info.call.pc, word=0x73, text="ecall", ecall=True)
+    assert [c.pc for c in code] == list(range(info.call.pc - 4 * (len(code) - 1), info.call.pc + 4, 4))
+    assert any("a7" in c.text for c in code[:-1]) and not any(c.ecall for c in code[:-1])
+    assert session.timeline(since=new.seq).items == ()
 
     # A small limit gives the newest items and says how many it left out.
     last = session.timeline(since=0, limit=3)
-    assert [i["seq"] for i in last["items"]] == [new["seq"] - 2, new["seq"] - 1, new["seq"]]
-    assert last["dropped"] == new["seq"] - 3
+    assert [i.seq for i in last.items] == [new.seq - 2, new.seq - 1, new.seq]
+    assert last.dropped == new.seq - 3
 
     # Back in time: a new epoch, numbered afresh, without the calls that were undone.
     session.reset_step()
-    again = session.timeline(since=new["seq"])
-    assert again["epoch"] != new["epoch"]
+    again = session.timeline(since=new.seq)
+    assert again.epoch != new.epoch
     redo = session.timeline(since=0)
-    assert not any("VMCTL.info" in i["text"] for i in redo["items"])
-    assert redo["seq"] == before["seq"]
+    assert not any("VMCTL.info" in i.text for i in redo.items)
+    assert redo.seq == before.seq
 
 
 def test_a_scenario_without_a_network_says_so(session, tmp_path):
     session.open_lesson("control-api")
     session.start()
     assert session.network() is None
-    assert all(vm["nic"] is None for vm in session.state()["vms"])
-    assert session.save_pcap("tenants", tmp_path / "x.pcap") == {
-        "ok": False,
-        "error": "this scenario has no network",
-    }
+    assert all(vm.nic is None for vm in session.state().vms)
+    assert session.save_pcap("tenants", tmp_path / "x.pcap") == Refused(error="this scenario has no network")
 
 
 def test_the_network_view_counts_what_a_ping_sent(net_session):
@@ -268,44 +270,51 @@ def test_the_network_view_counts_what_a_ping_sent(net_session):
     s.type("tenant", "ping 10.0.0.1 1")
     net = s.network()
     assert plain(net)
-    [segment] = net["segments"]
-    ports = {p["name"]: p for p in segment["ports"]}
-    assert {n: p["kind"] for n, p in ports.items()} == {
+    [segment] = net.segments
+    ports = {p.name: p for p in segment.ports}
+    assert {n: p.kind for n, p in ports.items()} == {
         "admin": "vnic",
         "tenant": "vnic",
         "bank": "vnic",
         "mgmt": "mgmt",
     }
-    assert ports["tenant"]["domid"] == 1 and ports["mgmt"]["domid"] == -1
+    assert ports["tenant"].domid == 1 and ports["mgmt"].domid == -1
     # ARP request + echo request in from the tenant; ARP reply + echo reply back out to it.
-    assert ports["tenant"]["counters"]["rx_frames"] == 2 and ports["tenant"]["counters"]["tx_frames"] == 2
-    assert segment["mac_table"]["02:00:00:00:00:01"] == "tenant"
-    summaries = [f["summary"] for f in segment["frames"]]
+    assert ports["tenant"].counters.rx_frames == 2 and ports["tenant"].counters.tx_frames == 2
+    assert segment.mac_table["02:00:00:00:00:01"] == "tenant"
+    summaries = [f.summary for f in segment.frames]
     assert summaries[0] == "ARP who-has 10.0.0.1 tell 10.0.0.11"
     assert any("ICMP echo reply" in x for x in summaries)
-    assert net["mgmt"]["segment"] == "tenants" and net["mgmt"]["counters"]["echo_replies"] == 1
+    assert net.mgmt.segment == "tenants" and net.mgmt.counters.echo_replies == 1
 
-    vnics = {v["vm"]: v for v in net["vnics"]}
-    assert vnics["tenant"]["ip"] == "10.0.0.11" and vnics["tenant"]["mac"] == "02:00:00:00:00:01"
-    tenant = next(vm for vm in s.state()["vms"] if vm["name"] == "tenant")
-    assert tenant["nic"] == {k: v for k, v in vnics["tenant"].items() if k not in ("vm", "domid")}
-    assert tenant["nic"]["counters"]["tx_frames"] == 2 and tenant["nic"]["counters"]["tx_drops"] == 0
+    vnics = {v.vm: v for v in net.vnics}
+    assert vnics["tenant"].ip == "10.0.0.11" and vnics["tenant"].mac == "02:00:00:00:00:01"
+    tenant = next(vm for vm in s.state().vms if vm.name == "tenant")
+    assert (tenant.nic.ip, tenant.nic.mac, tenant.nic.counters) == (
+        vnics["tenant"].ip,
+        vnics["tenant"].mac,
+        vnics["tenant"].counters,
+    )
+    assert tenant.nic.counters.tx_frames == 2 and tenant.nic.counters.tx_drops == 0
+    # A view is a snapshot: the counters it holds do not move on with the machine.
+    s.type("tenant", "ping 10.0.0.1 1")
+    assert tenant.nic.counters.tx_frames == 2 and s.network().vnics[1].counters.tx_frames > 2
 
 
 def test_the_timeline_puts_each_frame_after_the_hypercall_that_sent_it(net_session):
     s = net_session
-    start = s.timeline()["seq"]
+    start = s.timeline().seq
     s.type("tenant", "ping 10.0.0.1 1")
-    items = s.timeline(since=start)["items"]
-    frames = [i for i in items if i["kind"] == "frame"]
-    assert [f["text"].split(" ")[0:2] for f in frames][:2] == [["ARP", "who-has"], ["ARP", "10.0.0.1"]]
-    request = next(i for i in frames if "ICMP echo request" in i["text"])
-    assert request["domid"] == 1 and request["segment"] == "tenants" and request["port"] == "tenant"
+    items = s.timeline(since=start).items
+    frames = [i for i in items if i.kind == "frame"]
+    assert [f.text.split(" ")[0:2] for f in frames][:2] == [["ARP", "who-has"], ["ARP", "10.0.0.1"]]
+    request = next(i for i in frames if "ICMP echo request" in i.text)
+    assert request.domid == 1 and request.packet.segment == "tenants" and request.packet.port == "tenant"
     before = items[items.index(request) - 1]
-    assert before["kind"] == "hypercall" and before["text"].startswith("NET.send(")
-    assert before["time"] == request["time"] and before["code"][-1]["ecall"]
-    reply = next(i for i in frames if "ICMP echo reply" in i["text"])
-    assert reply["domid"] == -1 and reply["port"] == "mgmt" and reply["time"] > request["time"]
+    assert before.kind == "hypercall" and before.text.startswith("NET.send(")
+    assert before.time == request.time and before.call.code[-1].ecall
+    reply = next(i for i in frames if "ICMP echo reply" in i.text)
+    assert reply.domid == -1 and reply.packet.port == "mgmt" and reply.time > request.time
 
 
 def test_save_pcap_writes_what_the_segment_captured(net_session, tmp_path):
@@ -315,20 +324,15 @@ def test_save_pcap_writes_what_the_segment_captured(net_session, tmp_path):
     s = net_session
     s.type("tenant", "ping 10.0.0.1 1")
     result = s.save_pcap("tenants", tmp_path / "new" / "dir" / "t.pcap")
-    assert result["ok"] and result["frames"] == 4 and Path(result["path"]).is_absolute()
-    linktype, records = read_pcap(Path(result["path"]).read_bytes())
+    assert isinstance(result, PcapSaved) and result.frames == 4 and Path(result.path).is_absolute()
+    linktype, records = read_pcap(Path(result.path).read_bytes())
     assert linktype == 1 and len(records) == 4  # Ethernet
-    assert [describe(r.data) for r in records] == [
-        f["summary"] for f in s.network(frames=10)["segments"][0]["frames"]
-    ]
-    assert s.save_pcap("dmz", tmp_path / "x.pcap") == {
-        "ok": False,
-        "error": "no segment 'dmz' (there is tenants)",
-    }
+    assert [describe(r.data) for r in records] == [f.summary for f in s.network(frames=10).segments[0].frames]
+    assert s.save_pcap("dmz", tmp_path / "x.pcap") == Refused(error="no segment 'dmz' (there is tenants)")
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     failed = s.save_pcap("tenants", blocker / "t.pcap")
-    assert failed["ok"] is False and "cannot write" in failed["error"]
+    assert isinstance(failed, Refused) and "cannot write" in failed.error
 
 
 @pytest.mark.parametrize("backend", backends())
@@ -337,26 +341,26 @@ def test_the_code_under_a_hypercall_ends_at_its_ecall_on_every_backend(backend, 
     s = Session(LESSONS, backend=backend)
     s.open_lesson("control-api")
     s.start()
-    since = s.timeline()["seq"]
+    since = s.timeline().seq
     s.type("tenant", "vms")
-    calls = [i for i in s.timeline(since=since)["items"] if i["kind"] == "hypercall"]
-    assert calls and all(c["code"][-1]["text"] == "ecall" and c["code"][-1]["pc"] == c["pc"] for c in calls)
-    epoch = s.timeline()["epoch"]
+    calls = [i.call for i in s.timeline(since=since).items if i.kind == "hypercall"]
+    assert calls and all(c.code[-1].text == "ecall" and c.code[-1].pc == c.pc for c in calls)
+    epoch = s.timeline().epoch
     s.close()
     s.open_lesson("tour")
     s.start()
-    assert s.timeline()["epoch"] != epoch  # another machine: readers start over
+    assert s.timeline().epoch != epoch  # another machine: readers start over
     s.close()
 
 
 def test_the_out_of_band_console_reaches_the_management_service(net_session):
     s = net_session
     listing = s.mgmt_console("LIST")
-    assert listing["ok"] and "tenant=running" in listing["reply"]
-    assert s.mgmt_console("DESTROY tenant")["ok"]
-    assert "tenant=" not in s.mgmt_console("LIST")["reply"]
+    assert listing.ok and "tenant=running" in listing.reply
+    assert s.mgmt_console("DESTROY tenant").ok
+    assert "tenant=" not in s.mgmt_console("LIST").reply
     refused = s.mgmt_console("FROBNICATE")
-    assert refused["ok"] is False and refused["reply"].startswith("ERR") and plain(refused)
+    assert isinstance(refused, MgmtReply) and not refused.ok and refused.reply.startswith("ERR")
 
 
 def test_grants_lists_every_vms_table_and_mappings(session):
@@ -364,10 +368,10 @@ def test_grants_lists_every_vms_table_and_mappings(session):
     s.open_lesson("grant-tables")
     s.start()
     s.type("tenant", "map 2 1 0x90001000 1")
-    tables = {t["vm"]: t for t in s.grants()}
-    refs = {g["ref"]: g for g in tables["notary"]["grants"]}
-    assert refs[1]["grantee"] == 1 and refs[1]["readonly"] and refs[0]["grantee"] == 0
-    assert tables["tenant"]["mapped"] == [{"gpa": 0x9000_1000, "granter": 2, "ref": 1, "writable": False}]
+    tables = {t.vm: t for t in s.grants()}
+    refs = {g.ref: g for g in tables["notary"].grants}
+    assert refs[1].grantee == 1 and refs[1].readonly and refs[0].grantee == 0
+    assert tables["tenant"].mapped == (MappingView(gpa=0x9000_1000, granter=2, ref=1, writable=False),)
     assert plain(s.grants())
 
 
@@ -403,13 +407,13 @@ def test_the_vm_list_shows_each_disk_with_its_io_counters(tmp_path):
     s = Session(lessons, backend="interp")
     s.open_lesson("disk-tour")
     s.start()
-    before = {vm["name"]: vm["disk"] for vm in s.state()["vms"]}
-    assert before["tenant"]["size"] == 4096 and before["bank"]["size"] == 64 * 1024
-    assert before["bank"]["writes"] == 1  # the ledger the bank wrote at boot
+    before = {vm.name: vm.disk for vm in s.state().vms}
+    assert before["tenant"].size == 4096 and before["bank"].size == 64 * 1024
+    assert before["bank"].writes == 1  # the ledger the bank wrote at boot
     s.type("tenant", "dread 0 2")
-    tenant = next(vm for vm in s.state()["vms"] if vm["name"] == "tenant")["disk"]
-    assert tenant["reads"] == before["tenant"]["reads"] + 1
-    assert tenant["sectors_read"] == before["tenant"]["sectors_read"] + 2
+    tenant = next(vm for vm in s.state().vms if vm.name == "tenant").disk
+    assert tenant.reads == before["tenant"].reads + 1
+    assert tenant.sectors_read == before["tenant"].sectors_read + 2
     assert plain(s.state())
     s.close()
 
@@ -419,22 +423,22 @@ def test_measure_puts_what_hardening_costs_into_the_trace(session):
     session.start()
     session.set_policy("hypercall.check_bounds", True)
     out = session.measure(calls=200)
-    assert out["ok"] and "measured: hypercalls under the" in out["summary"], out
-    assert any("measured:" in e["line"] for e in session.trace()["events"])
-    assert session.measure(calls=5) == {
-        "ok": False,
-        "error": "calls=5: measure between 100 and 20000 hypercalls a slice",
-    }
+    assert out.ok and out.summary.startswith("hypercalls under the custom policy cost"), out
+    assert out.measurement.calls == 200 and out.measurement.label == "custom" and plain(out)
+    assert any(e.text == f"measured: {out.summary}" for e in session.trace().events)
+    assert session.measure(calls=5) == Refused(
+        error="calls=5: measure between 100 and 20000 hypercalls a slice"
+    )
 
 
 def test_vm_controls_pause_unpause_reboot_and_destroy(session):
     session.open_lesson("control-api")
     session.start()
-    assert session.vm_control("bank", "pause") == {"ok": True, "vm": "bank", "state": "paused"}
-    assert session.vm_control("bank", "unpause")["state"] == "running"
-    assert session.vm_control("bank", "destroy") == {"ok": True, "vm": "bank", "state": "destroyed"}
-    assert next(vm for vm in session.state()["vms"] if vm["name"] == "bank")["state"] == "destroyed"
-    assert session.vm_control("bank", "reboot") == {"ok": False, "error": "bank is destroyed"}
+    assert session.vm_control("bank", "pause") == VmControlled(vm="bank", state="paused")
+    assert session.vm_control("bank", "unpause").state == "running"
+    assert session.vm_control("bank", "destroy") == VmControlled(vm="bank", state="destroyed")
+    assert next(vm for vm in session.state().vms if vm.name == "bank").state == "destroyed"
+    assert session.vm_control("bank", "reboot") == Refused(error="bank is destroyed")
     with pytest.raises(SessionError, match="no VM action 'melt'"):
         session.vm_control("tenant", "melt")
 
@@ -443,7 +447,7 @@ def test_only_evaluations_a_student_asked_for_count_as_attempts(session):
     session.open_lesson("control-api")
     session.start()
     for _ in range(3):
-        assert not session.evaluate(attempt=False)["done"]  # a front end's periodic look
+        assert not session.evaluate(attempt=False).done  # a front end's periodic look
     assert session.progress()["lessons"]["control-api"]["steps"]["0"]["attempts"] == 0
     session.evaluate()
     assert session.progress()["lessons"]["control-api"]["steps"]["0"]["attempts"] == 1
@@ -456,7 +460,8 @@ def test_an_unreadable_progress_file_is_kept_aside_and_the_student_starts_afresh
     session = Session(LESSONS, progress_path=path)
     (kept,) = tmp_path.glob("progress.json.unreadable-*")
     assert kept.read_bytes() == content  # nothing the student had is lost
-    assert str(kept) in session.progress_problem and "progress.json" in session.progress_problem
+    problem = session.problems().progress
+    assert str(kept) in problem and "progress.json" in problem
     session.open_lesson("hypercalls")
     session.start()
     session.close()
@@ -468,10 +473,10 @@ def test_the_editor_includes_the_guest_library_and_marks_errors_at_the_include(t
     session.open_lesson("hypercalls")
     session.start()
     ok = session.assemble('.include "lib/sbi.S"\n    li a7, EID_DBCN\n    ecall\n')
-    assert ok["ok"] and ok["size"] == 12  # li of a 32-bit constant (lui+addi) and ecall
+    assert ok.ok and ok.size == 12  # li of a 32-bit constant (lui+addi) and ecall
     broken = tmp_path / "broken.S"
     broken.write_text("    nop\n    addi x1, x2\n")
     result = session.assemble(f'    nop\n.include "{broken}"\n')
-    (error,) = result["errors"]
-    assert error["line"] == 2 and f"{broken}:2:" in error["message"]  # the student's line 2
+    (error,) = result.errors
+    assert error.line == 2 and f"{broken}:2:" in error.message  # the student's line 2
     session.close()

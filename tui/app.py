@@ -3,10 +3,10 @@
     python3 -m tui.app                   # the lesson picker
     python3 -m tui.app control-api --lang de
 
-The app holds one `tui.engine.Engine` (the session) and two screens: the
-lesson picker and the lesson. Progress goes to the user's data directory
-(`tui.engine.default_progress_path`), so a restarted lab resumes each lesson
-at the student's step.
+The app holds one `lab.session.Session`, which both screens talk to directly:
+the lesson picker and the lesson. Progress goes to the user's data directory
+(`tui.paths.default_progress_path`), so a restarted lab resumes each lesson at
+the student's step.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from textual.app import App
 from textual.binding import BindingType
 
 from lab.cpu import backends
-from tui.engine import Engine, SessionError, default_progress_path
+from lab.session import STUDENT, Session, SessionError
+from lab.session.records import LessonView
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
+from tui.paths import default_progress_path
 from tui.screens.picker import PickerScreen
+from uitext import LANGUAGES
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
 
@@ -34,7 +37,7 @@ START_GROUP: Final = "lesson-start"  # the worker that builds a lesson's machine
 class HvlabApp(Localized, App[None]):
     """The picker first; a chosen lesson on top of it; Escape goes back.
 
-    `lang` is the language of every word the lab shows (lab.i18n) and of the
+    `lang` is the language of every word the lab shows (uitext) and of the
     lessons it opens; the picker switches it.
     """
 
@@ -47,9 +50,10 @@ class HvlabApp(Localized, App[None]):
         Key("ctrl+q", "quit", "quit", show=False, priority=True),
     )
 
-    def __init__(self, engine: Engine, *, lesson: str | None = None, lang: str = "en") -> None:
+    def __init__(self, session: Session, *, lesson: str | None = None, lang: str = "en") -> None:
         super().__init__()
-        self.engine = engine
+        self.session = session
+        self.lesson: LessonView | None = None  # the lesson open, once its machine is built
         self.first_lesson = lesson
         self.lang = lang
         self.theme = THEMES[0]
@@ -62,8 +66,8 @@ class HvlabApp(Localized, App[None]):
         self.screen.refresh_bindings()
 
     async def on_mount(self) -> None:
-        await self.push_screen(PickerScreen(self.engine, lang=self.lang))  # mounted: it can show progress
-        problem = self.engine.session.progress_problem
+        await self.push_screen(PickerScreen(self.session, lang=self.lang))  # mounted: it can show progress
+        problem = self.session.problems().progress
         if problem:
             title = words(self)("tui.progress_unreadable")
             self.notify(problem, title=title, severity="warning", timeout=20)
@@ -83,10 +87,10 @@ class HvlabApp(Localized, App[None]):
         )
 
     def _start_lesson(self, lesson_id: str, lang: str) -> None:
-        """In the worker thread: nothing else uses the engine until the lesson screen is up."""
+        """In the worker thread: nothing else uses the session until the lesson screen is up."""
         try:
-            self.engine.open_lesson(lesson_id, lang)
-            self.engine.start()
+            self.lesson = self.session.open_lesson(lesson_id, lang)
+            self.session.start()
         except SessionError as exc:
             self.call_from_thread(self._not_started, str(exc))
         else:
@@ -97,7 +101,8 @@ class HvlabApp(Localized, App[None]):
 
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
-        self.push_screen(LessonScreen(self.engine))
+        assert self.lesson is not None
+        self.push_screen(LessonScreen(self.session, self.lesson))
 
     def _not_started(self, problem: str) -> None:
         self.notify(problem, title=words(self)("tui.cannot_open"), severity="error", timeout=10)
@@ -130,22 +135,23 @@ def main(argv: list[str] | None = None) -> int:
     # allow_abbrev=False: a mistyped `--lesson X` must not quietly become `--lessons X`.
     parser = argparse.ArgumentParser(prog="hvlab tui", description="hvlab's terminal lab", allow_abbrev=False)
     parser.add_argument("lesson", nargs="?", help="a lesson id to open straight away (e.g. control-api)")
-    parser.add_argument("--lang", default="en", choices=("en", "de"), help="the lessons' language")
+    parser.add_argument("--lang", default="en", choices=tuple(LANGUAGES), help="the lessons' language")
     parser.add_argument("--lessons", type=Path, default=None, help="a directory of lessons")
     parser.add_argument("--backend", default="interp", choices=backends(), help="the CPU backend")
     parser.add_argument("--progress", type=Path, default=None, help="the progress file")
     args = parser.parse_args(argv)
     kwargs = {"lessons_dir": args.lessons} if args.lessons else {}
-    engine = Engine(backend=args.backend, progress_path=args.progress or default_progress_path(), **kwargs)
-    found = {x["id"] for x in engine.list_lessons(args.lang)}
+    progress = args.progress or default_progress_path()
+    session = Session(backend=args.backend, progress_path=progress, seed=STUDENT, **kwargs)
+    found = {x.id for x in session.list_lessons(args.lang)}
     if not found:
-        problems = "".join(f"\n  {p}" for p in engine.session.problems)
-        print(f"hvlab tui: no lessons in {engine.session.lessons_dir}{problems}", file=sys.stderr)
+        problems = "".join(f"\n  {p}" for p in session.problems().lessons)
+        print(f"hvlab tui: no lessons in {session.lessons_dir}{problems}", file=sys.stderr)
         return 2
     if args.lesson and args.lesson not in found:
         print(f"hvlab tui: no lesson {args.lesson!r} (lessons: {', '.join(sorted(found))})", file=sys.stderr)
         return 2
-    HvlabApp(engine, lesson=args.lesson, lang=args.lang).run()
+    HvlabApp(session, lesson=args.lesson, lang=args.lang).run()
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Key bindings and words in the student's language (`lab.i18n`), switched live.
+"""Key bindings and words in the student's language (`uitext`), switched live.
 
     class MyScreen(Localized, Screen):
         BINDINGS = localized(Key("f5", "run_pause", "tui.key_run", priority=True))
@@ -6,7 +6,7 @@
 Each binding exists once per language; Textual's dynamic actions (`check_action`)
 keep only the one in the app's language, so the footer, the help screen and the
 keys themselves follow a language switch at once (after `refresh_bindings()`),
-with no private Textual API. `words(node)` is the `lab.i18n.text` of the app's
+with no private Textual API. `words(node)` is the `uitext.text` of the app's
 language, for every label a widget shows.
 """
 
@@ -18,21 +18,21 @@ from typing import Any, Final
 from textual.binding import Binding
 from textual.dom import DOMNode
 
-from lab.i18n import LANGUAGES, text
+from uitext import LANGUAGES, text
 
 IN_LANGUAGE: Final = "in_language"
 
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """A binding before translation: `word` is its lab.i18n key."""
+    """A binding before translation: `word` is its uitext message id."""
 
     keys: str
     action: str
     word: str
     show: bool = True
     priority: bool = False
-    long: str = ""  # a longer lab.i18n text for the help screen (the binding's tooltip)
+    long: str = ""  # a longer uitext message for the help screen (the binding's tooltip)
 
 
 def localized(*keys: Key) -> list[Binding]:
@@ -61,7 +61,7 @@ def ui_language(node: DOMNode | Any) -> str:
 
 
 class Words:
-    """`lab.i18n.text` bound to a language: `words("tui.yes")`, `words("tui.step_of", n=1, total=3)`."""
+    """`uitext.text` bound to a language: `words("tui.yes")`, `words("tui.step_of", n=1, total=3)`."""
 
     __slots__ = ("lang",)
 

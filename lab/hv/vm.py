@@ -1,6 +1,6 @@
 """One virtual machine: a vCPU, its RAM, its UART, its state and privileges.
 
-A VM's guest-physical memory map (QEMU virt board shape, see DESIGN.md):
+A VM's guest-physical memory map (the shape of QEMU's virt board):
 
     0x1000_0000  8 bytes     UART (lab.hv.uart)
     0x8000_0000  ram_size    RAM; programs load here, sp starts at the top

@@ -3,7 +3,10 @@
 They are exactly what a student does in a UI: type at a console, run the
 machine, load a program, flip a policy switch, apply a patch, reset the
 step. The session's buttons call the same functions, so a replayed
-solution and a student's clicks cannot behave differently.
+solution and a student's clicks cannot behave differently: `type_text`,
+`set_switch`, `measure` and `console_command` are the public forms the
+session (lab.session) calls; each registered action is a thin wrapper that
+takes its arguments from a parsed lesson line.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import re
 from typing import Any, Final
 
 from lab.hv import Vm
-from lab.hv.cost import DEFAULT_CALLS, CostError, measure_cost
+from lab.hv.cost import DEFAULT_CALLS, CostError, CostMeasurement, measure_cost
 from lab.hv.hypervisor import Idle
 from lab.hv.patch import PatchError
 from lab.hv.policy import PolicyError
@@ -38,10 +41,11 @@ PROMPT_END: Final = b"> "  # the monitor's prompt `domN> ` ends every answer
     example="type tenant peek 2 0x80001000 64",
 )
 def type_(lab: Lab, args: dict[str, Any]) -> None:
-    _type(lab, lab.vm(args["vm"]), args["text"], enter=args.get("enter", True))
+    type_text(lab, lab.vm(args["vm"]), args["text"], enter=args.get("enter", True))
 
 
-def _type(lab: Lab, vm: Vm, text: str, *, enter: bool) -> None:
+def type_text(lab: Lab, vm: Vm, text: str, *, enter: bool = True) -> None:
+    """Type `text` (and Enter) at the VM's console and run until the answer is in (`type`)."""
     vm.feed((text + ("\n" if enter else "")).encode())
     spent = _answered(lab, vm, lab.settle_budget)
     # What the answer set off elsewhere (a reply, a log line) finishes here; a VM that keeps
@@ -82,11 +86,17 @@ def load(lab: Lab, args: dict[str, Any]) -> None:
     example="set hypercall.authorize on",
 )
 def set_(lab: Lab, args: dict[str, Any]) -> None:
+    set_switch(lab, args["switch"], args["value"])
+
+
+def set_switch(lab: Lab, key: str, value: object) -> object:
+    """Set a policy switch and note it in the trace; the value now in force (ActionError: refused)."""
     try:
-        lab.hv.policy.set(args["switch"], args["value"])
+        lab.hv.policy.set(key, value)
     except PolicyError as exc:
         raise ActionError(str(exc)) from None
-    lab.hv.event(-1, "policy", f"{args['switch']} set to {lab.hv.policy[args['switch']]}")
+    lab.hv.event(-1, "policy", f"{key} set to {lab.hv.policy[key]}")
+    return lab.hv.policy[key]
 
 
 @action(
@@ -128,9 +138,13 @@ def reset(lab: Lab, args: dict[str, Any]) -> None:
     ),
     example="measure calls=2000",
 )
-def measure(lab: Lab, args: dict[str, Any]) -> None:
+def measure_action(lab: Lab, args: dict[str, Any]) -> None:
+    measure(lab, args.get("calls", DEFAULT_CALLS))
+
+
+def measure(lab: Lab, calls: int = DEFAULT_CALLS) -> CostMeasurement:
+    """What the current hardening costs (`measure`): the measurement, also noted in the trace."""
     hv = lab.hv
-    calls = args.get("calls", DEFAULT_CALLS)
     if not 100 <= calls <= 20_000:
         raise ActionError(f"calls={calls}: measure between 100 and 20000 hypercalls a slice")
     try:
@@ -140,6 +154,7 @@ def measure(lab: Lab, args: dict[str, Any]) -> None:
     except CostError as exc:
         raise ActionError(str(exc)) from None
     hv.event(-1, "measure", f"measured: {result.summary()}")
+    return result
 
 
 # ------------------------------------------------------------------ the management network (lessons 7, 8)
@@ -188,7 +203,7 @@ def paste(lab: Lab, args: dict[str, Any]) -> None:
             raise ActionError("{password}: this scenario has no management service")
         net.sync_policy()  # a switch set a moment ago (mgmt.strong_password) is in force
         text = text.replace("{password}", net.mgmt.password)
-    _type(lab, vm, text, enter=args.get("enter", True))
+    type_text(lab, vm, text, enter=args.get("enter", True))
 
 
 @action(
@@ -212,14 +227,20 @@ def start(lab: Lab, args: dict[str, Any]) -> None:
     "TEXT",
     doc=(
         "A command at the hypervisor's own management console, out of band: LIST, PAUSE, UNPAUSE or "
-        "DESTROY a VM, UNLOCK an address. No login, no network, no queue, so no flood can starve it. "
+        "DESTROY a VM, UNLOCK an address or the account, SESSIONS, REVOKE a session token (or ALL). "
+        "No login, no network, no queue, so no flood can starve it and no lockout applies. "
         "The reply goes into the trace as `console: COMMAND -> REPLY`."
     ),
     example="oob DESTROY tenant",
     needs="the management service",
 )
 def oob(lab: Lab, args: dict[str, Any]) -> None:
+    console_command(lab, args["text"])
+
+
+def console_command(lab: Lab, command: str) -> str:
+    """A command at the hypervisor's own management console (`oob`): its reply."""
     hv = lab.hv
     if hv.net is None or hv.net.mgmt is None:
-        raise ActionError("oob: this scenario has no management service")
-    hv.net.console(args["text"])  # as the session's mgmt_console: what the UI's console does
+        raise ActionError("this scenario has no management service")
+    return hv.net.console(command)

@@ -93,17 +93,3 @@ class Lesson:
     @property
     def directory(self) -> Path:
         return self.path.parent
-
-    def summary_dict(self) -> dict[str, Any]:
-        """The lesson picker's view of it, as plain data."""
-        return {
-            "id": self.id,
-            "title": self.title,
-            "lang": self.lang,
-            "summary": self.summary,
-            "minutes": self.minutes,
-            "requires": list(self.requires),
-            "incident": self.incident,
-            "steps": len(self.steps),
-            "path": str(self.path),
-        }

@@ -266,14 +266,21 @@ def _switch(value: str, where: Where) -> str:
     return value
 
 
-def _handler(value: str, where: Where) -> tuple[int, int]:
-    ext_name, _, fn_name = value.partition(".")
+def handler_key(name: str) -> tuple[int, int]:
+    """A hypercall handler named as a lesson names it (`EXT.function`, e.g. `dbcn.console_write`)
+    -> its (EID, FID); ValueError when there is none. The session's editor and patch commands
+    take the same names."""
+    ext_name, _, fn_name = name.partition(".")
     for ext in hypercalls.load_extensions().values():
         if ext.name.lower() == ext_name.lower():
             for fn in ext.functions.values():
                 if fn.name == fn_name:
                     return fn.eid, fn.fid
-    raise ValueError(value)
+    raise ValueError(name)
+
+
+def _handler(value: str, where: Where) -> tuple[int, int]:
+    return handler_key(value)
 
 
 def _file(value: str, where: Where) -> str:

@@ -13,12 +13,15 @@ from enum import Enum
 
 class NetEventKind(Enum):
     ACL_DROP = "acl-drop"
+    SPOOF_DROP = "spoof-drop"
     QUEUE_DROP = "queue-drop"
     BAD_FRAME = "bad-frame"
     RATE_LIMITED = "rate-limited"
     LOGIN_OK = "login-ok"
     LOGIN_FAILED = "login-failed"
     LOCKOUT = "lockout"
+    UNLOCK = "unlock"
+    LOGOUT = "logout"
     COMMAND = "command"
     DENIED = "denied"
 

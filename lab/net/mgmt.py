@@ -18,19 +18,32 @@ request's source address and port:
     anything else             -> ERR <why>          (an unknown token: ERR not logged in)
 
 A token is 16 hex digits, derived from `token_seed` and a counter, so a run is
-reproducible; give each scenario its own seed.
+reproducible; give each scenario its own seed. A token is never issued twice,
+and one that was revoked (LOGOUT, or the console's REVOKE) is refused from then
+on, requests already queued with it included: they are checked when handled.
 
 Capacity is what the DDoS lesson is about: arriving requests wait in a queue
 of `queue_limit` (a full queue drops the newcomer) and `tick(now)` handles at
 most `budget` of them. ARP and ping are answered on arrival, as a kernel does,
 so a starved service still answers ping. Hardening knobs (constructor
-arguments): `password`, `lockout_after` failures per source (0 = never),
-`backoff` (after the k-th failure a source must wait backoff * 2**(k-1)
-instructions before its next LOGIN), and `source_limit`, a RateLimiter copied
-per source address and charged before a request may queue.
+arguments): `password`; `lockout_after` failed logins in a row (0 = never)
+after which LOGIN is refused, even with the right password, counted per source
+address or, with `lock_account`, per account (as ESXi's
+Security.AccountLockFailures), until `unlock_after` instructions have passed
+(0 = until the console's UNLOCK; ESXi's Security.AccountUnlockTime); `backoff`
+(after the k-th failure a source must wait backoff * 2**(k-1) instructions
+before its next LOGIN); and `source_limit`, a RateLimiter copied per source
+address and charged before a request may queue.
+
+A source address is whatever the request's IPv4 header claims: per-source
+lockouts, backoffs and limits hold only as far as the network stops forged
+sources (the switch's anti-spoofing). The service remembers at most
+`source_table_limit` sources and forgets the oldest first, so a stream of
+forged addresses cannot grow its memory without bound.
 
 `console(cmd)` is the out-of-band path (the hypervisor's own console): the same
-commands without a token, never queued, so no flood can starve it.
+commands without a token, never queued, so no flood can starve it, and no
+lockout applies to it (ESXi's DCUI is exempt from account lockout too).
 """
 
 from __future__ import annotations
@@ -38,8 +51,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import ClassVar, Final, Protocol
 
 from lab.net.events import EventSink, NetEvent, NetEventKind
 from lab.net.frames import (
@@ -53,7 +67,7 @@ from lab.net.frames import (
     udp_frame,
 )
 from lab.net.ratelimit import RateLimiter
-from lab.net.switch import Port, PortKind, Segment
+from lab.net.switch import Port, PortAddresses, PortKind, Segment
 
 MGMT_PORT: Final = 6230
 MGMT_MAC: Final = "02:00:00:00:00:fe"  # outside the domid range the VMs' MACs use (0..0xfd)
@@ -94,6 +108,7 @@ class MgmtCounters:
     logins_ok: int = 0
     logins_failed: int = 0
     lockouts: int = 0
+    unlocks: int = 0  # lockouts that ended: timed out, or lifted at the console
     commands: int = 0  # commands executed (network and console)
     denied: int = 0  # commands refused for want of a valid token
     arp_replies: int = 0
@@ -102,13 +117,30 @@ class MgmtCounters:
 
 
 @dataclass(slots=True)
+class Strikes:
+    """Failed logins in a row against one key (a source address or an account), and its lockout."""
+
+    who: str  # "10.0.0.11" or "account admin": what the trace calls it
+    failures: int = 0
+    locked_at: int | None = None  # when the lockout began; None while not locked out
+
+
+@dataclass(slots=True)
 class _Source:
     """What the service remembers about one source address."""
 
-    failures: int = 0
-    locked: bool = False
+    strikes: Strikes
     retry_at: int = 0  # no LOGIN accepted before this time (backoff)
     limiter: RateLimiter | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class Session:
+    """A token's session: who logged in, from which address, when."""
+
+    user: str
+    source: str
+    opened: int
 
 
 @dataclass(slots=True, eq=False)
@@ -122,8 +154,11 @@ class ManagementService:
     user: str = "admin"
     password: str = "admin"
     lockout_after: int = 0
+    lock_account: bool = False
+    unlock_after: int = 0
     backoff: int = 0
     source_limit: RateLimiter | None = None
+    source_table_limit: int = 4096
     queue_limit: int = 16
     budget: int = 4
     token_seed: bytes = b"hvlab"
@@ -131,14 +166,19 @@ class ManagementService:
     on_event: EventSink | None = None
     counters: MgmtCounters = field(default_factory=MgmtCounters)
     queue: deque[Request] = field(default_factory=deque)
-    sessions: dict[str, str] = field(default_factory=dict)  # token -> user
+    sessions: dict[str, Session] = field(default_factory=dict)  # token -> its session
     sources: dict[str, _Source] = field(default_factory=dict)
+    account: Strikes = field(init=False)  # the failed logins against `user`
     port: Port | None = None
     _tokens_issued: int = 0
     _ip_ident: int = 0
 
+    def __post_init__(self) -> None:
+        self.account = Strikes(f"account {self.user}")
+
     def connect(self, segment: Segment) -> Port:
-        self.port = segment.attach(self, name=self.name, kind=PortKind.MGMT)
+        addresses = PortAddresses(self.mac, self.ip)
+        self.port = segment.attach(self, name=self.name, kind=PortKind.MGMT, addresses=addresses)
         return self.port
 
     def _event(self, now: int, kind: NetEventKind, detail: str) -> None:
@@ -148,7 +188,9 @@ class ManagementService:
     def _source(self, ip: str) -> _Source:
         source = self.sources.get(ip)
         if source is None:
-            source = self.sources[ip] = _Source()
+            if len(self.sources) >= self.source_table_limit:
+                del self.sources[next(iter(self.sources))]  # the oldest
+            source = self.sources[ip] = _Source(Strikes(ip))
         return source
 
     # --- the host: what arrives on the wire -----------------------------------
@@ -254,43 +296,66 @@ class ManagementService:
                 return "ERR usage: LOGIN user password"
             return self.login(words[1], words[2], request.src_ip, now)
         token, rest = words[0], words[1:]
-        if token not in self.sessions:
+        session = self.sessions.get(token)
+        if session is None:
             self.counters.denied += 1
             self._event(now, NetEventKind.DENIED, f"{request.src_ip}: {request.text[:40]!r}")
             return "ERR not logged in"
         if rest and rest[0].upper() == "LOGOUT":
             del self.sessions[token]
+            self._event(now, NetEventKind.LOGOUT, f"{session.user}@{request.src_ip}: session ended")
             return "OK bye"
-        return self._command(rest, f"{self.sessions[token]}@{request.src_ip}", now)
+        return self._command(rest, f"{session.user}@{request.src_ip}", now)
 
     def login(self, user: str, password: str, source_ip: str, now: int) -> str:
         source = self._source(source_ip)
-        if source.locked:
+        known = hmac.compare_digest(user.encode(), self.user.encode())
+        # What the lockout counts: the account (an unknown name has none to lock) or the source.
+        strikes = (self.account if known else None) if self.lock_account else source.strikes
+        if strikes is not None and self._locked_out(strikes, now):
             self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: locked out")
             return "ERR locked out"
         if now < source.retry_at:
             self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: backing off")
             return "ERR wait: backing off"
         # compare_digest: the time taken must not reveal how much of the password matched.
-        if hmac.compare_digest(user.encode(), self.user.encode()) & hmac.compare_digest(
-            password.encode(), self.password.encode()
-        ):
-            source.failures = 0
+        if known & hmac.compare_digest(password.encode(), self.password.encode()):
+            source.strikes.failures = self.account.failures = 0
             self.counters.logins_ok += 1
             token = self._new_token()
-            self.sessions[token] = user
+            self.sessions[token] = Session(user, source_ip, now)
             self._event(now, NetEventKind.LOGIN_OK, f"{user}@{source_ip}")
             return f"OK {token}"
-        source.failures += 1
+        source.strikes.failures += 1
+        if known:
+            self.account.failures += 1
         self.counters.logins_failed += 1
-        self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: failure {source.failures}")
+        failures = strikes.failures if strikes is not None else source.strikes.failures
+        self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: failure {failures}")
         if self.backoff:
-            source.retry_at = now + self.backoff * 2 ** min(source.failures - 1, _BACKOFF_DOUBLINGS)
-        if self.lockout_after and source.failures >= self.lockout_after:
-            source.locked = True
+            source.retry_at = now + self.backoff * 2 ** min(source.strikes.failures - 1, _BACKOFF_DOUBLINGS)
+        if strikes is not None and self.lockout_after and strikes.failures >= self.lockout_after:
+            strikes.locked_at = now
             self.counters.lockouts += 1
-            self._event(now, NetEventKind.LOCKOUT, f"{source_ip} after {source.failures} failures")
+            until = f", for {self.unlock_after} instructions" if self.unlock_after else ""
+            self._event(now, NetEventKind.LOCKOUT, f"{strikes.who} after {strikes.failures} failures{until}")
         return "ERR bad credentials"
+
+    def _locked_out(self, strikes: Strikes, now: int) -> bool:
+        """Is this key locked out now? A timed lockout that has run its course ends here."""
+        if strikes.locked_at is None:
+            return False
+        if self.unlock_after and now >= strikes.locked_at + self.unlock_after:
+            self._unlock(strikes, now, "lockout over")
+            return False
+        return True
+
+    def _unlock(self, strikes: Strikes, now: int, why: str) -> None:
+        was_locked = strikes.locked_at is not None
+        strikes.failures, strikes.locked_at = 0, None
+        if was_locked:
+            self.counters.unlocks += 1
+            self._event(now, NetEventKind.UNLOCK, f"{strikes.who}: {why}")
 
     def _new_token(self) -> str:
         self._tokens_issued += 1
@@ -322,11 +387,45 @@ class ManagementService:
     def console(self, command: str, now: int = 0) -> str:
         """Run a command from the hypervisor's own console: no token, no queue, no network.
 
-        Accepts LIST, PAUSE/UNPAUSE/DESTROY vm and UNLOCK ip (clears a source's lockout and backoff).
+        Accepts the network's commands without a token (LIST, PAUSE/UNPAUSE/DESTROY vm) and
+        its own: UNLOCK ip-or-user (clears a source's lockout and backoff, or the account's
+        lockout), SESSIONS (the open sessions: token=user@source) and REVOKE token-or-ALL
+        (ends sessions: what an admin does after a break-in).
         """
         words = command.split()
-        if len(words) == 2 and words[0].upper() == "UNLOCK":
-            self.sources.pop(words[1], None)
-            self._event(now, NetEventKind.COMMAND, f"console: UNLOCK {words[1]}")
-            return f"OK unlocked {words[1]}"
-        return self._command(words, "console", now)
+        own = self._CONSOLE.get(words[0].upper() if words else "")
+        if own is None:
+            return self._command(words, "console", now)
+        usage, run = own
+        if len(words) != len(usage.split()):
+            return f"ERR usage: {usage}"
+        return run(self, now, *words[1:])
+
+    def _unlock_command(self, now: int, who: str) -> str:
+        source = self.sources.pop(who, None)
+        if source is not None:
+            self._unlock(source.strikes, now, "unlocked at the console")
+        if who == self.user:
+            self._unlock(self.account, now, "unlocked at the console")
+        self._event(now, NetEventKind.COMMAND, f"console: UNLOCK {who}")
+        return f"OK unlocked {who}"
+
+    def _sessions_command(self, now: int) -> str:
+        listed = " ".join(f"{token}={s.user}@{s.source}" for token, s in self.sessions.items())
+        return f"OK {len(self.sessions)} sessions" + (f": {listed}" if listed else "")
+
+    def _revoke_command(self, now: int, which: str) -> str:
+        tokens = list(self.sessions) if which.upper() == "ALL" else [which]
+        if not all(token in self.sessions for token in tokens):
+            return f"ERR no session {which}"
+        for token in tokens:
+            ended = self.sessions.pop(token)
+            self._event(now, NetEventKind.LOGOUT, f"{ended.user}@{ended.source}: revoked at the console")
+        return f"OK revoked {len(tokens)} sessions"
+
+    # The console's own commands: verb -> (usage, handler(self, now, *arguments)).
+    _CONSOLE: ClassVar[dict[str, tuple[str, Callable[..., str]]]] = {
+        "UNLOCK": ("UNLOCK ip-or-user", _unlock_command),
+        "SESSIONS": ("SESSIONS", _sessions_command),
+        "REVOKE": ("REVOKE token-or-ALL", _revoke_command),
+    }

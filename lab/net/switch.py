@@ -15,6 +15,18 @@ port; drop a frame addressed back to its ingress port. When the MAC table is
 full new addresses are not learned and their frames are flooded: this is why
 MAC flooding turns a switch into a hub. The ACL, when present, is asked for
 every (ingress, egress) pair and may drop with a reason.
+
+Learning from traffic believes whatever source MAC a frame carries, so a port
+that sends with another's MAC takes over that MAC's table entry ("port
+stealing"). `anti_spoofing` is port security, as a virtual switch does it: an
+endpoint attached with its `addresses` (a vNIC, the management host) may only
+send frames whose source MAC is its own and, in IPv4 and ARP, whose source
+IP (ARP's sender MAC and IP) is its own; anything else is dropped and counted
+(`spoof_drops`, a `spoof-drop` event). Its MAC is pinned: the switch knows it
+from the start, forwards to it without learning, and never learns it on
+another port. VMware's vSwitch works this way (it knows each vNIC's MAC from
+the VM's configuration; "forged transmits: reject"), as do Open vSwitch/OVN
+port security and Xen's vif anti-spoofing rules.
 """
 
 from __future__ import annotations
@@ -26,7 +38,16 @@ from enum import Enum
 from typing import Protocol
 
 from lab.net.events import EventSink, NetEvent, NetEventKind
-from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME, mac_from_bytes, pad_frame
+from lab.net.frames import (
+    ETH_HEADER_LEN,
+    ETH_MAX_FRAME,
+    EtherType,
+    ip_from_bytes,
+    ip_to_bytes,
+    mac_from_bytes,
+    mac_to_bytes,
+    pad_frame,
+)
 
 
 class PortKind(Enum):
@@ -51,6 +72,49 @@ class PortCounters:
     tx_bytes: int = 0
     acl_drops: int = 0  # frames to this port the ACL refused
     endpoint_drops: int = 0  # frames the endpoint refused (its queue was full)
+    spoof_drops: int = 0  # frames from this port with a source address not its own (anti-spoofing)
+
+
+@dataclass(slots=True)
+class PortAddresses:
+    """The addresses an endpoint owns: with anti-spoofing, the only source addresses it may send.
+
+    The byte strings are what the switch compares a frame's header with, so the
+    check is a few slice comparisons per frame:
+
+        ipv4_head   source MAC + EtherType 0x0800  (frame bytes 6..14)
+        arp_head    source MAC + EtherType 0x0806  (frame bytes 6..14)
+        ip_raw      the IPv4 source address        (frame bytes 26..30)
+        arp_sender  ARP sender MAC + sender IP     (frame bytes 22..32)
+    """
+
+    mac: str
+    ip: str
+    mac_raw: bytes = field(init=False)
+    ipv4_head: bytes = field(init=False)
+    arp_head: bytes = field(init=False)
+    ip_raw: bytes = field(init=False)
+    arp_sender: bytes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.mac_raw, self.ip_raw = mac_to_bytes(self.mac), ip_to_bytes(self.ip)
+        self.ipv4_head = self.mac_raw + EtherType.IPV4.to_bytes(2, "big")
+        self.arp_head = self.mac_raw + EtherType.ARP.to_bytes(2, "big")
+        self.arp_sender = self.mac_raw + self.ip_raw
+
+    def forged(self, frame: bytes) -> str | None:
+        """What in the frame's source is not ours ("source MAC ...", "source IP ...",
+        "ARP sender ..."), or None when it is all ours."""
+        head = frame[6:14]
+        if head == self.ipv4_head:
+            return None if frame[26:30] == self.ip_raw else f"source IP {ip_from_bytes(frame[26:30])}"
+        if head == self.arp_head:
+            if frame[22:32] == self.arp_sender:
+                return None
+            return f"ARP sender {mac_from_bytes(frame[22:28])} {ip_from_bytes(frame[28:32])}"
+        if head[:6] != self.mac_raw:
+            return f"source MAC {mac_from_bytes(head[:6])}"
+        return None  # another EtherType from our own MAC: there is no IP in it to check
 
 
 @dataclass(slots=True, eq=False)
@@ -60,6 +124,7 @@ class Port:
     kind: PortKind
     endpoint: Endpoint
     segment: Segment
+    addresses: PortAddresses | None = None  # what the endpoint owns (None: unknown, nothing pinned)
     counters: PortCounters = field(default_factory=PortCounters)
 
     def transmit(self, frame: bytes, now: int) -> bool:
@@ -102,6 +167,7 @@ class SegmentCounters:
     filtered: int = 0  # addressed to the port it came from
     queue_drops: int = 0  # the segment's own queue was full
     bad_frames: int = 0  # too short to have a header, or over 1514 bytes
+    spoofed: int = 0  # sent with a source address not the port's (anti-spoofing)
 
 
 class Segment:
@@ -115,6 +181,7 @@ class Segment:
         queue_limit: int = 4096,
         mac_table_limit: int = 1024,
         capture_limit: int = 100_000,
+        anti_spoofing: bool = False,
         on_event: EventSink | None = None,
     ) -> None:
         self.name = name
@@ -124,6 +191,8 @@ class Segment:
         self.on_event = on_event
         self.ports: list[Port] = []
         self.mac_table: dict[str, Port] = {}
+        self.pinned: dict[str, Port] = {}  # MAC -> the port whose endpoint owns it
+        self._anti_spoofing = anti_spoofing
         self.pending: deque[tuple[Port, bytes]] = deque()
         # Oldest frames fall off first: a long run keeps its most recent traffic.
         self.capture: deque[CapturedFrame] = deque(maxlen=capture_limit)
@@ -132,12 +201,40 @@ class Segment:
     def __repr__(self) -> str:
         return f"Segment({self.name!r}, ports={[p.name for p in self.ports]})"
 
-    def attach(self, endpoint: Endpoint, *, name: str, kind: PortKind = PortKind.HOST) -> Port:
+    def attach(
+        self,
+        endpoint: Endpoint,
+        *,
+        name: str,
+        kind: PortKind = PortKind.HOST,
+        addresses: PortAddresses | None = None,
+    ) -> Port:
+        """A new port for `endpoint`; `addresses` (its MAC and IP) bind the port to them for
+        anti-spoofing and pin the MAC to it."""
         if any(p.name == name for p in self.ports):
             raise ValueError(f"segment {self.name} already has a port named {name!r}")
-        port = Port(len(self.ports), name, kind, endpoint, self)
+        if addresses is not None and addresses.mac in self.pinned:
+            owner = self.pinned[addresses.mac].name
+            raise ValueError(f"segment {self.name}: MAC {addresses.mac} already belongs to port {owner!r}")
+        port = Port(len(self.ports), name, kind, endpoint, self, addresses)
         self.ports.append(port)
+        if addresses is not None:
+            self.pinned[addresses.mac] = port
+            if self._anti_spoofing:
+                self.mac_table[addresses.mac] = port
         return port
+
+    @property
+    def anti_spoofing(self) -> bool:
+        """Port security on every port attached with its addresses (see the module's docstring)."""
+        return self._anti_spoofing
+
+    @anti_spoofing.setter
+    def anti_spoofing(self, on: bool) -> None:
+        if on and not self._anti_spoofing:
+            # Pinned MACs become static entries, replacing whatever a forger made the switch learn.
+            self.mac_table.update(self.pinned)
+        self._anti_spoofing = on
 
     def port(self, name: str) -> Port:
         for port in self.ports:
@@ -175,11 +272,22 @@ class Segment:
         return delivered
 
     def _switch(self, src: Port, frame: bytes, now: int) -> int:
-        dst_mac = mac_from_bytes(frame[0:6])
-        src_mac = mac_from_bytes(frame[6:12])
-        if not frame[6] & 1 and (src_mac in self.mac_table or len(self.mac_table) < self.mac_table_limit):
-            self.mac_table[src_mac] = src
-        out = None if frame[0] & 1 else self.mac_table.get(dst_mac)
+        own = src.addresses
+        if self._anti_spoofing and own is not None:
+            # Port security. The common case (IPv4 from the port's own addresses) is checked
+            # inline; the port's MAC is pinned, so there is nothing to learn from the frame.
+            if frame[6:14] != own.ipv4_head or frame[26:30] != own.ip_raw:
+                forged = own.forged(frame)
+                if forged is not None:
+                    return self._spoofed(src, f"{forged} is not its own (it is {own.mac} {own.ip})", now)
+        else:
+            src_mac = mac_from_bytes(frame[6:12])
+            owner = self.pinned.get(src_mac, src) if self._anti_spoofing else src
+            if owner is not src:  # a port without addresses sends with a pinned MAC
+                return self._spoofed(src, f"source MAC {src_mac} is pinned to port {owner.name}", now)
+            if not frame[6] & 1 and (src_mac in self.mac_table or len(self.mac_table) < self.mac_table_limit):
+                self.mac_table[src_mac] = src
+        out = None if frame[0] & 1 else self.mac_table.get(mac_from_bytes(frame[0:6]))
         if out is None:
             self.counters.flooded += 1
             targets = [p for p in self.ports if p is not src]
@@ -204,3 +312,9 @@ class Segment:
             else:
                 dst.counters.endpoint_drops += 1
         return delivered
+
+    def _spoofed(self, src: Port, reason: str, now: int) -> int:
+        src.counters.spoof_drops += 1
+        self.counters.spoofed += 1
+        self._event(now, NetEventKind.SPOOF_DROP, f"{src.name}: {reason}")
+        return 0

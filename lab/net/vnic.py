@@ -10,10 +10,11 @@ The hypervisor's NET hypercalls map onto it one to one: `info` reads `mac`/`ip`,
     frame = nic.recv()        # None when the queue is empty
 
 Like virtio-net, the guest hands over a whole Ethernet frame and the device
-does not look inside it, except for the optional checks a hardened host adds
-(`enforce_source_mac`: the frame must carry this NIC's own source MAC, the
-anti-spoofing filter of Xen's vif scripts). The optional `rate_limiter` charges
-each frame's length to its bytes bucket and 1 to its ops bucket.
+does not look inside it: whatever source addresses the guest wrote go out.
+The port it connects to knows the NIC's MAC and IP, so a segment with
+anti-spoofing on drops a frame that claims other ones (port security is the
+switch's job, as on a real host). The optional `rate_limiter` charges each
+frame's length to its bytes bucket and 1 to its ops bucket.
 """
 
 from __future__ import annotations
@@ -24,16 +25,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from lab.net.events import EventSink, NetEvent, NetEventKind
-from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME, mac_from_bytes, pad_frame
+from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME, pad_frame
 from lab.net.ratelimit import RateLimiter
-from lab.net.switch import Port, PortKind, Segment
+from lab.net.switch import Port, PortAddresses, PortKind, Segment
 
 
 class SendResult(Enum):
     SENT = "sent"
     RATE_LIMITED = "rate-limited"
     BAD_LENGTH = "bad-length"  # shorter than a header or longer than 1514 bytes
-    SPOOFED = "spoofed"  # source MAC is not ours and the host enforces it
     NOT_CONNECTED = "not-connected"
     QUEUE_FULL = "queue-full"  # the segment's queue was full
 
@@ -49,7 +49,7 @@ def vnic_mac(domid: int) -> str:
 class NicCounters:
     tx_frames: int = 0
     tx_bytes: int = 0
-    tx_drops: int = 0  # refused by send(): rate limit, bad length, spoofing, full segment
+    tx_drops: int = 0  # refused by send(): rate limit, bad length, full segment
     rx_frames: int = 0
     rx_bytes: int = 0
     rx_drops: int = 0  # arrived while the RX queue was full
@@ -62,7 +62,6 @@ class Vnic:
     rx_capacity: int = 64
     rate_limiter: RateLimiter | None = None
     wake: Callable[[], None] | None = None
-    enforce_source_mac: bool = False
     name: str = ""
     on_event: EventSink | None = None
     mac: str = field(init=False)
@@ -77,7 +76,8 @@ class Vnic:
             self.name = f"vif{self.domid}"
 
     def connect(self, segment: Segment) -> Port:
-        self.port = segment.attach(self, name=self.name, kind=PortKind.VNIC)
+        addresses = PortAddresses(self.mac, self.ip)
+        self.port = segment.attach(self, name=self.name, kind=PortKind.VNIC, addresses=addresses)
         return self.port
 
     def send(self, frame: bytes, now: int) -> SendResult:
@@ -100,8 +100,6 @@ class Vnic:
             return SendResult.NOT_CONNECTED
         if not ETH_HEADER_LEN <= len(frame) <= ETH_MAX_FRAME:
             return SendResult.BAD_LENGTH
-        if self.enforce_source_mac and mac_from_bytes(frame[6:12]) != self.mac:
-            return SendResult.SPOOFED
         # Charge the padded length: that is what occupies the wire.
         if self.rate_limiter is not None and not self.rate_limiter.consume(max(len(frame), 60), now):
             return SendResult.RATE_LIMITED

@@ -135,3 +135,106 @@ def test_the_out_of_band_console_works_under_the_flood(backend) -> None:
     assert hv.net.mgmt.counters.queue_drops > 0  # the network path is flooded
     assert hv.net.mgmt.console("DESTROY tenant", hv.time) == "OK destroyed tenant"
     assert hv.vm("tenant").destroyed
+
+
+# ---- spoofing: a tenant that sends with someone else's addresses (net.anti_spoofing)
+
+
+def _admin_logs_in(scenario: Scenario, password: str) -> str:
+    return Console(scenario, "admin").type(f"send 10.0.0.1 6230 LOGIN admin {password}")
+
+
+@pytest.mark.parametrize("anti_spoofing", [False, True])
+def test_a_tenant_posing_as_the_management_interface_reads_the_admins_login(backend, anti_spoofing) -> None:
+    """Hardened in every other way (isolated, strong password, lockout): the tenant takes the
+    management interface's MAC and IP, the switch sends the admin's login to the tenant's port."""
+    scenario = boot(MGMT_HARDENED, backend)
+    hv = scenario.hv
+    hv.policy.set("net.anti_spoofing", anti_spoofing)
+    password = hv.net.strong_password()
+    assert "reply: OK " in _admin_logs_in(scenario, password)  # the admin knows where 10.0.0.1 is
+    tenant = Console(scenario, "tenant")
+    out = tenant.type("spoof 02:00:00:00:00:fe 10.0.0.1")
+    assert "sending as ip 10.0.0.1 mac 02:00:00:00:00:fe\n" in out
+    tenant.type("listen 6230 1")
+    answer = _admin_logs_in(scenario, password)
+    stolen = f"from 10.0.0.10:40000: LOGIN admin {password}\n"
+    tenant_port = hv.net.network.segment("tenants").port("tenant")
+    if not anti_spoofing:  # the hardened hypervisor before this switch existed
+        assert stolen in tenant.vm.console_text() and "no answer" in answer
+        assert tenant_port.counters.spoof_drops == 0
+    else:
+        assert stolen not in tenant.vm.console_text() and "reply: OK " in answer
+        assert tenant_port.counters.spoof_drops >= 1
+        assert any(
+            e.kind == "net" and "spoof-drop: tenant: source MAC 02:00:00:00:00:fe" in e.describe()
+            for e in hv.trace
+        )
+
+
+def _lockout_scenario(backend: str, **switches) -> Scenario:
+    """mgmt.toml with the per-source lockout of lesson 7 (the service on the tenants' network)."""
+    scenario = boot(MGMT, backend)
+    scenario.hv.policy.set("mgmt.lockout_after", 5)
+    for key, value in switches.items():
+        scenario.hv.policy.set(key.replace("_", ".", 1), value)
+    return scenario
+
+
+def test_a_forged_source_locks_the_admin_out_of_a_per_source_lockout(backend) -> None:
+    scenario = _lockout_scenario(backend)
+    tenant = Console(scenario, "tenant")
+    tenant.type("spoof 02:00:00:00:00:01 10.0.0.10")  # our MAC, the admin's address
+    assert "locked out after 6 tries\n" in tenant.type("brute admin")
+    assert "reply: ERR locked out\n" in _admin_logs_in(scenario, "letmein")
+
+
+def test_anti_spoofing_keeps_the_per_source_lockout_on_the_real_sender(backend) -> None:
+    scenario = _lockout_scenario(backend, net_anti_spoofing=True)
+    tenant = Console(scenario, "tenant")
+    tenant.type("spoof 02:00:00:00:00:01 10.0.0.10")
+    assert "no ARP reply from 10.0.0.1\n" in tenant.type("brute admin")  # its ARP never left the port
+    assert "reply: OK " in _admin_logs_in(scenario, "letmein")
+    assert scenario.hv.net.mgmt.counters.logins_failed == 0
+
+
+def _brute_from_new_addresses(scenario: Scenario) -> str:
+    """brute, and each time it is locked out go on from the next word with a new address."""
+    tenant = Console(scenario, "tenant")
+    out, first = tenant.type("brute admin"), 1
+    for host in range(50, 55):
+        locked = re.search(r"locked out after (\d+) tries\n", out)
+        if locked is None or int(locked[1]) == first:
+            return out  # done, or locked out before a single new guess
+        first = int(locked[1])
+        tenant.type(f"spoof 02:00:00:00:00:01 10.0.0.{host}")
+        out = tenant.type(f"brute admin 10.0.0.1 {first}")
+    return out
+
+
+def test_rotating_forged_sources_dodges_a_per_source_lockout(backend) -> None:
+    scenario = _lockout_scenario(backend)
+    assert "password: letmein\n" in _brute_from_new_addresses(scenario)  # word 13: three addresses
+
+
+@pytest.mark.parametrize("switch", ["net_anti_spoofing", "mgmt_lock_account"])
+def test_anti_spoofing_or_an_account_lockout_caps_the_guesses(backend, switch: str) -> None:
+    scenario = _lockout_scenario(backend, **{switch: True})
+    out = _brute_from_new_addresses(scenario)
+    assert "password: letmein" not in out
+    assert scenario.hv.net.mgmt.counters.logins_failed == 5
+
+
+def test_an_account_lockout_ends_by_itself_and_open_sessions_keep_working(backend) -> None:
+    scenario = _lockout_scenario(backend, mgmt_lock_account=True, mgmt_unlock_after=50_000)
+    hv = scenario.hv
+    token = _admin_logs_in(scenario, "letmein").split("OK ")[1].split()[0]
+    assert "locked out after 6 tries\n" in Console(scenario, "tenant").type("brute admin")
+    assert "reply: ERR locked out\n" in _admin_logs_in(scenario, "letmein")  # the price: the admin too
+    admin = Console(scenario, "admin")
+    assert "reply: OK admin=running" in admin.type(f"send 10.0.0.1 6230 {token} LIST")
+    start = hv.time  # time is instructions retired: it passes while some VM works, here a ping to nobody
+    Console(scenario, "tenant").type("ping 10.0.0.99")
+    assert hv.time - start > 50_000
+    assert "reply: OK " in _admin_logs_in(scenario, "letmein")
+    assert any(e.kind == "mgmt" and "unlock: account admin: lockout over" in e.describe() for e in hv.trace)

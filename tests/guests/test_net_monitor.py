@@ -102,11 +102,46 @@ def test_scan_finds_the_management_interface(net) -> None:
         ("ping 10.0.0.256", "error: bad IPv4 address '10.0.0.256'"),
         ("ping 10.0.0.1x", "error: bad IPv4 address '10.0.0.1x'"),
         ("send 10.0.0.1 6230", "error: usage: send IP PORT TEXT"),
+        ("spoof 02:00:00:00:00", "error: bad MAC address '02:00:00:00:00' (like 02:00:00:00:00:fe)"),
+        ("spoof 02:00:00:00:00:fg", "error: bad MAC address '02:00:00:00:00:fg'"),
+        ("spoof 02:00:00:00:00:fe:01", "error: bad MAC address '02:00:00:00:00:fe:01'"),
+        ("spoof 2:00:00:00:00:fe", "error: bad MAC address '2:00:00:00:00:fe'"),
+        ("spoof 02:00:00:00:00:fe 10.0.0", "error: bad IPv4 address '10.0.0'"),
+        ("spoof", "error: usage: spoof MAC [IP] | off"),
     ],
 )
 def test_bad_network_arguments_give_one_line_errors(net, line: str, error: str) -> None:
     out = Console(net, "tenant").type(line)
     assert out.splitlines()[1].startswith(error) and out.endswith("dom1> ")
+
+
+def test_a_bad_spoof_argument_changes_nothing(net) -> None:
+    tenant = Console(net, "tenant")
+    tenant.type("spoof 02:00:00:00:00:fe 10.0.0.300")
+    assert "ip 10.0.0.11 mac 02:00:00:00:00:01\n" in tenant.type("ip")
+
+
+def test_spoof_sends_as_another_host_until_spoof_off(net) -> None:
+    tenant, admin = Console(net, "tenant"), Console(net, "admin")
+    assert "sending as ip 10.0.0.42 mac 02:00:00:00:00:42\n" in tenant.type(
+        "spoof 02:00:00:00:00:42 10.0.0.42"
+    )
+    announced = parse(net.hv.net.network.segment("tenants").capture[-1].frame)
+    assert (announced.eth.dst, announced.eth.src) == ("ff:ff:ff:ff:ff:ff", "02:00:00:00:00:42")
+    assert (announced.arp.sender_mac, announced.arp.sender_ip) == ("02:00:00:00:00:42", "10.0.0.42")
+    assert "1 sent, 1 received" in admin.type("ping 10.0.0.42 1")  # the tenant answers for it
+    assert "10.0.0.42 is at 02:00:00:00:00:42" in admin.type("arp")
+    assert "sending as ip 10.0.0.11 mac 02:00:00:00:00:01\n" in tenant.type("spoof off")
+    assert "sending as ip 10.0.0.11 mac 02:00:00:00:00:42\n" in tenant.type("spoof 02:00:00:00:00:42")
+    tenant.type("spoof off")
+    assert "1 sent, 1 received" in tenant.type("ping 10.0.0.10 1")
+
+
+def test_brute_can_start_further_down_its_wordlist(net) -> None:
+    out = Console(net, "tenant").type("brute admin 10.0.0.1 12")  # the 12th word: 123123, then letmein
+    assert out.split("\n")[1] == "trying 123123: ERR bad credentials"
+    assert out.split("\n")[2].startswith("trying letmein: OK ") and "password: letmein\n" in out
+    assert net.hv.net.mgmt.counters.logins_failed == 1
 
 
 def test_a_vm_without_a_nic_says_so(backend) -> None:

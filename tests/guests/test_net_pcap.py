@@ -39,11 +39,18 @@ SCENARIOS = {
         "tenant=storm 10.0.0.1 6230 200\\nflood 10.0.0.1 6230 200\\n",
         "admin=send 10.0.0.1 6230 LOGIN admin letmein\\n",
     ],
+    # the tenant poses as the management interface (gratuitous ARP, then the admin's login)
+    "mgmt_spoofed": [
+        "tenant=spoof 02:00:00:00:00:fe 10.0.0.1\\nlisten 6230 1\\n",
+        "admin=send 10.0.0.1 6230 LOGIN admin letmein\\n",
+    ],
 }
+FILES = {"mgmt_spoofed": "mgmt"}  # a scenario key that is not a file's name
 GUEST_KINDS = {  # what each scenario's guests must have sent at least one of
     "mgmt": {"arp", "icmp", "udp"},
     "mgmt_hardened": {"arp", "icmp", "udp"},
     "flood": {"arp", "udp"},
+    "mgmt_spoofed": {"arp", "udp"},
 }
 
 
@@ -51,7 +58,8 @@ GUEST_KINDS = {  # what each scenario's guests must have sent at least one of
 def capture(request, tmp_path_factory) -> tuple[str, Path]:
     scenario, backend = request.param
     pcap = tmp_path_factory.mktemp("pcap") / f"{scenario}-{backend}.pcap"
-    args = [sys.executable, "-m", "lab.cli", "run", str(GUESTS / f"{scenario}.toml"), "--backend", backend]
+    toml = GUESTS / f"{FILES.get(scenario, scenario)}.toml"
+    args = [sys.executable, "-m", "lab.cli", "run", str(toml), "--backend", backend]
     args += ["--steps", "3000000", "--pcap", str(pcap)]
     for item in SCENARIOS[scenario]:
         args += ["--input", item]

@@ -140,3 +140,49 @@ def test_the_capture_is_a_pcap_of_every_frame(backend, tmp_path):
     assert linktype == 1 and len(records) == 2  # Ethernet: the request and the reply
     assert parse(records[0].data).arp is not None and parse(records[1].data).arp is not None
     assert Policy.preset("hardened")["net.mgmt_isolated"] is True
+
+
+def test_anti_spoofing_is_hardened_and_read_live_by_the_switch(backend):
+    hv = boot(backend)
+    assert Policy.preset("hardened")["net.anti_spoofing"] is True
+    tenant, bank = hv.vm("tenant"), hv.vm("bank")
+    forged = udp_frame("02:00:00:00:00:00", "02:00:00:00:00:02", "10.0.0.10", "10.0.0.12", 1, 7, b"admin?")
+    assert send(hv, tenant, forged) == (0, len(forged))  # the NIC takes any frame, as virtio-net does
+    hv.run(10_000)
+    assert parse(receive(hv, bank)).ip.src == "10.0.0.10"  # vulnerable: delivered, the forger believed
+    hv.policy.set("net.anti_spoofing", True)
+    assert send(hv, tenant, forged) == (0, len(forged))  # the guest is not told; the switch drops it
+    hv.run(10_000)
+    assert receive(hv, bank) is None
+    port = hv.net.network.segment("tenants").port("tenant")
+    assert port.counters.spoof_drops == 1
+    assert hv.net.state()["segments"]["tenants"]["ports"]["tenant"]["spoof_drops"] == 1
+    lines = [e.describe() for e in hv.trace if e.kind == "net" and "spoof-drop" in e.describe()]
+    assert lines == [
+        "tenants: spoof-drop: tenant: source MAC 02:00:00:00:00:00 is not its own "
+        "(it is 02:00:00:00:00:01 10.0.0.11)"
+    ]
+
+
+def test_the_lockout_switches_reach_the_service_and_its_events_the_trace(backend):
+    hv = boot(backend)
+    for key, value in (("mgmt.lockout_after", 2), ("mgmt.lock_account", True), ("mgmt.unlock_after", 50)):
+        hv.policy.set(key, value)
+    hv.run(2_000)  # a network tick applies the policy
+    mgmt = hv.net.mgmt
+    assert (mgmt.lockout_after, mgmt.lock_account, mgmt.unlock_after) == (2, True, 50)
+    tenant = hv.vm("tenant")
+    assert [login(hv, tenant, "nope") for _ in range(3)] == [
+        "ERR bad credentials",
+        "ERR bad credentials",
+        "ERR locked out",
+    ]
+    start = hv.time
+    hv.feed("admin", b"ping 10.0.0.99 1\n")  # time is instructions retired: let a VM work a while
+    hv.run(200_000)
+    assert hv.time - start > 50
+    assert login(hv, tenant, "letmein").startswith("OK")  # unlocked
+    assert hv.net.console("SESSIONS").startswith("OK 1 sessions: ")
+    assert hv.net.console("REVOKE ALL") == "OK revoked 1 sessions"
+    kinds = {e.describe().split(": ")[1] for e in hv.trace if e.kind == "mgmt"}
+    assert {"lockout", "unlock", "logout"} <= kinds

@@ -76,12 +76,12 @@ def test_the_lesson_tells_each_student_their_own_password():
     session = Session(DEFAULT_LESSONS, seed=5)
     mine = mgmt_password("letmein", 5)
     flood = session.open_lesson("flood", "en")
-    prose = "\n".join(s["markdown"] for s in flood["steps"])
+    prose = "\n".join(s.markdown for s in flood.steps)
     assert f"LOGIN admin {mine}" in prose and "{password}" not in prose
-    assert f"LOGIN admin {mine}" in "\n".join(s["html"] for s in flood["steps"])
+    assert f"LOGIN admin {mine}" in "\n".join(s.html for s in flood.steps)
     session.start()
     hint = session.hint()
-    assert f"LOGIN admin {mine}" in hint["text"] and f"LOGIN admin {mine}" in hint["html"]
+    assert f"LOGIN admin {mine}" in hint.text and f"LOGIN admin {mine}" in hint.html
     session.close()
 
 
@@ -102,8 +102,8 @@ def test_the_students_seed_is_made_once_and_kept_in_their_progress(tmp_path):
     again = Session(DEFAULT_LESSONS, seed=STUDENT, progress_path=path)
     assert again.seed == seed  # the same variant after a restart
     # An older progress file without a seed keeps the session's; one with a seed brings it.
-    assert again.load_progress({"version": 1, "lessons": {}})["ok"] and again.seed == seed
-    assert again.load_progress({"version": 1, "seed": 42, "lessons": {}})["ok"] and again.seed == 42
+    assert again.load_progress({"version": 1, "lessons": {}}).ok and again.seed == seed
+    assert again.load_progress({"version": 1, "seed": 42, "lessons": {}}).ok and again.seed == 42
     assert Session(DEFAULT_LESSONS).seed is None  # tools and tests: the course as written
 
 

@@ -275,3 +275,119 @@ def test_an_overlong_request_is_refused_not_truncated_and_run(vms):
     token = admin.ask(net, "LOGIN admin admin", 0).split()[1]
     assert admin.ask(net, f"{token} DESTROY web" + " " * 300, 1) == "ERR request longer than 256 bytes"
     assert vms.actions == []
+
+
+# --- who is asking: forged sources, the account lockout, sessions -----------------------------
+
+
+def _claim(station: Station, mac: str, now: int) -> None:
+    """A frame with `mac` as its source, to nobody in particular: all a switch needs to learn it."""
+    nic = station.nic
+    nic.send(udp_frame(mac, "ff:ff:ff:ff:ff:ff", nic.ip, "10.0.0.255", 9, 9, b"mine now"), now)
+
+
+@pytest.mark.parametrize("anti_spoofing", [False, True])
+def test_a_tenant_claiming_the_admins_mac_gets_the_answers_meant_for_the_admin(anti_spoofing):
+    """Port stealing. The busy service answers the admin's LOGIN a few ticks late; meanwhile the
+    tenant keeps sending with the admin's MAC, so the switch hands the answer, token and all,
+    to the tenant's port. (A service that answers at once, in the tick the request arrives,
+    is safe from this: the admin's own request has just taught the switch its port.)"""
+    net, service, _ = _network(FakeVms(), password="pw", budget=1)
+    net.segment("lan").anti_spoofing = anti_spoofing
+    admin, tenant = Station(net, 2, "admin"), Station(net, 3, "tenant")
+    for i in range(3):
+        tenant.request("LIST", 0, sport=50000 + i)  # work the service does first
+    admin.request("LOGIN admin pw", 0)
+    for tick in range(4):
+        _claim(tenant, admin.nic.mac, tick * QUANTUM)
+        net.tick(tick * QUANTUM)
+    to_admin, to_tenant = admin.replies(), tenant.replies()
+    token = [r for r in to_admin + to_tenant if r.startswith("OK ")]
+    assert len(token) == 1 and service.counters.logins_ok == 1
+    if anti_spoofing:
+        assert to_admin == token and tenant.nic.port.counters.spoof_drops == 4
+    else:
+        assert to_admin == [] and token[0] in to_tenant
+
+
+def test_an_account_lockout_counts_every_source_and_refuses_even_the_right_password(vms):
+    net, service, events = _network(vms, password="pw", lockout_after=3, lock_account=True)
+    admin = Station(net, 2, "admin")
+    token = admin.ask(net, "LOGIN admin pw", 0).split()[1]
+    for host in (3, 4, 5):  # one guess from each of three addresses
+        assert Station(net, host, f"vm{host}").ask(net, "LOGIN admin nope", host) == "ERR bad credentials"
+    assert admin.ask(net, "LOGIN admin pw", 6) == "ERR locked out"  # the price: the admin is out too
+    assert admin.ask(net, f"{token} LIST", 7).startswith("OK ")  # but an open session keeps working
+    assert Station(net, 6, "vm6").ask(net, "LOGIN root x", 8) == "ERR bad credentials"  # no such account
+    assert [e.detail for e in events if e.kind == NetEventKind.LOCKOUT] == ["account admin after 3 failures"]
+    assert service.console("UNLOCK admin", 9) == "OK unlocked admin"
+    assert admin.ask(net, "LOGIN admin pw", 10).startswith("OK ")
+    assert service.counters.unlocks == 1
+
+
+@pytest.mark.parametrize("lock_account", [False, True])
+def test_a_timed_lockout_ends_on_instruction_time(lock_account):
+    net, _, events = _network(
+        FakeVms(), password="pw", lockout_after=2, lock_account=lock_account, unlock_after=1000
+    )
+    attacker = Station(net, 3, "attacker")
+    assert [attacker.ask(net, "LOGIN admin x", t) for t in (0, 1, 2)] == [
+        "ERR bad credentials",
+        "ERR bad credentials",
+        "ERR locked out",
+    ]
+    assert attacker.ask(net, "LOGIN admin pw", 1000) == "ERR locked out"  # locked at 1, until 1001
+    assert attacker.ask(net, "LOGIN admin x", 1001) == "ERR bad credentials"  # a fresh count
+    assert attacker.ask(net, "LOGIN admin pw", 1002).startswith("OK ")
+    who = "account admin" if lock_account else "10.0.0.3"
+    assert [e.detail for e in events if e.kind in (NetEventKind.LOCKOUT, NetEventKind.UNLOCK)] == [
+        f"{who} after 2 failures, for 1000 instructions",
+        f"{who}: lockout over",
+    ]
+
+
+def test_a_revoked_token_stays_revoked(vms):
+    net, service, events = _network(vms, password="pw")
+    admin, tenant = Station(net, 2, "admin"), Station(net, 3, "tenant")
+    mine = admin.ask(net, "LOGIN admin pw", 0).split()[1]
+    stolen = tenant.ask(net, "LOGIN admin pw", 1).split()[1]
+    assert service.console("SESSIONS") == f"OK 2 sessions: {mine}=admin@10.0.0.2 {stolen}=admin@10.0.0.3"
+    tenant.request(f"{stolen} DESTROY web", 2)  # already on its way when the admin revokes it
+    assert service.console(f"REVOKE {stolen}", 2) == "OK revoked 1 sessions"
+    net.tick(2)
+    assert tenant.replies() == ["ERR not logged in"] and vms.actions == []
+    assert service.console(f"REVOKE {stolen}") == f"ERR no session {stolen}"
+    assert admin.ask(net, f"{mine} LOGOUT", 3) == "OK bye"
+    assert admin.ask(net, f"{mine} LIST", 4) == "ERR not logged in"
+    issued = {admin.ask(net, "LOGIN admin pw", 5 + i).split()[1] for i in range(200)}
+    assert len(issued) == 200 and not issued & {mine, stolen}  # a token is never issued twice
+    assert service.console("REVOKE ALL") == "OK revoked 200 sessions"
+    assert service.console("SESSIONS") == "OK 0 sessions"
+    assert [e.detail for e in events if e.kind == NetEventKind.LOGOUT][:2] == [
+        "admin@10.0.0.3: revoked at the console",
+        "admin@10.0.0.2: session ended",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "reply"),
+    [
+        ("UNLOCK", "ERR usage: UNLOCK ip-or-user"),
+        ("REVOKE", "ERR usage: REVOKE token-or-ALL"),
+        ("SESSIONS now", "ERR usage: SESSIONS"),
+    ],
+)
+def test_console_only_commands_check_their_arguments(command, reply):
+    _, service, _ = _network(FakeVms())
+    assert service.console(command) == reply
+
+
+def test_forged_sources_cannot_grow_the_services_memory():
+    net, service, _ = _network(FakeVms(), password="pw", lockout_after=2, source_table_limit=8)
+    attacker = Station(net, 3, "attacker")
+    nic = attacker.nic
+    for host in range(100):
+        forged = f"10.1.0.{host}"
+        nic.send(udp_frame(nic.mac, MGMT_MAC, forged, MGMT_IP, 40000, MGMT_PORT, b"LOGIN admin x"), host)
+        net.tick(host)
+    assert service.counters.logins_failed == 100 and len(service.sources) == 8

@@ -1,4 +1,4 @@
-"""Fixtures for the TUI's pilot tests: an engine on the real lessons whose progress
+"""Fixtures for the TUI's pilot tests: a session on the real lessons whose progress
 goes to a temporary file, and a helper that waits for the lesson screen (its machine
 is built in a worker thread)."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.engine import Engine
+from lab.session import STUDENT, Session
 
 # The TUI is an optional extra (`pip install -e '.[tui]'`): without Textual its tests are not collected.
 if importlib.util.find_spec("textual") is None:
@@ -24,8 +24,8 @@ def progress_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def engine(progress_file: Path) -> Engine:
-    return Engine(progress_path=progress_file)
+def session(progress_file: Path) -> Session:
+    return Session(seed=STUDENT, progress_path=progress_file)
 
 
 async def lesson_started(pilot) -> None:

@@ -24,9 +24,9 @@ def heads(table: DataTable) -> list[str]:
     return [str(column.label) for column in table.columns.values()]
 
 
-def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(engine):
+def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(session):
     async def flow() -> None:
-        app = HvlabApp(engine)
+        app = HvlabApp(session)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert {"Open", "Language"} <= footer_words(app)
@@ -43,7 +43,7 @@ def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(engin
             await lesson_started(pilot)
             screen = app.screen
             assert isinstance(screen, LessonScreen)
-            assert engine.lesson["lang"] == "de"
+            assert session.lesson.lang == "de"
             assert "Schritt 1 von 4" in str(screen.query_one("#prose", Markdown).source)
             assert {"Hilfe", "Reiter", "Start", "Prüfen", "Tipp", "Text", "Einzel", "Neu"} <= footer_words(
                 app

@@ -26,22 +26,22 @@ async def type_line(pilot, text: str) -> None:
     await pilot.pause()
 
 
-def test_control_api_attack_then_hardening_blocks_it(engine, progress_file):
-    asyncio.run(control_api_flow(engine))
+def test_control_api_attack_then_hardening_blocks_it(session, progress_file):
+    asyncio.run(control_api_flow(session))
     # Progress went to the file as the student worked, written whole (valid JSON).
     saved = json.loads(progress_file.read_text())
     assert saved["lessons"]["control-api"]["finished"]
-    assert saved["seed"] == engine.session.seed  # the variant stays the student's
+    assert saved["seed"] == session.seed  # the variant stays the student's
 
 
-async def control_api_flow(engine) -> None:
-    app = HvlabApp(engine)
+async def control_api_flow(session) -> None:
+    app = HvlabApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "enter")  # the third lesson: control-api
         await lesson_started(pilot)
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        assert engine.lesson["id"] == "control-api"
+        assert session.lesson.id == "control-api"
         # The student's seat is the tenant: its console has the focus.
         assert app.focused.id == "input-tenant"
 
@@ -60,7 +60,7 @@ async def control_api_flow(engine) -> None:
             assert f"panel {panes.index(pane) + 1}/8" in str(screen.query_one("#status").render())
         assert app.focused.id == "input-tenant"  # once round, back in the console
         checks = screen.query_one(ChecksView)
-        assert [c["done"] for c in checks.checks] == [False, False]
+        assert [c.done for c in checks.checks] == [False, False]
 
         # A hint on request (F8), shown below the step's text.
         await pilot.press("f8")
@@ -71,8 +71,8 @@ async def control_api_flow(engine) -> None:
         # Step 1: list the VMs from the tenant; the step's checks hold and it advances.
         await enter_line(pilot, "vms")
         assert "dom2 running" in screen.query_one("#console-tenant", ConsoleView).text
-        assert engine.state()["step"] == 1
-        assert not any(c["done"] for c in checks.checks)  # the new step's checks
+        assert session.state().step == 1
+        assert not any(c.done for c in checks.checks)  # the new step's checks
 
         # Step 2: the admin lists the VMs (legitimate use), the tenant reads the bank's secret.
         await open_tab(pilot, "admin")
@@ -81,15 +81,15 @@ async def control_api_flow(engine) -> None:
         await open_tab(pilot, "tenant")
         await type_line(pilot, "peek 2 0x80001000 32")
         # The bank's secret as this student's variant has it (the hexdump shows 16 bytes a line).
-        own = variant(b"BANK{pin-4711-do-not-share}", engine.session.seed, "bank").decode()
+        own = variant(b"BANK{pin-4711-do-not-share}", session.seed, "bank").decode()
         assert own[:16] in screen.query_one("#console-tenant", ConsoleView).text
-        assert engine.state()["step"] == 2
+        assert session.state().step == 2
 
         # Step 3: destroy the bank.
         await enter_line(pilot, "destroy 2")
-        state = engine.state()
-        assert state["step"] == 3
-        assert next(vm for vm in state["vms"] if vm["name"] == "bank")["state"] == "destroyed"
+        state = session.state()
+        assert state.step == 3
+        assert next(vm for vm in state.vms if vm.name == "bank").state == "destroyed"
         # The VM list says so in full (its column widens), as the monitor's `vms` stops listing dom2.
         await open_tab(pilot, "vms")
         table = screen.query_one("#vms DataTable", DataTable)
@@ -102,7 +102,7 @@ async def control_api_flow(engine) -> None:
         assert switch.value is False
         await pilot.click("#policy-hypercall-authorize")
         await pilot.pause()
-        assert engine.state()["policy"]["values"]["hypercall.authorize"] is True
+        assert session.state().policy.values["hypercall.authorize"] is True
 
         # The switch kept the focus; the student types the replay key by key into the console:
         # the spaces and letters are text for the guest, the switch stays on.
@@ -111,7 +111,7 @@ async def control_api_flow(engine) -> None:
         assert app.focused.id == "input-tenant"
         await type_line(pilot, "peek 2 0x80001000 32")
         assert switch.value is True
-        assert engine.state()["policy"]["values"]["hypercall.authorize"] is True
+        assert session.state().policy.values["hypercall.authorize"] is True
         assert "SBI_ERR_DENIED" in screen.query_one("#console-tenant", ConsoleView).text
         await open_tab(pilot, "admin")
         await enter_line(pilot, "vms")
@@ -120,8 +120,8 @@ async def control_api_flow(engine) -> None:
         await pilot.press("f7")  # check now, as a student would
         await pilot.pause()
 
-        state = engine.state()
-        assert state["finished"], state["checks"]
-        assert all(c["done"] for c in checks.checks)
-        assert any("attack_blocked" in c["check"] for c in checks.checks)
+        state = session.state()
+        assert state.finished, state.checks
+        assert all(c.done for c in checks.checks)
+        assert any("attack_blocked" in c.check for c in checks.checks)
         assert "Lesson complete" in str(screen.query_one("#status").render())

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Select, TextArea
 
+from lab.session import STUDENT, Session
 from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
-from tui.engine import Engine
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.lesson import LessonScreen
 from tui.screens.picker import PickerScreen
@@ -35,9 +35,9 @@ def status_line(screen) -> str:
     return str(screen.query_one("#status").render())
 
 
-def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(engine):
+def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(session):
     async def flow() -> None:
-        app = HvlabApp(engine, lesson="guest-buffers")
+        app = HvlabApp(session, lesson="guest-buffers")
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
             screen = app.screen
@@ -65,13 +65,13 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
             editor.text = "def console_write(hv, vm, n, lo, hi):\n    return (\n"
             await pilot.click("#editor-go")
             assert "line" in str(screen.query_one("#editor-status").render())
-            assert engine.state()["patches"] == []
+            assert session.state().patches == ()
 
             # The lesson's fix: applied, it stops the leak of the neighbour's memory.
             editor.text = PATCH.read_text()
             await pilot.click("#editor-go")
             await pilot.pause()
-            assert engine.state()["patches"] == ["dbcn.console_write"]
+            assert session.state().patches == ("dbcn.console_write",)
             assert "patched: dbcn.console_write" in status_line(screen)
             await open_tab(pilot, "tenant")
             await enter_line(pilot, "print 0x80041000 32")
@@ -81,7 +81,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
             await open_tab(pilot, "editor")
             await pilot.click("#editor-revert")
             await pilot.pause()
-            assert engine.state()["patches"] == []
+            assert session.state().patches == ()
 
             # Assembly: an error is shown with its line, and the cursor lands on that line.
             screen.query_one("#editor-source", Select).value = "asm"
@@ -101,13 +101,13 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
             # A guest that never waits: the run loop keeps the UI alive and shows it.
             editor.text = RUNAWAY
             await pilot.click("#editor-go")
-            before = engine.state()["vms"][1]["instret"]
+            before = session.state().vms[1].instret
             for _ in range(20):
                 await pilot.pause(0.1)
-                if screen.mips > 0 and engine.state()["vms"][1]["instret"] > before + 10_000:
+                if screen.mips > 0 and session.state().vms[1].instret > before + 10_000:
                     break
-            assert engine.state()["running"]
-            assert engine.state()["vms"][1]["instret"] > before + 10_000
+            assert session.state().running
+            assert session.state().vms[1].instret > before + 10_000
             assert screen.mips > 0 and "MIPS" in status_line(screen)
 
             # The VMs panel shows each VM's disk: its size and its reads/writes (sectors).
@@ -121,33 +121,33 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(e
             # The VMs panel pauses just that VM: its count stops, the machine stays live.
             await pilot.press("down", "p")  # the tenant's row, Pause
             await pilot.pause()
-            tenant_vm = engine.state()["vms"][1]
-            assert tenant_vm["state"] == "paused"
+            tenant_vm = session.state().vms[1]
+            assert tenant_vm.state == "paused"
             await pilot.pause(0.2)
-            assert engine.state()["vms"][1]["instret"] == tenant_vm["instret"]
+            assert session.state().vms[1].instret == tenant_vm.instret
             await pilot.press("u")
             await pilot.pause()
-            assert engine.state()["vms"][1]["state"] == "running"
+            assert session.state().vms[1].state == "running"
 
             await pilot.press("f5")  # pause the machine
             await pilot.pause()
-            stopped = engine.state()["time"]
+            stopped = session.state().time
             await pilot.pause(0.2)
-            assert not engine.state()["running"]
-            assert engine.state()["time"] == stopped
+            assert not session.state().running
+            assert session.state().time == stopped
             assert "paused" in status_line(screen)
 
             await pilot.press("f6")  # one instruction at a time
-            assert engine.state()["time"] == stopped + 1
+            assert session.state().time == stopped + 1
 
     asyncio.run(flow())
 
 
-def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progress_file):
+def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progress_file):
     seen: dict[str, str] = {}
 
     async def first_visit() -> None:
-        app = HvlabApp(engine, lesson="control-api")
+        app = HvlabApp(session, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
             screen = app.screen
@@ -171,7 +171,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
             assert tenant.text.rstrip().endswith("dom1>")
 
             await enter_line(pilot, "vms")  # finishes step 1
-            assert engine.state()["step"] == 1
+            assert session.state().step == 1
             await pilot.press("f8")  # a hint for step 2, which the next visit shows again
             await pilot.pause()
             seen["hint"] = str(screen.query_one("#hints").source)
@@ -194,14 +194,14 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(engine, progre
     asyncio.run(first_visit())
     assert progress_file.exists()
 
-    # A new start of the lab (a fresh engine on the same file) resumes at step 2.
-    again = Engine(progress_path=progress_file)
+    # A new start of the lab (a fresh session on the same file) resumes at step 2.
+    again = Session(seed=STUDENT, progress_path=progress_file)
 
     async def second_visit() -> None:
         app = HvlabApp(again, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
-            assert again.state()["step"] == 1
+            assert again.state().step == 1
             assert "Step 2 of 4" in str(app.screen.query_one("#prose").source)
             assert str(app.screen.query_one("#hints").source) == seen["hint"]
 

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from textual.widgets import DataTable, Static
 
+from lab.session import STUDENT, Session
 from tests.tui.conftest import SIZE
 from tui.app import HvlabApp, main
-from tui.engine import Engine
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 
@@ -19,18 +19,18 @@ def rows(app) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-def test_picker_lists_lessons_switches_language_and_shows_help(engine):
+def test_picker_lists_lessons_switches_language_and_shows_help(session):
     async def flow() -> None:
-        app = HvlabApp(engine)
+        app = HvlabApp(session)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert isinstance(app.screen, PickerScreen)
             english = rows(app)
-            ids = [x["id"] for x in engine.list_lessons("en")]
+            ids = [x.id for x in session.list_lessons("en")]
             assert ids[:4] == ["tour", "hypercalls", "control-api", "guest-buffers"]
             assert len(english) == len(ids)
             assert english[2][4].startswith("The control API")
-            steps = [x["steps"] for x in engine.list_lessons("en")]
+            steps = [x.steps for x in session.list_lessons("en")]
             assert [(r[3], r[1]) for r in english] == [("en", f"0/{n}") for n in steps]
             summary = str(app.screen.query_one("#summary", Static).render())
             assert "Popek and Goldberg" in summary  # the highlighted lesson's incident
@@ -82,7 +82,7 @@ def test_an_unreadable_progress_file_is_named_on_the_screen_and_kept(tmp_path):
     path.write_text("{half a file")
 
     async def flow() -> None:
-        app = HvlabApp(Engine(progress_path=path))
+        app = HvlabApp(Session(seed=STUDENT, progress_path=path))
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
             toasts = " ".join(str(t.render()) for t in app.screen.query("Toast"))

@@ -17,8 +17,8 @@ from tests.tui.conftest import SIZE, lesson_started, open_tab
 from tui.app import HvlabApp
 
 
-def test_picker_snapshot(snap_compare, engine):
-    assert snap_compare(HvlabApp(engine), terminal_size=SIZE)
+def test_picker_snapshot(snap_compare, session):
+    assert snap_compare(HvlabApp(session), terminal_size=SIZE)
 
 
 async def steady_cursor(pilot) -> None:
@@ -31,18 +31,18 @@ async def steady_cursor(pilot) -> None:
     await pilot.pause()
 
 
-def test_lesson_screen_snapshot(snap_compare, engine):
+def test_lesson_screen_snapshot(snap_compare, session):
     # The control-API lesson as a student first meets it: the tenant's console focused.
-    app = HvlabApp(engine, lesson="control-api")
+    app = HvlabApp(session, lesson="control-api")
     assert snap_compare(app, terminal_size=SIZE, run_before=steady_cursor)
 
 
-def test_editor_in_german_snapshot(snap_compare, engine):
+def test_editor_in_german_snapshot(snap_compare, session):
     # The editor at 80x24 in German: highlighted assembly, the short tab labels, the German footer.
     async def editor(pilot) -> None:
         await lesson_started(pilot)
         await open_tab(pilot, "editor")
         await steady_cursor(pilot)
 
-    app = HvlabApp(engine, lesson="hypercalls", lang="de")
+    app = HvlabApp(session, lesson="hypercalls", lang="de")
     assert snap_compare(app, terminal_size=SIZE, run_before=editor)

@@ -12,18 +12,20 @@ import asyncio
 from textual.widgets import Checkbox, DataTable, Select, TabPane
 
 from lab.net.pcap import read_pcap
+from lab.net.switch import PortCounters
+from lab.session import STUDENT, Session
+from lab.session.records import PortView
 from tests.test_session import NET_LESSON
 from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
-from tui.engine import Engine
-from tui.widgets.network_panel import NetworkPanel
+from tui.widgets.network_panel import NetworkPanel, _port_row
 from tui.widgets.timeline_panel import TimelinePanel
 from tui.widgets.vm_panel import VmPanel
 
 
-def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(engine):
+def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
     async def flow() -> None:
-        app = HvlabApp(engine, lesson="control-api")
+        app = HvlabApp(session, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
             screen = app.screen
@@ -96,16 +98,16 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     (lessons / "net-steps.md").write_text(NET_STEPS, encoding="utf-8")
-    engine = Engine(lessons_dir=lessons, progress_path=tmp_path / "p.json")
+    session = Session(seed=STUDENT, lessons_dir=lessons, progress_path=tmp_path / "p.json")
 
     async def flow() -> None:
-        app = HvlabApp(engine, lesson="net-steps")
+        app = HvlabApp(session, lesson="net-steps")
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
             screen = app.screen
             await enter_line(pilot, "ping 10.0.0.1 1")
             # Step 1 done by the ping, step 2 done because its check already held: on step 3.
-            assert engine.state()["step"] == 2
+            assert session.state().step == 2
 
             await open_tab(pilot, "network")
             panel = screen.query_one(NetworkPanel)
@@ -114,8 +116,9 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             assert "mgmt 10.0.0.1:6230 on tenants" in mgmt and "ARP replies 1, pings answered 1" in mgmt
             table = screen.query_one("#net-ports", DataTable)
             rows = {row[1]: row for row in (table.get_row_at(i) for i in range(table.row_count))}
-            # In: the ARP request and the echo request (60 + 74 bytes); out: both replies.
-            assert list(rows["tenant"]) == ["tenants", "tenant", "vnic", "2", "134", "2", "134", "0"]
+            # In: the ARP request and the echo request (60 + 74 bytes); out: both replies; no drops,
+            # nothing spoofed.
+            assert list(rows["tenant"]) == ["tenants", "tenant", "vnic", "2", "134", "2", "134", "0", "0"]
             assert rows["mgmt"][2] == "mgmt"
             assert any("tenants/tenant: 10.0.0.11 > 10.0.0.1 ICMP echo request" in f for f in panel.frames)
             assert any("tenants/mgmt: 10.0.0.1 > 10.0.0.11 ICMP echo reply" in f for f in panel.frames)
@@ -141,7 +144,7 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             await enter_line(pilot, "LIST")
             lines = panel.mgmt_lines
             assert lines[0] == "> LIST" and any("tenant" in line for line in lines[1:])
-            assert engine.state()["finished"]
+            assert session.state().finished
 
             # The VMs panel shows each NIC's counters.
             await open_tab(pilot, "vms")
@@ -158,3 +161,9 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             assert "dom1 tenant NET.send(" in lines[call]
 
     asyncio.run(flow())
+
+
+def test_a_ports_spoofed_frames_have_a_column_of_their_own():
+    counters = PortCounters(rx_frames=5, rx_bytes=300, acl_drops=1, endpoint_drops=1, spoof_drops=3)
+    row = _port_row("tenants", PortView(name="tenant", kind="vnic", domid=1, counters=counters))
+    assert row[-2:] == ("2", "3")  # drops (ACL and full queues), then spoofed

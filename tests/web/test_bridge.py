@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
+from typing import Any
 
 import pytest
 
 from lab.lesson import progress as progress_io
 from lab.session import DEFAULT_LESSONS, Session
-from web.bridge import METHODS, Bridge, progress_text
+from lab.session import METHODS as PROTOCOL
+from lab.session.protocol import Seen, conformance, hints, records_of
+from web.bridge import METHODS, Answer, Bridge, Failure, progress_text
 
 
 def call(bridge: Bridge, method: str, **args) -> dict:
@@ -25,7 +29,7 @@ def test_every_allowed_method_is_a_public_session_method():
     public = {n for n, _ in inspect.getmembers(Session, inspect.isfunction) if not n.startswith("_")}
     assert METHODS <= public
     # What the page must never reach: writing files anywhere, closing under the loop's feet.
-    assert not {"save_pcap", "close"} & METHODS
+    assert not {"save_pcap", "close", "load_progress"} & METHODS
 
 
 def test_a_lesson_round_trips_as_json(bridge):
@@ -37,6 +41,7 @@ def test_a_lesson_round_trips_as_json(bridge):
     call(bridge, "start")
     typed = call(bridge, "type", vm="tenant", text="peek 2 0x80001000 32")
     assert typed["ok"] and "BANK{" in typed["value"]["text"]
+    assert not bridge.running and call(bridge, "play")["value"]["running"] and bridge.running
 
 
 def test_errors_come_back_as_values_with_their_kind(bridge):
@@ -44,12 +49,19 @@ def test_errors_come_back_as_values_with_their_kind(bridge):
         "ok": False,
         "kind": "SessionError",
         "message": "no lesson is running: open_lesson() then start()",
+        "traceback": None,
         "progress": None,
     }
     refused = call(bridge, "save_pcap", segment="tenants", path="/etc/passwd")
     assert refused["ok"] is False and refused["kind"] == "BridgeError"
     wrong = call(bridge, "open_lesson", lesson="control-api")
-    assert wrong["ok"] is False and wrong["kind"] == "TypeError" and "lesson" in wrong["message"]
+    assert wrong["kind"] == "BridgeError" and wrong["message"] == (
+        "open_lesson: no argument 'lesson' (it takes lesson_id, lang)"
+    )
+    missing = call(bridge, "open_lesson")
+    assert missing["kind"] == "BridgeError" and "missing argument lesson_id" in missing["message"]
+    kind = call(bridge, "list_lessons", lang=7)
+    assert kind["kind"] == "BridgeError" and kind["message"] == "list_lessons: lang: 7 is not a string"
     not_an_object = json.loads(bridge.call("list_lessons", "[1, 2]"))
     assert not_an_object["kind"] == "BridgeError"
 
@@ -89,9 +101,7 @@ def test_progress_file_from_the_tui_loads_and_bad_ones_are_refused(tmp_path):
     assert "not JSON" in broken.progress_problem and json.loads(broken.progress())["lessons"] == {}
 
 
-def test_strings_pcap_and_the_benchmark(bridge):
-    assert bridge.strings("de")["lessons"] == "Lektionen"
-    assert bridge.strings("xx")["lessons"] == "Lessons"
+def test_pcap_and_the_benchmark(bridge):
     call(bridge, "open_lesson", lesson_id="tour")
     call(bridge, "start")
     network = call(bridge, "network")["value"]
@@ -101,3 +111,102 @@ def test_strings_pcap_and_the_benchmark(bridge):
         bridge.pcap("nowhere")
     figure = bridge.bench_mips(20_000)
     assert figure["instructions"] >= 40_000 and figure["mips"] > 0
+
+
+# ------------------------------------------------------------------ the protocol, checked on the wire
+
+# (method, arguments) in the order a student's session makes them: every method the page may
+# call, on the capstone's machine (disks, NICs, the management service) and a grant between VMs.
+SCRIPT: list[tuple[str, dict[str, Any]]] = [
+    ("problems", {}),
+    ("list_lessons", {"lang": "de"}),
+    ("open_lesson", {"lesson_id": "capstone", "lang": "en"}),
+    ("start", {}),
+    ("follow", {"panels": ["timeline", "network", "grants"]}),
+    ("frame", {"full": True}),
+    ("play", {}),
+    ("advance", {"seconds": 0.01}),
+    ("state", {}),
+    ("policy", {}),
+    ("handlers", {}),
+    ("hint", {}),
+    ("hints_shown", {}),
+    ("type", {"vm": "tenant", "text": "ping 10.0.0.1 1"}),
+    ("type", {"vm": "tenant", "text": "grant 0x80010000 0 1"}),
+    ("type", {"vm": "admin", "text": "map 1 0 0x90000000 1"}),
+    ("type", {"vm": "tenant", "text": "dsend 2 hello"}),
+    ("type", {"vm": "tenant", "text": "dread 0 1"}),
+    ("frame", {}),
+    ("console", {"vm": "tenant", "since": 0}),
+    ("trace", {"since": 0, "vm": "tenant", "kinds": ["hypercall", "dgram"]}),
+    ("timeline", {"since": 0, "limit": 50}),
+    ("network", {"frames": 5}),
+    ("grants", {}),
+    ("mgmt_console", {"command": "LIST"}),
+    ("set_policy", {"key": "hypercall.authorize", "value": True}),
+    ("set_policy", {"key": "hypercall.authorize", "value": "maybe"}),
+    ("patch_source", {"handler": "dbcn.console_write"}),
+    (
+        "apply_patch",
+        {"handler": "dbcn.console_write", "source": "def console_write(hv, vm, n, lo, hi):\n    return (\n"},
+    ),
+    (
+        "apply_patch",
+        {
+            "handler": "dbcn.console_write",
+            "source": (DEFAULT_LESSONS / "patches" / "console_write.py").read_text(),
+        },
+    ),
+    ("revert_patch", {"handler": "dbcn.console_write"}),
+    ("assemble", {"source": "    nop\n    bogus x1\n"}),
+    ("load_source", {"vm": "bank", "source": "_start:\n    wfi\n    j _start\n"}),
+    ("measure", {"calls": 100}),
+    ("advance", {}),  # measuring took longer than FRAME_SECONDS: a frame is due
+    ("evaluate", {"attempt": True}),
+    ("run", {"n": 1000}),
+    ("step", {}),
+    ("pause", {}),
+    ("vm_control", {"vm": "bank", "action": "pause"}),
+    ("vm_control", {"vm": "bank", "action": "destroy"}),
+    ("vm_control", {"vm": "bank", "action": "reboot"}),
+    ("type", {"vm": "tenant", "text": "x 0x10"}),  # a load from an unmapped address: the tenant faults
+    ("frame", {}),
+    ("reset_step", {}),
+    ("advance", {}),
+    ("reset_lesson", {}),
+    ("frame", {}),
+    ("state", {"nonsense": 1}),  # a Failure, on the wire as well
+]
+# Optional fields no call of a working engine sets: a traceback comes only with a bug in the engine,
+# and a failed call does not change the progress here.
+NEVER_SET = {(Failure, "traceback"), (Failure, "progress")}
+
+
+def test_the_bridge_sends_exactly_what_the_protocol_types_say():
+    """Every reply of a whole session, checked against the records: a key the types do not have,
+    a field missing, a value of another kind fails here; so does a method or record of the
+    page's protocol that the session never sends, and an optional field it never fills."""
+    bridge = Bridge(DEFAULT_LESSONS)
+    seen = Seen()
+    called = set()
+    for method, args in SCRIPT:
+        reply = json.loads(bridge.call(method, json.dumps(args)))
+        problems = conformance(reply, Answer | Failure, where=f"{method} reply", seen=seen)
+        assert not problems, problems
+        if reply["ok"]:
+            called.add(method)
+            result = hints(PROTOCOL[method].fn)["return"]
+            problems = conformance(reply["value"], result, where=method, seen=seen)
+            assert not problems, problems
+    assert METHODS - called == set(), "page methods the script never called"
+    expected: dict[str, type] = {"Answer": Answer, "Failure": Failure}
+    for name in METHODS:
+        records_of(hints(PROTOCOL[name].fn)["return"], expected)
+    assert {c.__name__ for c in seen.records} == set(expected), "records never sent"
+    optional = {
+        (cls, f.name)
+        for cls in expected.values()
+        for f in dataclasses.fields(cls)
+        if type(None) in getattr(hints(cls)[f.name], "__args__", ())
+    }
+    assert optional - seen.set_fields - NEVER_SET == set(), "optional fields never set"

@@ -73,6 +73,8 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     page.wait_for_selector(".lesson-screen")
     wait_console(page, "tenant", "dom1>")
     assert page.locator('details.step.current[data-step="0"]').count() == 1
+    page.wait_for_timeout(500)  # the first frames are drawn: the boot output shows once
+    assert console_text(page, "tenant").count("hvlab monitor") == 1
     no_horizontal_overflow(page)
 
     # Step 1: the tenant lists the VMs through the privileged info() call.

@@ -35,6 +35,12 @@ def test_the_site_has_the_contract_layout(site: Path):
     # The lessons name their scenarios as ../lab/guests/...: both must sit side by side.
     assert {"lessons/03-control-api.md", "lessons/03-control-api.de.md", "lab/guests/api.toml"} <= names
     assert "lab/guests/monitor.S" in names
+    # The chrome's words, for the page to fetch itself: every language, every message.
+    from uitext import LANGUAGES, strings
+
+    assert json.loads((site / "uitext" / "languages.json").read_text()) == LANGUAGES
+    for lang in LANGUAGES:
+        assert json.loads((site / "uitext" / f"{lang}.json").read_text(encoding="utf-8")) == strings(lang)
 
 
 def test_the_hvlab_wheel_is_valid(site: Path):
@@ -55,7 +61,7 @@ def test_the_hvlab_wheel_is_valid(site: Path):
             data = zf.read(path)
             want = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             assert digest == f"sha256={want}" and int(size) == len(data), path
-    for module in ("lab/session.py", "lab/cpu/interp.py", "web/bridge.py", "bench/common.py"):
+    for module in ("lab/session/session.py", "lab/cpu/interp.py", "web/bridge.py", "bench/common.py"):
         assert module in names
     assert "lab/guests/api.toml" in names and not any("__pycache__" in n for n in names)
     # The guest library the guests and the editor `.include` ships too (pyproject's package data).

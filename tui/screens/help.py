@@ -18,7 +18,7 @@ from tui.keys import Key, Localized, localized, words
 
 
 class HelpScreen(Localized, ModalScreen[None]):
-    """Keys first, then a short guide to the panels (lab.i18n's tui.help_guide). Escape or F1 closes it."""
+    """Keys first, then a short guide to the panels (uitext's tui.help_guide). Escape or F1 closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = localized(Key("escape,f1,q", "close", "tui.close"))
 

@@ -1,13 +1,13 @@
 """The lesson picker: every lesson with its summary, duration, language and the
 student's progress; Enter opens one, `l` switches between English and German.
 
-    app.push_screen(PickerScreen(engine, lang="en"))
+    app.push_screen(PickerScreen(session, lang="en"))
     # posts PickerScreen.Chosen(lesson_id="control-api", lang="en")
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Final
+from typing import ClassVar, Final
 
 from rich.markup import escape
 from textual.app import ComposeResult
@@ -17,9 +17,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from lab.i18n import LANGUAGES as LANGUAGE_NAMES
-from tui.engine import Engine
+from lab.session import Session
+from lab.session.records import LessonSummary
 from tui.keys import Key, Localized, localized, words
+from uitext import LANGUAGES as LANGUAGE_NAMES
 
 LANGUAGES: Final = tuple(LANGUAGE_NAMES)
 # The title last: it is the long one, and an 80-column table cuts what comes after it.
@@ -59,10 +60,10 @@ class PickerScreen(Localized, Screen[None]):
             self.lesson_id = lesson_id
             self.lang = lang
 
-    def __init__(self, engine: Engine, *, lang: str = "en") -> None:
+    def __init__(self, session: Session, *, lang: str = "en") -> None:
         super().__init__()
-        self.engine = engine
-        self.lessons: list[dict[str, Any]] = []
+        self.session = session
+        self.lessons: tuple[LessonSummary, ...] = ()
         self._row = 0  # the cursor's row across a change of the column heads
         self._chosen = False  # a lesson is being opened
         self.set_reactive(PickerScreen.lang, lang)
@@ -118,15 +119,15 @@ class PickerScreen(Localized, Screen[None]):
         table = self.query_one(DataTable)
         row = max(table.cursor_row, self._row)
         self._row = 0
-        self.lessons = self.engine.list_lessons(self.lang)
+        self.lessons = self.session.list_lessons(self.lang)
         table.clear()
         say = words(self)
         for n, lesson in enumerate(self.lessons, 1):
-            if lesson["finished"]:
+            if lesson.finished:
                 progress = say("tui.all_done")
             else:
-                progress = f"{lesson['done_steps']}/{lesson['steps']}"
-            table.add_row(str(n), progress, str(lesson["minutes"]), lesson["lang"], lesson["title"])
+                progress = f"{lesson.done_steps}/{lesson.steps}"
+            table.add_row(str(n), progress, str(lesson.minutes), lesson.lang, lesson.title)
         if self.lessons:
             table.move_cursor(row=min(max(row, 0), len(self.lessons) - 1))
             self._summarize(table.cursor_row)
@@ -139,11 +140,11 @@ class PickerScreen(Localized, Screen[None]):
             return
         lesson = self.lessons[row]
         say = words(self)
-        text = f"[b]{escape(lesson['title'])}[/b]\n{escape(lesson['summary'])}"
-        if lesson.get("incident"):
-            text += f"\n[i]{escape(say('tui.mirrors', incident=lesson['incident']))}[/i]"
-        if lesson.get("requires"):
-            text += "\n" + escape(say("tui.requires", lessons=", ".join(lesson["requires"])))
+        text = f"[b]{escape(lesson.title)}[/b]\n{escape(lesson.summary)}"
+        if lesson.incident:
+            text += f"\n[i]{escape(say('tui.mirrors', incident=lesson.incident))}[/i]"
+        if lesson.requires:
+            text += "\n" + escape(say("tui.requires", lessons=", ".join(lesson.requires)))
         self.query_one("#summary", Static).update(text)
 
     def starting(self, lesson_id: str | None) -> None:
@@ -152,12 +153,12 @@ class PickerScreen(Localized, Screen[None]):
         table.loading = lesson_id is not None
         if lesson_id is None:
             return
-        lesson = next((x for x in self.lessons if x["id"] == lesson_id), None)
+        lesson = next((x for x in self.lessons if x.id == lesson_id), None)
         if lesson is not None:
             say = words(self)
-            text = say("tui.starting", title=lesson["title"])
-            if lesson["done_steps"] and not lesson["finished"]:
-                text += "\n" + say("tui.replaying", n=lesson["done_steps"])
+            text = say("tui.starting", title=lesson.title)
+            if lesson.done_steps and not lesson.finished:
+                text += "\n" + say("tui.replaying", n=lesson.done_steps)
             self.query_one("#summary", Static).update(escape(text))
 
     def allow_choice(self) -> None:
@@ -168,4 +169,4 @@ class PickerScreen(Localized, Screen[None]):
         # Once: an Enter typed ahead while the lesson starts belongs to the lesson, not to a second one.
         if 0 <= row < len(self.lessons) and not self._chosen:
             self._chosen = True
-            self.post_message(self.Chosen(self.lessons[row]["id"], self.lang))
+            self.post_message(self.Chosen(self.lessons[row].id, self.lang))

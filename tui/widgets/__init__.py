@@ -1,3 +1,3 @@
 """The lesson screen's widgets, one per module: lesson text, checks, VMs, consoles,
-trace, policy and the editor. Each talks to the screen through messages or the
-`tui.engine.Engine` it is given, never to `lab` directly."""
+trace, timeline, network, policy and the editor. Each shows the session's records
+(lab.session.records) and talks back through messages or the `Session` it is given."""

@@ -1,17 +1,16 @@
 """The current step's checks, each done or not yet, as the session last evaluated them.
 
 view = ChecksView(id="checks")
-view.checks = state["checks"]   # a list of {"check", "done", "error", "detail"}
+view.checks = state.checks     # the CheckViews of lab.session.records
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from lab.session.records import CheckView
 from tui.keys import words
 
 
@@ -27,8 +26,8 @@ class ChecksView(Static):
     }
     """
 
-    checks: reactive[list[dict[str, Any]]] = reactive(list, always_update=True)
-    """The checks of the current step, as `Session.state()["checks"]` gives them."""
+    checks: reactive[tuple[CheckView, ...]] = reactive((), always_update=True)
+    """The checks of the current step, as `Session.state().checks` gives them."""
 
     def render(self) -> Text:
         text = Text()
@@ -40,16 +39,16 @@ class ChecksView(Static):
         for n, check in enumerate(self.checks):
             if n:
                 text.append("\n")
-            if check.get("done"):
+            if check.done:
                 text.append(done.ljust(width), style="bold green")
             else:
                 text.append(pending.ljust(width), style="yellow")
-            text.append(check["check"])
-            note = check.get("error") or check.get("detail")
+            text.append(check.check)
+            note = check.error or check.detail
             if note:
                 text.append(f"\n    {note}", style="italic dim")
         return text
 
     @property
     def done(self) -> int:
-        return sum(1 for c in self.checks if c.get("done"))
+        return sum(1 for c in self.checks if c.done)

@@ -4,7 +4,7 @@ anywhere on the console lands there, and PageUp/PageDown scroll the output, so
 what the student types is always text for the guest.
 
     view = ConsoleView("tenant")
-    view.append(chunk["text"])       # new output from `Session.console`
+    view.append(output.text)         # a ConsoleOutput of the session's frames
     # posts ConsoleView.Typed(vm="tenant", text="vms") on Enter
 """
 
@@ -52,7 +52,6 @@ class ConsoleView(Vertical):
     def __init__(self, vm: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vm = vm
-        self.seq = 0  # console bytes already shown (Session.console's `since`)
 
     def compose(self) -> ComposeResult:
         log = Log(max_lines=5000, id=f"log-{self.vm}")
@@ -78,7 +77,6 @@ class ConsoleView(Vertical):
 
     def clear(self) -> None:
         self.query_one(Log).clear()
-        self.seq = 0
 
     @property
     def text(self) -> str:

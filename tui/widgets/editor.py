@@ -1,7 +1,7 @@
 """The editor: guest assembly (assemble, see errors at their line, load into a
 VM) and hypercall patch points (apply a rewritten handler, roll it back).
 
-    editor = Editor(engine, vms=["admin", "tenant", "bank"])
+    editor = Editor(session, vms=["admin", "tenant", "bank"])
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
 
 Both are highlighted when the `tui` extra's tree-sitter packages are installed
@@ -20,7 +20,8 @@ from textual.theme import Theme
 from textual.widgets import Button, Select, Static, TextArea
 from textual.widgets.text_area import Selection
 
-from tui.engine import Engine, SessionError
+from lab.session import Session, SessionError
+from lab.session.records import Refused
 from tui.keys import words
 from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 
@@ -83,9 +84,9 @@ class Editor(Vertical):
             super().__init__()
             self.what = what
 
-    def __init__(self, engine: Engine, *, vms: list[str], **kwargs: Any) -> None:
+    def __init__(self, session: Session, *, vms: list[str], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.engine = engine
+        self.session = session
         self.vms = vms
         self.mode = ASSEMBLY
         self._assembly = TEMPLATE
@@ -94,7 +95,7 @@ class Editor(Vertical):
     def compose(self) -> ComposeResult:
         say = words(self)
         sources = [(say("tui.editor_assembly"), ASSEMBLY)] + [
-            (say("tui.editor_patch", handler=h), h) for h in self.engine.handlers()
+            (say("tui.editor_patch", handler=h), h) for h in self.session.handlers()
         ]
         with Horizontal():
             yield Select(sources, value=ASSEMBLY, allow_blank=False, id="editor-source")
@@ -162,14 +163,12 @@ class Editor(Vertical):
             self.status(say("tui.editor_asm_help"))
             return
         vm_select.display = False
-        info = self.engine.patch_source(source)
+        info = self.session.patch_source(source)
         area.language = "python" if "python" in area.available_languages else None
-        area.load_text(info["source"])
+        area.load_text(info.source)
         self._labels(say("tui.editor_check"), say("tui.editor_apply"), say("revert_patch"))
-        state = say("tui.editor_patched") if info["patched"] else say("tui.editor_original")
-        self.status(
-            say("tui.editor_patch_state", handler=source, params=", ".join(info["params"]), state=state)
-        )
+        state = say("tui.editor_patched") if info.patched else say("tui.editor_original")
+        self.status(say("tui.editor_patch_state", handler=source, params=", ".join(info.params), state=state))
 
     def _labels(self, check: str, go: str, revert: str) -> None:
         self.query_one("#editor-check", Button).label = check
@@ -188,16 +187,13 @@ class Editor(Vertical):
                 return False
             self.status(say("tui.editor_compiles"))
             return True
-        result = self.engine.assemble(self.text)
-        if result["ok"]:
-            self.status(say("tui.editor_assembled", size=result["size"], entry=f"{result['entry']:#x}"))
+        result = self.session.assemble(self.text)
+        if result.ok:
+            self.status(say("tui.editor_assembled", size=result.size, entry=f"{result.entry:#x}"))
             return True
-        first = result["errors"][0]
-        lines = [
-            say("tui.editor_line", line=f"{e['line']}:{e['col']}", message=e["message"])
-            for e in result["errors"]
-        ]
-        self._error_at(first["line"], first["col"], "\n".join(lines))
+        first = result.errors[0]
+        lines = [say("tui.editor_line", line=f"{e.line}:{e.col}", message=e.message) for e in result.errors]
+        self._error_at(first.line, first.col, "\n".join(lines))
         return False
 
     def go(self) -> None:
@@ -206,16 +202,19 @@ class Editor(Vertical):
             if not self.check():
                 return
             try:
-                self.engine.load_source(vm, self.text)
+                result = self.session.load_source(vm, self.text)
             except SessionError as exc:
                 self.status(str(exc), error=True)
+                return
+            if not result.ok:
+                self._error_at(1, 1, result.errors[0].message)
                 return
             self.status(words(self)("tui.editor_loaded", vm=vm))
             self.post_message(self.Changed(f"loaded {vm}"))
             return
-        result = self.engine.apply_patch(self.mode, self.text)
-        if not result["ok"]:
-            self._error_at(result.get("line") or 1, 1, result["error"])
+        result = self.session.apply_patch(self.mode, self.text)
+        if isinstance(result, Refused):
+            self._error_at(result.line or 1, 1, result.error)
             return
         self.status(words(self)("tui.editor_applied", handler=self.mode))
         self.post_message(self.Changed(f"patched {self.mode}"))
@@ -225,8 +224,8 @@ class Editor(Vertical):
             self.text = TEMPLATE
             self.status(words(self)("tui.editor_example"))
             return
-        self.engine.revert_patch(self.mode)
-        self.text = self.engine.patch_source(self.mode)["source"]
+        self.session.revert_patch(self.mode)
+        self.text = self.session.patch_source(self.mode).source
         self.status(words(self)("tui.editor_rolled_back", handler=self.mode))
         self.post_message(self.Changed(f"reverted {self.mode}"))
 

@@ -4,12 +4,12 @@ the scenario has a management service, its out-of-band console (the hypervisor's
 own: LIST, PAUSE vm, ... reach it even while a flood starves the network).
 
     panel = NetworkPanel(default_dir=default_capture_dir(), mgmt=True, id="network")
-    panel.update_network(engine.network())     # counters (Session.network)
-    panel.add_frames(items)                    # timeline items of kind "frame"
+    panel.update_network(frame.network)        # a NetworkView (Session.network, or a frame's)
+    panel.add_frames(items)                    # TimelineItems of kind "frame"
     # posts NetworkPanel.SaveRequested(segment="tenants", path=Path(...))
-    panel.show_saved(engine.save_pcap(...))
+    panel.show_saved(session.save_pcap(...))
     # posts NetworkPanel.CommandEntered(command="LIST") from the management console
-    panel.show_reply("LIST", engine.mgmt_console("LIST"))
+    panel.show_reply("LIST", session.mgmt_console("LIST"))
 
 The capture goes to the path in the input line, or, left empty, to a file named
 after the segment and the time in the user's data dir: a student who opens it in
@@ -28,6 +28,15 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Input, Log, Static
 
+from lab.session.records import (
+    MgmtReply,
+    MgmtView,
+    NetworkView,
+    PcapSaved,
+    PortView,
+    Refused,
+    TimelineItem,
+)
 from tui.keys import Key, Localized, Words, localized, words
 
 KEEP: Final = 2000  # frames listed
@@ -41,6 +50,7 @@ COLUMNS: Final = (
     "tui.col_tx_frames",
     "tui.col_tx_bytes",
     "tui.col_drops",
+    "tui.col_spoofed",
 )
 MGMT_SHOWN: Final = (
     ("received", "received"),
@@ -50,6 +60,7 @@ MGMT_SHOWN: Final = (
     ("logins_ok", "logins"),
     ("logins_failed", "failed logins"),
     ("lockouts", "lockouts"),
+    ("unlocks", "unlocks"),
     ("commands", "commands"),
     ("denied", "denied"),
     ("arp_replies", "ARP replies"),
@@ -58,7 +69,7 @@ MGMT_SHOWN: Final = (
 )
 
 
-def mgmt_line(mgmt: dict[str, Any] | None, say: Words | None = None) -> str:
+def mgmt_line(mgmt: MgmtView | None, say: Words | None = None) -> str:
     """The management service in one line: where it listens and what it has seen.
 
     The counters' names are the service's own (English, as in its log), like a device's.
@@ -66,14 +77,15 @@ def mgmt_line(mgmt: dict[str, Any] | None, say: Words | None = None) -> str:
     say = say or Words("en")
     if mgmt is None:
         return say("tui.no_mgmt")
-    counters = mgmt["counters"]
-    shown = ", ".join(f"{label} {counters[key]}" for key, label in MGMT_SHOWN if counters[key])
+    counters = mgmt.counters
+    counts = [(label, getattr(counters, key)) for key, label in MGMT_SHOWN]
+    shown = ", ".join(f"{label} {n}" for label, n in counts if n)
     return say(
         "tui.mgmt_line",
-        ip=mgmt["ip"],
-        port=mgmt["port"],
-        segment=mgmt["segment"],
-        queued=mgmt["queued"],
+        ip=mgmt.ip,
+        port=mgmt.port,
+        segment=mgmt.segment,
+        queued=mgmt.queued,
         counters=shown or say("tui.mgmt_idle"),
     )
 
@@ -170,9 +182,9 @@ class NetworkPanel(Localized, Vertical):
             return
         self.action_save()
 
-    def show_reply(self, command: str, result: dict[str, Any]) -> None:
+    def show_reply(self, command: str, result: MgmtReply | Refused) -> None:
         """The management console's answer under the command, as on a serial line."""
-        reply = result.get("reply") or result.get("error", "")
+        reply = result.error if isinstance(result, Refused) else result.reply
         self.query_one("#mgmt-log", Log).write_lines([f"> {command}", *str(reply).splitlines()])
 
     @property
@@ -200,16 +212,16 @@ class NetworkPanel(Localized, Vertical):
     def default_path(self, segment: str) -> Path:
         return self.default_dir / f"{self.lesson}-{segment}-t{self.time}.pcap"
 
-    def update_network(self, net: dict[str, Any] | None, *, time: int = 0) -> None:
+    def update_network(self, net: NetworkView | None, *, time: int = 0) -> None:
         """Refresh the counters in place (the cursor stays on its port)."""
         self.time = time
         say = words(self)
         if net is None:
             self.query_one("#net-mgmt", Static).update(say("tui.no_network"))
             return
-        self.query_one("#net-mgmt", Static).update(mgmt_line(net["mgmt"], say))
-        self._segments = [seg["name"] for seg in net["segments"]]
-        rows = [_port_row(seg["name"], port) for seg in net["segments"] for port in seg["ports"]]
+        self.query_one("#net-mgmt", Static).update(mgmt_line(net.mgmt, say))
+        self._segments = [seg.name for seg in net.segments]
+        rows = [_port_row(seg.name, port) for seg in net.segments for port in seg.ports]
         if rows == self._rows:
             return
         table = self.query_one("#net-ports", DataTable)
@@ -225,10 +237,12 @@ class NetworkPanel(Localized, Vertical):
                         table.update_cell(key, column, cell, update_width=True)
         self._rows, self._keys = rows, keys
 
-    def add_frames(self, items: list[dict[str, Any]]) -> None:
+    def add_frames(self, items: tuple[TimelineItem, ...]) -> None:
         """Timeline items of kind "frame", oldest first."""
         lines = [
-            f"[{i['time']:>9}] {i['segment']}/{i['port']}: {i['text']}" for i in items if i["kind"] == "frame"
+            f"[{i.time:>9}] {i.packet.segment}/{i.packet.port}: {i.text}"
+            for i in items
+            if i.packet is not None
         ]
         if lines:
             self._frames.extend(lines)
@@ -238,13 +252,13 @@ class NetworkPanel(Localized, Vertical):
         self._frames.clear()
         self.query_one("#net-frames", Log).clear()
 
-    def show_saved(self, result: dict[str, Any]) -> str:
+    def show_saved(self, result: PcapSaved | Refused) -> str:
         """Say where the capture went (or why it did not); returns the text shown."""
         say = words(self)
-        if result["ok"]:
-            text = say("tui.pcap_saved", frames=result["frames"], path=result["path"])
+        if isinstance(result, PcapSaved):
+            text = say("tui.pcap_saved", frames=result.frames, path=result.path)
         else:
-            text = say("tui.pcap_not_saved", error=result["error"])
+            text = say("tui.pcap_not_saved", error=result.error)
         self.query_one("#pcap-status", Static).update(text)
         return text
 
@@ -253,15 +267,16 @@ class NetworkPanel(Localized, Vertical):
         return list(self._frames)
 
 
-def _port_row(segment: str, port: dict[str, Any]) -> tuple[str, ...]:
-    c = port["counters"]
+def _port_row(segment: str, port: PortView) -> tuple[str, ...]:
+    c = port.counters
     return (
         segment,
-        port["name"],
-        port["kind"],
-        f"{c['rx_frames']:,}",
-        f"{c['rx_bytes']:,}",
-        f"{c['tx_frames']:,}",
-        f"{c['tx_bytes']:,}",
-        f"{c['acl_drops'] + c['endpoint_drops']:,}",
+        port.name,
+        port.kind,
+        f"{c.rx_frames:,}",
+        f"{c.rx_bytes:,}",
+        f"{c.tx_frames:,}",
+        f"{c.tx_bytes:,}",
+        f"{c.acl_drops + c.endpoint_drops:,}",
+        f"{c.spoof_drops:,}",  # sent with another's address (net.anti_spoofing)
     )

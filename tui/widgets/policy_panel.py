@@ -5,8 +5,8 @@ A switch changes only by an explicit act on it: a click, or Space/Enter while it
 has the focus, which opening the panel never gives it (the panel itself takes the
 focus; Tab moves onto the switches). So keys meant for a console cannot flip one.
 
-    panel = PolicyPanel(engine.policy())
-    panel.sync(state["policy"]["values"])    # after a reset
+    panel = PolicyPanel(session.policy())
+    panel.sync(state.policy.values)          # after a reset
     # posts PolicyPanel.Changed(key="hypercall.authorize", value=True)
 """
 
@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Static, Switch
 
+from lab.session.records import PolicySwitch
 from tui.keys import words
 
 
@@ -58,25 +59,25 @@ class PolicyPanel(VerticalScroll):
             self.key = key
             self.value = value
 
-    def __init__(self, switches: list[dict[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, switches: tuple[PolicySwitch, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.switches = switches
-        self._shown = {sw["key"]: sw["value"] for sw in switches}
+        self._shown = {sw.key: sw.value for sw in switches}
 
     def compose(self) -> ComposeResult:
         say = words(self)
         for sw in self.switches:
             with Vertical(classes="switch-row"):
                 with Horizontal(classes="switch-head"):
-                    if sw["kind"] == "bool":
-                        yield Switch(value=bool(sw["value"]), id=_dom_id(sw["key"]), name=sw["key"])
+                    if sw.kind == "bool":
+                        yield Switch(value=bool(sw.value), id=_dom_id(sw.key), name=sw.key)
                     else:
-                        yield Input(str(sw["value"]), id=_dom_id(sw["key"]), name=sw["key"], type="integer")
-                    yield Label(sw["key"])
-                doc = say("tui.policy_hardened", checks=sw["checks"])
-                doc += "\n" + say("tui.policy_mirrors", mirrors=sw["mirrors"])
-                if sw.get("cost"):
-                    doc += "\n" + say("tui.policy_cost", cost=sw["cost"])
+                        yield Input(str(sw.value), id=_dom_id(sw.key), name=sw.key, type="integer")
+                    yield Label(sw.key)
+                doc = say("tui.policy_hardened", checks=sw.checks)
+                doc += "\n" + say("tui.policy_mirrors", mirrors=sw.mirrors)
+                if sw.cost:
+                    doc += "\n" + say("tui.policy_cost", cost=sw.cost)
                 yield Static(doc, classes="switch-doc")
 
     def on_switch_changed(self, event: Switch.Changed) -> None:

@@ -7,24 +7,41 @@ A student watches an attack leave the guest's code, become a hypercall or a
 frame, and come back as the hypervisor's answer.
 
     panel = TimelinePanel(id="timeline")
-    panel.set_vms(state["vms"])
-    panel.add(items)                 # new items from `Session.timeline(since)`
+    panel.set_vms(state.vms)
+    panel.add(frame.timeline.items, dropped=frame.timeline.dropped)   # what a frame brings
 """
 
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any, Final
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Checkbox, Log, Select
 
-from tui.keys import words
+from lab.session.records import TimelineItem, VmView
+from tui.keys import Words, words
 
 KEEP: Final = 3000  # items held for re-filtering (a hypercall with its code is five lines)
 INDENT: Final = " " * 12  # the code sits under the event text, past the time column
 HYPERVISOR: Final = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Items a flood brought that were counted, not listed: one line saying how many."""
+
+    dropped: int
+
+    def line(self, say: Words) -> str:
+        return INDENT + say("tui.more_events", n=f"{self.dropped:,}")
+
+
+def who(domid: int, names: dict[int, str]) -> str:
+    """The actor column: hv, or domN and the VM's name."""
+    return "hv" if domid < 0 else f"dom{domid} {names.get(domid, '')}".rstrip()
 
 
 class TimelinePanel(Vertical):
@@ -47,9 +64,7 @@ class TimelinePanel(Vertical):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.seq = 0  # the last item fetched (Session.timeline's `since`)
-        self.epoch = 0  # the session's numbering; a new one means the machine went back
-        self._items: deque[dict[str, Any]] = deque(maxlen=KEEP)
+        self._items: deque[TimelineItem | Gap] = deque(maxlen=KEEP)
         self._names: dict[int, str] = {}
         self._vm: int | None = None
         self._code = True  # the instructions under each hypercall
@@ -72,19 +87,19 @@ class TimelinePanel(Vertical):
         self._code = event.value
         self._redraw()
 
-    def set_vms(self, vms: list[dict[str, Any]]) -> None:
-        names = {vm["domid"]: vm["name"] for vm in vms}
+    def set_vms(self, vms: tuple[VmView, ...]) -> None:
+        names = {vm.domid: vm.name for vm in vms}
         if names != self._names:
             self._names = names
             self.query_one("#timeline-vm", Select).set_options(
                 [(f"dom{d} {n}", d) for d, n in names.items()] + [(words(self)("tui.hypervisor"), HYPERVISOR)]
             )
 
-    def add(self, items: list[dict[str, Any]], *, dropped: int = 0) -> None:
+    def add(self, items: tuple[TimelineItem, ...], *, dropped: int = 0) -> None:
         """Items oldest first; `dropped` came before them and are not listed (a flood)."""
         lines: list[str] = []
         if dropped:
-            gap = {"kind": "gap", "time": items[0]["time"] if items else 0, "domid": None, "dropped": dropped}
+            gap = Gap(dropped)
             self._items.append(gap)
             lines.extend(self._lines(gap))
         for item in items:
@@ -96,29 +111,26 @@ class TimelinePanel(Vertical):
 
     def clear(self) -> None:
         self._items.clear()
-        self.seq = 0
         self.query_one(Log).clear()
 
-    def _passes(self, item: dict[str, Any]) -> bool:
-        return self._vm is None or item["domid"] in (self._vm, None)
+    def _passes(self, item: TimelineItem | Gap) -> bool:
+        return self._vm is None or isinstance(item, Gap) or item.domid == self._vm
 
-    def _lines(self, item: dict[str, Any]) -> list[str]:
-        if item["kind"] == "gap":
-            return [INDENT + words(self)("tui.more_events", n=f"{item['dropped']:,}")]
-        domid = item["domid"]
-        who = "hv" if domid < 0 else f"dom{domid} {self._names.get(domid, '')}".rstrip()
-        kind = item["kind"]
-        if kind == "frame":
-            what = f"frame {item['segment']}/{item['port']}: {item['text']}"
-        elif kind == "hypercall":
-            what = item["text"]
+    def _lines(self, item: TimelineItem | Gap) -> list[str]:
+        if isinstance(item, Gap):
+            return [item.line(words(self))]
+        if item.packet is not None:
+            what = f"frame {item.packet.segment}/{item.packet.port}: {item.text}"
+        elif item.call is not None:
+            what = item.text
         else:
-            what = f"{kind}: {item['text']}"
-        lines = [f"[{item['time']:>9}] {who:<11} {what}"]
-        traps = "  " + words(self)("tui.traps")
-        for ins in item.get("code", ()) if self._code else ():
-            mark = traps if ins["ecall"] else ""
-            lines.append(f"{INDENT}{ins['pc']:08x}  {ins['text']}{mark}")
+            what = f"{item.kind}: {item.text}"
+        lines = [f"[{item.time:>9}] {who(item.domid, self._names):<11} {what}"]
+        if self._code and item.call is not None:
+            traps = "  " + words(self)("tui.traps")
+            for ins in item.call.code:
+                mark = traps if ins.ecall else ""
+                lines.append(f"{INDENT}{ins.pc:08x}  {ins.text}{mark}")
         return lines
 
     def _redraw(self) -> None:

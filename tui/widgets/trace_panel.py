@@ -1,9 +1,9 @@
 """The trace: every hypercall, VM state change, fault, policy change and patch,
-in time order, filterable by VM and by kind.
+in time order, filterable by VM and by kind: the timeline without its frames and code.
 
     panel = TracePanel(id="trace")
-    panel.set_vms(["admin", "tenant", "bank"])
-    panel.add(events)                # new events from `Session.trace(since)`
+    panel.set_vms(state.vms)
+    panel.add(frame.timeline.items, dropped=frame.timeline.dropped)   # frames are left out
 """
 
 from __future__ import annotations
@@ -15,7 +15,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Log, Select
 
+from lab.session.records import TimelineItem, VmView
 from tui.keys import words
+from tui.widgets.timeline_panel import Gap, who
 
 KEEP: Final = 5000  # events held for re-filtering; the session keeps more
 ALL: Final = "all"
@@ -39,8 +41,7 @@ class TracePanel(Vertical):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.seq = 0  # trace events already fetched (Session.trace's `since`)
-        self._events: deque[dict[str, Any]] = deque(maxlen=KEEP)
+        self._events: deque[TimelineItem | Gap] = deque(maxlen=KEEP)
         self._names: dict[int, str] = {}
         self._vm: int | None = None
         self._kind: str | None = None
@@ -65,20 +66,26 @@ class TracePanel(Vertical):
             self._kind = value  # type: ignore[assignment]
         self._redraw()
 
-    def set_vms(self, vms: list[dict[str, Any]]) -> None:
-        names = {vm["domid"]: vm["name"] for vm in vms}
+    def set_vms(self, vms: tuple[VmView, ...]) -> None:
+        names = {vm.domid: vm.name for vm in vms}
         if names != self._names:
             self._names = names
             self.query_one("#trace-vm", Select).set_options(
                 [(f"dom{d} {n}", d) for d, n in names.items()] + [(words(self)("tui.hypervisor"), -1)]
             )
 
-    def add(self, events: list[dict[str, Any]]) -> None:
+    def add(self, items: tuple[TimelineItem, ...], *, dropped: int = 0) -> None:
+        """Timeline items oldest first (frames are not the trace's); `dropped` came before them."""
         log = self.query_one(Log)
         lines = []
-        for event in events:
-            if event["kind"] not in self._kinds:
-                self._kinds.append(event["kind"])
+        if dropped:
+            self._events.append(Gap(dropped))
+            lines.append(Gap(dropped).line(words(self)))
+        for event in items:
+            if event.packet is not None:
+                continue
+            if event.kind not in self._kinds:
+                self._kinds.append(event.kind)
                 select = self.query_one("#trace-kind", Select)
                 with select.prevent(Select.Changed):
                     select.set_options([(k, k) for k in self._kinds])
@@ -92,18 +99,19 @@ class TracePanel(Vertical):
 
     def clear(self) -> None:
         self._events.clear()
-        self.seq = 0
         self.query_one(Log).clear()
 
-    def _passes(self, event: dict[str, Any]) -> bool:
-        return (self._vm is None or event["domid"] == self._vm) and (
-            self._kind is None or event["kind"] == self._kind
+    def _passes(self, event: TimelineItem | Gap) -> bool:
+        if isinstance(event, Gap):
+            return True
+        return (self._vm is None or event.domid == self._vm) and (
+            self._kind is None or event.kind == self._kind
         )
 
-    def _line(self, event: dict[str, Any]) -> str:
-        domid = event["domid"]
-        who = "hv" if domid < 0 else f"dom{domid} {self._names.get(domid, '')}".rstrip()
-        return f"[{event['time']:>9}] {who:<11} {event['line']}"
+    def _line(self, event: TimelineItem | Gap) -> str:
+        if isinstance(event, Gap):
+            return event.line(words(self))
+        return f"[{event.time:>9}] {who(event.domid, self._names):<11} {event.text}"
 
     def _redraw(self) -> None:
         log = self.query_one(Log)

@@ -4,7 +4,7 @@ once any VM has a disk); where a VM has a NIC, a line with its frames and bytes
 out and in and its drops; with pause / unpause / reboot for the highlighted one.
 
     panel = VmPanel(id="vms")
-    panel.update_vms(state["vms"])
+    panel.update_vms(state.vms)     # the VmViews of a MachineState
     # posts VmPanel.ActionRequested(vm="tenant", action="pause")
 """
 
@@ -18,9 +18,10 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, DataTable, Static
 
+from lab.session.records import DiskView, NicView, VmView
 from tui.keys import Key, Localized, Words, localized, words
 
-# Column keys, which are also their lab.i18n words.
+# Column keys, which are also their uitext message ids.
 COLUMNS: Final = (
     "tui.col_dom",
     "tui.col_name",
@@ -45,23 +46,23 @@ def nic_header(say: Words) -> str:
     return f"{'NIC':<8}{heads[0]:<12}{heads[1]:<10}{heads[2]:<10}{say('tui.nic_drop')}"
 
 
-def nic_line(name: str, nic: dict[str, Any]) -> str:
+def nic_line(name: str, nic: NicView) -> str:
     """A VM's NIC in one line under NIC_HEADER: frames/bytes out and in, drops either way."""
-    c = nic["counters"]
-    out, into = f"{c['tx_frames']}/{c['tx_bytes']}", f"{c['rx_frames']}/{c['rx_bytes']}"
-    return f"{name:<7} {nic['ip']:<11} {out:<9} {into:<9} {c['tx_drops'] + c['rx_drops']}"
+    c = nic.counters
+    out, into = f"{c.tx_frames}/{c.tx_bytes}", f"{c.rx_frames}/{c.rx_bytes}"
+    return f"{name:<7} {nic.ip:<11} {out:<9} {into:<9} {c.tx_drops + c.rx_drops}"
 
 
 def _memory(size: int) -> str:
     return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size >> 10} KiB"
 
 
-def disk_cells(disk: dict[str, Any] | None) -> tuple[str, str]:
+def disk_cells(disk: DiskView | None) -> tuple[str, str]:
     """A VM's disk in two cells: its size, and its read and write requests (sectors in brackets)."""
     if disk is None:
         return NO_DISK, NO_DISK
-    io = f"{disk['reads']}/{disk['writes']} ({disk['sectors_read']}/{disk['sectors_written']})"
-    return _memory(disk["size"]), io
+    io = f"{disk.reads}/{disk.writes} ({disk.sectors_read}/{disk.sectors_written})"
+    return _memory(disk.size), io
 
 
 class VmPanel(Localized, Vertical):
@@ -133,10 +134,10 @@ class VmPanel(Localized, Vertical):
         if self._names and 0 <= table.cursor_row < len(self._names):
             self.post_message(self.ActionRequested(self._names[table.cursor_row], action))
 
-    def update_vms(self, vms: list[dict[str, Any]]) -> None:
+    def update_vms(self, vms: tuple[VmView, ...]) -> None:
         """Refresh the rows in place (the cursor stays on its VM)."""
         say = words(self)
-        nic_lines = [nic_line(vm["name"], vm["nic"]) for vm in vms if vm.get("nic")]
+        nic_lines = [nic_line(vm.name, vm.nic) for vm in vms if vm.nic]
         nic_text = "\n".join([nic_header(say), *nic_lines]) if nic_lines else ""
         if nic_text != self._nic_text:
             self._nic_text = nic_text
@@ -144,7 +145,7 @@ class VmPanel(Localized, Vertical):
             nics.update(nic_text)
             nics.display = bool(nic_text)
         table = self.query_one(DataTable)
-        disks = any(vm.get("disk") for vm in vms)
+        disks = any(vm.disk for vm in vms)
         if disks and not self._disks:
             self._disks = True
             for column in DISK_COLUMNS:
@@ -153,7 +154,7 @@ class VmPanel(Localized, Vertical):
         rows = [self._cells(vm, say, disks=self._disks) for vm in vms]
         if rows == self._rows:
             return
-        names = [vm["name"] for vm in vms]
+        names = [vm.name for vm in vms]
         if names != self._names:
             table.clear()
             for name, row in zip(names, rows, strict=True):
@@ -166,21 +167,21 @@ class VmPanel(Localized, Vertical):
         self._names, self._rows = names, rows
 
     @staticmethod
-    def _cells(vm: dict[str, Any], say: Words, *, disks: bool = False) -> tuple[str, ...]:
-        state = vm["state"]
-        if state == "running" and vm.get("waiting"):
+    def _cells(vm: VmView, say: Words, *, disks: bool = False) -> tuple[str, ...]:
+        state = vm.state
+        if state == "running" and vm.waiting:
             state = "waiting"
         state = say(STATES[state]) if state in STATES else state
-        if vm.get("fault"):
-            state = say("tui.state_faulted", fault=vm["fault"])
-        extra = disk_cells(vm.get("disk")) if disks else ()
+        if vm.fault:
+            state = say("tui.state_faulted", fault=vm.fault)
+        extra = disk_cells(vm.disk) if disks else ()
         return (
-            f"{vm['domid']}{'*' if vm.get('control') else ''}",
-            vm["name"],
+            f"{vm.domid}{'*' if vm.control else ''}",
+            vm.name,
             state,
-            f"{vm['instret']:,}",
-            f"{vm['share'] * 100:.0f}%",
-            _memory(vm["memory"]),
-            str(vm["hypercalls"]),
+            f"{vm.instret:,}",
+            f"{vm.share * 100:.0f}%",
+            _memory(vm.memory),
+            str(vm.hypercalls),
             *extra,
         )

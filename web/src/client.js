@@ -3,10 +3,13 @@
 //   import { Lab } from "./client.js";
 //   const lab = await Lab.boot({ onStatus: (text) => {} });
 //   const lessons = await lab.call("list_lessons", { lang: "de" });
-//   lab.on("tick", ({ state, mips, time }) => {}); lab.play({ slice: 20000 }); lab.pause();
+//   lab.on("frame", (frame) => {}); await lab.play(); await lab.pause();
 //
-// web_protocol.md is the contract. Every Session method answers through `call`; errors
-// reject with a LabError whose `kind` is the Python exception's name (SessionError, ...).
+// The contract is the front-end protocol (docs/reference/protocol.md, generated from
+// lab/session/records.py): every Session method the page may call answers through `call`
+// with the JSON form of its record; errors reject with a LabError whose `kind` is the Python
+// exception's name (SessionError, BridgeError, ...). While the guests run, the worker's run
+// loop sends the session's frames ("frame" events).
 // The student's progress lives in localStorage["hvlab.progress"] as the text of the TUI's
 // progress.json: the worker reports it after each call that changed it, and this file
 // writes it to localStorage before telling anyone.
@@ -51,7 +54,7 @@ export class Lab {
     this._worker = worker;
     this._pending = new Map();
     this._next = 1;
-    this._listeners = { tick: new Set(), progress: new Set(), crash: new Set() };
+    this._listeners = { frame: new Set(), progress: new Set(), crash: new Set() };
     this._progressText = null;
     this._booting = null;
     this.crashed = null; // the crash message once the worker died
@@ -73,20 +76,20 @@ export class Lab {
     return this._request({ type: "call", method, args });
   }
 
-  /** Run the guests: the worker loops session.run(slice) and sends ticks until pause(). */
-  play({ slice = 20000 } = {}) {
-    this._worker.postMessage({ type: "play", slice });
+  /** Let the guests run: the worker's run loop sends frames until pause(). */
+  play() {
+    return this.call("play");
   }
 
-  /** Stop the loop; the returned promise resolves once the worker has stopped. */
+  /** Stop the guests; resolves once the session has stopped them. */
   pause() {
-    return this._request({ type: "pause" });
+    return this.call("pause");
   }
 
-  /** Listen to "tick", "progress" or "crash"; returns a function that stops listening. */
+  /** Listen to "frame", "progress" or "crash"; returns a function that stops listening. */
   on(event, fn) {
     const set = this._listeners[event];
-    if (!set) throw new Error(`no lab event ${event} (tick, progress, crash)`);
+    if (!set) throw new Error(`no lab event ${event} (frame, progress, crash)`);
     set.add(fn);
     return () => set.delete(fn);
   }
@@ -106,11 +109,6 @@ export class Lab {
   async pcap(segment) {
     const bytes = await this._request({ type: "pcap", segment });
     return new Blob([bytes], { type: "application/vnd.tcpdump.pcap" });
-  }
-
-  /** The UI chrome's words in `lang` (lab.i18n.strings). */
-  strings(lang) {
-    return this._request({ type: "strings", lang });
   }
 
   /** The interpreter's MIPS on bench's tight loop, measured in the worker (bench/web.py). */
@@ -183,8 +181,8 @@ export class Lab {
       case "snapshot":
         this.snapshot = { ...this.snapshot, ...message.snapshot };
         break;
-      case "tick":
-        this._emit("tick", { state: message.state, mips: message.mips, time: message.time });
+      case "frame":
+        this._emit("frame", message.frame);
         break;
       case "crash":
         this._crash(message.message);

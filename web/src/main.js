@@ -7,7 +7,7 @@
 
 import { Lab } from "./client.js";
 import { alertError, clear, fill, h } from "./ui/dom.js";
-import { currentLanguage, setLanguage, t } from "./ui/i18n.js";
+import { currentLanguage, languages, setLanguage, t } from "./ui/i18n.js";
 import { LessonScreen } from "./ui/lesson.js";
 import { Picker } from "./ui/picker.js";
 
@@ -37,9 +37,11 @@ class App {
     this.lab.on("crash", (message) => this.#crashed(message));
     this.lab.on("progress", (progress) => this.screen?.progressChanged?.(progress));
     window.hvlab = { lab: this.lab, ui: this };
-    const lang = localStorage.getItem(LANG_KEY) === "de" ? "de" : "en";
-    await setLanguage(this.lab, lang);
-    this.#initLanguage(lang);
+    const names = await languages();
+    const saved = localStorage.getItem(LANG_KEY);
+    const lang = saved in names ? saved : "en";
+    await setLanguage(lang);
+    this.#initLanguage(lang, names);
     this.#chrome();
     document.getElementById("brand").addEventListener("click", (e) => {
       e.preventDefault();
@@ -92,8 +94,9 @@ class App {
 
   // -- language: the lesson AND the chrome switch together
 
-  #initLanguage(lang) {
+  #initLanguage(lang, names) {
     const select = document.getElementById("lang");
+    fill(select, ...Object.entries(names).map(([code, name]) => h("option", { value: code }, name)));
     select.value = lang;
     select.addEventListener("change", () => this.switchLanguage(select.value));
   }
@@ -105,7 +108,7 @@ class App {
       return;
     }
     localStorage.setItem(LANG_KEY, lang);
-    await setLanguage(this.lab, lang);
+    await setLanguage(lang);
     select.value = lang;
     this.#chrome();
     if (this.screen instanceof LessonScreen) await this.openLesson(this.screen.lessonId);

@@ -2,27 +2,24 @@
 //
 // The page talks to it only through web/src/client.js (class Lab). Messages in:
 //   {type: "boot", progress}            load everything; progress = the saved progress text or null
-//   {type: "call", id, method, args}    one Session method (web.bridge.Bridge.call)
-//   {type: "strings"|"pcap"|"import"|"bench", id, ...}
-//   {type: "play", slice} / {type: "pause", id}
+//   {type: "call", id, method, args}    one Session method (web.bridge.Bridge.call): the protocol
+//                                       of docs/reference/protocol.md
+//   {type: "pcap"|"import"|"bench", id, ...}
 // Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot},
 //   {type: "snapshot", snapshot} (once a cold boot's engine snapshot was saved, or not),
-//   {type: "reply", id, ok, value | kind+message, progress}, {type: "tick", state, mips, time},
+//   {type: "reply", id, ok, value | kind+message, progress}, {type: "frame", frame},
 //   {type: "progress", progress}, {type: "crash", message}.
-// Python runs on this thread, so a long `run` blocks messages: the play loop runs one slice,
-// then yields to the event loop (a MessageChannel round trip, not setTimeout's 4 ms clamp) so a
-// pause or a call gets in between slices.
+// While the session's guests run (the page called `play`), the run loop calls Session.advance:
+// the session runs one slice, evaluates the checks when due and, when a frame is due, the loop
+// posts it. Between turns it yields to the event loop (a MessageChannel round trip, not
+// setTimeout's 4 ms clamp), so a `pause` or any call gets in between slices; when every guest
+// waits the session says how long to wait. The rules are the session's, not this file's.
 
 const HOME = "/home/pyodide"; // Python's working directory: the wheels unpack here (on sys.path)
 const COURSE = `${HOME}/course`; // lessons/ and lab/guests/ side by side
-const TICK_MS = 100; // at most ten ticks a second: the page cannot show more
-const IDLE_MS = 50; // every guest waits for input: poll gently instead of spinning
-
 let pyodide = null;
 let bridge = null;
-let playing = false;
-let generation = 0; // which loop may run: a pause then a play must not leave two loops going
-let slice = 20000;
+let looping = false; // the run loop is going (one at a time)
 
 const post = (message) => self.postMessage(message);
 const status = (text) => post({ type: "status", text });
@@ -338,6 +335,7 @@ function ownCall(method, args) {
 
 function reply(id, body) {
   post({ type: "reply", id, ...body });
+  if (!looping && bridge?.running) loop(); // the page let the guests run (`play`)
 }
 
 function toJs(proxy) {
@@ -354,9 +352,6 @@ function handle(message) {
     case "call":
       reply(id, call(message.method, message.args));
       return;
-    case "strings":
-      reply(id, { ok: true, value: toJs(bridge.strings(message.lang ?? "en")) });
-      return;
     case "pcap": {
       const bytes = toJs(bridge.pcap(message.segment));
       reply(id, { ok: true, value: bytes });
@@ -371,61 +366,33 @@ function handle(message) {
     case "bench":
       reply(id, { ok: true, value: toJs(bridge.bench_mips(message.iterations ?? 200000)) });
       return;
-    case "play":
-      slice = Math.max(1, Math.floor(message.slice ?? slice));
-      if (!playing) {
-        playing = true;
-        loop(++generation);
-      }
-      return;
-    case "pause": {
-      playing = false;
-      const result = call("pause", {});
-      // Pausing with no machine running is already true: not an error worth a rejection.
-      reply(id, result.ok ? result : { ok: true, value: { running: false }, progress: result.progress });
-      return;
-    }
     default:
       reply(id, { ok: false, kind: "BridgeError", message: `unknown request ${message.type}` });
   }
 }
 
-// ---------------------------------------------------------------- the play loop
+// ---------------------------------------------------------------- the run loop
 
-async function loop(mine) {
-  let lastTick = 0;
-  let retired = 0;
-  let busyMs = 0;
-  while (playing && mine === generation) {
-    const t0 = performance.now();
-    let result;
-    try {
-      result = ownCall("run", { n: slice });
-    } catch (error) {
-      playing = false; // `call` answers Python errors itself: this is the interpreter failing
-      post({ type: "crash", message: String(error.message ?? error) });
-      break;
+async function loop() {
+  looping = true;
+  try {
+    while (bridge.running) {
+      let turn;
+      try {
+        turn = ownCall("advance", {});
+      } catch (error) {
+        // `call` answers Python errors itself: this is the interpreter failing
+        post({ type: "crash", message: String(error.message ?? error) });
+        return;
+      }
+      if (!turn.ok) return; // no lesson running (closed meanwhile): nothing to run
+      const { frame, running, wait } = turn.value;
+      if (frame) post({ type: "frame", frame });
+      if (!running) return;
+      await (wait > 0 ? sleep(wait * 1000) : yieldNow());
     }
-    const elapsed = performance.now() - t0;
-    if (!result.ok) {
-      playing = false; // no lesson running (closed meanwhile): nothing to play
-      break;
-    }
-    const budget = result.value.reason === "budget";
-    if (budget) {
-      retired += result.value.retired;
-      busyMs += elapsed;
-    }
-    const now = performance.now();
-    if (now - lastTick >= TICK_MS) {
-      const state = ownCall("state", {});
-      const mips = busyMs > 0 ? retired / busyMs / 1000 : 0;
-      if (state.ok) post({ type: "tick", state: state.value, mips, time: state.value.time });
-      lastTick = now;
-      retired = 0;
-      busyMs = 0;
-    }
-    await (budget ? yieldNow() : sleep(IDLE_MS));
+  } finally {
+    looping = false;
   }
 }
 

@@ -6,7 +6,11 @@ VM's segment of the virtual switch; the switch delivers frames into the
 VM's receive queue, and `wfi` wakes when one arrives. The VM's MAC is
 02:00:00:00:00:<domid>; info() tells it its IPv4 address. A frame the rate
 limiter (vnic.rate_limit) or a full queue refuses is dropped, as a real NIC
-drops it: send answers 0 bytes, not an error.
+drops it: send answers 0 bytes, not an error. The device does not look at
+the source addresses the guest wrote; with net.anti_spoofing the switch drops
+a frame whose source MAC or IP is not the VM's, after send has answered, as a
+real virtual switch does (the guest is not told; the trace and the port's
+counters are).
 """
 
 from __future__ import annotations

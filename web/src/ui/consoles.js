@@ -1,7 +1,7 @@
 // A console per VM: an xterm.js terminal each, tabs to switch between them.
 //
 //   const consoles = new Consoles(vmNames, { label, onLine: (vm, line) => … });
-//   consoles.write("tenant", text);   consoles.seq.get("tenant")   // bytes shown so far
+//   consoles.write("tenant", text);   consoles.reset()   // a frame's output; a frame's reset
 //
 // The guest's serial port is line-oriented (the monitors read a line, then echo it),
 // so typing is edited locally: printable keys echo, Backspace deletes, Up/Down walk
@@ -27,7 +27,6 @@ class VmConsole {
   constructor(vm, onLine) {
     this.vm = vm;
     this.onLine = onLine;
-    this.seq = 0; // console bytes already written (Session.console's `since`)
     this.line = "";
     this.history = [];
     this.back = -1; // position while walking the history, -1 = the line being typed
@@ -76,9 +75,10 @@ class VmConsole {
   }
 
   reset() {
-    this.seq = 0;
     this.line = "";
-    this.term.reset();
+    // Through the write queue (ESC c, a full reset), not term.reset(): output written just
+    // before and not yet parsed must not land after the reset.
+    this.term.write("\x1bc");
   }
 
   #erase(n) {

@@ -1,21 +1,19 @@
 // Grants: every VM's grant table (the pages it offered, to whom, read-only or not)
 // and its mappings (the pages of others it mapped into its grant window).
 //
-//   const grants = new Grants(lab);   await grants.refresh();
+//   const grants = new Grants();   grants.update(frame.grants);   // GrantTables
 
-import { clear, h, hex, fill } from "./dom.js";
+import { h, hex, fill } from "./dom.js";
 import { t } from "./i18n.js";
 
 export class Grants {
-  constructor(lab) {
-    this.lab = lab;
+  constructor() {
     this.body = h("div", { class: "panel-scroll", id: "grants-body" });
     this.el = h("div", {}, this.body);
     this.last = "";
   }
 
-  async refresh() {
-    const vms = await this.lab.call("grants");
+  update(vms) {
     const key = JSON.stringify(vms);
     if (key === this.last) return;
     this.last = key;

@@ -1,15 +1,25 @@
-// The UI chrome's words: loaded from the engine (lab.i18n.strings) once per language.
+// The UI chrome's words (uitext/<lang>.toml), which `hvlab web build` ships as uitext/<lang>.json.
 //
-//   await setLanguage(lab, "de");  t("run") -> "Ausführen";  t("steps_done", {done: 2, total: 5})
+//   await setLanguage("de");  t("run") -> "Ausführen";  t("steps_done", {done: 2, total: 5})
+//   await languages()          // {en: "English", de: "Deutsch"}: one per file, for the switch
 //
-// lab/i18n.py is the one table both front ends use; a key missing there shows as
-// the key itself, so a gap is visible rather than silently English.
+// The words come straight from the site, not through the engine: the page can speak before
+// Python has started. Both front ends read the same files; a message id missing there shows
+// as the id itself, so a gap is visible rather than silently English.
 
 let words = {};
 let lang = "en";
 
-export async function setLanguage(lab, next) {
-  words = await lab.strings(next);
+async function fetchJson(name) {
+  const response = await fetch(new URL(`uitext/${name}.json`, document.baseURI));
+  if (!response.ok) throw new Error(`uitext/${name}.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+export const languages = () => fetchJson("languages");
+
+export async function setLanguage(next) {
+  words = await fetchJson(next);
   lang = next;
   document.documentElement.lang = next;
 }

@@ -5,11 +5,13 @@
 //   const screen = new LessonScreen(app, "control-api");
 //   await screen.open();  main.append(screen.el);  bar.append(screen.bar);  screen.mounted();
 //
-// The worker runs the guests in slices and sends a tick with the machine's state
-// (at most ~10 a second). Each tick (and each student action) starts one `sync`:
-// new console output, the visible panel, and, at most twice a second while time
-// moves, `evaluate` for the step's checks. Syncs never overlap: a tick that comes
-// during one only marks that another is due, so a slow page drops ticks, not work.
+// The screen draws the session's frames (docs/reference/protocol.md, Frame): while the
+// guests run, the worker's run loop sends them; after each of the student's commands the
+// screen asks for one. A frame says what changed: console output, timeline items, the
+// network or grants (whichever panel is on show, `follow`), the checks, steps completed, a
+// reset (start the consoles and lists afresh). When to evaluate the checks, how much guest
+// work a slice holds, the student's seat: the session decides, as for the terminal lab.
+// Frames are drawn in the order they come, one at a time.
 
 import { Consoles } from "./consoles.js";
 import { alertError, announce, confirmDialog, fmtInt, h, notify } from "./dom.js";
@@ -25,8 +27,8 @@ import { Timeline } from "./timeline.js";
 import { Trace } from "./trace.js";
 import { VmTable } from "./vms.js";
 
-const SLICE = 20_000; // instructions per worker slice
-const EVALUATE_MS = 450; // while guests run, the checks are evaluated at most this often
+// What each panel needs the frames to carry (Session.follow).
+const FOLLOW = { timeline: ["timeline"], trace: ["timeline"], network: ["network"], grants: ["grants"] };
 
 export class LessonScreen {
   constructor(app, lessonId) {
@@ -35,15 +37,10 @@ export class LessonScreen {
     this.lessonId = lessonId;
     this.lesson = null;
     this.state = null;
-    this.playing = false;
     this.mips = 0;
     this.closed = false;
-    this.syncing = null; // the sync in flight
-    this.again = false; // another sync is due when it ends
-    this.nextState = null; // the newest tick's state, for that sync
-    this.lastEvaluate = 0;
-    this.evaluatedTime = -1;
-    this.mustEvaluate = false; // a student action happened: evaluate on the next pass whatever the clock says
+    this.attached = false; // mounted: frames are drawn
+    this.drawing = Promise.resolve(); // frames are drawn one after the other
     this.unsubscribe = [];
   }
 
@@ -52,16 +49,11 @@ export class LessonScreen {
     const lab = this.lab;
     this.lesson = await lab.call("open_lesson", { lesson_id: this.lessonId, lang: this.app.lang });
     this.state = await lab.call("start", {});
-    const [switches, progress] = await Promise.all([lab.call("policy"), lab.call("progress")]);
-    const hintsUsed = {};
-    for (const [i, sp] of Object.entries(progress.lessons?.[this.lessonId]?.steps ?? {})) hintsUsed[i] = sp.hints;
-    const seats = this.state.vms.filter((vm) => !vm.control).map((vm) => vm.name);
-    this.seat = seats[0] ?? this.lesson.vms[0];
-    this.#build(switches, hintsUsed);
-    this.unsubscribe.push(lab.on("tick", (tick) => this.#tick(tick)));
+    this.seat = this.state.seat;
+    this.#build(await lab.call("policy"));
   }
 
-  #build(switches, hintsUsed) {
+  #build(switches) {
     const lesson = this.lesson;
     this.text = new LessonText(lesson, {
       onHint: () => this.hint(),
@@ -69,14 +61,14 @@ export class LessonScreen {
       onResetStep: () => this.resetStep(),
       onResetLesson: () => this.resetLesson(),
       onLeave: () => this.app.showPicker(),
-    }, hintsUsed);
+    });
     this.consoles = new Consoles(lesson.vms, { seat: this.seat, onLine: (vm, line) => this.typed(vm, line) });
 
     this.vms = new VmTable({ onAction: (vm, action) => this.vmAction(vm, action) });
-    this.timeline = new Timeline(this.lab);
-    this.trace = new Trace(this.lab);
-    this.network = new Network(this.lab);
-    this.grants = new Grants(this.lab);
+    this.timeline = new Timeline();
+    this.trace = new Trace();
+    this.network = new Network(this.lab, { onCommand: () => this.afterAction() });
+    this.grants = new Grants();
     this.editor = new Editor(this.lab, lesson.vms, { seat: this.seat, onChanged: () => this.afterAction() });
     this.policy = new Policy(switches, { onSet: (key, value) => this.setPolicy(key, value) });
     this.panels = new Tabs({ label: t("web.panels"), idPrefix: "panel", onSelect: () => this.#panelShown() });
@@ -104,32 +96,35 @@ export class LessonScreen {
     );
   }
 
-  /** In the document now: open the terminals, show the state, start the guests. */
-  mounted() {
+  /** In the document now: open the terminals, draw everything, start the guests. */
+  async mounted() {
+    this.attached = true;
     this.consoles.mounted();
     this.editor.mounted();
-    this.#render(this.state.step, complete(this.state));
-    this.text.setChecks(this.state.checks);
+    this.#render(this.state.step, this.state.complete);
     this.policy.sync(this.state.policy);
     this.#showRun();
-    this.play();
-    this.sync(this.state);
     this.consoles.focus(this.seat);
+    this.unsubscribe.push(this.lab.on("frame", (frame) => this.#queue(frame)));
+    try {
+      await this.lab.call("follow", { panels: FOLLOW[this.panels.current] ?? [] });
+      this.#queue(await this.lab.call("frame", { full: true }));
+      await this.play();
+    } catch (err) {
+      if (!this.closed) alertError(err.message ?? String(err));
+    }
   }
 
   async close() {
     this.closed = true;
     for (const off of this.unsubscribe) off();
-    if (this.playing) {
-      this.playing = false;
-      await this.lab.pause().catch(() => {});
-    }
+    await this.lab.pause().catch(() => {}); // (none running any more: nothing to pause)
     this.consoles?.dispose();
   }
 
   crashed() {
-    this.playing = false;
     this.closed = true;
+    this.state = this.state && { ...this.state, running: false };
     this.#showRun();
     this.runState.textContent = t("web.stopped");
     for (const root of [this.el, this.bar]) {
@@ -145,35 +140,29 @@ export class LessonScreen {
 
   // -- running
 
-  play() {
-    if (this.playing || this.closed) return;
-    this.playing = true;
-    this.lab.play({ slice: SLICE });
-    this.#showRun();
+  async play() {
+    if (this.closed) return;
+    await this.lab.play();
+    await this.afterAction();
   }
 
   async pause() {
-    if (!this.playing) return;
-    this.playing = false;
-    this.mips = 0;
-    this.#showRun();
     await this.lab.pause();
+    await this.afterAction();
   }
 
   async toggleRun() {
-    if (this.playing) await this.pause();
-    else this.play();
-    await this.sync();
+    if (this.state?.running) await this.pause();
+    else await this.play();
   }
 
   async stepOnce() {
-    await this.pause();
     await this.#act(() => this.lab.call("step"));
-    await this.sync();
+    await this.afterAction();
   }
 
   #showRun() {
-    const running = this.playing;
+    const running = Boolean(this.state?.running) && !this.closed;
     this.runButton.replaceChildren(icon(running ? "pause" : "play"), running ? t("pause") : t("run"));
     this.runState.textContent = running ? t("web.running") : t("web.paused");
     this.runState.classList.toggle("running", running);
@@ -184,114 +173,66 @@ export class LessonScreen {
     this.meter.title = `${t("speed")}: ${speed}; ${t("instructions")}: ${fmtInt(s.time)}`;
   }
 
-  #tick({ state, mips }) {
-    if (this.closed) return;
-    this.mips = mips ?? 0;
-    this.nextState = state;
-    this.sync(state);
-  }
+  // -- drawing the session's frames
 
-  // -- keeping the screen in step with the machine
-
-  /** One pass over what the student sees; overlapping calls fold into one more pass. */
-  sync(state = null) {
-    if (state) this.nextState = state;
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
+  #queue(frame) {
+    this.drawing = this.drawing.then(() => {
       try {
-        do {
-          this.again = false;
-          const next = this.nextState;
-          this.nextState = null;
-          await this.#syncOnce(next);
-        } while (this.again && !this.closed);
+        if (!this.closed) this.#draw(frame);
       } catch (err) {
-        if (!this.closed) alertError(err.message ?? String(err));
-      } finally {
-        this.syncing = null;
+        alertError(err.message ?? String(err));
       }
-    })();
-    return this.syncing;
+    });
+    return this.drawing;
   }
 
-  async #syncOnce(given) {
-    if (this.closed) return;
-    const state = given ?? (await this.lab.call("state"));
+  #draw(frame) {
+    const state = frame.state;
     this.state = state;
-    this.#showRun();
-    for (const vm of state.vms) {
-      const view = this.consoles.get(vm.name);
-      if (!view || vm.console_seq === view.seq) continue;
-      if (vm.console_seq < view.seq) view.reset(); // the machine went back (a reset)
-      const chunk = await this.lab.call("console", { vm: vm.name, since: view.seq });
-      this.consoles.write(vm.name, chunk.text);
-      view.seq = chunk.seq;
+    this.mips = frame.mips;
+    if (frame.reset) {
+      this.consoles.reset();
+      this.timeline.reset();
+      this.trace.reset();
+      this.network.reset();
+      this.grants.reset();
     }
-    if (state.step !== this.text.step || complete(state) !== this.text.finished) {
-      this.#render(state.step, complete(state));
+    for (const out of frame.consoles) this.consoles.write(out.vm, out.text);
+    if (frame.hints || state.step !== this.text.step || state.complete !== this.text.finished) {
+      this.#render(state.step, state.complete, frame.hints);
+    }
+    const evaluation = frame.evaluation;
+    if (evaluation) {
+      for (const index of evaluation.completed) {
+        const msg = t("web.step_done", { n: index + 1 });
+        notify(`✓ ${msg}`, "ok");
+        announce(msg);
+      }
+      if (evaluation.finished_now) {
+        notify(`✓ ${t("lesson_complete")}`, "ok", 8000);
+        announce(t("lesson_complete"));
+        document.getElementById("lesson-complete")?.focus();
+      }
     }
     this.text.setChecks(state.checks);
     this.policy.sync(state.policy);
-    await this.#refreshPanel(state);
-    const now = performance.now();
-    const due = state.time !== this.evaluatedTime && now - this.lastEvaluate >= EVALUATE_MS;
-    if (this.mustEvaluate || due) {
-      const attempt = this.mustEvaluate; // a student's action is an attempt; the clock's look is not
-      this.mustEvaluate = false;
-      await this.evaluate({ attempt });
+    this.timeline.setVms(state.vms);
+    this.trace.setVms(state.vms);
+    if (frame.timeline) {
+      this.timeline.add(frame.timeline);
+      this.trace.add(frame.timeline);
     }
+    if (frame.network !== null || this.panels.current === "network") this.network.update(frame.network, state.time);
+    if (frame.grants) this.grants.update(frame.grants);
+    if (this.panels.current === "vms") this.vms.update(state.vms);
+    this.#showRun();
   }
 
-  async #refreshPanel(state) {
-    switch (this.panels.current) {
-      case "vms":
-        this.vms.update(state.vms);
-        break;
-      case "timeline":
-        await this.timeline.refresh(state);
-        break;
-      case "trace":
-        await this.trace.refresh(state);
-        break;
-      case "network":
-        await this.network.refresh(state);
-        break;
-      case "grants":
-        await this.grants.refresh();
-        break;
-      default:
-        break;
-    }
-  }
-
-  #panelShown() {
-    if (this.state) this.sync();
-  }
-
-  /** Evaluate the step's checks; say so when a step or the whole lesson is done. */
-  async evaluate({ attempt = true } = {}) {
-    if (this.closed) return null;
-    const r = await this.lab.call("evaluate", { attempt });
-    this.lastEvaluate = performance.now();
-    this.evaluatedTime = this.state?.time ?? -1;
-    this.text.setChecks(r.checks);
-    if (r.advanced) {
-      const msg = t("web.step_done", { n: r.step + 1 });
-      notify(`✓ ${msg}`, "ok");
-      announce(msg);
-      this.state = await this.lab.call("state");
-      this.#render(this.state.step, complete(this.state));
-      this.text.setChecks(this.state.checks);
-    } else if (r.finished && r.done && !this.text.finished) {
-      this.#render(r.step, true);
-      notify(`✓ ${t("lesson_complete")}`, "ok", 8000);
-      announce(t("lesson_complete"));
-      document.getElementById("lesson-complete")?.focus();
-    }
-    return r;
+  async #panelShown() {
+    if (!this.attached || this.closed) return;
+    if (this.panels.current === "vms") this.vms.update(this.state.vms);
+    await this.#act(() => this.lab.call("follow", { panels: FOLLOW[this.panels.current] ?? [] }));
+    await this.afterAction();
   }
 
   // -- what the student does
@@ -305,15 +246,14 @@ export class LessonScreen {
     }
   }
 
-  /** After any change the checks might see: show it and evaluate at once. */
+  /** After a command: draw what it did (the session evaluates the checks it was a try at). */
   async afterAction() {
-    // Any pass that starts its evaluation from now on sees the action's effect (evaluate
-    // asks the session, not our copy of the state), so the first one to get there does it.
-    this.mustEvaluate = true;
-    await this.sync();
+    if (this.closed) return;
+    const frame = await this.#act(() => this.lab.call("frame"));
+    if (frame) await this.#queue(frame);
   }
 
-  /** A console line: `type` runs the guests until they wait again; the sync shows the output. */
+  /** A console line: `type` runs the guests until they wait again; the frame shows the output. */
   async typed(vm, line) {
     await this.#act(() => this.lab.call("type", { vm, text: line }));
     await this.afterAction();
@@ -341,14 +281,10 @@ export class LessonScreen {
     await this.afterAction();
   }
 
-  /** Show a step, with the hints the student revealed for it before (a reload, a resumed lesson). */
-  #render(step, finished) {
+  /** Show a step, with the hints the student revealed for it (a frame brings them when it is new). */
+  #render(step, finished, hints = null) {
     this.text.render(step, finished);
-    if ((this.text.hintsUsed[step] ?? 0) > 0 && !finished) {
-      this.lab.call("hints_shown").then((hints) => {
-        if (this.text.step === step) this.text.restoreHints(hints);
-      }, (err) => alertError(err.message ?? String(err)));
-    }
+    if (hints && !finished) this.text.restoreHints(hints);
   }
 
   async hint() {
@@ -357,9 +293,8 @@ export class LessonScreen {
   }
 
   async check() {
-    this.lastEvaluate = 0;
-    this.evaluatedTime = -1;
-    const r = await this.evaluate();
+    const r = await this.#act(() => this.lab.call("evaluate"));
+    await this.afterAction();
     if (r && !r.done) {
       const missing = r.checks.filter((c) => !c.done).length;
       notify(t("web.checks_missing", { n: missing }));
@@ -369,7 +304,8 @@ export class LessonScreen {
   async resetStep() {
     const ok = await confirmDialog({ title: t("reset_step"), text: t("confirm_discard"), ok: t("reset_step"), cancel: t("web.cancel") });
     if (!ok) return;
-    await this.#reset("reset_step");
+    await this.#act(() => this.lab.call("reset_step"));
+    await this.afterAction();
     notify(t("web.step_reset"));
   }
 
@@ -381,31 +317,8 @@ export class LessonScreen {
       cancel: t("web.cancel"),
     });
     if (!ok) return;
-    await this.#reset("reset_lesson");
+    await this.#act(() => this.lab.call("reset_lesson"));
+    await this.afterAction();
     notify(t("web.lesson_reset"));
   }
-
-  async #reset(method) {
-    const wasPlaying = this.playing;
-    await this.pause();
-    await this.syncing;
-    const state = await this.#act(() => this.lab.call(method));
-    if (!state) return;
-    this.consoles.reset();
-    this.timeline.reset();
-    this.trace.reset();
-    this.network.reset();
-    this.grants.reset();
-    this.state = state;
-    this.#render(state.step, complete(state));
-    this.evaluatedTime = -1;
-    await this.sync(state);
-    if (wasPlaying) this.play();
-  }
-}
-
-/** The lesson shows as complete on its last step once finished; after a reset to an
- * earlier step the progress record still says finished, but the student is back at work. */
-function complete(state) {
-  return state.finished && state.step >= state.steps - 1;
 }

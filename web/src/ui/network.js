@@ -3,17 +3,17 @@
 // Wireshark opens); the management service and its out-of-band console when the
 // scenario has one; a plain message when it has no network at all.
 //
-//   const net = new Network(lab);   await net.refresh(state);
+//   const net = new Network(lab, { onCommand });   net.update(frame.network, state.time);
+//   // onCommand() after a management command: the screen draws what it did
 
-import { alertError, clear, download, fmtInt, h, fill } from "./dom.js";
+import { alertError, download, fmtInt, h, fill } from "./dom.js";
 import { t } from "./i18n.js";
 import { icon } from "./icons.js";
 
-const FRAMES = 20;
-
 export class Network {
-  constructor(lab) {
+  constructor(lab, { onCommand }) {
     this.lab = lab;
+    this.onCommand = onCommand;
     this.body = h("div", { class: "panel-scroll", id: "network-body" });
     this.el = h("div", {}, this.body);
     this.last = "";
@@ -21,9 +21,9 @@ export class Network {
     this.time = 0;
   }
 
-  async refresh(state) {
-    this.time = state.time;
-    const net = await this.lab.call("network", { frames: FRAMES });
+  /** Show a NetworkView (null: the scenario has no network); redrawn only when it changed. */
+  update(net, time) {
+    this.time = time;
     const key = JSON.stringify(net);
     if (key === this.last) return;
     this.last = key;
@@ -87,6 +87,7 @@ export class Network {
               th(t("web.tx_frames"), "num"),
               th(t("web.tx_bytes"), "num"),
               th(t("web.drops"), "num"),
+              th(t("web.spoofed"), "num"),
             ),
           ),
           h(
@@ -105,6 +106,7 @@ export class Network {
                 h("td", { class: "num" }, fmtInt(pc.tx_frames)),
                 h("td", { class: "num" }, fmtInt(pc.tx_bytes)),
                 h("td", { class: "num" }, fmtInt((pc.acl_drops ?? 0) + (pc.endpoint_drops ?? 0))),
+                h("td", { class: "num" }, fmtInt(pc.spoof_drops ?? 0)),
               );
             }),
           ),
@@ -147,7 +149,7 @@ export class Network {
         alertError(err.message);
       }
       this.last = "";
-      await this.refresh({ time: this.time });
+      await this.onCommand();
       this.body.querySelector("#mgmt-input")?.focus();
     };
     return h(

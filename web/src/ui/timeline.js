@@ -1,18 +1,17 @@
 // The timeline: one time-ordered view of what crossed the guest/hypervisor boundary
-// (Session.timeline): hypercalls with the guest instructions that led to their ecall
-// indented under them, the hypervisor's other events, every frame on the network.
+// (the session's TimelineItems): hypercalls with the guest instructions that led to their
+// ecall indented under them, the hypervisor's other events, every frame on the network.
 // Newest at the bottom; the view follows live unless the student scrolled up.
 //
-//   const tl = new Timeline(lab);   await tl.refresh(state);   // fetches what is new
+//   const tl = new Timeline();   tl.setVms(state.vms);   tl.add(frame.timeline)   // what is new
 //
-// The Trace panel (trace.js) is the same list without frames and code, read from
-// Session.trace; both share the filter bar and the row renderer here.
+// The Trace panel (trace.js) is the same list without frames and code; both take the items
+// the frames bring and share the filter bar and the row renderer here.
 
 import { clear, fmtInt, h, hex, fill } from "./dom.js";
 import { t } from "./i18n.js";
 
 const KEEP = 1500; // items kept for re-filtering; the DOM holds at most these
-const BATCH = 300; // items fetched per refresh: a flood's excess is counted, not listed
 
 /** A VM select and a kind select; `onChange` re-filters. */
 export class FilterBar {
@@ -77,13 +76,13 @@ export class FilterBar {
   }
 }
 
-/** One event as a list item: time, who, what; a hypercall's code under it. */
+/** One TimelineItem as a list item: time, who, what; a hypercall's code under it. */
 export function eventRow(item, names, { code = true } = {}) {
   const who = item.domid < 0 ? "hv" : `dom${item.domid} ${names.get(item.domid) ?? ""}`.trim();
-  let what = item.text ?? item.line ?? "";
-  if (item.kind === "frame") what = `frame ${item.segment}/${item.port}: ${item.text}`;
-  else if (item.kind !== "hypercall") what = `${item.kind}: ${what}`;
-  const denied = item.kind === "hypercall" && item.error !== 0;
+  let what = item.text;
+  if (item.packet) what = `frame ${item.packet.segment}/${item.packet.port}: ${item.text}`;
+  else if (!item.call) what = `${item.kind}: ${what}`;
+  const denied = item.call !== null && item.call.error !== 0;
   const li = h(
     "li",
     { class: `k-${item.kind}${denied ? " denied" : ""}` },
@@ -92,8 +91,8 @@ export function eventRow(item, names, { code = true } = {}) {
     " ",
     h("span", { class: "what" }, what),
   );
-  if (code && item.code?.length) {
-    for (const ins of item.code) {
+  if (code && item.call?.code.length) {
+    for (const ins of item.call.code) {
       li.append(
         "\n",
         h(
@@ -108,10 +107,7 @@ export function eventRow(item, names, { code = true } = {}) {
 }
 
 export class Timeline {
-  constructor(lab) {
-    this.lab = lab;
-    this.seq = 0;
-    this.epoch = null;
+  constructor() {
     this.items = [];
     this.names = new Map();
     this.filters = new FilterBar("timeline", () => this.#redraw());
@@ -121,21 +117,14 @@ export class Timeline {
     this.el = h("div", {}, this.filters.el, this.list);
   }
 
-  async refresh(state) {
-    this.names = new Map(state.vms.map((vm) => [vm.domid, vm.name]));
-    this.filters.setVms(state.vms);
-    let r = await this.lab.call("timeline", { since: this.seq, limit: BATCH });
-    if (r.epoch !== this.epoch) {
-      // The machine went back in time (a reset): the numbering starts over.
-      const had = this.seq;
-      this.epoch = r.epoch;
-      this.items = [];
-      this.seq = 0;
-      clear(this.list);
-      if (had) r = await this.lab.call("timeline", { since: 0, limit: BATCH });
-    }
-    this.seq = r.seq;
-    const fresh = r.dropped ? [{ kind: "gap", dropped: r.dropped, time: r.items[0]?.time ?? 0, domid: -2 }, ...r.items] : r.items;
+  setVms(vms) {
+    this.names = new Map(vms.map((vm) => [vm.domid, vm.name]));
+    this.filters.setVms(vms);
+  }
+
+  /** A frame's TimelineItems: the items after the last ones shown (`dropped` more before them). */
+  add(r) {
+    const fresh = r.dropped ? [{ kind: "gap", dropped: r.dropped, domid: -2 }, ...r.items] : r.items;
     if (!fresh.length) return;
     this.filters.noteKinds(r.items);
     this.items.push(...fresh);
@@ -169,8 +158,6 @@ export class Timeline {
   }
 
   reset() {
-    this.seq = 0;
-    this.epoch = null;
     this.items = [];
     clear(this.list);
   }

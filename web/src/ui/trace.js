@@ -1,18 +1,16 @@
-// The trace: the hypervisor's own record of events (Session.trace), filterable by
-// VM and kind, newest at the bottom, following live.
+// The trace: the hypervisor's own record of events, filterable by VM and kind, newest at
+// the bottom, following live: the timeline's items without the network's frames and the code.
 //
-//   const trace = new Trace(lab);   await trace.refresh(state);
+//   const trace = new Trace();   trace.setVms(state.vms);   trace.add(frame.timeline);
 
-import { clear, h, fill } from "./dom.js";
+import { clear, fmtInt, h, fill } from "./dom.js";
 import { t } from "./i18n.js";
 import { eventRow, FilterBar } from "./timeline.js";
 
 const KEEP = 1500;
 
 export class Trace {
-  constructor(lab) {
-    this.lab = lab;
-    this.seq = 0;
+  constructor() {
     this.items = [];
     this.names = new Map();
     this.filters = new FilterBar("trace", () => this.#redraw());
@@ -20,23 +18,21 @@ export class Trace {
     this.el = h("div", {}, this.filters.el, this.list);
   }
 
-  async refresh(state) {
-    this.names = new Map(state.vms.map((vm) => [vm.domid, vm.name]));
-    this.filters.setVms(state.vms);
-    let r = await this.lab.call("trace", { since: this.seq });
-    if (r.seq < this.seq) {
-      // The machine went back in time (a reset): show it afresh.
-      this.reset();
-      r = await this.lab.call("trace", { since: 0 });
-    }
-    this.seq = r.seq;
-    let events = r.events;
+  setVms(vms) {
+    this.names = new Map(vms.map((vm) => [vm.domid, vm.name]));
+    this.filters.setVms(vms);
+  }
+
+  /** A frame's TimelineItems; frames on the network are the timeline's, not the trace's. */
+  add(r) {
+    let events = r.items.filter((item) => !item.packet);
+    if (r.dropped) events = [{ kind: "gap", dropped: r.dropped, domid: -2 }, ...events];
     if (!events.length) return;
     if (events.length > KEEP) events = events.slice(-KEEP);
-    this.filters.noteKinds(events);
+    this.filters.noteKinds(events.filter((e) => e.kind !== "gap"));
     this.items.push(...events);
     const follow = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
-    this.list.append(...events.filter((e) => this.filters.passes(e)).map((e) => eventRow(e, this.names, { code: false })));
+    this.list.append(...events.filter((e) => this.#passes(e)).map((e) => this.#row(e)));
     if (this.items.length > KEEP) {
       this.items.splice(0, this.items.length - KEEP);
       while (this.list.children.length > KEEP) this.list.firstElementChild.remove();
@@ -44,15 +40,21 @@ export class Trace {
     if (follow) this.list.scrollTop = this.list.scrollHeight;
   }
 
+  #passes(e) {
+    return e.kind === "gap" || this.filters.passes(e);
+  }
+
+  #row(e) {
+    if (e.kind === "gap") return h("li", { class: "gap" }, `… ${t("web.more_events", { n: fmtInt(e.dropped) })}`);
+    return eventRow(e, this.names, { code: false });
+  }
+
   #redraw() {
-    fill(this.list, 
-      ...this.items.filter((e) => this.filters.passes(e)).map((e) => eventRow(e, this.names, { code: false })),
-    );
+    fill(this.list, ...this.items.filter((e) => this.#passes(e)).map((e) => this.#row(e)));
     this.list.scrollTop = this.list.scrollHeight;
   }
 
   reset() {
-    this.seq = 0;
     this.items = [];
     clear(this.list);
   }

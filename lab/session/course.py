@@ -1,0 +1,169 @@
+"""The course a session serves: the lessons under a directory, and one student's progress.
+
+    lessons = Catalogue(Path("lessons"))
+    lessons.find("control-api", "de")      # the German text, else the English one
+    lessons.ids()                          # every lesson id, in file order
+    book = ProgressBook(path, seed=STUDENT, clock=time.time)
+    book.step_began("control-api", 1)      # saved at once: a crash loses nothing
+    book.seed                              # the student's own variant (lab.lesson.variants)
+
+A lesson that fails to parse is left out and named in `Catalogue.problems`. A
+progress file that cannot be read is moved aside, never overwritten, and the
+student starts afresh; `ProgressBook.problem` says why and where the old file went.
+Every change to the progress is written at once (atomically, lab.lesson.progress).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from lab.lesson import progress as progress_io
+from lab.lesson.model import Lesson, LessonError
+from lab.lesson.parser import find_lessons, parse_lesson
+from lab.lesson.variants import fill, mgmt_password
+
+DEFAULT_LESSONS: Final = Path(__file__).resolve().parents[2] / "lessons"
+STUDENT: Final = "student"  # seed=STUDENT: the student's own variant, kept in their progress
+SeedChoice = int | Literal["student"] | None  # a fixed seed, STUDENT, or the course as written
+
+
+class SessionError(Exception):
+    """A request the session cannot serve (no lesson open, an unknown lesson or VM)."""
+
+
+class Catalogue:
+    """The lessons under one directory, parsed once, each id in every language it has."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self._lessons: list[Lesson] | None = None
+        self.problems: list[str] = []  # lessons that failed to parse, as `file:line: what`
+
+    def all(self) -> list[Lesson]:
+        if self._lessons is None:
+            self._lessons, self.problems = [], []
+            for path in find_lessons([self.directory]):
+                try:
+                    self._lessons.append(parse_lesson(path))
+                except LessonError as exc:
+                    self.problems.append(str(exc))
+        return self._lessons
+
+    def ids(self) -> list[str]:
+        """Every lesson id once, in file order."""
+        return list(dict.fromkeys(x.id for x in self.all()))
+
+    def find(self, lesson_id: str, lang: str) -> Lesson:
+        """The lesson in `lang`, else in English, else in whatever language it has."""
+        matches = [x for x in self.all() if x.id == lesson_id]
+        if not matches:
+            raise SessionError(f"no lesson {lesson_id!r} in {self.directory}")
+        return next(
+            (x for x in matches if x.lang == lang), next((x for x in matches if x.lang == "en"), matches[0])
+        )
+
+
+def own_words(lesson: Lesson, text: str, seed: int | None, *, as_html: bool = False) -> str:
+    """A lesson's prose with the student's own values (`{password}`) filled in."""
+    if "{password}" not in text or lesson.mgmt_password is None:
+        return text  # (and the wordlist is not even read)
+    return fill(text, mgmt_password(lesson.mgmt_password, seed), as_html=as_html)
+
+
+class ProgressBook:
+    """One student's progress and seed, from and to the progress file (none: kept in memory)."""
+
+    def __init__(
+        self, path: str | Path | None, *, seed: SeedChoice = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.path = Path(path) if path else None
+        self.clock = clock
+        self._seed = seed
+        self.problem = ""  # why the progress file could not be read ("" when it could)
+        self.progress = self._load()
+        if seed == STUDENT:
+            self.progress.own_seed()
+
+    def _load(self) -> progress_io.Progress:
+        if self.path is None:
+            return progress_io.Progress()
+        try:
+            return progress_io.load(self.path)
+        except progress_io.ProgressError as exc:
+            kept = self.path.with_name(f"{self.path.name}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            try:
+                self.path.replace(kept)
+            except OSError as err:
+                self.problem = f"{exc}; cannot move it aside ({err}), so progress is not saved"
+                self.path = None  # never write over what the student may still want
+            else:
+                self.problem = f"{exc}; kept as {kept}, starting afresh"
+            return progress_io.Progress()
+
+    @property
+    def seed(self) -> int | None:
+        """The variant the machines are built in (lab.lesson.variants): a fixed seed, the
+        student's own from their progress (seed=STUDENT), or None for the course as written."""
+        if self._seed == STUDENT:
+            return self.progress.seed
+        return self._seed
+
+    def save(self) -> None:
+        if self.path is not None:
+            progress_io.save_atomic(self.path, self.progress.to_dict())
+
+    def replace(self, data: dict[str, Any]) -> str:
+        """Take over a progress file's data; "" or why it was refused (nothing changes then)."""
+        try:
+            progress = progress_io.Progress.from_dict(data)
+        except progress_io.ProgressError as exc:
+            return str(exc)
+        if self._seed == STUDENT and progress.seed is None:
+            progress.seed = self.progress.seed  # older files carry no seed: keep this one
+        self.progress = progress
+        self.save()
+        return ""
+
+    # -- what the student did
+
+    def current(self, lesson_id: str) -> int:
+        return self.progress.lesson(lesson_id).current
+
+    def finished(self, lesson_id: str) -> bool:
+        return self.progress.lesson(lesson_id).finished is not None
+
+    def done_steps(self, lesson_id: str) -> int:
+        lp = self.progress.lessons.get(lesson_id)
+        return lp.done_steps() if lp else 0
+
+    def hints(self, lesson_id: str, step: int) -> int:
+        return self.progress.step(lesson_id, step).hints
+
+    def step_began(self, lesson_id: str, index: int) -> None:
+        self.progress.lesson(lesson_id).current = index
+        sp = self.progress.step(lesson_id, index)
+        if sp.started is None:
+            sp.started = self.clock()
+        self.save()
+
+    def attempted(self, lesson_id: str, index: int) -> None:
+        self.progress.step(lesson_id, index).attempts += 1
+        self.save()
+
+    def step_done(self, lesson_id: str, index: int, *, last: bool) -> None:
+        """Step `index` holds; the last step's completion finishes the lesson (saved then; an
+        earlier step's is saved when the next one begins)."""
+        sp = self.progress.step(lesson_id, index)
+        sp.done, sp.finished = True, self.clock()
+        if last:
+            lp = self.progress.lesson(lesson_id)
+            lp.finished = lp.finished or self.clock()
+            lp.current = index
+            self.save()
+
+    def hint_shown(self, lesson_id: str, index: int, shown: int) -> None:
+        self.progress.step(lesson_id, index).hints = shown
+        self.save()

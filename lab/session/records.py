@@ -1,0 +1,555 @@
+"""The front-end protocol's vocabulary: every view and command result as a typed record.
+
+    state = session.state()            # a MachineState
+    state.vms[1].name                  # "tenant": the TUI reads attributes
+    to_json(state)                     # {"lesson": ..., "vms": [...]}: the web worker's JSON
+
+A record is a frozen, slotted, keyword-only dataclass (`record`). Frozen, because a
+view is a snapshot: a front end may keep it, or (issue 19) hand it from the engine's
+thread to the screen's, while the machine moves on. Slotted and keyword-only, so a
+misspelt field is an error where it is written, not a silently missing key three
+languages away. `lab.session.protocol.to_json` is the one serialisation to JSON data.
+
+Each field's trailing comment is its documentation: the protocol reference page
+(docs/reference/protocol.md) is generated from these classes, and a field without a
+comment fails tests/test_protocol.py. Counters are the network's own records
+(lab.net), copied, so their names are defined once, where they are counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from lab.hv.cost import CostMeasurement
+from lab.net.mgmt import MgmtCounters
+from lab.net.switch import PortCounters, SegmentCounters
+from lab.net.vnic import NicCounters
+
+record = dataclass(slots=True, frozen=True, kw_only=True)
+
+# ------------------------------------------------------------------ lessons
+
+
+@record
+class LessonSummary:
+    """One lesson in the picker, in the language asked for (English where it is not translated)."""
+
+    id: str  # the lesson's id, the same in every language
+    title: str  # its title
+    lang: str  # the language of these words ("en", "de")
+    summary: str  # a sentence or two for the picker
+    minutes: int  # about how long it takes
+    requires: tuple[str, ...]  # ids of the lessons to do first
+    incident: str  # the real incident it mirrors ("" when none)
+    steps: int  # how many steps it has
+    path: str  # the lesson's file
+    done_steps: int  # steps this student has done
+    finished: bool  # this student finished it (once, at least)
+
+
+@record
+class StepView:
+    """One step of an open lesson: its prose, how many hints it has, its checks as written."""
+
+    index: int  # 0 is the first step
+    title: str  # the step's heading
+    html: str  # the prose rendered (raw HTML escaped), the student's own values filled in
+    markdown: str  # the same prose as Markdown, for a Markdown widget
+    hints: int  # how many hints the step has
+    checks: tuple[str, ...]  # its checks as written (the `check` and `legit` blocks)
+    attack: bool  # an attack step: the lesson's end replays it against the student's hardening
+
+
+@record
+class LessonView:
+    """An open lesson (`open_lesson`): its words and steps; the machine comes with `start`."""
+
+    id: str  # the lesson's id
+    title: str  # its title
+    lang: str  # the language of its text
+    summary: str  # a sentence or two
+    minutes: int  # about how long it takes
+    requires: tuple[str, ...]  # ids of the lessons to do first
+    incident: str  # the real incident it mirrors ("" when none)
+    path: str  # the lesson's file
+    intro_html: str  # the introduction, rendered
+    intro_markdown: str  # the introduction as Markdown
+    vms: tuple[str, ...]  # the scenario's VMs by name, in domid order (a console each)
+    steps: tuple[StepView, ...]  # the steps, in order
+
+
+@record
+class Problems:
+    """What could not be loaded: lessons that failed to parse, a progress file that could not be read."""
+
+    lessons: tuple[str, ...]  # one `file:line: what` per lesson that failed to parse
+    progress: str  # why the progress file was not usable and where it was kept ("" when it was)
+
+
+# ------------------------------------------------------------------ the machine
+
+
+@record
+class DiskView:
+    """A VM's virtual disk (SBI BLK): its size and its I/O counters."""
+
+    size: int  # bytes
+    sectors: int  # 512-byte sectors
+    reads: int  # read requests served
+    writes: int  # write requests served
+    sectors_read: int  # sectors read, over all requests
+    sectors_written: int  # sectors written, over all requests
+
+
+@record
+class NicView:
+    """A VM's virtual NIC: where it is plugged in, its addresses, its counters."""
+
+    segment: str | None  # the network segment its port is on (None: not plugged in)
+    mac: str  # 02:00:00:00:00:<domid>
+    ip: str  # its IPv4 address
+    pending: int  # frames received and not yet read by the guest
+    counters: NicCounters  # frames and bytes each way, and drops
+
+
+@record
+class VmView:
+    """One VM as the VMs panel shows it."""
+
+    domid: int  # its domain ID (scenario order, from 0)
+    name: str  # its name in the scenario
+    state: str  # running, paused, halted, faulted or destroyed
+    waiting: bool  # running but parked in `wfi` until input arrives
+    control: bool  # the control domain (may use the privileged VMCTL calls once they are checked)
+    weight: int  # its scheduler weight: its share of each round
+    memory: int  # its RAM in bytes
+    instret: int  # instructions it has retired
+    share: float  # its part of all instructions retired, 0 to 1
+    hypercalls: int  # hypercalls it has made
+    console_seq: int  # bytes it ever wrote to its console
+    fault: str | None  # what stopped it, when it faulted
+    nic: NicView | None  # its NIC, when it has one
+    disk: DiskView | None  # its disk, when it has one
+
+
+@record
+class CheckView:
+    """One of the current step's checks, as last evaluated."""
+
+    check: str  # the check as written in the lesson
+    done: bool  # it held at the last evaluation
+    error: str  # why it could not be evaluated ("" when it could)
+    detail: str  # what it found, when it explains itself (`attack_blocked` does)
+    line: int  # its line in the lesson file (0: not evaluated yet)
+
+
+@record
+class PolicyState:
+    """The policy in force: the preset it equals and every switch's value."""
+
+    preset: str  # vulnerable, hardened, or custom
+    values: dict[str, bool | int]  # switch key -> its value
+
+
+@record
+class MachineState:
+    """The lesson's machine now: the step, the VMs, the checks, the policy."""
+
+    lesson: str  # the lesson's id
+    lang: str  # the language it was opened in
+    step: int  # the current step (0 is the first)
+    steps: int  # how many steps the lesson has
+    finished: bool  # the student's progress says the lesson was finished (once, at least)
+    complete: bool  # show the lesson as complete: finished, and on its last step
+    running: bool  # the run loop runs the guests (`play`); false while paused
+    time: int  # instructions retired by all VMs together: the machine's clock
+    backend: str  # the CPU core: interp or unicorn
+    seed: int | None  # the variant the machine is built in (None: the course as written)
+    seat: str  # the student's console: the first VM that is not the control domain
+    vms: tuple[VmView, ...]  # every VM, in domid order
+    checks: tuple[CheckView, ...]  # the current step's checks as last evaluated (empty once past the end)
+    policy: PolicyState  # the policy in force
+    patches: tuple[str, ...]  # handlers replaced by a patch, as EXT.function
+
+
+@record
+class RunResult:
+    """What a run of the guests did."""
+
+    retired: int  # instructions retired
+    reason: str  # why it stopped: budget (the count was reached), idle (every VM waits) or stopped
+    time: int  # the machine's clock afterwards
+
+
+@record
+class RunState:
+    """Whether the run loop runs the guests."""
+
+    running: bool  # the guests run (`play`) or are paused
+    time: int  # the machine's clock
+
+
+@record
+class ConsoleOutput:
+    """A VM's console output after a given byte (`since`)."""
+
+    vm: str  # the VM's name
+    text: str  # the new output, decoded as UTF-8
+    seq: int  # bytes the VM ever wrote: the `since` of the next read
+
+
+# ------------------------------------------------------------------ the trace and the timeline
+
+
+@record
+class CodeLine:
+    """One guest instruction shown under a hypercall: the code that led to its `ecall`."""
+
+    pc: int  # its address
+    word: int  # the instruction word
+    text: str  # disassembled
+    ecall: bool  # this is the `ecall` that trapped
+
+
+@record
+class HypercallView:
+    """What a hypercall asked and what the hypervisor answered (SBI calling convention)."""
+
+    pc: int  # the address of its `ecall`
+    eid: int  # extension ID (a7)
+    fid: int  # function ID (a6)
+    ext: str  # the extension's name (DBCN, VMCTL, ...)
+    fn: str  # the function's name
+    args: tuple[int, ...]  # a0..a5 as passed
+    error: int  # the SBI error code returned in a0 (0: success)
+    error_name: str  # its name (SBI_SUCCESS, SBI_ERR_DENIED, ...)
+    value: int  # the value returned in a1
+    why: str  # the hypervisor's reason, when it refused or noticed something
+    patched: bool  # a student's patch handled it
+    code: tuple[CodeLine, ...]  # the instructions up to its `ecall` (timeline only; empty in `trace`)
+
+
+@record
+class PacketView:
+    """Where a frame crossed the virtual switch."""
+
+    segment: str  # the network segment
+    port: str  # the port it came in by (a VM's name, or mgmt)
+    len: int  # its length in bytes
+
+
+@record
+class TimelineItem:
+    """One thing that happened: a hypercall, another hypervisor event, or a frame on the network."""
+
+    seq: int  # its number in the list it came from (timeline or trace), from 1
+    time: int  # when, on the machine's clock
+    kind: str  # hypercall, frame, vm, fault, policy, patch, grant, dgram, mgmt, measure, ...
+    domid: int  # the VM it concerns (a frame: the sending VM); -1: the hypervisor itself
+    text: str  # one line saying what happened
+    call: HypercallView | None  # the hypercall, for kind hypercall
+    packet: PacketView | None  # where the frame went, for kind frame
+    data: dict[str, int | str | bool]  # the event's details (e.g. a datagram's `to`), by name
+
+
+@record
+class TimelineItems:
+    """Timeline items after `since`: the trace and every segment's frames, merged in time order."""
+
+    items: tuple[TimelineItem, ...]  # the newest `limit` of them, oldest first
+    seq: int  # the last item's number: the `since` of the next read
+    epoch: int  # changes when the machine went back in time (a reset): read again from 0
+    dropped: int  # items after `since` left out for the limit (a flood): counted, not listed
+
+
+@record
+class TraceEvents:
+    """The hypervisor's trace after `since` (no frames, no code)."""
+
+    events: tuple[TimelineItem, ...]  # the events, oldest first
+    seq: int  # events ever traced: the `since` of the next read
+
+
+# ------------------------------------------------------------------ the network
+
+
+@record
+class PortView:
+    """A port of a segment's switch."""
+
+    name: str  # the port's name: its VM's, or mgmt
+    kind: str  # vnic or mgmt
+    domid: int  # the VM behind it (-1: the management service)
+    counters: PortCounters  # frames and bytes each way, and drops
+
+
+@record
+class FrameSummary:
+    """A captured frame, decoded in one line."""
+
+    time: int  # when it entered the switch
+    port: str  # the port it came in by
+    len: int  # its length in bytes
+    summary: str  # what it is (ARP, IPv4/UDP, ICMP echo, ...), as tshark would say it
+
+
+@record
+class SegmentView:
+    """One network segment: a learning switch, its ports and its capture."""
+
+    name: str  # the segment's name
+    counters: SegmentCounters  # frames forwarded, flooded, filtered, dropped
+    ports: tuple[PortView, ...]  # its ports
+    mac_table: dict[str, str]  # MAC address -> the port it was learnt on
+    frames: tuple[FrameSummary, ...]  # the last frames it captured, oldest first
+
+
+@record
+class VnicView:
+    """A VM's NIC, as the network panel lists it."""
+
+    vm: str  # the VM's name
+    domid: int  # its domid
+    segment: str | None  # the segment it is plugged into
+    mac: str  # its MAC address
+    ip: str  # its IPv4 address
+    pending: int  # frames waiting for the guest
+    counters: NicCounters  # frames and bytes each way, and drops
+
+
+@record
+class MgmtView:
+    """The hypervisor's management service: where it listens and what it has seen."""
+
+    name: str  # its port's name
+    ip: str  # its IPv4 address
+    mac: str  # its MAC address
+    port: int  # its UDP port
+    segment: str | None  # the segment it listens on
+    queued: int  # requests waiting in its queue
+    sessions: int  # logged-in sessions (tokens)
+    counters: MgmtCounters  # requests, logins, lockouts, drops
+
+
+@record
+class NetworkView:
+    """The virtual network: every segment, every VM's NIC, the management service."""
+
+    segments: tuple[SegmentView, ...]  # the segments, in scenario order
+    vnics: tuple[VnicView, ...]  # every VM's NIC
+    mgmt: MgmtView | None  # the management service, when the scenario has one
+
+
+@record
+class GrantView:
+    """A page a VM offered another (an entry of its grant table)."""
+
+    ref: int  # the grant reference
+    grantee: int  # the domid it was granted to
+    gpa: int  # the granted page's guest-physical address
+    readonly: bool  # granted read-only
+    flags: int  # the flags as passed (bit 0: read-only)
+
+
+@record
+class MappingView:
+    """A page of another VM mapped into this one's grant window."""
+
+    gpa: int  # where it is mapped
+    granter: int  # the domid that granted it
+    ref: int  # the grant reference it used
+    writable: bool  # mapped writable
+
+
+@record
+class GrantTable:
+    """One VM's grants: what it offered others and what it mapped from them."""
+
+    vm: str  # the VM's name
+    domid: int  # its domid
+    grants: tuple[GrantView, ...]  # its grant table
+    mapped: tuple[MappingView, ...]  # its mappings
+
+
+# ------------------------------------------------------------------ policy, patches, the editor
+
+
+@record
+class PolicySwitch:
+    """A hardening switch with its value and what it is about."""
+
+    key: str  # e.g. hypercall.authorize
+    group: str  # the part before the dot
+    value: bool | int  # its value now
+    kind: str  # bool or int
+    vulnerable: bool | int  # its value in the vulnerable preset
+    hardened: bool | int  # its value in the hardened preset
+    checks: str  # what the hardened hypervisor checks
+    mirrors: str  # the real bug its vulnerable form mirrors
+    cost: str  # where the check sits, what it costs ("" when nothing to say)
+
+
+@record
+class PatchSource:
+    """A hypercall handler's source for the editor: the student's patch if one is active."""
+
+    handler: str  # EXT.function
+    source: str  # Python source that runs as a patch as it stands
+    patched: bool  # this is the student's active patch, not the original
+    params: tuple[str, ...]  # the handler's argument names after (hv, vm)
+
+
+@record
+class SourceError:
+    """One assembler error, at the editor's line."""
+
+    line: int  # the line in the editor (an error inside an included file: its `.include` line)
+    col: int  # the column (0: not known)
+    message: str  # what is wrong
+
+
+# ------------------------------------------------------------------ command results
+
+
+@record
+class Refused:
+    """A command that did not apply: something the student can get wrong (a bad value, a patch
+    that does not compile) or that does not exist here (no network). Nothing changed."""
+
+    ok: Literal[False] = False  # always false: tells a refusal from a result
+    error: str  # why, in words for the student
+    line: int | None = None  # where in the submitted text (a patch), when that is known
+
+
+@record
+class Done:
+    """A command that did what it was asked and has nothing more to say."""
+
+    ok: Literal[True] = True  # always true
+
+
+@record
+class PolicySet:
+    """A switch that was set."""
+
+    ok: Literal[True] = True  # always true
+    key: str  # the switch
+    value: bool | int  # its value now
+
+
+@record
+class PatchResult:
+    """A handler patched, or back to its original."""
+
+    ok: Literal[True] = True  # always true
+    handler: str  # EXT.function
+
+
+@record
+class VmControlled:
+    """A VM paused, unpaused, rebooted or destroyed."""
+
+    ok: Literal[True] = True  # always true
+    vm: str  # the VM's name
+    state: str  # its state now
+
+
+@record
+class Assembly:
+    """Editor text assembled (and, for `load_source`, booted in a VM), or why not."""
+
+    ok: bool  # it assembled (and loaded)
+    size: int  # bytes of machine code (0 when it did not assemble)
+    entry: int  # the entry point (0 when it did not assemble)
+    errors: tuple[SourceError, ...]  # every error, at its line
+    vm: str | None  # the VM it was loaded into (`load_source`)
+
+
+@record
+class PcapSaved:
+    """A segment's capture written as a pcap file."""
+
+    ok: Literal[True] = True  # always true
+    path: str  # the file, absolute
+    frames: int  # frames written
+    size: int  # bytes written
+
+
+@record
+class MgmtReply:
+    """The management console's answer."""
+
+    ok: bool  # the service answered OK (false: ERR ...)
+    reply: str  # its answer as it wrote it
+
+
+@record
+class Measured:
+    """What the current hardening costs on this machine (the `measure` action)."""
+
+    ok: Literal[True] = True  # always true
+    summary: str  # one line, also in the trace as `measured: ...`
+    measurement: CostMeasurement  # the figures
+
+
+@record
+class HintView:
+    """A hint of the current step."""
+
+    index: int  # 0 is the first hint; -1: the step has none
+    text: str  # as Markdown, the student's own values filled in
+    html: str  # rendered
+    left: int  # hints after this one
+
+
+@record
+class Evaluation:
+    """The current step's checks evaluated; steps whose checks all hold are done, and the next
+    begins and is evaluated at once, so work the student did early counts."""
+
+    step: int  # the current step afterwards (whose checks are listed)
+    checks: tuple[CheckView, ...]  # its checks
+    done: bool  # all of them hold (on the last step: the lesson is complete)
+    completed: tuple[int, ...]  # steps that turned done in this evaluation, in order: say "well done"
+    advanced: bool  # it moved on to a later step
+    finished: bool  # the lesson is complete
+    finished_now: bool  # ... and this evaluation completed it: say so, once
+
+
+# ------------------------------------------------------------------ the run loop
+
+
+class Panel(StrEnum):
+    """What a frame carries besides the machine's state, when the front end follows it."""
+
+    TIMELINE = "timeline"  # new timeline items (the trace panel shows them too)
+    NETWORK = "network"  # the network view
+    GRANTS = "grants"  # every VM's grant table
+
+
+@record
+class Frame:
+    """What changed since the last frame: what a front end draws. After `reset`, everything
+    it showed of the old machine goes, and the consoles and lists start from the beginning."""
+
+    state: MachineState  # the machine now
+    mips: float  # guest instructions a second (millions), over the last slices; 0 when idle or paused
+    retired: int  # instructions retired since the last frame
+    reset: bool  # the machine went back in time or is a new one: clear consoles, lists and marks first
+    consoles: tuple[ConsoleOutput, ...]  # new console output, one entry per VM that wrote some
+    timeline: TimelineItems | None  # new timeline items (when the timeline is followed)
+    network: NetworkView | None  # the network (when followed and the scenario has one)
+    grants: tuple[GrantTable, ...] | None  # the grant tables (when followed)
+    evaluation: Evaluation | None  # the checks, when they were evaluated since the last frame
+    hints: tuple[HintView, ...] | None  # the step's hints shown so far, when the step is new to the front end
+
+
+@record
+class Advance:
+    """One turn of the run loop (`advance`): a slice of guest work, checks when due, maybe a frame."""
+
+    frame: Frame | None  # what to draw, at most every FRAME_SECONDS (None: nothing due yet)
+    running: bool  # the guests still run: call `advance` again (false: paused, stop the loop)
+    wait: float  # seconds to wait before the next call (0 while guests have work)

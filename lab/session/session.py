@@ -1,0 +1,584 @@
+"""The Session: the one object a front end talks to.
+
+It opens a lesson and builds its machine (lab.lesson.engine.Lab, exactly as the
+validator runs it, so what `hvlab lessons check` proves is what the student meets),
+takes the student's commands, runs the guests in slices, evaluates the step's checks
+on the cadence lab.session.control defines, and hands out what to draw as typed
+records (lab.session.records). Every public method is a `query` or a `command`
+(lab.session.protocol), which the protocol reference documents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from lab.hv import Vm
+from lab.hv.patch import PatchError
+from lab.lesson import actions
+from lab.lesson.engine import ActionError, CheckResult, Lab
+from lab.lesson.model import Lesson, LessonError
+from lab.lesson.registry import handler_key
+from lab.session import control, editor, views
+from lab.session.control import Cadence, Pace, Watch
+from lab.session.course import DEFAULT_LESSONS, Catalogue, ProgressBook, SeedChoice, SessionError
+from lab.session.protocol import command, query
+from lab.session.records import (
+    Advance,
+    Assembly,
+    ConsoleOutput,
+    Done,
+    Evaluation,
+    Frame,
+    GrantTable,
+    HintView,
+    LessonSummary,
+    LessonView,
+    MachineState,
+    Measured,
+    MgmtReply,
+    NetworkView,
+    Panel,
+    PatchResult,
+    PatchSource,
+    PcapSaved,
+    PolicySet,
+    PolicySwitch,
+    Problems,
+    Refused,
+    RunResult,
+    RunState,
+    TimelineItems,
+    TraceEvents,
+    VmControlled,
+)
+from lab.session.timeline import Timeline, trace_events
+
+
+class VmAction(StrEnum):
+    """What the VMs panel (and the hypervisor's own console) may do to one VM."""
+
+    PAUSE = "pause"
+    UNPAUSE = "unpause"
+    REBOOT = "reboot"
+    DESTROY = "destroy"
+
+
+class Session:
+    """One student's lab: the course, their progress, and the machine of the lesson they are in."""
+
+    def __init__(
+        self,
+        lessons_dir: str | Path = DEFAULT_LESSONS,
+        backend: str = "interp",
+        *,
+        progress_path: str | Path | None = None,
+        seed: SeedChoice = None,
+        clock: Callable[[], float] = time.time,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.backend = backend
+        self.catalogue = Catalogue(lessons_dir)
+        self.book = ProgressBook(progress_path, seed=seed, clock=clock)
+        self.lesson: Lesson | None = None
+        self.lab: Lab | None = None
+        self.running = False  # the run loop runs the guests (`play`)
+        self._results: list[CheckResult] = []  # the current step's checks, as last evaluated
+        self._finish_announced = False  # "lesson complete" was said (or the lesson opened complete)
+        self._timeline = Timeline()
+        self._pace = Pace()
+        self._cadence = Cadence(timer)
+        self._watch = Watch(timer)
+        self._follow: frozenset[Panel] = frozenset()
+
+    @property
+    def lessons_dir(self) -> Path:
+        return self.catalogue.directory
+
+    @property
+    def seed(self) -> int | None:
+        """The variant the machines are built in: a fixed seed, the student's own (seed="student"),
+        or None for the course as written."""
+        return self.book.seed
+
+    def _after_command(self, name: str, attempt: bool) -> None:
+        """Every command ends here (lab.session.protocol.command): an attempt makes the checks due."""
+        if attempt and self.lab is not None and self.lab.started:
+            self._cadence.acted()
+
+    def _need_lab(self) -> Lab:
+        if self.lab is None or not self.lab.started:
+            raise SessionError("no lesson is running: open_lesson() then start()")
+        return self.lab
+
+    def _need_lesson(self) -> tuple[Lab, Lesson]:
+        lab = self._need_lab()
+        assert self.lesson is not None
+        return lab, self.lesson
+
+    def _vm(self, ref: str | int) -> Vm:
+        try:
+            return self._need_lab().vm(ref)
+        except ActionError as exc:
+            raise SessionError(str(exc)) from None
+
+    # ------------------------------------------------------------------ the course
+
+    @query
+    def list_lessons(self, lang: str = "en") -> tuple[LessonSummary, ...]:
+        """One entry per lesson id, in `lang` where translated (else English), in file order."""
+        book = self.book
+        return tuple(
+            views.lesson_summary(
+                self.catalogue.find(lesson_id, lang),
+                done_steps=book.done_steps(lesson_id),
+                finished=bool(lesson_id in book.progress.lessons and book.finished(lesson_id)),
+            )
+            for lesson_id in self.catalogue.ids()
+        )
+
+    @query
+    def problems(self) -> Problems:
+        """Lessons that failed to parse, and why the progress file was not usable."""
+        self.catalogue.all()
+        return Problems(lessons=tuple(self.catalogue.problems), progress=self.book.problem)
+
+    @command()
+    def open_lesson(self, lesson_id: str, lang: str = "en") -> LessonView:
+        """Choose a lesson: its words and steps (the machine is built by `start`)."""
+        self.close()
+        self.lesson = self.catalogue.find(lesson_id, lang)
+        return views.lesson_view(self.lesson, self.seed)
+
+    @command(page=False)
+    def close(self) -> None:
+        """Leave the lesson: the machine goes (the progress stays)."""
+        if self.lab is not None:
+            self.lab.close()
+        self.lab = None
+        self.running = False
+        self._results = []
+        self._timeline.forget()  # the next machine is a new epoch; the old one can go
+        self._watch.forget()
+
+    @command()
+    def start(self, *, resume: bool = True) -> MachineState:
+        """Build the lesson's machine. With `resume`, replay the solutions of the steps the
+        progress says are done, so the student continues where they stopped."""
+        if self.lesson is None:
+            raise SessionError("no lesson open: call open_lesson() first")
+        lesson = self.lesson
+        self.close()
+        self.lab = Lab(lesson, backend=self.backend, seed=self.seed)
+        try:
+            self.lab.start()
+            upto = min(self.book.current(lesson.id), len(lesson.steps) - 1) if resume else 0
+            for i in range(upto):
+                self.lab.play(i)
+            self.lab.begin_step(upto)
+        except (LessonError, ActionError) as exc:
+            raise SessionError(str(exc)) from None
+        self._finish_announced = self.book.finished(lesson.id) and upto >= len(lesson.steps) - 1
+        self._step_began(upto)
+        return self.state()
+
+    def _step_began(self, index: int) -> None:
+        assert self.lesson is not None
+        self.book.step_began(self.lesson.id, index)
+        self._results = []
+        self._cadence.began()
+
+    # ------------------------------------------------------------------ the machine
+
+    @query
+    def state(self) -> MachineState:
+        """The machine now: the step, the VMs, the checks as last evaluated, the policy."""
+        lab, lesson = self._need_lesson()
+        hv = lab.hv
+        index = lab.step_index
+        finished = self.book.finished(lesson.id)
+        calls = lesson.steps[index].all_checks if index < len(lesson.steps) else []
+        return MachineState(
+            lesson=lesson.id,
+            lang=lesson.lang,
+            step=index,
+            steps=len(lesson.steps),
+            finished=finished,
+            complete=finished and index >= len(lesson.steps) - 1,
+            running=self.running,
+            time=hv.time,
+            backend=self.backend,
+            seed=self.seed,
+            seat=views.seat(hv),
+            vms=views.vm_views(hv),
+            checks=views.check_views(calls, self._results),
+            policy=views.policy_state(hv),
+            patches=tuple(editor.handler_name(p.key) for p in hv.patches),
+        )
+
+    @command(attempt=True)
+    def type(self, vm: str | int, text: str, *, enter: bool = True) -> ConsoleOutput:
+        """Console input (and Enter), then run until the guests wait again; the new output."""
+        lab = self._need_lab()
+        target = self._vm(vm)
+        seq = target.console_seq
+        actions.type_text(lab, target, text, enter=enter)
+        return self.console(target.name, since=seq)
+
+    @command()
+    def run(self, n: int) -> RunResult:
+        """Run the guests for `n` more instructions (all vCPUs together), as the `run` action does."""
+        lab = self._need_lab()
+        summary = lab.hv.run(int(n))
+        return RunResult(retired=summary.retired, reason=summary.reason.value, time=lab.hv.time)
+
+    @command()
+    def play(self) -> RunState:
+        """Let the run loop run the guests (`advance` does the work)."""
+        lab = self._need_lab()
+        self.running = True
+        return RunState(running=True, time=lab.hv.time)
+
+    @command()
+    def pause(self) -> RunState:
+        """Stop the run loop: `advance` runs no more guest instructions."""
+        lab = self._need_lab()
+        self.running = False
+        self._pace.mips = 0.0
+        return RunState(running=False, time=lab.hv.time)
+
+    @command()
+    def step(self) -> RunResult:
+        """Pause, then run one instruction (whichever vCPU the scheduler picks)."""
+        self.pause()
+        return self.run(1)
+
+    @query
+    def console(self, vm: str | int, since: int = 0) -> ConsoleOutput:
+        """Console output written after byte number `since` (all that is kept if older)."""
+        target = self._vm(vm)
+        new = target.console_seq - max(0, since)
+        data = bytes(target.console[-new:]) if new > 0 else b""
+        return ConsoleOutput(vm=target.name, text=data.decode("utf-8", "replace"), seq=target.console_seq)
+
+    @query
+    def trace(
+        self, since: int = 0, vm: str | int | None = None, kinds: list[str] | None = None
+    ) -> TraceEvents:
+        """The hypervisor's trace after record `since`, of one VM and some kinds if asked."""
+        lab = self._need_lab()
+        domid = self._vm(vm).domid if vm is not None else None
+        return trace_events(lab.hv, since, domid=domid, kinds=kinds)
+
+    @query
+    def timeline(self, since: int = 0, limit: int = 500) -> TimelineItems:
+        """The trace and every segment's frames merged in time order, after item `since`: the
+        newest `limit` of them (hypercalls with the code that made them). A new `epoch` means the
+        machine went back in time: read again from 0."""
+        return self._timeline.read(self._need_lab().hv, since, limit)
+
+    @query
+    def network(self, frames: int = views.NETWORK_FRAMES) -> NetworkView | None:
+        """The virtual network (None: the scenario has none), each segment with its last `frames`."""
+        return views.network_view(self._need_lab().hv, frames=frames)
+
+    @query
+    def grants(self) -> tuple[GrantTable, ...]:
+        """Every VM's grant table (what it granted) and its mappings (what it mapped)."""
+        return views.grant_tables(self._need_lab().hv)
+
+    @query(page=False)
+    def save_pcap(self, segment: str, path: str | Path) -> PcapSaved | Refused:
+        """Write what `segment` captured as a pcap file (Wireshark, tshark, tcpdump -r)."""
+        net = self._need_lab().hv.net
+        if net is None:
+            return Refused(error="this scenario has no network")
+        if segment not in net.network.segments:
+            known = ", ".join(net.network.segments)
+            return Refused(error=f"no segment {segment!r} (there is {known})")
+        data = net.network.capture(segment)
+        target = Path(path).expanduser()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        except OSError as exc:
+            return Refused(error=f"cannot write {target}: {exc.strerror or exc}")
+        frames = len(net.network.segments[segment].capture)
+        return PcapSaved(path=str(target.resolve()), frames=frames, size=len(data))
+
+    @command(attempt=True)
+    def mgmt_console(self, command: str) -> MgmtReply | Refused:
+        """The hypervisor's own console: a management command (LIST, PAUSE vm, UNPAUSE vm,
+        DESTROY vm, UNLOCK ip-or-user, SESSIONS, REVOKE token-or-ALL) that does not go over the
+        network, so no flood can starve it."""
+        try:
+            reply = actions.console_command(self._need_lab(), command)
+        except ActionError as exc:
+            return Refused(error=str(exc))
+        return MgmtReply(ok=reply.startswith("OK"), reply=reply)
+
+    @command()
+    def measure(self, calls: int = 1000) -> Measured | Refused:
+        """What the current hardening costs (the `measure` action): the figures, also in the trace."""
+        try:
+            result = actions.measure(self._need_lab(), int(calls))
+        except ActionError as exc:
+            return Refused(error=str(exc))
+        return Measured(summary=result.summary(), measurement=result)
+
+    @command(attempt=True)
+    def vm_control(self, vm: str | int, action: str) -> VmControlled | Refused:
+        """Pause, unpause, reboot or destroy one VM, as the hypervisor's own console does."""
+        hv = self._need_lab().hv
+        target = self._vm(vm)
+        try:
+            what = VmAction(action)
+        except ValueError:
+            raise SessionError(f"no VM action {action!r} ({', '.join(VmAction)})") from None
+        if target.destroyed:
+            return Refused(error=f"{target.name} is destroyed")
+        if what is VmAction.PAUSE:
+            hv.pause(target, "paused from the console")
+        elif what is VmAction.UNPAUSE:
+            hv.unpause(target, "unpaused from the console")
+        elif what is VmAction.REBOOT:
+            hv.reboot(target, "rebooted from the console")
+        else:
+            hv.destroy(target, "destroyed from the console")
+        return VmControlled(vm=target.name, state=views.vm_state(target))
+
+    # ------------------------------------------------------------------ policy, patches, the editor
+
+    @query
+    def policy(self) -> tuple[PolicySwitch, ...]:
+        """Every hardening switch with its value, what it checks and the real bug it mirrors."""
+        return views.policy_switches(self._need_lab().hv)
+
+    @command(attempt=True)
+    def set_policy(self, key: str, value: bool | int | str) -> PolicySet | Refused:
+        """Set a switch (on/off, true/false or a number); the trace notes it."""
+        try:
+            now = actions.set_switch(self._need_lab(), key, value)
+        except ActionError as exc:
+            return Refused(error=str(exc))
+        return PolicySet(key=key, value=now)  # type: ignore[arg-type]
+
+    def _key(self, handler: str) -> tuple[int, int]:
+        try:
+            return handler_key(handler)
+        except ValueError:
+            raise SessionError(f"no hypercall handler {handler!r} (write it as EXT.function)") from None
+
+    @query
+    def handlers(self) -> tuple[str, ...]:
+        """Every hypercall handler a patch can replace, as EXT.function (the editor's list)."""
+        return editor.handler_names()
+
+    @query
+    def patch_source(self, handler: str) -> PatchSource:
+        """The handler's current source for the editor: the active patch, else the original."""
+        key = self._key(handler)
+        return editor.patch_source(self._need_lab().hv, handler, key)
+
+    @command(attempt=True)
+    def apply_patch(self, handler: str, source: str) -> PatchResult | Refused:
+        """Replace a handler with the student's Python; refused (with the line) when it does not
+        compile or fails its trial run."""
+        eid, fid = self._key(handler)
+        try:
+            self._need_lab().hv.apply_patch(eid, fid, source)
+        except PatchError as exc:
+            return Refused(error=str(exc), line=exc.line)
+        return PatchResult(handler=handler)
+
+    @command(attempt=True)
+    def revert_patch(self, handler: str) -> PatchResult:
+        """Put the original handler back."""
+        eid, fid = self._key(handler)
+        self._need_lab().hv.revert_patch(eid, fid)
+        return PatchResult(handler=handler)
+
+    @query
+    def assemble(self, source: str, filename: str = "editor.S") -> Assembly:
+        """Assemble editor text: its size and entry, or every error at its line."""
+        return editor.assemble_source(source, filename=filename)
+
+    @command(attempt=True)
+    def load_source(self, vm: str | int, source: str, filename: str = "editor.S") -> Assembly:
+        """Assemble editor text and boot it in `vm` (what the `load` action does with a file)."""
+        lab = self._need_lab()
+        return editor.load_source(lab.hv, self._vm(vm), source, filename=filename)
+
+    # ------------------------------------------------------------------ the steps
+
+    @command()
+    def evaluate(self, *, attempt: bool = True) -> Evaluation:
+        """Evaluate the current step's checks now; when all hold the step is done and the next
+        begins, and is evaluated at once. `attempt`: the student asked (a not-yet counts as an
+        attempt in their progress); the run loop's own looks pass False."""
+        lab, lesson = self._need_lesson()
+        completed: list[int] = []
+        finished_now = False
+        index = lab.step_index
+        done = index >= len(lesson.steps)
+        for _ in range(control.MAX_CHAINED_STEPS):
+            if done or index >= len(lesson.steps):
+                break
+            self._results = lab.results(lesson.steps[index].all_checks)
+            done = all(r.ok for r in self._results)
+            if not done:
+                if attempt:
+                    self.book.attempted(lesson.id, index)
+                break
+            last = index + 1 >= len(lesson.steps)
+            self.book.step_done(lesson.id, index, last=last)
+            if last:
+                finished_now = not self._finish_announced
+                self._finish_announced = True
+                break
+            completed.append(index)
+            index += 1
+            lab.begin_step(index)
+            self._step_began(index)
+            done, attempt = False, False  # the next step: evaluated at once, not tried yet
+        self._cadence.evaluated(lab.hv.time)
+        finished = self.book.finished(lesson.id) and index >= len(lesson.steps) - 1 and done
+        calls = lesson.steps[index].all_checks if index < len(lesson.steps) else []
+        result = Evaluation(
+            step=index,
+            checks=views.check_views(calls, self._results),
+            done=done,
+            completed=tuple(completed),
+            advanced=bool(completed),
+            finished=finished,
+            finished_now=finished_now,
+        )
+        self._watch.evaluations.append(result)
+        return result
+
+    @command()
+    def hint(self) -> HintView:
+        """Reveal the current step's next hint (the last one again when all are out)."""
+        lab, lesson = self._need_lesson()
+        if lab.step_index >= len(lesson.steps) or not lesson.steps[lab.step_index].hints:
+            return views.NO_HINT
+        hints = lesson.steps[lab.step_index].hints
+        shown = min(self.book.hints(lesson.id, lab.step_index) + 1, len(hints))
+        self.book.hint_shown(lesson.id, lab.step_index, shown)
+        return views.hint_view(lesson, hints, shown - 1, self.seed)
+
+    @query
+    def hints_shown(self) -> tuple[HintView, ...]:
+        """The current step's hints the student revealed, as `hint` gave them: what a front end
+        shows again after a reload or when the lesson resumes."""
+        lab, lesson = self._need_lesson()
+        if lab.step_index >= len(lesson.steps):
+            return ()
+        hints = lesson.steps[lab.step_index].hints
+        shown = min(self.book.hints(lesson.id, lab.step_index), len(hints))
+        return tuple(views.hint_view(lesson, hints, i, self.seed) for i in range(shown))
+
+    @command()
+    def reset_step(self) -> MachineState:
+        """The machine as it was when the step began (the run loop keeps running or paused)."""
+        self._need_lab().reset_step()
+        self._results = []
+        self._cadence.began()
+        return self.state()
+
+    @command()
+    def reset_lesson(self) -> MachineState:
+        """The machine as the lesson started, on its first step (the progress keeps what was done)."""
+        self._need_lab().reset_lesson()
+        self._finish_announced = False
+        self._step_began(0)
+        return self.state()
+
+    # ------------------------------------------------------------------ the run loop
+
+    @command()
+    def follow(self, panels: list[str]) -> Done:
+        """Which panels the front end shows: frames carry their changes (timeline, network, grants)."""
+        try:
+            self._follow = frozenset(Panel(p) for p in panels)
+        except ValueError as exc:
+            raise SessionError(f"{exc} (panels: {', '.join(Panel)})") from None
+        return Done()
+
+    @command()
+    def advance(self, seconds: float = control.SLICE_SECONDS) -> Advance:
+        """One turn of the run loop: a slice of guest work of about `seconds` while the guests run,
+        the checks when they are due, and a frame when one is due (at most every FRAME_SECONDS)."""
+        lab = self._need_lab()
+        wait = 0.0
+        if self.running:
+            ran = self._pace.run(lab, float(seconds))
+            self._watch.retired += ran.retired
+            if ran.reason != "budget":
+                wait = control.IDLE_WAIT
+        frame = self.frame() if self._watch.due() or self._evaluation_due() else None
+        return Advance(frame=frame, running=self.running, wait=wait)
+
+    def _evaluation_due(self) -> bool:
+        """Evaluate now if the cadence says so; True when that completed a step (show it at once)."""
+        due = self._cadence.due(self._need_lab().hv.time)
+        if due is None:
+            return False
+        result = self.evaluate(attempt=due)
+        return bool(result.completed or result.finished_now)
+
+    @command()
+    def frame(self, *, full: bool = False) -> Frame:
+        """What changed since the last frame (the checks first evaluated if due). `full`: as if
+        nothing had been shown: a front end that attaches to a running lesson asks for that."""
+        lab = self._need_lab()
+        hv = lab.hv
+        self._evaluation_due()
+        watch = self._watch
+        if full:
+            watch.forget()
+        reset = watch.rewound(hv)
+        if reset:
+            watch.start_over(hv)
+        state = self.state()
+        timeline = None
+        if Panel.TIMELINE in self._follow:
+            timeline = self._timeline.read(hv, watch.timeline_seq, control.TIMELINE_BATCH)
+            if timeline.seq < watch.timeline_seq:  # went back without the watch seeing it: from 0
+                timeline = self._timeline.read(hv, 0, control.TIMELINE_BATCH)
+            watch.timeline_seq = timeline.seq
+        hints = None
+        if state.step != watch.step:
+            hints = self.hints_shown()
+            watch.step = state.step
+        frame = Frame(
+            state=state,
+            mips=self._pace.mips if self.running else 0.0,
+            retired=watch.retired,
+            reset=reset,
+            consoles=watch.console_output(hv),
+            timeline=timeline,
+            network=views.network_view(hv) if Panel.NETWORK in self._follow else None,
+            grants=views.grant_tables(hv) if Panel.GRANTS in self._follow else None,
+            evaluation=control.merged(watch.evaluations),
+            hints=hints,
+        )
+        watch.shown(hv)
+        return frame
+
+    # ------------------------------------------------------------------ progress
+
+    @query(page=False)
+    def progress(self) -> dict[str, Any]:
+        """The student's progress as the progress file holds it (lab.lesson.progress)."""
+        return self.book.progress.to_dict()
+
+    @command(page=False)
+    def load_progress(self, data: dict[str, Any]) -> Done | Refused:
+        """Take over a progress file's data (an import); refused, and nothing changes, when it is
+        not one."""
+        error = self.book.replace(data)
+        return Refused(error=error) if error else Done()

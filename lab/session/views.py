@@ -1,0 +1,283 @@
+"""What the panels show, read off the live machine: each view a record (lab.session.records).
+
+    vm_views(hv)              # the VMs panel
+    network_view(hv)          # segments, ports, NICs, the management service (None: no network)
+    grant_tables(hv)          # every VM's grant table and mappings
+    policy_switches(hv)       # every switch with its value and what it is about
+    lesson_view(lesson, seed) # an open lesson's words and steps
+
+Views are snapshots: nothing in one refers back to the machine (counters are copied),
+so a front end may keep it while the guests run on. The session (lab.session.session)
+puts them together; nothing here changes the machine.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+from lab.hv.policy import SWITCHES
+from lab.lesson.engine import CheckResult
+from lab.lesson.model import Call, Lesson
+from lab.lesson.parser import render
+from lab.net.frames import describe
+from lab.session.course import own_words
+from lab.session.records import (
+    CheckView,
+    DiskView,
+    FrameSummary,
+    GrantTable,
+    GrantView,
+    HintView,
+    LessonSummary,
+    LessonView,
+    MappingView,
+    MgmtView,
+    NetworkView,
+    NicView,
+    PolicyState,
+    PolicySwitch,
+    PortView,
+    SegmentView,
+    StepView,
+    VmView,
+    VnicView,
+)
+from lab.session.timeline import port_domids
+
+if TYPE_CHECKING:
+    from lab.hv import Hypervisor, Vm
+
+NETWORK_FRAMES = 20  # recent frames a segment's view lists
+
+
+# ------------------------------------------------------------------ lessons
+
+
+def _front_matter(lesson: Lesson) -> dict[str, Any]:
+    """What the picker and the open lesson both say about a lesson (its front matter)."""
+    return {
+        "id": lesson.id,
+        "title": lesson.title,
+        "lang": lesson.lang,
+        "summary": lesson.summary,
+        "minutes": lesson.minutes,
+        "requires": tuple(lesson.requires),
+        "incident": lesson.incident,
+        "path": str(lesson.path),
+    }
+
+
+def lesson_summary(lesson: Lesson, *, done_steps: int, finished: bool) -> LessonSummary:
+    return LessonSummary(
+        **_front_matter(lesson), steps=len(lesson.steps), done_steps=done_steps, finished=finished
+    )
+
+
+def lesson_view(lesson: Lesson, seed: int | None) -> LessonView:
+    def own(text: str, *, as_html: bool = False) -> str:
+        return own_words(lesson, text, seed, as_html=as_html)
+
+    return LessonView(
+        **_front_matter(lesson),
+        intro_html=own(lesson.intro_html, as_html=True),
+        intro_markdown=own(lesson.intro_markdown),
+        vms=tuple(lesson.vm_names),
+        steps=tuple(
+            StepView(
+                index=s.index,
+                title=s.title,
+                html=own(s.html, as_html=True),
+                markdown=own(s.markdown),
+                hints=len(s.hints),
+                checks=tuple(c.text for c in s.all_checks),
+                attack=s.is_attack,
+            )
+            for s in lesson.steps
+        ),
+    )
+
+
+def hint_view(lesson: Lesson, hints: list[str], index: int, seed: int | None) -> HintView:
+    text = own_words(lesson, hints[index], seed)
+    return HintView(index=index, text=text, html=render(text), left=len(hints) - index - 1)
+
+
+NO_HINT = HintView(index=-1, text="", html="", left=0)
+
+
+def check_view(result: CheckResult) -> CheckView:
+    return CheckView(
+        check=result.call.text,
+        done=result.ok,
+        error=result.error,
+        detail=result.detail,
+        line=result.call.line,
+    )
+
+
+def check_views(calls: list[Call], results: list[CheckResult]) -> tuple[CheckView, ...]:
+    """The checks with their last evaluated state (not evaluated here: not yet is not done)."""
+    known = {id(r.call): r for r in results}
+    return tuple(
+        check_view(known[id(c)])
+        if id(c) in known
+        else CheckView(check=c.text, done=False, error="", detail="", line=c.line)
+        for c in calls
+    )
+
+
+# ------------------------------------------------------------------ the machine
+
+
+def vm_state(vm: Vm) -> str:
+    return "destroyed" if vm.destroyed else vm.state.label
+
+
+def vm_views(hv: Hypervisor) -> tuple[VmView, ...]:
+    total = sum(vm.cpu.instret for vm in hv.vms) or 1
+    return tuple(
+        VmView(
+            domid=vm.domid,
+            name=vm.name,
+            state=vm_state(vm),
+            waiting=vm.waiting,
+            control=vm.control,
+            weight=vm.weight,
+            memory=vm.ram_size,
+            instret=vm.cpu.instret,
+            share=vm.cpu.instret / total,
+            hypercalls=vm.hypercalls,
+            console_seq=vm.console_seq,
+            fault=vm.fault.describe() if vm.fault else None,
+            nic=nic_view(hv, vm.domid),
+            disk=disk_view(vm),
+        )
+        for vm in hv.vms
+    )
+
+
+def seat(hv: Hypervisor) -> str:
+    """The student's seat: the first VM that is not the control domain (else the first VM)."""
+    return next((vm.name for vm in hv.vms if not vm.control), hv.vms[0].name if hv.vms else "")
+
+
+def policy_state(hv: Hypervisor) -> PolicyState:
+    return PolicyState(preset=hv.policy.name, values=hv.policy.to_dict())
+
+
+def policy_switches(hv: Hypervisor) -> tuple[PolicySwitch, ...]:
+    return tuple(
+        PolicySwitch(
+            key=s.key,
+            group=s.group,
+            value=hv.policy[s.key],
+            kind=s.kind.__name__,
+            vulnerable=s.vulnerable,
+            hardened=s.hardened,
+            checks=s.checks,
+            mirrors=s.mirrors,
+            cost=s.cost,
+        )
+        for s in SWITCHES
+    )
+
+
+def nic_view(hv: Hypervisor, domid: int) -> NicView | None:
+    """A VM's vNIC: where it sits, its addresses and counters; None when it has no NIC."""
+    nic = hv.net.vnics.get(domid) if hv.net is not None else None
+    if nic is None:
+        return None
+    return NicView(
+        segment=nic.port.segment.name if nic.port is not None else None,
+        mac=nic.mac,
+        ip=nic.ip,
+        pending=nic.pending,
+        counters=copy.copy(nic.counters),
+    )
+
+
+def disk_view(vm: Vm) -> DiskView | None:
+    """A VM's virtual disk: its size in bytes and its I/O counters; None when it has none."""
+    if vm.disk is None:
+        return None
+    return DiskView(size=vm.disk.size, **vm.disk.counters())
+
+
+def network_view(hv: Hypervisor, *, frames: int = NETWORK_FRAMES) -> NetworkView | None:
+    """The virtual network, or None when the scenario has none."""
+    net = hv.net
+    if net is None:
+        return None
+    domids = port_domids(hv)
+    segments = tuple(
+        SegmentView(
+            name=name,
+            counters=copy.copy(seg.counters),
+            ports=tuple(
+                PortView(
+                    name=port.name,
+                    kind=port.kind.value,
+                    domid=domids.get(port.name, -1),
+                    counters=copy.copy(port.counters),
+                )
+                for port in seg.ports
+            ),
+            mac_table={mac: port.name for mac, port in seg.mac_table.items()},
+            frames=tuple(
+                FrameSummary(time=c.time, port=c.port, len=len(c.frame), summary=describe(c.frame))
+                for c in list(seg.capture)[-frames:]
+            )
+            if frames > 0
+            else (),
+        )
+        for name, seg in net.network.segments.items()
+    )
+    vnics = []
+    for domid, nic in net.vnics.items():
+        vnics.append(
+            VnicView(
+                vm=hv.vms[domid].name,
+                domid=domid,
+                segment=nic.port.segment.name if nic.port is not None else None,
+                mac=nic.mac,
+                ip=nic.ip,
+                pending=nic.pending,
+                counters=copy.copy(nic.counters),
+            )
+        )
+    mgmt = net.mgmt
+    service = None
+    if mgmt is not None:
+        service = MgmtView(
+            name=mgmt.name,
+            ip=mgmt.ip,
+            mac=mgmt.mac,
+            port=mgmt.udp_port,
+            segment=mgmt.port.segment.name if mgmt.port is not None else None,
+            queued=len(mgmt.queue),
+            sessions=len(mgmt.sessions),
+            counters=copy.copy(mgmt.counters),
+        )
+    return NetworkView(segments=segments, vnics=tuple(vnics), mgmt=service)
+
+
+def grant_tables(hv: Hypervisor) -> tuple[GrantTable, ...]:
+    """Every VM's grant table (what it granted) and its mappings (what it mapped)."""
+    mappings = list(hv.grants.mappings)
+    return tuple(
+        GrantTable(
+            vm=vm.name,
+            domid=vm.domid,
+            grants=tuple(
+                GrantView(ref=ref, grantee=e.domid, gpa=e.gpa, readonly=e.readonly, flags=e.flags)
+                for ref, e in hv.grants.entries(vm.domid)
+            ),
+            mapped=tuple(
+                MappingView(gpa=m.gpa, granter=m.granter, ref=m.ref, writable=m.writable)
+                for m in mappings
+                if m.grantee == vm.domid
+            ),
+        )
+        for vm in hv.vms
+    )
