@@ -457,6 +457,7 @@ class _Emitter:
         self.sync = calls[0] if len(calls) == 1 and calls[0] not in self.inside else None
         self.dirty: list[int] | None = None  # written since the hypercall (None: not reached yet)
         self.ptr: set[int] = _pointers(insns) if loop else set()
+        self.folded: set[int] = set()  # positions whose work an earlier line did (see _narrowed)
         self.dirty_head: list[int] = []  # a loop's registers written after its hypercall
         # A sum left unwrapped must fail an address check: true while RAM ends by 2^32.
         self.lazy_wrap = tr.ram_gpa + tr.ram_size <= 1 << 32
@@ -782,7 +783,11 @@ class _Emitter:
     def _insn(self, d: Decoded, pc: int, j: int) -> None:
         name, kind = d.name, d.spec.kind
         r = self.r
-        if kind is Kind.ALU and name == "add" and d.rd and (d.rs1 in self.ptr) != (d.rs2 in self.ptr):
+        if j in self.folded:
+            self.lines.append(f"{self.ind}# (done with the instruction above)")
+        elif kind in (Kind.ALU, Kind.ALU_IMM) and self._narrowed(d, j):
+            pass
+        elif kind is Kind.ALU and name == "add" and d.rd and (d.rs1 in self.ptr) != (d.rs2 in self.ptr):
             self._index(d)
         elif kind is Kind.ALU:
             self.need(d.rs1, d.rs2)
@@ -918,6 +923,36 @@ class _Emitter:
                 return f"{v} {'==' if name == 'beq' else '!='} -{self.tr.ram_gpa:#x}"
             return f"not {v}" if name == "beq" else v
         return BRANCH[name].format(a=self.r(rs1), b=self.r(rs2))
+
+    def _narrowed(self, d: Decoded, j: int) -> bool:
+        """`xor/or/and rd, a, b` and then `andi rd, rd, m`: the bitwise operation
+        commutes with the mask, so mask the operands first and compute on small
+        ints (CRC's `(crc ^ byte) & 0xff`); one line for both instructions."""
+        name = IMM_TWIN.get(d.name, d.name)
+        if name not in ("xor", "or", "and") or not d.rd or j + 1 >= self.n or j + 1 in self.skips.values():
+            return False
+        nxt = self.insns[j + 1][1]
+        if nxt.name != "andi" or nxt.rd != d.rd or nxt.rs1 != d.rd or nxt.imm < 0:
+            return False
+        m = nxt.imm
+        b_reg = d.rs2 if d.spec.kind is Kind.ALU else None
+        self.need(d.rs1, *([b_reg] if b_reg else []))
+
+        def masked(i: int | None) -> str:
+            if i is None:
+                return hex(d.imm & M & m)
+            if i == 0:
+                return "0"
+            return self.r(i) if self.bounds(i)[1] <= m else f"({self.r(i)} & {m:#x})"
+
+        a, b = masked(d.rs1), masked(b_reg)
+        if name == "and":  # (a & b) & m: mask one side, the narrower result follows
+            expr = f"{a} & {self.r(b_reg)}" if b_reg else f"{a} & {b}"
+        else:
+            expr = f"{a} {'^' if name == 'xor' else '|'} {b}"
+        self.set_reg(d.rd, expr, 0, m)
+        self.folded.add(j + 1)
+        return True
 
     def _index(self, d: Decoded) -> None:
         """`add rd, p, i` with p an offset register: the sum's own RAM offset is

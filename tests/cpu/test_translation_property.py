@@ -138,12 +138,26 @@ indexed = st.builds(
     st.sampled_from(LOADS + STORES),
     mem_off,
 )
+# A bitwise operation masked right after (`(crc ^ byte) & 0xff`), which the
+# translator computes on masked operands in one line.
+masked = st.builds(
+    lambda op, d, a, b, m: [
+        _enc(op, rd=d, rs1=a, rs2=b) if op in ALU else _enc(op, rd=d, rs1=a, imm=b),
+        _enc("andi", rd=d, rs1=d, imm=m),
+    ],
+    st.sampled_from(["xor", "or", "and", "xori", "ori", "andi"]),
+    reg,
+    reg,
+    reg,
+    st.sampled_from([0, 1, 0xFF, 0x7FF, 0x3C]),
+)
 # Mostly computation, so that more programs run long enough to get hot.
 common = st.one_of(
     insn.map(lambda i: [i]),
     insn.filter(lambda i: isinstance(i, int) and i & 0x7F in (0x13, 0x33)).map(lambda i: [i]),
     pointer,
     indexed,
+    masked,
     st.builds(
         lambda n, a, b, h: [("branch", n, a, b, h)], st.sampled_from(BRANCHES), reg, reg, st.integers(2, 4)
     ),
