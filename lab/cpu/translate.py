@@ -26,6 +26,19 @@ leaves the block *before* that instruction with `return ~pc, retired`, and the
 interpreter runs it with the reference semantics. The semantics themselves are
 written once, as the expression templates below, which the interpreter
 evaluates too.
+
+What makes the Python fast is keeping ints small: CPython computes on 30-bit
+digits, and a 32-bit register value past 2^30 (every RAM address, at
+0x8000_0000) takes two, and a slower path through every operation. So the
+emitter tracks what it knows of each register (`_Facts`: bounds of its value,
+whether `_o` or `_w` still hold a checked address) and writes the cheapest
+line that is still exact: no `& 0xFFFFFFFF` where the value cannot overflow;
+a sum left unwrapped until it is used (an address check rejects an
+out-of-range one anyway); constants folded; in a loop, registers that only
+ever point into RAM held as RAM offsets (`a0 = X[10] - 0x80000000`, written
+back with the base added); a bitwise operation masked right after computed on
+masked operands. Each trick is checked against the interpreter by property
+tests over random code (tests/cpu/test_translation_property.py).
 """
 
 from __future__ import annotations
