@@ -67,16 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    site = args.site
-    if site is None:
-        from web.build import DEFAULT_OUT, BuildError, build
+    from bench.web import site_or_build
 
-        try:
-            build(DEFAULT_OUT)
-        except BuildError as exc:
-            print(f"bench.pyodide: web build: {exc}", file=sys.stderr)
-            return 1
-        site = DEFAULT_OUT
+    site = site_or_build(args.site, "bench.pyodide")
+    if site is None:
+        return 1
     try:
         result = measure(site, runs=args.runs)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:

@@ -158,6 +158,20 @@ def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str
     }
 
 
+def site_or_build(site: Path | None, prog: str) -> Path | None:
+    """The site given, or build/web built now (None, with a line on stderr, if that fails)."""
+    if site is not None:
+        return site
+    from web.build import DEFAULT_OUT, BuildError, build
+
+    try:
+        build(DEFAULT_OUT)
+    except BuildError as exc:
+        print(f"{prog}: web build: {exc}", file=sys.stderr)
+        return None
+    return DEFAULT_OUT
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.web", description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=None, help="a built site (default: build build/web)")
@@ -172,16 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"bench.web: needs {CHROMIUM} (Debian: apt install chromium)", file=sys.stderr)
         return 1
-    site = args.site
+    site = site_or_build(args.site, "bench.web")
     if site is None:
-        from web.build import DEFAULT_OUT, BuildError, build
-
-        try:
-            build(DEFAULT_OUT)
-        except BuildError as exc:
-            print(f"bench.web: web build: {exc}", file=sys.stderr)
-            return 1
-        site = DEFAULT_OUT
+        return 1
     figures = measure(site, runs=args.runs)
     if args.json:
         json.dump(figures, sys.stdout, indent=2)

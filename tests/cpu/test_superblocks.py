@@ -232,6 +232,18 @@ op = st.one_of(
 )
 
 
+def run_in_slices(m, slices: list[int], most: int) -> tuple:
+    """Run in budgets of the sizes given, over and over (at most `most` runs) until
+    something other than the budget stops the core: the final state."""
+    total = 0
+    for i in range(most):
+        r = m.cpu.run(slices[i % len(slices)])
+        total += r.retired
+        if r.stop is not Stop.BUDGET:
+            break
+    return (r.stop, r.fault, total, m.cpu.regs(), m.cpu.pc, m.mem.read(RAM_HOST, RAM_SIZE))
+
+
 def random_loop(body: list[tuple], iterations: int) -> Asm:
     p = Asm()
     p.li("s0", DATA)
@@ -268,13 +280,7 @@ def test_traces_through_jumps_and_branches_match_the_reference(body, iterations,
     for hot in (2, NEVER):
         m = interp_machine(hot)
         m.load(prog)
-        total = 0
-        for i in range(400):
-            r = m.cpu.run(slices[i % len(slices)])
-            total += r.retired
-            if r.stop is not Stop.BUDGET:
-                break
-        states.append((r.stop, total, m.cpu.regs(), m.cpu.pc, m.mem.read(RAM_HOST, RAM_SIZE)))
+        states.append(run_in_slices(m, slices, 400))
     assert states[0] == states[1]
 
 
@@ -361,13 +367,7 @@ def test_loops_over_pointers_and_arrays_match_the_reference(step, rounds, index,
     for hot in (2, NEVER):
         m = interp_machine(hot)
         m.load(prog)
-        total = 0
-        for i in range(300):
-            r = m.cpu.run(slices[i % len(slices)])
-            total += r.retired
-            if r.stop is not Stop.BUDGET:
-                break
-        states.append((r.stop, r.fault, total, m.cpu.regs(), m.cpu.pc, m.mem.read(RAM_HOST, RAM_SIZE)))
+        states.append(run_in_slices(m, slices, 300))
         if hot == 2:
             loop = prog.labels["loop"]
             src = m.cpu.translation_source(loop) or ""

@@ -8,19 +8,13 @@
 
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { loadSite } from "../../bench/load_site.mjs";
 
 const site = resolve(process.argv[2] ?? "build/web");
 const COURSE = "/home/pyodide/course";
 const started = performance.now();
 
-const manifest = JSON.parse(await readFile(join(site, "manifest.json"), "utf8"));
-const indexURL = join(site, "pyodide") + "/";
-const { loadPyodide } = await import(pathToFileURL(join(indexURL, "pyodide.mjs")).href);
-const pyodide = await loadPyodide({ indexURL, packageBaseUrl: indexURL, stdout: () => {}, stderr: () => {} });
-for (const wheel of manifest.wheels) {
-  pyodide.unpackArchive(new Uint8Array(await readFile(join(site, wheel))), "wheel");
-}
+const { pyodide, manifest } = await loadSite(site);
 pyodide.unpackArchive(new Uint8Array(await readFile(join(site, manifest.lessons))), "zip", { extractDir: COURSE });
 const loadSeconds = (performance.now() - started) / 1000;
 
