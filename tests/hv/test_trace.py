@@ -17,36 +17,35 @@ from lab.hv.hypercalls import HypercallRecord, SbiError
 from lab.hv.snapshot import restore, take
 from lab.hv.trace import CHUNK, LIMIT, Event, Trace
 from lab.hv.vm import RAM_BASE
-from lab.program import Program, Segment
+from lab.program import INCLUDE_DIRS, Program, Segment
 from tests.hv.conftest import idle_vm
 
 FLOOD = """
 # VMCTL peek of dom0 (denied when hypercall.authorize is on), once; then BASE
-# get_spec_version {n} times, then shut down.
+# get_spec_version {n} times, then shut down with exit code 0.
+.include "lib/sbi.S"
 _start:
-    li   a7, 0x09000001
-    li   a6, 6
+    li   a7, EID_VMCTL
+    li   a6, VMCTL_PEEK
     li   a0, 0
     li   a1, 0x80000000
     li   a2, 4
     li   a3, 0x80001000
     ecall
     li   s0, {n}
-1:  li   a7, 0x10
-    li   a6, 0
+1:  li   a7, EID_BASE
+    li   a6, BASE_GET_SPEC_VERSION
     ecall
     addi s0, s0, -1
     bnez s0, 1b
-    li   a7, 0x53525354
-    li   a6, 0
     li   a0, 0
-    li   a1, 0
-    ecall
+    j    shutdown
+.include "lib/shutdown.S"
 """
 
 
 def flood_program(n: int) -> Program:
-    image = assemble(FLOOD.format(n=n), filename="flood.S", base=RAM_BASE)
+    image = assemble(FLOOD.format(n=n), filename="flood.S", base=RAM_BASE, include_dirs=INCLUDE_DIRS)
     return Program("flood", [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
 
 
