@@ -13,6 +13,11 @@
 
 Every command reports bad input as one clear line on stderr and a non-zero
 exit status, never a traceback.
+
+`hvlab run SCENARIO` prints each console line as `VM | text`; a line longer
+than lab.hv.vm.LINE_LIMIT (4096) characters comes out in pieces of that size.
+`--input VM=TEXT` types TEXT (UTF-8) with the escapes \\n \\r \\t \\0 \\e \\\\,
+\\xHH (a byte) and \\uHHHH (a character); anything else after a backslash is an error.
 """
 
 from __future__ import annotations
@@ -32,22 +37,82 @@ EXIT_FAULT: Final = 125  # the guest faulted
 EXIT_ERROR: Final = 1  # bad input: the file, the scenario, an option
 
 
-def parse_size(text: str) -> int:
-    """'64K', '1M', '1MiB', '0x1000' -> bytes: the scenario files' rule (a positive multiple of 4K)."""
-    from lab.scenario import ScenarioError
-    from lab.scenario import parse_size as scenario_size
+def parse_ram(text: str) -> int:
+    """'64K', '1M', '1MiB', '0x1000' -> bytes: a scenario's rule for a VM's memory."""
+    from lab.scenario import VM, parse_size
 
     try:
-        return scenario_size(text, where="size")
-    except ScenarioError as exc:
+        return parse_size(text, key=VM.key("memory"))
+    except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_count(text: str) -> int:
+    """A number of instructions: 0 or more, decimal or 0x hex, _ allowed."""
+    try:
+        n = int(text.replace("_", ""), 0) if len(text) <= 40 else -1
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer, 0 or more, not {text[:40]!r}")
+    return n
 
 
 def parse_int(text: str) -> int:
     try:
         return int(text.replace("_", ""), 0)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"not a number: {text[:40]!r}") from None
+
+
+# --input VM=TEXT: TEXT is sent as UTF-8, with these escapes (as in C or Python strings).
+INPUT_ESCAPES: Final = {"n": b"\n", "r": b"\r", "t": b"\t", "0": b"\0", "e": b"\x1b", "\\": b"\\"}
+HEX_ESCAPES: Final = {"x": "04", "u": "20ac"}  # \xHH one byte; \uHHHH one character, sent as UTF-8
+
+
+def console_input(text: str) -> bytes:
+    """--input's TEXT as the bytes a console receives; ValueError names the column and the rule."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        start = text.find("\\", i)
+        if start < 0:
+            out += _utf8(text, i, len(text))
+            break
+        out += _utf8(text, i, start)
+        letter = text[start + 1 : start + 2]
+        if letter in INPUT_ESCAPES:
+            out += INPUT_ESCAPES[letter]
+            i = start + 2
+        elif letter in HEX_ESCAPES:
+            example = HEX_ESCAPES[letter]
+            n = len(example)
+            digits = text[start + 2 : start + 2 + n]
+            if len(digits) != n or not all(c in "0123456789abcdefABCDEF" for c in digits):
+                rule = f"\\{letter} takes exactly {n} hex digits, as in \\{letter}{example}"
+                raise ValueError(f"column {start + 1}: {rule}")
+            code = int(digits, 16)
+            if letter == "x":
+                out.append(code)
+            elif 0xD800 <= code < 0xE000:
+                raise ValueError(f"column {start + 1}: \\u{digits} is a surrogate, not a character")
+            else:
+                out += chr(code).encode()
+            i = start + 2 + n
+        else:
+            what = f"\\{letter}" if letter else "a \\ at the end"
+            known = " ".join(f"\\{k}" for k in [*INPUT_ESCAPES, "xHH", "uHHHH"])
+            raise ValueError(f"column {start + 1}: {what} is not an escape (escapes: {known})")
+    return bytes(out)
+
+
+def _utf8(text: str, start: int, end: int) -> bytes:
+    """text[start:end] as UTF-8; bytes that were not UTF-8 on the command line come back as
+    they were (Python decodes them to U+DC80..U+DCFF, `surrogateescape`)."""
+    try:
+        return text[start:end].encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"column {start + exc.start + 1}: a lone surrogate is not a character") from None
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
@@ -150,6 +215,7 @@ def _run_program(args: argparse.Namespace) -> int:
 
 
 def _run_scenario(args: argparse.Namespace) -> int:
+    from lab.hv.vm import ConsoleLines
     from lab.scenario import ScenarioError, load_scenario
 
     try:
@@ -166,18 +232,17 @@ def _run_scenario(args: argparse.Namespace) -> int:
             hv.vm(name)
         except KeyError:
             return _fail(f"--input: no VM named {name!r} (VMs: {', '.join(v.name for v in hv.vms)})")
-        inputs.append((name, text.encode().decode("unicode_escape").encode("latin-1")))
+        try:
+            inputs.append((name, console_input(text)))
+        except ValueError as exc:
+            return _fail(f"--input {name}=...: {exc}")
+    width = max(len(v.name) for v in hv.vms)
+    consoles = {vm.domid: ConsoleLines() for vm in hv.vms}
     if not args.json:
-        width = max(len(v.name) for v in hv.vms)
-        partial: dict[int, bytearray] = {}
 
         def show(vm, data: bytes) -> None:
-            buf = partial.setdefault(vm.domid, bytearray())
-            buf += data
-            while b"\n" in buf:
-                line, _, rest = buf.partition(b"\n")
-                print(f"{vm.name:>{width}} | {line.decode('utf-8', 'replace')}", flush=True)
-                buf[:] = rest
+            for line in consoles[vm.domid].feed(data):
+                print(f"{vm.name:>{width}} | {line}", flush=True)
 
         hv.on_output = show
     for name, data in inputs:
@@ -191,9 +256,9 @@ def _run_scenario(args: argparse.Namespace) -> int:
         json.dump(scenario.report(), sys.stdout, indent=2)
         print()
         return 0
-    for domid, buf in sorted(partial.items()):
-        if buf:
-            print(f"{hv.vms[domid].name:>{width}} | {buf.decode('utf-8', 'replace')}")
+    for vm in hv.vms:
+        if rest := consoles[vm.domid].flush():
+            print(f"{vm.name:>{width}} | {rest}")
     for vm in hv.vms:
         state = vm.state.label + (" (destroyed)" if vm.destroyed else "")
         fault = f": {vm.fault.describe()}" if vm.fault else ""
@@ -314,10 +379,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a program or a scenario headless")
     run.add_argument("target", metavar="PROGRAM|SCENARIO", help=".S, .elf, flat .bin, or a scenario .toml")
     run.add_argument("--backend", default="interp", help="CPU backend: interp (default) or unicorn")
-    run.add_argument("--memory", type=parse_size, default=1 << 20, help="RAM of the VM (default 1M)")
-    run.add_argument("--max-instructions", type=parse_int, default=None, help="stop after N instructions")
+    run.add_argument("--memory", type=parse_ram, default=1 << 20, help="RAM of the VM (default 1M)")
+    run.add_argument("--max-instructions", type=parse_count, default=None, help="stop after N instructions")
     run.add_argument("--stats", action="store_true", help="print instructions retired and MIPS to stderr")
-    run.add_argument("--steps", type=parse_int, default=5_000_000, help="scenario: instructions to run")
+    run.add_argument("--steps", type=parse_count, default=5_000_000, help="scenario: instructions to run")
     run.add_argument("--input", action="append", metavar="VM=TEXT", help="scenario: console input")
     run.add_argument("--policy", default=None, help="scenario: override the policy preset")
     run.add_argument("--trace", action="store_true", help="scenario: print the trace")

@@ -16,7 +16,10 @@ Three kinds of file, told apart by content first and suffix second:
 A flat image is loaded at `base` (the start of RAM) and starts there, as on
 QEMU's `virt` board. ELF files are read by lab.elf; the loader refuses, with a
 message a student can act on, every file this RV32IM hart could not run: 64-bit,
-big-endian, another machine, compressed or floating-point code.
+big-endian, another machine, compressed or floating-point code. No file is
+larger than the largest RAM a VM can have (MAX_PROGRAM_BYTES, 256 MiB): a
+larger one is refused before it is read. Every refusal is one ProgramError
+line that starts with the file's name.
 """
 
 from __future__ import annotations
@@ -39,8 +42,12 @@ from lab.elf import (
     ElfFile,
     read_elf,
 )
+from lab.files import FileFormatError, cut, read_bytes
 
 DEFAULT_BASE: Final = 0x8000_0000
+# No program is larger than the largest RAM (256 MiB: RAM ends below the grant window at
+# 0x9000_0000, lab.scenario); a larger file is refused before it is read.
+MAX_PROGRAM_BYTES: Final = 256 << 20
 # Where `.include` looks after the including file's own folder: lab/guests/, so that a
 # program anywhere (a lesson's own guest, say) can `.include "lib/uart.S"`.
 INCLUDE_DIRS: Final = (Path(__file__).parent / "guests",)
@@ -78,9 +85,11 @@ def load_program(path: str | Path, *, base: int = DEFAULT_BASE) -> Program:
     p = Path(path)
     name = str(path)
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise ProgramError(f"{name}: cannot read: {exc.strerror or exc}") from None
+        data = read_bytes(p, limit=MAX_PROGRAM_BYTES)
+    except FileNotFoundError:
+        raise ProgramError(f"{name}: cannot read: No such file or directory") from None
+    except FileFormatError as exc:
+        raise ProgramError(str(exc)) from None
     if data[:4] == ELF_MAGIC:
         return parse_elf(data, name=name)
     if p.suffix in (".S", ".s"):
@@ -128,7 +137,9 @@ def _assemble(path: Path, *, name: str, base: int) -> _Assembled:
         # One line for the user: the first error (it names file, line and column).
         first = str(exc.diagnostics[0]) if exc.diagnostics else f"{name}: {exc}"
         more = len(exc.diagnostics) - 1
-        raise ProgramError(first + (f" (and {more} more error{'s' * (more > 1)})" if more else "")) from None
+        raise ProgramError(
+            cut(first) + (f" (and {more} more error{'s' * (more > 1)})" if more else "")
+        ) from None
     if not image.data:
         raise ProgramError(f"{name}: assembles to nothing, no code to run")
     program = Program(

@@ -1,4 +1,4 @@
-"""Scenarios: a TOML file that sets up a hypervisor, its VMs and its policy.
+"""Scenarios: a TOML file that sets up a hypervisor, its VMs, its network and its policy.
 
     name = "api"
     description = "A tenant next to a bank"
@@ -8,60 +8,382 @@
     name = "admin"
     program = "monitor.S"            # .S, .elf or .bin; relative to this file, else lab/guests/
     memory = "256K"
-    weight = 1
     control = true                   # the control domain (may use the privileged API)
     [[vm]]
     name = "bank"
     program = "bank.S"
-    secret = "BANK{1234}"           # placed at the program's `secret` label (or `secret_at`)
+    secret = "BANK{1234}"            # placed at the program's `secret` label (or `secret_at`)
     net = "tenants"                  # a vNIC on this segment (ip = "..." or subnet + 10 + domid)
     [[segment]]
     name = "tenants"
-    subnet = "10.0.0.0/24"           # default 10.0.<n>.0/24 for the n-th segment
+    subnet = "10.0.0.0/24"
     [mgmt]                           # the hypervisor's management interface
     segment = "tenants"
-    ip = "10.0.0.1"                  # default: .1 of the segment
-    user = "admin"
     password = "letmein"             # the weak one; mgmt.strong_password replaces it
 
     scenario = load_scenario("lab/guests/api.toml", backend="interp")
     scenario.hv.run(1_000_000)
 
-Every mistake in the file is a `ScenarioError` naming the file and the key.
+The format is `FORMAT`, below: each table with each of its keys, the key's
+type, default, limits and meaning, and `RULES`, what must hold across keys.
+Both are the contract, checked where the file is read and before anything is
+built: `read_scenario` checks the file against them (pure data, no guest
+assembled), `load_scenario` then loads the programs, checks what needs them
+(a `secret_at` label, a program that fits its RAM) and builds the hypervisor.
+A mistake is one `ScenarioError` line, the file, the place and the rule:
+
+    api.toml: [[vm]] #3 (bank) memory: must be a size that is a multiple of 4 KiB
+    from 4 KiB to 256 MiB, not a string ('1000G', 1000 GiB)
+
+Where the limits come from:
+
+    RAM of a VM     at most 256 MiB: RAM starts at 0x8000_0000 and must end at or
+                    below the grant window at 0x9000_0000 (lab.hv.vm)
+    VMs             at most 120: the grant tables' room in the hypervisor region
+    RAM and disks   at most MAX_HOST_BYTES (256 MiB) for all VMs together. The
+                    interp core keeps a dispatch slot per RAM word (8 bytes per 4),
+                    so a scenario at the limit holds about 1 GB and takes a second to
+                    build (measured: one 256 MiB VM, 1.05 GB peak); a larger one is
+                    refused here, instead of the process dying a minute later, or a
+                    browser tab running out of memory.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import tomllib
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from lab.files import FileFormatError, parse_toml, read_text, shown, size_words, text_shown
 from lab.hv import Hypervisor, Policy, PolicyError, VmConfig
-from lab.program import ProgramError, load_program
+from lab.hv.hypervisor import DEFAULT_SECRET, MAX_VMS
+from lab.hv.memory import HvLayout
+from lab.hv.policy import BY_KEY, PRESETS
+from lab.hv.scheduler import DEFAULT_QUANTUM
+from lab.hv.vm import GRANT_WINDOW, RAM_BASE
+from lab.program import Program, ProgramError, check_fits, load_program
 
 GUESTS_DIR: Final = Path(__file__).parent / "guests"
-VM_KEYS: Final = {
-    "name",
-    "program",
-    "memory",
-    "weight",
-    "control",
-    "secret",
-    "secret_at",
-    "net",
-    "ip",
-    "disk",
-}
-TOP_KEYS: Final = {"name", "title", "description", "policy", "vm", "quantum", "hv_secret", "segment", "mgmt"}
-SEGMENT_KEYS: Final = {"name", "subnet"}
-MGMT_KEYS: Final = {"segment", "ip", "user", "password", "seed"}
+PAGE: Final = 4096
+MAX_VM_RAM: Final = GRANT_WINDOW - RAM_BASE  # 256 MiB: RAM ends at or below the grant window
+MAX_HOST_BYTES: Final = 256 << 20  # all VMs' RAM and disks together (see the module doc)
+HOST_SLACK: Final = 4 << 20  # host memory past the VMs' RAM: the hypervisor region and free space
+DISK_SLACK: Final = 1 << 20  # free sectors past the last disk
+MAX_SEGMENTS: Final = 16
+MAX_QUANTUM: Final = 1_000_000
+MAX_HV_SECRET: Final = HvLayout.MGMT_HASH - HvLayout.SECRET - 1  # 63 bytes and a NUL in its slot
+VARIANT_DIGITS: Final = 16  # hex digits in a student's variant of a secret (lab.lesson.variants)
 DEFAULT_MGMT_PASSWORD: Final = "admin"
+DEFAULT_MEMORY: Final = "256K"
+NIC_FIRST_HOST: Final = 10  # a VM's default address: its segment's subnet + 10 + domid
 
 
 class ScenarioError(Exception):
-    """A scenario file that cannot be loaded; the message names the file and the problem."""
+    """A scenario file that cannot be loaded: `path`, `place` (a key, a table) and `rule`."""
+
+    def __init__(self, path: str | Path, place: str, rule: str) -> None:
+        super().__init__(f"{path}: {place}: {rule}" if place else f"{path}: {rule}")
+        self.path = str(path)
+        self.place = place
+        self.rule = rule
+
+
+# ---------------------------------------------------------------- the format
+
+
+class Kind(Enum):
+    """A value's type, in the words the reference and every message use."""
+
+    TEXT = "a string"
+    INTEGER = "an integer"
+    BOOLEAN = "true or false"
+    SIZE = 'a size (a number of bytes, or a string such as "256K" or "1M")'
+    ADDRESS = 'an IPv4 address as a string ("10.0.0.5")'
+    SUBNET = 'an IPv4 subnet as a string ("10.0.0.0/24")'
+    PLACE = "an address (an integer) or a label of the VM's program (a string)"
+    TABLE = "a table"
+    TABLES = "an array of tables"
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key of a table: its type, default, limits and meaning.
+
+    `low`/`high` bound an integer, a size (bytes, and a multiple of `step`), the
+    prefix length of a subnet or the number of tables in an array; `pattern`
+    is what a string must match in full, `pattern_words` says it in words."""
+
+    name: str
+    kind: Kind
+    meaning: str
+    default: str = ""  # in words, as the reference shows it ("" : none)
+    required: bool = False
+    low: int | None = None
+    high: int | None = None
+    step: int = 1
+    pattern: str = ""
+    pattern_words: str = ""
+    max_bytes: int | None = None  # a string's length in UTF-8
+
+    @property
+    def limits(self) -> str:
+        """The limits in words ("" when there are none)."""
+        if self.max_bytes is not None:
+            return f"of at most {self.max_bytes} bytes (UTF-8)"
+        if self.kind is Kind.SIZE:
+            assert self.low is not None and self.high is not None
+            low, high = size_words(self.low), size_words(self.high)
+            return f"a multiple of {size_words(self.step)} from {low} to {high}"
+        if self.kind is Kind.SUBNET:
+            return f"with a prefix length from /{self.low} to /{self.high}"
+        if self.kind is Kind.TABLES and self.high is not None:
+            return f"{self.low} to {self.high} of them"
+        if self.low is not None and self.high is not None:
+            return f"from {self.low} to {self.high}"
+        return self.pattern_words
+
+    @property
+    def rule(self) -> str:
+        """What a value must be: the type, then the limits."""
+        limits = self.limits
+        if self.kind is Kind.SIZE:
+            return f"a size that is {limits}"
+        return f"{self.kind.value} {limits}".rstrip()
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table of the format: how it is written and its keys."""
+
+    header: str  # "" for the top level, "[[vm]]", "[mgmt]", ...
+    meaning: str
+    keys: tuple[Key, ...]
+
+    def key(self, name: str) -> Key:
+        return next(k for k in self.keys if k.name == name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.keys)
+
+
+NAME_PATTERN: Final = r"[A-Za-z_][A-Za-z0-9_]{0,31}"
+SEGMENT_PATTERN: Final = r"[A-Za-z0-9_-]{1,32}"
+LOGIN_PATTERN: Final = r"[!-~]{1,64}"  # one word of the login line: printable ASCII, no space
+
+TOP: Final = Table(
+    "",
+    "the scenario",
+    (
+        Key("name", Kind.TEXT, "the scenario's name", default="the file's name without .toml"),
+        Key("title", Kind.TEXT, "a title for people"),
+        Key("description", Kind.TEXT, "what the scenario sets up, for people"),
+        Key(
+            "quantum",
+            Kind.INTEGER,
+            "instructions each VM runs per unit of weight before the next VM's turn",
+            default=f"{DEFAULT_QUANTUM}",
+            low=1,
+            high=MAX_QUANTUM,
+        ),
+        Key(
+            "hv_secret",
+            Kind.TEXT,
+            "the secret in the hypervisor's own region (what an escape would leak)",
+            default=DEFAULT_SECRET.decode(),
+            max_bytes=MAX_HV_SECRET,
+        ),
+        Key(
+            "policy",
+            Kind.TABLE,
+            "`preset` (vulnerable or hardened), then any policy switch by its name "
+            "(see the policy reference), dotted or grouped: [policy.hypercall] authorize = true",
+            default='preset = "vulnerable"',
+        ),
+        Key("vm", Kind.TABLES, "the VMs, in domid order (dom0 first)", required=True, low=1, high=MAX_VMS),
+        Key("segment", Kind.TABLES, "the network segments (virtual switches)", low=0, high=MAX_SEGMENTS),
+        Key("mgmt", Kind.TABLE, "the hypervisor's management interface (needs a segment)"),
+    ),
+)
+
+VM: Final = Table(
+    "[[vm]]",
+    "one virtual machine",
+    (
+        Key(
+            "name",
+            Kind.TEXT,
+            "the VM's name, unique in the scenario (lessons and --input name VMs by it)",
+            required=True,
+            pattern=NAME_PATTERN,
+            pattern_words="of letters, digits and _, not starting with a digit, at most 32 characters",
+        ),
+        Key(
+            "program",
+            Kind.TEXT,
+            "the guest: a .S source, an ELF32 RISC-V executable or a flat image; "
+            "relative to the scenario, else in lab/guests/",
+            default="none: the VM starts on zeroed RAM",
+        ),
+        Key(
+            "memory",
+            Kind.SIZE,
+            "the VM's RAM at 0x8000_0000; it must end at or below the grant window at 0x9000_0000",
+            default=DEFAULT_MEMORY,
+            low=PAGE,
+            high=MAX_VM_RAM,
+            step=PAGE,
+        ),
+        Key("weight", Kind.INTEGER, "its share of the CPU (quantum x weight)", default="1", low=1, high=64),
+        Key("control", Kind.BOOLEAN, "the control domain, allowed the privileged API", default="false"),
+        Key("secret", Kind.TEXT, "a secret written into the VM's RAM at boot (what the attacks leak)"),
+        Key(
+            "secret_at",
+            Kind.PLACE,
+            "where the secret goes",
+            default="the program's `secret` label, else the start of RAM's last page",
+            pattern_words="inside the VM's RAM, with room for the secret",
+        ),
+        Key("net", Kind.TEXT, "a vNIC on this segment (a [[segment]]'s name)"),
+        Key(
+            "ip", Kind.ADDRESS, "the vNIC's address (needs net)", default="the subnet's address + 10 + domid"
+        ),
+        Key(
+            "disk",
+            Kind.SIZE,
+            "a virtual disk of this size (the BLK hypercalls)",
+            default="none",
+            low=PAGE,
+            high=MAX_HOST_BYTES,
+            step=PAGE,
+        ),
+    ),
+)
+
+SEGMENT: Final = Table(
+    "[[segment]]",
+    "one network segment: a learning switch",
+    (
+        Key(
+            "name",
+            Kind.TEXT,
+            "the segment's name, unique in the scenario",
+            required=True,
+            pattern=SEGMENT_PATTERN,
+            pattern_words="of letters, digits, _ and -, at most 32 characters",
+        ),
+        Key(
+            "subnet",
+            Kind.SUBNET,
+            "its IPv4 subnet",
+            default="10.0.<n>.0/24 (the n-th segment)",
+            low=8,
+            high=30,
+        ),
+    ),
+)
+
+MGMT: Final = Table(
+    "[mgmt]",
+    "the hypervisor's management service (UDP, a text protocol: login, list, pause, destroy)",
+    (
+        Key("segment", Kind.TEXT, "the segment it sits on", default="the first segment"),
+        Key("ip", Kind.ADDRESS, "its address", default="the segment's subnet + 1"),
+        Key(
+            "user",
+            Kind.TEXT,
+            "the login name",
+            default="admin",
+            pattern=LOGIN_PATTERN,
+            pattern_words="of 1 to 64 printable ASCII characters without spaces",
+        ),
+        Key(
+            "password",
+            Kind.TEXT,
+            "the (weak) password; mgmt.strong_password replaces it",
+            default=DEFAULT_MGMT_PASSWORD,
+            pattern=LOGIN_PATTERN,
+            pattern_words="of 1 to 64 printable ASCII characters without spaces",
+        ),
+        Key("seed", Kind.TEXT, "seeds the service's session tokens", default="the file's name"),
+    ),
+)
+
+FORMAT: Final = (TOP, VM, SEGMENT, MGMT)
+
+RULES: Final = (
+    "VM names are unique; at most one VM is the control domain.",
+    f"All VMs' RAM and disks together are at most {size_words(MAX_HOST_BYTES)}.",
+    "A secret lies inside its VM's RAM, with room for a student's variant of it "
+    f"(its text up to the first {{, then {{, {VARIANT_DIGITS} hex digits and }}).",
+    "secret_at names an address or a label only for a VM that has a secret.",
+    "A program's segments, bss included, lie inside its VM's RAM.",
+    "Segment names are unique; a VM's net and [mgmt] segment name one of them.",
+    "Every address (a VM's ip, the management ip, given or by default) is a host address inside its "
+    "segment's subnet (not the subnet's own or broadcast address) and is unique in the scenario.",
+    "ip needs net; [mgmt] needs at least one [[segment]].",
+)
+
+
+# ---------------------------------------------------------------- the data read
+
+
+@dataclass(slots=True)
+class VmSpec:
+    name: str
+    program: str | None
+    memory: int
+    weight: int
+    control: bool
+    secret: bytes
+    secret_at: int | str | None
+    net: str | None
+    ip: str | None
+    disk: int
+
+
+@dataclass(slots=True)
+class SegmentSpec:
+    name: str
+    subnet: ipaddress.IPv4Network
+
+
+@dataclass(slots=True)
+class MgmtSpec:
+    segment: str
+    ip: str
+    user: str
+    password: str
+    seed: str
+
+
+@dataclass(slots=True)
+class ScenarioSpec:
+    """A scenario file, checked against FORMAT and RULES: plain data, nothing built yet."""
+
+    path: Path
+    name: str
+    title: str
+    description: str
+    quantum: int
+    hv_secret: bytes | None
+    policy: Policy
+    vms: list[VmSpec]
+    segments: list[SegmentSpec] = field(default_factory=list)
+    mgmt: MgmtSpec | None = None
+
+    @property
+    def vm_names(self) -> list[str]:
+        return [vm.name for vm in self.vms]
+
+    @property
+    def mgmt_password(self) -> str | None:
+        """The management password (None: no management service)."""
+        return self.mgmt.password if self.mgmt is not None else None
 
 
 @dataclass(slots=True)
@@ -102,10 +424,16 @@ class Scenario:
         }
 
 
-def parse_size(value: Any, *, where: str) -> int:
+# ---------------------------------------------------------------- reading
+
+
+def parse_size(value: Any, *, key: Key) -> int:
+    """A size as the format writes it (4096, "256K", "1M", "1MiB", "0x1000") -> bytes,
+    within `key`'s limits; ValueError with the rule otherwise."""
+    n = None
     if isinstance(value, int) and not isinstance(value, bool):
         n = value
-    elif isinstance(value, str):
+    elif isinstance(value, str) and len(value) <= 40:
         t = value.strip().upper().removesuffix("IB").removesuffix("B")
         scale = 1
         if t and t[-1] in "KMG":
@@ -113,202 +441,464 @@ def parse_size(value: Any, *, where: str) -> int:
         try:
             n = int(t, 0) * scale
         except ValueError:
-            raise ScenarioError(f'{where}: {value!r} is not a size (try "256K" or "1M")') from None
-    else:
-        raise ScenarioError(f'{where}: {value!r} is not a size (try "256K" or "1M")')
-    if n < 4096 or n % 4096:
-        raise ScenarioError(f"{where}: {value!r} must be a positive multiple of 4K")
+            n = None
+    if n is None:
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    assert key.low is not None and key.high is not None
+    if not key.low <= n <= key.high or n % key.step:
+        amount = f", {size_words(n)}" if isinstance(value, str) and n > 0 else ""
+        raise ValueError(f"must be {key.rule}, not {shown(value)[:-1]}{amount})")
     return n
 
 
-def resolve(path: Path, name: str) -> Path:
-    """A program path as a scenario names it: relative to the scenario, else lab/guests/."""
-    for base in (path.parent, GUESTS_DIR):
-        candidate = base / name
-        if candidate.is_file():
-            return candidate
-    raise ScenarioError(f"{path}: program {name!r} not found next to the scenario or in {GUESTS_DIR}")
+def read_scenario(path: str | Path, *, policy: str | None = None) -> ScenarioSpec:
+    """Read and check a scenario file (FORMAT, RULES) without building anything.
+    `policy` overrides the file's preset (the command line's --policy)."""
+    return _Reader(Path(path)).read(policy)
 
 
 def load_scenario(path: str | Path, *, backend: str = "interp", policy: str | None = None) -> Scenario:
-    """Read a scenario file and build its hypervisor. `policy` overrides the preset."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{path}: {exc.strerror or exc}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    unknown = set(data) - TOP_KEYS
-    if unknown:
-        raise ScenarioError(
-            f"{path}: unknown key(s) {', '.join(sorted(unknown))} (expected {', '.join(sorted(TOP_KEYS))})"
+    """Read a scenario file, load its programs and build its hypervisor. `policy` overrides the preset."""
+    spec = read_scenario(path, policy=policy)
+    configs = [_vm_config(spec, i, vm) for i, vm in enumerate(spec.vms)]
+    host = sum(c.memory for c in configs) + HOST_SLACK
+    disks = sum(c.disk for c in configs) + DISK_SLACK
+    kwargs: dict[str, Any] = {"quantum": spec.quantum}
+    if spec.hv_secret is not None:
+        kwargs["secret"] = spec.hv_secret
+    hv = Hypervisor(backend=backend, policy=spec.policy, host_memory=host, disk_capacity=disks, **kwargs)
+    for config in configs:
+        hv.create_vm(config)
+    if spec.segments:
+        _build_network(spec, hv)
+    return Scenario(spec.name, spec.path, spec.description, hv)
+
+
+def resolve(path: Path, name: str) -> Path | None:
+    """A program path as a scenario names it: relative to the scenario, else lab/guests/."""
+    for base in (path.parent, GUESTS_DIR):
+        candidate = base / name
+        try:
+            if candidate.is_file():
+                return candidate
+        except (OSError, ValueError):  # a name no file system holds (too long, a NUL byte)
+            return None
+    return None
+
+
+def variant_prefix(secret: bytes) -> bytes:
+    """What a student's variant of a secret keeps: its text up to the first `{` (else SECRET)."""
+    return secret.split(b"{", 1)[0] if b"{" in secret else b"SECRET"
+
+
+def secret_room(secret: bytes) -> int:
+    """Bytes of RAM a secret needs: its own length or its variant's (prefix{16 hex digits}), the longer."""
+    return max(len(secret), len(variant_prefix(secret)) + VARIANT_DIGITS + 2)
+
+
+class _Reader:
+    """One pass over one file's TOML data; every error names `path` and the place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, place: str, rule: str) -> ScenarioError:
+        return ScenarioError(self.path, place, rule)
+
+    def read(self, policy: str | None) -> ScenarioSpec:
+        try:
+            data = parse_toml(read_text(self.path), path=self.path)
+        except FileNotFoundError:
+            raise self.fail("", "no such file") from None
+        except FileFormatError as exc:
+            raise ScenarioError(self.path, f"line {exc.line}" if exc.line else "", exc.rule) from None
+        top = self.table(data, TOP, "")
+        segments = [
+            self.segment(i, self.table(t, SEGMENT, f"[[segment]] #{i + 1}"))
+            for i, t in enumerate(self.tables(top, "segment"))
+        ]
+        vms = [
+            self.vm(i, self.table(t, VM, f"[[vm]] #{i + 1}")) for i, t in enumerate(self.tables(top, "vm"))
+        ]
+        hv_secret = self.value(top, TOP, "", "hv_secret", None)
+        spec = ScenarioSpec(
+            path=self.path,
+            name=self.value(top, TOP, "", "name", self.path.stem),
+            title=self.value(top, TOP, "", "title", ""),
+            description=self.value(top, TOP, "", "description", ""),
+            quantum=self.value(top, TOP, "", "quantum", DEFAULT_QUANTUM),
+            hv_secret=hv_secret.encode() if hv_secret is not None else None,
+            policy=self.policy(top.get("policy", {}), policy),
+            vms=vms,
+            segments=segments,
         )
-    vms = data.get("vm")
-    if not isinstance(vms, list) or not vms:
-        raise ScenarioError(f"{path}: a scenario needs at least one [[vm]] table")
-    try:
-        table = dict(data.get("policy", {}))
-        if policy is not None:
-            table["preset"] = policy
-        pol = Policy.from_mapping(table)
-    except PolicyError as exc:
-        raise ScenarioError(f"{path}: [policy]: {exc}") from None
-    configs = [_vm_config(path, i, spec) for i, spec in enumerate(vms)]
-    names = [c.name for c in configs]
-    if len(set(names)) != len(names):
-        raise ScenarioError(f"{path}: VM names must be unique, got {', '.join(names)}")
-    host = sum(c.memory for c in configs) + (4 << 20)
-    disk_capacity = sum(c.disk for c in configs) + (1 << 20)
-    kwargs: dict[str, Any] = {}
-    if "quantum" in data:
-        kwargs["quantum"] = int(data["quantum"])
-    if "hv_secret" in data:
-        kwargs["secret"] = str(data["hv_secret"]).encode()
-    try:
-        hv = Hypervisor(backend=backend, policy=pol, host_memory=host, disk_capacity=disk_capacity, **kwargs)
-        for config in configs:
-            hv.create_vm(config)
-    except (ProgramError, ValueError) as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
-    _build_network(path, data, hv, [dict(v) for v in vms])
-    return Scenario(str(data.get("name", path.stem)), path, str(data.get("description", "")), hv)
+        self.across_vms(spec)
+        self.network(spec, top.get("mgmt"))
+        return spec
+
+    # -- one table, one key
+
+    def table(self, data: Any, table: Table, place: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(place, f"must be {Kind.TABLE.value}, not {shown(data)}")
+        unknown = [k for k in data if k not in table.names]
+        if unknown:
+            raise self.fail(
+                place,
+                f"unknown key {text_shown(unknown[0])} (expected {', '.join(table.names)})",
+            )
+        for key in table.keys:
+            if key.required and key.kind is not Kind.TABLES and key.name not in data:
+                raise self.fail(place, f"needs {key.name} ({key.meaning})")
+        return data
+
+    def tables(self, data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+        """An array of tables, within its count limits."""
+        key = TOP.key(name)
+        value = data.get(name, [])
+        if not isinstance(value, list):
+            raise self.fail(name, f"must be {key.kind.value} ([[{name}]]), not {shown(value)}")
+        assert key.low is not None and key.high is not None
+        if not key.low <= len(value) <= key.high:
+            few = "needs at least" if len(value) < key.low else "may have at most"
+            bound = key.low if len(value) < key.low else key.high
+            raise self.fail("", f"a scenario {few} {bound} [[{name}]] table(s), this one has {len(value)}")
+        return value
+
+    def value(self, data: dict[str, Any], table: Table, place: str, name: str, default: Any) -> Any:
+        """data[name] checked against the format (the default when absent)."""
+        if name not in data:
+            return default
+        key = table.key(name)
+        raw = data[name]
+        where = f"{place} {name}".strip()
+        try:
+            return _CHECKS[key.kind](key, raw)
+        except ValueError as exc:
+            raise self.fail(where, str(exc)) from None
+
+    # -- the tables
+
+    def vm(self, index: int, data: dict[str, Any]) -> VmSpec:
+        place = f"[[vm]] #{index + 1}"
+        name = self.value(data, VM, place, "name", None)
+        place = f"{place} ({name})"
+
+        def get(key: str, default: Any) -> Any:
+            return self.value(data, VM, place, key, default)
+
+        secret = get("secret", None)
+        secret_at = get("secret_at", None)
+        if secret_at is not None and not secret:
+            raise self.fail(f"{place} secret_at", "needs a secret to place (secret = ...)")
+        net, ip = get("net", None), get("ip", None)
+        if ip is not None and net is None:
+            raise self.fail(f"{place} ip", "needs net: an address is for a vNIC on a segment")
+        return VmSpec(
+            name=name,
+            program=get("program", None),
+            memory=get("memory", parse_size(DEFAULT_MEMORY, key=VM.key("memory"))),
+            weight=get("weight", 1),
+            control=get("control", False),
+            secret=secret.encode() if secret else b"",
+            secret_at=secret_at,
+            net=net,
+            ip=ip,
+            disk=get("disk", 0),
+        )
+
+    def segment(self, index: int, data: dict[str, Any]) -> SegmentSpec:
+        place = f"[[segment]] #{index + 1}"
+        name = self.value(data, SEGMENT, place, "name", None)
+        place = f"{place} ({name})"
+        subnet = self.value(data, SEGMENT, place, "subnet", None)
+        if subnet is None:
+            subnet = ipaddress.IPv4Network(f"10.0.{index}.0/24")
+        return SegmentSpec(name, subnet)
+
+    def policy(self, data: Any, override: str | None) -> Policy:
+        """[policy]: preset, then switches, each a value or a group table of values."""
+        if not isinstance(data, dict):
+            raise self.fail("[policy]", f"must be {Kind.TABLE.value}, not {shown(data)}")
+        table = dict(data)
+        place = "[policy]"
+        if override is not None:
+            table["preset"], place = override, "--policy"
+        preset = table.pop("preset", "vulnerable")
+        if not isinstance(preset, str) or preset not in PRESETS:
+            raise self.fail(f"{place} preset", f"must be one of {', '.join(PRESETS)}, not {shown(preset)}")
+        policy = Policy.preset(preset)
+        for key, value in table.items():
+            group = value if isinstance(value, dict) else {"": value}
+            for sub, v in group.items():
+                name = f"{key}.{sub}" if sub else key
+                if name not in BY_KEY:
+                    raise self.fail(
+                        "[policy]", f"unknown switch {text_shown(name)} (the switches: {', '.join(BY_KEY)})"
+                    )
+                switch = BY_KEY[name]
+                words = "true or false" if switch.kind is bool else "an integer, 0 or more"
+                if not isinstance(v, bool | int | str) or (isinstance(v, str) and len(v) > 20):
+                    raise self.fail(f"[policy] {name}", f"must be {words}, not {shown(v)}")
+                try:
+                    policy.set(name, v)
+                except PolicyError:
+                    raise self.fail(f"[policy] {name}", f"must be {words}, not {shown(v)}") from None
+        return policy
+
+    # -- across keys
+
+    def across_vms(self, spec: ScenarioSpec) -> None:
+        seen: dict[str, int] = {}
+        control = None
+        for i, vm in enumerate(spec.vms):
+            if vm.name in seen:
+                raise self.fail(f"[[vm]] #{i + 1} ({vm.name}) name", f"is already VM #{seen[vm.name] + 1}'s")
+            seen[vm.name] = i
+            if vm.control:
+                if control is not None:
+                    raise self.fail(
+                        f"[[vm]] #{i + 1} ({vm.name}) control",
+                        f"VM #{control + 1} ({spec.vms[control].name}) is already the control domain",
+                    )
+                control = i
+        total = sum(vm.memory + vm.disk for vm in spec.vms)
+        if total > MAX_HOST_BYTES:
+            raise self.fail(
+                "",
+                f"all VMs' RAM and disks together must be at most {size_words(MAX_HOST_BYTES)}, "
+                f"not {size_words(total)}",
+            )
+
+    def network(self, spec: ScenarioSpec, mgmt: Any) -> None:
+        subnets: dict[str, ipaddress.IPv4Network] = {}
+        for i, seg in enumerate(spec.segments):
+            if seg.name in subnets:
+                raise self.fail(f"[[segment]] #{i + 1} ({seg.name}) name", "is defined twice")
+            subnets[seg.name] = seg.subnet
+        taken: dict[str, str] = {}
+        for domid, vm in enumerate(spec.vms):
+            if vm.net is None:
+                continue
+            place = f"[[vm]] #{domid + 1} ({vm.name})"
+            if vm.net not in subnets:
+                have = f"segments: {', '.join(subnets)}" if subnets else "there is no [[segment]]"
+                raise self.fail(f"{place} net", f"names no segment: {text_shown(vm.net)} ({have})")
+            vm.ip = self.address(f"{place} ip", vm.ip, subnets[vm.net], NIC_FIRST_HOST + domid, taken)
+            taken[vm.ip] = f"VM #{domid + 1}'s ({vm.name})"
+        if mgmt is None:
+            return
+        data = self.table(mgmt, MGMT, "[mgmt]")
+        if not subnets:
+            raise self.fail("[mgmt]", "needs a [[segment]] to sit on")
+
+        def get(key: str, default: Any) -> Any:
+            return self.value(data, MGMT, "[mgmt]", key, default)
+
+        segment = get("segment", spec.segments[0].name)
+        if segment not in subnets:
+            raise self.fail(
+                "[mgmt] segment", f"names no segment: {text_shown(segment)} (segments: {', '.join(subnets)})"
+            )
+        spec.mgmt = MgmtSpec(
+            segment=segment,
+            ip=self.address("[mgmt] ip", get("ip", None), subnets[segment], 1, taken),
+            user=get("user", "admin"),
+            password=get("password", DEFAULT_MGMT_PASSWORD),
+            seed=get("seed", self.path.stem),
+        )
+
+    def address(
+        self, place: str, ip: str | None, subnet: ipaddress.IPv4Network, host: int, taken: dict[str, str]
+    ) -> str:
+        """A host address inside `subnet`, not in `taken`; absent: the subnet's `host`-th address."""
+        given = ip is not None
+        addr = int(ipaddress.IPv4Address(ip)) if given else int(subnet.network_address) + host
+        hosts = f"{subnet.network_address + 1} to {subnet.broadcast_address - 1}"
+        if not int(subnet.network_address) < addr < int(subnet.broadcast_address):
+            if not given:
+                raise self.fail(place, f"is needed: the default address is outside {subnet} ({hosts})")
+            raise self.fail(place, f"must be a host address of the subnet {subnet} ({hosts}), not {ip}")
+        text = str(ipaddress.IPv4Address(addr))
+        if text in taken:
+            default = "" if given else " (the default)"
+            raise self.fail(place, f"{text}{default} is already {taken[text]} address; each must be unique")
+        return text
 
 
-def _build_network(path: Path, data: dict[str, Any], hv: Hypervisor, vms: list[dict[str, Any]]) -> None:
-    """The [[segment]]s, each VM's `net`, and [mgmt]."""
+def _short(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# ---------------------------------------------------------------- value checks, by kind
+
+
+def _integer(key: Key, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    if (key.low is not None and value < key.low) or (key.high is not None and value > key.high):
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    return value
+
+
+def _text(key: Key, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    if key.pattern and not re.fullmatch(key.pattern, value):
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    if key.max_bytes is not None and len(value.encode()) > key.max_bytes:
+        raise ValueError(f"must be {key.rule}, not {len(value.encode())} bytes")
+    return value
+
+
+def _boolean(key: Key, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    return value
+
+
+def _size(key: Key, value: Any) -> int:
+    return parse_size(value, key=key)
+
+
+def _address(key: Key, value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            pass
+    raise ValueError(f"must be {key.rule}, not {shown(value)}")
+
+
+def _subnet(key: Key, value: Any) -> ipaddress.IPv4Network:
+    if not isinstance(value, str):
+        raise ValueError(f"must be {key.rule}, not {shown(value)}")
+    try:
+        subnet = ipaddress.IPv4Network(value)
+    except ValueError as exc:
+        raise ValueError(f"must be {key.rule}, not {shown(value)}: {_short(str(exc), 80)}") from None
+    assert key.low is not None and key.high is not None
+    if not key.low <= subnet.prefixlen <= key.high:
+        raise ValueError(f"must be {key.rule}, not /{subnet.prefixlen}")
+    return subnet
+
+
+def _place(key: Key, value: Any) -> int | str:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value  # inside the VM's RAM: checked with the RAM size and the secret (_secret_gpa)
+    raise ValueError(f"must be {key.rule}, not {shown(value)}")
+
+
+def _never(key: Key, value: Any) -> Any:
+    raise AssertionError(f"{key.name} is read as a table")
+
+
+_CHECKS: Final[dict[Kind, Callable[[Key, Any], Any]]] = {
+    Kind.TEXT: _text,
+    Kind.INTEGER: _integer,
+    Kind.BOOLEAN: _boolean,
+    Kind.SIZE: _size,
+    Kind.ADDRESS: _address,
+    Kind.SUBNET: _subnet,
+    Kind.PLACE: _place,
+    Kind.TABLE: _never,
+    Kind.TABLES: _never,
+}
+
+
+# ---------------------------------------------------------------- building
+
+
+def _vm_config(spec: ScenarioSpec, index: int, vm: VmSpec) -> VmConfig:
+    """The VM's program loaded and the rules that need it checked (it fits, the secret fits)."""
+    place = f"[[vm]] #{index + 1} ({vm.name})"
+    program = None
+    if vm.program is not None:
+        found = resolve(spec.path, vm.program)
+        if found is None:
+            raise ScenarioError(
+                spec.path,
+                f"{place} program",
+                f"{text_shown(vm.program)} is found neither next to the scenario nor in {GUESTS_DIR}",
+            )
+        try:
+            program = load_program(found)
+            check_fits(program, ram_gpa=RAM_BASE, ram_size=vm.memory)
+        except ProgramError as exc:
+            raise ScenarioError(spec.path, f"{place} program", str(exc)) from None
+    secret_gpa = _secret_gpa(spec, place, vm, program)
+    return VmConfig(
+        vm.name,
+        program=program,
+        memory=vm.memory,
+        weight=vm.weight,
+        control=vm.control,
+        secret=vm.secret,
+        secret_gpa=secret_gpa,
+        disk=vm.disk,
+    )
+
+
+def _secret_gpa(spec: ScenarioSpec, place: str, vm: VmSpec, program: Program | None) -> int | None:
+    """Where the secret goes, checked to lie in RAM with room for its variant (None: the default)."""
+    if not vm.secret:
+        return None
+    at = vm.secret_at
+    if isinstance(at, str):
+        if program is None or at not in program.symbols:
+            rule = f"{text_shown(at)} is not a label of the program"
+            raise ScenarioError(spec.path, f"{place} secret_at", rule)
+        gpa = program.symbols[at]
+    elif at is not None:
+        gpa = at
+    elif program is not None and "secret" in program.symbols:
+        gpa = program.symbols["secret"]
+    else:
+        gpa = RAM_BASE + vm.memory - PAGE
+    room = secret_room(vm.secret)
+    end = RAM_BASE + vm.memory
+    ram = f"the VM's RAM [{RAM_BASE:#010x}, {end:#010x})"
+    where = f"{place} {'secret_at' if at is not None else 'secret'}"
+    if not RAM_BASE <= gpa < end:
+        raise ScenarioError(spec.path, where, f"must be an address inside {ram}, not {shown(gpa)}")
+    if gpa + room > end:
+        raise ScenarioError(
+            spec.path,
+            where,
+            f"the secret at {gpa:#010x} needs {room} bytes (with room for a student's variant) inside {ram}",
+        )
+    return gpa if at is not None else None
+
+
+def _build_network(spec: ScenarioSpec, hv: Hypervisor) -> None:
+    """The segments, each VM's vNIC and the management service, all checked already."""
     from lab.hv.netdev import MgmtConfig, NicConfig
 
-    segments = data.get("segment", [])
-    if not isinstance(segments, list):
-        raise ScenarioError(f"{path}: segment must be an array of tables ([[segment]])")
-    if not segments:
-        for spec in vms:
-            if "net" in spec:
-                raise ScenarioError(
-                    f"{path}: VM {spec['name']!r} names net {spec['net']!r} but there is no [[segment]]"
-                )
-        if "mgmt" in data:
-            raise ScenarioError(f"{path}: [mgmt] needs a [[segment]] to sit on")
-        return
     devices = hv.network()
-    subnets: dict[str, ipaddress.IPv4Network] = {}
-    for i, seg in enumerate(segments):
-        where = f"{path}: [[segment]] #{i + 1}"
-        if not isinstance(seg, dict) or not isinstance(seg.get("name"), str):
-            raise ScenarioError(f"{where}: needs a name")
-        unknown = set(seg) - SEGMENT_KEYS
-        if unknown:
-            raise ScenarioError(
-                f"{where}: unknown key(s) {', '.join(sorted(unknown))} (expected name, subnet)"
-            )
-        try:
-            subnet = ipaddress.IPv4Network(seg.get("subnet", f"10.0.{i}.0/24"))
-        except ValueError as exc:
-            raise ScenarioError(f"{where}: subnet: {exc}") from None
-        if seg["name"] in subnets:
-            raise ScenarioError(f"{where}: segment {seg['name']!r} is defined twice")
-        subnets[seg["name"]] = subnet
-        devices.add_segment(seg["name"])
-    for domid, spec in enumerate(vms):
-        if "net" not in spec:
-            continue
-        name = spec["net"]
-        if name not in subnets:
-            raise ScenarioError(
-                f"{path}: VM {spec['name']!r}: no segment {name!r} (segments: {', '.join(subnets)})"
-            )
-        ip = _address(path, f"VM {spec['name']!r}: ip", spec.get("ip"), subnets[name], 10 + domid)
-        devices.attach(hv.vms[domid], NicConfig(name, ip))
-    mgmt = data.get("mgmt")
-    if mgmt is not None:
-        if not isinstance(mgmt, dict):
-            raise ScenarioError(f"{path}: [mgmt] must be a table")
-        unknown = set(mgmt) - MGMT_KEYS
-        if unknown:
-            raise ScenarioError(f"{path}: [mgmt]: unknown key(s) {', '.join(sorted(unknown))}")
-        segment = mgmt.get("segment", next(iter(subnets)))
-        if segment not in subnets:
-            raise ScenarioError(f"{path}: [mgmt]: no segment {segment!r}")
-        ip = _address(path, "[mgmt] ip", mgmt.get("ip"), subnets[segment], 1)
-        devices.add_mgmt(
-            MgmtConfig(
-                segment,
-                ip,
-                user=str(mgmt.get("user", "admin")),
-                password=str(mgmt_password(data)),  # a str: [mgmt] is a table here
-                seed=str(mgmt.get("seed", path.stem)).encode(),
-            )
+    for seg in spec.segments:
+        devices.add_segment(seg.name)
+    for domid, vm in enumerate(spec.vms):
+        if vm.net is not None:
+            assert vm.ip is not None
+            devices.attach(hv.vms[domid], NicConfig(vm.net, vm.ip))
+    if spec.mgmt is not None:
+        m = spec.mgmt
+        devices.add_mgmt(MgmtConfig(m.segment, m.ip, user=m.user, password=m.password, seed=m.seed.encode()))
+
+
+def reference_rows(tables: Iterable[Table] = FORMAT) -> list[tuple[str, str, str, str, str, str]]:
+    """(table, key, type, default, limits, meaning) for every key: what a reference page lists."""
+    return [
+        (
+            t.header or "(top level)",
+            k.name,
+            k.kind.value,
+            k.default or ("required" if k.required else ""),
+            k.limits,
+            k.meaning,
         )
-
-
-def mgmt_password(data: dict[str, Any]) -> str | None:
-    """The management password a scenario's TOML data sets (None: no management service).
-    Lessons read it without building the scenario, to tell the student theirs."""
-    mgmt = data.get("mgmt")
-    if not isinstance(mgmt, dict):
-        return None
-    return str(mgmt.get("password", DEFAULT_MGMT_PASSWORD))
-
-
-def _address(path: Path, where: str, value: Any, subnet: ipaddress.IPv4Network, host: int) -> str:
-    if value is None:
-        return str(subnet.network_address + host)
-    try:
-        ip = ipaddress.IPv4Address(value)
-    except ValueError as exc:
-        raise ScenarioError(f"{path}: {where}: {exc}") from None
-    if ip not in subnet:
-        raise ScenarioError(f"{path}: {where}: {ip} is not in the segment's subnet {subnet}")
-    return str(ip)
-
-
-def _vm_config(path: Path, index: int, spec: Any) -> VmConfig:
-    where = f"{path}: [[vm]] #{index + 1}"
-    if not isinstance(spec, dict):
-        raise ScenarioError(f"{where}: must be a table")
-    unknown = set(spec) - VM_KEYS
-    if unknown:
-        raise ScenarioError(
-            f"{where}: unknown key(s) {', '.join(sorted(unknown))} (expected {', '.join(sorted(VM_KEYS))})"
-        )
-    name = spec.get("name")
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ScenarioError(f"{where}: needs a name (letters, digits, _), got {name!r}")
-    where = f"{path}: VM {name!r}"
-    program = None
-    if "program" in spec:
-        try:
-            program = load_program(resolve(path, str(spec["program"])))
-        except ProgramError as exc:
-            raise ScenarioError(f"{where}: {exc}") from None
-    memory = parse_size(spec.get("memory", "256K"), where=f"{where}: memory")
-    disk = parse_size(spec["disk"], where=f"{where}: disk") if "disk" in spec else 0
-    weight = spec.get("weight", 1)
-    if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= 64:
-        raise ScenarioError(f"{where}: weight must be a whole number from 1 to 64, got {weight!r}")
-    control = spec.get("control", False)
-    if not isinstance(control, bool):
-        raise ScenarioError(f"{where}: control is true or false, got {control!r}")
-    secret = str(spec.get("secret", "")).encode()
-    secret_gpa = None
-    if "secret_at" in spec:
-        at = spec["secret_at"]
-        if isinstance(at, int):
-            secret_gpa = at
-        elif program is not None and at in program.symbols:
-            secret_gpa = program.symbols[at]
-        else:
-            raise ScenarioError(f"{where}: secret_at {at!r} is neither an address nor a label of the program")
-    return VmConfig(
-        name,
-        program=program,
-        memory=memory,
-        weight=weight,
-        control=control,
-        secret=secret,
-        secret_gpa=secret_gpa,
-        disk=disk,
-    )
+        for t in tables
+        for k in t.keys
+    ]

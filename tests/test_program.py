@@ -375,3 +375,13 @@ def test_hvlab_run_refuses_a_program_bigger_than_ram() -> None:
         done.stderr
     )
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_an_assembly_error_echoing_a_long_token_stays_short(tmp_path: Path) -> None:
+    # found by the file fuzzer: the assembler's message quoted a 3,000-character operand
+    path = tmp_path / "long.S"
+    path.write_text("_start: mv " + "[" * 3000 + ", a0\n")
+    with pytest.raises(ProgramError) as info:
+        load_program(path)
+    text = str(info.value)
+    assert text.startswith(f"{path}:1:") and "bad register" in text and len(text) <= 300

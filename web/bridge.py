@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from lab.files import FileFormatError, parse_json
 from lab.session import METHODS as PROTOCOL
 from lab.session import STUDENT, SeedChoice, Session, SessionError, to_json
 from lab.session.protocol import conformance, hints
@@ -154,9 +155,9 @@ class Bridge:
     def import_progress(self, text: str) -> dict[str, Any]:
         """A progress file's text (an export, the TUI's progress.json) -> {ok, error}."""
         try:
-            data = json.loads(text)
-        except ValueError as exc:
-            return {"ok": False, "error": f"not a progress file (not JSON: {exc})"}
+            data = parse_json(text, path="the progress file")
+        except FileFormatError as exc:
+            return {"ok": False, "error": f"not a progress file ({exc.rule})"}
         result = self.session.load_progress(data) if isinstance(data, dict) else None
         if result is None:
             return {"ok": False, "error": "not a progress file (not a JSON object)"}

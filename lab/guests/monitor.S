@@ -393,9 +393,13 @@ cmd_poke:
 # vms: one line per VM, `dom<d> <state>`, with ` *` on this VM's line.
 # VMCTL count() says how many VMs are alive; domids count up from 0 and are
 # never reused, so a domid that info() does not know (SBI_ERR_INVALID_PARAM)
-# below the last live one was destroyed. info() is privileged: a hardened
-# hypervisor refuses it to anyone but the control domain, and then the line
-# says `? (SBI_ERR_DENIED)`.
+# below the last live one was destroyed, and the list goes on until it has
+# shown count() live VMs. info() is privileged: a hardened hypervisor refuses
+# it to anyone but the control domain, and then nothing tells a live domid
+# from a destroyed one (listing domids 0 to count()-1 would drop a live VM
+# that sits above a destroyed one). So the monitor first asks info() about
+# itself; refused, it says what it knows: its own line, then how many other
+# VMs there are, `2 other VMs: ? (SBI_ERR_DENIED)`.
 cmd_vms:
         addi sp, sp, -32
         sw   ra, 28(sp)
@@ -407,6 +411,12 @@ cmd_vms:
         li   a6, VMCTL_COUNT
         ecall
         mv   s1, a1                     # s1 = live VMs
+        la   t0, my_domid
+        lw   a0, 0(t0)
+        li   a7, EID_VMCTL
+        li   a6, VMCTL_INFO
+        ecall                           # may this VM list VMs at all?
+        bnez a0, 8f
         li   s0, 0                      # s0 = domid
         li   s3, 0                      # s3 = live VMs listed so far
 1:      bge  s3, s1, 6f
@@ -450,6 +460,33 @@ cmd_vms:
 4:      call newline
         addi s0, s0, 1
         j    1b
+8:      mv   s2, a0                     # refused: this VM's line, then the others' count
+        la   a0, msg_dom
+        call puts
+        la   t0, my_domid
+        lw   a0, 0(t0)
+        call put_dec
+        li   a0, ' '
+        call putc
+        li   a0, 0                      # running: it is running this command
+        call state_name
+        call puts
+        la   a0, msg_me
+        call puts
+        call newline
+        addi a0, s1, -1
+        call put_dec
+        la   a0, msg_other_vms
+        li   t0, 2
+        bne  s1, t0, 9f                 # count() - 1 others
+        la   a0, msg_other_vm           # 1 other VM
+9:      call puts
+        mv   a0, s2
+        call sbi_error_name
+        call puts
+        li   a0, ')'
+        call putc
+        call newline
 6:      lw   ra, 28(sp)
         lw   s0, 24(sp)
         lw   s1, 20(sp)
@@ -3252,6 +3289,8 @@ msg_open:          .asciz " ("
 msg_unknown_state: .asciz "? ("
 msg_me:            .asciz " *"
 msg_destroyed:     .asciz "destroyed"
+msg_other_vms:     .asciz " other VMs: ? ("
+msg_other_vm:      .asciz " other VM: ? ("
 msg_wrote:         .asciz "wrote "
 msg_bytes_at:      .asciz " bytes at "
 msg_colon:         .asciz ": "

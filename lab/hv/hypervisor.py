@@ -40,6 +40,7 @@ from lab.program import Program
 DEFAULT_HOST_MEMORY: Final = 32 << 20
 DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
 NO_CONTROL: Final = 0xFFFF_FFFF
+MAX_VMS: Final = (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES  # the grant tables' room: 120
 _U32: Final = struct.Struct("<I")
 
 
@@ -85,7 +86,7 @@ class Hypervisor:
         self._control_word = (
             memoryview(self.mem.buf)[at : at + 4].cast("I") if sys.byteorder == "little" else None
         )
-        self.grants = GrantTables(self.mem, (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES)
+        self.grants = GrantTables(self.mem, MAX_VMS)
         self.channel = Channel()
         self.net: NetDevices | None = None  # the virtual network, if the scenario has one
         self.disk_capacity = disk_capacity

@@ -17,6 +17,7 @@ the previous VM's, or the hypervisor's own region).
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -36,6 +37,7 @@ RAM_BASE: Final = 0x8000_0000
 GRANT_WINDOW: Final = 0x9000_0000
 GRANT_WINDOW_SIZE: Final = 1 << 20
 CONSOLE_LIMIT: Final = 256 * 1024  # bytes of console output kept per VM
+LINE_LIMIT: Final = 4096  # characters of one console line before a line-by-line front end breaks it
 
 
 class VmState(IntEnum):
@@ -124,6 +126,8 @@ class Vm:
             entry = program.entry
         if self.config.secret:
             gpa = self.secret_gpa
+            if not (RAM_BASE <= gpa and gpa + len(self.config.secret) <= RAM_BASE + self.ram_size):
+                raise ValueError(f"{self.label}: the secret at {gpa:#x} does not lie inside the VM's RAM")
             self.mem.write(self.ram_host + gpa - RAM_BASE, self.config.secret)
         self.cpu.reset(entry, RAM_BASE + self.ram_size)
         self.state = VmState.RUNNING
@@ -270,3 +274,59 @@ class Vm:
 
     def console_text(self) -> str:
         return self.console.decode("utf-8", "replace")
+
+
+class ConsoleLines:
+    """A VM's console output cut into lines, for a front end that prints line by line (`hvlab run`).
+
+        lines = ConsoleLines()
+        for line in lines.feed(data): print(line)      # on every write, then at the end:
+        print(lines.flush())                             # the last, unfinished line
+
+    Output is decoded as UTF-8 (a character split across two writes stays whole; a
+    byte that is not UTF-8 shows as U+FFFD) and each write is scanned once, so the
+    cost is linear in the output. A line longer than `limit` (LINE_LIMIT) characters
+    comes out in pieces of `limit` characters, each a line of its own: what is held
+    back for an unfinished line never grows past `limit`, however long a guest goes
+    without printing a newline.
+    """
+
+    __slots__ = ("_decoder", "_held", "_parts", "limit")
+
+    def __init__(self, limit: int = LINE_LIMIT) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._parts: list[str] = []  # the unfinished line
+        self._held = 0  # its length in characters, at most `limit`
+        self.limit = limit
+
+    def feed(self, data: bytes) -> list[str]:
+        """The lines (without their newline) that `data` completes, and the pieces it fills."""
+        text = self._decoder.decode(data)
+        lines: list[str] = []
+        start = 0
+        while True:
+            newline = text.find("\n", start)
+            end = len(text) if newline < 0 else newline
+            while end - start > self.limit - self._held:  # a piece is full and more follows
+                cut = start + self.limit - self._held
+                self._parts.append(text[start:cut])
+                lines.append(self._take())
+                start = cut
+            if start < end:
+                self._parts.append(text[start:end])
+                self._held += end - start
+            if newline < 0:
+                return lines
+            lines.append(self._take())
+            start = newline + 1
+
+    def flush(self) -> str:
+        """The unfinished line ("" if none), given out and forgotten."""
+        self._parts.append(self._decoder.decode(b"", final=True))
+        return self._take()
+
+    def _take(self) -> str:
+        line = "".join(self._parts)
+        self._parts.clear()
+        self._held = 0
+        return line

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from lab.files import FileFormatError, read_text
 from lab.hv import Vm
 from lab.hv.cost import DEFAULT_CALLS, CostError, CostMeasurement, measure_cost
 from lab.hv.hypervisor import Idle
@@ -108,9 +109,11 @@ def set_switch(lab: Lab, key: str, value: object) -> object:
 def patch(lab: Lab, args: dict[str, Any]) -> None:
     path = lab.lesson.directory / args["file"]
     try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ActionError(f"{path}: {exc.strerror or exc}") from None
+        source = read_text(path)
+    except FileNotFoundError as exc:
+        raise ActionError(f"{path}: {exc.strerror}") from None
+    except FileFormatError as exc:  # a folder, not UTF-8, too big
+        raise ActionError(str(exc)) from None
     eid, fid = args["handler"]
     try:
         lab.hv.apply_patch(eid, fid, source)

@@ -31,16 +31,17 @@ Every mistake is a `LessonError` whose message is `file:line: what was expected`
 from __future__ import annotations
 
 import re
-import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from lab.files import FileFormatError, parse_toml, read_text, shown, text_shown
 from lab.lesson.model import Call, Lesson, LessonError, Step
 from lab.lesson.registry import EntryKind, Where, parse_call
-from lab.scenario import mgmt_password
+from lab.scenario import ScenarioError, read_scenario
 
 FENCE: Final = "+++"
 LANGS: Final = ("en", "de")
@@ -51,18 +52,32 @@ BLOCKS: Final[dict[str, EntryKind | None]] = {
     "harden": EntryKind.ACTION,
     "hint": None,
 }
-# key: (type, required, what it is)
-FRONT_MATTER: Final[dict[str, tuple[type, bool, str]]] = {
-    "id": (str, True, "the lesson's id, the same in every language"),
-    "title": (str, True, "the title"),
-    "scenario": (str, True, "the scenario file, relative to the lesson"),
-    "lang": (str, True, "en or de"),
-    "summary": (str, True, "one sentence for the lesson picker"),
-    "minutes": (int, True, "how long it takes a student, in minutes"),
-    "requires": (list, False, "ids of the lessons to do first"),
-    "incident": (str, False, "the real incident the lesson mirrors"),
+MAX_MINUTES: Final = 600
+
+
+@dataclass(frozen=True, slots=True)
+class FrontMatterKey:
+    """One key of the front matter: its type (in words), whether required, what it is."""
+
+    kind: type
+    words: str  # the type as messages say it
+    required: bool
+    meaning: str
+
+
+FRONT_MATTER: Final[dict[str, FrontMatterKey]] = {
+    "id": FrontMatterKey(str, "a string", True, "the lesson's id, the same in every language"),
+    "title": FrontMatterKey(str, "a string", True, "the title"),
+    "scenario": FrontMatterKey(str, "a string", True, "the scenario file, relative to the lesson"),
+    "lang": FrontMatterKey(str, "a string", True, "en or de"),
+    "summary": FrontMatterKey(str, "a string", True, "one sentence for the lesson picker"),
+    "minutes": FrontMatterKey(
+        int, f"an integer from 1 to {MAX_MINUTES}", True, "how long it takes a student, in minutes"
+    ),
+    "requires": FrontMatterKey(list, "an array of lesson ids", False, "ids of the lessons to do first"),
+    "incident": FrontMatterKey(str, "a string", False, "the real incident the lesson mirrors"),
 }
-ID_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
 
 def markdown() -> MarkdownIt:
@@ -84,15 +99,17 @@ def parse_lesson(path: str | Path) -> Lesson:
     """The lesson in `path` (treat it as read-only: the same text gives the same object)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise LessonError(path, None, f"cannot read: {exc.strerror or exc}") from None
+        text = read_text(path)
+    except FileNotFoundError:
+        raise LessonError(path, None, "cannot read: No such file or directory") from None
+    except FileFormatError as exc:
+        raise LessonError(path, exc.line, exc.rule) from None
     key = (str(path.resolve()), text)
     cached = _PARSED.get(key)
     if cached is not None and _bytes(cached[0].scenario) == cached[1]:
         return cached[0]
     meta, body, body_line = _front_matter(path, text)
-    lesson = _lesson(path, meta)
+    lesson = _lesson(path, text, meta)
     _body(lesson, body, body_line)
     _PARSED[key] = (lesson, _bytes(lesson.scenario))
     return lesson
@@ -118,54 +135,63 @@ def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
             path, 1, f"front matter opened with {FENCE} but never closed by another {FENCE} line"
         )
     try:
-        meta = tomllib.loads("".join(lines[1:i]))
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        line = int(m.group(1)) + 1 if m else 2
-        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise LessonError(path, line, f"front matter is not valid TOML: {detail}") from None
+        meta = parse_toml("".join(lines[1:i]), path=path, first_line=2)
+    except FileFormatError as exc:
+        raise LessonError(path, exc.line or 1, f"front matter {exc.rule}") from None
     return meta, "".join(lines[i + 1 :]), i + 2
 
 
-def _key_line(path: Path, key: str) -> int:
+def _key_line(text: str, key: str) -> int:
     """The line a front matter key is on (for errors), else 1."""
-    try:
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return n
-    except OSError:
-        pass
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.strip() == FENCE and n > 1:
+            break
+        if re.match(rf"\s*{re.escape(key)}\s*=", line):
+            return n
     return 1
 
 
-def _lesson(path: Path, meta: dict[str, Any]) -> Lesson:
+def _lesson(path: Path, text: str, meta: dict[str, Any]) -> Lesson:
     for key, value in meta.items():
         if key not in FRONT_MATTER:
             raise LessonError(
                 path,
-                _key_line(path, key),
-                f"unknown front matter key {key!r}; expected {', '.join(FRONT_MATTER)}",
+                _key_line(text, key),
+                f"unknown front matter key {text_shown(key)}; expected {', '.join(FRONT_MATTER)}",
             )
-        kind, _, what = FRONT_MATTER[key]
-        if not isinstance(value, kind) or isinstance(value, bool):
+        spec = FRONT_MATTER[key]
+        if not isinstance(value, spec.kind) or isinstance(value, bool):
             raise LessonError(
-                path, _key_line(path, key), f"{key} must be a {kind.__name__} ({what}), got {value!r}"
+                path, _key_line(text, key), f"{key} must be {spec.words} ({spec.meaning}), not {shown(value)}"
             )
-    for key, (_kind, required, what) in FRONT_MATTER.items():
-        if required and key not in meta:
-            raise LessonError(path, 1, f"front matter lacks {key} = ... ({what})")
-    if not ID_RE.match(meta["id"]):
+    for key, spec in FRONT_MATTER.items():
+        if spec.required and key not in meta:
+            raise LessonError(path, 1, f"front matter lacks {key} = ... ({spec.meaning})")
+    if not ID_RE.fullmatch(meta["id"]):
         raise LessonError(
-            path, _key_line(path, "id"), f"id {meta['id']!r}: use lower-case letters, digits and -"
+            path,
+            _key_line(text, "id"),
+            f"id must be 1 to 64 lower-case letters, digits and -, not {shown(meta['id'])}",
         )
     if meta["lang"] not in LANGS:
-        raise LessonError(path, _key_line(path, "lang"), f"lang must be one of {', '.join(LANGS)}")
+        raise LessonError(
+            path, _key_line(text, "lang"), f"lang must be {' or '.join(LANGS)}, not {shown(meta['lang'])}"
+        )
+    if not 1 <= meta["minutes"] <= MAX_MINUTES:
+        raise LessonError(
+            path,
+            _key_line(text, "minutes"),
+            f"minutes must be {FRONT_MATTER['minutes'].words}, not {meta['minutes']}",
+        )
     requires = meta.get("requires", [])
-    if not all(isinstance(r, str) for r in requires):
-        raise LessonError(path, _key_line(path, "requires"), "requires must be a list of lesson ids")
-    scenario = (path.parent / meta["scenario"]).resolve()
-    if not scenario.is_file():
-        raise LessonError(path, _key_line(path, "scenario"), f"scenario file {meta['scenario']!r} not found")
+    bad = next((r for r in requires if not isinstance(r, str) or not ID_RE.fullmatch(r)), None)
+    if bad is not None:
+        raise LessonError(
+            path,
+            _key_line(text, "requires"),
+            f"requires must be an array of lesson ids, not one holding {shown(bad)}",
+        )
+    scenario = _scenario_path(path, text, meta["scenario"])
     return Lesson(
         path=path,
         id=meta["id"],
@@ -176,22 +202,31 @@ def _lesson(path: Path, meta: dict[str, Any]) -> Lesson:
         minutes=meta["minutes"],
         requires=list(requires),
         incident=meta.get("incident", ""),
-        **_scenario_facts(path, scenario),
+        **_scenario_facts(path, text, scenario),
     )
 
 
-def _scenario_facts(path: Path, scenario: Path) -> dict[str, Any]:
-    """What the lesson needs of its scenario, read without building anything: the VM
-    names (checks name VMs) and the management password (the prose's `{password}`)."""
+def _scenario_path(path: Path, text: str, name: str) -> Path:
+    """The scenario file the front matter names, relative to the lesson; it must exist."""
     try:
-        data = tomllib.loads(scenario.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise LessonError(path, _key_line(path, "scenario"), f"scenario {scenario}: {exc}") from None
-    vms = data.get("vm", [])
-    return {
-        "vm_names": [str(vm.get("name")) for vm in vms if isinstance(vm, dict)],
-        "mgmt_password": mgmt_password(data),
-    }
+        scenario = (path.parent / name).resolve()
+        found = scenario.is_file()
+    except (OSError, ValueError):  # a name the file system cannot hold (a NUL byte, too long)
+        found = False
+    if not found:
+        raise LessonError(path, _key_line(text, "scenario"), f"scenario file {text_shown(name)} not found")
+    return scenario
+
+
+def _scenario_facts(path: Path, text: str, scenario: Path) -> dict[str, Any]:
+    """What the lesson needs of its scenario, read and checked (lab.scenario.read_scenario)
+    without building anything: the VM names (checks name VMs) and the management password
+    (the prose's `{password}`)."""
+    try:
+        spec = read_scenario(scenario)
+    except ScenarioError as exc:
+        raise LessonError(path, _key_line(text, "scenario"), f"scenario {exc}") from None
+    return {"vm_names": spec.vm_names, "mgmt_password": spec.mgmt_password}
 
 
 def _body(lesson: Lesson, body: str, first_line: int) -> None:
@@ -231,7 +266,7 @@ def _body(lesson: Lesson, body: str, first_line: int) -> None:
             raise LessonError(
                 lesson.path,
                 step.line,
-                f"step {step.title!r} has no check: add a ```check block with a predicate",
+                f"step {text_shown(step.title)} has no check: add a ```check block with a predicate",
             )
 
 
@@ -267,16 +302,21 @@ def find_lessons(paths: list[str | Path]) -> list[Path]:
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            for f in sorted(p.rglob("*.md")):
-                try:
-                    first = f.read_text(encoding="utf-8").lstrip("\ufeff").split("\n", 1)[0].strip()
-                except OSError:
-                    continue
-                if first == FENCE:
-                    found.append(f)
+            found += [f for f in sorted(p.rglob("*.md")) if _opens_front_matter(f)]
         else:
             found.append(p)
     return found
+
+
+def _opens_front_matter(path: Path) -> bool:
+    """Does the file's first line say `+++`? (Its bytes: a lesson that is not UTF-8 is
+    still found, so that parse_lesson can say what is wrong with it.)"""
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(64)
+    except OSError:
+        return False
+    return first.removeprefix(b"\xef\xbb\xbf").strip() == FENCE.encode()
 
 
 def load_lessons(directory: str | Path) -> list[Lesson]:

@@ -1,6 +1,6 @@
 """A student's progress: which steps are done, hints used, attempts, timestamps.
 
-    progress = Progress.from_dict(json.loads(text))     # ProgressError if malformed
+    progress = load(path)                               # ProgressError if it is not progress
     progress.step("control-api", 1).attempts += 1
     save_atomic(path, progress.to_dict())               # a crash mid-save loses nothing
 
@@ -11,6 +11,14 @@ it. `save_atomic` writes a temporary file next to the target, flushes it to
 disk and renames it over the target: readers see the old file or the new
 one, never half of one. It also keeps the student's seed, so their variant
 (their own secrets and password) stays theirs across sessions.
+
+What `load` and `Progress.from_dict` accept, and nothing else (a ProgressError
+naming the file says which rule a file breaks): a JSON object with `version` 1,
+at most 1 MiB and 32 levels deep, integers of at most 30 digits (lab.files);
+an optional `seed` from 0 to 2^32 - 1; `lessons` keyed by lesson id, each with
+`current` (a count), `finished` (a timestamp or null) and `steps` keyed by step
+numbers 0 to 999, each with `done` (true or false), `hints` and `attempts`
+(counts: integers, 0 or more), `started` and `finished` (seconds since 1970, or null).
 """
 
 from __future__ import annotations
@@ -18,14 +26,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from lab.files import MAX_TEXT_BYTES, FileFormatError, parse_json, read_text, shown, text_shown
+
 VERSION: Final = 1
 SEEDS: Final = 2**32  # a seed is below this
+MAX_PROGRESS_BYTES: Final = MAX_TEXT_BYTES  # the whole course's progress is a few KiB
+MAX_STEP: Final = 999  # step numbers are 0 to this
+STEP_KEY: Final = re.compile(r"0|[1-9][0-9]{0,2}")
 
 
 class ProgressError(ValueError):
@@ -95,46 +109,60 @@ class Progress:
 
     @classmethod
     def from_dict(cls, data: Any) -> Progress:
-        if not isinstance(data, dict) or data.get("version") != VERSION:
+        if not isinstance(data, dict) or type(data.get("version")) is not int or data["version"] != VERSION:
             raise ProgressError(f"not hvlab progress data (expected an object with version {VERSION})")
         lessons = data.get("lessons", {})
         if not isinstance(lessons, dict):
             raise ProgressError("lessons must be an object keyed by lesson id")
         seed = data.get("seed")
         if seed is not None and (type(seed) is not int or not 0 <= seed < SEEDS):
-            raise ProgressError(f"seed must be a whole number from 0 to {SEEDS - 1}, not {seed!r}")
+            raise ProgressError(f"seed must be an integer from 0 to {SEEDS - 1}, not {shown(seed)}")
         progress = cls(seed=seed)
         for lid, lp in lessons.items():
             try:
-                steps = {
-                    int(i): StepProgress(
-                        done=bool(s.get("done", False)),
-                        hints=_count(s.get("hints", 0)),
-                        attempts=_count(s.get("attempts", 0)),
-                        started=_stamp(s.get("started")),
-                        finished=_stamp(s.get("finished")),
-                    )
-                    for i, s in lp.get("steps", {}).items()
-                }
-                progress.lessons[str(lid)] = LessonProgress(
+                if not isinstance(lp, dict) or not isinstance(lp.get("steps", {}), dict):
+                    raise ValueError("must be an object with a steps object")
+                steps = {_step(i): _step_progress(s) for i, s in lp.get("steps", {}).items()}
+                progress.lessons[lid] = LessonProgress(
                     steps, _count(lp.get("current", 0)), _stamp(lp.get("finished"))
                 )
-            except (AttributeError, TypeError, ValueError) as exc:
-                raise ProgressError(f"lesson {lid!r}: malformed progress ({exc})") from None
+            except ValueError as exc:
+                raise ProgressError(f"lesson {text_shown(lid)}: {exc}") from None
         return progress
+
+
+def _step(key: str) -> int:
+    if not STEP_KEY.fullmatch(key):
+        raise ValueError(f"step {text_shown(key)} is not a step number from 0 to {MAX_STEP}")
+    return int(key)
+
+
+def _step_progress(s: Any) -> StepProgress:
+    if not isinstance(s, dict):
+        raise ValueError("a step must be an object")
+    done = s.get("done", False)
+    if not isinstance(done, bool):
+        raise ValueError("done must be true or false")
+    return StepProgress(
+        done=done,
+        hints=_count(s.get("hints", 0)),
+        attempts=_count(s.get("attempts", 0)),
+        started=_stamp(s.get("started")),
+        finished=_stamp(s.get("finished")),
+    )
 
 
 def _count(v: Any) -> int:
     if not isinstance(v, int) or isinstance(v, bool) or v < 0:
-        raise ValueError(f"{v!r} is not a count")
+        raise ValueError(f"a count must be an integer, 0 or more, not {shown(v)}")
     return v
 
 
 def _stamp(v: Any) -> float | None:
     if v is None:
         return None
-    if not isinstance(v, int | float) or isinstance(v, bool):
-        raise ValueError(f"{v!r} is not a timestamp")
+    if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v < 1e11:
+        raise ValueError(f"a timestamp must be seconds since 1970, not {shown(v)}")
     return float(v)
 
 
@@ -157,16 +185,17 @@ def save_atomic(path: str | Path, data: dict[str, Any]) -> None:
 
 
 def load(path: str | Path) -> Progress:
-    """Progress from a file; an absent file is a fresh start."""
+    """Progress from a file; an absent file is a fresh start. Anything else that is not a
+    progress file (a folder, a file in place of the data folder, not UTF-8, not JSON,
+    nested too deep, too big, a number thousands of digits long) is a ProgressError
+    naming the file: the caller keeps the file (lab.session moves it aside)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        data = parse_json(read_text(path, limit=MAX_PROGRESS_BYTES), path=path)
     except FileNotFoundError:
         return Progress()
-    except UnicodeDecodeError:
-        raise ProgressError(f"{path}: not text, so not a progress file") from None
+    except FileFormatError as exc:
+        raise ProgressError(str(exc)) from None
     try:
-        return Progress.from_dict(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise ProgressError(f"{path}: not JSON ({exc})") from None
+        return Progress.from_dict(data)
     except ProgressError as exc:
         raise ProgressError(f"{path}: {exc}") from None

@@ -27,6 +27,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Final
 
+from lab.files import text_shown
 from lab.hv import hypercalls
 from lab.hv.hypercalls import SbiError
 from lab.hv.policy import BY_KEY, PolicyError
@@ -187,15 +188,15 @@ def parse_call(text: str, where: Where, allowed: EntryKind) -> Call:
     try:
         words = shlex.split(text)
     except ValueError as exc:
-        raise where.error(f"cannot split {text!r} into words: {exc} (a quote left open?)") from None
+        raise where.error(f"cannot split {text_shown(text)} into words: {exc} (a quote left open?)") from None
     name, rest = words[0], words[1:]
     entry = REGISTRY.get(name)
     if entry is None:
         known = ", ".join(e.name for e in entries(allowed))
-        raise where.error(f"unknown {allowed.value} {name!r}; expected one of: {known}")
+        raise where.error(f"unknown {allowed.value} {text_shown(name)}; expected one of: {known}")
     if entry.kind is not allowed:
         raise where.error(
-            f"{name!r} is {'an' if entry.kind is EntryKind.ACTION else 'a'} {entry.kind.value}, "
+            f"{text_shown(name)} is {'an' if entry.kind is EntryKind.ACTION else 'a'} {entry.kind.value}, "
             f"but this block takes {allowed.value}s"
         )
     keywords = entry.keywords
@@ -215,7 +216,9 @@ def parse_call(text: str, where: Where, allowed: EntryKind) -> Call:
         positional = [*positional[:head], " ".join(positional[head:])]
     if len(positional) > len(params):
         extra = " ".join(positional[len(params) :])
-        raise where.error(f"{name}: unexpected extra argument(s) {extra!r} (expected: {entry.signature})")
+        raise where.error(
+            f"{name}: unexpected extra argument(s) {text_shown(extra)} (expected: {entry.signature})"
+        )
     for i, param in enumerate(params):
         if i < len(positional):
             args[param.name] = _convert(param, positional[i], where, entry)
@@ -239,7 +242,9 @@ def _convert(param: Param, value: str, where: Where, entry: Entry) -> Any:
         return _CONVERT[param.kind](value, where)
     except (ValueError, KeyError, PolicyError) as exc:
         detail = str(exc).strip("'\"") if isinstance(exc, PolicyError) else KIND_HELP[param.kind]
-        raise where.error(f"{entry.name}: {label} {value!r} is not valid: expected {detail}") from None
+        raise where.error(
+            f"{entry.name}: {label} {text_shown(value)} is not valid: expected {detail}"
+        ) from None
 
 
 def _vm(value: str, where: Where) -> str:
@@ -247,7 +252,7 @@ def _vm(value: str, where: Where) -> str:
         return value
     if value.isdigit() and int(value) < len(where.vm_names):
         return where.vm_names[int(value)]
-    raise where.error(f"no VM {value!r} in the scenario (its VMs: {', '.join(where.vm_names)})")
+    raise where.error(f"no VM {text_shown(value)} in the scenario (its VMs: {', '.join(where.vm_names)})")
 
 
 def _owner(value: str, where: Where) -> str:
@@ -284,8 +289,12 @@ def _handler(value: str, where: Where) -> tuple[int, int]:
 
 
 def _file(value: str, where: Where) -> str:
-    if not (where.directory / value).is_file():
-        raise where.error(f"file {value!r} not found next to the lesson (in {where.directory})")
+    try:
+        found = (where.directory / value).is_file()
+    except (OSError, ValueError):  # a name no file system holds (too long, a NUL byte)
+        found = False
+    if not found:
+        raise where.error(f"file {text_shown(value)} not found next to the lesson (in {where.directory})")
     return value
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Final
 
 from lab.cpu import backends
+from lab.files import FileFormatError, read_text
 from lab.lesson.engine import ActionError, Lab
 from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson
@@ -167,7 +168,7 @@ def validate(
         try:
             lesson = parse_lesson(path)
         except LessonError as exc:
-            report = LessonReport(str(path), None, [f"FAIL {path}: {exc.message}"], [str(exc)])
+            report = LessonReport(str(path), None, [f"FAIL {exc}"], [str(exc)])
         else:
             lessons.append(lesson)
             report = LessonReport(str(path), lesson)
@@ -198,7 +199,11 @@ def _ids_in(directory: Path) -> set[str]:
     """The lesson ids next to a lesson (for `requires`), read from front matter only."""
     ids = set()
     for path in find_lessons([directory]):
-        match = re.search(r'^id\s*=\s*"([^"]+)"', path.read_text(encoding="utf-8"), re.MULTILINE)
+        try:
+            text = read_text(path)
+        except (OSError, FileFormatError):
+            continue  # parse_lesson says what is wrong with it
+        match = re.search(r'^id\s*=\s*"([^"]+)"', text, re.MULTILINE)
         if match:
             ids.add(match.group(1))
     return ids

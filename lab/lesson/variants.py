@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Final
 from lab.hv.policy import BY_KEY
 from lab.hv.vm import RAM_BASE
 from lab.program import Program, load_program
-from lab.scenario import GUESTS_DIR
+from lab.scenario import GUESTS_DIR, VARIANT_DIGITS, variant_prefix
 
 if TYPE_CHECKING:
     from lab.hv import Hypervisor
@@ -44,9 +44,10 @@ FIELDS: Final = ("password",)  # what `{name}` in a lesson's prose may name
 
 
 def variant(secret: bytes, seed: int, owner: str) -> bytes:
-    prefix = secret.split(b"{", 1)[0] if b"{" in secret else b"SECRET"
-    digest = hashlib.sha256(f"hvlab:{seed}:{owner}:".encode() + secret).hexdigest()[:16]
-    return prefix + b"{" + digest.encode() + b"}"
+    """`secret`'s variant: its prefix, then {16 hex digits}; a scenario leaves room for it
+    in RAM (lab.scenario.secret_room)."""
+    digest = hashlib.sha256(f"hvlab:{seed}:{owner}:".encode() + secret).hexdigest()[:VARIANT_DIGITS]
+    return variant_prefix(secret) + b"{" + digest.encode() + b"}"
 
 
 @functools.cache

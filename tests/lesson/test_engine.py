@@ -247,3 +247,24 @@ hypercall vm=bank fn=get_spec_version result=ok since=step
         ) == [True, True, True, False, True]
     finally:
         lab.close()
+
+
+def test_a_patch_file_that_is_not_utf8_is_an_action_error(tmp_path):
+    # issue 14.5 (every loader): the patch action read its file with read_text and let
+    # UnicodeDecodeError out of the engine
+    from lab.scenario import GUESTS_DIR
+    from tests.lesson.conftest import FRONT
+
+    shutil.copy(GUESTS_DIR / "api.toml", tmp_path / "api.toml")
+    (tmp_path / "fix.py").write_bytes(b"def console_write(hv, vm, n, lo, hi):\n    return '\xff'\n")
+    lesson = tmp_path / "demo.md"
+    lesson.write_text(
+        FRONT + STEP.replace("type tenant peek", "patch dbcn.console_write fix.py\ntype tenant peek")
+    )
+    lab = Lab(parse_lesson(lesson))
+    lab.start()
+    try:
+        with pytest.raises(ActionError, match=r"fix\.py:2: is not UTF-8 text"):
+            lab.perform(lab.lesson.steps[0].solution[0])
+    finally:
+        lab.close()

@@ -94,7 +94,12 @@ def test_prose_renders_with_raw_html_escaped_and_directives_removed(write_lesson
 BROKEN = [
     # (front matter, body, line, what the message says)
     (FRONT.replace("minutes = 10", "minutes = = 10"), STEP, 7, "not valid TOML"),
-    (FRONT.replace("minutes = 10", 'minutes = "ten"'), STEP, 7, "minutes must be a int"),
+    (
+        FRONT.replace("minutes = 10", 'minutes = "ten"'),
+        STEP,
+        7,
+        "minutes must be an integer from 1 to 600 (how long it takes a student, in minutes), not a string",
+    ),
     (
         FRONT.replace("minutes = 10", 'minutes = 10\ncolour = "red"'),
         STEP,
@@ -189,3 +194,86 @@ def test_a_lesson_is_parsed_once_until_it_or_its_scenario_changes(write_lesson):
     scenario.write_text(scenario.read_text().replace('name = "tenant"', 'name = "guest"'))
     with pytest.raises(LessonError, match="no VM 'tenant'"):  # the lesson's checks name the old VM
         parse_lesson(path)
+
+
+# ------------------------------------------------------------------ files that are not lessons (issue 14.5)
+
+
+def test_a_lesson_that_is_not_utf8_is_found_and_refused_with_its_line(tmp_path, write_lesson):
+    path = write_lesson()
+    path.write_bytes(path.read_bytes().replace(b"Use peek.", b"Use \xff peek."))
+    assert path in find_lessons([tmp_path])
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    assert str(info.value) == f"{path}:17: is not UTF-8 text (byte 0xff starts no character)"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["[" * 40 + "]" * 40, "[" * 3000 + "]" * 3000, "{a=" * 3000 + "1" + "}" * 3000],
+    ids=["40 arrays", "3000 arrays", "3000 tables"],
+)
+def test_front_matter_nested_too_deep_is_refused(write_lesson, value):
+    path = write_lesson(front=FRONT.replace("minutes = 10", f"minutes = 10\nrequires = {value}"))
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    assert str(info.value) == f"{path}:1: front matter nests tables or arrays deeper than 32 levels"
+
+
+def test_a_deep_front_matter_key_is_named_without_printing_it(write_lesson):
+    front = FRONT.replace("+++\nid", "+++\n[" + ".".join(["t"] * 20) + "]\nid")
+    path = write_lesson(front=front.replace("+++\n[", "+++\nx = 1\n[", 1))
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    assert str(info.value).startswith(f"{path}:2: unknown front matter key 'x'")
+
+
+@pytest.mark.parametrize(
+    ("change", "rule"),
+    [
+        ('quantum = "abc"\n', "quantum: must be an integer from 1 to 1000000, not a string ('abc')"),
+        ('[[vm]]\nname = "x"\nmemory = "10G"\n', "[[vm]] #4 (x) memory: must be a size"),
+        ('hv_secret = "' + "s" * 80 + '"\n', "hv_secret: must be a string of at most 63 bytes"),
+    ],
+    ids=["quantum", "memory", "hv_secret"],
+)
+def test_a_lesson_whose_scenario_breaks_the_format_names_both_files(write_lesson, change, rule):
+    path = write_lesson()
+    scenario = path.parent / "api.toml"
+    text = scenario.read_text()
+    scenario.write_text(change + text if not change.startswith("[[") else text + change)
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    assert str(info.value).startswith(f"{path}:4: scenario {scenario.resolve()}: ")
+    assert rule in str(info.value)
+
+
+def test_lessons_check_reports_bad_files_in_one_line_each_and_fails(write_lesson, capsys):
+    from lab.lesson.validator import main_lessons
+
+    good = write_lesson()
+    good.write_bytes(good.read_bytes().replace(b"Use peek.", b"\xff"))
+    write_lesson(
+        front=FRONT.replace("minutes = 10", "minutes = 10\nrequires = " + "[" * 999 + "]" * 999), name="b.md"
+    )
+    # a good lesson beside them: the validator reads every lesson's id for its `requires`
+    write_lesson(front=FRONT.replace('id = "demo"', 'id = "other"\nrequires = ["nope"]'), name="c.md")
+    assert main_lessons(["check", str(good.parent), "--backend", "interp", "--seed", "7"]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "demo.md:17: is not UTF-8 text" in out and "b.md:1: front matter nests" in out
+    assert "c.md: requires 'nope'" in out
+
+
+def test_directive_words_are_cut_short_in_messages(write_lesson):
+    # found by the file fuzzer: a 5,000-character word made a 5,000-character message, and a
+    # file name too long for the file system raised OSError out of the parser
+    for line, rule in [
+        ("9" * 5000, "unknown action '99999"),
+        ("load tenant " + "x" * 5000 + ".S", "file 'xxxx"),
+        ("type " + "v" * 5000 + " vms", "no VM 'vvvv"),
+    ]:
+        path = write_lesson(STEP.replace("type tenant peek", line + "\ntype tenant peek"))
+        with pytest.raises(LessonError) as info:
+            parse_lesson(path)
+        assert rule in str(info.value) and len(str(info.value)) < 400, str(info.value)[:500]

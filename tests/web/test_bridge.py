@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import time
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from lab.lesson import progress as progress_io
 from lab.session import DEFAULT_LESSONS, Session
 from lab.session import METHODS as PROTOCOL
+from lab.session.control import FRAME_SECONDS
 from lab.session.protocol import Seen, conformance, hints, records_of
 from web.bridge import METHODS, Answer, Bridge, Failure, progress_text
 
@@ -113,6 +115,16 @@ def test_pcap_and_the_benchmark(bridge):
     assert figure["instructions"] >= 40_000 and figure["mips"] > 0
 
 
+def test_saved_progress_that_is_not_progress_never_stops_the_worker():
+    # issue 14.5: very deep JSON raised RecursionError out of Bridge(); a 5,000-digit number a ValueError
+    for text, rule in [
+        ("[" * 100_000 + "]" * 100_000, "nests objects or arrays deeper than 32 levels"),
+        ('{"version": 1, "seed": ' + "9" * 5000 + "}", "holds an integer of 5000 digits"),
+    ]:
+        bridge = Bridge(DEFAULT_LESSONS, progress_text=text)
+        assert rule in bridge.progress_problem and json.loads(bridge.progress())["lessons"] == {}
+
+
 # ------------------------------------------------------------------ the protocol, checked on the wire
 
 # (method, arguments) in the order a student's session makes them: every method the page may
@@ -161,7 +173,7 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("assemble", {"source": "    nop\n    bogus x1\n"}),
     ("load_source", {"vm": "bank", "source": "_start:\n    wfi\n    j _start\n"}),
     ("measure", {"calls": 100}),
-    ("advance", {}),  # measuring took longer than FRAME_SECONDS: a frame is due
+    ("advance", {}),  # after a pause of FRAME_SECONDS (below): a frame is due
     ("evaluate", {"attempt": True}),
     ("run", {"n": 1000}),
     ("step", {}),
@@ -190,6 +202,8 @@ def test_the_bridge_sends_exactly_what_the_protocol_types_say():
     seen = Seen()
     called = set()
     for method, args in SCRIPT:
+        if method == "advance":
+            time.sleep(FRAME_SECONDS)  # the run loop sends a frame only this long after the last
         reply = json.loads(bridge.call(method, json.dumps(args)))
         problems = conformance(reply, Answer | Failure, where=f"{method} reply", seen=seen)
         assert not problems, problems
