@@ -703,6 +703,8 @@ class _Emitter:
                     self.emit("pass")
                 self.ind = self.ind[:-4]
                 self.facts.join(skipped)
+            if d.spec.kind is Kind.BRANCH:
+                self.need_all()  # (before the branch's own line: each wrap reads under its sum)
             self.lines.append(f"{self.ind}# {pc:08x}: {disassemble(d, pc)}")
             self._insn(d, pc, j)
             if self.skips.get(j, j + 1) > j + 1:
@@ -960,7 +962,10 @@ class _Emitter:
                 return hex(d.imm & M & m)
             if i == 0:
                 return "0"
-            return self.r(i) if self.bounds(i)[1] <= m else f"({self.r(i)} & {m:#x})"
+            # Already inside the mask: only for a mask of low bits (2^k - 1) does
+            # "at most m" mean "no bit outside m".
+            inside = m & (m + 1) == 0 and self.bounds(i)[1] <= m
+            return self.r(i) if inside else f"({self.r(i)} & {m:#x})"
 
         a, b = masked(d.rs1), masked(b_reg)
         if name == "and":  # (a & b) & m: mask one side, the narrower result follows

@@ -419,3 +419,32 @@ def test_a_translation_that_fails_falls_back_to_the_interpreter(monkeypatch):
     assert [pc for pc, _ in m.cpu.translation_failures] == [loop]
     assert "SyntaxError" in m.cpu.translation_failures[0][1]
     assert loop not in m.cpu.translated_blocks()
+
+
+@pytest.mark.parametrize("mask", [0x3C, 0x0F, 0xF0, 0x7FF, 0x555, 0, 1])
+def test_a_bitwise_operation_masked_right_after_matches_the_reference(mask):
+    """`xor/or/and` then `andi` with the same register is computed on masked
+    operands: for every kind of operand (a constant inside or outside the mask,
+    a loaded byte, a full word) and masks that are not runs of low bits."""
+    for op in ("xor", "or", "and", "xori", "ori", "andi"):
+        p = Asm()
+        p.li("s0", DATA)
+        p.li("s1", 20)
+        p.li("a3", 0x9E3779B9)
+        p.label("loop")
+        p.addi("a1", "zero", 3)  # known: 3, inside 0xF, not inside 0x3C
+        p.lbu("a2", 0, "s0")  # known: a byte
+        for a, b in (("a1", "a2"), ("a2", "a3"), ("a3", "a1"), ("zero", "a3")):
+            if op.endswith("i"):
+                getattr(p, op)("a0", a, 0x2D)
+            else:
+                getattr(p, op)("a0", a, b)
+            p.andi("a0", "a0", mask)
+            p.add("a4", "a4", "a0")
+            p.slli("a4", "a4", 1)
+        p.addi("s0", "s0", 1)
+        p.addi("s1", "s1", -1)
+        p.bne("s1", "zero", "loop")
+        p.ebreak()
+        final = _same_as_reference(p)
+        assert final[0] is Stop.EBREAK, op
