@@ -19,6 +19,7 @@ test: $(STAMP) lint docs
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 docs: $(STAMP)
 	$(PY) -m mkdocs build --strict --quiet

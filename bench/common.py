@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from typing import Final
 
-from lab.asm import assemble
 from lab.cpu import PhysicalMemory, Stop, make_cpu
 from lab.cpu.bus import Bus
-from lab.program import Program, Segment
+from lab.riscv.asm import assemble
+from lab.riscv.program import Program, Segment
 
 RAM_GPA: Final = 0x8000_0000
 RAM_SIZE: Final = 1 << 20

@@ -210,9 +210,9 @@ def disk_sectors(backend: str, scale: int) -> float:
 
 
 def _api_machine(backend: str):
-    from lab.scenario import GUESTS_DIR, load_scenario
+    from lab.scenario import SCENARIOS_DIR, load_scenario
 
-    hv = load_scenario(GUESTS_DIR / "api.toml", backend=backend).hv
+    hv = load_scenario(SCENARIOS_DIR / "api.toml", backend=backend).hv
     hv.run(500_000)
     return hv
 

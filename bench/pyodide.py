@@ -1,19 +1,18 @@
 """The interp core's compute figures under Pyodide in Node.js: what the browser lab's engine runs at.
 
-    python -m bench.pyodide [--site DIR] [--runs N] [--json]
+    hvlab bench --pyodide [--site DIR] [--runs N] [--json]
 
-Builds the site (`hvlab web build`) unless given one, then runs bench/pyodide.mjs
-in Node: Pyodide and the hvlab wheel load from the site as the worker loads
-them, and the same workloads as `hvlab bench` (bench.suite) run there on the
-interp core: the tight loop, the memory loop and the CRC-32 C program. Each
-figure is the best and the median of `--runs` runs; Pyodide's clock is wall
+Runs bench/pyodide.mjs in Node on a built site (the command line builds it):
+Pyodide and the hvlab wheel load from the site as the worker loads them, and
+the same workloads as `hvlab bench` (bench.suite) run there on the interp
+core: the tight loop, the memory loop and the CRC-32 C program. Each figure is
+the median of `--runs` runs, with the best beside it; Pyodide's clock is wall
 time, so a busy machine shows in the spread. The browser's own figure (the
 tight loop in chromium's worker) is `hvlab bench --web`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
@@ -47,46 +46,28 @@ def measure(site: Path, *, runs: int = 3, timeout: float = 900) -> dict[str, Any
     """The figures from Node: {"python": version, "figures": [{name, unit, value, runs}]}."""
     node = shutil.which("node")
     if node is None:
-        raise RuntimeError("bench.pyodide needs Node.js (Debian: apt install nodejs)")
-    proc = subprocess.run(
-        [node, str(SCRIPT), str(site), str(runs)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+        raise RuntimeError("needs Node.js (Debian: apt install nodejs)")
+    command = [node, str(SCRIPT), str(site), str(runs)]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
         raise RuntimeError(f"bench/pyodide.mjs failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return json.loads(lines[-1])
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.pyodide", description=__doc__.splitlines()[0])
-    parser.add_argument("--site", type=Path, default=None, help="a built site (default: build build/web)")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    from bench.web import site_or_build
-
-    site = site_or_build(args.site, "bench.pyodide")
-    if site is None:
-        return 1
+def main(site: Path, *, runs: int = 3, json_out: bool = False) -> int:
+    """Measure on the built site and print the figures (`hvlab bench --pyodide`)."""
     try:
-        result = measure(site, runs=args.runs)
+        result = measure(site, runs=runs)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        print(f"bench.pyodide: {exc}", file=sys.stderr)
+        print(f"hvlab bench --pyodide: {exc}", file=sys.stderr)
         return 1
-    if args.json:
+    if json_out:
         json.dump(result, sys.stdout, indent=2)
         print()
         return 0
-    print(f"interp core under Pyodide (Python {result['python']}) in Node.js, median of {args.runs} runs:")
+    print(f"interp core under Pyodide (Python {result['python']}) in Node.js, median of {runs} runs:")
     for f in result["figures"]:
-        runs = ", ".join(f"{v:.1f}" for v in f["runs"])
-        print(f"  {f['name']:<34} {f['value']:6.1f} {f['unit']}  (best {max(f['runs']):.1f}; runs: {runs})")
+        values = ", ".join(f"{v:.1f}" for v in f["runs"])
+        print(f"  {f['name']:<34} {f['value']:6.1f} {f['unit']}  (best {max(f['runs']):.1f}; runs: {values})")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,7 +18,7 @@ Times are the CPU time of this process (`time.process_time`): the guest runs
 on this one thread, unicorn included, and CPU time is not inflated by other
 load on a shared machine the way wall time is.
 
-The guest code is assembled with `lab.asm`; the C program ships prebuilt so
+The guest code is assembled with `lab.riscv.asm`; the C program ships prebuilt so
 this runs where no cross compiler exists (the browser).
 """
 
@@ -127,7 +127,7 @@ def _memory_loop(backend: str, scale: int) -> float:
 
 
 def _crc32(backend: str, scale: int) -> float:
-    from lab.program import load_program
+    from lab.riscv.program import load_program
 
     retired, _calls, seconds = run_on_hv(backend, load_program(PROGRAMS / "crc32.elf"))
     return retired / seconds / 1e6

@@ -1,10 +1,10 @@
 """The browser lab's figures: load times, the interpreter's speed in the page, bytes sent.
 
-    python -m bench.web [--site DIR] [--runs N] [--json]
-    hvlab bench --web
+    hvlab bench --web [--site DIR] [--runs N] [--json]
 
-Builds the site (`hvlab web build`), serves it on 127.0.0.1 and drives Debian's
-chromium through playwright (never a downloaded browser):
+`hvlab bench --web` builds the site (`hvlab web build`) and serves it on 127.0.0.1;
+this module is handed its address and drives Debian's chromium through playwright
+(never a downloaded browser):
 
     * cold load: a new browser profile (empty disk cache) until the engine answers a call
       (`window.hvlab.lab`, set by the page once Pyodide, the wheels and the lessons are in,
@@ -16,20 +16,19 @@ chromium through playwright (never a downloaded browser):
       a fraction of a second after the page is interactive) before it reloads;
     * where a cold and a warm boot's time goes, as the worker measured it (lab.timings);
     * MIPS: bench's tight loop on the interpreter, in the worker, through the bridge;
-    * transfer: the bytes the server sent for a cold load (the body of every 200) and
-      for a warm one (what was not in the cache or was revalidated).
+    * transfer: the bytes the browser received for a cold load (every response body, as
+      it came over the wire) and for a warm one (what was not in the cache or was
+      revalidated: a 304 has no body).
 
 Each load figure is the median of `--runs` runs. Wall time: this is what a student waits.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Final
@@ -52,10 +51,10 @@ TIMEOUT_MS: Final = 120_000
 
 
 class _Counter:
-    """Bytes the server sent, by status, since the last reset (a handler thread per request)."""
+    """Bytes the browser received and 304s it got, since the last reset (playwright's
+    `requestfinished` events: a response body's size as it came over the wire)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
@@ -63,33 +62,15 @@ class _Counter:
         self.requests = 0
         self.not_modified = 0
 
-    def add(self, size: int, status: int) -> None:
-        with self.lock:
-            self.requests += 1
-            self.body_bytes += size
-            self.not_modified += status == 304
-
-
-def _serve(site: Path, counter: _Counter):
-    from functools import partial
-
-    from web.serve import SiteHandler, make_server
-
-    class CountingHandler(SiteHandler):
-        def send_response(self, code: int, message: str | None = None) -> None:
-            if code == 304:
-                counter.add(0, 304)
-            super().send_response(code, message)
-
-        def copyfile(self, source, outputfile) -> None:  # type: ignore[no-untyped-def]
-            start = source.tell()
-            super().copyfile(source, outputfile)
-            counter.add(source.tell() - start, 200)
-
-    server = make_server(site, "127.0.0.1", 0)
-    server.RequestHandlerClass = partial(CountingHandler, directory=str(site))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    def finished(self, request: Any) -> None:
+        response = request.response()
+        if response is None:
+            return
+        self.requests += 1
+        if response.status == 304:
+            self.not_modified += 1
+        elif not response.from_service_worker:
+            self.body_bytes += max(0, request.sizes()["responseBodySize"])
 
 
 def _load(page: Any, url: str) -> float:
@@ -102,11 +83,11 @@ def _load(page: Any, url: str) -> float:
     return time.perf_counter() - started
 
 
-def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str, Any]:
+def measure(url: str, *, runs: int = 3, iterations: int = 300_000) -> dict[str, Any]:
+    """The figures of the site served at `url` (see the module docstring)."""
     from playwright.sync_api import sync_playwright
 
     counter = _Counter()
-    server = _serve(site, counter)
     cold: list[float] = []
     warm: list[float] = []
     cold_bytes = warm_bytes = warm_revalidated = 0
@@ -115,33 +96,30 @@ def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str
     warm_timings: dict[str, int] = {}
     restored = 0
     snapshot_problem = ""
-    try:
-        with sync_playwright() as pw:
-            for _ in range(runs):
-                with tempfile.TemporaryDirectory(prefix="hvlab-bench-") as profile:
-                    context = pw.chromium.launch_persistent_context(
-                        profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS
-                    )
-                    page = context.new_page()
-                    counter.reset()
-                    cold.append(_load(page, server.url))
-                    cold_bytes = counter.body_bytes
-                    timings = timings or page.evaluate("() => window.hvlab.lab.timings")
-                    page.wait_for_function(SNAPSHOT_WRITTEN, timeout=TIMEOUT_MS)
-                    counter.reset()
-                    warm.append(_load(page, server.url))
-                    warm_bytes, warm_revalidated = counter.body_bytes, counter.not_modified
-                    snapshot = page.evaluate("() => window.hvlab.lab.snapshot") or {}  # (older sites: none)
-                    restored += bool(snapshot.get("restored"))
-                    snapshot_problem = snapshot_problem or snapshot.get("problem", "")
-                    warm_timings = warm_timings or page.evaluate("() => window.hvlab.lab.timings")
-                    if not mips:
-                        figure = page.evaluate(f"() => window.hvlab.lab.benchMips({iterations})")
-                        mips = figure["mips"]
-                    context.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with sync_playwright() as pw:
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory(prefix="hvlab-bench-") as profile:
+                context = pw.chromium.launch_persistent_context(
+                    profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS
+                )
+                page = context.new_page()
+                page.on("requestfinished", counter.finished)
+                counter.reset()
+                cold.append(_load(page, url))
+                cold_bytes = counter.body_bytes
+                timings = timings or page.evaluate("() => window.hvlab.lab.timings")
+                page.wait_for_function(SNAPSHOT_WRITTEN, timeout=TIMEOUT_MS)
+                counter.reset()
+                warm.append(_load(page, url))
+                warm_bytes, warm_revalidated = counter.body_bytes, counter.not_modified
+                snapshot = page.evaluate("() => window.hvlab.lab.snapshot") or {}  # (older sites: none)
+                restored += bool(snapshot.get("restored"))
+                snapshot_problem = snapshot_problem or snapshot.get("problem", "")
+                warm_timings = warm_timings or page.evaluate("() => window.hvlab.lab.timings")
+                if not mips:
+                    figure = page.evaluate(f"() => window.hvlab.lab.benchMips({iterations})")
+                    mips = figure["mips"]
+                context.close()
     return {
         "cold_load_s": statistics.median(cold),
         "warm_load_s": statistics.median(warm),
@@ -158,26 +136,8 @@ def measure(site: Path, *, runs: int = 3, iterations: int = 300_000) -> dict[str
     }
 
 
-def site_or_build(site: Path | None, prog: str) -> Path | None:
-    """The site given, or build/web built now (None, with a line on stderr, if that fails)."""
-    if site is not None:
-        return site
-    from web.build import DEFAULT_OUT, BuildError, build
-
-    try:
-        build(DEFAULT_OUT)
-    except BuildError as exc:
-        print(f"{prog}: web build: {exc}", file=sys.stderr)
-        return None
-    return DEFAULT_OUT
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.web", description=__doc__.splitlines()[0])
-    parser.add_argument("--site", type=Path, default=None, help="a built site (default: build build/web)")
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
+def main(url: str, *, runs: int = 3, json_out: bool = False) -> int:
+    """Measure the site at `url` and print the figures (`hvlab bench --web` serves it)."""
     try:
         import playwright  # noqa: F401
     except ImportError:
@@ -186,11 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         print(f"bench.web: needs {CHROMIUM} (Debian: apt install chromium)", file=sys.stderr)
         return 1
-    site = site_or_build(args.site, "bench.web")
-    if site is None:
-        return 1
-    figures = measure(site, runs=args.runs)
-    if args.json:
+    figures = measure(url, runs=runs)
+    if json_out:
         json.dump(figures, sys.stdout, indent=2)
         print()
         return 0
@@ -214,7 +171,3 @@ def main(argv: list[str] | None = None) -> int:
 
 def _list(values: list[float]) -> str:
     return ", ".join(f"{v:.2f}" for v in values)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,10 +1,10 @@
 """mkdocs hooks: write the pages that are generated from the code before each build.
 
 * reference/hypercalls.md, reference/policy.md and reference/assembler.md come from
-  the hypervisor's and the assembler's own tables (lab.reference), so the site cannot
+  the hypervisor's and the assembler's own tables (hvlab.generate.pages), so the site cannot
   drift from the code;
 * reference/protocol.md, the front-end protocol, comes from the session's typed records
-  and its query/command declarations (lab.session.protocol), with the web bridge's replies;
+  and its query/command declarations (hvlab.generate.pages), with the web bridge's replies;
 * lessons/<id>.md and lessons/<id>.de.md are the course's lessons as readable
   pages: the prose rendered by the lab's own renderer (raw HTML in a lesson is
   escaped, never executed), each step's goals, its hints and its solution
@@ -18,11 +18,15 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from hvlab.generate.pages import (
+    assembler_reference,
+    hypercall_reference,
+    policy_reference,
+    protocol_reference,
+)
 from lab.lesson.model import Lesson
 from lab.lesson.parser import load_lessons, render
 from lab.lesson.variants import fill
-from lab.reference import assembler_reference, hypercall_reference, policy_reference
-from lab.session.protocol import GUIDE, reference_markdown
 from web.bridge import Answer, Failure
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,7 +78,7 @@ def on_pre_build(config) -> None:
         docs / "reference" / "hypercalls.md": hypercall_reference(),
         docs / "reference" / "policy.md": policy_reference(),
         docs / "reference" / "assembler.md": assembler_reference(),
-        docs / "reference" / "protocol.md": reference_markdown(GUIDE, envelope=[Answer, Failure]),
+        docs / "reference" / "protocol.md": protocol_reference(envelope=[Answer, Failure]),
     }
     for lesson in _lessons():
         pages[docs / "lessons" / _page_name(lesson)] = lesson_page(lesson)

@@ -21,7 +21,7 @@
     segment = "tenants"
     password = "letmein"             # the weak one; mgmt.strong_password replaces it
 
-    scenario = load_scenario("lab/guests/api.toml", backend="interp")
+    scenario = load_scenario(SCENARIOS_DIR / "api.toml", backend="interp")
     scenario.hv.run(1_000_000)
 
 The format is `FORMAT`, below: each table with each of its keys, the key's
@@ -65,9 +65,10 @@ from lab.hv.memory import HvLayout
 from lab.hv.policy import BY_KEY, PRESETS
 from lab.hv.scheduler import DEFAULT_QUANTUM
 from lab.hv.vm import GRANT_WINDOW, RAM_BASE
-from lab.program import Program, ProgramError, check_fits, load_program
+from lab.riscv.program import GUESTS_DIR, Program, ProgramError, check_fits, load_program
 
-GUESTS_DIR: Final = Path(__file__).parent / "guests"
+SCENARIOS_DIR: Final = Path(__file__).resolve().parent / "scenarios"  # the course's scenarios, by id
+
 PAGE: Final = 4096
 MAX_VM_RAM: Final = GRANT_WINDOW - RAM_BASE  # 256 MiB: RAM ends at or below the grant window
 MAX_HOST_BYTES: Final = 256 << 20  # all VMs' RAM and disks together (see the module doc)
@@ -474,6 +475,28 @@ def load_scenario(path: str | Path, *, backend: str = "interp", policy: str | No
     return Scenario(spec.name, spec.path, spec.description, hv)
 
 
+def course_scenarios() -> list[str]:
+    """The ids of the course's own scenarios (the files in lab/scenarios/)."""
+    return sorted(p.stem for p in SCENARIOS_DIR.glob("*.toml"))
+
+
+def scenario_file(name: str, *, relative_to: Path) -> Path:
+    """The scenario a lesson names: an id (`api`, no slash and no `.toml`) is one of the course's,
+    in lab/scenarios/; anything else is a path relative to `relative_to` (an instructor's own)."""
+    is_id = "/" not in name and "\\" not in name and not name.endswith(".toml")
+    try:
+        path = SCENARIOS_DIR / f"{name}.toml" if is_id else (relative_to / name).resolve()
+        found = path.is_file()
+    except (OSError, ValueError):  # a name the file system cannot hold (a NUL byte, too long)
+        found = False
+    if found:
+        return path
+    if is_id:
+        known = ", ".join(course_scenarios())
+        raise ScenarioError(name, "", f"no course scenario {text_shown(name)} (the course has: {known})")
+    raise ScenarioError(name, "", f"scenario file {text_shown(name)} not found")
+
+
 def resolve(path: Path, name: str) -> Path | None:
     """A program path as a scenario names it: relative to the scenario, else lab/guests/."""
     for base in (path.parent, GUESTS_DIR):
@@ -874,7 +897,7 @@ def _secret_gpa(spec: ScenarioSpec, place: str, vm: VmSpec, program: Program | N
 
 def _build_network(spec: ScenarioSpec, hv: Hypervisor) -> None:
     """The segments, each VM's vNIC and the management service, all checked already."""
-    from lab.hv.netdev import MgmtConfig, NicConfig
+    from lab.hv.devices.net import MgmtConfig, NicConfig
 
     devices = hv.network()
     for seg in spec.segments:

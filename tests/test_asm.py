@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lab.asm import (
+from hvlab.generate.pages import assembler_reference
+from lab.riscv.asm import (
     DIRECTIVES,
     PSEUDOS,
     AsmError,
@@ -25,8 +26,7 @@ from lab.asm import (
     assemble,
     assemble_file,
 )
-from lab.isa import SPECS
-from lab.reference import assembler_reference
+from lab.riscv.isa import SPECS
 
 BASE = 0x8000_0000
 

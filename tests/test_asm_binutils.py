@@ -1,4 +1,4 @@
-"""Cross-checks of lab.asm against GNU binutils (riscv64-unknown-elf).
+"""Cross-checks of lab.riscv.asm against GNU binutils (riscv64-unknown-elf).
 
 Every corpus file in tests/asm_corpus/ is assembled by both; the flat images must
 be byte-identical, the symbols and entry point must agree with the linked ELF, and
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.asm import AsmError, assemble_file
-from lab.disasm import disassemble, disassemble_file
-from lab.isa import SPECS
+from lab.riscv.asm import AsmError, assemble_file
+from lab.riscv.disasm import disassemble, disassemble_file
+from lab.riscv.isa import SPECS
 from tests.tools import require_tool
 
 pytestmark = pytest.mark.binutils
@@ -32,7 +32,7 @@ NO_LISTING = {"jump_range.S"}
 def gnu_build(
     source: Path, out: Path, base: int | None = None, include_dirs: tuple[Path, ...] = ()
 ) -> tuple[Path, bytes]:
-    """Assemble and link `source` as the module docstring of lab.asm says: (ELF path, flat bytes).
+    """Assemble and link `source` as the module docstring of lab.riscv.asm says: (ELF path, flat bytes).
 
     GNU as runs in `out`, with `-I` for each of `include_dirs`."""
     as_ = require_tool("riscv64-unknown-elf-as")
@@ -194,7 +194,7 @@ def test_random_words_disassemble_as_objdump(tmp_path: Path) -> None:
     mismatches = [
         (hex(addr), ours.get(addr), text)
         for addr, text in theirs.items()
-        # objdump 2.40 shows RV64's shamt[5] shifts; we call them what they are on RV32 (see lab.disasm).
+        # objdump 2.40 shows RV64's shamt[5] shifts; we call them what they are on RV32 (lab.riscv.disasm).
         if ours.get(addr) != text and not re.match(r"s(ll|rl|ra) \S+,\S+,0x[23][0-9a-f]$", text)
     ]
     assert mismatches == []

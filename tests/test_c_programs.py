@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from lab.cpu import backends
-from lab.program import check_fits, load_program
+from lab.riscv.program import check_fits, load_program
 from tests.tools import require_tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +55,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_guest(elf: Path, backend: str, *extra: str) -> subprocess.CompletedProcess[bytes]:
-    cmd = [sys.executable, "-m", "lab.cli", "run", str(elf), "--backend", backend, *extra]
+    cmd = [sys.executable, "-m", "hvlab.cli", "run", str(elf), "--backend", backend, *extra]
     return subprocess.run(cmd, capture_output=True, cwd=ROOT, timeout=120, stdin=subprocess.DEVNULL)
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.cli import console_input, main
+from hvlab.cli import console_input, main
 from lab.hv.vm import LINE_LIMIT, ConsoleLines
-from lab.scenario import GUESTS_DIR
+from lab.scenario import SCENARIOS_DIR
 
 DATA = Path(__file__).parent / "lesson" / "data"
 
@@ -64,13 +64,13 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("text", ["vms\\", "\\x4", "\\u20a"])
 def test_hvlab_run_refuses_a_bad_input_escape_in_one_line(capsys, text) -> None:
-    status, out, err = run(capsys, str(GUESTS_DIR / "api.toml"), "--input", f"tenant={text}")
+    status, out, err = run(capsys, str(SCENARIOS_DIR / "api.toml"), "--input", f"tenant={text}")
     assert status == 1 and out == ""
     assert err.startswith("hvlab: --input tenant=...: column ") and err.count("\n") == 1
 
 
 def test_hvlab_run_types_the_escapes(capsys) -> None:
-    status, out, _ = run(capsys, str(GUESTS_DIR / "api.toml"), "--input", "tenant=hcall 0x10 0\\x0a")
+    status, out, _ = run(capsys, str(SCENARIOS_DIR / "api.toml"), "--input", "tenant=hcall 0x10 0\\x0a")
     assert status == 0
     assert "tenant | a0=0x00000000 a1=0x02000000" in out
 

@@ -1,4 +1,4 @@
-"""`hvlab asm` and `hvlab disasm`: every option through `hvlab`'s own parser (lab.cli.main).
+"""`hvlab asm` and `hvlab disasm`: every option through `hvlab`'s own parser (hvlab.cli.main).
 
 Each option is parsed once, by `hvlab`; these tests fail when an option is lost on the way
 (`hvlab asm -I DIR` and `hvlab disasm --base ADDR` used to be refused by the parser).
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.asm import assemble
-from lab.cli import main
-from lab.elf import EHDR
+from hvlab.cli import main
+from lab.riscv.asm import assemble
+from lab.riscv.elf import EHDR
 
 BASE = 0x8000_0000
 ELF = Path(__file__).resolve().parents[1] / "bench" / "programs" / "crc32.elf"

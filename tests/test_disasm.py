@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.asm import assemble
-from lab.disasm import Line, disassemble, disassemble_file, disassemble_word, instruction_text
-from lab.isa import IMM_RANGE, SPECS, Fmt, Kind, Spec, encode
+from lab.riscv.asm import assemble
+from lab.riscv.disasm import Line, disassemble, disassemble_file, disassemble_word, instruction_text
+from lab.riscv.isa import IMM_RANGE, SPECS, Fmt, Kind, Spec, encode
 
 BASE = 0x8000_0000
 

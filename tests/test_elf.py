@@ -1,4 +1,4 @@
-"""The ELF reader (lab.elf): what it reads from a linked program, what it refuses and how, and that
+"""The ELF reader (lab.riscv.elf): what it reads from a linked program, what it refuses and how, and that
 neither it nor the two readers built on it (the loader and the disassembler) fail any other way.
 
 The tables are cross-checked against binutils' readelf and nm when they are installed.
@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.disasm import disassemble_file
-from lab.elf import EHDR, ET_EXEC, PHDR, PT_LOAD, SHDR, ElfError, read_elf
-from lab.program import ProgramError, parse_elf
+from lab.riscv.disasm import disassemble_file
+from lab.riscv.elf import EHDR, ET_EXEC, PHDR, PT_LOAD, SHDR, ElfError, read_elf
+from lab.riscv.program import ProgramError, parse_elf
 from tests.tools import require_tool
 
 ELF = Path(__file__).resolve().parents[1] / "bench" / "programs" / "crc32.elf"

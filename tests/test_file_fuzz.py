@@ -33,13 +33,13 @@ from typing import Any, Final
 
 import pytest
 
-from lab.cli import console_input
+from hvlab.cli import console_input
 from lab.lesson.model import LessonError
 from lab.lesson.parser import parse_lesson
 from lab.lesson.progress import Progress, ProgressError
 from lab.lesson.progress import load as load_progress
-from lab.program import ProgramError, check_fits, load_program
-from lab.scenario import GUESTS_DIR, ScenarioError, load_scenario, read_scenario
+from lab.riscv.program import ProgramError, check_fits, load_program
+from lab.scenario import GUESTS_DIR, SCENARIOS_DIR, ScenarioError, load_scenario, read_scenario
 from lab.session.course import ProgressBook
 
 REPO: Final = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ CASES: Final = int(os.environ.get("HVLAB_FUZZ_CASES", "0")) or 120
 SEED: Final = int(os.environ.get("HVLAB_FUZZ_SEED", "0"))
 BUILD_LIMIT: Final = 8 << 20  # a scenario that reads is built too when its RAM is at most this
 
-SCENARIOS: Final = sorted(GUESTS_DIR.glob("*.toml"))
+SCENARIOS: Final = sorted(SCENARIOS_DIR.glob("*.toml"))
 LESSONS: Final = sorted((REPO / "lessons").glob("*.md"))
 ELVES: Final = [REPO / "bench" / "programs" / "crc32.elf"]
 SOURCES: Final = [REPO / "tests" / "lesson" / "data" / "spin.S", *sorted((GUESTS_DIR / "lib").glob("*.S"))]
@@ -461,9 +461,7 @@ def test_fuzz_scenarios(tmp_path) -> None:
 
 
 def test_fuzz_lessons(tmp_path) -> None:
-    # The lessons' own layout: ../lab/guests/ for the scenario, patches/ beside the lesson.
-    (tmp_path / "lab").mkdir()
-    (tmp_path / "lab" / "guests").symlink_to(GUESTS_DIR)
+    # The lessons name the course's scenarios by id; their patches/ sit beside them.
     shutil.copytree(REPO / "lessons" / "patches", tmp_path / "lessons" / "patches")
     campaign(tmp_path, "lesson", LESSONS, mutate_lines, check_lesson, folder=tmp_path / "lessons")
 
@@ -474,7 +472,7 @@ def test_fuzz_lessons_with_broken_scenarios(tmp_path) -> None:
 
     def mutate(rng: random.Random, data: bytes) -> bytes:
         (tmp_path / "s.toml").write_bytes(mutate_toml(rng, data))
-        return lesson.replace("../lab/guests/api.toml", "s.toml").encode()
+        return lesson.replace('scenario = "api"', 'scenario = "s.toml"').encode()
 
     campaign(tmp_path, "lesson-scenario", SCENARIOS, mutate, check_lesson, suffix=".md")
 
@@ -520,7 +518,7 @@ def test_fuzz_input_escapes() -> None:
 
 @pytest.mark.parametrize("mutate", [mutate_toml, mutate_lines, mutate_bytes])
 def test_the_mutators_are_deterministic(mutate) -> None:
-    original = (GUESTS_DIR / "api.toml").read_bytes()
+    original = (SCENARIOS_DIR / "api.toml").read_bytes()
     values = repr(VALUES)
     for case in range(200):
         assert mutate(random.Random(case), original) == mutate(random.Random(case), original)

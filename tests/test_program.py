@@ -1,4 +1,4 @@
-"""Program loading (lab.program): ELF, assembly and flat images, and every
+"""Program loading (lab.riscv.program): ELF, assembly and flat images, and every
 file the loader must refuse with a message a student can act on."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lab.elf import EHDR, PHDR, SHDR, SYM
-from lab.program import (
+from lab.riscv.elf import EHDR, PHDR, SHDR, SYM
+from lab.riscv.program import (
     Program,
     ProgramError,
     Segment,
@@ -367,7 +367,7 @@ def test_committed_crc32_elf_loads_with_its_bss_and_symbols() -> None:
 
 
 def test_hvlab_run_refuses_a_program_bigger_than_ram() -> None:
-    cmd = [sys.executable, "-m", "lab.cli", "run", str(BENCH_ELF), "--memory", "64K"]
+    cmd = [sys.executable, "-m", "hvlab.cli", "run", str(BENCH_ELF), "--memory", "64K"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert done.returncode == 1
     assert done.stdout == ""

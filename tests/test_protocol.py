@@ -8,16 +8,9 @@ import inspect
 
 import pytest
 
+from hvlab.generate.pages import protocol_reference
 from lab.session import METHODS, Session
-from lab.session.protocol import (
-    GUIDE,
-    conformance,
-    field_docs,
-    hints,
-    records_of,
-    reference_markdown,
-    to_json,
-)
+from lab.session.protocol import conformance, field_docs, hints, records_of, to_json
 from lab.session.records import CheckView, Frame, MachineState, PolicyState, Refused, VmView
 
 
@@ -52,7 +45,7 @@ def test_every_record_is_frozen_and_documented_field_by_field(name):
 
 
 def test_the_reference_page_lists_every_method_and_record():
-    page = reference_markdown(GUIDE)
+    page = protocol_reference()
     for name in METHODS:
         assert f"`{name}(" in page, name
     for name in reached():

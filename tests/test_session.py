@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lab.cpu import backends
+from lab.scenario import SCENARIOS_DIR
 from lab.session import Session, SessionError, to_json
 from lab.session.records import (
     CodeLine,
@@ -183,7 +184,7 @@ GUESTS = Path(__file__).resolve().parents[1] / "lab" / "guests"
 NET_LESSON = f"""+++
 id = "net-tour"
 title = "The management network"
-scenario = "{(GUESTS / "mgmt.toml").as_posix()}"
+scenario = "{(SCENARIOS_DIR / "mgmt.toml").as_posix()}"
 lang = "en"
 summary = "Ping the hypervisor's management interface."
 minutes = 5
@@ -378,7 +379,7 @@ def test_grants_lists_every_vms_table_and_mappings(session):
 STORAGE_LESSON = f"""+++
 id = "disk-tour"
 title = "Disks"
-scenario = "{(GUESTS / "storage.toml").as_posix()}"
+scenario = "{(SCENARIOS_DIR / "storage.toml").as_posix()}"
 lang = "en"
 summary = "Each VM's disk and its counters."
 minutes = 10

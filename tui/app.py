@@ -1,7 +1,7 @@
-"""hvlab's terminal lab: the Textual app, and `main`, which `hvlab` and `hvlab tui` run.
+"""hvlab's terminal lab: the Textual app, and `run_lab`, which `hvlab` and `hvlab tui` run.
 
-    python3 -m tui.app                   # the lesson picker
-    python3 -m tui.app control-api --lang de
+    hvlab                                # the lesson picker
+    hvlab tui control-api --lang de      # straight into a lesson (hvlab.cli parses the options)
 
 The app holds one `lab.session.Session`, which both screens talk to directly:
 the lesson picker and the lesson. Progress goes to the user's data directory
@@ -11,7 +11,6 @@ the student's step.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from functools import partial
 from pathlib import Path
@@ -20,13 +19,11 @@ from typing import ClassVar, Final
 from textual.app import App
 from textual.binding import BindingType
 
-from lab.cpu import backends
 from lab.session import STUDENT, Session, SessionError
 from lab.session.records import LessonView
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
 from tui.paths import default_progress_path
 from tui.screens.picker import PickerScreen
-from uitext import LANGUAGES
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
 
@@ -130,30 +127,25 @@ class HvlabApp(Localized, App[None]):
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`hvlab tui [LESSON]`: open the picker, or straight into LESSON."""
-    # allow_abbrev=False: a mistyped `--lesson X` must not quietly become `--lessons X`.
-    parser = argparse.ArgumentParser(prog="hvlab tui", description="hvlab's terminal lab", allow_abbrev=False)
-    parser.add_argument("lesson", nargs="?", help="a lesson id to open straight away (e.g. control-api)")
-    parser.add_argument("--lang", default="en", choices=tuple(LANGUAGES), help="the lessons' language")
-    parser.add_argument("--lessons", type=Path, default=None, help="a directory of lessons")
-    parser.add_argument("--backend", default="interp", choices=backends(), help="the CPU backend")
-    parser.add_argument("--progress", type=Path, default=None, help="the progress file")
-    args = parser.parse_args(argv)
-    kwargs = {"lessons_dir": args.lessons} if args.lessons else {}
-    progress = args.progress or default_progress_path()
-    session = Session(backend=args.backend, progress_path=progress, seed=STUDENT, **kwargs)
-    found = {x.id for x in session.list_lessons(args.lang)}
+def run_lab(
+    lesson: str | None = None,
+    *,
+    lang: str = "en",
+    lessons_dir: Path | None = None,
+    backend: str = "interp",
+    progress: Path | None = None,
+) -> int:
+    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON."""
+    kwargs = {"lessons_dir": lessons_dir} if lessons_dir else {}
+    progress = progress or default_progress_path()
+    session = Session(backend=backend, progress_path=progress, seed=STUDENT, **kwargs)
+    found = {x.id for x in session.list_lessons(lang)}
     if not found:
         problems = "".join(f"\n  {p}" for p in session.problems().lessons)
         print(f"hvlab tui: no lessons in {session.lessons_dir}{problems}", file=sys.stderr)
         return 2
-    if args.lesson and args.lesson not in found:
-        print(f"hvlab tui: no lesson {args.lesson!r} (lessons: {', '.join(sorted(found))})", file=sys.stderr)
+    if lesson and lesson not in found:
+        print(f"hvlab tui: no lesson {lesson!r} (lessons: {', '.join(sorted(found))})", file=sys.stderr)
         return 2
-    HvlabApp(session, lesson=args.lesson, lang=args.lang).run()
+    HvlabApp(session, lesson=lesson, lang=lang).run()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

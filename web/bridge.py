@@ -178,10 +178,8 @@ class Bridge:
             os.unlink(path)
 
     def bench_mips(self, iterations: int = 200_000) -> dict[str, Any]:
-        """The interpreter's speed on bench's tight loop (bench/web.py asks this in the browser)."""
-        from bench.common import run_on_cpu
-        from bench.suite import TIGHT_LOOP
+        """The interpreter's speed on the tight loop, in the page (lab.cpu.speed; bench/web.py asks)."""
+        from lab.cpu.speed import tight_loop
 
-        run_on_cpu("interp", TIGHT_LOOP.format(n=1000))  # warm up: the first run pays for translation
-        retired, seconds = run_on_cpu("interp", TIGHT_LOOP.format(n=int(iterations)))
-        return {"instructions": retired, "seconds": seconds, "mips": retired / max(seconds, 1e-9) / 1e6}
+        figure = tight_loop("interp", iterations=iterations)
+        return {"instructions": figure.instructions, "seconds": figure.seconds, "mips": figure.mips}

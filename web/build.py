@@ -11,8 +11,8 @@ docs/reference/protocol.md):
     uitext/                     the chrome's words, <lang>.json per language, and languages.json
     xterm.css                   the terminal's stylesheet from the npm package
     pyodide/                    the files pyodide.mjs loads: the asm module and wasm, the stdlib, the lock
-    wheels/                     hvlab (lab, bench, web), markdown-it-py, mdurl: pure-Python wheels
-    lessons.zip                 lessons/ and lab/guests/ (the scenarios name ../lab/guests/...)
+    wheels/                     hvlab (lab and web/bridge.py), markdown-it-py, mdurl: pure-Python wheels
+    lessons.zip                 lessons/ (scenarios and guest programs are in the hvlab wheel)
     manifest.json               what the worker loads, every file's size, and `engine`: the hash
                                 that keys the worker's memory snapshot (see engine_hash)
 
@@ -56,9 +56,11 @@ PYODIDE_FILES: Final = (
 )
 # The engine's dependencies, as wheels from PyPI at the versions this Python has installed.
 DEPENDENCIES: Final = ("markdown-it-py", "mdurl")
-# The packages of the hvlab wheel: the engine, the benchmarks (bench/web.py runs one in the
-# page) and the bridge. The TUI stays out: Textual does not run in a browser.
-WHEEL_PACKAGES: Final = ("lab", "bench", "web")
+# What the page's wheel holds: the engine (lab/, with its guest programs and scenarios) and the
+# worker's bridge. Nothing else runs in the page: not the TUI (Textual does not run in a
+# browser), not this build or its server, not the benchmarks, not the command line.
+WHEEL_PACKAGES: Final = ("lab",)
+WHEEL_MODULES: Final = ("web/__init__.py", "web/bridge.py")
 ZIP_TIME: Final = (1980, 1, 1, 0, 0, 0)  # fixed: the same sources make the same bytes
 
 
@@ -217,6 +219,7 @@ def hvlab_wheel(version: str, root: Path = ROOT) -> tuple[str, bytes]:
     files: list[tuple[str, bytes]] = []
     for package in WHEEL_PACKAGES:
         files += _tree(root / package, root, ("**/*.py", *package_data(package, root)))
+    files += [(name, (root / name).read_bytes()) for name in WHEEL_MODULES]
     dist = f"hvlab-{version}.dist-info"
     requires = "".join(f"Requires-Dist: {d}\n" for d in ("markdown-it-py>=3", "mdurl"))
     files += [
@@ -232,7 +235,7 @@ def hvlab_wheel(version: str, root: Path = ROOT) -> tuple[str, bytes]:
             f"{dist}/WHEEL",
             b"Wheel-Version: 1.0\nGenerator: hvlab web.build\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         ),
-        (f"{dist}/top_level.txt", "".join(f"{p}\n" for p in WHEEL_PACKAGES).encode()),
+        (f"{dist}/top_level.txt", b"lab\nweb\n"),
     ]
     record = []
     for name, data in files:
@@ -280,11 +283,9 @@ def dependency_wheels(cache: Path) -> list[Path]:
     return paths
 
 
-def lessons_zip(lessons: Path, guests: Path) -> bytes:
-    """lessons/ and lab/guests/ side by side, as the lessons' `../lab/guests/...` paths expect."""
-    entries = [(f"lessons/{name}", data) for name, data in _tree(lessons, lessons)]
-    entries += [(f"lab/guests/{name}", data) for name, data in _tree(guests, guests)]
-    return _zip(entries)
+def lessons_zip(lessons: Path) -> bytes:
+    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel)."""
+    return _zip([(f"lessons/{name}", data) for name, data in _tree(lessons, lessons)])
 
 
 def write_words(out: Path) -> bool:
@@ -368,8 +369,7 @@ def build(
     if write_words(out / "uitext"):
         report.steps.append("uitext")
 
-    guests = ROOT / "lab" / "guests"
-    if _write_if_changed(out / "lessons.zip", lessons_zip(DEFAULT_LESSONS, guests)):
+    if _write_if_changed(out / "lessons.zip", lessons_zip(DEFAULT_LESSONS)):
         report.steps.append("lessons.zip")
 
     manifest_path = out / "manifest.json"

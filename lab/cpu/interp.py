@@ -53,7 +53,7 @@ from lab.cpu.translate import (
     interp_functions,
     rem32,
 )
-from lab.isa import Kind, decode
+from lab.riscv.isa import Kind, decode
 
 M: Final = 0xFFFFFFFF
 HOT_THRESHOLD: Final = 40  # block entries before translation: compile() costs ~50 us an instruction

@@ -47,7 +47,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from lab.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
+from lab.riscv.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
 
 M: Final = 0xFFFFFFFF
 MAX_BLOCK: Final = 48  # instructions; bounds compile time and code held per block

@@ -82,7 +82,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 
 from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop, run_handling_ecalls
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE, Bus, Mmio
-from lab.isa import BY_NAME, Decoded, Kind, decode, sext
+from lab.riscv.isa import BY_NAME, Decoded, Kind, decode, sext
 
 M: Final = 0xFFFFFFFF
 _reg_read: Final = uclib.uc_reg_read
@@ -175,7 +175,7 @@ def _calibrate_counter() -> int | None:
 
     Runs known programs with distinctive budgets and looks for the 8-byte
     pair (instructions counted, budget) that unicorn keeps side by side."""
-    from lab.isa import encode
+    from lab.riscv.isa import encode
 
     addi, ecall, wfi = BY_NAME["addi"], BY_NAME["ecall"], BY_NAME["wfi"]
     candidates: set[int] | None = None

@@ -29,12 +29,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from lab.asm import assemble
 from lab.hv.hypercalls import lookup
 from lab.hv.hypervisor import Hypervisor
 from lab.hv.policy import Policy
 from lab.hv.vm import RAM_BASE, VmConfig
-from lab.program import INCLUDE_DIRS, Program, Segment
+from lab.riscv.asm import assemble
+from lab.riscv.program import INCLUDE_DIRS, Program, Segment
 
 # Two calls a turn, each passing a check the hardened policy adds: a 16-byte
 # DBCN console_write (hypercall.check_bounds checks the buffer) and VMCTL

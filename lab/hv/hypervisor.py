@@ -24,18 +24,18 @@ from typing import Any, Final
 
 from lab.cpu import Stop
 from lab.hv import hypercalls
-from lab.hv.blk import SECTOR, BackingStore, DiskError
-from lab.hv.channel import RING_DATA, RING_HEADER, RING_LEN, STATUS_DONE, Channel, RingRequest
-from lab.hv.gnttab import TABLE_BYTES, GrantTables, Mapping
+from lab.hv.devices.blk import SECTOR, BackingStore, DiskError
+from lab.hv.devices.dgram import Channel, complete_rings
+from lab.hv.devices.gnttab import TABLE_BYTES, GrantTables, Mapping
+from lab.hv.devices.net import NetDevices
 from lab.hv.hypercalls import Function, dispatch
 from lab.hv.memory import HV_REGION_SIZE, HostMemory, HvLayout
-from lab.hv.netdev import NetDevices
 from lab.hv.patch import PatchError, PatchTable
 from lab.hv.policy import Policy
 from lab.hv.scheduler import DEFAULT_QUANTUM, Scheduler
 from lab.hv.trace import Event, Trace
 from lab.hv.vm import Vm, VmConfig, VmState
-from lab.program import Program
+from lab.riscv.program import Program
 
 DEFAULT_HOST_MEMORY: Final = 32 << 20
 DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
@@ -217,48 +217,6 @@ class Hypervisor:
         self.grants.sync_status(mapping.granter, mapping.ref)
         self.event(grantee.domid, "grant", f"mapping at {mapping.gpa:#x} in {grantee.label} removed: {why}")
 
-    def grant_state(self, vm: Vm) -> dict[str, Any]:
-        """A VM's grant table and its mappings, as plain data for the UIs."""
-        return {
-            "grants": [
-                {"ref": ref, "grantee": e.domid, "gpa": e.gpa, "readonly": e.readonly, "flags": e.flags}
-                for ref, e in self.grants.entries(vm.domid)
-            ],
-            "mapped": [
-                {"gpa": m.gpa, "granter": m.granter, "ref": m.ref, "writable": m.writable}
-                for m in self.grants.mappings
-                if m.grantee == vm.domid
-            ],
-        }
-
-    # -- the ring backend
-
-    def _complete_rings(self) -> None:
-        """The backend's tick: complete every pending ring request."""
-        pending, self.channel.pending = self.channel.pending, []
-        for req in pending:
-            vm = self.live(req.domid)
-            if vm is not None:
-                self._complete(vm, req)
-
-    def _complete(self, vm: Vm, req: RingRequest) -> None:
-        data = req.data
-        note = ""
-        if data is None:
-            # Second fetch from shared memory: the length may have changed since the check.
-            length = int.from_bytes(vm.read_guest(req.ring_gpa + RING_LEN, 4), "little")
-            if length != req.length:
-                note = f"; len re-read as {length} (was {req.length} when checked)"
-            data = vm.read_guest(req.ring_gpa + RING_DATA, min(length, 4096 - RING_DATA))
-        self.mem.write(HvLayout.RING_BUFFER, data)
-        if len(data) > HvLayout.CONTROL_DOMID - HvLayout.RING_BUFFER:
-            note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
-        self.channel.log.append((vm.domid, bytes(data[:256])))
-        vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
-        vm.notify()  # the completion is an event
-        text = data[:256].decode("utf-8", "replace").rstrip("\0")
-        self.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))
-
     def load(self, vm: Vm, program: Program) -> None:
         """Replace a VM's program and boot it afresh (the student's "load VM FILE")."""
         vm.config.program = program
@@ -333,7 +291,7 @@ class Hypervisor:
             if not vm.runnable:
                 sched.next()
             if sched.credit <= 0 and self.channel.pending:
-                self._complete_rings()  # the backend's tick: the turn has passed
+                complete_rings(self)  # the ring backend's tick: the turn has passed
             if net is not None and self.time >= net.next_tick:
                 net.tick()
         return RunSummary(max_instructions, Idle.BUDGET)

@@ -35,7 +35,7 @@ class HvLayout:
     MGMT_HASH: Final = 0x0080  # 32 bytes: SHA-256 of the management password
     RING_BUFFER: Final = 0x0100  # 256 bytes: the DGRAM ring backend's request buffer
     CONTROL_DOMID: Final = 0x0200  # u32: the control domain's domid (0xFFFFFFFF: none)
-    GRANT_TABLES: Final = 0x1000  # grant tables, 512 bytes per domain (lab.hv.gnttab)
+    GRANT_TABLES: Final = 0x1000  # grant tables, 512 bytes per domain (lab.hv.devices.gnttab)
 
 
 class OutOfHostMemory(Exception):

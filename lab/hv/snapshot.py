@@ -28,7 +28,7 @@ from lab.hv.vm import VmState
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
-    from lab.program import Program
+    from lab.riscv.program import Program
 
 
 @dataclass(slots=True)

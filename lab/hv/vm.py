@@ -2,7 +2,7 @@
 
 A VM's guest-physical memory map (the shape of QEMU's virt board):
 
-    0x1000_0000  8 bytes     UART (lab.hv.uart)
+    0x1000_0000  8 bytes     UART (lab.hv.devices.uart)
     0x8000_0000  ram_size    RAM; programs load here, sp starts at the top
     0x9000_0000  1 MiB       grant window: pages other VMs granted and this VM mapped
 
@@ -25,17 +25,15 @@ from typing import TYPE_CHECKING, Any, Final
 
 from lab.cpu import Bus, Cpu, Fault, make_cpu, register_file
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE
-from lab.hv.uart import UART_BASE, UART_SIZE, Uart
+from lab.hv.devices.uart import UART_BASE, UART_SIZE, Uart
+from lab.riscv.board import GRANT_WINDOW, GRANT_WINDOW_SIZE, RAM_BASE  # noqa: F401  (the map, re-exported)
 
 if TYPE_CHECKING:
-    from lab.hv.blk import Disk
+    from lab.hv.devices.blk import Disk
     from lab.hv.memory import HostMemory
     from lab.net.ratelimit import RateLimiter
-    from lab.program import Program
+    from lab.riscv.program import Program
 
-RAM_BASE: Final = 0x8000_0000
-GRANT_WINDOW: Final = 0x9000_0000
-GRANT_WINDOW_SIZE: Final = 1 << 20
 CONSOLE_LIMIT: Final = 256 * 1024  # bytes of console output kept per VM
 LINE_LIMIT: Final = 4096  # characters of one console line before a line-by-line front end breaks it
 
@@ -86,7 +84,7 @@ class Vm:
     console_seq: int = 0  # bytes ever written to the console
     on_output: Callable[[Vm, bytes], None] | None = None
     hypercalls: int = 0
-    disk: Disk | None = None  # its slice of the backing store (lab.hv.blk)
+    disk: Disk | None = None  # its slice of the backing store (lab.hv.devices.blk)
     disk_limiter: RateLimiter | None = None  # blk.rate_limit, built by the BLK handlers
     regs: Any = None  # x0..x31 as the hypercall path reads them (lab.cpu.register_file)
 
@@ -114,7 +112,7 @@ class Vm:
 
     def boot(self) -> None:
         """Load the program (and the secret) into scrubbed RAM and start at the entry point."""
-        from lab.program import check_fits
+        from lab.riscv.program import check_fits
 
         self.mem.fill(self.ram_host, self.ram_size, 0)
         entry = RAM_BASE

@@ -22,7 +22,7 @@ from lab.hv.patch import PatchError
 from lab.hv.policy import PolicyError
 from lab.lesson.engine import SETTLE_BUDGET, ActionError, Lab
 from lab.lesson.registry import action
-from lab.program import ProgramError, load_program
+from lab.riscv.program import ProgramError, load_program
 
 START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be under way
 ANSWER_SLICE: Final = 10_000  # how often `type` and `paste` look for the VM's prompt

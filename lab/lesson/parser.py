@@ -3,7 +3,7 @@
     +++
     id = "control-api"
     title = "The control API"
-    scenario = "scenarios/api.toml"     # relative to the lesson
+    scenario = "api"                    # a course scenario by id, or a path relative to the lesson
     lang = "en"
     summary = "A tenant uses the admin's API."
     minutes = 20
@@ -41,7 +41,7 @@ from markdown_it.token import Token
 from lab.files import FileFormatError, parse_toml, read_text, shown, text_shown
 from lab.lesson.model import Call, Lesson, LessonError, Step
 from lab.lesson.registry import EntryKind, Where, parse_call
-from lab.scenario import ScenarioError, read_scenario
+from lab.scenario import ScenarioError, read_scenario, scenario_file
 
 FENCE: Final = "+++"
 LANGS: Final = ("en", "de")
@@ -68,7 +68,9 @@ class FrontMatterKey:
 FRONT_MATTER: Final[dict[str, FrontMatterKey]] = {
     "id": FrontMatterKey(str, "a string", True, "the lesson's id, the same in every language"),
     "title": FrontMatterKey(str, "a string", True, "the title"),
-    "scenario": FrontMatterKey(str, "a string", True, "the scenario file, relative to the lesson"),
+    "scenario": FrontMatterKey(
+        str, "a string", True, "a course scenario by id (`api`), or a scenario file relative to the lesson"
+    ),
     "lang": FrontMatterKey(str, "a string", True, "en or de"),
     "summary": FrontMatterKey(str, "a string", True, "one sentence for the lesson picker"),
     "minutes": FrontMatterKey(
@@ -207,14 +209,12 @@ def _lesson(path: Path, text: str, meta: dict[str, Any]) -> Lesson:
 
 
 def _scenario_path(path: Path, text: str, name: str) -> Path:
-    """The scenario file the front matter names, relative to the lesson; it must exist."""
+    """The scenario the front matter names: a course scenario by id (`api`: lab/scenarios/api.toml),
+    or an instructor's own file by path, relative to the lesson (`my-scenario.toml`); it must exist."""
     try:
-        scenario = (path.parent / name).resolve()
-        found = scenario.is_file()
-    except (OSError, ValueError):  # a name the file system cannot hold (a NUL byte, too long)
-        found = False
-    if not found:
-        raise LessonError(path, _key_line(text, "scenario"), f"scenario file {text_shown(name)} not found")
+        scenario = scenario_file(name, relative_to=path.parent)
+    except ScenarioError as exc:
+        raise LessonError(path, _key_line(text, "scenario"), exc.rule) from None
     return scenario
 
 

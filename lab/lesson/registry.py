@@ -10,7 +10,7 @@ registered here with its argument signature, a one-line doc and an example:
 The parser checks each line against the table (unknown name, missing or
 extra argument, a value of the wrong kind: a `LessonError` with file:line),
 the validator and the session run the registered functions, and the
-authoring guide's table is generated from it (`reference_markdown`).
+authoring guide's table is generated from it (hvlab.generate.pages).
 
 A signature is a list of parameters. `VM` is a required positional one whose
 kind is its name; `[TEXT]` is optional; `key=KIND` is a keyword parameter,
@@ -373,20 +373,3 @@ def _cross_check(call: Call, where: Where) -> None:
             raise where.error(f"set: {exc}") from None
     if call.name == "hypercall" and "fid" in call.args and "fn" in call.args:
         raise where.error("hypercall: give fid= or fn=, not both")
-
-
-# ------------------------------------------------------------------ the docs
-
-
-def reference_markdown() -> str:
-    """The authoring guide's table of every predicate and action (generated, never hand-written)."""
-    out = []
-    for kind, title in ((EntryKind.PREDICATE, "Predicates"), (EntryKind.ACTION, "Actions")):
-        out += [f"### {title}", "", "| name and arguments | what it does | example |", "| --- | --- | --- |"]
-        for e in entries(kind):
-            doc = e.doc + (f" *Needs {e.needs}.*" if e.needs else "")
-            out.append(f"| `{e.signature}` | {doc} | `{e.example}` |")
-        out.append("")
-    out += ["### Argument kinds", "", "| kind | what it takes |", "| --- | --- |"]
-    out += [f"| `{k.value}` | {v} |" for k, v in KIND_HELP.items()]
-    return "\n".join(out) + "\n"

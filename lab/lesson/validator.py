@@ -21,7 +21,6 @@ when anything fails.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import time
@@ -209,44 +208,33 @@ def _ids_in(directory: Path) -> set[str]:
     return ids
 
 
-def main_lessons(argv: list[str]) -> int:
-    """`hvlab lessons check [PATH ...]` (argv: what follows `lessons`)."""
-    parser = argparse.ArgumentParser(prog="hvlab lessons", description="Work with the lessons.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="prove every lesson: solutions, hardening, translations")
-    check.add_argument(
-        "paths", nargs="*", metavar="PATH", help="lesson files or directories (default: lessons/)"
-    )
-    check.add_argument(
-        "--backend", action="append", choices=backends(), help="only this backend (repeatable)"
-    )
-    check.add_argument(
-        "--seed", action="append", type=int, help="a student seed to prove the lessons under (repeatable)"
-    )
-    args = parser.parse_args(argv)
+def check(
+    paths: list[Path],
+    *,
+    backend_names: list[str] | None = None,
+    seeds: tuple[int | None, ...] = SEEDS,
+    echo: Callable[[str], None] = print,
+    complain: Callable[[str], None] | None = None,
+) -> int:
+    """`hvlab lessons check [PATH ...]` (the command line parses): prove every lesson, print a
+    line per lesson and step through `echo`, the failures again at the end through `complain`
+    (stderr), and return the exit status (0: every lesson proved)."""
+    complain = complain or (lambda line: print(line, file=sys.stderr))
     started = time.perf_counter()
-    seeds = tuple(args.seed) if args.seed else SEEDS
-    if not args.paths:
-        here = Path("lessons")
-        args.paths = [here if here.is_dir() else Path(__file__).resolve().parents[2] / "lessons"]
-    reports, errors = validate(args.paths, backend_names=args.backend, seeds=seeds, echo=print)
+    reports, errors = validate(paths, backend_names=backend_names, seeds=seeds, echo=echo)
     for e in errors:
-        print(f"FAIL {e}")
+        echo(f"FAIL {e}")
     bad = [r for r in reports if not r.ok]
     total = len(reports)
     elapsed = time.perf_counter() - started
     if bad or errors:
         extra = f", {len(errors)} problem(s) across lessons" if errors else ""
-        print(f"\n{len(bad)} of {total} lesson files failed{extra} ({elapsed:.1f} s):", file=sys.stderr)
+        complain(f"\n{len(bad)} of {total} lesson files failed{extra} ({elapsed:.1f} s):")
         for r in bad:
             for e in r.errors:
-                print(f"  {e}", file=sys.stderr)
+                complain(f"  {e}")
         for e in errors:
-            print(f"  {e}", file=sys.stderr)
+            complain(f"  {e}")
         return 1
-    print(f"{total} lesson files ok on {', '.join(args.backend or backends())} ({elapsed:.1f} s)")
+    echo(f"{total} lesson files ok on {', '.join(backend_names or backends())} ({elapsed:.1f} s)")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main_lessons(sys.argv[1:]))

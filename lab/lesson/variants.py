@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Final
 
 from lab.hv.policy import BY_KEY
 from lab.hv.vm import RAM_BASE
-from lab.program import Program, load_program
+from lab.riscv.program import Program, load_program
 from lab.scenario import GUESTS_DIR, VARIANT_DIGITS, variant_prefix
 
 if TYPE_CHECKING:

@@ -144,9 +144,9 @@ class ProgressBook:
 
     def step_began(self, lesson_id: str, index: int) -> None:
         self.progress.lesson(lesson_id).current = index
-        sp = self.progress.step(lesson_id, index)
-        if sp.started is None:
-            sp.started = self.clock()
+        record = self.progress.step(lesson_id, index)
+        if record.started is None:
+            record.started = self.clock()
         self.save()
 
     def attempted(self, lesson_id: str, index: int) -> None:
@@ -156,8 +156,8 @@ class ProgressBook:
     def step_done(self, lesson_id: str, index: int, *, last: bool) -> None:
         """Step `index` holds; the last step's completion finishes the lesson (saved then; an
         earlier step's is saved when the next one begins)."""
-        sp = self.progress.step(lesson_id, index)
-        sp.done, sp.finished = True, self.clock()
+        record = self.progress.step(lesson_id, index)
+        record.done, record.finished = True, self.clock()
         if last:
             lp = self.progress.lesson(lesson_id)
             lp.finished = lp.finished or self.clock()

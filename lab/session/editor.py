@@ -22,13 +22,13 @@ from lab.hv.hypercalls import EXTENSIONS, load_extensions, lookup
 from lab.session.records import Assembly, PatchSource, SourceError
 
 if TYPE_CHECKING:
-    from lab.asm import AsmError, Image
     from lab.hv import Hypervisor, Vm
+    from lab.riscv.asm import AsmError, Image
 
 
 def _assemble(source: str, filename: str) -> Image:
-    from lab.asm import assemble
-    from lab.program import INCLUDE_DIRS
+    from lab.riscv.asm import assemble
+    from lab.riscv.program import INCLUDE_DIRS
 
     return assemble(source, filename=filename, include_dirs=INCLUDE_DIRS)
 
@@ -45,7 +45,7 @@ def _errors(exc: AsmError) -> tuple[SourceError, ...]:
 
 
 def assemble_source(source: str, *, filename: str = "editor.S") -> Assembly:
-    from lab.asm import AsmError
+    from lab.riscv.asm import AsmError
 
     try:
         image = _assemble(source, filename)
@@ -56,8 +56,8 @@ def assemble_source(source: str, *, filename: str = "editor.S") -> Assembly:
 
 def load_source(hv: Hypervisor, vm: Vm, source: str, *, filename: str = "editor.S") -> Assembly:
     """Assemble and boot in `vm`; a program that does not fit its RAM is an error at line 0."""
-    from lab.asm import AsmError
-    from lab.program import Program, Segment
+    from lab.riscv.asm import AsmError
+    from lab.riscv.program import Program, Segment
 
     try:
         image = _assemble(source, filename)

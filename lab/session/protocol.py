@@ -6,7 +6,7 @@
     def type(self, vm: str | int, text: str) -> ConsoleOutput: ...   # a student's try
     to_json(session.state())                      # plain JSON data (dict, list, str, int, float, bool, None)
     conformance(data, MachineState)               # what in `data` the type does not allow ([] when it fits)
-    reference_markdown()                          # the protocol reference page, from the types
+    (hvlab.generate.pages.protocol_reference writes the reference page from the types)
 
 Every public `Session` method is declared a `query` or a `command`, and `METHODS` lists
 them with their kind: the web bridge exposes exactly those the page may call, the
@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import json
 import re
 import types
 import typing
@@ -130,7 +129,7 @@ def conformance(data: Any, annotation: Any, *, where: str = "", seen: Seen | Non
     """What in JSON `data` the `annotation` (a record, tuple[...], X | None, ...) does not allow:
     keys it does not have, keys it has that are missing, values of another kind. [] when it fits."""
     seen = seen if seen is not None else Seen()
-    where = where or _name(annotation)
+    where = where or type_name(annotation)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if annotation is Any:
@@ -145,7 +144,9 @@ def conformance(data: Any, annotation: Any, *, where: str = "", seen: Seen | Non
                     conformance(data, a, where=where, seen=seen)
                     break
             return []
-        return [f"{where}: {data!r:.80} is none of {_name(annotation)}: " + "; ".join(t[0] for t in tries)]
+        return [
+            f"{where}: {data!r:.80} is none of {type_name(annotation)}: " + "; ".join(t[0] for t in tries)
+        ]
     if origin is Literal:
         return [] if data in args else [f"{where}: {data!r} is not one of {args}"]
     if annotation is bool:
@@ -209,36 +210,6 @@ def records_of(annotation: Any, found: dict[str, type] | None = None) -> dict[st
     return found
 
 
-# ------------------------------------------------------------------ the reference page
-
-GUIDE: Final = """
-Both front ends, the terminal lab (`tui/`) and the web page (`web/`), talk to the engine
-through one object, `lab.session.Session`, and nothing else. The TUI calls its methods and
-reads the records' attributes; the page calls the same methods through its worker
-(`web/bridge.py`), which takes the arguments as a JSON object and answers with the result as
-JSON: each record below becomes an object with exactly these fields (a list is a JSON array,
-`null` stands for None). This page is generated from the code (`lab/session/records.py` and
-the `query`/`command` declarations in `lab/session/session.py`), so it cannot drift from it;
-a test fails when the bridge sends a key the records do not have.
-
-**Running a lesson.** `list_lessons` fills the picker; `open_lesson` gives the lesson's text
-and `start` builds its machine (resuming at the student's step). The front end says which
-panels it shows (`follow`), lets the guests run (`play`) and then calls `advance` over and
-over: each call runs one slice of guest work sized to take about 30 ms, evaluates the step's
-checks when they are due and, at most ten times a second, hands back a [Frame](#frame): what
-changed since the last one (console output, timeline items, the network, the checks, steps
-completed, a reset). `wait` says how long to pause before the next call (every guest is
-waiting for input). After each of the student's commands the front end asks for a `frame` at
-once; a front end that attaches to a running lesson asks for `frame(full=true)`. The rules
-(the slice budget, when checks are evaluated, the student's seat, what a reset clears) live
-in the session (`lab/session/control.py`), the same for both front ends.
-
-**Errors.** A request that cannot make sense (no lesson open, an unknown VM) raises
-`SessionError`; through the bridge the reply is a [Failure](#failure) whose `kind` says so.
-What a student can get wrong (a bad policy value, a patch that does not compile) is a
-[Refused](#refused) result, with `ok` false and the reason in `error`.
-"""
-
 FIELD_LINE: Final = re.compile(r"^\s+(\w+): [^#]*?(?:#\s?(.*))?$")
 
 
@@ -257,20 +228,20 @@ def field_docs(cls: type) -> dict[str, str]:
     return docs
 
 
-def _name(annotation: Any, link: Callable[[str], str] = lambda n: n) -> str:
+def type_name(annotation: Any, link: Callable[[str], str] = lambda n: n) -> str:
     """A type as a reader says it: `list of VmView`, `str or null`."""
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if annotation is None or annotation is type(None):
         return "null"
     if origin in (types.UnionType, typing.Union):
-        return " or ".join(_name(a, link) for a in args)
+        return " or ".join(type_name(a, link) for a in args)
     if origin is Literal:
         return " or ".join(repr(a).lower() if isinstance(a, bool) else repr(a) for a in args)
     if origin in (tuple, list):
-        return f"list of {_name(args[0], link)}" if args else "list"
+        return f"list of {type_name(args[0], link)}" if args else "list"
     if origin is dict:
-        return f"object of {_name(args[1], link)}" if len(args) == 2 else "object"
+        return f"object of {type_name(args[1], link)}" if len(args) == 2 else "object"
     if dataclasses.is_dataclass(annotation):
         return link(annotation.__name__)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
@@ -281,64 +252,3 @@ def _name(annotation: Any, link: Callable[[str], str] = lambda n: n) -> str:
         return "path"
     names = {bool: "bool", int: "int", float: "number", str: "str"}
     return names.get(annotation, getattr(annotation, "__name__", str(annotation)))
-
-
-def _anchor(name: str) -> str:
-    return f"[{name}](#{name.lower()})"
-
-
-def _signature(method: Method) -> str:
-    params = hints(method.fn)
-    out = []
-    for p in inspect.signature(method.fn).parameters.values():
-        if p.name == "self":
-            continue
-        text = f"{p.name}: {_name(params.get(p.name, Any))}"
-        if p.default is not inspect.Parameter.empty:
-            text += f" = {json.dumps(to_json(p.default))}"
-        out.append(text)
-    return f"{method.name}({', '.join(out)})"
-
-
-def _first_paragraph(doc: str) -> str:
-    return " ".join(doc.split("\n\n", 1)[0].split())
-
-
-def reference_markdown(intro: str = "", *, envelope: list[type] | None = None) -> str:
-    """The protocol reference: every method (commands and queries) with its signature and
-    result, then every record it returns with each field's type and meaning."""
-    out = ["# The front-end protocol", "", intro.strip(), ""] if intro else ["# The front-end protocol", ""]
-    reached: dict[str, type] = {}
-    for kind, title, what in (
-        (True, "Commands", "They change the machine, the lesson or the progress."),
-        (False, "Queries", "They read and change nothing."),
-    ):
-        out += [f"## {title}", "", what, "", "| method | returns | what it does |", "| --- | --- | --- |"]
-        for m in sorted((m for m in METHODS.values() if m.command is kind), key=lambda m: m.name):
-            result = hints(m.fn).get("return", Any)
-            records_of(result, reached)
-            notes = []
-            if m.attempt:
-                notes.append("*A try at the step: the checks are evaluated as an attempt.*")
-            if not m.page:
-                notes.append("*Not for the web page.*")
-            doc = " ".join([_first_paragraph(m.doc), *notes]).replace("|", "\\|")
-            out.append(f"| `{_signature(m)}` | {_name(result, _anchor)} | {doc} |")
-        out.append("")
-    for cls in envelope or []:
-        records_of(cls, reached)
-    out += ["## Records", ""]
-    for name in sorted(reached):
-        cls = reached[name]
-        docs = field_docs(cls)
-        doc = inspect.getdoc(cls) or ""
-        if doc.startswith(f"{name}("):  # no docstring: the dataclass's generated signature
-            doc = f"The counters of `{cls.__module__}.{name}`, copied."
-        out += [f"### {name}", "", _first_paragraph(doc), ""]
-        out += ["| field | type | meaning |", "| --- | --- | --- |"]
-        fields = hints(cls)
-        for f in dataclasses.fields(cls):
-            meaning = docs.get(f.name, "").replace("|", "\\|")
-            out.append(f"| `{f.name}` | {_name(fields[f.name], _anchor)} | {meaning} |")
-        out.append("")
-    return "\n".join(out).rstrip() + "\n"

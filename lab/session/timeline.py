@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
-from lab.disasm import instruction_text
 from lab.hv.hypercalls import HypercallRecord
 from lab.hv.vm import RAM_BASE
 from lab.net.frames import describe
+from lab.riscv.disasm import instruction_text
 from lab.session.records import (
     CodeLine,
     HypercallView,

@@ -1,4 +1,4 @@
-"""A tiny in-test assembler and machine for the CPU tests, built on `lab.isa.encode`.
+"""A tiny in-test assembler and machine for the CPU tests, built on `lab.riscv.isa.encode`.
 
     p = Asm()
     p.li("t0", 10)
@@ -12,7 +12,7 @@
 
 Operands follow GNU as order: `lw(rd, imm, rs1)` for `lw rd, imm(rs1)`,
 `sw(rs2, imm, rs1)`, branches and jumps take a label or a byte offset.
-Independent of `lab.asm` on purpose: the CPU tests must not need the assembler.
+Independent of `lab.riscv.asm` on purpose: the CPU tests must not need the assembler.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from lab.cpu import make_cpu
 from lab.cpu.bus import Bus, PhysicalMemory
-from lab.isa import BY_NAME, REGISTERS, Fmt, encode, sext
+from lab.riscv.isa import BY_NAME, REGISTERS, Fmt, encode, sext
 
 RAM_GPA = 0x8000_0000
 RAM_HOST = 0x4000  # host bytes below this stand in for the hypervisor's region

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from lab.cpu.base import RunResult, Stop
 from lab.cpu.bus import PAGE_SIZE, Bus, PhysicalMemory
-from lab.isa import BY_NAME, SPECS, Fmt, Kind, decode, encode
+from lab.riscv.isa import BY_NAME, SPECS, Fmt, Kind, decode, encode
 
 pytest.importorskip("unicorn", reason="the unicorn package is not installed")
 try:

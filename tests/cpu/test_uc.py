@@ -11,7 +11,7 @@ import pytest
 
 from lab.cpu.base import Cause, Fault, Stop
 from lab.cpu.bus import PAGE_SIZE, Bus, PhysicalMemory
-from lab.isa import BY_NAME, encode
+from lab.riscv.isa import BY_NAME, encode
 
 pytest.importorskip("unicorn", reason="the unicorn package is not installed")
 from lab.cpu import make_cpu

@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Final
 
-from lab.scenario import Scenario, load_scenario
+from lab.scenario import SCENARIOS_DIR, Scenario, load_scenario
 
 GUESTS: Final = Path(__file__).resolve().parents[2] / "lab" / "guests"
-API: Final = GUESTS / "api.toml"
-API_HARDENED: Final = GUESTS / "api_hardened.toml"
+API: Final = SCENARIOS_DIR / "api.toml"
+API_HARDENED: Final = SCENARIOS_DIR / "api_hardened.toml"
 BOOT_STEPS: Final = 500_000
 REPLY_STEPS: Final = 5_000_000  # far more than any command needs; run() returns once all idle
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.asm import assemble_file
 from lab.cpu import backends
 from lab.hv.hypercalls import HypercallRecord, SbiError
 from lab.hv.vm import RAM_BASE, VmState
+from lab.riscv.asm import assemble_file
 from tests.guests import API, API_HARDENED, GUESTS, Console, boot
 from tests.tools import require_tool
 
@@ -328,7 +328,7 @@ def test_hvlab_run_answers_the_typed_command() -> None:
         [
             sys.executable,
             "-m",
-            "lab.cli",
+            "hvlab.cli",
             "run",
             str(API),
             "--input",

@@ -17,12 +17,12 @@ import re
 import pytest
 
 from lab.cpu import backends
-from lab.scenario import Scenario
-from tests.guests import GUESTS, Console, boot
+from lab.scenario import SCENARIOS_DIR, Scenario
+from tests.guests import Console, boot
 
-MGMT = GUESTS / "mgmt.toml"
-MGMT_HARDENED = GUESTS / "mgmt_hardened.toml"
-FLOOD = GUESTS / "flood.toml"
+MGMT = SCENARIOS_DIR / "mgmt.toml"
+MGMT_HARDENED = SCENARIOS_DIR / "mgmt_hardened.toml"
+FLOOD = SCENARIOS_DIR / "flood.toml"
 
 
 @pytest.fixture(params=backends())

@@ -14,9 +14,10 @@ import pytest
 
 from lab.cpu import backends
 from lab.net.frames import parse
-from tests.guests import API, GUESTS, Console, boot
+from lab.scenario import SCENARIOS_DIR
+from tests.guests import API, Console, boot
 
-MGMT = GUESTS / "mgmt.toml"
+MGMT = SCENARIOS_DIR / "mgmt.toml"
 
 
 @pytest.fixture(params=backends())

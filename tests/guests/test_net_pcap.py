@@ -1,6 +1,6 @@
 """Captures of the network scenarios, read by independent parsers: tshark and dpkt.
 
-Each scenario runs headless (`python3 -m lab.cli run ... --pcap FILE`) with the
+Each scenario runs headless (`python3 -m hvlab run ... --pcap FILE`) with the
 students' commands typed in; tshark must read the capture without a malformed
 packet or an expert warning (checksum validation on), and dpkt must parse
 every frame the guests built, with IPv4, UDP (pseudo-header) and ICMP
@@ -20,7 +20,7 @@ import pytest
 from lab.cpu import backends
 from lab.net.mgmt import MGMT_MAC
 from lab.net.pcap import read_pcap
-from tests.guests import GUESTS
+from lab.scenario import SCENARIOS_DIR
 from tests.tools import require_tool
 
 dpkt = pytest.importorskip("dpkt")
@@ -58,8 +58,8 @@ GUEST_KINDS = {  # what each scenario's guests must have sent at least one of
 def capture(request, tmp_path_factory) -> tuple[str, Path]:
     scenario, backend = request.param
     pcap = tmp_path_factory.mktemp("pcap") / f"{scenario}-{backend}.pcap"
-    toml = GUESTS / f"{FILES.get(scenario, scenario)}.toml"
-    args = [sys.executable, "-m", "lab.cli", "run", str(toml), "--backend", backend]
+    toml = SCENARIOS_DIR / f"{FILES.get(scenario, scenario)}.toml"
+    args = [sys.executable, "-m", "hvlab.cli", "run", str(toml), "--backend", backend]
     args += ["--steps", "3000000", "--pcap", str(pcap)]
     for item in SCENARIOS[scenario]:
         args += ["--input", item]

@@ -8,14 +8,14 @@ import pytest
 
 from lab.cpu import backends
 from lab.hv import VmState
-from lab.scenario import GUESTS_DIR, load_scenario
+from lab.scenario import GUESTS_DIR, SCENARIOS_DIR, load_scenario
 
 GNT_MAP = "hcall 0x09000002 2 2 {ref} {gpa:#x} {flags}"
 DENIED = "SBI_ERR_DENIED"
 
 
 def grants(backend: str, preset: str):
-    hv = load_scenario(GUESTS_DIR / "grants.toml", backend=backend, policy=preset).hv
+    hv = load_scenario(SCENARIOS_DIR / "grants.toml", backend=backend, policy=preset).hv
     hv.run(300_000)  # boot: the notary grants its pages
     return hv
 
@@ -79,7 +79,7 @@ def test_reading_a_page_after_the_granter_revoked_and_reused_it(backend):
 
 def test_winning_the_double_fetch_from_the_monitor(backend):
     for preset in ("vulnerable", "hardened"):
-        hv = load_scenario(GUESTS_DIR / "ring.toml", backend=backend, policy=preset).hv
+        hv = load_scenario(SCENARIOS_DIR / "ring.toml", backend=backend, policy=preset).hv
         hv.run(500_000)
         assert "ok" in type_and_run(hv, "tenant", "ring")
         assert "ok" in type_and_run(hv, "tenant", "race 260")
@@ -94,10 +94,10 @@ def test_winning_the_double_fetch_from_the_monitor(backend):
 
 
 def test_winning_the_double_fetch_with_the_racer_program(backend):
-    from lab.program import load_program
+    from lab.riscv.program import load_program
 
     for preset, expected in (("vulnerable", "succeeded"), ("hardened", "denied")):
-        hv = load_scenario(GUESTS_DIR / "ring.toml", backend=backend, policy=preset).hv
+        hv = load_scenario(SCENARIOS_DIR / "ring.toml", backend=backend, policy=preset).hv
         hv.load(hv.vm("tenant"), load_program(GUESTS_DIR / "racer.S"))
         hv.run(1_000_000)
         assert f"destroy(2) {expected}" in hv.vm("tenant").console_text()
@@ -105,7 +105,7 @@ def test_winning_the_double_fetch_with_the_racer_program(backend):
 
 
 def test_the_monitors_grant_and_datagram_commands(backend):
-    hv = load_scenario(GUESTS_DIR / "api_hardened.toml", backend=backend).hv
+    hv = load_scenario(SCENARIOS_DIR / "api_hardened.toml", backend=backend).hv
     hv.run(500_000)
     assert type_and_run(hv, "admin", "w 0x80030000 0x68 0x69").endswith("wrote 2 bytes at 0x80030000\ndom0> ")
     assert "ref 0" in type_and_run(hv, "admin", "grant 0x80030000 1")

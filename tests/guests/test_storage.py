@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from lab.cpu import backends
-from lab.scenario import GUESTS_DIR, load_scenario
+from lab.scenario import SCENARIOS_DIR, load_scenario
 
 
 def boot(backend: str, preset: str):
-    hv = load_scenario(GUESTS_DIR / "storage.toml", backend=backend, policy=preset).hv
+    hv = load_scenario(SCENARIOS_DIR / "storage.toml", backend=backend, policy=preset).hv
     hv.run(500_000)  # every VM at its prompt; the bank has written its ledger
     return hv
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from lab.asm import assemble
 from lab.cpu import backends
 from lab.hv import Hypervisor, Policy, VmConfig, VmState
 from lab.hv.hypercalls import to_signed
 from lab.hv.vm import RAM_BASE
-from lab.program import Program, Segment
+from lab.riscv.asm import assemble
+from lab.riscv.program import Program, Segment
 
 CALL_AT = RAM_BASE + 0x1000  # the harness's code page; data pages start at 0x2000
 IDLE_SOURCE = """

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lab.hv import Hypervisor, Policy, snapshot
-from lab.hv.blk import SECTOR
+from lab.hv.devices.blk import SECTOR
+from lab.hv.devices.net import RATE_PERIOD
 from lab.hv.hypercalls import SbiError
-from lab.hv.netdev import RATE_PERIOD
 from lab.hv.vm import RAM_BASE
 from tests.hv.conftest import hcall, idle_vm, last_call
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lab.hv import Policy, VmConfig
-from lab.hv.channel import QUEUE_DEPTH
+from lab.hv.devices.dgram import QUEUE_DEPTH
 from lab.hv.hypercalls import SbiError
 from lab.hv.vm import RAM_BASE
 from tests.hv.conftest import hcall, last_call, make_hv, program

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lab.asm import assemble
 from lab.hv import VmState
-from lab.hv.gnttab import GTF_PERMIT_ACCESS, GTF_READING, GTF_READONLY, GTF_WRITING
+from lab.hv.devices.gnttab import GTF_PERMIT_ACCESS, GTF_READING, GTF_READONLY, GTF_WRITING
 from lab.hv.hypercalls import SbiError
 from lab.hv.vm import GRANT_WINDOW, RAM_BASE
+from lab.riscv.asm import assemble
 from tests.hv.conftest import CALL_AT, hcall, last_call, make_hv
 
 GNTTAB = 0x0900_0002
@@ -42,9 +42,8 @@ def test_a_mapped_grant_shares_bytes_both_ways(backend):
     assert run_code(hv, bank, f"li t0, {PAGE:#x}\nlw a0, 8(t0)") == 77
     entry = hv.grants.entry(bank.domid, ref)
     assert entry.flags == GTF_PERMIT_ACCESS | GTF_READING | GTF_WRITING and entry.domid == tenant.domid
-    assert hv.grant_state(tenant)["mapped"] == [
-        {"gpa": GRANT_WINDOW, "granter": 2, "ref": ref, "writable": True}
-    ]
+    mapped = [(m.gpa, m.granter, m.ref, m.writable) for m in hv.grants.mappings if m.grantee == tenant.domid]
+    assert mapped == [(GRANT_WINDOW, 2, ref, True)]
     assert hcall(hv, tenant, GNTTAB, 3, GRANT_WINDOW) == (0, 0)
     assert hv.grants.entry(bank.domid, ref).flags == GTF_PERMIT_ACCESS
     assert hcall(hv, tenant, GNTTAB, 3, GRANT_WINDOW)[0] == E.INVALID_PARAM  # no double unmap
@@ -52,7 +51,7 @@ def test_a_mapped_grant_shares_bytes_both_ways(backend):
     assert tenant.state is VmState.FAULTED  # unmapped: the load faults the tenant alone
     assert bank.state is not VmState.FAULTED
     assert hcall(hv, bank, GNTTAB, 1, ref) == (0, 0)
-    assert hv.grant_state(bank)["grants"] == []
+    assert hv.grants.entries(bank.domid) == []
 
 
 def test_grant_access_checks_its_arguments(backend):

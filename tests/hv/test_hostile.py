@@ -35,10 +35,10 @@ import pytest
 
 from lab.cpu import backends
 from lab.hv import Hypervisor, Policy, VmConfig, VmState
-from lab.hv.gnttab import TABLE_BYTES
+from lab.hv.devices.gnttab import TABLE_BYTES
+from lab.hv.devices.net import MgmtConfig, NicConfig
 from lab.hv.hypercalls import EXTENSIONS, SbiError, load_extensions, to_signed
 from lab.hv.memory import HvLayout
-from lab.hv.netdev import MgmtConfig, NicConfig
 from lab.hv.vm import GRANT_WINDOW, RAM_BASE
 from tests.hv.conftest import idle_vm, program
 

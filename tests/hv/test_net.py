@@ -12,7 +12,7 @@ from lab.hv.vm import RAM_BASE
 from lab.net.frames import arp_request, icmp_echo_frame, parse, udp_frame
 from lab.net.mgmt import MGMT_MAC, MGMT_PORT
 from lab.net.pcap import read_pcap
-from lab.scenario import GUESTS_DIR, load_scenario
+from lab.scenario import SCENARIOS_DIR, load_scenario
 from tests.hv.conftest import hcall, last_call
 
 NET = 0x0900_0004
@@ -21,7 +21,7 @@ E = SbiError
 
 
 def boot(backend: str, preset: str = "vulnerable"):
-    hv = load_scenario(GUESTS_DIR / "mgmt.toml", backend=backend, policy=preset).hv
+    hv = load_scenario(SCENARIOS_DIR / "mgmt.toml", backend=backend, policy=preset).hv
     hv.run(500_000)
     return hv
 
@@ -127,7 +127,7 @@ def test_send_checks_its_arguments_and_the_rate_limit_drops(backend):
 
 
 def test_a_vm_without_a_nic_is_told_so(backend):
-    hv = load_scenario(GUESTS_DIR / "api.toml", backend=backend).hv
+    hv = load_scenario(SCENARIOS_DIR / "api.toml", backend=backend).hv
     assert hcall(hv, hv.vm("tenant"), NET, 0)[0] == E.NOT_SUPPORTED
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lab.hv import snapshot
 from lab.hv.vm import GRANT_WINDOW
-from lab.scenario import GUESTS_DIR, load_scenario
+from lab.scenario import SCENARIOS_DIR, load_scenario
 from tests.hv.test_net import login
 
 
@@ -14,7 +14,7 @@ def typed(hv, vm: str, text: str) -> None:
 
 
 def test_restore_puts_the_machine_back_and_it_runs_the_same_again(backend):
-    hv = load_scenario(GUESTS_DIR / "api.toml", backend=backend).hv
+    hv = load_scenario(SCENARIOS_DIR / "api.toml", backend=backend).hv
     hv.run(500_000)
     snap = snapshot.take(hv)
     typed(hv, "tenant", "w 0x80030000 1 2 3")
@@ -29,7 +29,7 @@ def test_restore_puts_the_machine_back_and_it_runs_the_same_again(backend):
 
 
 def test_restore_undoes_grant_mappings(backend):
-    hv = load_scenario(GUESTS_DIR / "grants.toml", backend=backend).hv
+    hv = load_scenario(SCENARIOS_DIR / "grants.toml", backend=backend).hv
     hv.run(500_000)
     snap = snapshot.take(hv)
     typed(hv, "tenant", "map 2 2 0x90002000")
@@ -41,7 +41,7 @@ def test_restore_undoes_grant_mappings(backend):
 
 
 def test_restore_rewinds_the_network(backend):
-    hv = load_scenario(GUESTS_DIR / "mgmt.toml", backend=backend).hv
+    hv = load_scenario(SCENARIOS_DIR / "mgmt.toml", backend=backend).hv
     hv.run(500_000)
     snap = snapshot.take(hv)
     frames_before = len(hv.net.network.segment("tenants").capture)

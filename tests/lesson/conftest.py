@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.scenario import GUESTS_DIR
+from lab.scenario import SCENARIOS_DIR
 
 REPO = Path(__file__).resolve().parents[2]
 LESSONS = REPO / "lessons"
@@ -44,7 +44,7 @@ type tenant peek 2 0x80001000 32
 @pytest.fixture
 def write_lesson(tmp_path: Path) -> Callable[..., Path]:
     """write_lesson(body, front=FRONT, name="demo.md") -> the path, with api.toml beside it."""
-    shutil.copy(GUESTS_DIR / "api.toml", tmp_path / "api.toml")
+    shutil.copy(SCENARIOS_DIR / "api.toml", tmp_path / "api.toml")
 
     def write(body: str = STEP, *, front: str = FRONT, name: str = "demo.md") -> Path:
         path = tmp_path / name

@@ -13,11 +13,11 @@ import pytest
 from lab.lesson import ActionError, Lab, parse_lesson
 from lab.lesson.model import Call
 from lab.lesson.registry import EntryKind, Where, parse_call
-from lab.scenario import GUESTS_DIR, load_scenario
+from lab.scenario import SCENARIOS_DIR, load_scenario
 
 
 def boot(name: str):
-    hv = load_scenario(GUESTS_DIR / name, backend="interp").hv
+    hv = load_scenario(SCENARIOS_DIR / name, backend="interp").hv
     hv.run(500_000)
     return hv
 

@@ -252,10 +252,10 @@ hypercall vm=bank fn=get_spec_version result=ok since=step
 def test_a_patch_file_that_is_not_utf8_is_an_action_error(tmp_path):
     # issue 14.5 (every loader): the patch action read its file with read_text and let
     # UnicodeDecodeError out of the engine
-    from lab.scenario import GUESTS_DIR
+    from lab.scenario import SCENARIOS_DIR
     from tests.lesson.conftest import FRONT
 
-    shutil.copy(GUESTS_DIR / "api.toml", tmp_path / "api.toml")
+    shutil.copy(SCENARIOS_DIR / "api.toml", tmp_path / "api.toml")
     (tmp_path / "fix.py").write_bytes(b"def console_write(hv, vm, n, lo, hi):\n    return '\xff'\n")
     lesson = tmp_path / "demo.md"
     lesson.write_text(

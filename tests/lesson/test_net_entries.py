@@ -17,13 +17,13 @@ from lab.lesson import ActionError, Lab, parse_lesson
 from lab.lesson.actions import START_RUN
 from lab.lesson.engine import SETTLE_BUDGET
 from lab.lesson.registry import EntryKind
-from lab.scenario import GUESTS_DIR
+from lab.scenario import SCENARIOS_DIR
 from tests.lesson.conftest import FRONT, STEP
 from tests.lesson.test_engine import calls, do, holds
 
 
 def open_lab(write_lesson, scenario: str, backend: str = "interp", seed: int | None = None) -> Lab:
-    front = FRONT.replace('scenario = "api.toml"', f'scenario = "{GUESTS_DIR / scenario}"')
+    front = FRONT.replace('scenario = "api.toml"', f'scenario = "{SCENARIOS_DIR / scenario}"')
     body = STEP.replace("secret_leaked tenant from=bank", "vm_state tenant running")
     body = body.replace("type tenant peek 2 0x80001000 32", "type tenant ip")
     lab = Lab(parse_lesson(write_lesson(body, front=front)), backend=backend, seed=seed)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from hvlab.generate.pages import vocabulary_reference
 from lab.lesson import LessonError, parse_lesson
 from lab.lesson.parser import find_lessons
-from lab.lesson.registry import REGISTRY, EntryKind, Where, entries, load, parse_call, reference_markdown
+from lab.lesson.registry import REGISTRY, EntryKind, Where, entries, load, parse_call
 from tests.lesson.conftest import FRONT, LESSONS, REPO, STEP
 
 
@@ -178,7 +179,7 @@ def test_authoring_guide_lists_every_predicate_and_action_from_the_registry():
     guide = (REPO / "docs" / "authoring.md").read_text(encoding="utf-8")
     table = re.search(r"<!-- registry:start -->\n(.*)<!-- registry:end -->", guide, re.S)
     assert table is not None, "docs/authoring.md lacks the generated registry table"
-    assert table.group(1) == reference_markdown(), "regenerate it: python3 -m lab.lesson.docs"
+    assert table.group(1) == vocabulary_reference(), "regenerate it: python3 -m hvlab.generate"
     for entry in entries(EntryKind.PREDICATE) + entries(EntryKind.ACTION):
         assert f"`{entry.signature}`" in guide
 
@@ -249,7 +250,7 @@ def test_a_lesson_whose_scenario_breaks_the_format_names_both_files(write_lesson
 
 
 def test_lessons_check_reports_bad_files_in_one_line_each_and_fails(write_lesson, capsys):
-    from lab.lesson.validator import main_lessons
+    from hvlab.cli import main as hvlab
 
     good = write_lesson()
     good.write_bytes(good.read_bytes().replace(b"Use peek.", b"\xff"))
@@ -258,7 +259,7 @@ def test_lessons_check_reports_bad_files_in_one_line_each_and_fails(write_lesson
     )
     # a good lesson beside them: the validator reads every lesson's id for its `requires`
     write_lesson(front=FRONT.replace('id = "demo"', 'id = "other"\nrequires = ["nope"]'), name="c.md")
-    assert main_lessons(["check", str(good.parent), "--backend", "interp", "--seed", "7"]) == 1
+    assert hvlab(["lessons", "check", str(good.parent), "--backend", "interp", "--seed", "7"]) == 1
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
     assert "demo.md:17: is not UTF-8 text" in out and "b.md:1: front matter nests" in out

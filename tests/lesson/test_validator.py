@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from lab.lesson.validator import main_lessons, validate
-from lab.scenario import GUESTS_DIR
+from hvlab.cli import main as hvlab
+from lab.lesson.validator import validate
+from lab.scenario import SCENARIOS_DIR
 from tests.lesson.conftest import LESSONS
 
 
 def test_hvlab_lessons_check_passes_for_the_course(capsys):
-    assert main_lessons(["check", str(LESSONS)]) == 0
+    assert hvlab(["lessons", "check", str(LESSONS)]) == 0
     out = capsys.readouterr().out
     assert "ok   control-api [interp] step 2 hardened: attack blocked" in out
     assert "FAIL" not in out
@@ -23,7 +24,7 @@ def test_hvlab_lessons_check_passes_for_the_course(capsys):
 def course(tmp_path: Path) -> Path:
     """A copy of the control-api lesson (both languages) laid out as in the repo."""
     (tmp_path / "lab" / "guests").mkdir(parents=True)
-    shutil.copy(GUESTS_DIR / "api.toml", tmp_path / "lab" / "guests" / "api.toml")
+    shutil.copy(SCENARIOS_DIR / "api.toml", tmp_path / "lab" / "guests" / "api.toml")
     lessons = tmp_path / "lessons"
     lessons.mkdir()
     for name in ("02-hypercalls.md", "03-control-api.md", "03-control-api.de.md"):
@@ -50,7 +51,7 @@ def test_a_solution_that_no_longer_works_is_caught(course, capsys):
         "step 2" in e and "check fails after the solution: secret_leaked tenant from=bank" in e
         for e in errors
     )
-    assert main_lessons(["check", "--backend", "interp", str(lesson)]) == 1
+    assert hvlab(["lessons", "check", "--backend", "interp", str(lesson)]) == 1
     assert "FAIL control-api [interp] step 2" in capsys.readouterr().out
 
 
@@ -107,6 +108,6 @@ def test_a_step_without_hint_and_an_unknown_requirement_are_caught(course):
 def test_a_parse_error_fails_with_its_line(course, capsys):
     lesson = course / "03-control-api.md"
     edit(lesson, "vm_state bank destroyed", "vm_state bank gone")
-    assert main_lessons(["check", "--backend", "interp", str(lesson)]) == 1
+    assert hvlab(["lessons", "check", "--backend", "interp", str(lesson)]) == 1
     out = capsys.readouterr()
     assert f"{lesson}:" in out.err and "STATE 'gone' is not valid" in out.err

@@ -7,9 +7,10 @@ import asyncio
 import pytest
 from textual.widgets import DataTable, Static
 
+from hvlab.cli import main as hvlab
 from lab.session import STUDENT, Session
 from tests.tui.conftest import SIZE
-from tui.app import HvlabApp, main
+from tui.app import HvlabApp
 from tui.screens.help import HelpScreen
 from tui.screens.picker import PickerScreen
 
@@ -61,7 +62,7 @@ def test_picker_lists_lessons_switches_language_and_shows_help(session):
 
 def test_main_refuses_an_unknown_lesson(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HVLAB_DATA", str(tmp_path))
-    assert main(["no-such-lesson"]) == 2
+    assert hvlab(["tui", "no-such-lesson"]) == 2
     assert "no lesson 'no-such-lesson'" in capsys.readouterr().err
 
 
@@ -69,11 +70,11 @@ def test_main_names_an_empty_lessons_directory_and_refuses_abbreviated_options(t
     monkeypatch.setenv("HVLAB_DATA", str(tmp_path))
     empty = tmp_path / "none"
     empty.mkdir()
-    assert main(["--lessons", str(empty)]) == 2  # not an empty picker the student cannot explain
+    assert hvlab(["--lessons", str(empty)]) == 2  # not an empty picker the student cannot explain
     assert f"no lessons in {empty}" in capsys.readouterr().err
     # `--lesson flood` is a typo for the positional lesson; it must not read as `--lessons flood`.
     with pytest.raises(SystemExit):
-        main(["--lesson", "flood"])
+        hvlab(["tui", "--lesson", "flood"])
     assert "unrecognized arguments: --lesson" in capsys.readouterr().err
 
 

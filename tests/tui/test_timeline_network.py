@@ -2,7 +2,7 @@
 made it, the VM filter, a reset; the network panel's counters, frames and "save pcap".
 
 No lesson uses the network yet, so the network flow opens a one-step lesson on the
-management scenario (`lab/guests/mgmt.toml`), written to a temporary directory.
+management scenario (`lab/scenarios/mgmt.toml`), written to a temporary directory.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import web.build
-from lab import cli
+from hvlab import cli
 from web.build import PYODIDE_FILES, BuildError, build
 
 # Hosts a bundle would load code from if it were not self-contained.
@@ -32,9 +32,8 @@ def test_the_site_has_the_contract_layout(site: Path):
         assert (site / name).stat().st_size == size, name
     with zipfile.ZipFile(site / "lessons.zip") as zf:
         names = set(zf.namelist())
-    # The lessons name their scenarios as ../lab/guests/...: both must sit side by side.
-    assert {"lessons/03-control-api.md", "lessons/03-control-api.de.md", "lab/guests/api.toml"} <= names
-    assert "lab/guests/monitor.S" in names
+    assert {"lessons/03-control-api.md", "lessons/03-control-api.de.md"} <= names
+    assert all(n.startswith("lessons/") for n in names)
     # The chrome's words, for the page to fetch itself: every language, every message.
     from uitext import LANGUAGES, strings
 
@@ -61,9 +60,14 @@ def test_the_hvlab_wheel_is_valid(site: Path):
             data = zf.read(path)
             want = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
             assert digest == f"sha256={want}" and int(size) == len(data), path
-    for module in ("lab/session/session.py", "lab/cpu/interp.py", "web/bridge.py", "bench/common.py"):
+    for module in ("lab/session/session.py", "lab/cpu/interp.py", "web/bridge.py"):
         assert module in names
-    assert "lab/guests/api.toml" in names and not any("__pycache__" in n for n in names)
+    # Only what the page runs: the engine and the bridge, no front end, tool or test data.
+    tops = {n.split("/")[0] for n in names if not n.startswith(dist)}
+    assert tops == {"lab", "web"}, tops
+    assert {n for n in names if n.startswith("web/")} == {"web/__init__.py", "web/bridge.py"}
+    assert not any(n.endswith((".elf", ".pcap")) or "/tests/" in n for n in names)
+    assert "lab/scenarios/api.toml" in names and not any("__pycache__" in n for n in names)
     # The guest library the guests and the editor `.include` ships too (pyproject's package data).
     assert "lab/guests/lib/sbi.S" in names and "lab/guests/lib/uart.S" in names
 

@@ -16,7 +16,7 @@
 // waits the session says how long to wait. The rules are the session's, not this file's.
 
 const HOME = "/home/pyodide"; // Python's working directory: the wheels unpack here (on sys.path)
-const COURSE = `${HOME}/course`; // lessons/ and lab/guests/ side by side
+const COURSE = `${HOME}/course`; // lessons/ (scenarios and guest programs come with the hvlab wheel)
 let pyodide = null;
 let bridge = null;
 let looping = false; // the run loop is going (one at a time)

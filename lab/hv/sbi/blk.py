@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from lab.hv.blk import SECTOR
+from lab.hv.devices.blk import SECTOR
+from lab.hv.devices.net import RATE_PERIOD
 from lab.hv.hypercalls import SbiError, SbiRet, extension
-from lab.hv.netdev import RATE_PERIOD
 from lab.net.ratelimit import RateLimiter, token_bucket
 
 MAX_SECTORS: Final = 8  # 4 KiB per request

@@ -2,7 +2,7 @@
 
 send/recv: the hypervisor copies a datagram from one VM to another and stamps
 the sender's domid on it itself. ring_setup/doorbell: a guest shares a
-request page with the hypervisor's backend (layout in lab/hv/channel.py);
+request page with the hypervisor's backend (layout in lab/hv/devices/dgram.py);
 the doorbell validates the request, the backend completes it on its next
 tick. Whether the backend validates a private copy or fetches the shared
 length a second time is `dgram.copy_then_validate` (XSA-155).
@@ -11,7 +11,7 @@ length a second time is `dgram.copy_then_validate` (XSA-155).
 from __future__ import annotations
 
 from lab.cpu.bus import PAGE_SIZE
-from lab.hv.channel import (
+from lab.hv.devices.dgram import (
     MAX_DATAGRAM,
     OP_LOG,
     QUEUE_DEPTH,

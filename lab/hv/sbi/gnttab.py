@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Final
 
 from lab.cpu.bus import PAGE_SIZE
-from lab.hv.gnttab import GTF_PERMIT_ACCESS, GTF_READONLY, NR_GRANT_ENTRIES, GrantEntry, Mapping
+from lab.hv.devices.gnttab import GTF_PERMIT_ACCESS, GTF_READONLY, NR_GRANT_ENTRIES, GrantEntry, Mapping
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.hv.vm import GRANT_WINDOW, GRANT_WINDOW_SIZE, RAM_BASE
 

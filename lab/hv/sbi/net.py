@@ -15,8 +15,8 @@ counters are).
 
 from __future__ import annotations
 
+from lab.hv.devices.net import ip_to_int
 from lab.hv.hypercalls import SbiError, SbiRet, extension
-from lab.hv.netdev import ip_to_int
 from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME
 from lab.net.vnic import SendResult
 

@@ -1,4 +1,9 @@
-"""The `hvlab` command line.
+"""The `hvlab` command line: the composition root, above every layer (see README, Layout).
+
+It parses every command once and hands the work to the layer that does it: the engine
+(`lab`), the terminal lab (`tui`), the browser lab's build and server (`web`), the
+benchmarks (`bench`). Only here do those meet: `hvlab bench --web` builds and serves the
+site with `web` and measures it with `bench`, which never import each other.
 
     hvlab                                   the terminal lab (the lesson picker)
     hvlab tui [LESSON]                      the same, straight into a lesson
@@ -7,7 +12,7 @@
               [-I DIR]...                   (.include looks in each DIR too)
     hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
     hvlab lessons check [PATH ...]          validate lessons (instructors)
-    hvlab bench [--json] [--web]            the performance figures (--web: the browser lab's)
+    hvlab bench [--json] [--web|--pyodide]  the performance figures (--web: the browser lab's)
     hvlab web build [--out DIR]             the browser lab as a static site
     hvlab web serve [--port N] [--host H]   build it and serve it on 127.0.0.1
 
@@ -166,7 +171,7 @@ class _StdinPump:
 
 def _run_program(args: argparse.Namespace) -> int:
     from lab.hv import Hypervisor, Idle, VmConfig, VmState
-    from lab.program import ProgramError, load_program
+    from lab.riscv.program import ProgramError, load_program
 
     try:
         program = load_program(args.target)
@@ -312,8 +317,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_asm(args: argparse.Namespace) -> int:
     """Write the flat image (default: FILE with .bin); every error of the source on stderr."""
-    from lab.asm import AsmError, assemble_file
-    from lab.program import INCLUDE_DIRS
+    from lab.riscv.asm import AsmError, assemble_file
+    from lab.riscv.program import INCLUDE_DIRS
 
     try:
         # .include looks where `hvlab run` looks: the file's folder, -I DIRs, the guest library.
@@ -332,8 +337,8 @@ def cmd_asm(args: argparse.Namespace) -> int:
 
 def cmd_disasm(args: argparse.Namespace) -> int:
     """Print an objdump-like listing of a flat image (loaded at --base) or an ELF."""
-    from lab.disasm import disassemble_file
-    from lab.elf import ElfError
+    from lab.riscv.disasm import disassemble_file
+    from lab.riscv.elf import ElfError
 
     try:
         listing = disassemble_file(args.file, base=args.base)
@@ -346,13 +351,34 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.web:
-        from bench import web
+    if not args.web and not args.pyodide:
+        from bench import suite
 
-        return web.main(["--json"] if args.json else [])
-    from bench import suite
+        return suite.run(json_out=args.json, quick=args.quick)
+    # The browser lab's figures: the site built and served here, measured there (bench
+    # and web never import each other; the command line composes them).
+    from bench import pyodide as pyodide_bench
+    from bench import web as web_bench
 
-    return suite.run(json_out=args.json, quick=args.quick)
+    try:
+        from web import build, serve
+    except ImportError:
+        return _fail("the web lab's sources are not installed (run hvlab from a checkout)")
+    out = Path(args.site) if args.site else build.DEFAULT_OUT
+    if not args.site:
+        try:
+            build.build(out)
+        except build.BuildError as exc:
+            return _fail(f"web build: {exc}")
+    if args.pyodide:  # the engine in Node.js, from the site's files: no server
+        return pyodide_bench.main(out, runs=args.runs, json_out=args.json)
+    server = serve.make_server(out, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        return web_bench.main(server.url, runs=args.runs, json_out=args.json)
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -364,6 +390,28 @@ def cmd_web(args: argparse.Namespace) -> int:
     if args.web_command == "build":
         return build.main(out)
     return serve.main(out, host=args.host, port=args.port, build=not args.no_build)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from tui.app import run_lab
+    except ImportError:
+        return _fail("the terminal lab needs Textual: pip install 'hvlab[tui]'")
+    return run_lab(
+        args.lesson, lang=args.lang, lessons_dir=args.lessons, backend=args.backend, progress=args.progress
+    )
+
+
+def cmd_lessons(args: argparse.Namespace) -> int:
+    from lab.lesson.validator import check
+    from lab.session import DEFAULT_LESSONS
+
+    paths = args.paths
+    if not paths:
+        here = Path("lessons")
+        paths = [here if here.is_dir() else DEFAULT_LESSONS]
+    seeds = tuple(args.seed) if args.seed else None
+    return check(paths, backend_names=args.backend, **({"seeds": seeds} if seeds else {}))
 
 
 # ---------------------------------------------------------------- main
@@ -424,15 +472,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dis.set_defaults(func=cmd_disasm)
 
-    # `tui` and `lessons` have their own parsers (tui.app, lab.lesson.validator).
-    sub.add_parser("tui", help="the terminal lab (hvlab tui [LESSON] [--lang de])")
-    sub.add_parser("lessons", help="instructors: validate lessons (hvlab lessons check [PATH ...])")
+    tui_p = sub.add_parser("tui", help="the terminal lab (the default command)", allow_abbrev=False)
+    add_tui_options(tui_p)
+    tui_p.set_defaults(func=cmd_tui)
+
+    lessons = sub.add_parser("lessons", help="instructors: work with lessons")
+    lessons_sub = lessons.add_subparsers(dest="lessons_command", metavar="check", required=True)
+    check = lessons_sub.add_parser("check", help="prove every lesson: solutions, hardening, translations")
+    check.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="lesson files or folders (default: lessons/)"
+    )
+    check.add_argument(
+        "--backend", action="append", choices=backends(), help="only this backend (repeatable)"
+    )
+    check.add_argument(
+        "--seed", action="append", type=int, help="a student seed to prove the lessons under (repeatable)"
+    )
+    check.set_defaults(func=cmd_lessons)
 
     bench_p = sub.add_parser("bench", help="print the performance figures")
     bench_p.add_argument("--json", action="store_true")
     bench_p.add_argument("--quick", action="store_true", help="fewer, shorter runs (a smoke test)")
     bench_p.add_argument(
         "--web", action="store_true", help="the browser lab's figures instead (chromium, playwright)"
+    )
+    bench_p.add_argument(
+        "--pyodide", action="store_true", help="the interp core's compute figures under Pyodide in Node.js"
+    )
+    bench_p.add_argument(
+        "--site", help="--web, --pyodide: measure this built site (default: build build/web)"
+    )
+    bench_p.add_argument(
+        "--runs", type=int, default=3, help="--web: loads of each kind; --pyodide: runs (default 3)"
     )
     bench_p.set_defaults(func=cmd_bench)
 
@@ -449,20 +520,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_tui_options(parser: argparse.ArgumentParser) -> None:
+    from uitext import LANGUAGES
+
+    parser.add_argument("lesson", nargs="?", help="a lesson id to open straight away (e.g. control-api)")
+    parser.add_argument("--lang", default="en", choices=tuple(LANGUAGES), help="the lessons' language")
+    parser.add_argument(
+        "--lessons", type=Path, default=None, help="a folder of lessons (an instructor's own)"
+    )
+    parser.add_argument("--backend", default="interp", choices=backends(), help="the CPU backend")
+    parser.add_argument("--progress", type=Path, default=None, help="the progress file")
+
+
+def backends() -> list[str]:
+    from lab.cpu import backends as available
+
+    return available()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] == "tui":  # the terminal lab has its own options
-        try:
-            from tui.app import main as tui_main
-        except ImportError:
-            return _fail("the terminal lab needs Textual: pip install 'hvlab[tui]'")
-        return tui_main(argv[1:])
-    if argv[:1] == ["lessons"]:  # its own parser: hand it everything after the word
-        from lab.lesson.validator import main_lessons
-
-        return main_lessons(argv[1:])
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
+        argv = ["tui", *argv]  # `hvlab` alone, or with the lab's options, is the terminal lab
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@
         elf.section_name(sec), elf.section_bytes(sec)
     labels = [s for s in elf.symbols() if s.is_label]
 
-The loader (lab.program) and the disassembler (lab.disasm) both read ELF files through this one
+The loader (lab.riscv.program) and the disassembler (lab.riscv.disasm) both read ELF files through this one
 reader; each applies its own rules on top (the loader refuses what this hart cannot run: shared
 objects, compressed or floating-point code). It uses only `struct` (the browser has no
 pyelftools). Each table is checked when it is first asked for, so a caller meets the problems in

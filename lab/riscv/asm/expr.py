@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from lab.asm.diagnostics import Fault
-from lab.asm.source import unescape
-from lab.isa import sext
+from lab.riscv.asm.diagnostics import Fault
+from lab.riscv.asm.source import unescape
+from lab.riscv.isa import sext
 
 MAX_EXPR_DEPTH: Final = 100
 MASK64: Final = (1 << 64) - 1

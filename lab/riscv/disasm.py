@@ -7,9 +7,9 @@
 
 This is the lab's one disassembler: the CLI (`hvlab disasm`), the timeline's code view and the
 block translator's source comments all spell instructions through it; ELF files are read by
-lab.elf.
+lab.riscv.elf.
 
-Decoding comes from `lab.isa`; only the spelling lives here. objdump prefers aliases
+Decoding comes from `lab.riscv.isa`; only the spelling lives here. objdump prefers aliases
 (`li`, `mv`, `nop`, `ret`, `j`, `beqz`, `not`, `neg`, `seqz`, ...) and, in binutils 2.40,
 prints `addi`/`andi`/`ori`/`xori`/`slli`/`srli`/`srai` under their register-form names
 (`add a0,a0,1`, `sll a0,a0,0x3`). Branch and jump targets are absolute hex addresses
@@ -32,10 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from lab.elf import ELF_MAGIC, SHF_EXECINSTR, SHT_NOBITS, ElfError, read_elf
-from lab.isa import ABI_NAMES, BY_NAME, Decoded, Fmt, Kind, decode, encode
+from lab.files import FileFormatError, read_bytes
+from lab.riscv.board import RAM_BASE
+from lab.riscv.elf import ELF_MAGIC, SHF_EXECINSTR, SHT_NOBITS, ElfError, read_elf
+from lab.riscv.isa import ABI_NAMES, BY_NAME, Decoded, Fmt, Kind, decode, encode
+from lab.riscv.program import MAX_PROGRAM_BYTES
 
-DEFAULT_BASE: Final = 0x8000_0000
+DEFAULT_BASE: Final = RAM_BASE
 _NAME_REACH: Final = 0x10000  # how far past a symbol an address is still shown as <sym+off>
 _ZERO, _RA, _TP = 0, 1, 4
 _FENCE_SETS: Final = (
@@ -317,7 +320,10 @@ def disassemble_file(path: str | Path, *, base: int = DEFAULT_BASE) -> str:
     the file's name) when it starts like an ELF but is not a readable ELF32 RISC-V file.
     """
     p = Path(path)
-    raw = p.read_bytes()
+    try:
+        raw = read_bytes(p, limit=MAX_PROGRAM_BYTES)  # /dev/zero or a huge file: refused, not read
+    except FileFormatError as exc:
+        raise ElfError(exc.rule) from None
     if not raw.startswith(ELF_MAGIC):
         return _listing(p.name, "binary", [(".data", base, raw)], {})  # objdump -b binary's name
     elf = read_elf(raw)

@@ -14,7 +14,7 @@ column for the diagnostics; `;` separates statements on a line. Neither counts i
 `.include` in it reads its file each time), and `.end` in an included file ends the whole program.
 `IncludeReader` finds the file: in the including file's folder first, then in the include dirs in
 order (GNU as looks in the current directory, then its -I dirs, never next to the including file;
-see lab.asm for what that means for cross-checking). A missing file, an include cycle (GNU as
+see lab.riscv.asm for what that means for cross-checking). A missing file, an include cycle (GNU as
 recurses until it runs out of files) and a splice past MAX_STATEMENTS are errors at the directive.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from lab.asm.diagnostics import Fault
+from lab.riscv.asm.diagnostics import Fault
 
 MAX_STATEMENTS: Final = 65_536  # after .rept and .include; a teaching guest is a few hundred
 
@@ -254,7 +254,7 @@ class IncludeReader:
     """Finds and reads the files `.include` names; remembers every file it read.
 
     `read` maps each included file's resolved path to the bytes read: what a cache of
-    assembled programs must check (see lab.program). A file included twice is read once.
+    assembled programs must check (see lab.riscv.program). A file included twice is read once.
     """
 
     def __init__(self, include_dirs: tuple[Path, ...]) -> None:

@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Final
 
-from lab.asm.diagnostics import Fault
-from lab.asm.expr import Node
-from lab.asm.source import Source
-from lab.isa import BY_NAME, encode
+from lab.riscv.asm.diagnostics import Fault
+from lab.riscv.asm.expr import Node
+from lab.riscv.asm.source import Source
+from lab.riscv.isa import BY_NAME, encode
 
 if TYPE_CHECKING:
-    from lab.asm.instructions import Insn
+    from lab.riscv.asm.instructions import Insn
 
 MAX_IMAGE: Final = 64 << 20  # refuse absurd .space/.rept rather than eat the host's memory
 NOP_WORD: Final = encode(BY_NAME["addi"])  # addi zero,zero,0

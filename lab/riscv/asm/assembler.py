@@ -3,14 +3,14 @@
     image = assemble(source, filename="prog.S", base=0x8000_0000, include_dirs=["lib"])
     image = assemble_file("lab/guests/bank.S", include_dirs=INCLUDE_DIRS)
 
-Pass 1 reads the statement stream (lab.asm.source) once, in order. Each statement's labels go
-into the symbol table (lab.asm.symbols) at the current section's size; then a directive runs its
-entry of the directive table (lab.asm.directives), a pseudo-instruction expands by its entry of
-the pseudo-instruction table (lab.asm.pseudo), any other name is a real instruction read from its
-lab.isa operand shape (lab.asm.instructions). What they emit is placed in the current section
-(lab.asm.layout): every size is known in pass 1 (`li` needs a constant, so its length is fixed).
+Pass 1 reads the statement stream (lab.riscv.asm.source) once, in order. Each statement's labels go
+into the symbol table (lab.riscv.asm.symbols) at the current section's size; then a directive runs its
+entry of the directive table (lab.riscv.asm.directives), a pseudo-instruction expands by its entry of
+the pseudo-instruction table (lab.riscv.asm.pseudo), any other name is a real instruction read from its
+lab.riscv.isa operand shape (lab.riscv.asm.instructions). What they emit is placed in the current section
+(lab.riscv.asm.layout): every size is known in pass 1 (`li` needs a constant, so its length is fixed).
 Then the link gives each section its address, and pass 2 evaluates every operand with the final
-addresses: data values, and instruction words encoded from lab.isa.
+addresses: data values, and instruction words encoded from lab.riscv.isa.
 
 A mistake is a `Fault` from the statement that made it; it is collected with its file, line and
 include chain, and assembling goes on, so one `AsmError` lists every error of the file in program
@@ -26,13 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from lab.asm.diagnostics import AsmError, Diagnostic, Fault
-from lab.asm.directives import DIRECTIVES, unknown_directive
-from lab.asm.expr import Node
-from lab.asm.instructions import Encoder, OperandParser, parse_real, unknown_instruction
-from lab.asm.layout import Item, ItemKind, Layout, Out, Section
-from lab.asm.pseudo import PSEUDOS
-from lab.asm.source import (
+from lab.riscv.asm.diagnostics import AsmError, Diagnostic, Fault
+from lab.riscv.asm.directives import DIRECTIVES, unknown_directive
+from lab.riscv.asm.expr import Node
+from lab.riscv.asm.instructions import Encoder, OperandParser, parse_real, unknown_instruction
+from lab.riscv.asm.layout import Item, ItemKind, Layout, Out, Section
+from lab.riscv.asm.pseudo import PSEUDOS
+from lab.riscv.asm.source import (
     IncludeReader,
     Operand,
     Source,
@@ -42,10 +42,11 @@ from lab.asm.source import (
     resolved_file,
     statements,
 )
-from lab.asm.symbols import SymbolTable
-from lab.isa import BY_NAME
+from lab.riscv.asm.symbols import SymbolTable
+from lab.riscv.board import RAM_BASE
+from lab.riscv.isa import BY_NAME
 
-DEFAULT_BASE: Final = 0x8000_0000  # the guest's RAM, where a flat image is loaded and starts
+DEFAULT_BASE: Final = RAM_BASE  # the guest's RAM, where a flat image is loaded and starts
 
 _LABEL: Final = re.compile(r"\s*([A-Za-z_.$][A-Za-z0-9_.$]*|[0-9]+)\s*:(?!=)")
 _ASSIGNMENT: Final = re.compile(r"([A-Za-z_.$][A-Za-z0-9_.$]*)\s*=(?!=)\s*")
@@ -62,7 +63,7 @@ class Image:
     instruction and data statement to its line in the main source (for the UIs' pc
     marker): code from an included file maps to the line of the main source's `.include`
     that brought it in. `includes` holds every file `.include` read: its resolved path and
-    the bytes read (what a cache of assembled programs must check, see lab.program).
+    the bytes read (what a cache of assembled programs must check, see lab.riscv.program).
     """
 
     base: int

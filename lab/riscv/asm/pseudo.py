@@ -16,7 +16,7 @@ expansions are GNU as's (binutils `riscv-opc.c` and `tc-riscv.c`), so the words 
 * `jal`, `jalr` and `fence` are real instructions with more than one syntax (`jal target` links
   `ra`; `jalr rs`; `fence` alone orders everything): their entries here read every syntax.
 
-Every other name in lab.isa is assembled from its own operand shape (lab.asm.instructions).
+Every other name in lab.riscv.isa is assembled from its own operand shape (lab.riscv.asm.instructions).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Final
 
-from lab.asm.diagnostics import Fault
-from lab.asm.instructions import Imm, Insn, Mod, OperandParser, check_arity, constant_imm, li_sequence
-from lab.asm.source import Operand
-from lab.isa import BY_NAME, REGISTERS, sext
+from lab.riscv.asm.diagnostics import Fault
+from lab.riscv.asm.instructions import Imm, Insn, Mod, OperandParser, check_arity, constant_imm, li_sequence
+from lab.riscv.asm.source import Operand
+from lab.riscv.isa import BY_NAME, REGISTERS, sext
 
 Expand = Callable[[OperandParser, list[Operand], int], list[Insn]]  # (operands, ops, statement column)
 

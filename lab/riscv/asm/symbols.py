@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.asm.diagnostics import Fault
-from lab.asm.expr import Node, Parser, Value, evaluate
-from lab.asm.layout import Section
-from lab.asm.source import Operand
+from lab.riscv.asm.diagnostics import Fault
+from lab.riscv.asm.expr import Node, Parser, Value, evaluate
+from lab.riscv.asm.layout import Section
+from lab.riscv.asm.source import Operand
 
 _LOCAL: str = "\x02"  # separates a numeric label's number from its definition count
 

@@ -1,6 +1,6 @@
 """RV32IM assembler (GNU as syntax) producing a flat image.
 
-    from lab.asm import assemble, assemble_file, AsmError, Diagnostic, Image
+    from lab.riscv.asm import assemble, assemble_file, AsmError, Diagnostic, Image
 
     image = assemble(source, filename="prog.S")        # -> Image(base, data, symbols, entry, lines)
     image = assemble_file("lab/guests/bank.S", include_dirs=["extra"])  # .include: its folder, then these
@@ -27,18 +27,18 @@ The pipeline, one module each, in the order a statement meets them:
     symbols.py       labels, numeric local labels, .equ constants; resolution in two passes
     directives.py    the directive table: .word, .section, .align, .rept, .include, ...
     pseudo.py        the pseudo-instruction table: li, la, call, mv, beqz, ...
-    instructions.py  real instructions from lab.isa: operands in, words out (pass 2)
+    instructions.py  real instructions from lab.riscv.isa: operands in, words out (pass 2)
     layout.py        sections, alignment and the link that gives each its address
     assembler.py     the two passes over them; `assemble` and `assemble_file`
     diagnostics.py   Diagnostic, AsmError, and the Fault a statement raises
 
-The disassembler is lab.disasm; both take their encodings from lab.isa.
+The disassembler is lab.riscv.disasm; both take their encodings from lab.riscv.isa.
 """
 
-from lab.asm.assembler import DEFAULT_BASE, Image, assemble, assemble_file
-from lab.asm.diagnostics import AsmError, Diagnostic
-from lab.asm.directives import DIRECTIVES, Directive
-from lab.asm.pseudo import PSEUDOS, Pseudo
+from lab.riscv.asm.assembler import DEFAULT_BASE, Image, assemble, assemble_file
+from lab.riscv.asm.diagnostics import AsmError, Diagnostic
+from lab.riscv.asm.directives import DIRECTIVES, Directive
+from lab.riscv.asm.pseudo import PSEUDOS, Pseudo
 
 __all__ = [
     "DEFAULT_BASE",

@@ -8,13 +8,13 @@ Three kinds of file, told apart by content first and suffix second:
 
     * an ELF32 little-endian RISC-V executable: its PT_LOAD segments land at
       their physical addresses and it starts at its entry point;
-    * assembly source (`.S`/`.s`): assembled by `lab.asm` into a flat image
+    * assembly source (`.S`/`.s`): assembled by `lab.riscv.asm` into a flat image
       (its `.include "lib/uart.S"` and the like find the guest library,
       lab/guests/lib/, wherever the source is);
     * anything else: a flat binary image.
 
 A flat image is loaded at `base` (the start of RAM) and starts there, as on
-QEMU's `virt` board. ELF files are read by lab.elf; the loader refuses, with a
+QEMU's `virt` board. ELF files are read by lab.riscv.elf; the loader refuses, with a
 message a student can act on, every file this RV32IM hart could not run: 64-bit,
 big-endian, another machine, compressed or floating-point code. No file is
 larger than the largest RAM a VM can have (MAX_PROGRAM_BYTES, 256 MiB): a
@@ -29,7 +29,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Final
 
-from lab.elf import (
+from lab.files import FileFormatError, cut, read_bytes
+from lab.riscv.board import GRANT_WINDOW, RAM_BASE
+from lab.riscv.elf import (
     EF_RISCV_FLOAT_ABI,
     EF_RISCV_RVC,
     ELF_MAGIC,
@@ -42,15 +44,15 @@ from lab.elf import (
     ElfFile,
     read_elf,
 )
-from lab.files import FileFormatError, cut, read_bytes
 
-DEFAULT_BASE: Final = 0x8000_0000
-# No program is larger than the largest RAM (256 MiB: RAM ends below the grant window at
-# 0x9000_0000, lab.scenario); a larger file is refused before it is read.
-MAX_PROGRAM_BYTES: Final = 256 << 20
+DEFAULT_BASE: Final = RAM_BASE
+# No program is larger than the largest RAM (256 MiB: RAM ends below the grant window,
+# lab.scenario); a larger file is refused before it is read.
+MAX_PROGRAM_BYTES: Final = GRANT_WINDOW - RAM_BASE
 # Where `.include` looks after the including file's own folder: lab/guests/, so that a
 # program anywhere (a lesson's own guest, say) can `.include "lib/uart.S"`.
-INCLUDE_DIRS: Final = (Path(__file__).parent / "guests",)
+GUESTS_DIR: Final = Path(__file__).resolve().parents[1] / "guests"  # the course's guest programs
+INCLUDE_DIRS: Final = (GUESTS_DIR,)
 
 
 class ProgramError(Exception):
@@ -129,7 +131,7 @@ _ASSEMBLED: dict[tuple[str, int, bytes], _Assembled] = {}
 
 
 def _assemble(path: Path, *, name: str, base: int) -> _Assembled:
-    from lab.asm import AsmError, assemble_file
+    from lab.riscv.asm import AsmError, assemble_file
 
     try:
         image = assemble_file(path, base=base, include_dirs=INCLUDE_DIRS)

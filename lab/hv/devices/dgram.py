@@ -28,7 +28,13 @@ from __future__ import annotations
 import struct
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
+
+from lab.hv.memory import HvLayout
+
+if TYPE_CHECKING:
+    from lab.hv.hypervisor import Hypervisor
+    from lab.hv.vm import Vm
 
 MAX_DATAGRAM: Final = 256
 QUEUE_DEPTH: Final = 16
@@ -76,3 +82,35 @@ class Channel:
         self.queues.pop(domid, None)
         self.rings.pop(domid, None)
         self.pending = [r for r in self.pending if r.domid != domid]
+
+
+# ---------------------------------------------------------------- the ring backend
+
+
+def complete_rings(hv: Hypervisor) -> None:
+    """The backend's tick (the hypervisor calls it when a scheduler turn has passed):
+    complete every pending ring request of a VM that still exists."""
+    pending, hv.channel.pending = hv.channel.pending, []
+    for req in pending:
+        vm = hv.live(req.domid)
+        if vm is not None:
+            _complete(hv, vm, req)
+
+
+def _complete(hv: Hypervisor, vm: Vm, req: RingRequest) -> None:
+    data = req.data
+    note = ""
+    if data is None:
+        # Second fetch from shared memory: the length may have changed since the check.
+        length = int.from_bytes(vm.read_guest(req.ring_gpa + RING_LEN, 4), "little")
+        if length != req.length:
+            note = f"; len re-read as {length} (was {req.length} when checked)"
+        data = vm.read_guest(req.ring_gpa + RING_DATA, min(length, 4096 - RING_DATA))
+    hv.mem.write(HvLayout.RING_BUFFER, data)
+    if len(data) > HvLayout.CONTROL_DOMID - HvLayout.RING_BUFFER:
+        note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
+    hv.channel.log.append((vm.domid, bytes(data[:256])))
+    vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
+    vm.notify()  # the completion is an event
+    text = data[:256].decode("utf-8", "replace").rstrip("\0")
+    hv.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))

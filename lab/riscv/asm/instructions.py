@@ -4,9 +4,9 @@
     insns = parse_real(p, BY_NAME["lw"], "lw", ops, col)       # [Insn(spec, rd, rs1, imm=Imm(...))]
     word = Encoder(symbols, items).encode(insn, pc, dot, section)
 
-Every instruction comes from `lab.isa`, the one table of encodings: its `Spec` gives the format
-and the operand shape GNU as writes (`rd,imm(rs1)`), and `lab.isa.encode` builds the word. The
-pseudo-instructions (lab.asm.pseudo) expand into the same `Insn` records. Two GNU as spellings of
+Every instruction comes from `lab.riscv.isa`, the one table of encodings: its `Spec` gives the format
+and the operand shape GNU as writes (`rd,imm(rs1)`), and `lab.riscv.isa.encode` builds the word. The
+pseudo-instructions (lab.riscv.asm.pseudo) expand into the same `Insn` records. Two GNU as spellings of
 real instructions are read here: objdump 2.40's register-form names of immediate instructions
 (`add a0, a0, 1` is `addi`), and a load or store of a symbol (`lw a0, sym`, `sw a0, sym, t0`),
 which is an `auipc` into the destination (for a store, the scratch register) and the access.
@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-from lab.asm.diagnostics import Fault
-from lab.asm.expr import Node, Num, Value, evaluate, symbols_in
-from lab.asm.layout import Item, ItemKind, Section
-from lab.asm.source import Operand
-from lab.asm.symbols import SymbolTable, shown
-from lab.isa import BY_NAME, IMM_RANGE, REGISTERS, Fmt, Kind, Spec, encode, sext
+from lab.riscv.asm.diagnostics import Fault
+from lab.riscv.asm.expr import Node, Num, Value, evaluate, symbols_in
+from lab.riscv.asm.layout import Item, ItemKind, Section
+from lab.riscv.asm.source import Operand
+from lab.riscv.asm.symbols import SymbolTable, shown
+from lab.riscv.isa import BY_NAME, IMM_RANGE, REGISTERS, Fmt, Kind, Spec, encode, sext
 
 
 class Mod(Enum):

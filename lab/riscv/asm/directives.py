@@ -4,7 +4,7 @@
     entry.handler(asm, ".word", ops, col)     # pass 1: places, defines, switches or splices
 
 Each entry is registered with `@directive(*names, syntax=..., doc=...)`; the handler receives the
-assembler in pass 1 (lab.asm.assembler), the name as written (lower-cased), its operands and the
+assembler in pass 1 (lab.riscv.asm.assembler), the name as written (lower-cased), its operands and the
 directive's column, and raises `Fault` for a mistake. The unknown-directive hint, the docs'
 directive reference and this table are the same list.
 
@@ -23,12 +23,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
-from lab.asm.diagnostics import Fault
-from lab.asm.layout import MAX_IMAGE, output_of
-from lab.asm.source import Operand, quoted, unescape
+from lab.riscv.asm.diagnostics import Fault
+from lab.riscv.asm.layout import MAX_IMAGE, output_of
+from lab.riscv.asm.source import Operand, quoted, unescape
 
 if TYPE_CHECKING:
-    from lab.asm.assembler import Assembler
+    from lab.riscv.asm.assembler import Assembler
 
 Handler = Callable[["Assembler", str, list[Operand], int], None]  # (asm, name, operands, column)
 

@@ -1,0 +1,236 @@
+"""The docs site's reference pages, generated from the tables that define what they describe.
+
+    hypercall_reference()      the hypercall table          lab.hv.hypercalls.EXTENSIONS
+    policy_reference()         the policy switches           lab.hv.policy.SWITCHES
+    assembler_reference()      instructions, pseudos, dirs   lab.riscv.isa, lab.riscv.asm's tables
+    vocabulary_reference()     the lesson checks and actions lab.lesson.registry (the authoring guide)
+    protocol_reference()       the front-end protocol        lab.session's records and methods
+
+Each returns Markdown; docs/hooks.py writes them into docs/reference/ before every build, so
+what an instructor or a student reads is what the code does: there is no second copy of any
+table to drift.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+from typing import Any, Final
+
+from lab.hv.hypercalls import load_extensions
+from lab.hv.policy import SWITCHES
+from lab.lesson.registry import KIND_HELP, EntryKind, entries
+from lab.riscv.asm import DIRECTIVES, PSEUDOS
+from lab.riscv.isa import SPECS
+from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
+
+
+def hypercall_reference() -> str:
+    lines = [
+        "# Hypercall reference",
+        "",
+        "Generated from the hypervisor's dispatch table (`lab/hv/sbi/`). The calling convention is the",
+        "SBI one: `a7` = extension ID, `a6` = function ID, `a0`..`a5` arguments, `ecall`; on return",
+        "`a0` = error code, `a1` = value. The caller is always the VM whose vCPU trapped.",
+        "",
+        "| EID | extension | FID | function | returns (a1) | privileged |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    extensions = sorted(load_extensions().values(), key=lambda e: (not e.standard, e.eid))
+    for ext in extensions:
+        for fid, fn in sorted(ext.functions.items()):
+            lines.append(
+                f"| `{ext.eid:#010x}` | {ext.name} | {fid} | `{fn.signature}` | {_cell(fn.returns)} | "
+                f"{'yes' if fn.privileged else ''} |"
+            )
+    for ext in extensions:
+        origin = "SBI specification" if ext.standard else "hvlab (SBI vendor-specific range)"
+        lines += ["", f"## {ext.name}: {ext.title} (EID `{ext.eid:#010x}`, {origin})", "", ext.doc, ""]
+        for fid, fn in sorted(ext.functions.items()):
+            lines += [f"### {fid}: `{fn.signature}`", "", fn.doc or "", ""]
+            if fn.returns:
+                lines += [f"Returns: {fn.returns}.", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def policy_reference() -> str:
+    lines = [
+        "# Policy reference",
+        "",
+        "Generated from `lab/hv/policy.py`. Every weakness the lessons exploit is one of these",
+        "switches; a scenario's `[policy]` table and the lab's policy panel set them.",
+        "",
+        "| switch | vulnerable | hardened |",
+        "| --- | --- | --- |",
+    ]
+    for s in SWITCHES:
+        lines.append(f"| `{s.key}` | `{_value(s.vulnerable)}` | `{_value(s.hardened)}` |")
+    for s in SWITCHES:
+        lines += [
+            "",
+            f"## `{s.key}`",
+            "",
+            f"**What it checks.** {s.checks}",
+            "",
+            f"**The real bug.** {s.mirrors}",
+        ]
+        if s.cost:
+            lines += ["", f"**Cost.** {s.cost}."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def assembler_reference() -> str:
+    lines = [
+        "# Assembler reference",
+        "",
+        "Generated from the instruction table (`lab/riscv/isa.py`) and the assembler's tables of",
+        "pseudo-instructions (`lab/riscv/asm/pseudo.py`) and directives",
+        "(`lab/riscv/asm/directives.py`). The syntax is GNU as's: `hvlab asm` and the lab's editor",
+        "produce the same bytes as `riscv64-unknown-elf-as -march=rv32im`, linked at the start of",
+        "the guest's RAM (0x80000000).",
+        "Comments start with `#` or `//` (or are `/* ... */`); `;` separates statements on a line.",
+        "",
+        "## Instructions (RV32IM)",
+        "",
+        "| instruction | operands |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{spec.name}` | {_code(spec.operands)} |" for spec in SPECS]
+    lines += [
+        "",
+        "## Pseudo-instructions (and the other syntaxes of jal, jalr, fence)",
+        "",
+        "| pseudo-instruction | operands | becomes |",
+        "| --- | --- | --- |",
+    ]
+    for p in PSEUDOS.values():
+        forms = " or ".join(_code(form) for form in p.forms)
+        lines.append(f"| `{p.name}` | {forms} | {_cell(p.expands)} |")
+    lines += ["", "## Directives", "", "| directive | operands | what it does |", "| --- | --- | --- |"]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for d in DIRECTIVES.values():
+        groups.setdefault((d.syntax, d.doc), []).append(d.name)
+    for (syntax, doc), names in groups.items():
+        lines.append(f"| {', '.join(f'`{n}`' for n in names)} | {_code(syntax)} | {_cell(doc)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _code(text: str) -> str:
+    """Operands as code in a table cell; none as a dash."""
+    return f"`{_cell(text)}`" if text else "-"
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
+def _value(v: object) -> str:
+    return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def vocabulary_reference() -> str:
+    """The authoring guide's table of every predicate and action (generated, never hand-written)."""
+    out = []
+    for kind, title in ((EntryKind.PREDICATE, "Predicates"), (EntryKind.ACTION, "Actions")):
+        out += [f"### {title}", "", "| name and arguments | what it does | example |", "| --- | --- | --- |"]
+        for e in entries(kind):
+            doc = e.doc + (f" *Needs {e.needs}.*" if e.needs else "")
+            out.append(f"| `{e.signature}` | {doc} | `{e.example}` |")
+        out.append("")
+    out += ["### Argument kinds", "", "| kind | what it takes |", "| --- | --- |"]
+    out += [f"| `{k.value}` | {v} |" for k, v in KIND_HELP.items()]
+    return "\n".join(out) + "\n"
+
+
+# ------------------------------------------------------------------ the front-end protocol
+
+PROTOCOL_INTRO: Final = """
+Both front ends, the terminal lab (`tui/`) and the web page (`web/`), talk to the engine
+through one object, `lab.session.Session`, and nothing else. The TUI calls its methods and
+reads the records' attributes; the page calls the same methods through its worker
+(`web/bridge.py`), which takes the arguments as a JSON object and answers with the result as
+JSON: each record below becomes an object with exactly these fields (a list is a JSON array,
+`null` stands for None). This page is generated from the code (`lab/session/records.py` and
+the `query`/`command` declarations in `lab/session/session.py`), so it cannot drift from it;
+a test fails when the bridge sends a key the records do not have.
+
+**Running a lesson.** `list_lessons` fills the picker; `open_lesson` gives the lesson's text
+and `start` builds its machine (resuming at the student's step). The front end says which
+panels it shows (`follow`), lets the guests run (`play`) and then calls `advance` over and
+over: each call runs one slice of guest work sized to take about 30 ms, evaluates the step's
+checks when they are due and, at most ten times a second, hands back a [Frame](#frame): what
+changed since the last one (console output, timeline items, the network, the checks, steps
+completed, a reset). `wait` says how long to pause before the next call (every guest is
+waiting for input). After each of the student's commands the front end asks for a `frame` at
+once; a front end that attaches to a running lesson asks for `frame(full=true)`. The rules
+(the slice budget, when checks are evaluated, the student's seat, what a reset clears) live
+in the session (`lab/session/control.py`), the same for both front ends.
+
+**Errors.** A request that cannot make sense (no lesson open, an unknown VM) raises
+`SessionError`; through the bridge the reply is a [Failure](#failure) whose `kind` says so.
+What a student can get wrong (a bad policy value, a patch that does not compile) is a
+[Refused](#refused) result, with `ok` false and the reason in `error`.
+"""
+
+
+def _anchor(name: str) -> str:
+    return f"[{name}](#{name.lower()})"
+
+
+def _signature(method: Method) -> str:
+    params = hints(method.fn)
+    out = []
+    for p in inspect.signature(method.fn).parameters.values():
+        if p.name == "self":
+            continue
+        text = f"{p.name}: {type_name(params.get(p.name, Any))}"
+        if p.default is not inspect.Parameter.empty:
+            text += f" = {json.dumps(to_json(p.default))}"
+        out.append(text)
+    return f"{method.name}({', '.join(out)})"
+
+
+def _first_paragraph(doc: str) -> str:
+    return " ".join(doc.split("\n\n", 1)[0].split())
+
+
+def protocol_reference(intro: str = PROTOCOL_INTRO, *, envelope: list[type] | None = None) -> str:
+    """The protocol reference: every method (commands and queries) with its signature and
+    result, then every record it returns with each field's type and meaning."""
+    out = ["# The front-end protocol", "", intro.strip(), ""] if intro else ["# The front-end protocol", ""]
+    reached: dict[str, type] = {}
+    for kind, title, what in (
+        (True, "Commands", "They change the machine, the lesson or the progress."),
+        (False, "Queries", "They read and change nothing."),
+    ):
+        out += [f"## {title}", "", what, "", "| method | returns | what it does |", "| --- | --- | --- |"]
+        for m in sorted((m for m in METHODS.values() if m.command is kind), key=lambda m: m.name):
+            result = hints(m.fn).get("return", Any)
+            records_of(result, reached)
+            notes = []
+            if m.attempt:
+                notes.append("*A try at the step: the checks are evaluated as an attempt.*")
+            if not m.page:
+                notes.append("*Not for the web page.*")
+            doc = " ".join([_first_paragraph(m.doc), *notes]).replace("|", "\\|")
+            out.append(f"| `{_signature(m)}` | {type_name(result, _anchor)} | {doc} |")
+        out.append("")
+    for cls in envelope or []:
+        records_of(cls, reached)
+    out += ["## Records", ""]
+    for name in sorted(reached):
+        cls = reached[name]
+        docs = field_docs(cls)
+        doc = inspect.getdoc(cls) or ""
+        if doc.startswith(f"{name}("):  # no docstring: the dataclass's generated signature
+            doc = f"The counters of `{cls.__module__}.{name}`, copied."
+        out += [f"### {name}", "", _first_paragraph(doc), ""]
+        out += ["| field | type | meaning |", "| --- | --- | --- |"]
+        fields = hints(cls)
+        for f in dataclasses.fields(cls):
+            meaning = docs.get(f.name, "").replace("|", "\\|")
+            out.append(f"| `{f.name}` | {type_name(fields[f.name], _anchor)} | {meaning} |")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
