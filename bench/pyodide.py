@@ -57,6 +57,9 @@ def measure(site: Path, *, runs: int = 3, timeout: float = 900) -> dict[str, Any
 
 def main(site: Path, *, runs: int = 3, json_out: bool = False) -> int:
     """Measure on the built site and print the figures (`hvlab bench --pyodide`)."""
+    if not (site / "manifest.json").is_file():
+        print(f"hvlab bench --pyodide: {site} is no built site (hvlab web build --out DIR)", file=sys.stderr)
+        return 1
     try:
         result = measure(site, runs=runs)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
