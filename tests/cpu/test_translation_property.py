@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from lab.cpu import Stop
 from lab.cpu.interp import InterpCpu
 from lab.cpu.translate import BlockTranslator
-from lab.isa import BY_NAME, SPECS, Fmt, Kind, encode
+from lab.riscv.isa import BY_NAME, SPECS, Fmt, Kind, encode
 from tests.cpu.rv import NEVER, RAM_GPA, RAM_HOST, RAM_SIZE, UART_GPA, Machine
 
 M = 0xFFFFFFFF

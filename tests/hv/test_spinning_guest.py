@@ -38,7 +38,7 @@ def backend(request) -> str:
 
 def _hvlab(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "lab.cli", *args],
+        [sys.executable, "-m", "hvlab.cli", *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -11,13 +11,13 @@ records read back say what the old ones said.
 
 from __future__ import annotations
 
-from lab.asm import assemble
 from lab.hv import Hypervisor, Policy, VmConfig, VmState
 from lab.hv.hypercalls import HypercallRecord, SbiError
 from lab.hv.snapshot import restore, take
 from lab.hv.trace import CHUNK, LIMIT, Event, Trace
 from lab.hv.vm import RAM_BASE
-from lab.program import INCLUDE_DIRS, Program, Segment
+from lab.riscv.asm import assemble
+from lab.riscv.program import INCLUDE_DIRS, Program, Segment
 from tests.hv.conftest import idle_vm
 
 FLOOD = """
