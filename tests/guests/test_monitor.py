@@ -360,7 +360,7 @@ def test_guest_assembles_identically_with_gnu_as(tmp_path, name: str) -> None:
     obj, elf, binary = tmp_path / "g.o", tmp_path / "g.elf", tmp_path / "g.bin"
     link = REPO / "tests" / "asm_corpus" / "link.ld"
     subprocess.run(
-        [gas, "-march=rv32im", "-mabi=ilp32", "-mno-relax", "-I", GUESTS, "-o", obj, GUESTS / name],
+        [gas, "-march=rv32im_zicsr", "-mabi=ilp32", "-mno-relax", "-I", GUESTS, "-o", obj, GUESTS / name],
         check=True,
         cwd=tmp_path,
     )
