@@ -276,4 +276,5 @@ def test_the_docs_lesson_page_shows_instructors_the_notes_answers_and_internal_l
     assert "Instructor note" in page and "often forget the length argument" in page
     assert "who should be allowed to call peek" in page
     assert "Predict first" in page and "<details><summary>Answer</summary><p>1,3</p>" in page
-    assert "tenant&#x27;s console shows bank&#x27;s secret <code>secret_leaked tenant from=bank</code>" in page
+    goal = "tenant&#x27;s console shows bank&#x27;s secret <code>secret_leaked tenant from=bank</code>"
+    assert goal in page  # the sentence students read, the internal line beside it
