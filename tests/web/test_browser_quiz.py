@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from lab.session import DEFAULT_LESSONS
 from tests.lesson.conftest import FRONT
 from tests.lesson.test_quiz import GOOD
 from tests.tools import require_tool
-from tests.web.conftest import boot, open_page
+from tests.web.conftest import boot, open_page, served
 from tests.web.test_browser_ui import STEP_TIMEOUT_MS, shot, type_line, wait_console
 
 
@@ -48,14 +47,8 @@ def quiz_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def quiz_url(quiz_site: Path) -> Iterator[str]:
-    from web.serve import make_server
-
-    server = make_server(quiz_site, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
+    with served(quiz_site) as url:
+        yield url
 
 
 def test_instructor_notes_are_not_in_what_the_browser_gets(quiz_site: Path) -> None:
