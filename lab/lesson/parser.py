@@ -220,13 +220,19 @@ def _scenario_path(path: Path, text: str, name: str) -> Path:
 
 def _scenario_facts(path: Path, text: str, scenario: Path) -> dict[str, Any]:
     """What the lesson needs of its scenario, read and checked (lab.scenario.read_scenario)
-    without building anything: the VM names (checks name VMs) and the management password
-    (the prose's `{password}`)."""
+    without building anything: the VM names (checks name VMs), the management password (the
+    prose's `{password}`), the VMs' secrets and which VMs have a variant word (`{secret:VM}`,
+    `{variant:VM}`: lab.lesson.variants)."""
     try:
         spec = read_scenario(scenario)
     except ScenarioError as exc:
         raise LessonError(path, _key_line(text, "scenario"), f"scenario {exc}") from None
-    return {"vm_names": spec.vm_names, "mgmt_password": spec.mgmt_password}
+    return {
+        "vm_names": spec.vm_names,
+        "mgmt_password": spec.mgmt_password,
+        "secrets": {vm.name: vm.secret.decode() for vm in spec.vms if vm.secret},
+        "variant_vms": [vm.name for vm in spec.vms if vm.variant_at is not None],
+    }
 
 
 def _body(lesson: Lesson, body: str, first_line: int) -> None:
