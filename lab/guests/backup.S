@@ -1,6 +1,6 @@
 # backup.S - the vault's backup agent: a service domain, not the control domain.
 #
-# Its job, run by typing `backup` on its console (the nightly job, by hand):
+# Its job, run by typing `backup-now` on its console (the nightly job, by hand):
 #
 #   1. ask the hypervisor whether the vault (dom2) is running: VMCTL info(2),
 #      a privileged call, the one privilege this domain needs;
@@ -289,12 +289,12 @@ getline:
 .include "lib/dbcn.S"      # puts(a0): print through the debug console
 .include "lib/put_dec.S"   # put_dec(a0): a number in decimal
 
-banner:       .asciz "backup agent (dom3): type backup to back the vault up\n"
+banner:       .asciz "backup agent (dom3): type backup-now to back the vault up\n"
 prompt_text:  .asciz "backup> "
-word_backup:  .asciz "backup"
+word_backup:  .asciz "backup-now"
 word_help:    .asciz "help"
 unknown:      .asciz "error: unknown command (try help)\n"
-help_text:    .asciz "backup   back the vault up: VMCTL info, OPEN, map, DUMP, checksum, CLOSE\n"
+help_text:    .asciz "backup-now   back the vault up: VMCTL info, OPEN, map, DUMP, checksum, CLOSE\n"
 w_open:       .asciz "OPEN"
 w_dump:       .asciz "DUMP"
 w_close:      .asciz "CLOSE"

@@ -225,11 +225,24 @@ def test_the_backup_rule_is_least_privilege(lesson):
     lab = started(lesson)
     try:
         do(lab, "set hypercall.authorize on", f"patch vmctl.info {BACKUP_RULE.relative_to(LESSONS)}")
-        do(lab, "type backup backup", "type tenant hcall 0x09000001 2 2", "type tenant vms")
+        do(lab, "type backup backup-now", "type tenant hcall 0x09000001 2 2", "type tenant vms")
         assert "backup ok" in lab.vm("backup").console.decode()
         assert holds(lab, "hypercall vm=tenant eid=VMCTL fn=info result=denied")
         assert not holds(lab, "hypercall vm=tenant eid=VMCTL fn=info result=ok")
         assert holds(lab, "hypercall vm=backup eid=VMCTL fn=info result=ok")
+    finally:
+        lab.close()
+
+
+def test_the_reflection_takes_only_the_students_own_flag(lesson):
+    mine, neighbour = 7, 11
+    lab = started(lesson, mine)
+    try:
+        lab.begin_step(len(lesson.steps) - 1)
+        theirs = variant(b"VAULT{master-key-0b5e}", neighbour, "vault").decode()
+        assert not lab.answer(1, theirs)  # a neighbour's flag is wrong here
+        assert lab.answer(1, lab.vm("vault").config.secret.decode())
+        assert not lab.answer(1, "{secret:vault}")  # nor is the placeholder itself
     finally:
         lab.close()
 
