@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 from lab.lesson import progress as progress_io
 from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson
-from lab.lesson.variants import fill, mgmt_password
+from lab.lesson.variants import PLACEHOLDER, fill, student_values
 
 DEFAULT_LESSONS: Final = Path(__file__).resolve().parents[2] / "lessons"
 STUDENT: Final = "student"  # seed=STUDENT: the student's own variant, kept in their progress
@@ -69,10 +69,13 @@ class Catalogue:
 
 
 def own_words(lesson: Lesson, text: str, seed: int | None, *, as_html: bool = False) -> str:
-    """A lesson's prose with the student's own values (`{password}`) filled in."""
-    if "{password}" not in text or lesson.mgmt_password is None:
+    """A lesson's prose with the student's own values (`{password}`, `{secret:VM}`, ...) filled in."""
+    if not PLACEHOLDER.search(text):
         return text  # (and the wordlist is not even read)
-    return fill(text, mgmt_password(lesson.mgmt_password, seed), as_html=as_html)
+    values = student_values(
+        seed, password=lesson.mgmt_password, secrets=lesson.secrets, variant_vms=lesson.variant_vms
+    )
+    return fill(text, values, as_html=as_html)
 
 
 class ProgressBook:

@@ -130,7 +130,7 @@ def test_saved_progress_that_is_not_progress_never_stops_the_worker():
 # ------------------------------------------------------------------ the protocol, checked on the wire
 
 # (method, arguments) in the order a student's session makes them: every method the page may
-# call, on the capstone's machine (disks, NICs, the management service) and a grant between VMs.
+# call, on the capstone's machine (NICs, the management service, datagrams) and a grant between VMs.
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("problems", {}),
     ("list_lessons", {"lang": "de"}),
@@ -173,16 +173,16 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ),
     ("revert_patch", {"handler": "dbcn.console_write"}),
     ("assemble", {"source": "    nop\n    bogus x1\n"}),
-    ("load_source", {"vm": "bank", "source": "_start:\n    wfi\n    j _start\n"}),
+    ("load_source", {"vm": "backup", "source": "_start:\n    wfi\n    j _start\n"}),
     ("measure", {"calls": 100}),
     ("advance", {}),  # after a pause of FRAME_SECONDS (below): a frame is due
     ("evaluate", {"attempt": True}),
     ("run", {"n": 1000}),
     ("step", {}),
     ("pause", {}),
-    ("vm_control", {"vm": "bank", "action": "pause"}),
-    ("vm_control", {"vm": "bank", "action": "destroy"}),
-    ("vm_control", {"vm": "bank", "action": "reboot"}),
+    ("vm_control", {"vm": "vault", "action": "pause"}),
+    ("vm_control", {"vm": "vault", "action": "destroy"}),
+    ("vm_control", {"vm": "vault", "action": "reboot"}),
     ("type", {"vm": "tenant", "text": "x 0x10"}),  # a load from an unmapped address: the tenant faults
     ("frame", {}),
     ("reset_step", {}),
