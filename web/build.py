@@ -284,8 +284,19 @@ def dependency_wheels(cache: Path) -> list[Path]:
 
 
 def lessons_zip(lessons: Path) -> bytes:
-    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel)."""
-    return _zip([(f"lessons/{name}", data) for name, data in _tree(lessons, lessons)])
+    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel), each
+    lesson without its instructor notes: they never reach a student's browser."""
+    from lab.lesson.parser import without_notes
+
+    def sent(name: str, data: bytes) -> bytes:
+        if not name.endswith(".md"):
+            return data
+        try:
+            return without_notes(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data  # not a lesson the lab can read: it says so in the page
+
+    return _zip([(f"lessons/{name}", sent(name, data)) for name, data in _tree(lessons, lessons)])
 
 
 def write_words(out: Path) -> bool:
@@ -324,9 +335,11 @@ def build(
     src: Path = WEB / "src",
     static: Path = WEB / "static",
     cache: Path | None = None,
+    lessons: Path | None = None,
     echo: Callable[[str], None] = lambda line: None,
 ) -> BuildReport:
-    """Build the site into `out`; see the module doc for what it holds."""
+    """Build the site into `out`; see the module doc for what it holds. `lessons`: the folder
+    of lessons the site carries (the course's by default)."""
     from lab.session import DEFAULT_LESSONS
 
     started = time.perf_counter()
@@ -369,7 +382,7 @@ def build(
     if write_words(out / "uitext"):
         report.steps.append("uitext")
 
-    if _write_if_changed(out / "lessons.zip", lessons_zip(DEFAULT_LESSONS)):
+    if _write_if_changed(out / "lessons.zip", lessons_zip(lessons or DEFAULT_LESSONS)):
         report.steps.append("lessons.zip")
 
     manifest_path = out / "manifest.json"

@@ -87,10 +87,14 @@ def _():
 def _():
     # One lesson proved as hvlab lessons check proves it: solutions work, hardening blocks them.
     from pathlib import Path
-    from lab.lesson.validator import validate
+    from lab.lesson.validator import TeachingRules, summary, validate
     lines = []
+    # (the teaching rules warn until the second edition of the course lands, as in make test)
     reports, errors = validate(
-        [Path(COURSE) / "lessons" / "03-control-api.md"], backend_names=["interp"], echo=lines.append
+        [Path(COURSE) / "lessons" / "03-control-api.md"],
+        backend_names=["interp"],
+        teaching=TeachingRules.WARN,
+        echo=lambda report: lines.append(summary(report)),
     )
     ok = not errors and all(r.ok for r in reports) and len(reports) == 1
     return ok, "; ".join(lines[-3:] + errors + [e for r in reports for e in r.errors])
