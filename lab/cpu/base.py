@@ -59,9 +59,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lab.cpu.bus import Bus
+
+if TYPE_CHECKING:
+    from lab.cpu.priv import PrivilegeState
 
 
 class Stop(Enum):
@@ -170,9 +173,11 @@ class Cpu(Protocol):
         """All 32 registers, x0 first, unsigned."""
         ...
 
+    priv: PrivilegeState  # the level and the supervisor CSRs; never replaced, so a caller may hold it
+
     @property
     def mode(self) -> Privilege:
-        """The level the hart runs at; in `on_ecall`, the level of the ecall's caller."""
+        """The level the hart runs at (`priv.mode`); in `on_ecall`, the level of the ecall's caller."""
         ...
 
     def redirect_trap(self, cause: Cause, epc: int, tval: int = 0) -> None:

@@ -188,7 +188,7 @@ class InterpCpu:
         self._x: list[int] = [0] * 32  # never replaced: compiled blocks hold it
         self.reg_file = self._x  # offered to the hypervisor's hot path (lab.cpu.base)
         self._pc = bus.ram_gpa
-        self.priv = PrivilegeState()  # the hart's level and supervisor CSRs
+        self.priv = PrivilegeState()  # the hart's level and supervisor CSRs; never replaced
         self._resumed = False  # the last run ended on its budget, maybe inside a block
         # The run in progress, for HYPERCALL: its handler, its budget, how many of
         # its instructions instret already counts (a handler may reset the vCPU).
@@ -293,7 +293,7 @@ class InterpCpu:
         self._x[:] = [0] * 32
         self._x[2] = sp & M
         self._pc = pc & M
-        self.priv = PrivilegeState()
+        self.priv.reset()
         self.instret = 0
         self._resumed = False
         self._rebased = True

@@ -108,6 +108,10 @@ class PrivilegeState:
         self.sstatus = status
         return self.sepc
 
+    def reset(self) -> None:
+        """As a hart starts: supervisor mode, every CSR 0."""
+        self.restore({})
+
     def snapshot(self) -> dict[str, Any]:
         """The level and the CSRs as plain data."""
         return {"mode": int(self.mode), **{name: getattr(self, name) for name in _NAMES.values()}}

@@ -150,7 +150,7 @@ class UnicornCpu:
     def __init__(self, bus: Bus, *, native: bool = True, fast_mode: bool = True) -> None:
         self.bus = bus
         self.instret = 0
-        self.priv = PrivilegeState()  # the guest hart's level and supervisor CSRs (QEMU's stays in U-mode)
+        self.priv = PrivilegeState()  # the guest hart's level and CSRs, never replaced (QEMU's: U-mode)
         uc, self.narrowed = qemu.new_engine()
         self._uc = uc
         self._uch = uc._uch
@@ -320,7 +320,7 @@ class UnicornCpu:
             self.set_reg(i, 0)
         self.set_reg(2, sp)
         self.pc = pc
-        self.priv = PrivilegeState()
+        self.priv.reset()
         self.instret = 0
         self._careful_left = 0
         self._forget_blocks()
