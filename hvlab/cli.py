@@ -416,6 +416,7 @@ def cmd_lessons(args: argparse.Namespace) -> int:
         backend_names=args.backend,
         teaching=TeachingRules(args.teaching_rules),
         verbose=args.verbose,
+        jobs=args.jobs or os.cpu_count() or 1,
         **({"seeds": seeds} if seeds else {}),
     )
 
@@ -493,6 +494,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--seed", action="append", type=int, help="a student seed to prove the lessons under (repeatable)"
+    )
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="machines run at once, in processes (default: one per CPU)",
     )
     check.add_argument(
         "-v",
