@@ -2,6 +2,8 @@
 
     hypercall_reference()      the hypercall table          lab.hv.hypercalls.EXTENSIONS
     policy_reference()         the policy switches           lab.hv.policy.SWITCHES
+    scenario_reference()       the scenario format           lab.scenario.FORMAT, RULES
+    guest_reference()          the guests and their commands the command tables of lab/guests/*.S
     assembler_reference()      instructions, pseudos, dirs   lab.riscv.isa, lab.riscv.asm's tables
     vocabulary_reference()     the lesson checks and actions lab.lesson.registry (the authoring guide)
     protocol_reference()       the front-end protocol        lab.session's records and methods
@@ -18,11 +20,13 @@ import inspect
 import json
 from typing import Any, Final
 
+from hvlab.generate.guest_commands import guests
 from lab.hv.hypercalls import load_extensions
 from lab.hv.policy import SWITCHES
 from lab.lesson.registry import KIND_HELP, EntryKind, entries
 from lab.riscv.asm import DIRECTIVES, PSEUDOS
 from lab.riscv.isa import SPECS
+from lab.scenario import FORMAT, RULES, read_scenario, reference_rows
 from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
 
 
@@ -77,6 +81,146 @@ def policy_reference() -> str:
         ]
         if s.cost:
             lines += ["", f"**Cost.** {s.cost}."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ scenarios
+
+# A scenario that sets every key of the format: the page shows it, and scenario_reference()
+# reads it back with the scenario reader, so the example always loads (tests check it uses
+# every key).
+SCENARIO_EXAMPLE: Final = """\
+name = "bank-heist"
+title = "A tenant, a bank and the management network"
+description = "Every key of the scenario format, each set once"
+quantum = 2000
+hv_secret = "HV{keys-to-the-kingdom}"
+
+[policy]
+preset = "vulnerable"
+hypercall.check_bounds = true         # one switch by its dotted name ...
+[policy.mgmt]                         # ... or a group of them
+lockout_after = 5
+
+[[vm]]
+name = "admin"
+program = "monitor.S"                 # next to this file, else the course's lab/guests/
+memory = "256K"
+control = true
+net = "tenants"
+ip = "10.0.0.10"
+
+[[vm]]
+name = "tenant"
+program = "monitor.S"
+memory = "256K"
+weight = 2
+net = "tenants"
+
+[[vm]]
+name = "bank"
+program = "bank.S"
+memory = "256K"
+secret = "BANK{pin-4711}"
+secret_at = "secret"                  # a label of bank.S (its default too)
+disk = "64K"
+
+[[segment]]
+name = "tenants"
+subnet = "10.0.0.0/24"
+
+[mgmt]
+segment = "tenants"
+ip = "10.0.0.1"
+user = "admin"
+password = "letmein"
+seed = "bank-heist"
+"""
+
+
+def scenario_reference(example: str = SCENARIO_EXAMPLE) -> str:
+    """Every table and key of the scenario format with its type, default, limits and meaning,
+    the rules across keys, and an example that the scenario reader accepts."""
+    _check_example(example)
+    lines = [
+        "# Scenario reference",
+        "",
+        "Generated from the scenario format's table in `lab/scenario.py` (`FORMAT`, `RULES`), the",
+        "same table the scenario reader checks every file against: a key not listed here is refused",
+        'with the list of the keys that exist. A lesson names a scenario by id (`scenario = "api"`,',
+        'one of `lab/scenarios/`) or by a path relative to the lesson (`scenario = "my-lab.toml"`).',
+        "`hvlab run FILE.toml` runs one headless; a mistake is reported as one line with the file,",
+        "the table, the key and the rule.",
+        "",
+        "## Example",
+        "",
+        "```toml",
+        example.rstrip(),
+        "```",
+    ]
+    rows = reference_rows()
+    for table in FORMAT:
+        header = table.header or "(top level)"
+        lines += [
+            "",
+            f"## {_code(table.header) if table.header else 'The top level'}",
+            "",
+            f"{table.meaning.capitalize()}.",
+            "",
+        ]
+        lines += ["| key | type | default | limits | meaning |", "| --- | --- | --- | --- | --- |"]
+        for where, key, kind, default, limits, meaning in rows:
+            if where == header:
+                lines.append(
+                    f"| `{key}` | {_cell(kind)} | {_cell(default) or '-'} | {_cell(limits) or '-'} | "
+                    f"{_cell(meaning)} |"
+                )
+    lines += ["", "## Rules across keys", ""]
+    lines += [f"- {rule}" for rule in RULES]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _check_example(example: str) -> None:
+    """The example loads (the reader's own checks), or the docs build stops here."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "example.toml"
+        path.write_text(example, encoding="utf-8")
+        read_scenario(path)
+
+
+# ------------------------------------------------------------------ guests
+
+
+def guest_reference() -> str:
+    """The course's guest programs, and every command of those that run a command shell,
+    read out of their command tables in the assembled programs."""
+    every = guests()
+    lines = [
+        "# Guest programs and their commands",
+        "",
+        "Generated from `lab/guests/`: each program's header, and the command table of those that",
+        "run the command shell (`lib/shell.S`), read out of the program the assembler makes, the",
+        "same bytes the guest's `help` prints. A scenario names a program by file",
+        "(`program = \"monitor.S\"`); `help COMMAND` in a guest's console prints a command's notes.",
+        "",
+        "| program | what it is | commands |",
+        "| --- | --- | --- |",
+    ]
+    for g in every:
+        shown = f"[{len(g.commands)}](#{g.path.stem})" if g.commands else "-"
+        lines.append(f"| `{g.path.name}` | {_cell(g.summary)} | {shown} |")
+    for g in every:
+        if not g.commands:
+            continue
+        lines += ["", f"## {g.path.stem}", "", f"`{g.path.name}`: {g.summary}", ""]
+        lines += ["| command | what it does |", "| --- | --- |"]
+        lines += [f"| `{_cell(c.usage)}` | {_cell(c.help)} |" for c in g.commands]
+        for c in g.commands:
+            if c.notes:
+                lines += ["", f"### `{c.usage}`", "", " ".join(c.notes.split("\n"))]
     return "\n".join(lines).rstrip() + "\n"
 
 
