@@ -26,6 +26,7 @@ from hvlab.generate.pages import (
     policy_reference,
     protocol_reference,
     scenario_reference,
+    trace_reference,
 )
 from lab.lesson.model import Lesson
 from lab.lesson.parser import load_lessons, render
@@ -82,6 +83,7 @@ def on_pre_build(config) -> None:
         docs / "reference" / "policy.md": policy_reference(),
         docs / "reference" / "scenarios.md": scenario_reference(),
         docs / "reference" / "guests.md": guest_reference(),
+        docs / "reference" / "trace.md": trace_reference(),
         docs / "reference" / "assembler.md": assembler_reference(),
         docs / "reference" / "protocol.md": protocol_reference(envelope=[Answer, Failure]),
     }

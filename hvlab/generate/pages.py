@@ -4,6 +4,7 @@
     policy_reference()         the policy switches           lab.hv.policy.SWITCHES
     scenario_reference()       the scenario format           lab.scenario.FORMAT, RULES
     guest_reference()          the guests and their commands the command tables of lab/guests/*.S
+    trace_reference()          the trace's kinds and lines   lab.trace_messages.MESSAGES
     assembler_reference()      instructions, pseudos, dirs   lab.riscv.isa, lab.riscv.asm's tables
     vocabulary_reference()     the lesson checks and actions lab.lesson.registry (the authoring guide)
     protocol_reference()       the front-end protocol        lab.session's records and methods
@@ -28,6 +29,7 @@ from lab.riscv.asm import DIRECTIVES, PSEUDOS
 from lab.riscv.isa import SPECS
 from lab.scenario import FORMAT, RULES, read_scenario, reference_rows
 from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
+from lab.trace_messages import FIELDS, KIND_MEANING, MESSAGES, EventKind, Message
 
 
 def hypercall_reference() -> str:
@@ -222,6 +224,67 @@ def guest_reference() -> str:
             if c.notes:
                 lines += ["", f"### `{c.usage}`", "", " ".join(c.notes.split("\n"))]
     return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ the trace
+
+TRACE_INTRO: Final = """
+Generated from the trace's table of messages (`lab/trace_messages.py`): every line the
+hypervisor, the network and the lesson engine write to the trace is one of the shapes below,
+filled in, and a test replays every lesson and fails on a line that matches none of them.
+
+A line as `hvlab run SCENARIO.toml --trace` prints it (and the lab's trace panel shows it) is
+the time in instructions, who it is about (`hv`: the hypervisor itself) and the text:
+
+    [    412873] dom1 tenant    dom1 (tenant) maps dom3 (notary)'s ref 0 at 0x90000000 (read-write)
+
+A lesson's checks look at the text:
+
+- `trace TEXT` holds when TEXT is part of some line's text, of any kind
+  (`trace "UNCHECKED buffer"`, `trace "is granted to dom0, not to dom1"`);
+- `packet [vm=VM] [TEXT]` looks at the `net` lines, `mgmt_login` at the `mgmt` logins,
+  `hypercall ... result=...` at the `hypercall` lines by their fields rather than their text.
+
+Write a `trace` check with the fixed words of a shape and the values the lesson's scenario
+makes certain (a VM's `domN (name)`, an address the student types); leave out what varies
+(a measured time, a token). `{field}` stands for a value: the [fields](#fields) table says
+what each holds. Some fields are filled by other, smaller messages (a hypercall's `{reason}`,
+a VM's `{why}`): they are listed under the lines they complete.
+"""
+
+
+def trace_reference() -> str:
+    """Every kind of trace event, every line shape with its meaning and an example, the pieces
+    that fill their fields, and what each field holds."""
+    lines = [
+        "# Trace reference",
+        "",
+        TRACE_INTRO.strip(),
+        "",
+        "| kind | what it records | lines |",
+        "| --- | --- | --- |",
+    ]
+    for kind in EventKind:
+        count = sum(1 for m in MESSAGES if m.kind is kind and not m.fills)
+        lines.append(f"| [`{kind.value}`](#{kind.value}) | {_cell(KIND_MEANING[kind])} | {count} |")
+    for kind in EventKind:
+        own = [m for m in MESSAGES if m.kind is kind]
+        lines += ["", f"## {kind.value}", "", f"{KIND_MEANING[kind].capitalize()}.", ""]
+        lines += _message_table([m for m in own if not m.fills])
+        for field in dict.fromkeys(m.fills for m in own if m.fills):
+            lines += ["", f"### What fills `{{{field}}}`", ""]
+            lines += _message_table([m for m in own if m.fills == field])
+    lines += ["", "## Fields", "", "| field | what it holds | example |", "| --- | --- | --- |"]
+    for name, field in sorted(FIELDS.items()):
+        lines.append(f"| `{{{name}}}` | {_cell(field.meaning)} | `{_cell(str(field.example))}` |")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _message_table(messages: list[Message]) -> list[str]:
+    out = ["| shape | what it means | example |", "| --- | --- | --- |"]
+    for m in messages:
+        out.append(f"| `{_cell(m.shown)}` | {_cell(m.meaning)} | `{_cell(m.example)}` |")
+    return out
 
 
 def assembler_reference() -> str:

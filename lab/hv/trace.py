@@ -16,13 +16,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from lab.trace_messages import EventKind
+
 
 class Record(Protocol):
     time: int
     domid: int
 
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> EventKind: ...
 
     def describe(self) -> str: ...
 
@@ -31,11 +33,12 @@ class Record(Protocol):
 
 @dataclass(slots=True)
 class Event:
-    """A trace event that is not a hypercall."""
+    """A trace event that is not a hypercall: its text is one of the trace's messages
+    (lab.trace_messages), filled in."""
 
     time: int
     domid: int  # -1: the hypervisor itself
-    kind: str  # "vm", "fault", "patch", "console", ...
+    kind: EventKind
     text: str
     data: dict[str, Any] = field(default_factory=dict)
 

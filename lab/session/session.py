@@ -56,6 +56,12 @@ from lab.session.records import (
     VmControlled,
 )
 from lab.session.timeline import Timeline, trace_events
+from lab.trace_messages import (
+    DESTROYED_AT_CONSOLE,
+    PAUSED_AT_CONSOLE,
+    REBOOTED_AT_CONSOLE,
+    UNPAUSED_AT_CONSOLE,
+)
 
 
 class VmAction(StrEnum):
@@ -341,13 +347,13 @@ class Session:
         if target.destroyed:
             return Refused(error=f"{target.name} is destroyed")
         if what is VmAction.PAUSE:
-            hv.pause(target, "paused from the console")
+            hv.pause(target, PAUSED_AT_CONSOLE())
         elif what is VmAction.UNPAUSE:
-            hv.unpause(target, "unpaused from the console")
+            hv.unpause(target, UNPAUSED_AT_CONSOLE())
         elif what is VmAction.REBOOT:
-            hv.reboot(target, "rebooted from the console")
+            hv.reboot(target, REBOOTED_AT_CONSOLE())
         else:
-            hv.destroy(target, "destroyed from the console")
+            hv.destroy(target, DESTROYED_AT_CONSOLE())
         return VmControlled(vm=target.name, state=views.vm_state(target))
 
     # ------------------------------------------------------------------ policy, patches, the editor
