@@ -206,7 +206,15 @@ TOP: Final = Table(
             "(see the policy reference), dotted or grouped: [policy.hypercall] authorize = true",
             default='preset = "vulnerable"',
         ),
-        Key("vm", Kind.TABLES, "the VMs, in domid order (dom0 first)", required=True, low=1, high=MAX_VMS),
+        Key(
+            "vm",
+            Kind.TABLES,
+            "the VMs, in domid order (dom0 first); the first that is not the control domain is the "
+            "student's seat, the console the lab opens on",
+            required=True,
+            low=1,
+            high=MAX_VMS,
+        ),
         Key("segment", Kind.TABLES, "the network segments (virtual switches)", low=0, high=MAX_SEGMENTS),
         Key("mgmt", Kind.TABLE, "the hypervisor's management interface (needs a segment)"),
     ),

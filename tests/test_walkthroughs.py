@@ -102,7 +102,7 @@ def test_an_instructor_builds_the_lesson_from_the_page(
     assert re.search(r"\.equ EID_CONLOG, +0x09000010", sbi_asm()) and "CONLOG_READ," in sbi_asm()
     assert "`read(domid, gpa, len)`" in hypercall_reference()
 
-    # 3. the guests: assembled, read back, run alone (no dom1 there: refused, exit code 1)
+    # 3. the guests: assembled, read back, run alone (no dom2 there: refused, exit code 1)
     for name in ("keeper.S", "snoop.S", f"{LESSON}.toml", f"{LESSON}.md"):
         (tmp_path / name).write_text(page[name], encoding="utf-8")
     assert main(["asm", "snoop.S"]) == 0
@@ -114,12 +114,12 @@ def test_an_instructor_builds_the_lesson_from_the_page(
     assert "snoop: refused" in capsys.readouterr().out
 
     # 2d. the hypercall typed at the tenant's monitor, and its line in the trace as the page shows it
-    typed = ["--input", "tenant=hcall 0x09000010 0 1 0x80030000 64\\n", "--trace"]
+    typed = ["--input", "tenant=hcall 0x09000010 0 2 0x80030000 64\\n", "--trace"]
     assert main(["run", f"{LESSON}.toml", *typed]) == 0
-    shown = page["trace-line"].split("] dom2 tenant    ", 1)[1].strip()
+    shown = page["trace-line"].split("] dom1 tenant    ", 1)[1].strip()
     assert shown in capsys.readouterr().out
     assert main(["run", f"{LESSON}.toml", *typed, "--policy", "hardened"]) == 0
-    assert "SBI_ERR_DENIED: dom2 (tenant) may read only its own console" in capsys.readouterr().out
+    assert "SBI_ERR_DENIED: dom1 (tenant) may read only its own console" in capsys.readouterr().out
 
     # 4. the lesson, proved with the teaching rules, as the page says it reads
     (tmp_path / f"{LESSON}.de.md").unlink()
