@@ -432,7 +432,8 @@ def cmd_lessons_preview(args: argparse.Namespace) -> int:
         except ImportError:
             return _fail("the web lab's sources are not installed (run hvlab from a checkout)")
         try:
-            server = preview.start(folder, Path(args.out), host=args.host, port=args.port)
+            site = Path(args.out) if args.out else preview.default_site()
+            server = preview.start(folder, site, host=args.host, port=args.port)
         except (preview.BuildError, OSError) as exc:
             return _fail(f"lessons preview: {exc}")
         url = server.url
@@ -584,7 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument(
         "--backend", default="interp", choices=backends(), help="the terminal lab's CPU backend"
     )
-    preview.add_argument("--out", default="build/preview", help="where the page's site is built")
+    preview.add_argument(
+        "--out", default=None, help="where the page's site is built (default: ~/.cache/hvlab/preview)"
+    )
     preview.add_argument("--port", type=int, default=8001, help="the page's TCP port (default 8001)")
     preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     preview.add_argument("--no-tui", action="store_true", help="only the page (serve until Ctrl-C)")

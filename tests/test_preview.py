@@ -168,3 +168,37 @@ def test_a_new_lesson_file_joins_the_picker(running: Session, course: Path) -> N
     scaffold("second", course)
     assert running.reload().changed
     assert [x.id for x in running.list_lessons()] == [ID, "second"]
+
+
+def test_preview_refuses_what_it_cannot_show(course: Path, capsys) -> None:
+    assert main(["lessons", "preview", str(course / "missing")]) == 1
+    assert "is not a folder" in capsys.readouterr().err
+    assert main(["lessons", "preview", str(course), "--no-tui", "--no-web"]) == 1
+    assert "leave nothing to show" in capsys.readouterr().err
+
+
+def test_web_build_refuses_a_lessons_folder_that_is_not_one(tmp_path: Path, capsys) -> None:
+    assert (
+        main(["web", "build", "--lessons", str(tmp_path / "missing"), "--out", str(tmp_path / "site")]) == 1
+    )
+    assert "is not a folder" in capsys.readouterr().err
+
+
+def test_the_preview_site_packs_a_changed_folder_again(course: Path, tmp_path_factory) -> None:
+    """web/preview.py's watcher: lessons.zip and its stamp are rewritten only when a file changed."""
+    import json
+    import zipfile
+
+    from web.preview import BuildError, refresh, start
+
+    with pytest.raises(BuildError, match="outside the lessons' folder"):
+        start(course, course / "build" / "preview")  # it would pack itself into its lessons
+    site = tmp_path_factory.mktemp("site")
+    assert refresh(course, site) is True
+    first = json.loads((site / "preview.json").read_text())["stamp"]
+    assert refresh(course, site) is False  # nothing changed: the page is not told to reload
+    (course / "probe.S").write_text("_start: wfi\n")
+    assert refresh(course, site) is True
+    assert json.loads((site / "preview.json").read_text())["stamp"] != first
+    names = zipfile.ZipFile(site / "lessons.zip").namelist()
+    assert {f"lessons/{ID}.md", f"lessons/{ID}.toml", "lessons/probe.S"} <= set(names)

@@ -1,7 +1,7 @@
 """`hvlab lessons preview DIR`'s page: the browser lab with an instructor's lessons, kept in
 step with their folder while it is served.
 
-    server = start(Path("my-lessons"), Path("build/preview"), port=8001)   # built and serving
+    server = start(Path("my-lessons"), default_site(), port=8001)   # built and serving
     server.url                  # http://127.0.0.1:8001/
     server.stop()
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Final
@@ -29,6 +30,14 @@ from web.serve import SiteServer, make_server
 __all__ = ["BuildError", "PreviewServer", "refresh", "start"]
 
 POLL_SECONDS: Final = 1.0  # how often the watcher looks at the folder
+
+
+def default_site() -> Path:
+    """Where a preview's site is built: the user's cache ($XDG_CACHE_HOME, else ~/.cache), out of
+    the lessons' folder (a site inside it would be packed into its own lessons) and kept, so the
+    next preview's build only rewrites what changed."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "hvlab" / "preview"
 
 
 def refresh(lessons: Path, site: Path) -> bool:
@@ -90,6 +99,8 @@ class PreviewServer:
 
 def start(lessons: Path, site: Path, *, host: str = "127.0.0.1", port: int = 8001) -> PreviewServer:
     """Build the preview site for `lessons` into `site` and serve it (BuildError, OSError)."""
+    if site.resolve().is_relative_to(lessons.resolve()):
+        raise BuildError(f"the site ({site}) must lie outside the lessons' folder, or it packs itself")
     build(site, lessons=lessons, preview=True)
     refresh(lessons, site)
     return PreviewServer(lessons, site, make_server(site, host, port))
