@@ -9,8 +9,8 @@ from pathlib import Path
 from lab.lesson.scaffold import scaffold
 from lab.session import STUDENT, Session
 from tests.test_preview import ID, touch
-from tests.tui.conftest import SIZE, enter_line, lesson_started
-from tui.app import PREVIEW_SECONDS, HvlabApp
+from tests.tui.conftest import SIZE, enter_line, lesson_started, wait_for
+from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
 from tui.widgets.lesson_view import LessonView
 
@@ -18,14 +18,6 @@ from tui.widgets.lesson_view import LessonView
 def test_a_saved_lesson_is_shown_again_on_the_machine_it_had(tmp_path: Path) -> None:
     scaffold(ID, tmp_path)
     asyncio.run(preview_flow(tmp_path))
-
-
-async def wait_for(pilot, condition, seconds: float = 5 * PREVIEW_SECONDS) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the preview did not react")
 
 
 async def preview_flow(folder: Path) -> None:
