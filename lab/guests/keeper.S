@@ -34,6 +34,7 @@
         .equ NOTE_SIZE,   64            # bytes of a note, its NUL included
         .equ LINE_MAX,    60
         .equ MAX_ARGS,    32
+        .equ HELP_COLUMN, 21            # help: where a command's description starts
         .equ NOBODY,      0xffffffff
 
         .text
@@ -372,10 +373,10 @@ secret:
         .balign 4
 trust_stamp: .word 0                    # 0: trust claim (the request's from=N); 1: trust stamp
 commands:
-        .word s_help,  cmd_help,  0, 0, h_help
-        .word s_notes, cmd_notes, 0, 0, h_notes
-        .word s_trust, cmd_trust, 1, 1, h_trust
-        .word 0, 0, 0, 0, 0
+        .word s_help,  cmd_help,  0, 1, a_help,  h_help,  n_help
+        .word s_notes, cmd_notes, 0, 0, a_notes, h_notes, n_notes
+        .word s_trust, cmd_trust, 1, 1, a_trust, h_trust, n_trust
+        .word 0, 0, 0, 0, 0, 0, 0
 
 s_help:  .asciz "help"
 s_notes: .asciz "notes"
@@ -387,9 +388,17 @@ s_get:   .asciz "GET"
 s_put:   .asciz "PUT "
 s_note:  .asciz "NOTE "
 
-h_help:  .asciz "help                 list the commands"
-h_notes: .asciz "notes                whose notes the keeper holds"
-h_trust: .asciz "trust claim|stamp    who a request is from: what it says (from=N), or the hypervisor's stamp"
+a_help:  .asciz "[COMMAND]"
+a_notes: .asciz ""
+a_trust: .asciz "claim|stamp"
+
+h_help:  .asciz "list the commands"
+h_notes: .asciz "whose notes the keeper holds"
+h_trust: .asciz "who a request is from: what it says (from=N), or the hypervisor's stamp"
+
+n_help:  .asciz ""
+n_notes: .asciz ""
+n_trust: .asciz "claim (at boot): a request's from=N says whose note it is; stamp: the sender domid the hypervisor writes in front of every datagram does, and a request that claims another domain is refused"
 
 reply_ok:       .asciz "OK kept"
 reply_no_note:  .asciz "NO NOTE"

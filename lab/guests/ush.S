@@ -24,6 +24,7 @@
 
         .equ LINE_MAX,    120           # characters in a command line
         .equ MAX_ARGS,    64            # a 120-character line has at most 60 words
+        .equ HELP_COLUMN, 26            # help: where a command's description starts
 
 # ush_start: the kernel's sret lands here, in user mode, sp at the top of RAM.
 ush_start:
@@ -229,14 +230,14 @@ put_signed:
         .data
         .balign 4
 commands:
-        .word s_help,    cmd_help,    0, 0, h_help
-        .word s_echo,    cmd_echo,    0, 60, h_echo
-        .word s_id,      cmd_id,      0, 0, h_id
-        .word s_vms,     cmd_vms,     0, 0, h_vms
-        .word s_sstatus, cmd_sstatus, 0, 0, h_sstatus
-        .word s_ecall,   cmd_ecall,   1, 6, h_ecall
-        .word s_exit,    cmd_exit,    0, 1, h_exit
-        .word 0, 0, 0, 0, 0
+        .word s_help,    cmd_help,    0, 1,  a_help,    h_help,    n_help
+        .word s_echo,    cmd_echo,    0, 60, a_echo,    h_echo,    n_echo
+        .word s_id,      cmd_id,      0, 0,  a_id,      h_id,      n_id
+        .word s_vms,     cmd_vms,     0, 0,  a_vms,     h_vms,     n_vms
+        .word s_sstatus, cmd_sstatus, 0, 0,  a_sstatus, h_sstatus, n_sstatus
+        .word s_ecall,   cmd_ecall,   1, 6,  a_ecall,   h_ecall,   n_ecall
+        .word s_exit,    cmd_exit,    0, 1,  a_exit,    h_exit,    n_exit
+        .word 0, 0, 0, 0, 0, 0, 0
 
 s_help:    .asciz "help"
 s_echo:    .asciz "echo"
@@ -246,13 +247,29 @@ s_sstatus: .asciz "sstatus"
 s_ecall:   .asciz "ecall"
 s_exit:    .asciz "exit"
 
-h_help:    .asciz "help                      list the commands"
-h_echo:    .asciz "echo TEXT                 print TEXT"
-h_id:      .asciz "id                        who we are (the kernel's getuid)"
-h_vms:     .asciz "vms                       the VMs and their states (the kernel asks the hypervisor)"
-h_sstatus: .asciz "sstatus                   read the CSR sstatus (only the kernel may)"
-h_ecall:   .asciz "ecall A7 [A6 A0 A1 A2 A3] an ecall with these registers; prints a0 and a1"
-h_exit:    .asciz "exit [CODE]               end ush (the kernel starts it again)"
+a_help:    .asciz "[COMMAND]"
+a_echo:    .asciz "TEXT"
+a_id:      .asciz ""
+a_vms:     .asciz ""
+a_sstatus: .asciz ""
+a_ecall:   .asciz "A7 [A6 A0 A1 A2 A3]"
+a_exit:    .asciz "[CODE]"
+
+h_help:    .asciz "list the commands"
+h_echo:    .asciz "print TEXT"
+h_id:      .asciz "who we are (the kernel's getuid)"
+h_vms:     .asciz "the VMs and their states (the kernel asks the hypervisor)"
+h_sstatus: .asciz "read the CSR sstatus (only the kernel may)"
+h_ecall:   .asciz "an ecall with these registers; prints a0 and a1"
+h_exit:    .asciz "end ush (the kernel starts it again)"
+
+n_help:    .asciz ""
+n_echo:    .asciz ""
+n_id:      .asciz ""
+n_vms:     .asciz "system calls vm_count and vm_state: the kernel makes the hypercalls"
+n_sstatus: .asciz "csrr from user mode is an illegal instruction: the kernel takes the trap (scause 2) and restarts ush"
+n_ecall:   .asciz "a7 = a system call's number (the kernel's) or an extension's EID (the hypervisor's), a6 = its function"
+n_exit:    .asciz ""
 
         .balign 4
 state_names:

@@ -33,6 +33,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.cpu.base import Cause
+from lab.trace_messages import NO_EXTENSION, NO_FUNCTION, USER_ECALL_PASSED, USER_ECALL_SERVED, EventKind
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
@@ -192,8 +193,8 @@ class HypercallRecord:
     patched: bool = False
 
     @property
-    def kind(self) -> str:
-        return "hypercall"
+    def kind(self) -> EventKind:
+        return EventKind.HYPERCALL
 
     @property
     def names(self) -> tuple[str, str]:
@@ -265,7 +266,7 @@ def dispatch(hv: Hypervisor, vm: Vm, pc: int) -> None:
     patched = False
     if fn is None:
         args: tuple[int, ...] = tuple(x[10:13])
-        why = f"{ext.name} has no function {fid}" if ext else f"no extension {eid:#x}"
+        why = NO_FUNCTION(ext=ext.name, fid=fid) if ext else NO_EXTENSION(eid=eid)
         ret = SbiRet(SbiError.NOT_SUPPORTED, 0, why)
     elif hv.patches.active and (eid, fid) in hv.patches.active:
         args = tuple(x[10 : 10 + fn.nargs])
@@ -301,11 +302,10 @@ def user_ecall(hv: Hypervisor, vm: Vm, pc: int) -> bool:
     (CVE-2009-3290). The calls that name none are passed on, so the guest's own
     system calls still work: that is why nobody notices."""
     ext = EXTENSIONS.get(vm.regs[17])
-    where = f"{vm.label}: ecall from user mode at {pc:#010x}"
     if ext is not None and not hv.policy["hypercall.check_caller_mode"]:
-        hv.event(vm.domid, "privilege", f"{where} served as a {ext.name} hypercall")
+        hv.event(vm.domid, USER_ECALL_SERVED(vm=vm.label, pc=pc, ext=ext.name))
         return True
     if ext is not None:
-        hv.event(vm.domid, "privilege", f"{where} names {ext.name}: passed to the guest kernel, not served")
+        hv.event(vm.domid, USER_ECALL_PASSED(vm=vm.label, pc=pc, ext=ext.name))
     vm.cpu.redirect_trap(Cause.USER_ECALL, pc)
     return False
