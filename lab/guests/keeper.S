@@ -270,20 +270,6 @@ send_text:
         ecall
         ret
 
-# str_prefix: does the string at a0 start with the one at a1?   out: a0 = 1 or 0
-str_prefix:
-1:      lbu  t1, 0(a1)
-        beqz t1, 2f
-        lbu  t0, 0(a0)
-        bne  t0, t1, 3f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      li   a0, 1
-        ret
-3:      li   a0, 0
-        ret
-
 # str_copy: copy the string at a1 to a0 (its NUL too).   out: a0 = at that NUL
 str_copy:
 1:      lbu  t0, 0(a1)
@@ -357,6 +343,7 @@ cmd_notes:
         .include "lib/shell.S"          # run_command, cmd_help, arg_word, read_line, split_words, ...
         .include "lib/parse_num.S"
         .include "lib/str_eq.S"
+        .include "lib/str_prefix.S"
         .include "lib/uart.S"           # putc, newline, puts
         .include "lib/put_dec.S"
 
