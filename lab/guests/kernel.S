@@ -195,7 +195,7 @@ trap_entry:
 
 # user_fault: the program trapped for another reason: say why, start it again.
 user_fault:
-        la   a0, msg_killed             # "[kernel] ush: <cause> at pc 0x... (scause N, stval 0x...)"
+        la   a0, msg_killed             # "[kernel] ush: <cause> at pc 0x...", "[kernel] scause N, stval 0x...: killed"
         call kputs
         csrr a0, scause
         li   t0, CAUSE_SUPERVISOR_ECALL
@@ -441,9 +441,9 @@ kmsg_banner_end:   .asciz ": starting ush in user mode\n"
 msg_killed:        .asciz "[kernel] ush: "
 msg_unknown_cause: .asciz "unknown trap"
 msg_at_pc:         .asciz " at pc "
-msg_scause:        .asciz " (scause "
+msg_scause:        .asciz "\n[kernel] scause "  # two short lines: a narrow console shows them whole
 msg_stval:         .asciz ", stval "
-msg_restart:       .asciz "): killed, starting it again\n"
+msg_restart:       .asciz ": killed\n"
 msg_exit:          .asciz "[kernel] ush exited with code "
 msg_newline:       .asciz "\n"
 hex_digits:        .ascii "0123456789abcdef"

@@ -52,7 +52,7 @@ def test_a_csr_from_user_mode_gets_the_program_killed(auth) -> None:
     ops = Console(auth, "ops")
     out = ops.type("sstatus")
     assert "[kernel] ush: illegal instruction at pc 0x" in out
-    assert "(scause 2, stval 0x10002473)" in out  # csrrs s0, sstatus, zero
+    assert "\n[kernel] scause 2, stval 0x10002473: killed\n" in out  # csrrs s0, sstatus, zero
     assert "sstatus=" not in out and out.endswith("$ ")  # killed and started again
     assert "uid=1000" in ops.type("id")
 
