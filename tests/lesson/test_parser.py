@@ -13,7 +13,6 @@ from lab.lesson.parser import find_lessons
 from lab.lesson.registry import REGISTRY, EntryKind, Where, entries, load, parse_call
 from tests.lesson.conftest import FRONT, LESSONS, REPO, STEP
 
-
 # A lesson fits a class period: 10 to 25 minutes (the authoring guide's aim), except these.
 LONGER = {
     "capstone": 60,  # a machine to explore, an hour
