@@ -178,6 +178,22 @@ class SnapshotStore {
   }
 }
 
+/** Pyodide's module factory (`createPyodideModule`), with its memory grown to hold the snapshot
+ *  `memory` (a promise of its bytes) before Pyodide copies it in. Pyodide 314 asks for the
+ *  snapshot's size as INITIAL_MEMORY, but its wasm defines its own memory (30 MiB at first),
+ *  so a cold boot whose heap grew past that made a snapshot no restore could hold ("offset is
+ *  out of bounds"): one lesson more in the course was enough. */
+function grownFor(memory, asmModule) {
+  return async (settings) => {
+    const module = await (await asmModule).default(settings);
+    const size = (await memory).length; // the heap and Pyodide's header: at least the heap
+    if (module.HEAP8.length < size && !module.growMemory(size)) {
+      throw new Error(`the snapshot needs ${size} bytes of memory, which this browser refused`);
+    }
+    return module;
+  };
+}
+
 /** Every file under `roots` in Emscripten's file system, as [path, bytes]. */
 function filesUnder(FS, roots) {
   const files = [];
@@ -246,7 +262,11 @@ async function boot(progress) {
       // the promise later: meanwhile a rejection must not count as unhandled).
       const memory = SnapshotStore.read(found).then((parts) => (kept = parts).memory);
       memory.catch(() => {});
-      pyodide = await loadPyodide({ ...options, _loadSnapshot: memory });
+      pyodide = await loadPyodide({
+        ...options,
+        _loadSnapshot: memory,
+        createPyodideModule: grownFor(memory, import(new URL("pyodide.asm.mjs", indexURL).href)),
+      });
       snapshot.restored = snapshot.saved = true;
     } catch (error) {
       snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;
