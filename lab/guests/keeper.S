@@ -270,16 +270,6 @@ send_text:
         ecall
         ret
 
-# str_copy: copy the string at a1 to a0 (its NUL too).   out: a0 = at that NUL
-str_copy:
-1:      lbu  t0, 0(a1)
-        sb   t0, 0(a0)
-        beqz t0, 2f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      ret
-
 # ------------------------------------------------------------------ console commands
 
 # trust claim | trust stamp: whom the keeper believes.
@@ -344,6 +334,7 @@ cmd_notes:
         .include "lib/parse_num.S"
         .include "lib/str_eq.S"
         .include "lib/str_prefix.S"
+        .include "lib/str_copy.S"
         .include "lib/uart.S"           # putc, newline, puts
         .include "lib/put_dec.S"
 
