@@ -36,10 +36,10 @@ def _check(hv, vm, sector, count, gpa, *, write: bool) -> SbiRet | None:
     if count == 0 or count > MAX_SECTORS:
         return SbiRet.fail(SbiError.INVALID_PARAM, f"count {count} is not 1 to {MAX_SECTORS}")
     if sector >= disk.sectors:
-        return SbiRet.fail(SbiError.BAD_RANGE, f"sector {sector} is past the end of {vm.label}'s disk")
+        return SbiRet.fail(SbiError.INVALID_PARAM, f"sector {sector} is past the end of {vm.label}'s disk")
     if hv.policy["blk.check_range"] and sector + count > disk.sectors:
         return SbiRet.fail(
-            SbiError.BAD_RANGE,
+            SbiError.INVALID_PARAM,
             f"sectors [{sector}, {sector + count}) run past the end of {vm.label}'s disk ({disk.sectors})",
         )
     size = count * SECTOR

@@ -79,7 +79,7 @@ def pause(hv, vm, domid) -> SbiRet:
     if target.state is VmState.PAUSED:
         return SbiRet.fail(SbiError.ALREADY_STOPPED, f"{target.label} is already paused")
     if target.state is not VmState.RUNNING:
-        return SbiRet.fail(SbiError.INVALID_STATE, f"{target.label} is {target.state.label}")
+        return SbiRet.fail(SbiError.FAILED, f"{target.label} is {target.state.label}")
     hv.pause(target, f"paused by {vm.label}")
     return SbiRet.ok(0)
 
@@ -95,7 +95,7 @@ def unpause(hv, vm, domid) -> SbiRet:
     if target.state is VmState.RUNNING:
         return SbiRet.fail(SbiError.ALREADY_STARTED, f"{target.label} is already running")
     if target.state is not VmState.PAUSED:
-        return SbiRet.fail(SbiError.INVALID_STATE, f"{target.label} is {target.state.label}")
+        return SbiRet.fail(SbiError.FAILED, f"{target.label} is {target.state.label}")
     hv.unpause(target, f"unpaused by {vm.label}")
     return SbiRet.ok(0)
 
