@@ -9,10 +9,13 @@
 `map` makes the checks Xen's `map_grant_ref` makes (xen/common/grant_table.c):
 the granter exists, the ref is in range, the entry permits access, the
 entry names the caller as grantee, and a read-only grant is never mapped
-writable. `end_access` must not leave a mapping behind: the granter is about
-to reuse the page. Three of those checks are policy switches, because their
-absence is a real bug class: `grant.check_grantee`, `grant.enforce_readonly`
-and `grant.revoke_unmaps` (see lab/hv/policy.py for the advisories).
+writable. `end_access` fails while the grant is still mapped, as ending a
+grant does in Xen: a granter whose grant is in use (GTF_reading/GTF_writing)
+must not reuse the page, and the hypervisor never pulls a mapping from under
+the grantee; the grantee unmaps, then the granter ends the grant. Three of
+those checks are policy switches, because their absence is a real bug class:
+`grant.check_grantee`, `grant.enforce_readonly` and `grant.check_in_use`
+(see lab/hv/policy.py for the advisories).
 """
 
 from __future__ import annotations
@@ -56,19 +59,18 @@ def grant_access(hv, vm, gpa, grantee_domid, flags) -> SbiRet:
 
 @GNTTAB.function(1, "ref", returns="0")
 def end_access(hv, vm, ref) -> SbiRet:
-    """Revoke grant ref; the caller may reuse the page afterwards."""
+    """End grant ref, so that the caller may reuse the page; refused while it is mapped."""
     tables = hv.grants
     if ref >= NR_GRANT_ENTRIES or not tables.entry(vm.domid, ref).in_use:
         return SbiRet.fail(SbiError.INVALID_PARAM, f"ref {ref} is not a grant of {vm.label}")
     still_mapped = tables.mappings_of(vm.domid, ref)
-    if still_mapped and hv.policy["grant.revoke_unmaps"]:
-        for m in still_mapped:
-            hv.unmap_grant(m, why=f"{vm.label} revoked ref {ref}")
+    holders = ", ".join(hv.vms[m.grantee].label for m in still_mapped)
+    if still_mapped and hv.policy["grant.check_in_use"]:
+        return SbiRet.fail(SbiError.DENIED, f"ref {ref} is still mapped by {holders}: it stays in use")
     tables.write_entry(vm.domid, ref, GrantEntry(0, 0, 0))
     why = ""
-    if still_mapped and not hv.policy["grant.revoke_unmaps"]:
-        holders = ", ".join(hv.vms[m.grantee].label for m in still_mapped)
-        why = f"ref {ref} revoked while still mapped by {holders}: the page stays shared"
+    if still_mapped:
+        why = f"UNCHECKED: ref {ref} ended while still mapped by {holders}: the page stays shared"
     hv.event(vm.domid, "grant", f"{vm.label} ends grant ref {ref}" + (f" ({why})" if why else ""))
     return SbiRet.ok(0, why)
 
