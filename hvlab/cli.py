@@ -400,7 +400,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from lab.lesson.validator import check
+    from lab.lesson.validator import TeachingRules, check
     from lab.session import DEFAULT_LESSONS
 
     paths = args.paths
@@ -408,7 +408,13 @@ def cmd_lessons(args: argparse.Namespace) -> int:
         here = Path("lessons")
         paths = [here if here.is_dir() else DEFAULT_LESSONS]
     seeds = tuple(args.seed) if args.seed else None
-    return check(paths, backend_names=args.backend, **({"seeds": seeds} if seeds else {}))
+    return check(
+        paths,
+        backend_names=args.backend,
+        teaching=TeachingRules(args.teaching_rules),
+        verbose=args.verbose,
+        **({"seeds": seeds} if seeds else {}),
+    )
 
 
 # ---------------------------------------------------------------- main
@@ -484,6 +490,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--seed", action="append", type=int, help="a student seed to prove the lessons under (repeatable)"
+    )
+    check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="a line per step and hardened replay, and each check as written and as students read it",
+    )
+    check.add_argument(
+        "--teaching-rules",
+        choices=("error", "warn"),
+        default="error",
+        help="the course's teaching rules (hint ladders, no command in the prose, a closing reflection) "
+        "as errors (the default) or as warnings, while a course is being rewritten",
     )
     check.set_defaults(func=cmd_lessons)
 

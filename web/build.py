@@ -284,8 +284,19 @@ def dependency_wheels(cache: Path) -> list[Path]:
 
 
 def lessons_zip(lessons: Path) -> bytes:
-    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel)."""
-    return _zip([(f"lessons/{name}", data) for name, data in _tree(lessons, lessons)])
+    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel), each
+    lesson without its instructor notes: they never reach a student's browser."""
+    from lab.lesson.parser import without_notes
+
+    def sent(name: str, data: bytes) -> bytes:
+        if not name.endswith(".md"):
+            return data
+        try:
+            return without_notes(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data  # not a lesson the lab can read: it says so in the page
+
+    return _zip([(f"lessons/{name}", sent(name, data)) for name, data in _tree(lessons, lessons)])
 
 
 def write_words(out: Path) -> bool:

@@ -250,3 +250,21 @@ def console_command(lab: Lab, command: str) -> str:
     if hv.net is None or hv.net.mgmt is None:
         raise ActionError("this scenario has no management service")
     return hv.net.console(command)
+
+
+# ------------------------------------------------------------------ quizzes
+
+
+@action(
+    "answer",
+    "N TEXT",
+    doc=(
+        "Answer the step's Nth `quiz` or `predict` block (1-based, counting both kinds in order): TEXT "
+        "is the choice number, the numbers of all that apply (`1,3`), or a free answer. In a solution "
+        "it must be a right answer; the validator also tries wrong ones and requires them refused."
+    ),
+    example="answer 1 2",
+)
+def answer(lab: Lab, args: dict[str, Any]) -> None:
+    if not lab.answer(args["n"], args["text"]):
+        raise ActionError(f"{args['text']!r} is not a right answer to quiz {args['n']}")

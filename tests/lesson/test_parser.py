@@ -226,7 +226,10 @@ def test_a_deep_front_matter_key_is_named_without_printing_it(write_lesson):
     path = write_lesson(front=front.replace("+++\n[", "+++\nx = 1\n[", 1))
     with pytest.raises(LessonError) as info:
         parse_lesson(path)
-    assert str(info.value).startswith(f"{path}:2: unknown front matter key 'x'")
+    # every problem, in line order: the keys after the table heading belong to the table
+    assert f"\n{path}:2: unknown front matter key 'x'" in str(info.value)
+    assert f"\n{path}:3: unknown front matter key 't'" in str(info.value)
+    assert str(info.value).startswith(f"{path}:1: front matter lacks id")
 
 
 @pytest.mark.parametrize(
@@ -262,8 +265,9 @@ def test_lessons_check_reports_bad_files_in_one_line_each_and_fails(write_lesson
     assert hvlab(["lessons", "check", str(good.parent), "--backend", "interp", "--seed", "7"]) == 1
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-    assert "demo.md:17: is not UTF-8 text" in out and "b.md:1: front matter nests" in out
+    assert "demo.md:17: is not UTF-8 text" in err and "b.md:1: front matter nests" in err
     assert "c.md: requires 'nope'" in out
+    assert f"FAIL {good}: 1 problem(s)" in out
 
 
 def test_directive_words_are_cut_short_in_messages(write_lesson):
