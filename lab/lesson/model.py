@@ -200,6 +200,8 @@ class Lesson:
     incident: str
     vm_names: list[str]
     mgmt_password: str | None = None  # the scenario's, as written (variants.mgmt_password varies it)
+    program_name: str = ""  # the guest program the editor opens with (front matter `program`), if any
+    program: str = ""  # ... its source
     intro_html: str = ""
     intro_markdown: str = ""
     notes: list[str] = field(default_factory=list)  # instructor-only notes of the introduction
