@@ -101,6 +101,7 @@ _TOML_WORDS: Final = (
     ("Invalid statement", "a line that is neither key = value nor a [table] heading"),
     ("Invalid initial character for a key", "a key starts with a letter, a digit, _ or - (or is quoted)"),
     ("Expected ']' at the end of a table declaration", "a [table] heading left open: close it with ]"),
+    ("Illegal character '\\n'", "a string left open: close it with the quote it opened with"),
     ("Illegal character", "a control character, which TOML text may not hold"),
     ("Invalid date or datetime", "a date or time TOML cannot read (write it as 2024-05-01 or quote it)"),
 )

@@ -222,11 +222,10 @@ def parse_call(text: str, where: Where, allowed: EntryKind) -> Call:
     if len(positional) > len(params):
         for word in positional[len(params) :]:
             key, eq, _ = word.partition("=")
-            near = did_you_mean(key, keywords) if eq else ""
+            near = did_you_mean(key + "=", [k + "=" for k in keywords]) if eq else ""
             if near:
                 raise where.error(
-                    f"{name}: unknown keyword {text_shown(key + '=')}{near[:-1]}= "
-                    f"(expected: {entry.signature})"
+                    f"{name}: unknown keyword {text_shown(key + '=')}{near} (expected: {entry.signature})"
                 )
         extra = " ".join(positional[len(params) :])
         raise where.error(

@@ -14,9 +14,11 @@
    - for `set KEY VALUE`, the switch's key, not part of a longer key; for a switch that takes
      a number, the key together with VALUE on the same line (a yes/no switch has one way to
      harden it, so naming it is the answer; for a number, finding the value is the task);
-   - for `patch HANDLER FILE`, a line of the patch that is not in the original handler (the
-     fix itself), at least FIX_CHARS characters long once spaces are removed, not a comment,
-     a docstring, an import or the `def` line.
+   - for `patch HANDLER FILE`, a line of the patch that the vulnerable handler does not have
+     (the fix itself): the original handler without the blocks its policy switches guard
+     (`if hv.policy[...]:` and what is indented under it), since those are the hardened
+     hypervisor's own fix. Only lines at least FIX_CHARS characters long once spaces are
+     removed count, and no comment, docstring, import or `def` line.
    `run`, `reset`, `measure`, `load` and `answer` type nothing a student could copy.
 3. The lesson ends with a reflection: its last step has no `check`, `legit` or `harden`
    block, two or three `quiz` blocks (no `predict`), and a solution of `answer` lines only.
@@ -83,15 +85,34 @@ def _code_lines(source: str) -> list[str]:
     return out
 
 
+_GUARD: Final = re.compile(r"\s*(?:el)?if\b.*\bhv\.policy\[")
+
+
+def _vulnerable(source: str) -> str:
+    """A handler's source without the blocks a policy switch guards: its vulnerable path."""
+    out: list[str] = []
+    guard: int | None = None  # the indentation of the guarding `if`, while inside its block
+    for line in source.splitlines():
+        indent = len(line) - len(line.lstrip())
+        if guard is not None and (not line.strip() or indent > guard):
+            continue
+        guard = indent if _GUARD.match(line) else None
+        if guard is None:
+            out.append(line)
+    return "\n".join(out)
+
+
 def fix_lines(lesson: Lesson, call: Call) -> list[str]:
-    """The lines of a patch that are not in the handler it replaces: the fix itself."""
+    """The lines of a patch that the vulnerable handler does not have: the fix itself."""
     try:
         source = read_text(lesson.directory / call.args["file"])
     except (OSError, FileFormatError):
         return []  # the validator's replay says what is wrong with the file
     fn = lookup(*call.args["handler"])
     try:
-        original = set(_code_lines(textwrap.dedent(inspect.getsource(fn.handler)))) if fn else set()
+        original = (
+            set(_code_lines(_vulnerable(textwrap.dedent(inspect.getsource(fn.handler))))) if fn else set()
+        )
     except (OSError, TypeError):
         original = set()
     fixes = [line for line in _code_lines(source) if line not in original]

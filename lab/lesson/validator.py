@@ -171,6 +171,13 @@ def _answered(lesson: Lesson, step: Step) -> list[str]:
     out = []
     answers = {c.args["n"]: i for i, c in enumerate(step.solution) if c.name == "answer"}
     first_act = next((i for i, c in enumerate(step.solution) if c.name != "answer"), len(step.solution))
+    for call in step.solution:
+        if call.name == "answer" and 1 <= call.args["n"] <= len(step.quizzes):
+            if not judge(step.quizzes[call.args["n"] - 1], call.args["text"]):
+                out.append(
+                    f"{call.where}: {call.text}: {call.args['text']!r} is not a right answer to quiz "
+                    f"{call.args['n']}"
+                )
     for quiz in step.quizzes:
         at = answers.get(quiz.number)
         if at is None:
