@@ -6,7 +6,7 @@
 #                 first word past the backend's 256-byte buffer: what a copy longer
 #                 than 256 bytes writes over whatever lies behind that buffer.
 #                 Returns a0 = the ring page.
-#   race_report   wait until the backend is done with the request, say what it did
+#   race_report   spin until the backend is done with the request, say what it did
 #                 (rejected it, or copied how many bytes) and, if its copy ran past
 #                 its buffer, try the privileged VMCTL destroy(2). Never returns.
 # Needs: lib/sbi.S included before; puts (lib/dbcn.S) and put_dec (lib/put_dec.S).
@@ -46,11 +46,9 @@ race_setup:
 # race_report(): wait for the backend, say what it did, use the keys if it overflowed
 race_report:
     la   s0, race_ring
-1:  lw   t0, DGRAM_RING_STATUS(s0)  # wait while the request is pending
-    li   t1, DGRAM_STATUS_PENDING
-    bne  t0, t1, 2f
-    wfi
-    j    1b
+1:  lw   t0, DGRAM_RING_STATUS(s0)  # spin while the request is pending (no wfi: a guest
+    li   t1, DGRAM_STATUS_PENDING   # that parks lets the backend act at once, and the
+    beq  t0, t1, 1b                 # trace would not show its own timing)
 2:  li   t1, DGRAM_STATUS_REJECTED
     bne  t0, t1, 3f
     la   a0, race_rejected
