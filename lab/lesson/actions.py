@@ -71,6 +71,8 @@ def run(lab: Lab, args: dict[str, Any]) -> None:
 )
 def load(lab: Lab, args: dict[str, Any]) -> None:
     path = program_path(lab.lesson.directory, args["program"])
+    if path is None:
+        raise ActionError(f"{args['program']}: no such program next to the lesson or among the guests")
     try:
         program = load_program(path)
     except ProgramError as exc:

@@ -301,20 +301,20 @@ def handler_key(name: str) -> tuple[int, int]:
     raise ValueError(name)
 
 
-def program_path(directory: Path, value: str) -> Path:
+def program_path(directory: Path, value: str) -> Path | None:
     """A guest program a lesson names: next to the lesson, else among the course's guests
-    (lab/guests), where a scenario finds its programs too."""
+    (lab/guests), where a scenario finds its programs too; None when neither has it."""
     for base in (directory, GUESTS_DIR):
         try:
             if (base / value).is_file():
                 return base / value
         except (OSError, ValueError):  # a name no file system holds (too long, a NUL byte)
             continue
-    return directory / value
+    return None
 
 
 def _program(value: str, where: Where) -> str:
-    if not program_path(where.directory, value).is_file():
+    if program_path(where.directory, value) is None:
         raise where.error(
             f"program {text_shown(value)} found neither next to the lesson ({where.directory}) "
             f"nor among the course's guests ({GUESTS_DIR})"

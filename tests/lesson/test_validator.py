@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def test_hvlab_lessons_check_passes_for_the_course(capsys):
     assert "FAIL" not in out
     # one line per lesson file: make test's log stays readable
     assert len(out.splitlines()) == len(list(LESSONS.glob("*.md"))) + 1
-    assert "ok   " + str(LESSONS / "03-control-api.md") + " (control-api, en): 4 steps" in out
+    assert "ok   " + str(LESSONS / "03-control-api.md") + " (control-api, en): 6 steps" in out
 
 
 @pytest.fixture
@@ -96,12 +97,12 @@ def test_a_translation_that_differs_is_caught(course):
 
 def test_a_step_without_hint_and_an_unknown_requirement_are_caught(course):
     lesson = course / "03-control-api.md"
-    edit(lesson, "```hint\nThe monitor command is `destroy DOMID`.\n```\n", "")
-    edit(
-        lesson,
-        "```hint\n`destroy 2`, then `vms`: the trace shows `VMCTL.destroy(domid=2) -> SBI_SUCCESS`.\n```\n",
-        "",
-    )
+    text = lesson.read_text(encoding="utf-8")
+    start = text.index("## Destroy the bank")
+    end = text.index("## ", start + 3)
+    step = re.sub(r"```hint\n.*?```\n", "", text[start:end], flags=re.S)
+    assert "```hint" not in step
+    lesson.write_text(text[:start] + step + text[end:], encoding="utf-8")
     edit(lesson, 'requires = ["hypercalls"]', 'requires = ["time-travel"]')
     errors = run([lesson])
     assert any("step 3" in e and "has no hint" in e for e in errors)
