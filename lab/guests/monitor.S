@@ -21,7 +21,7 @@
 #   info                          SBI version, implementation ID, own domid, number of VMs
 #   exit [CODE]                   SRST shutdown of this VM, with an exit code
 #   grant ADDR DOMID [FLAGS]      GNTTAB grant_access: let DOMID map our page (FLAGS 1: read-only)
-#   ungrant REF                   GNTTAB end_access: revoke grant REF
+#   ungrant REF                   GNTTAB end_access: end grant REF (refused while it is mapped)
 #   map DOMID REF ADDR [FLAGS]    GNTTAB map: map DOMID's grant REF at ADDR (grant window 0x90000000)
 #   unmap ADDR                    GNTTAB unmap
 #   dsend DOMID TEXT              DGRAM send TEXT to DOMID
@@ -727,8 +727,8 @@ cmd_grant:
         addi sp, sp, 16
         ret
 
-# ungrant REF: revoke our grant REF (GNTTAB end_access). After this we may
-# reuse the page, so the hypervisor must make sure no one still maps it.
+# ungrant REF: end our grant REF (GNTTAB end_access). After this we may reuse
+# the page, so the hypervisor refuses while someone still maps it (Xen's rule).
 cmd_ungrant:
         addi sp, sp, -16
         sw   ra, 12(sp)
@@ -3210,7 +3210,7 @@ h_probe:   .asciz "probe EID                 is extension EID available? (BASE p
 h_info:    .asciz "info                      SBI version, implementation, own domid, number of VMs"
 h_exit:    .asciz "exit [CODE]               shut this VM down with exit code CODE (SRST)"
 h_grant:   .asciz "grant ADDR DOMID [FLAGS]  let DOMID map our page at ADDR; FLAGS 1 = read-only (GNTTAB)"
-h_ungrant: .asciz "ungrant REF               revoke our grant REF (GNTTAB end_access)"
+h_ungrant: .asciz "ungrant REF               end our grant REF (GNTTAB end_access)"
 h_map:     .asciz "map DOMID REF ADDR [FLAGS] map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
 h_unmap:   .asciz "unmap ADDR                remove the grant mapping at ADDR (GNTTAB)"
 h_dsend:   .asciz "dsend DOMID TEXT          send TEXT to DOMID as a datagram (DGRAM)"

@@ -316,8 +316,8 @@ def program_path(directory: Path, value: str) -> Path | None:
 def _program(value: str, where: Where) -> str:
     if program_path(where.directory, value) is None:
         raise where.error(
-            f"program {text_shown(value)} found neither next to the lesson ({where.directory}) "
-            f"nor among the course's guests ({GUESTS_DIR})"
+            f"program {text_shown(value)} not found next to the lesson (in {where.directory}) "
+            "nor among the course's guests (lab/guests)"
         )
     return value
 
