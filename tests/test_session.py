@@ -551,13 +551,18 @@ def test_a_prediction_comes_first_and_its_result_shows_when_the_step_is_done(qui
     assert plain(result)
 
 
-def test_a_quiz_is_tried_until_right_and_the_step_waits_for_it(quiz_session):
-    s = quiz_session
+def first_step_done(s: Session) -> None:
+    """The quiz lesson's first step: predicted (right), then the bank's secret read."""
     s.open_lesson("demo")
     s.start()
     s.answer(1, "1")
     s.type("tenant", "peek 2 0x80001000 32")
     assert s.evaluate().done
+
+
+def test_a_quiz_is_tried_until_right_and_the_step_waits_for_it(quiz_session):
+    s = quiz_session
+    first_step_done(s)
     state = s.next_step()
     assert state.step == 1 and [q.answered for q in state.quizzes] == [False, False]
     assert isinstance(s.answer(2, "7"), Refused)  # no choice 7: not even an attempt
@@ -583,11 +588,7 @@ def test_a_quiz_is_tried_until_right_and_the_step_waits_for_it(quiz_session):
 
 def test_a_resumed_lesson_lands_on_the_first_step_not_done_with_its_answers(quiz_session, tmp_path):
     s = quiz_session
-    s.open_lesson("demo")
-    s.start()
-    s.answer(1, "1")
-    s.type("tenant", "peek 2 0x80001000 32")
-    assert s.evaluate().done  # done, but the student has not moved on
+    first_step_done(s)  # done, but the student has not moved on
     s.close()
     again = Session(s.lessons_dir, backend="interp", progress_path=tmp_path / "progress.json")
     again.open_lesson("demo")
@@ -608,11 +609,7 @@ def test_a_resumed_lesson_lands_on_the_first_step_not_done_with_its_answers(quiz
 
 def test_reset_step_undoes_a_done_step(quiz_session):
     s = quiz_session
-    s.open_lesson("demo")
-    s.start()
-    s.answer(1, "1")
-    s.type("tenant", "peek 2 0x80001000 32")
-    assert s.evaluate().done
+    first_step_done(s)
     assert not s.reset_step().done
     result = s.evaluate()
     assert not result.done and result.predicted  # the prediction stays answered; the leak is gone

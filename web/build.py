@@ -335,9 +335,11 @@ def build(
     src: Path = WEB / "src",
     static: Path = WEB / "static",
     cache: Path | None = None,
+    lessons: Path | None = None,
     echo: Callable[[str], None] = lambda line: None,
 ) -> BuildReport:
-    """Build the site into `out`; see the module doc for what it holds."""
+    """Build the site into `out`; see the module doc for what it holds. `lessons`: the folder
+    of lessons the site carries (the course's by default)."""
     from lab.session import DEFAULT_LESSONS
 
     started = time.perf_counter()
@@ -380,7 +382,7 @@ def build(
     if write_words(out / "uitext"):
         report.steps.append("uitext")
 
-    if _write_if_changed(out / "lessons.zip", lessons_zip(DEFAULT_LESSONS)):
+    if _write_if_changed(out / "lessons.zip", lessons_zip(lessons or DEFAULT_LESSONS)):
         report.steps.append("lessons.zip")
 
     manifest_path = out / "manifest.json"

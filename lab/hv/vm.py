@@ -21,9 +21,9 @@ import codecs
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from lab.cpu import Bus, Cpu, Fault, make_cpu
+from lab.cpu import Bus, Cpu, Fault, make_cpu, register_file
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE
 from lab.hv.devices.uart import UART_BASE, UART_SIZE, Uart
 from lab.riscv.board import GRANT_WINDOW, GRANT_WINDOW_SIZE, RAM_BASE  # noqa: F401  (the map, re-exported)
@@ -86,6 +86,7 @@ class Vm:
     hypercalls: int = 0
     disk: Disk | None = None  # its slice of the backing store (lab.hv.devices.blk)
     disk_limiter: RateLimiter | None = None  # blk.rate_limit, built by the BLK handlers
+    regs: Any = None  # x0..x31 as the hypercall path reads them (lab.cpu.register_file)
 
     # -- construction
 
@@ -105,7 +106,7 @@ class Vm:
         uart = Uart(lambda byte: vm.console_write(bytes((byte,))))
         bus.add_mmio(UART_BASE, UART_SIZE, uart)
         cpu = make_cpu(backend, bus)
-        vm = cls(domid, config, mem, bus, cpu, uart, on_output=on_output)
+        vm = cls(domid, config, mem, bus, cpu, uart, on_output=on_output, regs=register_file(cpu))
         vm.boot()
         return vm
 

@@ -126,6 +126,11 @@ def render(text: str) -> str:
     return markdown().render(text)
 
 
+def render_inline(text: str) -> str:
+    """One paragraph's worth of Markdown as HTML for inside an element (no <p>), raw HTML escaped."""
+    return markdown().renderInline(text)
+
+
 # Parsed lessons by (path, text), with the bytes of the scenario each was read against:
 # the picker, a reopened lesson and the web lab's warm start (its memory snapshot holds
 # them) parse a file once. Changed text, or a changed scenario, parses it afresh.

@@ -433,9 +433,12 @@ class PolicySwitch:
     kind: str  # bool or int
     vulnerable: bool | int  # its value in the vulnerable preset
     hardened: bool | int  # its value in the hardened preset
-    checks: str  # what the hardened hypervisor checks
-    mirrors: str  # the real bug its vulnerable form mirrors
-    cost: str  # where the check sits, what it costs ("" when nothing to say)
+    checks: str  # what the hardened hypervisor checks (Markdown)
+    mirrors: str  # the real bug its vulnerable form mirrors (Markdown)
+    cost: str  # where the check sits, what it costs ("" when nothing to say; Markdown)
+    checks_html: str  # `checks` rendered for a paragraph (raw HTML escaped, no <p>)
+    mirrors_html: str  # `mirrors` rendered the same way
+    cost_html: str  # `cost` rendered the same way ("" when nothing to say)
 
 
 @record

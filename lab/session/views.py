@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lab.hv.policy import SWITCHES
 from lab.lesson.engine import CheckResult
 from lab.lesson.model import Call, Lesson, Quiz, QuizKind
-from lab.lesson.parser import render
+from lab.lesson.parser import render, render_inline
 from lab.lesson.progress import QuizProgress, StepProgress
 from lab.lesson.sentences import sentence
 from lab.net.frames import describe
@@ -241,6 +241,9 @@ def policy_switches(hv: Hypervisor) -> tuple[PolicySwitch, ...]:
             checks=s.checks,
             mirrors=s.mirrors,
             cost=s.cost,
+            checks_html=render_inline(s.checks),
+            mirrors_html=render_inline(s.mirrors),
+            cost_html=render_inline(s.cost) if s.cost else "",
         )
         for s in SWITCHES
     )

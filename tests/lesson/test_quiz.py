@@ -261,3 +261,20 @@ def test_translations_keep_the_quizzes_and_may_translate_a_text_answer(write_les
     )
     _, errors = validate([path.parent], backend_names=["interp"], seeds=(None,))
     assert any("step 2's quizzes differ" in e for e in errors), errors
+
+
+def test_the_docs_lesson_page_shows_instructors_the_notes_answers_and_internal_lines(write_lesson):
+    import importlib.util
+
+    from tests.lesson.conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("docs_hooks", REPO / "docs" / "hooks.py")
+    assert spec is not None and spec.loader is not None
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    page = hooks.lesson_page(parse_lesson(write_lesson(GOOD)))
+    assert "Instructor note" in page and "often forget the length argument" in page
+    assert "who should be allowed to call peek" in page
+    assert "Predict first" in page and "<details><summary>Answer</summary><p>1,3</p>" in page
+    goal = "tenant&#x27;s console shows bank&#x27;s secret <code>secret_leaked tenant from=bank</code>"
+    assert goal in page  # the sentence students read, the internal line beside it

@@ -69,9 +69,7 @@ def test_a_prediction_a_waiting_step_and_a_reflection_by_keyboard(quiz_session):
             assert state.answered and state.right is None  # noted, not judged aloud yet
             assert "Prediction noted" in shown(predict.query_one(".quiz-feedback", Static))
             assert predict.query_one(OptionList).disabled and "Answer the prediction" not in shown(checks)
-
-            screen.query_one("#input-tenant", Input).focus()
-            await pilot.pause()
+            assert app.focused is screen.query_one("#input-tenant", Input)  # predicted: now act
             await enter_line(pilot, "peek 2 0x80001000 32")
             assert s.state().done and s.state().step == 0  # done, and it stays
             assert screen.query_one("#step-done").display
@@ -83,7 +81,8 @@ def test_a_prediction_a_waiting_step_and_a_reflection_by_keyboard(quiz_session):
             await pilot.pause()
             assert s.state().step == 1
             assert "Answer the questions above" in shown(checks)
-            address = await to_question(pilot, 1)
+            address = screen.query_one(LessonView).questions[1]
+            assert app.focused is address.query_one(Input)  # the reflection asks: its question has the focus
             address.query_one(Input).value = "0x1000"
             await pilot.press("enter")
             await pilot.pause()
@@ -95,8 +94,7 @@ def test_a_prediction_a_waiting_step_and_a_reflection_by_keyboard(quiz_session):
             assert "puts it there" in address.query_one(".quiz-explanation").source
 
             calls = screen.query_one(LessonView).questions[2]
-            calls.query_one(OptionList).focus()
-            await pilot.pause()
+            assert app.focused is calls.query_one(OptionList)  # on to the next open question
             await pilot.press("enter", "down", "down", "enter")  # peek and destroy
             await pilot.pause()
             assert calls.chosen() == "1,3" and "select all that apply" in shown(

@@ -341,6 +341,9 @@ class LessonScreen(Localized, Screen[None]):
         result = self.session.answer(event.number, event.value)
         if isinstance(result, QuizAnswered):
             self._lesson_view.set_quizzes((result.quiz,))
+            # answered: on to the next open question, or back to the console to act
+            if result.quiz.answered and not self._lesson_view.focus_open_question():
+                self._focus_console()
         else:
             self.notify(result.error, severity="warning")
         self._drawn()
@@ -440,7 +443,13 @@ class LessonScreen(Localized, Screen[None]):
             self.notify(result.error)
             return
         self._drawn()
-        self._focus_console()
+        # A step that asks first (a prediction, the reflection's questions) has its question
+        # focused, once its panels are up; any other, the console.
+        self.call_after_refresh(self._focus_question_or_console)
+
+    def _focus_question_or_console(self) -> None:
+        if not self._left and not self._lesson_view.focus_open_question():
+            self._focus_console()
 
     def action_hint(self) -> None:
         self.query_one(LessonView).add_hint(self.session.hint())

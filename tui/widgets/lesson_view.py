@@ -154,8 +154,18 @@ class LessonView(Vertical):
             if state.number in self.questions:
                 self.questions[state.number].show(state)
 
+    def focus_open_question(self) -> bool:
+        """Focus the step's first question not answered yet; False when there is none."""
+        for panel in self.questions.values():
+            if panel.state is None or not panel.state.answered:
+                panel.query_one("OptionList, Input").focus()
+                return True
+        return False
+
     def set_done(self, done: bool, *, last: bool) -> None:
         """Done: say so and offer the next step (the last step: the lesson is complete)."""
+        if done and not self.done and self.questions:  # a prediction's result shows now: bring it in view
+            next(iter(self.questions.values())).scroll_visible(animate=False)
         self.done = done
         bar = self.query_one("#step-done")
         bar.set_class(done, "shown")
