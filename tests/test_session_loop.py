@@ -171,3 +171,12 @@ def test_follow_takes_only_the_panels_there_are(session):
     frame = session.frame(full=True)
     assert frame.timeline is None and frame.network is None  # this scenario has no network
     assert [t.vm for t in frame.grants] == ["admin", "tenant", "bank"]
+
+
+def test_measuring_is_a_try_at_the_step(session):
+    """A lesson's step may ask only for a measurement; the measuring machines run apart, so
+    the lab's clock stands still: the measurement itself makes the checks due."""
+    session.frame(full=True)
+    session.measure(100)
+    frame = session.frame()
+    assert frame.evaluation is not None and attempts(session, 0) == 1
