@@ -41,6 +41,16 @@ from typing import TYPE_CHECKING, Final
 
 from lab.hv.hypercalls import SbiError
 from lab.hv.memory import HvLayout
+from lab.trace_messages import (
+    LEN_REREAD,
+    OVERFLOW,
+    REQUEST_TOO_LONG,
+    RING_CHECKED,
+    RING_COMPLETED,
+    RING_COPIED,
+    RING_REJECTED,
+    UNKNOWN_RING_OP,
+)
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
@@ -134,25 +144,25 @@ def run_backend(hv: Hypervisor, *, idle: bool = False) -> None:
 def _pick_up(hv: Hypervisor, vm: Vm, req: RingRequest) -> None:
     """The first fetch: read the header from the shared page and check it."""
     _status, op, length, _result = RING_HEADER.unpack(vm.read_guest(req.ring_gpa, RING_HEADER.size))
-    why = ""
+    why = None
     if op != OP_LOG:
-        why = f"unknown op {op}"
+        why = UNKNOWN_RING_OP(op=op)
     elif length > RING_DATA_MAX:
-        why = f"len {length} is over {RING_DATA_MAX}"
-    if why:
+        why = REQUEST_TOO_LONG(size=length, limit=RING_DATA_MAX)
+    if why is not None:
         hv.channel.pending.remove(req)
         error = SbiError.INVALID_PARAM & 0xFFFF_FFFF  # as the guest reads a u32
         vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_REJECTED, op, length, error))
         vm.notify()
-        hv.event(vm.domid, "dgram", f"backend rejects {vm.label}'s request: {why}")
+        hv.event(vm.domid, RING_REJECTED(vm=vm.label, why=why))
         return
     req.op, req.length, req.checked = op, length, True
     req.due = hv.time + COPY_DELAY
-    how = "checked"
+    picked = RING_CHECKED
     if hv.policy["dgram.copy_then_validate"]:
         req.data = vm.read_guest(req.ring_gpa + RING_DATA, length)  # the one and only fetch of the data
-        how = "copied once and checked"
-    hv.event(vm.domid, "dgram", f"backend picks up {vm.label}'s request: LOG {length} bytes ({how})")
+        picked = RING_COPIED
+    hv.event(vm.domid, picked(vm=vm.label, size=length))
 
 
 def _complete(hv: Hypervisor, vm: Vm, req: RingRequest) -> None:
@@ -162,13 +172,13 @@ def _complete(hv: Hypervisor, vm: Vm, req: RingRequest) -> None:
         # Second fetch from shared memory: the length may have changed since the check.
         length = int.from_bytes(vm.read_guest(req.ring_gpa + RING_LEN, 4), "little")
         if length != req.length:
-            note = f"; len re-read as {length} (was {req.length} when checked)"
+            note = LEN_REREAD(size=length, checked=req.length)
         data = vm.read_guest(req.ring_gpa + RING_DATA, min(length, 4096 - RING_DATA))
     hv.mem.write(HvLayout.RING_BUFFER, data)
     if len(data) > HvLayout.CONTROL_DOMID - HvLayout.RING_BUFFER:
-        note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
+        note += OVERFLOW(excess=len(data) - 256)
     hv.channel.log.append((vm.domid, bytes(data[:256])))
     vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
     vm.notify()  # the completion is an event
     text = data[:256].decode("utf-8", "replace").rstrip("\0")
-    hv.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))
+    hv.event(vm.domid, RING_COMPLETED(vm=vm.label, text=text, note=note), copied=len(data))

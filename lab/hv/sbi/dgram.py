@@ -15,6 +15,19 @@ from lab.cpu.bus import PAGE_SIZE
 from lab.hv.devices.dgram import MAX_DATAGRAM, QUEUE_DEPTH, Datagram, ring_doorbell
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.hv.vm import RAM_BASE
+from lab.trace_messages import (
+    BUFFER_NOT_YOURS,
+    DGRAM_SENT,
+    LEN_OVER_LIMIT,
+    MAXLEN_TOO_SMALL,
+    NO_RING,
+    NO_VM,
+    NOT_IN_RAM,
+    NOT_PAGE_ALIGNED,
+    QUEUE_FULL,
+    RING_REGISTERED,
+    STILL_PENDING,
+)
 
 DGRAM = extension(0x0900_0003, "DGRAM", "Datagrams and request ring", __doc__ or "", standard=False)
 
@@ -23,21 +36,19 @@ DGRAM = extension(0x0900_0003, "DGRAM", "Datagrams and request ring", __doc__ or
 def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
     """Copy a datagram of len bytes (at most 256) from gpa to domain dest_domid's queue."""
     if length > MAX_DATAGRAM:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_DATAGRAM}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, LEN_OVER_LIMIT(size=length, limit=MAX_DATAGRAM))
     dest = hv.live(dest_domid)
     if dest is None:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"no VM with domid {dest_domid}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, NO_VM(domid=dest_domid))
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, length):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + length:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + length, vm=vm.label))
     queue = hv.channel.queue(dest.domid)
     if len(queue) >= QUEUE_DEPTH:
-        return SbiRet.fail(SbiError.FAILED, f"{dest.label}'s queue is full ({QUEUE_DEPTH} datagrams)")
+        return SbiRet.fail(SbiError.FAILED, QUEUE_FULL(vm=dest.label, depth=QUEUE_DEPTH))
     payload = vm.read_guest(gpa, length)
     queue.append(Datagram(vm.domid, payload))
     dest.notify()
-    hv.event(vm.domid, "dgram", f"{vm.label} -> {dest.label}: {len(payload)} bytes", to=dest.domid)
+    hv.event(vm.domid, DGRAM_SENT(vm=vm.label, dest=dest.label, size=len(payload)), to=dest.domid)
     return SbiRet.ok(len(payload), hv.leak_note(vm, gpa, length))
 
 
@@ -45,15 +56,13 @@ def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
 def recv(hv, vm, gpa, maxlen) -> SbiRet:
     """Take the oldest datagram: its sender's domid (4 bytes) then its payload, cut to maxlen."""
     if maxlen < 4:
-        return SbiRet.fail(SbiError.INVALID_PARAM, "maxlen must leave room for the 4-byte sender id")
+        return SbiRet.fail(SbiError.INVALID_PARAM, MAXLEN_TOO_SMALL())
     queue = hv.channel.queue(vm.domid)
     if not queue:
         return SbiRet.ok(0)
     size = min(maxlen, 4 + len(queue[0].payload))
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=True):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + size, vm=vm.label))
     dgram = queue.popleft()
     data = (dgram.sender.to_bytes(4, "little") + dgram.payload)[:size]
     written = vm.write_guest(gpa, data)
@@ -64,11 +73,11 @@ def recv(hv, vm, gpa, maxlen) -> SbiRet:
 def ring_setup(hv, vm, gpa) -> SbiRet:
     """Register the caller's page at gpa as its request ring."""
     if gpa % PAGE_SIZE:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"{gpa:#x} is not page-aligned")
+        return SbiRet.fail(SbiError.INVALID_PARAM, NOT_PAGE_ALIGNED(gpa=gpa))
     if not RAM_BASE <= gpa < RAM_BASE + vm.ram_size:
-        return SbiRet.fail(SbiError.INVALID_ADDRESS, f"{gpa:#x} is not in {vm.label}'s RAM")
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, NOT_IN_RAM(gpa=gpa, vm=vm.label))
     hv.channel.rings[vm.domid] = gpa
-    hv.event(vm.domid, "dgram", f"{vm.label} registers its request ring at {gpa:#x}")
+    hv.event(vm.domid, RING_REGISTERED(vm=vm.label, gpa=gpa))
     return SbiRet.ok(0)
 
 
@@ -78,9 +87,9 @@ def doorbell(hv, vm) -> SbiRet:
     PICKUP_DELAY instructions later and completes it COPY_DELAY after that (status, result)."""
     ring = hv.channel.rings.get(vm.domid)
     if ring is None:
-        return SbiRet.fail(SbiError.NO_SHMEM, f"{vm.label} has no request ring (ring_setup first)")
+        return SbiRet.fail(SbiError.NO_SHMEM, NO_RING(vm=vm.label))
     if any(r.domid == vm.domid for r in hv.channel.pending):
-        return SbiRet.fail(SbiError.FAILED, "the previous request is still pending")
+        return SbiRet.fail(SbiError.FAILED, STILL_PENDING())
     ring_doorbell(hv, vm, ring)
     hv.replan()  # the backend's step may come before this vCPU's slice ends
     return SbiRet.ok(0)
