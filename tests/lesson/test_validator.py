@@ -25,7 +25,10 @@ def test_hvlab_lessons_check_prints_a_line_per_lesson_file(course, capsys):
     assert len(out.splitlines()) == len(pair) + 1
     assert "ok   " + str(course / "03-control-api.md") + " (control-api, en): 6 steps" in out
     # The German twin is the same machine, actions and checks: proved by the original's runs.
-    assert f"(control-api, de): 6 steps proved by its original's runs ({course / '03-control-api.md'}" in out
+    assert (
+        f"(control-api, de): 6 steps, 6 quizzes proved by its original's runs ({course / '03-control-api.md'}"
+        in out
+    )
 
 
 def test_a_course_checked_in_processes_is_reported_as_one_checked_here(course):
