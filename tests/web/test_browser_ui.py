@@ -206,7 +206,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     assert "abgeschlossen" in card.inner_text()
     card.locator("button").click()
     page.wait_for_selector(".lesson-screen")
-    assert "Als Tenant umsehen" in page.locator('details.step[data-step="0"] summary').inner_text()
+    assert "Sich als Tenant umsehen" in page.locator('details.step[data-step="0"] summary').inner_text()
     assert page.locator("#reset-step").inner_text() == "Schritt zurücksetzen"
     assert page.locator("#panel-tab-timeline").inner_text() == "Zeitleiste"
 
