@@ -178,20 +178,30 @@ class SnapshotStore {
   }
 }
 
-/** Pyodide's module factory (`createPyodideModule`), with its memory grown to hold the snapshot
- *  `memory` (a promise of its bytes) before Pyodide copies it in. Pyodide 314 asks for the
- *  snapshot's size as INITIAL_MEMORY, but its wasm defines its own memory (30 MiB at first),
- *  so a cold boot whose heap grew past that made a snapshot no restore could hold ("offset is
- *  out of bounds"): one lesson more in the course was enough. */
-function grownFor(memory, asmModule) {
-  return async (settings) => {
-    const module = await (await asmModule).default(settings);
-    const size = (await memory).length; // the heap and Pyodide's header: at least the heap
-    if (module.HEAP8.length < size && !module.growMemory(size)) {
-      throw new Error(`the snapshot needs ${size} bytes of memory, which this browser refused`);
+/** Run `load` (a loadPyodide that restores `snapshot`, a promise of its bytes) with the wasm
+ *  memory grown to the snapshot's size as Pyodide's module is instantiated. Pyodide copies a
+ *  snapshot into the memory the module starts with (480 pages, 30 MiB) and never grows it
+ *  first: a cold boot whose Python grew past that (a longer course, a bigger engine) made a
+ *  snapshot no restore could load ("offset is out of bounds"). Emscripten takes its views of
+ *  the memory after instantiation, so they cover the grown memory. */
+async function roomFor(snapshot, load) {
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const grown = async (result) => {
+    const memory = result?.instance?.exports?.memory; // a bare Instance (a helper module): as is
+    if (memory instanceof WebAssembly.Memory) {
+      const short = (await snapshot).length - memory.buffer.byteLength;
+      if (short > 0) memory.grow(Math.ceil(short / 65536));
     }
-    return module;
+    return result;
   };
+  WebAssembly.instantiate = async (...args) => grown(await instantiate.apply(WebAssembly, args));
+  WebAssembly.instantiateStreaming = async (...args) => grown(await instantiateStreaming.apply(WebAssembly, args));
+  try {
+    return await load();
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    WebAssembly.instantiateStreaming = instantiateStreaming;
+  }
 }
 
 /** Every file under `roots` in Emscripten's file system, as [path, bytes]. */
@@ -262,11 +272,7 @@ async function boot(progress) {
       // the promise later: meanwhile a rejection must not count as unhandled).
       const memory = SnapshotStore.read(found).then((parts) => (kept = parts).memory);
       memory.catch(() => {});
-      pyodide = await loadPyodide({
-        ...options,
-        _loadSnapshot: memory,
-        createPyodideModule: grownFor(memory, import(new URL("pyodide.asm.mjs", indexURL).href)),
-      });
+      pyodide = await roomFor(memory, () => loadPyodide({ ...options, _loadSnapshot: memory }));
       snapshot.restored = snapshot.saved = true;
     } catch (error) {
       snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;
