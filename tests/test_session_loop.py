@@ -130,6 +130,22 @@ def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently
     assert turn.frame is not None and turn.frame.evaluation.completed == (0,)
 
 
+def test_input_while_running_is_answered_by_the_loop_and_a_busy_screen_gets_the_frame_later(session, clock):
+    # The terminal lab's engine types without settling while the loop runs, and asks for no frame
+    # while the screen is still drawing the last one (`show=False`).
+    session.frame(full=True)
+    session.play()
+    typed = session.type("tenant", "vms", settle=False)
+    assert typed.text == ""  # only the input: no guest ran for it
+    clock.now += FRAME_SECONDS
+    turn = session.advance(show=False)  # the slice brings the answer and the try completes step 1 ...
+    assert turn.frame is None  # ... but the screen is busy: not framed now
+    assert session.state().step == 1 and attempts(session, 0) == 0  # done at the first try
+    frame = session.advance().frame  # the next frame carries what the held one would have
+    assert frame is not None and frame.evaluation.completed == (0,)
+    assert "dom2 running" in "".join(c.text for c in frame.consoles if c.vm == "tenant")
+
+
 def test_finishing_is_said_once_and_a_finished_lesson_resumes_quietly(tmp_path, clock):
     path = tmp_path / "progress.json"
     s = Session(LESSONS, progress_path=path, timer=clock)
