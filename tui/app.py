@@ -3,32 +3,37 @@
     hvlab                                # the lesson picker
     hvlab tui control-api --lang de      # straight into a lesson (hvlab.cli parses the options)
 
-The app holds one `lab.session.Session`, which both screens talk to directly:
-the lesson picker and the lesson. Progress goes to the user's data directory
-(`tui.paths.default_progress_path`), so a restarted lab resumes each lesson at
-the student's step.
+The app holds one `lab.session.Session`: the lesson picker lists the course and the
+student's progress from it. A chosen lesson runs in a process of its own
+(`tui.machine.Machine`, `tui.engine`), built from the same settings, which the lesson
+screen drives; when the student leaves it the picker reads the progress it wrote.
+Progress goes to the user's data directory (`tui.paths.default_progress_path`), so a
+restarted lab resumes each lesson at the student's step.
 """
 
 from __future__ import annotations
 
 import sys
-from functools import partial
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar, Final
 
+from textual import on
 from textual.app import App
 from textual.binding import BindingType
+from textual.message import Message
 
-from lab.session import STUDENT, Session, SessionError
-from lab.session.records import LessonView
+from lab.lesson import progress as progress_file
+from lab.session import STUDENT, Session
+from tui.engine import Setup, Started
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
+from tui.machine import Machine
 from tui.paths import default_progress_path
 from tui.screens.picker import PickerScreen
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
 
 THEMES: Final = ("textual-dark", "textual-light")
-START_GROUP: Final = "lesson-start"  # the worker that builds a lesson's machine
 
 
 class HvlabApp(Localized, App[None]):
@@ -47,10 +52,17 @@ class HvlabApp(Localized, App[None]):
         Key("ctrl+q", "quit", "quit", show=False, priority=True),
     )
 
+    class Delivered(Message):
+        """Work for this thread from a lesson's engine: a frame to draw, a command's answer."""
+
+        def __init__(self, work: Callable[[], object]) -> None:
+            super().__init__()
+            self.work = work
+
     def __init__(self, session: Session, *, lesson: str | None = None, lang: str = "en") -> None:
         super().__init__()
         self.session = session
-        self.lesson: LessonView | None = None  # the lesson open, once its machine is built
+        self.machine: Machine | None = None  # the open lesson's engine
         self.first_lesson = lesson
         self.lang = lang
         self.theme = THEMES[0]
@@ -75,37 +87,54 @@ class HvlabApp(Localized, App[None]):
         self.open_lesson(event.lesson_id, event.lang)
 
     def open_lesson(self, lesson_id: str, lang: str) -> None:
-        """Build the lesson's machine in a thread (resuming replays the steps done, which can
-        take seconds) while the picker shows that it is starting, then show the lesson."""
+        """Start the lesson's engine (resuming replays the steps done, which can take seconds)
+        while the picker shows that it is starting, then show the lesson."""
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(lesson_id)
-        self.run_worker(
-            partial(self._start_lesson, lesson_id, lang), thread=True, exclusive=True, group=START_GROUP
+        session = self.session
+        session.book.save()  # the student's seed on disk: the engine's session reads it there
+        setup = Setup(
+            lesson=lesson_id,
+            lang=lang,
+            lessons_dir=session.lessons_dir,
+            backend=session.backend,
+            progress=session.book.path,
+            seed=session.seed,
         )
+        machine = self.machine = Machine(setup, deliver=lambda work: self.post_message(self.Delivered(work)))
+        machine.on_start(self._started, self._not_started)
 
-    def _start_lesson(self, lesson_id: str, lang: str) -> None:
-        """In the worker thread: nothing else uses the session until the lesson screen is up."""
-        try:
-            self.lesson = self.session.open_lesson(lesson_id, lang)
-            self.session.start()
-        except SessionError as exc:
-            self.call_from_thread(self._not_started, str(exc))
-        else:
-            self.call_from_thread(self._started)
+    @on(Delivered)
+    def delivered(self, event: Delivered) -> None:
+        if self.is_running:  # not while the app shuts its screens down
+            event.work()
 
-    def _started(self) -> None:
+    def _started(self, started: Started) -> None:
         from tui.screens.lesson import LessonScreen
 
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
-        assert self.lesson is not None
-        self.push_screen(LessonScreen(self.session, self.lesson))
+        assert self.machine is not None
+        self.push_screen(LessonScreen(self.machine, started))
 
     def _not_started(self, problem: str) -> None:
+        self.machine = None  # its engine ends by itself
         self.notify(problem, title=words(self)("tui.cannot_open"), severity="error", timeout=10)
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
             self.screen.allow_choice()
+
+    def lesson_closed(self) -> None:
+        """The lesson's engine ended: its progress is on disk, for the picker to show."""
+        self.machine = None
+        path = self.session.book.path
+        if path is not None and path.exists():
+            try:
+                self.session.load_progress(progress_file.load(path).to_dict())
+            except progress_file.ProgressError as exc:
+                self.notify(str(exc), title=words(self)("tui.progress_unreadable"), severity="warning")
+        if isinstance(self.screen, PickerScreen):
+            self.screen.reload()
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

@@ -14,7 +14,7 @@ import json
 from textual.widgets import DataTable, Switch, TabbedContent, TabPane
 
 from lab.lesson.variants import variant
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
+from tests.tui.conftest import SIZE, answered, console_of, enter_line, lesson_started, open_tab, settled
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
 from tui.widgets.checks import ChecksView
@@ -22,8 +22,11 @@ from tui.widgets.console import ConsoleView
 
 
 async def type_line(pilot, text: str) -> None:
+    """Type `text` key by key into the focused console, Enter, and wait for the guest's answer."""
+    console = console_of(pilot)
+    before = len(console.text)
     await pilot.press(*text, "enter")
-    await pilot.pause()
+    await answered(pilot, console, before, text)
 
 
 def test_control_api_attack_then_hardening_blocks_it(session, progress_file):
@@ -38,12 +41,16 @@ async def control_api_flow(session) -> None:
     app = HvlabApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "enter")  # the third lesson: control-api
-        await lesson_started(pilot)
+        await lesson_started(pilot, machine=False)
         screen = app.screen
         assert isinstance(screen, LessonScreen)
-        assert session.lesson.id == "control-api"
-        # The student's seat is the tenant: its console has the focus.
-        assert app.focused.id == "input-tenant"
+        assert screen.lesson.id == "control-api"
+        # At 80 columns the step's text comes first, the whole width, focused for reading;
+        # F2 swaps it for the machine, where the student's seat, the tenant's console, has the focus.
+        assert app.focused.id == "prose-scroll" and not screen.query_one("#work").display
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.focused.id == "input-tenant" and not screen.query_one("#lesson").display
 
         # At 80x24 every panel is reachable with F3 and its whole tab is on screen.
         tabs = screen.query_one(TabbedContent)
@@ -62,16 +69,20 @@ async def control_api_flow(session) -> None:
         checks = screen.query_one(ChecksView)
         assert [c.done for c in checks.checks] == [False, False]
 
-        # A hint on request (F8), shown below the step's text.
+        # A hint on request (F8), shown below the step's text, which comes back for it; F2 returns.
         await pilot.press("f8")
-        await pilot.pause()
+        await settled(pilot)
         hints = screen.query_one("#hints")
         assert hints.display and "tenant's console" in hints.source
+        assert screen.query_one("#lesson").display and not screen.query_one("#work").display
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.focused.id == "input-tenant"
 
         # Step 1: list the VMs from the tenant; the step's checks hold and it advances.
         await enter_line(pilot, "vms")
         assert "dom2 running" in screen.query_one("#console-tenant", ConsoleView).text
-        assert session.state().step == 1
+        assert screen.state.step == 1
         assert not any(c.done for c in checks.checks)  # the new step's checks
 
         # Step 2: the admin lists the VMs (legitimate use), the tenant reads the bank's secret.
@@ -83,11 +94,11 @@ async def control_api_flow(session) -> None:
         # The bank's secret as this student's variant has it (the hexdump shows 16 bytes a line).
         own = variant(b"BANK{pin-4711-do-not-share}", session.seed, "bank").decode()
         assert own[:16] in screen.query_one("#console-tenant", ConsoleView).text
-        assert session.state().step == 2
+        assert screen.state.step == 2
 
         # Step 3: destroy the bank.
         await enter_line(pilot, "destroy 2")
-        state = session.state()
+        state = screen.state
         assert state.step == 3
         assert next(vm for vm in state.vms if vm.name == "bank").state == "destroyed"
         # The VM list says so in full (its column widens), as the monitor's `vms` stops listing dom2.
@@ -101,8 +112,7 @@ async def control_api_flow(session) -> None:
         switch = screen.query_one("#policy-hypercall-authorize", Switch)
         assert switch.value is False
         await pilot.click("#policy-hypercall-authorize")
-        await pilot.pause()
-        assert session.state().policy.values["hypercall.authorize"] is True
+        assert (await settled(pilot)).policy.values["hypercall.authorize"] is True
 
         # The switch kept the focus; the student types the replay key by key into the console:
         # the spaces and letters are text for the guest, the switch stays on.
@@ -111,16 +121,14 @@ async def control_api_flow(session) -> None:
         assert app.focused.id == "input-tenant"
         await type_line(pilot, "peek 2 0x80001000 32")
         assert switch.value is True
-        assert session.state().policy.values["hypercall.authorize"] is True
+        assert screen.state.policy.values["hypercall.authorize"] is True
         assert "SBI_ERR_DENIED" in screen.query_one("#console-tenant", ConsoleView).text
         await open_tab(pilot, "admin")
         await enter_line(pilot, "vms")
         admin = screen.query_one("#console-admin", ConsoleView).text
         assert "dom1 running" in admin.split("dom0> vms")[-1] and "dom2" not in admin.split("dom0> vms")[-1]
         await pilot.press("f7")  # check now, as a student would
-        await pilot.pause()
-
-        state = session.state()
+        state = await settled(pilot)
         assert state.finished, state.checks
         assert all(c.done for c in checks.checks)
         assert any("attack_blocked" in c.check for c in checks.checks)
