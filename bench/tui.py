@@ -118,8 +118,10 @@ class Terminal:
         self._output_at = time.perf_counter()  # when the last one came
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        # The client's first answer: it is attached. The socket is removed with the server.
-        self.socket_path = self.command("display-message -p '#{socket_path}'")[0]
+        with self._lock:  # the client's first answer (to its attach, empty): it is attached
+            if not self._lock.wait_for(lambda: self._replies, timeout=KEY_TIMEOUT):
+                raise BenchError("tmux's control client did not attach")
+        self.socket_path = self.command("display-message -p '#{socket_path}'")[0]  # removed at close
 
     def _read(self) -> None:
         assert self._client.stdout is not None
