@@ -165,14 +165,15 @@ class Terminal:
         quoted = " ".join("'" + k.replace("'", "'\\''") + "'" for k in keys)
         self.command(f"send-keys -t {self.target} {'-l ' if literal else ''}{quoted}")
 
-    def wait_for(self, shown: Callable[[list[str]], bool], *, timeout: float) -> float:
-        """Wait until `shown(screen)`; returns when the pane output that showed it arrived."""
+    def wait_for(self, shown: Callable[[list[str]], bool], *, timeout: float, since: float = 0.0) -> float:
+        """Wait until `shown(screen)`; returns when the pane output that showed it arrived (if
+        that output's notice came after `since`; else when the screen was seen to show it)."""
         deadline = time.perf_counter() + timeout
         while True:
             with self._lock:
                 seen, at = self._outputs, self._output_at
             if shown(self.screen()):
-                return at
+                return at if at > since else time.perf_counter()
             with self._lock:
                 left = deadline - time.perf_counter()
                 if left <= 0 or not self._lock.wait_for(partial(self._output_since, seen), timeout=left):
@@ -277,11 +278,12 @@ def one_run(checkout: Path, *, size: tuple[int, int], rng: random.Random) -> lis
                     sent = time.perf_counter()
                     term.keys(char, literal=True)
                     if char != " ":
-                        timings.append(term.wait_for(shows(row, col, typed), timeout=KEY_TIMEOUT) - sent)
+                        seen = term.wait_for(shows(row, col, typed), timeout=KEY_TIMEOUT, since=sent)
+                        timings.append(seen - sent)
                 time.sleep(rng.uniform(*PAUSE_SECONDS))
                 sent = time.perf_counter()
                 term.keys("Enter")
-                timings.append(term.wait_for(shows(row, col, ""), timeout=KEY_TIMEOUT) - sent)
+                timings.append(term.wait_for(shows(row, col, ""), timeout=KEY_TIMEOUT, since=sent) - sent)
             return timings
         finally:
             term.close()

@@ -13,6 +13,7 @@ restarted lab resumes each lesson at the student's step.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -62,7 +63,8 @@ class HvlabApp(Localized, App[None]):
     def __init__(self, session: Session, *, lesson: str | None = None, lang: str = "en") -> None:
         super().__init__()
         self.session = session
-        self.machine: Machine | None = None  # the open lesson's engine
+        self.machine: Machine | None = None  # the open lesson's engine (until it ended)
+        self._next: tuple[str, str] | None = None  # a lesson to open once that engine ended
         self.first_lesson = lesson
         self.lang = lang
         self.theme = THEMES[0]
@@ -88,11 +90,18 @@ class HvlabApp(Localized, App[None]):
 
     def open_lesson(self, lesson_id: str, lang: str) -> None:
         """Start the lesson's engine (resuming replays the steps done, which can take seconds)
-        while the picker shows that it is starting, then show the lesson."""
+        while the picker shows that it is starting, then show the lesson. The last lesson's
+        engine ends first: two engines never share the progress file."""
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(lesson_id)
+        if self.machine is not None:
+            self._next = (lesson_id, lang)
+            return
         session = self.session
-        session.book.save()  # the student's seed on disk: the engine's session reads it there
+        # The student's seed on disk: the engine's session reads it there (and meets, and says,
+        # any problem with the file itself).
+        with contextlib.suppress(OSError):
+            session.book.save()
         setup = Setup(
             lesson=lesson_id,
             lang=lang,
@@ -135,6 +144,10 @@ class HvlabApp(Localized, App[None]):
                 self.notify(str(exc), title=words(self)("tui.progress_unreadable"), severity="warning")
         if isinstance(self.screen, PickerScreen):
             self.screen.reload()
+        if self._next is not None:  # chosen while the last engine was ending
+            lesson_id, lang = self._next
+            self._next = None
+            self.open_lesson(lesson_id, lang)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

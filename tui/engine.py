@@ -20,10 +20,12 @@ turn it first takes every message that came (commands in the order they were sen
 first, a command never waits behind more than the slice or command under way), then one
 slice of guest work (`Session.advance`, about SLICE_SECONDS). A frame goes out when one is
 due or a command ran, but never while the screen is still drawing the last one (until its
-`Drawn`): meanwhile the session keeps what is new for the next frame, so a busy screen gets
-fewer frames, never a queue of them. Paused, the loop sleeps until a message comes; while
-every guest waits, it looks every IDLE_WAIT. Console input is typed without settling while
-the machine runs (`settle=False`): the loop's own slices bring the answer.
+`Drawn`), and the loop's own frames not sooner than REST_SECONDS after that: meanwhile the
+session keeps what is new for the next frame, so a busy screen gets fewer frames, never a
+queue of them, and always time between two of them for the student's keys. Paused, the
+loop sleeps until a message comes; while every guest waits, it looks every IDLE_WAIT.
+Console input is typed without settling while the machine runs (`settle=False`): the
+loop's own slices bring the answer.
 
 Commands are (function, arguments): a `Session` method or a module-level function that takes
 the session first (they travel pickled, by name). Records come back as they are (frozen
@@ -33,16 +35,20 @@ Crashed record with its traceback, for the screen to raise.
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from lab.session import Session, SessionError
 from lab.session.records import LessonView, MachineState, PolicySwitch
+
+REST_SECONDS: Final = 0.05  # after the screen drew a frame, the run loop's next one waits this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +173,7 @@ class Engine:
         self.session = session
         self.conn = conn
         self.drawing = False  # a frame went out and is not drawn yet
+        self.drawn = -math.inf  # when the screen said it drew the last one (time.monotonic)
         self.owed = False  # a command ran since the last frame
 
     def run(self) -> None:
@@ -182,7 +189,7 @@ class Engine:
                     self.conn.send(Stopped())
                     return
                 if isinstance(message, Drawn):
-                    self.drawing = False
+                    self.drawing, self.drawn = False, time.monotonic()
                 else:
                     self.call(message)
                     ran = True
@@ -203,10 +210,13 @@ class Engine:
         if session.lab is None:  # closed by a command: nothing runs until the next Stop
             return None
         show = not self.drawing
+        # The loop's own frames leave the screen REST_SECONDS after it drew the last one, to
+        # answer keys in: a screen starved of CPU would otherwise do nothing but draw frames.
+        rested = time.monotonic() - self.drawn >= REST_SECONDS
         frame = None
         wait = None
         if session.running:
-            turn = session.advance(show=show)
+            turn = session.advance(show=show and rested)
             frame, wait = turn.frame, turn.wait
         if frame is None and show and self.owed:
             frame = session.frame()

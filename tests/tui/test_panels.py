@@ -186,7 +186,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             assert "Hint 1" in seen["hint"]
             await open_tab(pilot, "trace")
             trace = screen.query_one(TracePanel)
-            assert any("dom0 admin" in line for line in trace.lines)
+            await until(pilot, lambda: any("dom0 admin" in line for line in trace.lines))  # drawn when shown
             screen.query_one("#trace-vm", Select).value = 1
             screen.query_one("#trace-kind", Select).value = "hypercall"
             await pilot.pause()

@@ -104,7 +104,7 @@ def test_lesson_5s_key_line_is_on_screen_in_full(size, tmp_path):
             await panel(pilot, "trace")
             log = screen.query_one("#trace-log")
             assert app.focused is log and on_screen(app, log)
-            assert any(KEY_LINE in line for line in log.lines)
+            await until(pilot, lambda: any(KEY_LINE in line for line in log.lines), what="the trace")
             # The newest events are in view; the key line is found with the keys, in full.
             for _ in range(40):
                 if KEY_LINE in shown(app, log):

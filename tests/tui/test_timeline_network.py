@@ -16,7 +16,7 @@ from lab.net.switch import PortCounters
 from lab.session import STUDENT, Session
 from lab.session.records import PortView
 from tests.test_session import NET_LESSON
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, settled
+from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.widgets.network_panel import NetworkPanel, _port_row
 from tui.widgets.timeline_panel import TimelinePanel
@@ -35,6 +35,7 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             await enter_line(pilot, "vms")  # the tenant lists the VMs: VMCTL hypercalls
             await open_tab(pilot, "timeline")
             timeline = screen.query_one(TimelinePanel)
+            await until(pilot, lambda: any("VMCTL.info(domid=2)" in line for line in timeline.lines))
             lines = timeline.lines
             call = next(n for n, line in enumerate(lines) if "dom1 tenant VMCTL.info(domid=2)" in line)
             # Under the hypercall, indented: the guest's instructions up to its ecall.
@@ -59,7 +60,8 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             screen.query_one("#input-tenant").focus()
             await pilot.pause()
             await enter_line(pilot, "probe 0x10")
-            assert any("BASE.probe_extension" in line for line in timeline.lines)
+            await open_tab(pilot, "timeline")  # drawn when shown: it kept the items meanwhile
+            await until(pilot, lambda: any("BASE.probe_extension" in line for line in timeline.lines))
             await pilot.press("f9", "y")
             await pilot.pause()
             await settled(pilot)
@@ -154,7 +156,9 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
 
             # The timeline has the frames between the hypercalls.
             await open_tab(pilot, "timeline")
-            lines = screen.query_one(TimelinePanel).lines
+            timeline = screen.query_one(TimelinePanel)
+            await until(pilot, lambda: any("frame tenants/tenant:" in line for line in timeline.lines))
+            lines = timeline.lines
             sent = next(
                 n for n, line in enumerate(lines) if "frame tenants/tenant:" in line and "ICMP" in line
             )

@@ -156,6 +156,7 @@ class LessonScreen(Localized, Screen[None]):
         self._narrow: bool | None = None  # the layout last chosen for the terminal's size
         self._reading = True  # the lesson text is shown (below WIDE columns: instead of the machine)
         self._consoles: dict[str, ConsoleView] = {}
+        self._pane_ids: list[str] = []
         self._left = False  # the student left: the engine is stopping
 
     def compose(self) -> ComposeResult:
@@ -374,7 +375,9 @@ class LessonScreen(Localized, Screen[None]):
             self._status(self.state)  # "panel n/N" follows at once
 
     def _panes(self) -> list[str]:
-        return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
+        if not self._pane_ids:  # they never change: asked once (a query each frame is costly)
+            self._pane_ids = [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
+        return self._pane_ids
 
     def _focus_target(self, pane: str) -> str:
         """What takes the focus when a panel opens (a console tab focuses its input line)."""

@@ -151,6 +151,8 @@ class NetworkPanel(Localized, Vertical):
         self._keys: list[str] = []
         self._segments: list[str] = []
         self._frames: deque[str] = deque(maxlen=KEEP)
+        self._shown = False  # on screen: frames are listed as they come
+        self._stale = False  # hidden while frames came: listed afresh when shown
 
     def compose(self) -> ComposeResult:
         say = words(self)
@@ -247,11 +249,26 @@ class NetworkPanel(Localized, Vertical):
         ]
         if lines:
             self._frames.extend(lines)
-            self.query_one("#net-frames", TextLog).write_lines(lines)
+            if self._shown:
+                self.query_one("#net-frames", TextLog).write_lines(lines)
+            else:  # a flood's frames are drawn once, when the panel is opened
+                self._stale = True
 
     def clear_frames(self) -> None:
         self._frames.clear()
+        self._stale = False
         self.query_one("#net-frames", TextLog).clear()
+
+    def on_show(self) -> None:
+        self._shown = True
+        if self._stale:
+            self._stale = False
+            log = self.query_one("#net-frames", TextLog)
+            log.clear()
+            log.write_lines(list(self._frames))
+
+    def on_hide(self) -> None:
+        self._shown = False
 
     def show_saved(self, result: PcapSaved | Refused) -> str:
         """Say where the capture went (or why it did not); returns the text shown."""

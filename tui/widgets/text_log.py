@@ -8,8 +8,8 @@ end, and it follows the end unless the student scrolled up to read something.
 
 A read-only TextArea with soft wrap: a focused one scrolls with Up/Down, PageUp/PageDown and
 Home/End, and the mouse selects text for copying; one that must leave the focus to an input
-line (a console) sets `can_focus = False` and is scrolled by its owner. Old lines go once there
-are more than `max_lines`.
+line (a console) sets `can_focus = False` and is scrolled by its owner. It keeps the last
+`max_lines` (and up to a quarter more, which go in one edit).
 """
 
 from __future__ import annotations
@@ -73,8 +73,9 @@ class TextLog(TextArea):
         if not text:
             return
         self.insert(text, self.document.end, maintain_selection_offset=True)
+        # Old lines go a quarter at a time: each edit re-measures the whole text.
         excess = self.document.line_count - self.max_lines
-        if excess > 0:
+        if excess > self.max_lines // 4:
             self.delete((0, 0), (excess, 0), maintain_selection_offset=True)
         self.history.clear()  # nothing here is undone
         if self.following:
@@ -83,7 +84,8 @@ class TextLog(TextArea):
     def write_lines(self, lines: list[str]) -> None:
         """Whole lines, each on its own (no empty last line below them)."""
         if lines:
-            self.write(("\n" if self.document.text else "") + "\n".join(lines))
+            empty = self.document.line_count == 1 and not self.document.get_line(0)
+            self.write(("" if empty else "\n") + "\n".join(lines))
 
     def clear(self) -> None:
         self.load_text("")

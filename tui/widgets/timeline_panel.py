@@ -69,6 +69,8 @@ class TimelinePanel(Vertical):
         self._names: dict[int, str] = {}
         self._vm: int | None = None
         self._code = True  # the instructions under each hypercall
+        self._shown = False  # on screen: new items are drawn as they come
+        self._stale = False  # hidden while items came: drawn afresh when shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -76,6 +78,14 @@ class TimelinePanel(Vertical):
             yield Select([], prompt=say("tui.every_vm"), allow_blank=True, id="timeline-vm")
             yield Checkbox(say("tui.code"), value=True, id="timeline-code")
         yield TextLog(max_lines=KEEP * 3, id="timeline-log")
+
+    def on_show(self) -> None:
+        self._shown = True
+        if self._stale:
+            self._redraw()
+
+    def on_hide(self) -> None:
+        self._shown = False
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -105,13 +115,16 @@ class TimelinePanel(Vertical):
             lines.extend(self._lines(gap))
         for item in items:
             self._items.append(item)
-            if self._passes(item):
+            if self._shown and self._passes(item):
                 lines.extend(self._lines(item))
-        if lines:
+        if not self._shown:  # drawn once, from the items kept, when the panel is opened
+            self._stale = self._stale or bool(items or dropped)
+        elif lines:
             self.query_one(TextLog).write_lines(lines)
 
     def clear(self) -> None:
         self._items.clear()
+        self._stale = False
         self.query_one(TextLog).clear()
 
     def _passes(self, item: TimelineItem | Gap) -> bool:
@@ -135,6 +148,7 @@ class TimelinePanel(Vertical):
         return lines
 
     def _redraw(self) -> None:
+        self._stale = False
         log = self.query_one(TextLog)
         log.clear()
         log.write_lines([line for item in self._items if self._passes(item) for line in self._lines(item)])

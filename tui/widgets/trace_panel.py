@@ -47,6 +47,8 @@ class TracePanel(Vertical):
         self._vm: int | None = None
         self._kind: str | None = None
         self._kinds: list[str] = list(KINDS)
+        self._shown = False  # on screen: new events are drawn as they come
+        self._stale = False  # hidden while events came: drawn afresh when shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -56,6 +58,14 @@ class TracePanel(Vertical):
                 [(k, k) for k in KINDS], prompt=say("tui.every_kind"), allow_blank=True, id="trace-kind"
             )
         yield TextLog(max_lines=KEEP, id="trace-log")
+
+    def on_show(self) -> None:
+        self._shown = True
+        if self._stale:
+            self._redraw()
+
+    def on_hide(self) -> None:
+        self._shown = False
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -93,13 +103,16 @@ class TracePanel(Vertical):
                     if self._kind is not None:
                         select.value = self._kind
             self._events.append(event)
-            if self._passes(event):
+            if self._shown and self._passes(event):
                 lines.append(self._line(event))
-        if lines:
+        if not self._shown:  # a flood's thousands of lines are drawn once, when the panel is opened
+            self._stale = self._stale or bool(items or dropped)
+        elif lines:
             log.write_lines(lines)
 
     def clear(self) -> None:
         self._events.clear()
+        self._stale = False
         self.query_one(TextLog).clear()
 
     def _passes(self, event: TimelineItem | Gap) -> bool:
@@ -115,6 +128,7 @@ class TracePanel(Vertical):
         return f"[{event.time:>9}] {who(event.domid, self._names):<11} {event.text}"
 
     def _redraw(self) -> None:
+        self._stale = False
         log = self.query_one(TextLog)
         log.clear()
         log.write_lines([self._line(e) for e in self._events if self._passes(e)])
