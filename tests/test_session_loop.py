@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lab.session import Session, SessionError
-from lab.session.control import EVALUATE_SECONDS, FRAME_SECONDS, IDLE_WAIT, SLICE_RANGE
+from lab.session.control import EVALUATE_SECONDS, FRAME_SECONDS, IDLE_WAIT, REST_SECONDS, SLICE_RANGE
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 RUNAWAY = "_start:\n    addi t0, t0, 1\n    j _start\n"
@@ -69,17 +69,22 @@ def test_after_a_command_the_frame_has_what_is_new_and_the_checks_as_an_attempt(
     assert output.vm == "tenant" and output.text.startswith("echo hello\nhello")
     assert frame.evaluation is not None and not frame.evaluation.done and attempts(session, 0) == 1
 
-    session.type("tenant", "vms")  # step 1 done; step 2 begins, is evaluated at once, not an attempt
+    session.type("tenant", "vms")  # step 1 done: it stays on screen, done, until the student moves on
     frame = session.frame()
-    assert frame.evaluation.completed == (0,) and frame.evaluation.step == 1 and frame.state.step == 1
-    assert frame.hints == () and attempts(session, 1) == 0
+    assert frame.evaluation.done_now and frame.evaluation.step == 0 and frame.state.step == 0
+    assert frame.state.done and attempts(session, 0) == 1
     assert any(i.kind == "hypercall" and "VMCTL.info" in i.text for i in frame.timeline.items)
+    session.next_step()  # step 2 begins, is evaluated at once, not as an attempt
+    frame = session.frame()
+    assert frame.evaluation.step == 1 and not frame.evaluation.done and frame.state.step == 1
+    assert frame.hints == () and attempts(session, 1) == 0
 
 
 def test_a_reset_makes_the_front_end_start_over_without_what_was_undone(session):
     session.frame(full=True)
     session.type("tenant", "vms")
-    session.frame()  # evaluated: step 2 begins
+    session.frame()  # evaluated: step 1 done
+    session.next_step()
     session.hint()
     session.type("tenant", "echo marker")
     session.frame()
@@ -119,6 +124,22 @@ def test_the_run_loop_evaluates_on_its_cadence_and_frames_at_most_every_frame_se
     assert turn.frame is not None and turn.frame.evaluation is None and turn.frame.mips == 0
 
 
+def test_a_front_end_that_drew_a_frame_gets_the_next_after_a_rest(session, clock):
+    # The terminal lab's screen shares the CPUs with the guests: between two frames it has
+    # REST_SECONDS for the student's keys, however long the last one took to draw.
+    session.frame(full=True)
+    session.load_source("tenant", RUNAWAY)
+    session.play()
+    clock.now += FRAME_SECONDS - REST_SECONDS / 4
+    session.drawn()  # a slow screen: the frame took most of FRAME_SECONDS to draw
+    clock.now += REST_SECONDS / 2
+    assert session.advance().frame is None  # FRAME_SECONDS since the last, but it was just drawn
+    clock.now += REST_SECONDS
+    assert session.advance().frame is not None  # rested
+    clock.now += FRAME_SECONDS
+    assert session.advance().frame is not None  # a front end that did not say it drew: no rest
+
+
 def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently(session, clock):
     session.frame(full=True)
     session.play()
@@ -127,7 +148,7 @@ def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently
     assert turn.wait == IDLE_WAIT and turn.frame is not None and turn.frame.mips == 0
     session.type("tenant", "vms")
     turn = session.advance()  # the student's try is due at once, and completes step 1: framed now
-    assert turn.frame is not None and turn.frame.evaluation.completed == (0,)
+    assert turn.frame is not None and turn.frame.evaluation.done_now
 
 
 def test_input_while_running_is_answered_by_the_loop_and_a_busy_screen_gets_the_frame_later(session, clock):
@@ -140,9 +161,10 @@ def test_input_while_running_is_answered_by_the_loop_and_a_busy_screen_gets_the_
     clock.now += FRAME_SECONDS
     turn = session.advance(show=False)  # the slice brings the answer and the try completes step 1 ...
     assert turn.frame is None  # ... but the screen is busy: not framed now
-    assert session.state().step == 1 and attempts(session, 0) == 0  # done at the first try
+    state = session.state()
+    assert state.step == 0 and state.done and attempts(session, 0) == 0  # done at the first try
     frame = session.advance().frame  # the next frame carries what the held one would have
-    assert frame is not None and frame.evaluation.completed == (0,)
+    assert frame is not None and frame.evaluation.done_now and frame.evaluation.step == 0
     assert "dom2 running" in "".join(c.text for c in frame.consoles if c.vm == "tenant")
 
 
@@ -154,7 +176,8 @@ def test_finishing_is_said_once_and_a_finished_lesson_resumes_quietly(tmp_path, 
     for step in s.lab.lesson.steps:
         for call in step.solution:
             s.lab.perform(call)
-        s.evaluate()
+        assert s.evaluate().done
+        s.next_step()  # (refused on the last step)
     assert s.state().complete and s.frame().evaluation.finished_now
     assert not s.evaluate().finished_now
     s.close()

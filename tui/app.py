@@ -9,6 +9,12 @@ student's progress from it. A chosen lesson runs in a process of its own
 screen drives; when the student leaves it the picker reads the progress it wrote.
 Progress goes to the user's data directory (`tui.paths.default_progress_path`), so a
 restarted lab resumes each lesson at the student's step.
+
+An instructor's preview (`hvlab lessons preview DIR`) runs the same app on DIR with its
+progress in memory, and asks the session once a second to `reload` (the open lesson's
+engine too, which holds its machine): a lesson whose file changed is drawn afresh on the
+machine it had (or on a new one, when its scenario changed), a new lesson joins the
+picker, and a file that does not parse is named in a notification.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import ClassVar, Final
 
@@ -23,9 +30,12 @@ from textual import on
 from textual.app import App
 from textual.binding import BindingType
 from textual.message import Message
+from textual.screen import Screen
 
 from lab.lesson import progress as progress_file
 from lab.session import STUDENT, Session
+from lab.session.records import Reloaded
+from tui import engine
 from tui.engine import Setup, Started
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
 from tui.machine import Machine
@@ -35,6 +45,7 @@ from tui.screens.picker import PickerScreen
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
 
 THEMES: Final = ("textual-dark", "textual-light")
+PREVIEW_SECONDS: Final = 1.0  # how often a preview asks the session whether a lesson file changed
 
 
 class HvlabApp(Localized, App[None]):
@@ -60,12 +71,16 @@ class HvlabApp(Localized, App[None]):
             super().__init__()
             self.work = work
 
-    def __init__(self, session: Session, *, lesson: str | None = None, lang: str = "en") -> None:
+    def __init__(
+        self, session: Session, *, lesson: str | None = None, lang: str = "en", preview: str = ""
+    ) -> None:
         super().__init__()
         self.session = session
         self.machine: Machine | None = None  # the open lesson's engine (until it ended)
         self._next: tuple[str, str] | None = None  # a lesson to open once that engine ended
         self.first_lesson = lesson
+        self.preview = preview  # an instructor's preview: what to say at the start ("" : none)
+        self._reloading = False  # the open lesson's engine reads it again (a preview)
         self.lang = lang
         self.theme = THEMES[0]
         self.sub_title = Words(lang)("tui.subtitle")
@@ -84,6 +99,49 @@ class HvlabApp(Localized, App[None]):
             self.notify(problem, title=title, severity="warning", timeout=20)
         if self.first_lesson:
             self.open_lesson(self.first_lesson, self.lang)
+        if self.preview:
+            self.notify(self.preview, timeout=15)
+            self.set_interval(PREVIEW_SECONDS, self.reload_lessons)
+
+    def reload_lessons(self) -> None:
+        """The preview's look at the lessons' folder (Session.reload), and what it changes on
+        screen: the picker's list here, the open lesson in its engine (`engine.reload`)."""
+        if self._reloading:  # the open lesson is being read again: one at a time
+            return
+        reloaded = self.session.reload()
+        if not reloaded.changed:
+            return
+        say = words(self)
+        for problem in reloaded.problems:
+            self.notify(problem, title=say("preview_problem"), severity="error", timeout=20)
+        screen = self.screen
+        if isinstance(screen, PickerScreen):
+            screen.reload()
+        elif self.machine is not None:
+            self._reloading = True
+            self.machine.submit(
+                engine.reload,
+                then=partial(self._reloaded, self.machine),
+                refused=lambda _: setattr(self, "_reloading", False),
+            )
+
+    def _reloaded(self, machine: Machine, result: tuple[Reloaded, Started | None]) -> None:
+        """The open lesson as its engine read it again: drawn afresh on the machine it has."""
+        from tui.screens.lesson import LessonScreen
+
+        reloaded, started = result
+        screen = self.screen
+        if started is None or machine is not self.machine or not isinstance(screen, LessonScreen):
+            self._reloading = False
+            return
+        screen.hand_over()  # the engine stays: the new screen attaches to it
+        said = "preview_restarted" if reloaded.restarted else "preview_kept"
+        self.notify(words(self)(said, title=started.lesson.title))
+        self.run_worker(self._switch(LessonScreen(machine, started, attach=True)))
+
+    async def _switch(self, screen: Screen[None]) -> None:
+        await self.switch_screen(screen)  # mounted: the next reload may replace it
+        self._reloading = False
 
     def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
         self.open_lesson(event.lesson_id, event.lang)
@@ -176,10 +234,13 @@ def run_lab(
     lessons_dir: Path | None = None,
     backend: str = "interp",
     progress: Path | None = None,
+    preview: str = "",
 ) -> int:
-    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON."""
+    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON.
+    `preview` (`hvlab lessons preview`): reload lessons as their files change, keep the progress
+    in memory, and say `preview` at the start."""
     kwargs = {"lessons_dir": lessons_dir} if lessons_dir else {}
-    progress = progress or default_progress_path()
+    progress = None if preview else progress or default_progress_path()
     session = Session(backend=backend, progress_path=progress, seed=STUDENT, **kwargs)
     found = {x.id for x in session.list_lessons(lang)}
     if not found:
@@ -189,5 +250,5 @@ def run_lab(
     if lesson and lesson not in found:
         print(f"hvlab tui: no lesson {lesson!r} (lessons: {', '.join(sorted(found))})", file=sys.stderr)
         return 2
-    HvlabApp(session, lesson=lesson, lang=lang).run()
+    HvlabApp(session, lesson=lesson, lang=lang, preview=preview).run()
     return 0

@@ -20,9 +20,10 @@ turn it first takes every message that came (commands in the order they were sen
 first, a command never waits behind more than the slice or command under way), then one
 slice of guest work (`Session.advance`, about SLICE_SECONDS). A frame goes out when one is
 due or a command ran, but never while the screen is still drawing the last one (until its
-`Drawn`), and the loop's own frames not sooner than REST_SECONDS after that: meanwhile the
-session keeps what is new for the next frame, so a busy screen gets fewer frames, never a
-queue of them, and always time between two of them for the student's keys. Paused, the
+`Drawn`, which the session hears as `Session.drawn`: its next run-loop frame then rests a
+little, lab.session.control's REST_SECONDS): meanwhile the session keeps what is new for the
+next frame, so a busy screen gets fewer frames, never a queue of them, and always time
+between two of them for the student's keys. Paused, the
 loop sleeps until a message comes; while every guest waits, it looks every IDLE_WAIT.
 Console input is typed without settling while the machine runs (`settle=False`): the
 loop's own slices bring the answer.
@@ -35,20 +36,16 @@ Crashed record with its traceback, for the screen to raise.
 
 from __future__ import annotations
 
-import math
 import sys
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from lab.session import Session, SessionError
-from lab.session.records import LessonView, MachineState, PolicySwitch
-
-REST_SECONDS: Final = 0.05  # after the screen drew a frame, the run loop's next one waits this long
+from lab.session.records import LessonView, MachineState, PolicySwitch, Reloaded
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +152,11 @@ def serve(conn: Connection, setup: Setup) -> None:
 def start(session: Session, setup: Setup) -> Started:
     lesson = session.open_lesson(setup.lesson, setup.lang)
     session.start()
+    return started(session, lesson)
+
+
+def started(session: Session, lesson: LessonView) -> Started:
+    """What a lesson screen is made of, from the machine as it is."""
     network = session.network(frames=0)
     return Started(
         lesson=lesson,
@@ -173,7 +175,6 @@ class Engine:
         self.session = session
         self.conn = conn
         self.drawing = False  # a frame went out and is not drawn yet
-        self.drawn = -math.inf  # when the screen said it drew the last one (time.monotonic)
         self.owed = False  # a command ran since the last frame
 
     def run(self) -> None:
@@ -189,7 +190,8 @@ class Engine:
                     self.conn.send(Stopped())
                     return
                 if isinstance(message, Drawn):
-                    self.drawing, self.drawn = False, time.monotonic()
+                    self.drawing = False
+                    self.session.drawn()
                 else:
                     self.call(message)
                     ran = True
@@ -210,13 +212,10 @@ class Engine:
         if session.lab is None:  # closed by a command: nothing runs until the next Stop
             return None
         show = not self.drawing
-        # The loop's own frames leave the screen REST_SECONDS after it drew the last one, to
-        # answer keys in: a screen starved of CPU would otherwise do nothing but draw frames.
-        rested = time.monotonic() - self.drawn >= REST_SECONDS
         frame = None
         wait = None
         if session.running:
-            turn = session.advance(show=show and rested)
+            turn = session.advance(show=show)
             frame, wait = turn.frame, turn.wait
         if frame is None and show and self.owed:
             frame = session.frame()
@@ -238,6 +237,15 @@ def type_line(session: Session, vm: str, text: str) -> Any:
 
 def run_or_pause(session: Session) -> Any:
     return session.pause() if session.running else session.play()
+
+
+def reload(session: Session) -> tuple[Reloaded, Started | None]:
+    """An instructor's preview: the lesson files read again (Session.reload), and, when the open
+    lesson changed, what its new screen is made of."""
+    reloaded = session.reload()
+    if reloaded.lesson is None:
+        return reloaded, None
+    return reloaded, started(session, reloaded.lesson)
 
 
 def revert_patch(session: Session, handler: str) -> Any:

@@ -11,10 +11,12 @@ the lesson screen drives it, but without a screen: what the screen relies on.
 from __future__ import annotations
 
 import asyncio
+import pickle
 import time
 
 from lab.session import DEFAULT_LESSONS, STUDENT, Session
 from lab.session.records import Frame
+from lab.trace_messages import Line
 from tui import engine
 from tui.engine import Setup
 from tui.machine import Machine
@@ -89,3 +91,23 @@ def test_a_lesson_that_cannot_start_is_refused_and_its_engine_ends(tmp_path):
         await until(lambda: machine.ended)  # by itself
 
     asyncio.run(flow())
+
+
+def test_a_frame_with_the_traces_own_lines_crosses_to_the_screen(tmp_path):
+    """The trace's lines are str with their message (lab.trace_messages.Line): the frames that
+    carry them are pickled to the screen's process and must come back the same."""
+    session = Session(seed=STUDENT, progress_path=tmp_path / "progress.json")
+    session.open_lesson("control-api")
+    session.start()
+    session.follow(["timeline"])
+    frame = session.frame(full=True)
+
+    def lines(frame: Frame) -> list[Line]:  # a hypercall's reason, made from the trace's table
+        assert frame.timeline is not None
+        calls = [item.call for item in frame.timeline.items if getattr(item, "call", None)]
+        return [call.why for call in calls if isinstance(call.why, Line)]
+
+    assert lines(frame)
+    back = pickle.loads(pickle.dumps(frame))
+    assert back == frame
+    assert [line.message for line in lines(back)] == [line.message for line in lines(frame)]

@@ -79,10 +79,22 @@ async def control_api_flow(session) -> None:
         await pilot.pause()
         assert app.focused.id == "input-tenant"
 
-        # Step 1: list the VMs from the tenant; the step's checks hold and it advances.
+        # Step 1: list the VMs from the tenant; the step's checks hold, in words, and it waits.
         await enter_line(pilot, "vms")
         assert "dom2 running" in screen.query_one("#console-tenant", ConsoleView).text
-        assert screen.state.step == 1
+        state = await settled(pilot)
+        assert state.step == 0 and state.done
+        shown = str(checks.render())
+        assert "tenant's console shows “dom2 running”" in shown and "hypercall vm=" not in shown
+        done_bar = screen.query_one("#step-done")
+        await pilot.press("f2")  # the text, where the step says it is done
+        await pilot.pause()
+        assert done_bar.display and "Step done" in str(screen.query_one("#step-done-text").render())
+        await pilot.press("f2", "ctrl+n")  # on when the student is ready, from the machine too
+        assert (await settled(pilot)).step == 1 and not done_bar.display
+        assert screen.query_one("#lesson").display  # below WIDE columns, the new step's text to read
+        await pilot.press("f2")
+        await pilot.pause()
         assert not any(c.done for c in checks.checks)  # the new step's checks
 
         # Step 2: the admin lists the VMs (legitimate use), the tenant reads the bank's secret.
@@ -94,11 +106,21 @@ async def control_api_flow(session) -> None:
         # The bank's secret as this student's variant has it (the hexdump shows 16 bytes a line).
         own = variant(b"BANK{pin-4711-do-not-share}", session.seed, "bank").decode()
         assert own[:16] in screen.query_one("#console-tenant", ConsoleView).text
-        assert screen.state.step == 2
+        assert (await settled(pilot)).done
+        await pilot.press("f2")
+        await pilot.pause()
+        await pilot.click("#next-step")  # the button does what Ctrl+N does
+        assert (await settled(pilot)).step == 2
+        await pilot.press("f2")
+        await pilot.pause()
 
         # Step 3: destroy the bank.
         await enter_line(pilot, "destroy 2")
-        state = screen.state
+        assert (await settled(pilot)).done
+        await pilot.press("ctrl+n")
+        state = await settled(pilot)
+        await pilot.press("f2")
+        await pilot.pause()
         assert state.step == 3
         assert next(vm for vm in state.vms if vm.name == "bank").state == "destroyed"
         # The VM list says so in full (its column widens), as the monitor's `vms` stops listing dom2.
@@ -132,4 +154,5 @@ async def control_api_flow(session) -> None:
         assert state.finished, state.checks
         assert all(c.done for c in checks.checks)
         assert any("attack_blocked" in c.check for c in checks.checks)
+        assert "Your hardening blocks the lesson's attacks" in str(checks.render())
         assert "Lesson complete" in str(screen.query_one("#status").render())

@@ -15,7 +15,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Select, TextArea
 
 from lab.session import STUDENT, Session
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, settled, until
+from tests.tui.conftest import SIZE, enter_line, lesson_started, machine_shown, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.lesson import LessonScreen
@@ -95,7 +95,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             # The example program loads into the tenant and prints its greeting.
             editor.revert()
             await pilot.click("#editor-go")
-            await until(pilot, lambda: "hello from the editor" in tenant.text)
+            await until(pilot, lambda: "hello from the editor" in tenant.text, what="the example program")
 
             # A guest that never waits: the run loop keeps the UI alive and shows it.
             editor.text = RUNAWAY
@@ -178,8 +178,11 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             assert "echo hello" not in tenant.text
             assert tenant.text.rstrip().endswith("dom1>")
 
-            await enter_line(pilot, "vms")  # finishes step 1
-            assert screen.state.step == 1
+            await enter_line(pilot, "vms")  # finishes step 1, which waits for the student
+            assert (await settled(pilot)).done
+            await pilot.press("ctrl+n")
+            assert (await settled(pilot)).step == 1
+            await machine_shown(pilot)
             await pilot.press("f8")  # a hint for step 2, which the next visit shows again
             await settled(pilot)
             seen["hint"] = str(screen.query_one("#hints").source)

@@ -16,7 +16,7 @@ from lab.net.switch import PortCounters
 from lab.session import STUDENT, Session
 from lab.session.records import PortView
 from tests.test_session import NET_LESSON
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, settled, until
+from tests.tui.conftest import SIZE, enter_line, lesson_started, machine_shown, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.widgets.network_panel import NetworkPanel, _port_row
 from tui.widgets.timeline_panel import TimelinePanel
@@ -55,8 +55,9 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             assert any("VMCTL.info(domid=2)" in line for line in timeline.lines)
             assert not any("ecall" in line for line in timeline.lines)
 
-            # Reset the step: the timeline goes back with the machine ("vms" finished step 1,
-            # so the step being reset is the second; a probe made in it is undone).
+            # Reset the step: the timeline goes back with the machine ("vms" finished step 1 and
+            # the student moved on, so the step being reset is the second; a probe made in it is undone).
+            await pilot.press("ctrl+n")
             screen.query_one("#input-tenant").focus()
             await pilot.pause()
             await enter_line(pilot, "probe 0x10")
@@ -72,7 +73,8 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
 
 
 # Step 2's check already holds when step 1 is done (the ping's reply is on the console):
-# it must turn done by itself, with no further action; step 3 waits for the management console.
+# once the student moves on it turns done by itself, with no further action (and waits, done,
+# for the student too); step 3 waits for the management console.
 NET_STEPS = (
     NET_LESSON.replace('id = "net-tour"', 'id = "net-steps"')
     + """
@@ -109,8 +111,15 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             await lesson_started(pilot)
             screen = app.screen
             await enter_line(pilot, "ping 10.0.0.1 1")
-            # Step 1 done by the ping, step 2 done because its check already held: on step 3.
-            assert screen.state.step == 2
+            # Step 1 done by the ping; step 2 done because its check already held: on to step 3.
+            state = await settled(pilot)
+            assert state.step == 0 and state.done
+            await pilot.press("ctrl+n")
+            state = await settled(pilot)
+            assert state.step == 1 and state.done
+            await pilot.press("ctrl+n")
+            assert (await settled(pilot)).step == 2
+            await machine_shown(pilot)
 
             await open_tab(pilot, "network")
             panel = screen.query_one(NetworkPanel)

@@ -40,9 +40,11 @@ from lab.session.records import (
     Frame,
     HintView,
     MachineState,
+    Measured,
     MgmtReply,
     PcapSaved,
     PolicySet,
+    QuizAnswered,
     Refused,
     VmControlled,
 )
@@ -58,6 +60,7 @@ from tui.widgets.editor import Editor
 from tui.widgets.lesson_view import LessonView
 from tui.widgets.network_panel import NetworkPanel
 from tui.widgets.policy_panel import PolicyPanel
+from tui.widgets.quiz import QuizPanel
 from tui.widgets.timeline_panel import TimelinePanel
 from tui.widgets.trace_panel import TracePanel
 from tui.widgets.vm_panel import VmPanel
@@ -95,6 +98,7 @@ class LessonScreen(Localized, Screen[None]):
         Key("f5", "run_pause", "tui.key_run", priority=True, long="tui.help_run"),
         Key("f7", "check", "tui.key_check", priority=True, long="tui.help_check"),
         Key("f8", "hint", "tui.key_hint", priority=True, long="tui.help_hint"),
+        Key("ctrl+n", "next_step", "tui.key_next", priority=True, long="tui.help_next"),
         Key("f2", "swap", "tui.key_text", priority=True, long="tui.help_text"),
         Key("f6", "step", "tui.key_step", priority=True, long="tui.help_step"),
         Key("f9", "reset_step", "tui.key_reset", priority=True, long="tui.help_reset"),
@@ -142,9 +146,13 @@ class LessonScreen(Localized, Screen[None]):
     mips: reactive[float] = reactive(0.0)
     """Guest instructions per second (millions), as the last frame said; 0 when every guest waits."""
 
-    def __init__(self, machine: Machine, started: Started) -> None:
+    def __init__(self, machine: Machine, started: Started, *, attach: bool = False) -> None:
+        """`attach`: the machine ran before this screen (an instructor's preview read the lesson
+        again): it is drawn in full and keeps running or paused as it was."""
         super().__init__()
         self.machine = machine
+        self._reattached = attach
+        self._handed_over = False  # another lesson screen took the engine over
         self.started = started
         self.lesson: Lesson = started.lesson
         self.vms: list[str] = list(self.lesson.vms)
@@ -201,7 +209,10 @@ class LessonScreen(Localized, Screen[None]):
         self.machine.attach(show=self.show, refused=self._refused)
         follow = [Panel.TIMELINE, Panel.NETWORK] if self._has_network else [Panel.TIMELINE]
         self.machine.submit(Session.follow, follow)
-        self.machine.submit(Session.play)  # the machine is live from the start; F5 pauses it
+        if self._reattached:
+            self.machine.submit(Session.frame, full=True, then=self.show)
+        else:
+            self.machine.submit(Session.play)  # the machine is live from the start; F5 pauses it
         self._lesson_view.show_step(self.state.step)  # until the first frame brings the rest
         self._fit(self.app.size.width, self.app.size.height)  # and the focus: the text, or the seat
 
@@ -231,7 +242,12 @@ class LessonScreen(Localized, Screen[None]):
     def on_unmount(self) -> None:
         # The app quits with the lesson open: the engine goes with it.
         self._left = True
-        self.machine.stop()
+        if not self._handed_over:
+            self.machine.stop()
+
+    def hand_over(self) -> None:
+        """A new screen for the same engine replaces this one: draw nothing more, stop nothing."""
+        self._left = self._handed_over = True
 
     # -- the run loop
 
@@ -264,21 +280,28 @@ class LessonScreen(Localized, Screen[None]):
             self._network.update_network(frame.network, time=state.time)
         self._vm_panel.update_vms(state.vms)
         self._policy.sync(state.policy.values)
-        lesson = self._lesson_view
-        lesson.show_step(state.step)
+        self._show_lesson(state)
         for hint in frame.hints or ():  # revealed before a restart or a reset: still the student's
-            lesson.add_hint(hint, scroll=False)
-        lesson.set_checks(state.checks)
+            self._lesson_view.add_hint(hint, scroll=False)
         self.mips = frame.mips
         if frame.evaluation is not None:
             self._announce(frame.evaluation)
         self._status(state)
 
+    def _show_lesson(self, state: MachineState) -> None:
+        """The lesson text's side of the machine's state: the step, its checks and questions."""
+        lesson = self._lesson_view
+        lesson.show_step(state.step)
+        waiting = any(q.kind == "predict" and not q.answered for q in state.quizzes)
+        lesson.set_checks(state.checks, waiting=waiting)
+        lesson.set_quizzes(state.quizzes)
+        lesson.set_done(state.done, last=state.step >= state.steps - 1)
+
     def _announce(self, evaluation: Evaluation) -> None:
         """Tell the student which steps they just completed, and when the lesson is."""
         say = words(self)
-        for index in evaluation.completed:
-            self.notify(say("tui.step_done", n=index + 1), title=say("tui.well_done"))
+        if evaluation.done_now and not evaluation.finished_now:
+            self.notify(say("tui.step_done", n=evaluation.step + 1), title=say("tui.well_done"))
         if evaluation.finished_now:
             self.notify(say("tui.all_steps_done"), title="✓ " + say("lesson_complete"))
 
@@ -316,11 +339,40 @@ class LessonScreen(Localized, Screen[None]):
     def policy_changed(self, event: PolicyPanel.Changed) -> None:
         def said(result: PolicySet | Refused) -> None:
             if isinstance(result, PolicySet):
-                self.notify(words(self)("tui.policy_set", switch=result.key, value=result.value))
+                # on/off, as the lessons write a switch's value
+                value = {True: "on", False: "off"}.get(result.value, result.value)  # type: ignore[call-overload]
+                self.notify(words(self)("tui.policy_set", switch=result.key, value=value))
             else:
                 self.notify(result.error, severity="error")
 
         self.machine.submit(Session.set_policy, event.key, event.value, then=said)
+
+    @on(PolicyPanel.MeasureRequested)
+    def measure(self, event: PolicyPanel.MeasureRequested) -> None:
+        def measured(result: Measured | Refused) -> None:
+            if not self._left:
+                self._policy.show_measured(result)
+
+        self.machine.submit(Session.measure, then=measured)
+
+    @on(QuizPanel.Answered)
+    def answered(self, event: QuizPanel.Answered) -> None:
+        def said(result: QuizAnswered | Refused) -> None:
+            if self._left:
+                return
+            if isinstance(result, QuizAnswered):
+                self._lesson_view.set_quizzes((result.quiz,))
+                # answered: on to the next open question, or to the console to act
+                if result.quiz.answered and not self._lesson_view.focus_open_question():
+                    self._focus_console()
+            else:
+                self.notify(result.error, severity="warning")
+
+        self.machine.submit(Session.answer, event.number, event.value, then=said)
+
+    @on(LessonView.NextRequested)
+    def next_requested(self, event: LessonView.NextRequested) -> None:
+        self.action_next_step()
 
     @on(VmPanel.ActionRequested)
     def vm_action(self, event: VmPanel.ActionRequested) -> None:
@@ -420,6 +472,11 @@ class LessonScreen(Localized, Screen[None]):
             self._reading = False
             self._arrange(True)
 
+    def _show_text(self) -> None:
+        if not self._reading:
+            self._reading = True
+            self._arrange(bool(self._narrow))
+
     def _focus_pane(self) -> None:
         self.query_one(self._focus_target(self.query_one(TabbedContent).active)).focus()
 
@@ -445,6 +502,42 @@ class LessonScreen(Localized, Screen[None]):
                 self.notify(words(self)("tui.checks_missing", n=missing))
 
         self.machine.submit(Session.evaluate, then=said)
+
+    def action_next_step(self) -> None:
+        """Move on once the step is done (the step stays, done, until the student does)."""
+
+        def moved(result: MachineState | Refused) -> None:
+            if self._left:
+                return
+            if isinstance(result, Refused):
+                self.notify(result.error)
+                return
+            self.state = result
+            self._show_lesson(result)  # the new step's text and questions now, not a frame later
+            self._status(result)
+            # A step that asks first (a prediction, the reflection's questions) has its question
+            # focused, once its panels are up; any other: below WIDE columns its text, to read
+            # first (F2 then goes to the machine), else the console.
+            self.call_after_refresh(self._focus_question_or_console)
+
+        self.machine.submit(Session.next_step, then=moved)
+
+    def _focus_question_or_console(self) -> None:
+        if self._left:
+            return
+        if self._lesson_view.open_question():
+            self._show_text()
+            self._lesson_view.focus_open_question()
+        elif self._narrow:
+            self._show_text()
+        else:
+            self._focus_console()
+
+    def _focus_console(self) -> None:
+        """The student's own console, in view (below WIDE columns, instead of the text)."""
+        self._show_machine()
+        self.query_one(TabbedContent).active = f"tab-{self.seat}"
+        self.query_one(f"#input-{self.seat}").focus()
 
     def action_hint(self) -> None:
         def shown(hint: HintView) -> None:
