@@ -38,7 +38,7 @@ from lab.session.records import (
     TimelineItem,
 )
 from tui.keys import Key, Localized, Words, localized, words
-from tui.widgets.text_log import TextLog
+from tui.widgets.text_log import DrawnWhenShown, TextLog
 
 KEEP: Final = 2000  # frames listed
 MGMT_KEEP: Final = 200  # management console lines kept
@@ -92,7 +92,7 @@ def mgmt_line(mgmt: MgmtView | None, say: Words | None = None) -> str:
     )
 
 
-class NetworkPanel(Localized, Vertical):
+class NetworkPanel(Localized, DrawnWhenShown, Vertical):
     """The service line, the ports table, the management console, the frames and the pcap row."""
 
     BINDINGS: ClassVar[list[BindingType]] = localized(Key("s", "save", "save_pcap", show=False))
@@ -151,8 +151,6 @@ class NetworkPanel(Localized, Vertical):
         self._keys: list[str] = []
         self._segments: list[str] = []
         self._frames: deque[str] = deque(maxlen=KEEP)
-        self._shown = False  # on screen: frames are listed as they come
-        self._stale = False  # hidden while frames came: listed afresh when shown
 
     def compose(self) -> ComposeResult:
         say = words(self)
@@ -259,16 +257,10 @@ class NetworkPanel(Localized, Vertical):
         self._stale = False
         self.query_one("#net-frames", TextLog).clear()
 
-    def on_show(self) -> None:
-        self._shown = True
-        if self._stale:
-            self._stale = False
-            log = self.query_one("#net-frames", TextLog)
-            log.clear()
-            log.write_lines(list(self._frames))
-
-    def on_hide(self) -> None:
-        self._shown = False
+    def _redraw(self) -> None:
+        log = self.query_one("#net-frames", TextLog)
+        log.clear()
+        log.write_lines(list(self._frames))
 
     def show_saved(self, result: PcapSaved | Refused) -> str:
         """Say where the capture went (or why it did not); returns the text shown."""

@@ -108,3 +108,25 @@ class TextLog(TextArea):
         """The text's lines (as written: wrapping only changes how they are shown)."""
         lines = self.text.split("\n")
         return lines[:-1] if lines and not lines[-1] else lines
+
+
+class DrawnWhenShown:
+    """Mixin for a panel that keeps what comes and draws it only while it is on screen: a flood's
+    thousands of lines cost a hidden panel nothing but keeping them, and are drawn once, in
+    `_redraw`, when the panel is shown. The panel draws new lines itself while `_shown`, and
+    sets `_stale` when something came while it was hidden."""
+
+    _shown = False  # on screen: new lines are drawn as they come
+    _stale = False  # hidden while lines came: drawn afresh when shown
+
+    def on_show(self) -> None:
+        self._shown = True
+        if self._stale:
+            self._stale = False
+            self._redraw()
+
+    def on_hide(self) -> None:
+        self._shown = False
+
+    def _redraw(self) -> None:
+        raise NotImplementedError

@@ -23,7 +23,7 @@ from textual.widgets import Checkbox, Select
 
 from lab.session.records import TimelineItem, VmView
 from tui.keys import Words, words
-from tui.widgets.text_log import TextLog
+from tui.widgets.text_log import DrawnWhenShown, TextLog
 
 KEEP: Final = 3000  # items held for re-filtering (a hypercall with its code is five lines)
 INDENT: Final = " " * 12  # the code sits under the event text, past the time column
@@ -45,7 +45,7 @@ def who(domid: int, names: dict[int, str]) -> str:
     return "hv" if domid < 0 else f"dom{domid} {names.get(domid, '')}".rstrip()
 
 
-class TimelinePanel(Vertical):
+class TimelinePanel(DrawnWhenShown, Vertical):
     """A VM filter and a code switch above the merged trace and frames, code under each hypercall."""
 
     DEFAULT_CSS = """
@@ -69,8 +69,6 @@ class TimelinePanel(Vertical):
         self._names: dict[int, str] = {}
         self._vm: int | None = None
         self._code = True  # the instructions under each hypercall
-        self._shown = False  # on screen: new items are drawn as they come
-        self._stale = False  # hidden while items came: drawn afresh when shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -78,14 +76,6 @@ class TimelinePanel(Vertical):
             yield Select([], prompt=say("tui.every_vm"), allow_blank=True, id="timeline-vm")
             yield Checkbox(say("tui.code"), value=True, id="timeline-code")
         yield TextLog(max_lines=KEEP * 3, id="timeline-log")
-
-    def on_show(self) -> None:
-        self._shown = True
-        if self._stale:
-            self._redraw()
-
-    def on_hide(self) -> None:
-        self._shown = False
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()

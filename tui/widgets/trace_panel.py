@@ -17,7 +17,7 @@ from textual.widgets import Select
 
 from lab.session.records import TimelineItem, VmView
 from tui.keys import words
-from tui.widgets.text_log import TextLog
+from tui.widgets.text_log import DrawnWhenShown, TextLog
 from tui.widgets.timeline_panel import Gap, who
 
 KEEP: Final = 5000  # events held for re-filtering; the session keeps more
@@ -25,7 +25,7 @@ ALL: Final = "all"
 KINDS: Final = ("hypercall", "vm", "fault", "policy", "patch")  # more join as they appear
 
 
-class TracePanel(Vertical):
+class TracePanel(DrawnWhenShown, Vertical):
     """A filter row (VM, kind) above the trace lines that pass it."""
 
     DEFAULT_CSS = """
@@ -47,8 +47,6 @@ class TracePanel(Vertical):
         self._vm: int | None = None
         self._kind: str | None = None
         self._kinds: list[str] = list(KINDS)
-        self._shown = False  # on screen: new events are drawn as they come
-        self._stale = False  # hidden while events came: drawn afresh when shown
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -58,14 +56,6 @@ class TracePanel(Vertical):
                 [(k, k) for k in KINDS], prompt=say("tui.every_kind"), allow_blank=True, id="trace-kind"
             )
         yield TextLog(max_lines=KEEP, id="trace-log")
-
-    def on_show(self) -> None:
-        self._shown = True
-        if self._stale:
-            self._redraw()
-
-    def on_hide(self) -> None:
-        self._shown = False
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
