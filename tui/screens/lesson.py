@@ -190,7 +190,14 @@ class LessonScreen(Localized, Screen[None]):
                 with TabPane(say("tui.tab_policy"), id="tab-policy"):
                     yield PolicyPanel(self.started.policy, id="policy")
                 with TabPane(say("editor"), id="tab-editor"):
-                    yield Editor(self.machine, handlers=self.started.handlers, vms=self.vms, id="editor")
+                    yield Editor(
+                        self.machine,
+                        handlers=self.started.handlers,
+                        vms=self.vms,
+                        program=self.lesson.program,
+                        program_name=self.lesson.program_name,
+                        id="editor",
+                    )
         yield Static(id="status")
         yield Footer(compact=True)
 
