@@ -178,7 +178,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             assert "echo hello" not in tenant.text
             assert tenant.text.rstrip().endswith("dom1>")
 
-            session.answer(1, "1")  # step 1's prediction (the quiz tests answer by keyboard)
+            screen.machine.submit(Session.answer, 1, "1")  # step 1's prediction (test_quiz: by keyboard)
             await enter_line(pilot, "vms")  # finishes step 1, which waits for the student
             assert (await settled(pilot)).done
             await pilot.press("ctrl+n")

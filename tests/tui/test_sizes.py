@@ -93,8 +93,9 @@ def test_lesson_5s_key_line_is_on_screen_in_full(size, tmp_path):
             # The step's text has the whole width: its commands are not cut.
             prose = screen.query_one("#prose-scroll")
             assert app.focused is prose and on_screen(app, prose)
-            assert "map it into the tenant at 0x90000000 anyway" in shown(app, prose)
+            assert "into the tenant's grant window at 0x90000000 anyway" in shown(app, prose)
 
+            screen.machine.submit(Session.answer, 1, "1")  # the step's prediction (test_quiz: by keyboard)
             await pilot.press("f2")  # to the machine: the tenant's console
             await pilot.pause()
             await enter_line(pilot, "map 2 0 0x90000000")
