@@ -15,7 +15,9 @@ site with `web` and measures it with `bench`, which never import each other.
     hvlab lessons new ID [--title T]        a new lesson in the current folder, valid as written
     hvlab lessons preview DIR               DIR's lessons in the terminal lab and the page,
                                             reloaded whenever a file of DIR changes
-    hvlab bench [--json] [--web|--pyodide]  the performance figures (--web: the browser lab's)
+    hvlab bench [--json] [--web|--pyodide|--tui]
+                                            the performance figures (--web: the browser lab's,
+                                            --tui: the terminal lab's key latency)
     hvlab web build [--out DIR]             the browser lab as a static site
               [--lessons DIR]               (with another folder of lessons than the course's)
     hvlab web serve [--port N] [--host H]   build it and serve it on 127.0.0.1
@@ -127,6 +129,14 @@ def _utf8(text: str, start: int, end: int) -> bytes:
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
     print(f"hvlab: {message}", file=sys.stderr)
     return status
+
+
+def _size(text: str) -> tuple[int, int]:
+    """A terminal size written COLSxROWS (100x30)."""
+    cols, _, rows = text.partition("x")
+    if not (cols.isdigit() and rows.isdigit()) or int(cols) < 40 or int(rows) < 12:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a terminal size like 100x30")
+    return int(cols), int(rows)
 
 
 # ---------------------------------------------------------------- hvlab run
@@ -355,6 +365,12 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.tui:
+        # The terminal lab is measured as a student runs it (`hvlab tui` in tmux): no import of tui.
+        from bench import tui as tui_bench
+
+        checkouts = [Path(c) for c in args.checkout] or [Path(__file__).resolve().parents[1]]
+        return tui_bench.main(checkouts, runs=args.runs, size=args.size, json_out=args.json)
     if not args.web and not args.pyodide:
         from bench import suite
 
@@ -616,10 +632,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--pyodide", action="store_true", help="the interp core's compute figures under Pyodide in Node.js"
     )
     bench_p.add_argument(
+        "--tui", action="store_true", help="the terminal lab's key-to-screen latency during a storm (tmux)"
+    )
+    bench_p.add_argument(
         "--site", help="--web, --pyodide: measure this built site (default: build build/web)"
     )
     bench_p.add_argument(
-        "--runs", type=int, default=3, help="--web: loads of each kind; --pyodide: runs (default 3)"
+        "--runs",
+        type=int,
+        default=3,
+        help="--web: loads of each kind; --pyodide: runs; --tui: labs per case (default 3)",
+    )
+    bench_p.add_argument(
+        "--checkout",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="--tui: a source tree to measure (repeat to compare; default: this one)",
+    )
+    bench_p.add_argument(
+        "--size", type=_size, default=(100, 30), metavar="COLSxROWS", help="--tui: terminal size (100x30)"
     )
     bench_p.set_defaults(func=cmd_bench)
 
