@@ -61,7 +61,7 @@ export class Lab {
     this.problem = ""; // why the saved progress could not be loaded at boot ("" when it could)
     this.timings = {}; // milliseconds the worker's boot phases took (bench/web.py reports them)
     // The engine's memory snapshot (worker.js): restored = this boot started from one; saved =
-    // one is kept for the next boot (null while it is being written); problem = why not.
+    // one is kept for the next boot (a cold boot saves it before "ready"); problem = why not.
     this.snapshot = { restored: false, saved: false, problem: "" };
     worker.onmessage = (event) => this._receive(event.data);
     worker.onerror = (event) => {
@@ -177,9 +177,6 @@ export class Lab {
       }
       case "progress":
         this._setProgress(message.progress);
-        break;
-      case "snapshot":
-        this.snapshot = { ...this.snapshot, ...message.snapshot };
         break;
       case "frame":
         this._emit("frame", message.frame);
