@@ -18,6 +18,8 @@ address and drives Debian's chromium through playwright (never a downloaded brow
     * transfer: the bytes that came over the wire (response headers and bodies as sent:
       compressed) for a cold load, for the service worker's copy of the site it makes once the
       lab is up (mostly revalidations: the browser's cache has the files), and for a warm load;
+    * CPU time of the browser's threads during each load (Linux): on a busy machine wall time
+      measures the neighbours too; the worker thread's CPU time is what a quiet machine waits;
     * MIPS: bench's tight loop on the interpreter, in the worker, through the bridge.
 
 Each load figure is the median of `--runs` runs. Wall time: this is what a student waits.
@@ -27,6 +29,7 @@ GOALS are the targets of issue 19 (on a quiet machine).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -109,6 +112,56 @@ class _Wire:
         return sum(self.page.values())
 
 
+class _Cpu:
+    """CPU seconds the browser's processes spent (Linux /proc; zeros elsewhere), by thread: on a
+    busy machine wall time mostly measures the neighbours, CPU time what the load itself costs.
+    The lab boots in the page's worker thread ("DedicatedWorker"): its CPU time is about the
+    wall time of a load on a quiet machine with a fast link (the page's own thread and V8's
+    compiler threads run beside it)."""
+
+    def __init__(self, profile: str) -> None:
+        self.profile = profile
+
+    def _browser_pids(self) -> set[int]:
+        procs: dict[int, int] = {}
+        root = None
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                procs[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+                if root is None and self.profile in (entry / "cmdline").read_text(errors="replace"):
+                    root = int(entry.name)
+            except OSError:
+                continue
+        tree = {root} if root is not None else set()
+        while True:
+            grown = tree | {pid for pid, parent in procs.items() if parent in tree}
+            if grown == tree:
+                return tree
+            tree = grown
+
+    def sample(self) -> dict[tuple[int, str], tuple[str, float]]:
+        """Each thread's CPU seconds so far: (pid, tid) -> (its name, seconds)."""
+        tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        threads = {}
+        for pid in self._browser_pids():
+            try:
+                tasks = list(Path(f"/proc/{pid}/task").iterdir())
+            except OSError:
+                continue
+            for task in tasks:
+                try:
+                    stat = (task / "stat").read_text()
+                except OSError:
+                    continue
+                fields = stat[stat.rindex(")") + 2 :].split()
+                name = stat[stat.index("(") + 1 : stat.rindex(")")]
+                threads[(pid, task.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+        return threads
+
+
 def _load(page: Any, url: str, *, reload: bool = False) -> float:
     started = time.perf_counter()
     if reload:
@@ -139,6 +192,8 @@ def measure(url: str, *, runs: int = 3, iterations: int = 300_000) -> dict[str, 
     cold: list[float] = []
     throttled: list[float] = []
     warm: list[float] = []
+    cold_cpu: list[dict[str, float]] = []
+    warm_cpu: list[dict[str, float]] = []
     figures: dict[str, Any] = {"mips": 0.0, "restored": 0, "snapshot_problem": "", "offline": ""}
     with sync_playwright() as pw:
         for _ in range(runs):
@@ -158,19 +213,23 @@ def measure(url: str, *, runs: int = 3, iterations: int = 300_000) -> dict[str, 
             with tempfile.TemporaryDirectory(prefix="hvlab-bench-") as profile:
                 context = _context(pw, profile, wire)
                 page = context.pages[0] if context.pages else context.new_page()
+                cpu = _Cpu(profile)
                 wire.reset()
+                before = cpu.sample()
                 cold.append(_load(page, url))
+                cold_cpu.append(_spent(before, cpu.sample()))
                 wire.settle(page)
                 figures["cold_transfer_bytes"] = wire.total
                 figures["cold_transfer_by_file"] = dict(sorted(wire.page.items(), key=lambda kv: -kv[1]))
                 figures["cold_boot_phases_ms"] = page.evaluate("() => window.hvlab.lab.timings")
                 page.wait_for_function(SNAPSHOT_KEPT, timeout=TIMEOUT_MS)
-                wire.reset()
-                figures["offline"] = page.evaluate(OFFLINE_KEPT)
+                figures["offline"] = page.evaluate(OFFLINE_KEPT)  # (its requests counted since the load)
                 wire.settle(page)
                 figures["offline_copy_bytes"] = wire.service_worker
                 wire.reset()
+                before = cpu.sample()
                 warm.append(_load(page, url, reload=True))
+                warm_cpu.append(_spent(before, cpu.sample()))
                 wire.settle(page)
                 figures["warm_transfer_bytes"] = wire.total + wire.service_worker
                 snapshot = page.evaluate("() => window.hvlab.lab.snapshot")
@@ -190,6 +249,8 @@ def measure(url: str, *, runs: int = 3, iterations: int = 300_000) -> dict[str, 
         "cold_runs_s": cold,
         "cold_throttled_runs_s": throttled,
         "warm_runs_s": warm,
+        "cold_cpu_s": _median_each(cold_cpu),
+        "warm_cpu_s": _median_each(warm_cpu),
         "throttle": THROTTLE,
         "interp_mips_in_browser": figures["mips"],
         "cold_transfer_bytes": figures["cold_transfer_bytes"],
@@ -204,6 +265,7 @@ def measure(url: str, *, runs: int = 3, iterations: int = 300_000) -> dict[str, 
         "warm_loads_restored_snapshot": figures["restored"],
         "snapshot_problem": figures["snapshot_problem"],
         "goals": GOALS,
+        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -239,6 +301,12 @@ def main(url: str, *, runs: int = 3, json_out: bool = False) -> int:
     for kind in ("cold", "warm"):
         phases = ", ".join(f"{k} {v / 1000:.2f} s" for k, v in f[f"{kind}_boot_phases_ms"].items())
         print(f"  {kind} boot, in the worker  {phases}")
+        cpu = f[f"{kind}_cpu_s"]
+        if cpu.get("all"):
+            print(
+                f"  {kind} load, CPU time      the worker's thread {cpu['worker']:.2f} s, "
+                f"all of chromium {cpu['all']:.2f} s (load average {f['load_average']:.1f})"
+            )
     restored = f"{f['warm_loads_restored_snapshot']} of {len(f['warm_runs_s'])}"
     problem = f" ({f['snapshot_problem']})" if f["snapshot_problem"] else ""
     print(f"warm loads from snapshot    {restored}{problem}")
@@ -255,6 +323,24 @@ def main(url: str, *, runs: int = 3, json_out: bool = False) -> int:
     )
     print(f"transfer, warm load         {f['warm_transfer_bytes'] / 1e6:6.2f} MB")
     return 0
+
+
+def _spent(
+    before: dict[tuple[int, str], tuple[str, float]], after: dict[tuple[int, str], tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds between two samples of the threads alive at the second ("worker": the lab's
+    worker threads, "all"); a reload's new renderer counts whole, the old one's end not at all."""
+    spent = {"worker": 0.0, "all": 0.0}
+    for thread, (name, seconds) in after.items():
+        used = seconds - before.get(thread, (name, 0.0))[1]
+        spent["all"] += used
+        if name.startswith("DedicatedWorker"):
+            spent["worker"] += used
+    return spent
+
+
+def _median_each(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(s[key] for s in samples) for key in samples[0]} if samples else {}
 
 
 def _goal(figures: dict[str, Any], key: str) -> str:
