@@ -70,6 +70,21 @@ def run_on_hv(
     return hv.time, sum(v.hypercalls for v in hv.vms), elapsed
 
 
+def run_raw_unicorn(prog: Program, *, until: str | None = None) -> tuple[float, int]:
+    """Run `prog` in raw unicorn, with no hvlab in the way (lab.cpu.uc.raw):
+    (seconds, hypercalls made). `until`: stop at that symbol, with no hook
+    at all; else hypercalls are answered by the cheapest hook there is."""
+    from lab.cpu.uc.raw import run_raw
+
+    return run_raw(
+        ((seg.gpa, seg.data) for seg in prog.segments),
+        prog.entry,
+        ram_gpa=RAM_GPA,
+        ram_size=RAM_SIZE,
+        until=None if until is None else prog.symbols[until],
+    )
+
+
 def program(source: str, name: str) -> Program:
     image = assemble(source, filename=f"{name}.S", base=RAM_GPA)
     return Program(name, [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)

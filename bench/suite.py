@@ -14,6 +14,14 @@ hypervisor, so the cost of translating code is counted where a core pays it:
       under the vulnerable and the hardened policy, so a lesson can show what
       the hardening costs on the hot path.
 
+Beside each unicorn compute and hypercall figure stands its floor, measured
+in the same run, each timed run paired with one of the floor: the same
+program in raw unicorn (lab.cpu.uc.raw), with no hook (the compute loops run
+to their last instruction) or, for a program that makes hypercalls, with the
+cheapest interrupt hook that can answer them (a ctypes callback reading
+a7/a6 and writing a0/a1). The ratio says how far the core is from what
+unicorn itself can do on this machine, however busy it is.
+
 Times are the CPU time of this process (`time.process_time`): the guest runs
 on this one thread, unicorn included, and CPU time is not inflated by other
 load on a shared machine the way wall time is.
@@ -33,7 +41,7 @@ from pathlib import Path
 from typing import Final
 
 from bench import hv as hv_bench
-from bench.common import BenchError, program, run_on_cpu, run_on_hv
+from bench.common import BenchError, program, run_on_cpu, run_on_hv, run_raw_unicorn
 from lab.cpu import backends
 
 PROGRAMS: Final = Path(__file__).resolve().parent / "programs"
@@ -41,10 +49,10 @@ RUNS: Final = 5
 QUICK_RUNS: Final = 1
 
 # Work per run, sized so one run takes a few tenths of a second: unicorn is
-# ~20x faster on compute and ~5x slower on hypercalls than the Python core.
+# ~20x faster on compute and ~10x slower on hypercalls than the Python core.
 LOOP_ITERATIONS: Final = {"interp": 1_000_000, "unicorn": 20_000_000}
 MEMORY_PASSES: Final = {"interp": 60, "unicorn": 100}
-HYPERCALLS: Final = {"interp": 10_000, "unicorn": 5_000}
+HYPERCALLS: Final = {"interp": 100_000, "unicorn": 5_000}  # interp: about 0.1 s at a million a second
 QUICK_SCALE: Final = 100  # quick runs do 1/100 of the work
 
 TIGHT_LOOP: Final = """
@@ -52,6 +60,7 @@ _start:
     li      t0, {n}
 1:  addi    t0, t0, -1
     bnez    t0, 1b
+done:
     ebreak
 """
 
@@ -70,6 +79,7 @@ inner:
     bnez    t1, inner
     addi    s1, s1, -1
     bnez    s1, outer
+done:
     ebreak
     .balign 4096            # data on its own pages: stores there never touch translated code
 buf:
@@ -102,50 +112,64 @@ msg:
 
 @dataclass(slots=True)
 class Figure:
-    """One measured figure: the median of `runs`."""
+    """One measured figure: the median of `runs`; for unicorn, its floor too
+    (raw unicorn on the same work, timed in turn with each run)."""
 
     name: str
     backend: str
     value: float
     unit: str
     runs: list[float]
+    floor: float | None = None
+    floor_runs: list[float] | None = None
 
 
 # ---------------------------------------------------------------- the figures
 
 
-def _tight_loop(backend: str, scale: int) -> float:
-    n = LOOP_ITERATIONS[backend] // scale
-    retired, seconds = run_on_cpu(backend, TIGHT_LOOP.format(n=n))
-    return retired / seconds / 1e6
+# A figure function returns the figure, or for unicorn (figure, its floor).
+Measured = float | tuple[float, float]
 
 
-def _memory_loop(backend: str, scale: int) -> float:
-    n = max(1, MEMORY_PASSES[backend] // scale)
-    retired, seconds = run_on_cpu(backend, MEMORY_LOOP.format(n=n))
-    return retired / seconds / 1e6
-
-
-def _crc32(backend: str, scale: int) -> float:
-    from lab.riscv.program import load_program
-
-    retired, _calls, seconds = run_on_hv(backend, load_program(PROGRAMS / "crc32.elf"))
-    return retired / seconds / 1e6
-
-
-def _hypercalls(eid: int, fid: int, a0: int, policy: str) -> Callable[[str, int], float]:
-    def measure(backend: str, scale: int) -> float:
-        n = max(10, HYPERCALLS[backend] // scale)
-        source = HYPERCALL_LOOP.format(n=n, eid=eid, fid=fid, a0=a0)
-        _retired, calls, seconds = run_on_hv(backend, program(source, "hypercalls"), policy=policy)
-        return calls / seconds
+def _loop(source: Callable[[], str], iterations: dict[str, int]) -> Callable[[str, int], Measured]:
+    def measure(backend: str, scale: int) -> Measured:
+        text = source().format(n=max(1, iterations[backend] // scale))
+        retired, seconds = run_on_cpu(backend, text)
+        if backend != "unicorn":
+            return retired / seconds / 1e6
+        raw, _calls = run_raw_unicorn(program(text, "loop"), until="done")
+        return retired / seconds / 1e6, (retired - 1) / raw / 1e6  # raw stops in front of the ebreak
 
     return measure
 
 
-BENCHMARKS: Final[list[tuple[str, str, Callable[[str, int], float]]]] = [
-    ("tight loop (addi/bnez)", "MIPS", _tight_loop),
-    ("memory loop (lw/add/sw, 16 KiB)", "MIPS", _memory_loop),
+def _crc32(backend: str, scale: int) -> Measured:
+    from lab.riscv.program import load_program
+
+    prog = load_program(PROGRAMS / "crc32.elf")
+    retired, _calls, seconds = run_on_hv(backend, prog)
+    if backend != "unicorn":
+        return retired / seconds / 1e6
+    raw, _calls = run_raw_unicorn(prog)
+    return retired / seconds / 1e6, retired / raw / 1e6
+
+
+def _hypercalls(eid: int, fid: int, a0: int, policy: str) -> Callable[[str, int], Measured]:
+    def measure(backend: str, scale: int) -> Measured:
+        n = max(10, HYPERCALLS[backend] // scale)
+        prog = program(HYPERCALL_LOOP.format(n=n, eid=eid, fid=fid, a0=a0), "hypercalls")
+        _retired, calls, seconds = run_on_hv(backend, prog, policy=policy)
+        if backend != "unicorn":
+            return calls / seconds
+        raw, raw_calls = run_raw_unicorn(prog)
+        return calls / seconds, raw_calls / raw
+
+    return measure
+
+
+BENCHMARKS: Final[list[tuple[str, str, Callable[[str, int], Measured]]]] = [
+    ("tight loop (addi/bnez)", "MIPS", _loop(lambda: TIGHT_LOOP, LOOP_ITERATIONS)),
+    ("memory loop (lw/add/sw, 16 KiB)", "MIPS", _loop(lambda: MEMORY_LOOP, MEMORY_PASSES)),
     ("C program (crc32.elf, 64 KiB)", "MIPS", _crc32),
     ("hypercall BASE get_spec_version, vulnerable", "calls/s", _hypercalls(0x10, 0, 0, "vulnerable")),
     ("hypercall BASE get_spec_version, hardened", "calls/s", _hypercalls(0x10, 0, 0, "hardened")),
@@ -174,23 +198,34 @@ def measure(*, quick: bool = False, backend_names: list[str] | None = None) -> l
     figures: list[Figure] = []
     for backend in backend_names or backends():
         for name, unit, bench in BENCHMARKS:
-            values = [bench(backend, scale) for _ in range(runs)]
-            figures.append(Figure(name, backend, statistics.median(values), unit, values))
+            measured = [bench(backend, scale) for _ in range(runs)]
+            values = [m[0] if isinstance(m, tuple) else m for m in measured]
+            floors = [m[1] for m in measured if isinstance(m, tuple)]
+            figure = Figure(name, backend, statistics.median(values), unit, values)
+            if floors:
+                figure.floor, figure.floor_runs = statistics.median(floors), floors
+            figures.append(figure)
     return figures
 
 
+def _number(v: float) -> str:
+    return f"{v:,.1f}" if v < 1000 else f"{v:,.0f}"
+
+
 def format_table(figures: list[Figure]) -> str:
-    rows = [("benchmark", "backend", "value", "unit")]
-    rows += [
-        (f.name, f.backend, f"{f.value:,.1f}" if f.value < 1000 else f"{f.value:,.0f}", f.unit)
-        for f in figures
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    rows = [("benchmark", "backend", "value", "unit", "raw unicorn, same run")]
+    for f in figures:
+        floor = ""
+        if f.floor is not None:
+            floor = f"{_number(f.floor)} {f.unit}: {f.floor / f.value:.2f}x this"
+        rows.append((f.name, f.backend, _number(f.value), f.unit, floor))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines = [
-        f"{name:<{widths[0]}}  {backend:<{widths[1]}}  {value:>{widths[2]}}  {unit}"
-        for name, backend, value, unit in rows
+        f"{name:<{widths[0]}}  {backend:<{widths[1]}}  {value:>{widths[2]}}  {unit:<{widths[3]}}  {floor}"
+        for name, backend, value, unit, floor in rows
     ]
-    lines.insert(1, "-" * len(lines[0]))
+    lines = [line.rstrip() for line in lines]
+    lines.insert(1, "-" * max(len(line) for line in lines))
     return "\n".join(lines)
 
 

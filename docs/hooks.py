@@ -7,8 +7,10 @@
   and its query/command declarations (hvlab.generate.pages), with the web bridge's replies;
 * lessons/<id>.md and lessons/<id>.de.md are the course's lessons as readable
   pages: the prose rendered by the lab's own renderer (raw HTML in a lesson is
-  escaped, never executed), each step's goals, its hints and its solution
-  folded away; a student's own values (`{password}`) read as a placeholder.
+  escaped, never executed), each step's goals as students read them with the
+  internal line beside, its questions, its hints and its solution folded away,
+  the instructor notes (which students never see in the lab); a student's own
+  values (`{password}`) read as a placeholder.
 
 The generated files live in docs/reference/ and docs/lessons/ and are not committed.
 """
@@ -24,8 +26,10 @@ from hvlab.generate.pages import (
     policy_reference,
     protocol_reference,
 )
-from lab.lesson.model import Lesson
+from lab.lesson.model import Lesson, Quiz, QuizKind
 from lab.lesson.parser import load_lessons, render
+from lab.lesson.quiz import right_answer
+from lab.lesson.sentences import sentence
 from lab.lesson.variants import fill
 from web.bridge import Answer, Failure
 
@@ -39,6 +43,11 @@ LABELS = {
         "incident": "Real incident",
         "requires": "Before this",
         "password": "<password>",  # the page has no student: the lab shows each their own
+        "note": "Instructor note",
+        "quiz": "Question",
+        "predict": "Predict first",
+        "answer": "Answer",
+        "all": "select all that apply",
     },
     "de": {
         "goal": "Geschafft, wenn",
@@ -48,6 +57,11 @@ LABELS = {
         "incident": "Echter Vorfall",
         "requires": "Vorher",
         "password": "<Passwort>",
+        "note": "Hinweis für Lehrende",
+        "quiz": "Frage",
+        "predict": "Erst vorhersagen",
+        "answer": "Antwort",
+        "all": "alle zutreffenden wählen",
     },
 }
 
@@ -102,11 +116,18 @@ def lesson_page(lesson: Lesson) -> str:
         f"<p>{' · '.join(facts)}</p>",
         "",
         fill(lesson.intro_html, t["password"], as_html=True),
+        *(_note(note, t) for note in lesson.notes),
     ]
     for step in lesson.steps:
         out += ["", f"## {step.index + 1}. {step.title}", "", fill(step.html, t["password"], as_html=True)]
-        goals = "".join(f"<li><code>{html.escape(c.text)}</code></li>" for c in step.checks)
-        out.append(f"<p><strong>{t['goal']}:</strong></p><ul>{goals}</ul>")
+        out += [_note(note, t) for note in step.notes]
+        out += [_quiz(quiz, t) for quiz in step.quizzes]
+        goals = "".join(
+            f"<li>{html.escape(sentence(c, lesson.lang))} <code>{html.escape(c.text)}</code></li>"
+            for c in step.checks
+        )
+        if goals:
+            out.append(f"<p><strong>{t['goal']}:</strong></p><ul>{goals}</ul>")
         for i, hint in enumerate(step.hints, 1):
             hint_html = fill(render(hint), t["password"], as_html=True)
             out.append(f"<details><summary>{t['hint']} {i}</summary>{hint_html}</details>")
@@ -116,3 +137,22 @@ def lesson_page(lesson: Lesson) -> str:
                 f"<details><summary>{t['solution']}</summary><pre><code>{actions}</code></pre></details>"
             )
     return "\n".join(out).rstrip() + "\n"
+
+
+def _note(note: str, t: dict[str, str]) -> str:
+    """An instructor note, set apart: the page is for instructors too."""
+    return f'<aside class="instructor-note"><p><strong>{t["note"]}:</strong></p>{render(note)}</aside>'
+
+
+def _quiz(quiz: Quiz, t: dict[str, str]) -> str:
+    """A question with its choices; the answer and the explanation folded away."""
+    label = t["predict"] if quiz.kind is QuizKind.PREDICT else t["quiz"]
+    if quiz.multiple:
+        label += f" ({t['all']})"
+    choices = "".join(f"<li>{c.html}</li>" for c in quiz.choices)
+    body = f"<ol>{choices}</ol>" if choices else ""
+    answer = html.escape(right_answer(quiz) if quiz.choices else " · ".join(quiz.answers))
+    return (
+        f"<p><strong>{label}:</strong></p>{quiz.question_html}{body}"
+        f"<details><summary>{t['answer']}</summary><p>{answer}</p>{quiz.explanation_html}</details>"
+    )

@@ -12,7 +12,7 @@ site with `web` and measures it with `bench`, which never import each other.
               [-I DIR]...                   (.include looks in each DIR too)
     hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
     hvlab lessons check [PATH|ID ...]       validate lessons (instructors)
-    hvlab bench [--json] [--web]            the performance figures (--web: the browser lab's)
+    hvlab bench [--json] [--web|--pyodide]  the performance figures (--web: the browser lab's)
     hvlab web build [--out DIR]             the browser lab as a static site
     hvlab web serve [--port N] [--host H]   build it and serve it on 127.0.0.1
 
@@ -351,12 +351,13 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if not args.web:
+    if not args.web and not args.pyodide:
         from bench import suite
 
         return suite.run(json_out=args.json, quick=args.quick)
     # The browser lab's figures: the site built and served here, measured there (bench
     # and web never import each other; the command line composes them).
+    from bench import pyodide as pyodide_bench
     from bench import web as web_bench
 
     try:
@@ -369,6 +370,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
             build.build(out)
         except build.BuildError as exc:
             return _fail(f"web build: {exc}")
+    if args.pyodide:  # the engine in Node.js, from the site's files: no server
+        return pyodide_bench.main(out, runs=args.runs, json_out=args.json)
     server = serve.make_server(out, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -400,14 +403,20 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
-    from lab.lesson.validator import check
+    from lab.lesson.validator import TeachingRules, check
 
     try:
         paths = lesson_paths(args.paths)
     except ValueError as exc:
         return _fail(f"lessons check: {exc}")
     seeds = tuple(args.seed) if args.seed else None
-    return check(paths, backend_names=args.backend, **({"seeds": seeds} if seeds else {}))
+    return check(
+        paths,
+        backend_names=args.backend,
+        teaching=TeachingRules(args.teaching_rules),
+        verbose=args.verbose,
+        **({"seeds": seeds} if seeds else {}),
+    )
 
 
 def lesson_paths(names: Sequence[Path]) -> list[Path]:
@@ -513,6 +522,19 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--seed", action="append", type=int, help="a student seed to prove the lessons under (repeatable)"
     )
+    check.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="a line per step and hardened replay, and each check as written and as students read it",
+    )
+    check.add_argument(
+        "--teaching-rules",
+        choices=("error", "warn"),
+        default="error",
+        help="the course's teaching rules (hint ladders, no command in the prose, a closing reflection) "
+        "as errors (the default) or as warnings, while a course is being rewritten",
+    )
     check.set_defaults(func=cmd_lessons)
 
     bench_p = sub.add_parser("bench", help="print the performance figures")
@@ -521,8 +543,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench_p.add_argument(
         "--web", action="store_true", help="the browser lab's figures instead (chromium, playwright)"
     )
-    bench_p.add_argument("--site", help="--web: measure this built site (default: build build/web)")
-    bench_p.add_argument("--runs", type=int, default=3, help="--web: loads of each kind (default 3)")
+    bench_p.add_argument(
+        "--pyodide", action="store_true", help="the interp core's compute figures under Pyodide in Node.js"
+    )
+    bench_p.add_argument(
+        "--site", help="--web, --pyodide: measure this built site (default: build build/web)"
+    )
+    bench_p.add_argument(
+        "--runs", type=int, default=3, help="--web: loads of each kind; --pyodide: runs (default 3)"
+    )
     bench_p.set_defaults(func=cmd_bench)
 
     web = sub.add_parser("web", help="the browser lab: build the static site, or build and serve it")

@@ -88,6 +88,49 @@ def decode(data: bytes, *, path: str | Path) -> str:
 
 
 _TOML_AT: Final = re.compile(r"\s*\(at line (\d+), column \d+\)")
+_TOML_END: Final = re.compile(r"\s*\(at end of document\)")
+_TOML_KEY: Final = re.compile(r"\s*([A-Za-z0-9_.-]+|\"[^\"]*\")\s*=")
+# tomllib's messages in plain words (the rest are passed on as tomllib words them).
+_TOML_WORDS: Final = (
+    ("Invalid value", 'a value TOML cannot read: text needs quotes ("..."), a list brackets ([...])'),
+    ("Expected newline or end of document", "more after the value on the same line: one key = value a line"),
+    ("Expected '=' after a key", "a key without a value: write key = value"),
+    ("Unterminated string", "a string left open: close it with the quote it opened with"),
+    ("Unclosed array", "a list left open: close it with ]"),
+    ("Unclosed inline table", "an inline table left open: close it with }"),
+    ("Invalid statement", "a line that is neither key = value nor a [table] heading"),
+    ("Invalid initial character for a key", "a key starts with a letter, a digit, _ or - (or is quoted)"),
+    ("Expected ']' at the end of a table declaration", "a [table] heading left open: close it with ]"),
+    ("Illegal character '\\n'", "a string left open: close it with the quote it opened with"),
+    ("Illegal character", "a control character, which TOML text may not hold"),
+    ("Invalid date or datetime", "a date or time TOML cannot read (write it as 2024-05-01 or quote it)"),
+)
+
+
+def _toml_problem(text: str, message: str, first_line: int) -> tuple[int | None, str]:
+    """tomllib's message -> (the file's line, or None, what is wrong in plain words); the text
+    starts on the file's line `first_line`."""
+    m = _TOML_AT.search(message)
+    line = int(m.group(1)) + first_line - 1 if m else None
+    bare = _TOML_END.sub("", _TOML_AT.sub("", message))
+    if bare.startswith(("Cannot overwrite a value", "Cannot declare", "Duplicate inline table key")):
+        seen: dict[str, int] = {}  # keys of the current table
+        for n, row in enumerate(text.splitlines(), first_line):
+            if row.lstrip().startswith("["):
+                seen = {}
+            key = _TOML_KEY.match(row)
+            if key:
+                name = key.group(1).strip('"')
+                if name in seen:
+                    return n, f"{name} is set twice (first on line {seen[name]}): give each key once"
+                seen[name] = n
+        return line, "a key or table set twice: give each key once"
+    if line is None and _TOML_END.search(message):
+        line = len(text.rstrip().splitlines()) + first_line - 1  # the document's last line
+    words = next((plain for start, plain in _TOML_WORDS if bare.startswith(start)), bare)
+    return line, words
+
+
 _LONG_NUMBER: Final = re.compile(r"\d[\d_]{4299,}")
 
 
@@ -99,9 +142,8 @@ def parse_toml(text: str, *, path: str | Path, first_line: int = 1) -> dict[str,
     except RecursionError:
         raise FileFormatError(path, None, f"nests tables or arrays deeper than {MAX_DEPTH} levels") from None
     except tomllib.TOMLDecodeError as exc:
-        m = _TOML_AT.search(str(exc))
-        line = int(m.group(1)) + first_line - 1 if m else None
-        raise FileFormatError(path, line, f"is not valid TOML: {_TOML_AT.sub('', str(exc))}") from None
+        line, words = _toml_problem(text, str(exc), first_line)
+        raise FileFormatError(path, line, f"is not valid TOML: {words}") from None
     except ValueError:  # tomllib's int() of a number past Python's digit limit
         m = _LONG_NUMBER.search(text)
         line = text.count("\n", 0, m.start()) + first_line if m else None

@@ -18,7 +18,11 @@ def test_quick_json_has_every_figure_for_every_backend(capsys: pytest.CaptureFix
     expected = {(name, backend) for backend in backends() for name, _unit, _fn in suite.BENCHMARKS}
     assert {(f["name"], f["backend"]) for f in figures} == expected
     for f in figures:
-        assert set(f) == {"name", "backend", "value", "unit", "runs"}
+        assert set(f) == {"name", "backend", "value", "unit", "runs", "floor", "floor_runs"}
+        has_floor = f["backend"] == "unicorn" and (f["unit"] == "MIPS" or f["name"].startswith("hypercall"))
+        assert (f["floor"] is not None) == has_floor  # raw unicorn beside each unicorn compute figure
+        if has_floor:
+            assert f["floor"] > 0 and len(f["floor_runs"]) == len(f["runs"])
         assert f["unit"] in (
             "MIPS",
             "calls/s",
@@ -52,6 +56,17 @@ def test_table_is_aligned_with_one_row_per_figure() -> None:
     # the unit column starts at the same place on every row
     assert lines[0].index("unit") == lines[2].index("MIPS") == lines[3].index("calls/s")
     assert lines[0].index("backend") == lines[2].index("interp") == lines[3].index("unicorn")
+
+
+def test_unicorn_figures_show_their_raw_floor_and_the_ratio() -> None:
+    figures = [
+        suite.Figure("tight loop", "unicorn", 600.0, "MIPS", [600.0], floor=1200.0, floor_runs=[1200.0]),
+        suite.Figure("tight loop", "interp", 60.0, "MIPS", [60.0]),
+    ]
+    lines = suite.format_table(figures).splitlines()
+    assert lines[2].endswith("MIPS  1,200 MIPS: 2.00x this")
+    assert lines[3].endswith("MIPS")  # no floor for the Python core
+    assert lines[0].index("raw unicorn") == lines[2].index("1,200")
 
 
 def test_a_guest_that_faults_is_reported_not_measured(

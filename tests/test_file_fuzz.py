@@ -394,8 +394,10 @@ def check_scenario(path: Path) -> None:
 def check_lesson(path: Path) -> None:
     try:
         parse_lesson(path)
-    except LessonError as exc:
-        one_line_naming(exc, path)
+    except LessonError as exc:  # every problem of the file, each on a line of its own
+        for problem in exc.problems:
+            one_line_naming(problem, path)
+        assert len(exc.problems) <= path.read_bytes().count(b"\n") + 1
 
 
 def check_progress(path: Path) -> None:

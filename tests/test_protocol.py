@@ -54,7 +54,15 @@ def test_the_reference_page_lists_every_method_and_record():
 
 
 def test_conformance_names_unknown_and_missing_keys_and_wrong_kinds():
-    check = CheckView(check="console_contains tenant x", done=False, error="", detail="", line=3)
+    check = CheckView(
+        check="console_contains tenant x",
+        sentence="tenant's console shows “x”",
+        legit=False,
+        done=False,
+        error="",
+        detail="",
+        line=3,
+    )
     data = to_json(check)
     assert conformance(data, CheckView) == []
     assert conformance({**data, "colour": "red"}, CheckView) == [

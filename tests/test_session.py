@@ -60,16 +60,27 @@ def test_a_lesson_from_start_to_finish(session, tmp_path):
     out = session.type("tenant", "vms")
     assert "dom2 running" in out.text
     result = session.evaluate()
-    assert result.advanced and result.completed == (0,) and session.state().step == 1
-    assert result.step == 1 and not result.done  # the next step, evaluated at once
+    # done, and it stays on screen with what was achieved until the student moves on
+    assert result.done and result.done_now and result.step == 0 and all(c.done for c in result.checks)
+    assert result.checks[1].sentence == "tenant's console shows “dom2 running”"
+    state = session.state()
+    assert state.step == 0 and state.done and state.progress[0].done
+    again = session.evaluate()
+    assert again.done and not again.done_now  # said once
+    state = session.next_step()
+    assert state.step == 1 and not state.done and not any(c.done for c in state.checks)
+    assert isinstance(session.next_step(), Refused)  # step 2 is not done yet
 
     hint = session.hint()
     assert hint.index == 0 and hint.left == 1 and "<code>" in hint.html
+    assert session.state().progress[1].hints_shown == 1  # how far down the ladder
     session.type("admin", "vms")
     session.type("tenant", "peek 2 0x80001000 32")
-    assert session.evaluate().advanced
+    assert session.evaluate().done
+    session.next_step()
     session.type("tenant", "destroy 2")
-    assert session.evaluate().advanced
+    assert session.evaluate().done
+    session.next_step()
 
     assert isinstance(session.set_policy("hypercall.authorize", "maybe"), Refused)
     assert session.set_policy("hypercall.authorize", "on") == PolicySet(key="hypercall.authorize", value=True)
@@ -145,7 +156,8 @@ def test_progress_survives_a_restart_and_resumes_at_the_current_step(tmp_path):
     first.open_lesson("hypercalls")
     first.start()
     first.type("tenant", "hcall 0x10 0")
-    assert first.evaluate().advanced
+    assert first.evaluate().done
+    first.next_step()
     assert first.hints_shown() == ()
     seen = first.hint()
     first.close()
@@ -481,3 +493,107 @@ def test_the_editor_includes_the_guest_library_and_marks_errors_at_the_include(t
     (error,) = result.errors
     assert error.line == 2 and f"{broken}:2:" in error.message  # the student's line 2
     session.close()
+
+
+# -- questions, steps that wait for the student, resuming (issue 16)
+
+
+@pytest.fixture
+def quiz_session(tmp_path):
+    """A session on a two-lesson folder: the quiz lesson of tests/lesson/test_quiz.py."""
+    from tests.lesson.conftest import FRONT
+    from tests.lesson.test_quiz import GOOD
+
+    folder = tmp_path / "course"
+    folder.mkdir()
+    (folder / "api.toml").write_text((SCENARIOS_DIR / "api.toml").read_text())
+    (folder / "demo.md").write_text(FRONT + GOOD)
+    s = Session(folder, backend="interp", progress_path=tmp_path / "progress.json")
+    yield s
+    s.close()
+
+
+def test_a_prediction_comes_first_and_its_result_shows_when_the_step_is_done(quiz_session):
+    s = quiz_session
+    view = s.open_lesson("demo")
+    (predict,) = view.steps[0].quizzes
+    assert predict.kind == "predict" and predict.choices_markdown[1] == "Refuse with SBI_ERR_DENIED"
+    assert "never asks" not in json.dumps(to_json(view))  # no explanation, no right answer in the view
+    assert "often forget" not in json.dumps(to_json(view))  # instructor notes never reach students
+    s.start()
+    s.type("tenant", "peek 2 0x80001000 32")
+    result = s.evaluate()
+    assert not result.predicted and not result.done and not any(c.done for c in result.checks)
+    answered = s.answer(1, "2")  # wrong, and that is allowed: nothing said yet
+    assert answered.quiz.answered and answered.quiz.right is None and answered.quiz.explanation_html == ""
+    assert isinstance(s.answer(1, "1"), Refused)  # a prediction is answered once
+    # what was typed before predicting does not count for since=step checks, but this one is since=lesson
+    result = s.evaluate()
+    assert result.predicted and result.done and result.done_now
+    (state,) = result.quizzes
+    assert state.right is False and state.answer == "2" and "never asks" in state.explanation_html
+    assert plain(result)
+
+
+def first_step_done(s: Session) -> None:
+    """The quiz lesson's first step: predicted (right), then the bank's secret read."""
+    s.open_lesson("demo")
+    s.start()
+    s.answer(1, "1")
+    s.type("tenant", "peek 2 0x80001000 32")
+    assert s.evaluate().done
+
+
+def test_a_quiz_is_tried_until_right_and_the_step_waits_for_it(quiz_session):
+    s = quiz_session
+    first_step_done(s)
+    state = s.next_step()
+    assert state.step == 1 and [q.answered for q in state.quizzes] == [False, False]
+    assert isinstance(s.answer(2, "7"), Refused)  # no choice 7: not even an attempt
+    wrong = s.answer(2, "1")
+    assert wrong.ok and wrong.quiz.right is False and not wrong.quiz.answered and wrong.quiz.attempts == 1
+    assert wrong.quiz.explanation_html == ""
+    right = s.answer(1, "2147487744")  # 0x80001000, in decimal
+    assert (
+        right.quiz.right is True
+        and right.quiz.answer == "2147487744"
+        and "puts it there" in right.quiz.explanation_html
+    )
+    assert not s.evaluate().done  # quiz 2 still open
+    assert s.answer(2, "3,1").quiz.right
+    result = s.evaluate()
+    assert result.done and result.finished and result.finished_now
+    saved = s.progress()["lessons"]["demo"]["steps"]["1"]["quizzes"]
+    assert saved == {
+        "1": {"attempts": 1, "right": True, "answer": "2147487744"},
+        "2": {"attempts": 2, "right": True, "answer": "3,1"},
+    }
+
+
+def test_a_resumed_lesson_lands_on_the_first_step_not_done_with_its_answers(quiz_session, tmp_path):
+    s = quiz_session
+    first_step_done(s)  # done, but the student has not moved on
+    s.close()
+    again = Session(s.lessons_dir, backend="interp", progress_path=tmp_path / "progress.json")
+    again.open_lesson("demo")
+    state = again.start()
+    assert state.step == 1 and not state.done
+    again.answer(1, "0x80001000")
+    again.answer(2, "1,3")
+    assert again.evaluate().finished
+    again.close()
+    third = Session(s.lessons_dir, backend="interp", progress_path=tmp_path / "progress.json")
+    third.open_lesson("demo")
+    state = third.start()  # every step done: the last one, complete, its answers kept
+    assert state.step == 1 and state.complete and all(q.answered for q in state.quizzes)
+    result = third.evaluate()
+    assert result.done and not result.done_now and not result.finished_now
+    third.close()
+
+
+def test_reset_step_undoes_a_done_step(quiz_session):
+    s = quiz_session
+    first_step_done(s)
+    assert not s.reset_step().done
+    result = s.evaluate()
+    assert not result.done and result.predicted  # the prediction stays answered; the leak is gone

@@ -69,17 +69,22 @@ def test_after_a_command_the_frame_has_what_is_new_and_the_checks_as_an_attempt(
     assert output.vm == "tenant" and output.text.startswith("echo hello\nhello")
     assert frame.evaluation is not None and not frame.evaluation.done and attempts(session, 0) == 1
 
-    session.type("tenant", "vms")  # step 1 done; step 2 begins, is evaluated at once, not an attempt
+    session.type("tenant", "vms")  # step 1 done: it stays on screen, done, until the student moves on
     frame = session.frame()
-    assert frame.evaluation.completed == (0,) and frame.evaluation.step == 1 and frame.state.step == 1
-    assert frame.hints == () and attempts(session, 1) == 0
+    assert frame.evaluation.done_now and frame.evaluation.step == 0 and frame.state.step == 0
+    assert frame.state.done and attempts(session, 0) == 1
     assert any(i.kind == "hypercall" and "VMCTL.info" in i.text for i in frame.timeline.items)
+    session.next_step()  # step 2 begins, is evaluated at once, not as an attempt
+    frame = session.frame()
+    assert frame.evaluation.step == 1 and not frame.evaluation.done and frame.state.step == 1
+    assert frame.hints == () and attempts(session, 1) == 0
 
 
 def test_a_reset_makes_the_front_end_start_over_without_what_was_undone(session):
     session.frame(full=True)
     session.type("tenant", "vms")
-    session.frame()  # evaluated: step 2 begins
+    session.frame()  # evaluated: step 1 done
+    session.next_step()
     session.hint()
     session.type("tenant", "echo marker")
     session.frame()
@@ -127,7 +132,7 @@ def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently
     assert turn.wait == IDLE_WAIT and turn.frame is not None and turn.frame.mips == 0
     session.type("tenant", "vms")
     turn = session.advance()  # the student's try is due at once, and completes step 1: framed now
-    assert turn.frame is not None and turn.frame.evaluation.completed == (0,)
+    assert turn.frame is not None and turn.frame.evaluation.done_now
 
 
 def test_finishing_is_said_once_and_a_finished_lesson_resumes_quietly(tmp_path, clock):
@@ -138,7 +143,8 @@ def test_finishing_is_said_once_and_a_finished_lesson_resumes_quietly(tmp_path, 
     for step in s.lab.lesson.steps:
         for call in step.solution:
             s.lab.perform(call)
-        s.evaluate()
+        assert s.evaluate().done
+        s.next_step()  # (refused on the last step)
     assert s.state().complete and s.frame().evaluation.finished_now
     assert not s.evaluate().finished_now
     s.close()

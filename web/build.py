@@ -340,8 +340,19 @@ def dependency_wheels(cache: Path) -> list[Path]:
 
 
 def lessons_zip(lessons: Path) -> bytes:
-    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel)."""
-    return _zip([(f"lessons/{name}", data) for name, data in _tree(lessons, lessons)])
+    """lessons/ (the course's scenarios and guest programs travel in the hvlab wheel), each
+    lesson without its instructor notes: they never reach a student's browser."""
+    from lab.lesson.parser import without_notes
+
+    def sent(name: str, data: bytes) -> bytes:
+        if not name.endswith(".md"):
+            return data
+        try:
+            return without_notes(data.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            return data  # not a lesson the lab can read: it says so in the page
+
+    return _zip([(f"lessons/{name}", sent(name, data)) for name, data in _tree(lessons, lessons)])
 
 
 def write_words(out: Path) -> bool:
@@ -547,9 +558,11 @@ def build(
     src: Path = WEB / "src",
     static: Path = WEB / "static",
     cache: Path | None = None,
+    lessons: Path | None = None,
     echo: Callable[[str], None] = lambda line: None,
 ) -> BuildReport:
-    """Build the site into `out`; see the module doc for what it holds."""
+    """Build the site into `out`; see the module doc for what it holds. `lessons`: the folder
+    of lessons the site carries (the course's by default)."""
     from lab.session import DEFAULT_LESSONS
 
     started = time.perf_counter()
@@ -585,8 +598,8 @@ def build(
     wheel_paths = []
     for name, data in wheels.items():
         wheel_paths += publish(out, content_folder("wheels", {name: data}), {name: data})
-    lessons = {"lessons.zip": lessons_zip(DEFAULT_LESSONS)}
-    lessons_paths = publish(out, content_folder("course", lessons), lessons)
+    course = {"lessons.zip": lessons_zip(lessons or DEFAULT_LESSONS)}
+    lessons_paths = publish(out, content_folder("course", course), course)
     remove_stale(out, [*pyodide_paths, *wheel_paths, *lessons_paths])
     site += [*pyodide_paths, *wheel_paths, *lessons_paths]
 

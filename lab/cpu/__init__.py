@@ -9,10 +9,21 @@
 
 from __future__ import annotations
 
-from lab.cpu.base import Cause, Cpu, Fault, RunResult, Stop
+from lab.cpu.base import Cause, Cpu, Fault, RunResult, Stop, register_file
 from lab.cpu.bus import Bus, PhysicalMemory
 
-__all__ = ["Bus", "Cause", "Cpu", "Fault", "PhysicalMemory", "RunResult", "Stop", "backends", "make_cpu"]
+__all__ = [
+    "Bus",
+    "Cause",
+    "Cpu",
+    "Fault",
+    "PhysicalMemory",
+    "RunResult",
+    "Stop",
+    "backends",
+    "make_cpu",
+    "register_file",
+]
 
 
 class BackendUnavailable(RuntimeError):

@@ -28,6 +28,14 @@ registers and memory as the hypervisor does after an ECALL stop; it returns
 True to let the core run on, False to stop: `run` then returns the ECALL stop
 it would have returned without a handler (the call already handled). With a
 handler, `run` never returns ECALL unless the handler said False.
+`cpu.instret` is brought up to date when `run` returns.
+
+Registers for the hypervisor's hot path: a core that keeps its registers in a
+Python list may offer it as `reg_file` (x0..x31, unsigned; reading and writing
+it is reading and writing the registers; x0 must stay 0). `register_file(cpu)`
+gives that list, or for a core without one a view that reads and writes
+through `get_reg`/`set_reg`, so a caller indexes registers the same way on
+every core.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from lab.cpu.bus import Bus
 
@@ -138,6 +146,32 @@ class Cpu(Protocol):
     def close(self) -> None:
         """Release the backend (unhook from the bus and memory)."""
         ...
+
+
+class RegisterView:
+    """x0..x31 of a core that keeps no register list, indexed like one (see `register_file`)."""
+
+    __slots__ = ("_cpu",)
+
+    def __init__(self, cpu: Cpu) -> None:
+        self._cpu = cpu
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [self._cpu.get_reg(i) for i in range(32)[index]]
+        return self._cpu.get_reg(index)
+
+    def __setitem__(self, index: int, value: int) -> None:
+        self._cpu.set_reg(index, value)
+
+    def __len__(self) -> int:
+        return 32
+
+
+def register_file(cpu: Cpu) -> list[int] | RegisterView:
+    """The core's own register list if it offers one (`reg_file`), else a view."""
+    regs = getattr(cpu, "reg_file", None)
+    return regs if regs is not None else RegisterView(cpu)
 
 
 def run_handling_ecalls(

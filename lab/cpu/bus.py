@@ -17,7 +17,9 @@ such a page, whether a guest store, a hypervisor copy or another vCPU writing
 through a grant, must go through `PhysicalMemory.write` (or call
 `invalidate`), which tells every registered core to drop its stale
 translations. That is what keeps self-modifying code and program loading
-correct.
+correct. A core whose own stores bypass Python (unicorn) learns from
+`PhysicalMemory.mapped` which host pages some Bus maps as an extra page (a
+grant): its guest's stores there may reach another core's translations.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class PhysicalMemory:
     resizing would move it under the cores' feet.
     """
 
-    __slots__ = ("_invalidators", "buf", "code", "code_version", "size")
+    __slots__ = ("_invalidators", "buf", "code", "code_version", "mapped", "mapped_version", "size")
 
     def __init__(self, size: int) -> None:
         if size <= 0 or size % PAGE_SIZE:
@@ -73,6 +75,9 @@ class PhysicalMemory:
         # of code on that page.
         self.code = bytearray(size >> PAGE_SHIFT)
         self.code_version = 0  # bumped by every mark_code: cores that summarise `code` recompute
+        # host page -> how many Bus page maps show it (grants); bumped version on every change
+        self.mapped: dict[int, int] = {}
+        self.mapped_version = 0
         self._invalidators: list[Invalidator] = []
 
     # -- translated-code tracking
@@ -174,12 +179,27 @@ class Bus:
     def map_page(self, gpa: int, host_off: int, *, writable: bool) -> None:
         if gpa % PAGE_SIZE or host_off % PAGE_SIZE:
             raise ValueError("pages are mapped at page-aligned addresses")
+        old = self.pages.get(gpa >> PAGE_SHIFT)
+        if old is not None:
+            self._count(old.host_off, -1)
         self.pages[gpa >> PAGE_SHIFT] = Page(host_off, writable)
+        self._count(host_off, 1)
         self._changed()
 
     def unmap_page(self, gpa: int) -> None:
-        if self.pages.pop(gpa >> PAGE_SHIFT, None) is not None:
+        old = self.pages.pop(gpa >> PAGE_SHIFT, None)
+        if old is not None:
+            self._count(old.host_off, -1)
             self._changed()
+
+    def _count(self, host_off: int, delta: int) -> None:
+        mapped, page = self.mem.mapped, host_off >> PAGE_SHIFT
+        n = mapped.get(page, 0) + delta
+        if n:
+            mapped[page] = n
+        else:
+            mapped.pop(page, None)
+        self.mem.mapped_version += 1
 
     def add_mmio(self, gpa: int, size: int, device: Mmio) -> None:
         self.mmio.append((gpa, size, device))

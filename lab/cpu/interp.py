@@ -13,33 +13,42 @@ Two engines share the work:
       that follows jumps and not-taken branches, a bounded `for` loop when it
       comes back to its start. It covers only the fast case and hands anything
       else back to `_step`. Compiled code is shared by every core in the
-      process (`_COMPILED`), so a restarted or second VM does not compile again.
+      process (`_TRANSLATED`), so a restarted or second VM does not translate again.
 
 Dispatch goes through a list with one slot per RAM word, indexed by
 `(pc - ram_gpa) >> 2`: a compiled block or None. A block returns
 (next pc, instructions retired); `~pc` means "interpret the instruction at pc"
-(the slow case), and `pc | ECALL` (or EBREAK, WFI) that the block retired a
+(the slow case), and `pc | EBREAK` (or WFI, ECALL) that the block retired a
 stop. Translations are dropped when the memory under them is written
 (`PhysicalMemory.invalidate`), so self-modifying code and program loading stay
 correct. `translation_source(pc)` shows a student the Python of a block.
+
+Hypercalls (`run(n, on_ecall=handler)`, see lab.cpu.base) never leave `run`:
+a compiled block calls the handler in the middle of its code (HYPERCALL, with
+its registers written back to `X` and read again after), and the run loop
+calls it for the ecalls it interprets. Only a handler that stops the run, or
+one that changes the vCPU or its code under a block, makes the block return.
 """
 
 from __future__ import annotations
 
 import struct
 import sys
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import repeat
 from operator import length_hint
 from typing import Any, Final
 
-from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop, run_handling_ecalls
+from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop
 from lab.cpu.bus import PAGE_SHIFT, Bus
 from lab.cpu.translate import (
     IMM_TWIN,
     MAX_BLOCK,
     SYSTEM_STOPS,
     BlockTranslator,
+    Translation,
     div32,
     interp_functions,
     rem32,
@@ -65,19 +74,32 @@ _LOAD_SHAPE: Final = {
 }
 _STORE_SIZE: Final = {"sb": 1, "sh": 2, "sw": 4}
 # Stops travel as small ints (hashing an Enum member costs a Python call): 0 is
-# the budget, 1..3 the SYSTEM_STOPS codes; _JUMPED (-1) is a control transfer.
-_STOPS: Final = (Stop.BUDGET, Stop.ECALL, Stop.EBREAK, Stop.WFI)
+# the budget, 1..3 the SYSTEM_STOPS codes, 4 an ecall whose handler stopped the
+# run (already handled); _JUMPED (-1) is a control transfer.
+_STOPS: Final = (Stop.BUDGET, Stop.ECALL, Stop.EBREAK, Stop.WFI, Stop.ECALL)
+_ECALL_STOP: Final = 1
+_HANDLED: Final = 4
 _JUMPED: Final = -1
 _SYSTEM: Final = {"ecall": _ECALL, "ebreak": _EBREAK, "wfi": _WFI}
 _FAULT: Final = Stop.FAULT
 _Predecoded = tuple[int, int, int, int, int, Any]
 _DECODED: dict[int, _Predecoded] = {}
-# Compiled blocks by their source, for every core in this process: a block's
-# source depends only on the code and the RAM window's guest address and size,
-# so a VM that reboots, a scenario that restarts, or a second VM running the
-# same program finds its translations already compiled (compile() is the
-# dominant cost of translating: 30 to 90 us an instruction).
-_COMPILED: dict[str, Any] = {}
+# Translated blocks, for every core in this process, by the RAM window's guest
+# address and size and the block's start. A block's source depends on nothing
+# else but the code it was made from, so a VM that reboots, a scenario that
+# restarts, or a second VM running the same program finds its translations
+# made and compiled already (compile() is the dominant cost of translating, 30
+# to 90 us an instruction; writing the source costs a few hundred us a block),
+# once the bytes under them are checked to be the same.
+_TRANSLATED: dict[tuple[int, int, int], list[_Translated]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Translated:
+    translation: Translation
+    code: Any  # compiled
+    image: bytes  # the code it was made from: the bytes of `spans`, one after another
+    spans: tuple[tuple[int, int], ...]  # guest [start, end) runs (at least the first word)
 
 
 def _predecode(word: int) -> _Predecoded | None:
@@ -135,6 +157,12 @@ def _result(stop: int, retired: int, pc: int) -> RunResult:
 Block = Callable[[int], tuple[int, int]]
 
 
+class TranslationWarning(RuntimeWarning):
+    """The block translator failed on some code: a bug in hvlab, not the guest's
+    doing. The core interprets that code instead, so the guest never notices;
+    the test suite turns this warning into an error, so no such bug hides."""
+
+
 class InterpCpu:
     """One RV32IM hart in pure Python (implements `lab.cpu.base.Cpu`)."""
 
@@ -145,8 +173,21 @@ class InterpCpu:
         self.instret = 0
         self.hot_threshold = hot_threshold
         self._x: list[int] = [0] * 32  # never replaced: compiled blocks hold it
+        self.reg_file = self._x  # offered to the hypervisor's hot path (lab.cpu.base)
         self._pc = bus.ram_gpa
         self._resumed = False  # the last run ended on its budget, maybe inside a block
+        # The run in progress, for HYPERCALL: its handler, its budget, how many of
+        # its instructions instret already counts (a handler may reset the vCPU).
+        self._on_ecall: EcallHandler | None = None
+        self._max = 0
+        self._counted = 0
+        self._rebased = False  # reset or restored since the handler was called
+        self._ecall_pc = 0  # the ecall whose handler stopped the run
+        # Bumped whenever something outside the core's run changes what it runs
+        # (pc, registers wholesale, translations): a block calling a handler
+        # compares it before and after, and leaves if it moved.
+        self._epoch = 0
+        self.translation_failures: list[tuple[int, str]] = []  # (guest pc, error): see TranslationWarning
         self._code_version = -1  # of PhysicalMemory.code when CODE_LO/CODE_HI were computed
         mem = bus.mem
         self._buf = mem.buf
@@ -156,6 +197,9 @@ class InterpCpu:
         self._sources: dict[int, str] = {}  # word index -> block source
         self._spans: dict[int, list[tuple[int, int]]] = {}  # word index -> host [start, end) it was made from
         self._by_page: dict[int, set[int]] = {}  # host page -> word indexes of blocks on it
+        # host word -> the blocks made from it: a store into data next to code
+        # (C programs keep .data and .bss on the page their code ends on) finds none at once.
+        self._by_word: dict[int, set[int]] = {}
         self._translator = BlockTranslator(
             mem.buf, ram_gpa=bus.ram_gpa, ram_host=bus.ram_host, ram_size=bus.ram_size
         )
@@ -184,6 +228,7 @@ class InterpCpu:
             "rem32": rem32,
             "repeat": repeat,
             "length_hint": length_hint,
+            "HYPERCALL": self._hypercall,
             **SYSTEM_STOPS,
         }
         mem.on_invalidate(self._invalidate)
@@ -197,6 +242,7 @@ class InterpCpu:
     @pc.setter
     def pc(self, value: int) -> None:
         self._pc = value & M
+        self._epoch += 1
 
     def get_reg(self, index: int) -> int:
         return self._x[index]
@@ -218,6 +264,8 @@ class InterpCpu:
         self._x[:] = regs
         self._pc = state["pc"] & M
         self.instret = state["instret"]
+        self._rebased = True
+        self._epoch += 1
 
     def reset(self, pc: int, sp: int) -> None:
         self._x[:] = [0] * 32
@@ -225,6 +273,7 @@ class InterpCpu:
         self._pc = pc & M
         self.instret = 0
         self._resumed = False
+        self._rebased = True
         self._drop_all()
 
     def close(self) -> None:
@@ -233,6 +282,7 @@ class InterpCpu:
         # Let go of the memory views, so the host buffer is not pinned.
         for name in ("RAM16", "RAM32"):
             self._globals.pop(name).release()
+        self._globals.pop("HYPERCALL")  # a bound method: let the core go
         self._ram.release()
         self._code.release()
 
@@ -247,6 +297,7 @@ class InterpCpu:
         return sorted(self._ram_gpa + 4 * i for i in self._sources)
 
     def _drop_all(self) -> None:
+        self._epoch += 1
         table = self._table
         for idx in self._sources:  # cheaper than refilling a table of a slot per RAM word
             table[idx] = None
@@ -254,27 +305,58 @@ class InterpCpu:
         self._sources.clear()
         self._spans.clear()
         self._by_page.clear()
+        self._by_word.clear()
+
+    def _image(self, spans: tuple[tuple[int, int], ...]) -> bytes:
+        base = self._ram_gpa
+        return b"".join(self._ram[a - base : b - base] for a, b in spans)
+
+    def _translated(self, start: int) -> _Translated:
+        """The block at `start`: made before from the same code, or made now."""
+        key = (self._ram_gpa, self._ram_size, start)
+        for made in _TRANSLATED.get(key, ()):
+            if made.image == self._image(made.spans):
+                return made
+        tr = self._translator.translate(start)
+        code = compile(tr.source, f"<block {tr.start:#010x}>", "exec")
+        spans = tuple(tr.ranges) or ((start, start + 4),)
+        made = _Translated(tr, code, self._image(spans), spans)
+        if sum(map(len, _TRANSLATED.values())) >= COMPILED_CACHE_MAX:
+            _TRANSLATED.clear()
+        _TRANSLATED.setdefault(key, []).append(made)
+        return made
 
     def _translate(self, idx: int) -> None:
-        tr = self._translator.translate(self._ram_gpa + 4 * idx)
-        code = _COMPILED.get(tr.source)
-        if code is None:
-            if len(_COMPILED) >= COMPILED_CACHE_MAX:
-                _COMPILED.clear()
-            code = _COMPILED[tr.source] = compile(tr.source, f"<block {tr.start:#010x}>", "exec")
-        namespace: dict[str, Any] = {}
-        exec(code, self._globals, namespace)
-        self._table[idx] = namespace["block"]
+        start = self._ram_gpa + 4 * idx
+        try:
+            made = self._translated(start)
+            tr = made.translation
+            namespace: dict[str, Any] = {}
+            exec(made.code, self._globals, namespace)
+            block = namespace["block"]
+        except Exception as exc:  # any translator bug: interpret instead
+            self._heat[idx] = -(1 << 62)  # never hot again: the interpreter runs this code
+            self.translation_failures.append((start, f"{type(exc).__name__}: {exc}"))
+            warnings.warn(
+                f"hvlab interp core: translating the block at {start:#010x} failed "
+                f"({type(exc).__name__}: {exc}); interpreting it instead",
+                TranslationWarning,
+                stacklevel=2,
+            )
+            return
+        self._table[idx] = block
         self._sources[idx] = tr.source
         # A superblock is made from several runs of code: a write into any of
         # them makes it stale. An empty block still watches its first word.
         delta = self._ram_host - self._ram_gpa
-        spans = [(a + delta, b + delta) for a, b in tr.ranges] or [(tr.start + delta, tr.start + delta + 4)]
+        spans = [(a + delta, b + delta) for a, b in made.spans]
         self._spans[idx] = spans
         for host, end in spans:
             self.bus.mem.mark_code(host, end)
             for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
                 self._by_page.setdefault(page, set()).add(idx)
+            for word in range(host >> 2, end >> 2):
+                self._by_word.setdefault(word, set()).add(idx)
         self._code_span()
 
     def _code_span(self) -> None:
@@ -290,6 +372,13 @@ class InterpCpu:
 
     def _invalidate(self, start: int, end: int) -> None:
         """Host bytes [start, end) changed: drop the blocks that overlap them."""
+        if end - start <= 16:  # a guest store (a hypervisor copy is larger): word by word
+            by_word = self._by_word
+            for word in range(start >> 2, (end + 3) >> 2):
+                if word in by_word:
+                    for idx in list(by_word[word]):
+                        self._drop(idx)
+            return
         for page in range(start >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
             idxs = self._by_page.get(page)
             if not idxs:
@@ -301,19 +390,57 @@ class InterpCpu:
                     self._drop(idx)
 
     def _drop(self, idx: int) -> None:
+        self._epoch += 1
         self._table[idx] = None
         self._heat.pop(idx, None)
         self._sources.pop(idx, None)
+        by_word = self._by_word
         for host, end in self._spans.pop(idx):
             for page in range(host >> PAGE_SHIFT, ((end - 1) >> PAGE_SHIFT) + 1):
                 self._by_page[page].discard(idx)
+            for word in range(host >> 2, end >> 2):
+                blocks = by_word[word]
+                blocks.discard(idx)
+                if not blocks:
+                    del by_word[word]
 
     # -- running
 
     def run(self, max_instructions: int, *, on_ecall: EcallHandler | None = None) -> RunResult:
+        self._on_ecall = on_ecall
+        self._max = max_instructions
+        self._counted = 0
+        self._rebased = False
+        return self._run(max_instructions)
+
+    def _hypercall(self, pc: int, nxt: int, left: int) -> int | None:
+        """Hand the ecall at `pc` (the next instruction at `nxt`), just retired
+        with `left` instructions of the budget left, to the run's handler.
+        Compiled blocks call it as HYPERCALL, the run loop for the ecalls it
+        retires itself. None: run on, the call handled. Otherwise the pc to go
+        on at (the handler changed the vCPU or code under the block), with the
+        stop code above bit 31 if the run stops."""
+        on_ecall = self._on_ecall
         if on_ecall is None:
-            return self._run(max_instructions)
-        return run_handling_ecalls(self._run, max_instructions, on_ecall, lambda: self._pc)
+            return nxt | SYSTEM_STOPS["ECALL"]  # no handler: the caller of run handles it
+        self._pc = nxt
+        epoch = self._epoch
+        if on_ecall(pc, self._max - left):
+            if self._epoch == epoch:
+                return None
+            self._recount(left)
+            return self._pc
+        if self._epoch != epoch:
+            self._recount(left)
+        self._ecall_pc = pc
+        return self._pc | _HANDLED << 32
+
+    def _recount(self, left: int) -> None:
+        """After a handler reset or restored the vCPU, instret starts from what it
+        set: the run's instructions so far are not added to it any more."""
+        if self._rebased:
+            self._counted = self._max - left
+            self._rebased = False
 
     def _run(self, max_instructions: int) -> RunResult:
         remaining = max_instructions
@@ -322,85 +449,102 @@ class InterpCpu:
         base, size = self._ram_gpa, self._ram_size
         step = self._step
         stop: int | None = None
+        resumed = self._resumed
         if self.bus.mem.code_version != self._code_version:
             self._code_span()  # another core translated code, maybe in this window
-        try:
-            off = pc - base
-            if self._resumed and remaining > 0 and 0 <= off < size and table[off >> 2] is None:
-                # The last budget ran out here, likely mid-loop: interpret to the
-                # next control transfer without counting this address towards a
-                # translation. Entered once a quantum, it would cost a compile()
-                # for each offset a quantum can end at, and never pay it back.
-                self._pc = pc
-                stop = step()
-                remaining -= 1
-                while stop is None and remaining > 0:
-                    stop = step()
-                    remaining -= 1
-                pc = self._pc
-            if stop is None or stop < 0:
-                while remaining > 0:
-                    off = pc - base
-                    if 0 <= off < size and not off & 3:
-                        idx = off >> 2
-                        fn = table[idx]
-                        if fn is not None:
-                            pc, k = fn(remaining)
-                            remaining -= k
-                            if pc >= 0:
-                                if pc <= M:
-                                    continue
-                                stop = pc >> 32  # ecall, ebreak or wfi retired
-                                pc &= M
-                                break
-                            pc = ~pc  # the block left this instruction to the interpreter
-                            if remaining < MAX_BLOCK:
-                                # The budget's tail, likely too short for the block:
-                                # interpret it without counting the mid-block
-                                # addresses it passes towards translations.
-                                self._pc = pc
-                                while remaining > 0:
-                                    stop = step()
-                                    remaining -= 1
-                                    if stop is not None and stop > 0:
-                                        break
-                                pc = self._pc
-                                break
-                        else:
-                            n = heat.get(idx, 0) + 1
-                            if n >= hot:
-                                self._translate(idx)
-                                continue
-                            heat[idx] = n
-                            # Cold: interpret up to the next control transfer, so
-                            # only block starts are counted.
-                            self._pc = pc
-                            stop = step()
-                            remaining -= 1
-                            while stop is None and remaining > 0:
-                                stop = step()
-                                remaining -= 1
-                            pc = self._pc
-                            if stop is None or stop < 0:
-                                continue
-                            break
+        while True:  # once more after each ecall this loop retires itself and hands on
+            stop = None
+            try:
+                off = pc - base
+                if resumed and remaining > 0 and 0 <= off < size and table[off >> 2] is None:
+                    # The last budget ran out here, likely mid-loop: interpret to the
+                    # next control transfer without counting this address towards a
+                    # translation. Entered once a quantum, it would cost a compile()
+                    # for each offset a quantum can end at, and never pay it back.
                     self._pc = pc
                     stop = step()
                     remaining -= 1
+                    while stop is None and remaining > 0:
+                        stop = step()
+                        remaining -= 1
                     pc = self._pc
-                    if stop is not None and stop > 0:
-                        break
-        except _Trap as trap:
-            retired = max_instructions - remaining
-            self.instret += retired
-            fault = Fault(trap.cause, self._pc, trap.tval)
-            return RunResult(_FAULT, retired, self._pc, fault)
+                if stop is None or stop < 0:
+                    while remaining > 0:
+                        off = pc - base
+                        if 0 <= off < size and not off & 3:
+                            idx = off >> 2
+                            fn = table[idx]
+                            if fn is not None:
+                                pc, k = fn(remaining)
+                                remaining -= k
+                                if pc >= 0:
+                                    if pc <= M:
+                                        continue
+                                    stop = pc >> 32  # ecall, ebreak or wfi retired
+                                    pc &= M
+                                    break
+                                pc = ~pc  # the block left this instruction to the interpreter
+                                if remaining < MAX_BLOCK:
+                                    # The budget's tail, likely too short for the block:
+                                    # interpret it without counting the mid-block
+                                    # addresses it passes towards translations.
+                                    self._pc = pc
+                                    while remaining > 0:
+                                        stop = step()
+                                        remaining -= 1
+                                        if stop is not None and stop > 0:
+                                            break
+                                    pc = self._pc
+                                    break
+                            else:
+                                n = heat.get(idx, 0) + 1
+                                if n >= hot:
+                                    self._translate(idx)
+                                    if table[idx] is not None:
+                                        continue
+                                    n = heat[idx]  # translation failed: interpret, for good
+                                heat[idx] = n
+                                # Cold: interpret up to the next control transfer, so
+                                # only block starts are counted.
+                                self._pc = pc
+                                stop = step()
+                                remaining -= 1
+                                while stop is None and remaining > 0:
+                                    stop = step()
+                                    remaining -= 1
+                                pc = self._pc
+                                if stop is None or stop < 0:
+                                    continue
+                                break
+                        self._pc = pc
+                        stop = step()
+                        remaining -= 1
+                        pc = self._pc
+                        if stop is not None and stop > 0:
+                            break
+            except _Trap as trap:
+                retired = max_instructions - remaining
+                self.instret += retired - self._counted
+                fault = Fault(trap.cause, self._pc, trap.tval)
+                return RunResult(_FAULT, retired, self._pc, fault)
+            if stop == _ECALL_STOP and self._on_ecall is not None:
+                # An ecall retired here rather than inside a block: handle it the same way.
+                nxt = self._hypercall((pc - 4) & M, pc, remaining)
+                if nxt is None:
+                    pc = self._pc
+                    resumed = True
+                    continue
+                stop = nxt >> 32
+                pc = nxt & M
+                if not stop:
+                    continue
+            break
         retired = max_instructions - remaining if max_instructions > 0 else 0
-        self.instret += retired
+        self.instret += retired - self._counted
         self._pc = pc
         if stop is not None and stop > 0:
             self._resumed = False
-            return _result(stop, retired, (pc - 4) & M)
+            return _result(stop, retired, self._ecall_pc if stop == _HANDLED else (pc - 4) & M)
         self._resumed = True
         return _result(0, retired, pc)
 

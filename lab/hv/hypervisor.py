@@ -16,6 +16,7 @@ the fault. A guest can never make this loop raise: guest errors are values.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
@@ -79,6 +80,12 @@ class Hypervisor:
         self.mem = HostMemory(max(host_memory, HV_REGION_SIZE + 4096))
         self.mem.set_secret(secret)
         self.mem.write(HvLayout.CONTROL_DOMID, NO_CONTROL.to_bytes(4, "little"))
+        # That word of the region as a native-endian view: every privileged hypercall
+        # reads it (`hypercall.authorize`), and a view reads it fastest (little-endian hosts).
+        at = HvLayout.CONTROL_DOMID
+        self._control_word = (
+            memoryview(self.mem.buf)[at : at + 4].cast("I") if sys.byteorder == "little" else None
+        )
         self.grants = GrantTables(self.mem, MAX_VMS)
         self.channel = Channel()
         self.net: NetDevices | None = None  # the virtual network, if the scenario has one
@@ -89,6 +96,9 @@ class Hypervisor:
         self.trace = Trace()
         self.patches = PatchTable()
         self.time = 0  # instructions retired by all vCPUs
+        # Bumped by every change of a VM's state (and by patched handlers, which may do
+        # anything): the hypercall path asks a VM whether it can run on only when it moved.
+        self.state_changes = 0
         self.on_output: Callable[[Vm, bytes], None] | None = None
 
     # -- VMs
@@ -122,7 +132,9 @@ class Hypervisor:
     @property
     def control_domid(self) -> int:
         """The control domain, as the hypervisor's own records say (in its region)."""
-        return _U32.unpack_from(self.mem.buf, HvLayout.CONTROL_DOMID)[0]
+        if self._control_word is not None:
+            return self._control_word[0]
+        return _U32.unpack_from(self.mem.buf, HvLayout.CONTROL_DOMID)[0]  # pragma: no cover - big-endian
 
     def _output(self, vm: Vm, data: bytes) -> None:
         if self.on_output is not None:
@@ -144,6 +156,7 @@ class Hypervisor:
         return None
 
     def set_state(self, vm: Vm, state: VmState, why: str) -> None:
+        self.state_changes += 1
         vm.state = state
         if state is not VmState.RUNNING:
             vm.waiting = False
@@ -157,6 +170,7 @@ class Hypervisor:
 
     def destroy(self, vm: Vm, why: str = "destroyed") -> None:
         """Stop the VM for good and scrub its RAM (freed memory never leaks)."""
+        self.state_changes += 1
         vm.destroyed = True
         vm.state = VmState.HALTED
         vm.waiting = False
@@ -293,13 +307,17 @@ class Hypervisor:
         start = self.time
 
         def on_ecall(pc: int, retired: int) -> bool:
-            self.time = start + done + retired
+            self.time = clock + retired
             vm.hypercalls += 1
+            changes = self.state_changes
             dispatch(self, vm, pc)
-            return vm.runnable
+            return self.state_changes == changes or vm.runnable
 
+        trace = self.trace
         while done < n and vm.runnable:
-            result = cpu.run(n - done, on_ecall=on_ecall)
+            clock = start + done  # what hypercalls during this run add their retired count to
+            # At most as many instructions as the trace has room for hypercalls (lab.hv.trace).
+            result = cpu.run(min(n - done, trace.room()), on_ecall=on_ecall)
             done += result.retired
             self.time = start + done
             stop = result.stop

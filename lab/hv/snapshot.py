@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from lab.cpu.bus import PAGE_SIZE
 from lab.hv.hypercalls import lookup
 from lab.hv.policy import Policy
+from lab.hv.trace import TraceState
 from lab.hv.vm import VmState
 
 if TYPE_CHECKING:
@@ -53,8 +54,7 @@ class HvSnapshot:
     memory: bytes
     time: int
     scheduler: dict[str, int]
-    trace: list[Any]
-    trace_seq: int
+    trace: TraceState
     policy: dict[str, Any]
     patches: list[tuple[tuple[int, int], str]]  # (eid, fid), source
     mappings: list[Any]
@@ -95,8 +95,7 @@ def take(hv: Hypervisor) -> HvSnapshot:
         memory=hv.mem.read(0, hv.mem.used),  # the hypervisor region and every VM's RAM
         time=hv.time,
         scheduler=hv.scheduler.snapshot(),
-        trace=list(hv.trace),
-        trace_seq=hv.trace.seq,
+        trace=hv.trace.state(),
         policy=hv.policy.to_dict(),
         patches=[(p.key, p.source) for p in hv.patches],
         mappings=list(hv.grants.mappings),
@@ -114,10 +113,7 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
     _restore_memory(hv, snap.memory)
     hv.time = snap.time
     hv.scheduler.restore(snap.scheduler)
-    hv.trace.clear()
-    for record in snap.trace:
-        hv.trace.add(record)
-    hv.trace.seq = snap.trace_seq
+    hv.trace.restore(snap.trace)
     hv.policy = Policy(snap.policy)
     hv.patches.clear()
     for (eid, fid), source in snap.patches:

@@ -21,9 +21,9 @@ import codecs
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from lab.cpu import Bus, Cpu, Fault, make_cpu
+from lab.cpu import Bus, Cpu, Fault, make_cpu, register_file
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE
 from lab.hv.devices.uart import UART_BASE, UART_SIZE, Uart
 from lab.riscv.board import GRANT_WINDOW, GRANT_WINDOW_SIZE, RAM_BASE  # noqa: F401  (the map, re-exported)
@@ -63,6 +63,10 @@ class VmConfig:
     secret: bytes = b""
     secret_gpa: int | None = None  # where the secret goes (default: the program's `secret` symbol)
     disk: int = 0  # bytes of virtual disk (0: none)
+    # What the hypervisor writes into RAM at every boot, after the program and the secret, by
+    # purpose ("variant", "mgmt_password"): purpose -> (gpa, bytes). A scenario's `variant_at`
+    # and `mgmt_password_at` fill it; a student's seed rewrites it (lab.lesson.variants).
+    provisioned: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -86,6 +90,7 @@ class Vm:
     hypercalls: int = 0
     disk: Disk | None = None  # its slice of the backing store (lab.hv.devices.blk)
     disk_limiter: RateLimiter | None = None  # blk.rate_limit, built by the BLK handlers
+    regs: Any = None  # x0..x31 as the hypercall path reads them (lab.cpu.register_file)
 
     # -- construction
 
@@ -105,7 +110,7 @@ class Vm:
         uart = Uart(lambda byte: vm.console_write(bytes((byte,))))
         bus.add_mmio(UART_BASE, UART_SIZE, uart)
         cpu = make_cpu(backend, bus)
-        vm = cls(domid, config, mem, bus, cpu, uart, on_output=on_output)
+        vm = cls(domid, config, mem, bus, cpu, uart, on_output=on_output, regs=register_file(cpu))
         vm.boot()
         return vm
 
@@ -126,6 +131,10 @@ class Vm:
             if not (RAM_BASE <= gpa and gpa + len(self.config.secret) <= RAM_BASE + self.ram_size):
                 raise ValueError(f"{self.label}: the secret at {gpa:#x} does not lie inside the VM's RAM")
             self.mem.write(self.ram_host + gpa - RAM_BASE, self.config.secret)
+        for gpa, data in self.config.provisioned.values():
+            if not (RAM_BASE <= gpa and gpa + len(data) <= RAM_BASE + self.ram_size):
+                raise ValueError(f"{self.label}: provisioned data at {gpa:#x} is not inside the VM's RAM")
+            self.mem.write(self.ram_host + gpa - RAM_BASE, data)
         self.cpu.reset(entry, RAM_BASE + self.ram_size)
         self.state = VmState.RUNNING
         self.waiting = False

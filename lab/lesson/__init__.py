@@ -5,9 +5,10 @@
     lab = Lab(lesson); lab.start()
 
 `model` holds the parsed form, `registry` the one table of predicates and
-actions (`predicates`, `actions` fill it), `parser` reads files, `engine` runs
-a lesson's machine, `validator` proves lessons (`hvlab lessons check`),
-`progress` stores what a student has done.
+actions (`predicates`, `actions` fill it), `sentences` says each predicate in
+words students read, `parser` reads files (`quiz` its questions), `engine` runs
+a lesson's machine, `validator` proves lessons (`hvlab lessons check`) with the
+course's teaching rules (`teaching`), `progress` stores what a student has done.
 """
 
 from lab.lesson.engine import ActionError, CheckResult, Lab

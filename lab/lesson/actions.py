@@ -182,6 +182,20 @@ def _answered(lab: Lab, vm: Vm, budget: int) -> int:
     return spent
 
 
+# `{after:TEXT}` in a pasted line: the word after the last TEXT on the console.
+AFTER_FIELD: Final = re.compile(r"\{after:([^{}]+)\}")
+
+
+def _word_after(vm: Vm, text: str) -> str:
+    """The word that follows the last `text` on the VM's console ("" when there is none)."""
+    console = bytes(vm.console)
+    at = console.rfind(text.encode())
+    if at < 0:
+        return ""
+    rest = console[at + len(text.encode()) :].split()
+    return rest[0].decode("utf-8", "replace") if rest else ""
+
+
 @action(
     "paste",
     "VM TEXT [enter=BOOL]",
@@ -189,7 +203,9 @@ def _answered(lab: Lab, vm: Vm, budget: int) -> int:
         "Type TEXT like `type`, with what a student would copy filled in: `{token}` becomes the last "
         "management token the VM's console shows (`token: ...` from brute, `reply: OK ...` after a LOGIN; "
         "with none it stays as written and the service refuses it), `{password}` the management password "
-        "in force (the admin's own). Runs the machine as `type` does."
+        "in force (the admin's own), `{after:TEXT}` the word that follows the last TEXT on the VM's "
+        "console (a grant reference a service answered with, say; none: left as written). "
+        "Runs the machine as `type` does."
     ),
     example="paste tenant send 10.0.0.1 6230 {token} DESTROY bank",
 )
@@ -200,6 +216,7 @@ def paste(lab: Lab, args: dict[str, Any]) -> None:
         tokens = TOKEN_LINE.findall(bytes(vm.console))
         if tokens:
             text = text.replace("{token}", tokens[-1].decode())
+    text = AFTER_FIELD.sub(lambda m: _word_after(vm, m.group(1)) or m.group(0), text)
     if "{password}" in text:
         net = lab.hv.net
         if net is None or net.mgmt is None:
@@ -247,3 +264,22 @@ def console_command(lab: Lab, command: str) -> str:
     if hv.net is None or hv.net.mgmt is None:
         raise ActionError("this scenario has no management service")
     return hv.net.console(command)
+
+
+# ------------------------------------------------------------------ quizzes
+
+
+@action(
+    "answer",
+    "N TEXT",
+    doc=(
+        "Answer the step's Nth `quiz` or `predict` block (1-based, counting both kinds in order): TEXT "
+        "is the choice number, the numbers of all that apply (`1,3`), or a free answer. In a solution "
+        "it must be a right answer; the validator also tries wrong ones and requires them refused. "
+        "A placeholder (`{secret:vault}`) is this student's value, as in the quiz's `=` answers."
+    ),
+    example="answer 1 2",
+)
+def answer(lab: Lab, args: dict[str, Any]) -> None:
+    if not lab.answer(args["n"], lab.own_words(args["text"])):
+        raise ActionError(f"{args['text']!r} is not a right answer to quiz {args['n']}")

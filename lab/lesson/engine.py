@@ -14,18 +14,25 @@ actions give the same machine on every backend.
 `begin_step(i)` remembers where step i started: a snapshot of the whole
 machine (lab.hv.snapshot) for "reset step", and the trace and console
 positions that `since=step` checks count from.
+
+`answer(n, value)` answers the current step's nth quiz or predict block (the
+`answer` action; the session's `answer` command): `answers` keeps what was
+answered, per step, which `quizzes_done(i)` reads. A step's last prediction,
+once answered, moves the step's trace and console positions to that moment:
+what the student did before predicting does not count for `since=step` checks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv import Hypervisor, NoSuchVm, Vm
 from lab.hv.snapshot import HvSnapshot, restore, take
-from lab.lesson.model import Call, Lesson, LessonError
+from lab.lesson.model import Call, Lesson, LessonError, Quiz, QuizKind
+from lab.lesson.quiz import judge, refusal
 from lab.lesson.registry import REGISTRY, load
-from lab.lesson.variants import vary
+from lab.lesson.variants import PLACEHOLDER, fill, student_values, vary
 from lab.scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -87,6 +94,10 @@ class Lab:
         self.step_index = 0
         self.marks = StepMarks()
         self.start_snapshot: HvSnapshot | None = None
+        # (step index, quiz number) -> answered right. A quiz is here once answered right, a
+        # prediction once answered at all (its first answer stands). What a student knows
+        # survives a reset of the machine.
+        self.answers: dict[tuple[int, int], bool] = {}
 
     @property
     def hv(self) -> Hypervisor:
@@ -138,10 +149,15 @@ class Lab:
 
     # -- steps
 
-    def begin_step(self, index: int) -> None:
+    def begin_step(self, index: int, marks: StepMarks | None = None) -> None:
+        """Step `index` begins now, or where `marks` (from `marks_now`) were taken."""
         self.step_index = index
+        self.marks = marks or self.marks_now()
+
+    def marks_now(self) -> StepMarks:
+        """Where a step beginning now would begin: the trace, the consoles, a snapshot."""
         hv = self.hv
-        self.marks = StepMarks(hv.trace.seq, {vm.domid: vm.console_seq for vm in hv.vms}, take(hv))
+        return StepMarks(hv.trace.seq, {vm.domid: vm.console_seq for vm in hv.vms}, take(hv))
 
     def reset_step(self) -> None:
         if self.marks.snapshot is not None:
@@ -164,9 +180,8 @@ class Lab:
         return bytes(vm.console)
 
     def records(self, scope: str = "lesson") -> list[Record]:
-        if scope == "step":
-            return self.hv.trace.since(self.marks.trace_seq)
-        return list(self.hv.trace)
+        """The trace records a check looks at (within the trace's bound: lab.hv.trace)."""
+        return self.hv.trace.records(self.marks.trace_seq if scope == "step" else 0)
 
     # -- running directives
 
@@ -187,6 +202,69 @@ class Lab:
         if isinstance(outcome, tuple):
             return CheckResult(call, bool(outcome[0]), detail=str(outcome[1]))
         return CheckResult(call, bool(outcome))
+
+    # -- quizzes
+
+    def quiz(self, number: int) -> Quiz:
+        """The current step's quiz or predict block `number` (1-based), its accepted answers
+        this student's (`= {secret:vault}`: the flag of their own machine)."""
+        step = self.lesson.steps[self.step_index]
+        if not 1 <= number <= len(step.quizzes):
+            count = len(step.quizzes)
+            raise ActionError(f"step {step.index + 1} has {count} quiz or predict block(s), no {number}")
+        quiz = step.quizzes[number - 1]
+        if not any(PLACEHOLDER.search(a) for a in quiz.answers):
+            return quiz
+        return replace(quiz, answers=tuple(self.own_words(a) for a in quiz.answers))
+
+    def own_words(self, text: str) -> str:
+        """`text` with this student's values for its placeholders (lab.lesson.variants.FIELDS)."""
+        if not PLACEHOLDER.search(text):
+            return text
+        lesson = self.lesson
+        values = student_values(
+            self.seed, password=lesson.mgmt_password, secrets=lesson.secrets, variant_vms=lesson.variant_vms
+        )
+        return fill(text, values)
+
+    def answer(self, number: int, value: str) -> bool:
+        """Answer the current step's quiz `number`: whether it is right (ActionError: an answer
+        that cannot be judged, such as a choice that does not exist)."""
+        quiz = self.quiz(number)
+        why = refusal(quiz, value)
+        if why:
+            raise ActionError(why)
+        right = judge(quiz, value)
+        key = (self.step_index, number)
+        if quiz.kind is QuizKind.PREDICT:
+            if key not in self.answers:
+                self.answers[key] = right
+                if self.predicted(self.step_index):
+                    self.marks = StepMarks(
+                        self.hv.trace.seq,
+                        {vm.domid: vm.console_seq for vm in self.hv.vms},
+                        self.marks.snapshot,
+                    )
+        elif right:
+            self.answers[key] = True
+        return right
+
+    def predicted(self, index: int) -> bool:
+        """Every prediction of step `index` is answered (its checks count from then on)."""
+        return all((index, q.number) in self.answers for q in self.lesson.steps[index].predicts)
+
+    def quizzes_done(self, index: int) -> bool:
+        """Every quiz of step `index` answered right and every prediction answered."""
+        answers = self.answers
+        return all(
+            (index, q.number) in answers if q.kind is QuizKind.PREDICT else answers.get((index, q.number))
+            for q in self.lesson.steps[index].quizzes
+        )
+
+    def complete(self, index: int) -> bool:
+        """Step `index` is done on this machine: predicted, its checks hold, its quizzes answered."""
+        step = self.lesson.steps[index]
+        return self.predicted(index) and self.quizzes_done(index) and self.holds(step.all_checks)
 
     def results(self, calls: list[Call]) -> list[CheckResult]:
         return [self.check(c) for c in calls]
@@ -211,7 +289,7 @@ class Lab:
         attacks = [s for s in steps if s.is_attack]
         if not attacks:
             return False, "this lesson has no attack step before this one"
-        live, marks, index = take(self.hv), self.marks, self.step_index
+        live, marks, index, answers = take(self.hv), self.marks, self.step_index, dict(self.answers)
         policy = self.hv.policy.to_dict()
         patches = [(p.key, p.source) for p in self.hv.patches]
         try:
@@ -220,7 +298,7 @@ class Lab:
             return self.replay_attacks(attacks[-1].index)
         finally:
             restore(self.hv, live)
-            self.marks, self.step_index = marks, index
+            self.marks, self.step_index, self.answers = marks, index, answers
 
     def harden_like(self, policy: dict[str, Any], patches: list[tuple[tuple[int, int], str]]) -> None:
         """Take over a policy and a set of patches (another machine's hardening)."""

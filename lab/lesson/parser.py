@@ -18,14 +18,19 @@
     secret_leaked tenant from=bank
     ```
 
-Directive blocks are fenced code blocks whose info string is `check`,
-`legit`, `hint`, `solution` or `harden`, found in markdown-it-py's token
-stream, so a fence inside a list or quote counts and `~~~` works too; any
-other fence is ordinary code. Each line of check/legit/solution/harden is
-one registered predicate or action (lab.lesson.registry). Prose renders to
-HTML with raw HTML escaped, never passed through.
+Directive blocks are fenced code blocks whose info string is a DIRECTIVES
+kind (`check`, `legit`, `hint`, `solution`, `harden`, `quiz`, `predict`,
+`note`), found in markdown-it-py's token stream, so a fence inside a list or
+quote counts and `~~~` works too. A fence with no info string, or one naming a
+CODE_LANGUAGES language, is ordinary code; any other info string is a mistake
+(a misspelt `hnit` must not show up as code). Each line of
+check/legit/solution/harden is one registered predicate or action
+(lab.lesson.registry); quiz and predict blocks are read by lab.lesson.quiz.
+Prose renders to HTML with raw HTML escaped, never passed through. `note`
+blocks are for instructors: kept in `Step.notes`, never in the prose.
 
-Every mistake is a `LessonError` whose message is `file:line: what was expected`.
+The parser goes on after a mistake, so one run names every problem of a file:
+a `LessonError` holding each as `file:line: what was expected`.
 """
 
 from __future__ import annotations
@@ -39,19 +44,43 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from lab.files import FileFormatError, parse_toml, read_text, shown, text_shown
-from lab.lesson.model import Call, Lesson, LessonError, Step
+from lab.lesson.model import Call, Lesson, LessonError, Problem, QuizKind, Step, did_you_mean
+from lab.lesson.quiz import choice_numbers, read_quiz
 from lab.lesson.registry import EntryKind, Where, parse_call
 from lab.scenario import ScenarioError, read_scenario, scenario_file
 
 FENCE: Final = "+++"
 LANGS: Final = ("en", "de")
+# The directive blocks: predicates or actions one a line, or Markdown (None).
 BLOCKS: Final[dict[str, EntryKind | None]] = {
     "check": EntryKind.PREDICATE,
     "legit": EntryKind.PREDICATE,
     "solution": EntryKind.ACTION,
     "harden": EntryKind.ACTION,
     "hint": None,
+    "quiz": None,
+    "predict": None,
+    "note": None,
 }
+DIRECTIVES: Final = tuple(BLOCKS)
+# Info strings of ordinary code fences, shown as code; any other word is reported.
+CODE_LANGUAGES: Final = (
+    "asm",
+    "c",
+    "console",
+    "diff",
+    "json",
+    "markdown",
+    "md",
+    "python",
+    "py",
+    "riscv",
+    "s",
+    "sh",
+    "shell",
+    "text",
+    "toml",
+)
 MAX_MINUTES: Final = 600
 
 
@@ -91,6 +120,11 @@ def render(text: str) -> str:
     return markdown().render(text)
 
 
+def render_inline(text: str) -> str:
+    """One paragraph's worth of Markdown as HTML for inside an element (no <p>), raw HTML escaped."""
+    return markdown().renderInline(text)
+
+
 # Parsed lessons by (path, text), with the bytes of the scenario each was read against:
 # the picker, a reopened lesson and the web lab's warm start (its memory snapshot holds
 # them) parse a file once. Changed text, or a changed scenario, parses it afresh.
@@ -98,7 +132,8 @@ _PARSED: dict[tuple[str, str], tuple[Lesson, bytes]] = {}
 
 
 def parse_lesson(path: str | Path) -> Lesson:
-    """The lesson in `path` (treat it as read-only: the same text gives the same object)."""
+    """The lesson in `path` (treat it as read-only: the same text gives the same object).
+    LessonError: every problem the file has, each at its line."""
     path = Path(path)
     try:
         text = read_text(path)
@@ -110,9 +145,10 @@ def parse_lesson(path: str | Path) -> Lesson:
     cached = _PARSED.get(key)
     if cached is not None and _bytes(cached[0].scenario) == cached[1]:
         return cached[0]
-    meta, body, body_line = _front_matter(path, text)
-    lesson = _lesson(path, text, meta)
-    _body(lesson, body, body_line)
+    reader = _Reader(path, text)
+    lesson = reader.read()
+    if reader.problems:
+        raise LessonError.of(reader.problems)
     _PARSED[key] = (lesson, _bytes(lesson.scenario))
     return lesson
 
@@ -124,177 +160,286 @@ def _bytes(path: Path) -> bytes:
         return b""  # gone: the next parse says so
 
 
-def _front_matter(path: Path, text: str) -> tuple[dict[str, Any], str, int]:
-    """(the TOML table, the Markdown body, the 1-based line the body starts on)."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != FENCE:
-        raise LessonError(path, 1, f"expected the front matter to open with a line {FENCE}")
-    for i in range(1, len(lines)):
-        if lines[i].strip() == FENCE:
-            break
-    else:
-        raise LessonError(
-            path, 1, f"front matter opened with {FENCE} but never closed by another {FENCE} line"
-        )
-    try:
-        meta = parse_toml("".join(lines[1:i]), path=path, first_line=2)
-    except FileFormatError as exc:
-        raise LessonError(path, exc.line or 1, f"front matter {exc.rule}") from None
-    return meta, "".join(lines[i + 1 :]), i + 2
+class _Reader:
+    """One file's reading: the lesson so far, and every problem met on the way."""
 
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.problems: list[Problem] = []
+        self.unchecked_vms = False  # the scenario could not be read: VM names are not checked
+        self.quiz_blocks: dict[int, int] = {}  # step index -> quiz and predict blocks met, broken ones too
+        self.broken_quiz: set[int] = set()  # steps with a quiz block that did not parse
+        self.kinds: dict[int, set[str]] = {}  # step index -> the kinds of block it has (broken ones too)
 
-def _key_line(text: str, key: str) -> int:
-    """The line a front matter key is on (for errors), else 1."""
-    for n, line in enumerate(text.splitlines(), 1):
-        if line.strip() == FENCE and n > 1:
-            break
-        if re.match(rf"\s*{re.escape(key)}\s*=", line):
-            return n
-    return 1
+    def problem(self, line: int | None, message: str) -> None:
+        self.problems.append(Problem(str(self.path), line, message))
 
+    def read(self) -> Lesson:
+        front = self._front_matter()
+        if front is None:
+            return Lesson(self.path, "", "", self.path, "en", "", 1, [], "", [])
+        meta, body, body_line = front
+        lesson = self._lesson(meta)
+        self._body(lesson, body, body_line)
+        return lesson
 
-def _lesson(path: Path, text: str, meta: dict[str, Any]) -> Lesson:
-    for key, value in meta.items():
-        if key not in FRONT_MATTER:
-            raise LessonError(
-                path,
-                _key_line(text, key),
-                f"unknown front matter key {text_shown(key)}; expected {', '.join(FRONT_MATTER)}",
-            )
-        spec = FRONT_MATTER[key]
-        if not isinstance(value, spec.kind) or isinstance(value, bool):
-            raise LessonError(
-                path, _key_line(text, key), f"{key} must be {spec.words} ({spec.meaning}), not {shown(value)}"
-            )
-    for key, spec in FRONT_MATTER.items():
-        if spec.required and key not in meta:
-            raise LessonError(path, 1, f"front matter lacks {key} = ... ({spec.meaning})")
-    if not ID_RE.fullmatch(meta["id"]):
-        raise LessonError(
-            path,
-            _key_line(text, "id"),
-            f"id must be 1 to 64 lower-case letters, digits and -, not {shown(meta['id'])}",
-        )
-    if meta["lang"] not in LANGS:
-        raise LessonError(
-            path, _key_line(text, "lang"), f"lang must be {' or '.join(LANGS)}, not {shown(meta['lang'])}"
-        )
-    if not 1 <= meta["minutes"] <= MAX_MINUTES:
-        raise LessonError(
-            path,
-            _key_line(text, "minutes"),
-            f"minutes must be {FRONT_MATTER['minutes'].words}, not {meta['minutes']}",
-        )
-    requires = meta.get("requires", [])
-    bad = next((r for r in requires if not isinstance(r, str) or not ID_RE.fullmatch(r)), None)
-    if bad is not None:
-        raise LessonError(
-            path,
-            _key_line(text, "requires"),
-            f"requires must be an array of lesson ids, not one holding {shown(bad)}",
-        )
-    scenario = _scenario_path(path, text, meta["scenario"])
-    return Lesson(
-        path=path,
-        id=meta["id"],
-        title=meta["title"],
-        scenario=scenario,
-        lang=meta["lang"],
-        summary=meta["summary"],
-        minutes=meta["minutes"],
-        requires=list(requires),
-        incident=meta.get("incident", ""),
-        **_scenario_facts(path, text, scenario),
-    )
+    # -- front matter
 
-
-def _scenario_path(path: Path, text: str, name: str) -> Path:
-    """The scenario the front matter names: a course scenario by id (`api`: lab/scenarios/api.toml),
-    or an instructor's own file by path, relative to the lesson (`my-scenario.toml`); it must exist."""
-    try:
-        scenario = scenario_file(name, relative_to=path.parent)
-    except ScenarioError as exc:
-        raise LessonError(path, _key_line(text, "scenario"), exc.rule) from None
-    return scenario
-
-
-def _scenario_facts(path: Path, text: str, scenario: Path) -> dict[str, Any]:
-    """What the lesson needs of its scenario, read and checked (lab.scenario.read_scenario)
-    without building anything: the VM names (checks name VMs) and the management password
-    (the prose's `{password}`)."""
-    try:
-        spec = read_scenario(scenario)
-    except ScenarioError as exc:
-        raise LessonError(path, _key_line(text, "scenario"), f"scenario {exc}") from None
-    return {"vm_names": spec.vm_names, "mgmt_password": spec.mgmt_password}
-
-
-def _body(lesson: Lesson, body: str, first_line: int) -> None:
-    md = markdown()
-    tokens = md.parse(body)
-    source = body.splitlines(keepends=True)
-    prose: list[list[Token]] = [[]]  # the intro, then one list per step
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        line = first_line + (tok.map[0] if tok.map else 0)
-        if tok.type == "heading_open" and tok.tag == "h2":
-            lesson.steps.append(Step(len(lesson.steps), tokens[i + 1].content.strip(), line))
-            prose.append([])
-            i += 3  # heading_open, inline, heading_close
-            continue
-        info = tok.info.strip().split(maxsplit=1)[0] if tok.type == "fence" and tok.info.strip() else ""
-        if info in BLOCKS:
-            if not lesson.steps:
-                raise LessonError(
-                    lesson.path, line, f"a {info} block must sit inside a step (after a ## heading)"
-                )
-            _directive(lesson, lesson.steps[-1], info, tok.content, line + 1)
+    def _front_matter(self) -> tuple[dict[str, Any], str, int] | None:
+        """(the TOML table, the Markdown body, the 1-based line the body starts on); None when
+        there is no front matter at all (nothing else can be read)."""
+        lines = self.text.splitlines(keepends=True)
+        if not lines or lines[0].strip() != FENCE:
+            self.problem(1, f"expected the front matter to open with a line {FENCE}")
+            return None
+        for i in range(1, len(lines)):
+            if lines[i].strip() == FENCE:
+                break
         else:
-            prose[-1].append(tok)
-        i += 1
-    if not lesson.steps:
-        raise LessonError(lesson.path, first_line, "a lesson needs at least one step: a ## heading")
-    lesson.intro_html = md.renderer.render(prose[0], md.options, {})
-    intro_end = lesson.steps[0].line - first_line
-    lesson.intro_markdown = _strip_directives("".join(source[:intro_end]))
-    for n, step in enumerate(lesson.steps):
-        step.html = md.renderer.render(prose[n + 1], md.options, {})
-        end = lesson.steps[n + 1].line - first_line if n + 1 < len(lesson.steps) else len(source)
-        step.markdown = _strip_directives("".join(source[step.line - first_line + 1 : end]))
-        if not step.all_checks:
-            raise LessonError(
-                lesson.path,
-                step.line,
-                f"step {text_shown(step.title)} has no check: add a ```check block with a predicate",
+            self.problem(1, f"front matter opened with {FENCE} but never closed by another {FENCE} line")
+            return None
+        try:
+            meta = parse_toml("".join(lines[1:i]), path=self.path, first_line=2)
+        except FileFormatError as exc:
+            self.problem(exc.line or 1, f"front matter {exc.rule}")
+            meta = {}
+            self.unchecked_vms = True
+        return meta, "".join(lines[i + 1 :]), i + 2
+
+    def _key_line(self, key: str) -> int:
+        """The line a front matter key is on (for errors), else 1."""
+        for n, line in enumerate(self.text.splitlines(), 1):
+            if line.strip() == FENCE and n > 1:
+                break
+            if re.match(rf"\s*(?:{re.escape(key)}\s*=|\[+\s*{re.escape(key)}\b)", line):
+                return n
+        return 1
+
+    def _lesson(self, meta: dict[str, Any]) -> Lesson:
+        """The lesson's front matter checked; a key in error counts as absent from then on."""
+        good: dict[str, Any] = {}
+        for key, value in meta.items():
+            if key not in FRONT_MATTER:
+                hint = did_you_mean(key, FRONT_MATTER) or f"; expected {', '.join(FRONT_MATTER)}"
+                self.problem(self._key_line(key), f"unknown front matter key {text_shown(key)}{hint}")
+                continue
+            spec = FRONT_MATTER[key]
+            if not isinstance(value, spec.kind) or isinstance(value, bool):
+                self.problem(
+                    self._key_line(key), f"{key} must be {spec.words} ({spec.meaning}), not {shown(value)}"
+                )
+                continue
+            good[key] = value
+        if meta or not self.unchecked_vms:  # (TOML that did not parse: its keys are unknown)
+            for key, spec in FRONT_MATTER.items():
+                if spec.required and key not in meta:
+                    self.problem(1, f"front matter lacks {key} = ... ({spec.meaning})")
+        if "id" in good and not ID_RE.fullmatch(good["id"]):
+            self.problem(
+                self._key_line("id"),
+                f"id must be 1 to 64 lower-case letters, digits and -, not {shown(good['id'])}",
             )
+        if "lang" in good and good["lang"] not in LANGS:
+            hint = did_you_mean(good["lang"], LANGS) or f", not {shown(good['lang'])}"
+            self.problem(self._key_line("lang"), f"lang must be {' or '.join(LANGS)}{hint}")
+            del good["lang"]
+        if "minutes" in good and not 1 <= good["minutes"] <= MAX_MINUTES:
+            self.problem(
+                self._key_line("minutes"),
+                f"minutes must be {FRONT_MATTER['minutes'].words}, not {good['minutes']}",
+            )
+        requires = good.get("requires", [])
+        bad = next((r for r in requires if not isinstance(r, str) or not ID_RE.fullmatch(r)), None)
+        if bad is not None:
+            self.problem(
+                self._key_line("requires"),
+                f"requires must be an array of lesson ids, not one holding {shown(bad)}",
+            )
+            requires = []
+        scenario, facts = self._scenario(good.get("scenario"))
+        return Lesson(
+            path=self.path,
+            id=good.get("id", ""),
+            title=good.get("title", ""),
+            scenario=scenario,
+            lang=good.get("lang", "en"),
+            summary=good.get("summary", ""),
+            minutes=good.get("minutes", 1),
+            requires=list(requires),
+            incident=good.get("incident", ""),
+            **facts,
+        )
+
+    def _scenario(self, name: str | None) -> tuple[Path, dict[str, Any]]:
+        """The scenario the front matter names (a course scenario by id, `api`:
+        lab/scenarios/api.toml, or an instructor's own file, relative to the lesson) and what
+        the lesson needs of it, read and checked (lab.scenario.read_scenario) without building
+        anything: the VM names (checks name VMs), the management password (`{password}`), the
+        VMs' secrets and which VMs have a variant word (`{secret:VM}`, `{variant:VM}`:
+        lab.lesson.variants)."""
+        facts: dict[str, Any] = {"vm_names": [], "mgmt_password": None}
+        if name is None:
+            self.unchecked_vms = True
+            return self.path, facts
+        try:
+            scenario = scenario_file(name, relative_to=self.path.parent)
+        except ScenarioError as exc:
+            self.problem(self._key_line("scenario"), exc.rule)
+            self.unchecked_vms = True
+            return self.path, facts
+        try:
+            spec = read_scenario(scenario)
+        except ScenarioError as exc:
+            self.problem(self._key_line("scenario"), f"scenario {exc}")
+            self.unchecked_vms = True
+            return scenario, facts
+        return scenario, {
+            "vm_names": spec.vm_names,
+            "mgmt_password": spec.mgmt_password,
+            "secrets": {vm.name: vm.secret.decode() for vm in spec.vms if vm.secret},
+            "variant_vms": [vm.name for vm in spec.vms if vm.variant_at is not None],
+        }
+
+    # -- the body
+
+    def _body(self, lesson: Lesson, body: str, first_line: int) -> None:
+        md = markdown()
+        tokens = md.parse(body)
+        source = body.splitlines(keepends=True)
+        prose: list[list[Token]] = [[]]  # the intro, then one list per step
+        hidden: set[int] = set()  # body lines (0-based) of directive blocks: not prose
+        i = 0
+        while i < len(tokens):
+            tok = tokens[i]
+            line = first_line + (tok.map[0] if tok.map else 0)
+            if tok.type == "heading_open" and tok.tag == "h2":
+                lesson.steps.append(Step(len(lesson.steps), tokens[i + 1].content.strip(), line))
+                prose.append([])
+                i += 3  # heading_open, inline, heading_close
+                continue
+            info = tok.info.strip().split(maxsplit=1)[0] if tok.type == "fence" and tok.info.strip() else ""
+            if info in BLOCKS:
+                assert tok.map is not None
+                hidden.update(range(*tok.map))
+                self._directive(lesson, info, tok.content, line)
+            else:
+                if info and info.lower() not in CODE_LANGUAGES:
+                    hint = did_you_mean(info, DIRECTIVES) or did_you_mean(info.lower(), CODE_LANGUAGES)
+                    self.problem(
+                        line,
+                        f"unknown block kind {text_shown(info)}{hint} (directives: {', '.join(DIRECTIVES)}; "
+                        f"code: {', '.join(CODE_LANGUAGES)})",
+                    )
+                prose[-1].append(tok)
+            i += 1
+        if not lesson.steps:
+            self.problem(first_line, "a lesson needs at least one step: a ## heading")
+            return
+        lesson.intro_html = md.renderer.render(prose[0], md.options, {})
+        intro_end = lesson.steps[0].line - first_line
+        lesson.intro_markdown = _shown_lines(source, 0, intro_end, hidden)
+        for n, step in enumerate(lesson.steps):
+            step.html = md.renderer.render(prose[n + 1], md.options, {})
+            start = step.line - first_line
+            end = lesson.steps[n + 1].line - first_line if n + 1 < len(lesson.steps) else len(source)
+            step.markdown = _shown_lines(source, start + 1, end, hidden)
+            step.prose = [
+                (first_line + k, source[k].rstrip("\n")) for k in range(start, end) if k not in hidden
+            ]
+            self._finish_step(lesson, step)
+
+    def _directive(self, lesson: Lesson, info: str, content: str, line: int) -> None:
+        """One directive block, opening at `line`; its content starts on the next line."""
+        if not lesson.steps:
+            if info == "note":
+                lesson.notes.append(content.strip())
+            else:
+                self.problem(line, f"a {info} block must sit inside a step (after a ## heading)")
+            return
+        step = lesson.steps[-1]
+        self.kinds.setdefault(step.index, set()).add(info)
+        if info in ("hint", "note"):
+            if not content.strip():
+                self.problem(line, f"an empty {info} block: write the {info} inside it")
+                return
+            (step.hints if info == "hint" else step.notes).append(content.strip())
+            return
+        if info in ("quiz", "predict"):
+            number = self.quiz_blocks[step.index] = self.quiz_blocks.get(step.index, 0) + 1
+            quiz, problems = read_quiz(
+                QuizKind(info), content, number=number, path=str(self.path), line=line, render=render
+            )
+            self.problems += problems
+            if quiz is not None:
+                step.quizzes.append(quiz)
+            else:
+                self.broken_quiz.add(step.index)
+            return
+        target: list[Call] = getattr(step, "checks" if info == "check" else info)
+        kind = BLOCKS[info]
+        assert kind is not None
+        for n, raw in enumerate(content.splitlines()):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            where = Where(
+                lesson.path, line + 1 + n, lesson.vm_names, lesson.directory, unchecked=self.unchecked_vms
+            )
+            try:
+                target.append(parse_call(text, where, kind))
+            except LessonError as exc:
+                self.problems += exc.problems
+
+    def _finish_step(self, lesson: Lesson, step: Step) -> None:
+        """What needs the whole step: a check or a quiz, `answer` naming a quiz that exists."""
+        broken = step.index in self.broken_quiz
+        if not self.kinds.get(step.index, set()) & {"check", "legit", "quiz", "predict"}:
+            self.problem(
+                step.line,
+                f"step {text_shown(step.title)} has no check: add a ```check block with a predicate "
+                "(or, for the closing reflection, ```quiz blocks)",
+            )
+        for call in step.harden:
+            if call.name == "answer":
+                self.problem(call.line, "answer belongs in a solution block, not in harden")
+        if broken:
+            return  # the numbers `answer` uses would be off by the broken block, said already
+        for call in step.solution:
+            if call.name != "answer":
+                continue
+            n = call.args["n"]
+            if not 1 <= n <= len(step.quizzes):
+                self.problem(
+                    call.line,
+                    f"answer {n}: step {text_shown(step.title)} has {len(step.quizzes)} quiz or predict "
+                    "block(s), counted from 1",
+                )
+                continue
+            quiz = step.quizzes[n - 1]
+            if quiz.choices and choice_numbers(call.args["text"], len(quiz.choices)) is None:
+                self.problem(
+                    call.line,
+                    f"answer {n}: {text_shown(call.args['text'])} is not a choice: give choice numbers "
+                    f"from 1 to {len(quiz.choices)} (several as 1,3)",
+                )
 
 
-_DIRECTIVE_FENCE: Final = re.compile(
-    r"^(```|~~~)\s*(check|legit|hint|solution|harden)\b.*?^\1\s*$\n?", re.S | re.M
-)
+def _shown_lines(source: list[str], start: int, end: int, hidden: set[int]) -> str:
+    """Body lines start..end without the directive blocks: prose for a Markdown widget."""
+    return "".join(source[k] for k in range(start, end) if k not in hidden).strip()
 
 
-def _strip_directives(text: str) -> str:
-    """Step prose for a Markdown widget: directive blocks removed."""
-    return _DIRECTIVE_FENCE.sub("", text).strip()
-
-
-def _directive(lesson: Lesson, step: Step, info: str, content: str, first_line: int) -> None:
-    if info == "hint":
-        if not content.strip():
-            raise LessonError(lesson.path, first_line - 1, "an empty hint block: write the hint inside it")
-        step.hints.append(content.strip())
-        return
-    target: list[Call] = getattr(step, "checks" if info == "check" else info)
-    kind = BLOCKS[info]
-    assert kind is not None
-    for n, raw in enumerate(content.splitlines()):
-        text = raw.strip()
-        if not text or text.startswith("#"):
-            continue
-        where = Where(lesson.path, first_line + n, lesson.vm_names, lesson.directory)
-        target.append(parse_call(text, where, kind))
+def without_notes(text: str) -> str:
+    """A lesson file's text with its `note` blocks blanked out (each line kept, empty, so line
+    numbers stay true): what is sent to a student's browser."""
+    tokens = markdown().parse(text)
+    lines = text.splitlines(keepends=True)
+    for tok in tokens:
+        if tok.type == "fence" and tok.info.strip().split(maxsplit=1)[:1] == ["note"] and tok.map:
+            for k in range(*tok.map):
+                lines[k] = "\n" if lines[k].endswith("\n") else ""
+    return "".join(lines)
 
 
 def find_lessons(paths: list[str | Path]) -> list[Path]:

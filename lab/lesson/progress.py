@@ -1,4 +1,4 @@
-"""A student's progress: which steps are done, hints used, attempts, timestamps.
+"""A student's progress: which steps are done, hints used, attempts, answers, timestamps.
 
     progress = load(path)                               # ProgressError if it is not progress
     progress.step("control-api", 1).attempts += 1
@@ -18,7 +18,11 @@ at most 1 MiB and 32 levels deep, integers of at most 30 digits (lab.files);
 an optional `seed` from 0 to 2^32 - 1; `lessons` keyed by lesson id, each with
 `current` (a count), `finished` (a timestamp or null) and `steps` keyed by step
 numbers 0 to 999, each with `done` (true or false), `hints` and `attempts`
-(counts: integers, 0 or more), `started` and `finished` (seconds since 1970, or null).
+(counts: integers, 0 or more), `started` and `finished` (seconds since 1970, or null),
+and optionally `quizzes` keyed by question numbers 1 to 99, each with `attempts` (a
+count), `right` (true, false, or null while unanswered) and `answer` (the answer that
+counted, a string of at most MAX_ANSWER_CHARS characters). `hints` is how far down the
+step's hint ladder the student went.
 """
 
 from __future__ import annotations
@@ -34,12 +38,24 @@ from pathlib import Path
 from typing import Any, Final
 
 from lab.files import MAX_TEXT_BYTES, FileFormatError, parse_json, read_text, shown, text_shown
+from lab.lesson.quiz import MAX_ANSWER_CHARS
 
 VERSION: Final = 1
 SEEDS: Final = 2**32  # a seed is below this
 MAX_PROGRESS_BYTES: Final = MAX_TEXT_BYTES  # the whole course's progress is a few KiB
 MAX_STEP: Final = 999  # step numbers are 0 to this
 STEP_KEY: Final = re.compile(r"0|[1-9][0-9]{0,2}")
+QUIZ_KEY: Final = re.compile(r"[1-9][0-9]?")  # question numbers 1 to 99
+
+
+@dataclass(slots=True)
+class QuizProgress:
+    attempts: int = 0  # answers given
+    right: bool | None = None  # None: not answered yet (a quiz answered wrong: False, still open)
+    answer: str = ""  # the answer that counted: the right one, or the prediction
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attempts": self.attempts, "right": self.right, "answer": self.answer}
 
 
 class ProgressError(ValueError):
@@ -53,15 +69,19 @@ class StepProgress:
     attempts: int = 0  # evaluations that found the step not yet done
     started: float | None = None
     finished: float | None = None
+    quizzes: dict[int, QuizProgress] = field(default_factory=dict)  # question number (from 1) -> answers
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "done": self.done,
             "hints": self.hints,
             "attempts": self.attempts,
             "started": self.started,
             "finished": self.finished,
         }
+        if self.quizzes:
+            out["quizzes"] = {str(n): q.to_dict() for n, q in sorted(self.quizzes.items())}
+        return out
 
 
 @dataclass(slots=True)
@@ -143,13 +163,34 @@ def _step_progress(s: Any) -> StepProgress:
     done = s.get("done", False)
     if not isinstance(done, bool):
         raise ValueError("done must be true or false")
+    quizzes = s.get("quizzes", {})
+    if not isinstance(quizzes, dict):
+        raise ValueError("quizzes must be an object keyed by question number")
     return StepProgress(
         done=done,
         hints=_count(s.get("hints", 0)),
         attempts=_count(s.get("attempts", 0)),
         started=_stamp(s.get("started")),
         finished=_stamp(s.get("finished")),
+        quizzes={_quiz_number(n): _quiz_progress(q) for n, q in quizzes.items()},
     )
+
+
+def _quiz_number(key: str) -> int:
+    if not QUIZ_KEY.fullmatch(key):
+        raise ValueError(f"question {text_shown(key)} is not a question number from 1 to 99")
+    return int(key)
+
+
+def _quiz_progress(q: Any) -> QuizProgress:
+    if not isinstance(q, dict):
+        raise ValueError("a question's progress must be an object")
+    right, answer = q.get("right"), q.get("answer", "")
+    if right is not None and not isinstance(right, bool):
+        raise ValueError(f"right must be true, false or null, not {shown(right)}")
+    if not isinstance(answer, str) or len(answer) > MAX_ANSWER_CHARS:
+        raise ValueError(f"answer must be a string of at most {MAX_ANSWER_CHARS} characters")
+    return QuizProgress(attempts=_count(q.get("attempts", 0)), right=right, answer=answer)
 
 
 def _count(v: Any) -> int:

@@ -31,7 +31,7 @@ from lab.files import text_shown
 from lab.hv import hypercalls
 from lab.hv.hypercalls import SbiError
 from lab.hv.policy import BY_KEY, PolicyError
-from lab.lesson.model import Call, LessonError
+from lab.lesson.model import Call, LessonError, did_you_mean
 
 
 class Kind(Enum):
@@ -177,6 +177,7 @@ class Where:
     line: int
     vm_names: list[str]
     directory: Path
+    unchecked: bool = False  # the scenario could not be read: any VM name is taken as given
 
     def error(self, message: str) -> LessonError:
         return LessonError(self.path, self.line, message)
@@ -192,8 +193,9 @@ def parse_call(text: str, where: Where, allowed: EntryKind) -> Call:
     name, rest = words[0], words[1:]
     entry = REGISTRY.get(name)
     if entry is None:
-        known = ", ".join(e.name for e in entries(allowed))
-        raise where.error(f"unknown {allowed.value} {text_shown(name)}; expected one of: {known}")
+        names = [e.name for e in entries(allowed)]
+        hint = did_you_mean(name, names) or f"; expected one of: {', '.join(names)}"
+        raise where.error(f"unknown {allowed.value} {text_shown(name)}{hint}")
     if entry.kind is not allowed:
         raise where.error(
             f"{text_shown(name)} is {'an' if entry.kind is EntryKind.ACTION else 'a'} {entry.kind.value}, "
@@ -215,6 +217,13 @@ def parse_call(text: str, where: Where, allowed: EntryKind) -> Call:
         head = len(params) - 1
         positional = [*positional[:head], " ".join(positional[head:])]
     if len(positional) > len(params):
+        for word in positional[len(params) :]:
+            key, eq, _ = word.partition("=")
+            near = did_you_mean(key + "=", [k + "=" for k in keywords]) if eq else ""
+            if near:
+                raise where.error(
+                    f"{name}: unknown keyword {text_shown(key + '=')}{near} (expected: {entry.signature})"
+                )
         extra = " ".join(positional[len(params) :])
         raise where.error(
             f"{name}: unexpected extra argument(s) {text_shown(extra)} (expected: {entry.signature})"
@@ -232,6 +241,10 @@ def parse_call(text: str, where: Where, allowed: EntryKind) -> Call:
     return call
 
 
+class Expected(ValueError):
+    """A converter's refusal that says what it expected (else KIND_HELP says it)."""
+
+
 def parse_int(text: str) -> int:
     return int(text.replace("_", ""), 0)
 
@@ -240,19 +253,20 @@ def _convert(param: Param, value: str, where: Where, entry: Entry) -> Any:
     label = f"{param.name}=" if param.keyword else param.kind.value
     try:
         return _CONVERT[param.kind](value, where)
-    except (ValueError, KeyError, PolicyError) as exc:
-        detail = str(exc).strip("'\"") if isinstance(exc, PolicyError) else KIND_HELP[param.kind]
+    except (ValueError, KeyError) as exc:
+        detail = str(exc) if isinstance(exc, Expected) else KIND_HELP[param.kind]
         raise where.error(
             f"{entry.name}: {label} {text_shown(value)} is not valid: expected {detail}"
         ) from None
 
 
 def _vm(value: str, where: Where) -> str:
-    if value in where.vm_names:
+    if value in where.vm_names or where.unchecked:
         return value
     if value.isdigit() and int(value) < len(where.vm_names):
         return where.vm_names[int(value)]
-    raise where.error(f"no VM {text_shown(value)} in the scenario (its VMs: {', '.join(where.vm_names)})")
+    hint = did_you_mean(value, where.vm_names) or f" (its VMs: {', '.join(where.vm_names)})"
+    raise where.error(f"no VM {text_shown(value)} in the scenario{hint}")
 
 
 def _owner(value: str, where: Where) -> str:
@@ -261,13 +275,13 @@ def _owner(value: str, where: Where) -> str:
 
 def _state(value: str, where: Where) -> str:
     if value.lower() not in STATES:
-        raise ValueError(value)
+        raise Expected(f"{' or '.join(STATES)}{did_you_mean(value.lower(), STATES)}")
     return value.lower()
 
 
 def _switch(value: str, where: Where) -> str:
     if value not in BY_KEY:
-        raise PolicyError(f"a policy switch, one of {', '.join(BY_KEY)}")
+        raise Expected(f"a policy switch{did_you_mean(value, BY_KEY) or ', one of ' + ', '.join(BY_KEY)}")
     return value
 
 
@@ -285,7 +299,15 @@ def handler_key(name: str) -> tuple[int, int]:
 
 
 def _handler(value: str, where: Where) -> tuple[int, int]:
-    return handler_key(value)
+    try:
+        return handler_key(value)
+    except ValueError:
+        names = [
+            f"{ext.name.lower()}.{fn.name}"
+            for ext in hypercalls.load_extensions().values()
+            for fn in ext.functions.values()
+        ]
+        raise Expected(f"{KIND_HELP[Kind.HANDLER]}{did_you_mean(value, names)}") from None
 
 
 def _file(value: str, where: Where) -> str:
@@ -306,9 +328,10 @@ def _eid(value: str, where: Where) -> int:
 
 
 def _fn(value: str, where: Where) -> str:
-    names = {fn.name for ext in hypercalls.load_extensions().values() for fn in ext.functions.values()}
+    extensions = hypercalls.load_extensions().values()
+    names = sorted({fn.name for ext in extensions for fn in ext.functions.values()})
     if value not in names:
-        raise ValueError(value)
+        raise Expected(f"{KIND_HELP[Kind.FN]}{did_you_mean(value, names)}")
     return value
 
 

@@ -1,22 +1,32 @@
-"""`hvlab lessons check [PATH ...]`: prove that every lesson works.
+"""`hvlab lessons check [PATH ...]`: prove that every lesson works and teaches.
 
-For each lesson, on each CPU backend this Python has (`lab.cpu.backends()`):
+For each lesson file:
 
-1. From a fresh scenario (with the scenario's own secrets and with a seeded
-   variant, see lab.lesson.variants), step by step: the step's checks must NOT all hold
-   before its solution (a check that passes whatever the student does
-   teaches nothing), and must all hold after it.
-2. For each attack step (a step with a `harden` block): in a fresh scenario
-   with the harden actions applied first, replay the steps up to it; the
-   attack's checks must fail, and every `legit` check must still pass.
-3. Every translation (same `id`, other `lang`) has the same steps, checks,
-   legitimate-use checks, solutions and harden actions; only prose differs.
-4. Every step has at least one hint.
+1. It parses: every problem of the file at its line, all in one run (lab.lesson.parser).
+2. Without running it: every step has a hint (the reflection need not), every predicate it
+   checks has a sentence in the lesson's language (lab.lesson.sentences), every quiz and
+   prediction is answered by its step's solution (a prediction before the solution acts), a
+   right answer is accepted in every form (a number in decimal and in hex) and wrong ones
+   are refused (every other choice, the right set with one more or one fewer, a value next
+   to each number); and the course's teaching rules (lab.lesson.teaching): ladders of hints,
+   prose that does not hand over its own command, a closing reflection.
+3. On each CPU backend this Python has (`lab.cpu.backends()`), from a fresh scenario (with
+   the scenario's own secrets and with a seeded variant, see lab.lesson.variants), step by
+   step: the step's checks must NOT all hold before its solution (a check that passes
+   whatever the student does teaches nothing), and after it the checks must hold and every
+   quiz be answered.
+4. For each attack step (a step with a `harden` block): in a fresh scenario with the harden
+   actions applied first, replay the steps up to it; the attack's checks must fail, and
+   every `legit` check must still pass.
+5. Every translation (same `id`, other `lang`) has the same steps, checks, legitimate-use
+   checks, solutions, harden actions and quizzes (kinds, choices, which are right, numeric
+   answers); only prose, and the words of a free text answer, differ.
 
-It prints one line per lesson and step and returns non-zero with the reasons
-when anything fails.
+`check` prints one line per lesson file (`-v`: one per step and hardened replay, with each
+check's internal line and the sentence a student reads) and, at the end, every problem with
+its file and line; it returns non-zero when anything fails.
 
-    results = validate([Path("lessons")])      # -> list[LessonReport]
+    reports, errors = validate([Path("lessons")])      # -> list[LessonReport], cross-lesson errors
 """
 
 from __future__ import annotations
@@ -26,25 +36,40 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
 from lab.cpu import backends
 from lab.files import FileFormatError, read_text
 from lab.lesson.engine import ActionError, Lab
-from lab.lesson.model import Lesson, LessonError
+from lab.lesson.model import Lesson, LessonError, Quiz, QuizKind, Step
 from lab.lesson.parser import find_lessons, parse_lesson
+from lab.lesson.quiz import judge, number, right_answer, wrong_answers
+from lab.lesson.sentences import SENTENCES, sentence
+from lab.lesson.teaching import teaching_problems
 
 # The scenario's own secrets, and one per-student variant (lab.lesson.variants).
 SEEDS: Final[tuple[int | None, ...]] = (None, 7)
+
+
+class TeachingRules(StrEnum):
+    """How the teaching rules (lab.lesson.teaching) count: as errors, or as warnings while a
+    course is being rewritten to follow them."""
+
+    ERROR = "error"
+    WARN = "warn"
 
 
 @dataclass(slots=True)
 class LessonReport:
     path: str
     lesson: Lesson | None
-    lines: list[str] = field(default_factory=list)  # "ok  ..." / "FAIL ..." per step
+    lines: list[str] = field(default_factory=list)  # "ok  ..." / "FAIL ..." per step (shown with -v)
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # teaching rules, when they only warn
+    runs: int = 0  # backend and seed combinations run
+    hardened: int = 0  # hardened replays that blocked the attack
 
     @property
     def ok(self) -> bool:
@@ -52,9 +77,10 @@ class LessonReport:
 
 
 def check_lesson(lesson: Lesson, backend: str, report: LessonReport, seed: int | None = None) -> None:
-    """Steps 1 and 2 of the module doc, on one backend and seed (one machine, reset in between)."""
+    """Steps 3 and 4 of the module doc, on one backend and seed (one machine, reset in between)."""
     lab = Lab(lesson, backend=backend, seed=seed)
     tag = backend if seed is None else f"{backend} seed {seed}"
+    report.runs += 1
     try:
         lab.start()
         if not _check_steps(lab, tag, report):
@@ -87,6 +113,8 @@ def _check_steps(lab: Lab, backend: str, report: LessonReport) -> bool:
             if not r.ok:
                 why = f" ({r.error or r.detail})" if r.error or r.detail else ""
                 failed.append(f"{r.call.where}: check fails after the solution: {r.call.text}{why}")
+        if not failed and not lab.quizzes_done(step.index):
+            failed.append(f"{step.quizzes[0].where}: the solution leaves a quiz of the step unanswered")
         if failed:
             for f in failed:
                 _fail(report, name, f)
@@ -106,6 +134,7 @@ def _check_hardened(lab: Lab, backend: str, index: int, report: LessonReport) ->
     except ActionError as exc:
         blocked, why = False, str(exc)
     if blocked:
+        report.hardened += 1
         report.lines.append(f"ok   {name}: attack blocked, legitimate use works")
     else:
         _fail(report, name, why)
@@ -114,6 +143,78 @@ def _check_hardened(lab: Lab, backend: str, index: int, report: LessonReport) ->
 def _fail(report: LessonReport, name: str, why: str) -> None:
     report.lines.append(f"FAIL {name}: {why}")
     report.errors.append(f"{name}: {why}")
+
+
+# ------------------------------------------------------------------ without running it
+
+
+def static_problems(lesson: Lesson) -> list[str]:
+    """Step 2 of the module doc, but for the teaching rules: `file:line: what` each."""
+    out = []
+    for step in lesson.steps:
+        if not step.hints and not (step is lesson.steps[-1] and step.is_reflection):
+            out.append(f"{lesson.path}:{step.line}: step {step.index + 1} ({step.title}) has no hint")
+        for call in step.all_checks:
+            if lesson.lang not in SENTENCES.get(call.name, {}):
+                out.append(
+                    f"{call.where}: {call.name} has no sentence in {lesson.lang} for students to read: "
+                    "add one to lab/lesson/sentences.py"
+                )
+        out += _answered(lesson, step)
+        for quiz in step.quizzes:
+            out += quiz_problems(quiz)
+    return out
+
+
+def _answered(lesson: Lesson, step: Step) -> list[str]:
+    """Every quiz of the step is answered by its solution; every prediction before it acts."""
+    out = []
+    answers = {c.args["n"]: i for i, c in enumerate(step.solution) if c.name == "answer"}
+    first_act = next((i for i, c in enumerate(step.solution) if c.name != "answer"), len(step.solution))
+    for call in step.solution:
+        if call.name == "answer" and 1 <= call.args["n"] <= len(step.quizzes):
+            if not judge(step.quizzes[call.args["n"] - 1], call.args["text"]):
+                out.append(
+                    f"{call.where}: {call.text}: {call.args['text']!r} is not a right answer to quiz "
+                    f"{call.args['n']}"
+                )
+    for quiz in step.quizzes:
+        at = answers.get(quiz.number)
+        if at is None:
+            out.append(
+                f"{quiz.where}: {quiz.kind.value} {quiz.number} of step {step.index + 1} is never answered "
+                f"by the step's solution: add `answer {quiz.number} {right_answer(quiz)}` to it"
+            )
+        elif quiz.kind is QuizKind.PREDICT and at > first_act:
+            line = step.solution[at].line
+            out.append(
+                f"{lesson.path}:{line}: predict {quiz.number} is asked before the student acts: move "
+                f"`answer {quiz.number} ...` above the solution's first action"
+            )
+    return out
+
+
+def quiz_problems(quiz: Quiz) -> list[str]:
+    """A right answer is accepted in every form, and every wrong answer tried is refused."""
+    out = []
+    rights = [right_answer(quiz)]
+    for accepted in quiz.answers:
+        value = number(accepted)
+        forms = [str(value), hex(value), f"  {accepted.upper()} "] if value is not None else []
+        rights += [accepted, *forms]
+    for right in rights:
+        if not judge(quiz, right):
+            out.append(f"{quiz.where}: the right answer {right!r} is refused")
+    wrong = wrong_answers(quiz)
+    if not wrong:
+        out.append(f"{quiz.where}: no wrong answer to try: every answer tried is accepted")
+    for value in wrong:
+        if judge(quiz, value):
+            out.append(f"{quiz.where}: the wrong answer {value!r} is accepted")
+    return out
+
+
+# ------------------------------------------------------------------ translations
 
 
 def compare_translations(lessons: list[Lesson]) -> list[str]:
@@ -135,6 +236,28 @@ def compare_translations(lessons: list[Lesson]) -> list[str]:
     return errors
 
 
+def _quiz_key(quiz: Quiz) -> tuple[object, ...]:
+    """What a translated quiz keeps: its kind, its choices and which are right, numeric answers."""
+    numbers = sorted(v for v in map(number, quiz.answers) if v is not None)
+    return quiz.kind, len(quiz.choices), quiz.right, numbers, bool(quiz.answers)
+
+
+def _solution_key(step: Step) -> list[tuple[object, ...]]:
+    """A solution's lines as translations share them: the words of a free text answer may differ."""
+    out: list[tuple[object, ...]] = []
+    for call in step.solution:
+        if call.name == "answer" and 1 <= call.args["n"] <= len(step.quizzes):
+            quiz = step.quizzes[call.args["n"] - 1]
+            if quiz.answers and all(number(a) is None for a in quiz.answers):
+                out.append(("answer", call.args["n"], "(text)"))
+                continue
+            value = number(call.args["text"])
+            out.append(("answer", call.args["n"], value if value is not None else call.args["text"]))
+        else:
+            out.append(call.key())
+    return out
+
+
 def _differences(a: Lesson, b: Lesson) -> list[str]:
     out = []
     for key in ("scenario", "minutes", "requires"):
@@ -143,12 +266,22 @@ def _differences(a: Lesson, b: Lesson) -> list[str]:
     if len(a.steps) != len(b.steps):
         return [*out, f"has {len(b.steps)} steps, {a.path} has {len(a.steps)}"]
     for sa, sb in zip(a.steps, b.steps, strict=True):
-        for block in ("checks", "legit", "solution", "harden"):
+        for block in ("checks", "legit", "harden"):
             ka = [c.key() for c in getattr(sa, block)]
             kb = [c.key() for c in getattr(sb, block)]
             if ka != kb:
                 out.append(f"line {sb.line}: step {sb.index + 1}'s {block} differ from {a.path}:{sa.line}")
+        if _solution_key(sa) != _solution_key(sb):
+            out.append(f"line {sb.line}: step {sb.index + 1}'s solution differ from {a.path}:{sa.line}")
+        if [_quiz_key(q) for q in sa.quizzes] != [_quiz_key(q) for q in sb.quizzes]:
+            out.append(
+                f"line {sb.line}: step {sb.index + 1}'s quizzes differ from {a.path}:{sa.line} (their kinds, "
+                "choices, which are right, or numeric answers)"
+            )
     return out
+
+
+# ------------------------------------------------------------------ the whole course
 
 
 def validate(
@@ -156,9 +289,11 @@ def validate(
     *,
     backend_names: list[str] | None = None,
     seeds: tuple[int | None, ...] = SEEDS,
-    echo: Callable[[str], None] | None = None,
+    teaching: TeachingRules = TeachingRules.ERROR,
+    echo: Callable[[LessonReport], None] | None = None,
 ) -> tuple[list[LessonReport], list[str]]:
-    """Check every lesson under `paths`; returns the per-lesson reports and the cross-lesson errors."""
+    """Check every lesson under `paths`; returns the per-lesson reports and the cross-lesson errors.
+    `echo` hears each report as soon as its lesson is done."""
     reports: list[LessonReport] = []
     lessons: list[Lesson] = []
     names = backend_names or backends()
@@ -167,20 +302,23 @@ def validate(
         try:
             lesson = parse_lesson(path)
         except LessonError as exc:
-            report = LessonReport(str(path), None, [f"FAIL {exc}"], [str(exc)])
+            problems = [str(p) for p in exc.problems]
+            report = LessonReport(str(path), None, [f"FAIL {p}" for p in problems], problems)
         else:
             lessons.append(lesson)
             report = LessonReport(str(path), lesson)
-            for i, step in enumerate(lesson.steps):
-                if not step.hints:
-                    _fail(report, f"{lesson.id} step {i + 1}", f"{path}:{step.line}: the step has no hint")
+            for problem in static_problems(lesson):
+                report.errors.append(problem)
+                report.lines.append(f"FAIL {problem}")
+            rules = teaching_problems(lesson)
+            (report.errors if teaching is TeachingRules.ERROR else report.warnings).extend(rules)
+            report.lines += [f"{'FAIL' if teaching is TeachingRules.ERROR else 'warn'} {r}" for r in rules]
             for name in names:
                 for seed in seeds:
                     check_lesson(lesson, name, report, seed)
         reports.append(report)
         if echo:
-            for line in report.lines:
-                echo(line)
+            echo(report)
     errors = compare_translations(lessons)
     for lesson in lessons:
         known = _ids_in(lesson.directory)
@@ -208,25 +346,63 @@ def _ids_in(directory: Path) -> set[str]:
     return ids
 
 
+def summary(report: LessonReport) -> str:
+    """One line for a lesson file: ok or FAIL, and what was proved or how many problems."""
+    lesson = report.lesson
+    if not report.ok:
+        return f"FAIL {report.path}: {len(report.errors)} problem(s)"
+    assert lesson is not None
+    line = f"ok   {report.path} ({lesson.id}, {lesson.lang}): {len(lesson.steps)} steps"
+    quizzes = sum(len(s.quizzes) for s in lesson.steps)
+    if quizzes:
+        line += f", {quizzes} quizzes"
+    line += f" proved in {report.runs} run(s)"
+    if report.hardened:
+        line += f", {report.hardened} hardened replay(s) blocked"
+    if report.warnings:
+        line += f"; {len(report.warnings)} teaching-rule warning(s) (-v lists them)"
+    return line
+
+
+def _details(report: LessonReport) -> list[str]:
+    """`-v`: each step and replay, then each step's checks as written and as students read them."""
+    out = list(report.lines)
+    if report.lesson is not None:
+        lang = report.lesson.lang
+        for step in report.lesson.steps:
+            out += [f"     step {step.index + 1}: {c.text}  ->  {sentence(c, lang)}" for c in step.all_checks]
+    return out
+
+
 def check(
     paths: list[Path],
     *,
     backend_names: list[str] | None = None,
     seeds: tuple[int | None, ...] = SEEDS,
+    teaching: TeachingRules = TeachingRules.ERROR,
+    verbose: bool = False,
     echo: Callable[[str], None] = print,
     complain: Callable[[str], None] | None = None,
 ) -> int:
     """`hvlab lessons check [PATH ...]` (the command line parses): prove every lesson, print a
-    line per lesson and step through `echo`, the failures again at the end through `complain`
-    (stderr), and return the exit status (0: every lesson proved)."""
+    line per lesson file through `echo` (with `verbose`, a line per step and replay and each
+    check as written and as read), every problem at the end through `complain` (stderr), and
+    return the exit status (0: every lesson proved)."""
     complain = complain or (lambda line: print(line, file=sys.stderr))
     started = time.perf_counter()
-    reports, errors = validate(paths, backend_names=backend_names, seeds=seeds, echo=echo)
+
+    def heard(report: LessonReport) -> None:
+        for line in _details(report) if verbose else []:
+            echo(line)
+        echo(summary(report))
+
+    reports, errors = validate(paths, backend_names=backend_names, seeds=seeds, teaching=teaching, echo=heard)
     for e in errors:
         echo(f"FAIL {e}")
     bad = [r for r in reports if not r.ok]
     total = len(reports)
     elapsed = time.perf_counter() - started
+    warned = sum(len(r.warnings) for r in reports)
     if bad or errors:
         extra = f", {len(errors)} problem(s) across lessons" if errors else ""
         complain(f"\n{len(bad)} of {total} lesson files failed{extra} ({elapsed:.1f} s):")
@@ -236,5 +412,6 @@ def check(
         for e in errors:
             complain(f"  {e}")
         return 1
-    echo(f"{total} lesson files ok on {', '.join(backend_names or backends())} ({elapsed:.1f} s)")
+    note = f"; {warned} teaching-rule warning(s) (-v lists them)" if warned else ""
+    echo(f"{total} lesson files ok on {', '.join(backend_names or backends())} ({elapsed:.1f} s){note}")
     return 0

@@ -11,6 +11,8 @@
     s.type("tenant", "peek 2 0x80001000 32")  # a command: the student's try at the step
     s.frame()                               # Frame: what changed since the last one, evaluated
     s.evaluate()                            # Evaluation: the "check now" button
+    s.answer(1, "2")                        # QuizAnswered: a question of the step, judged
+    s.next_step()                           # MachineState: on from a step that is done (it waits)
 
 Views and results are typed records (`records`), frozen snapshots a front end may keep;
 `protocol.to_json` makes them the JSON the web worker passes to the page, and the

@@ -13,7 +13,9 @@ Budget: a slice aims at SLICE_SECONDS of the host's time, so a front end stays
 responsive whatever the guests do (a runaway guest shows as a high MIPS figure); the
 slice size follows the measured speed, within SLICE_RANGE. Cadence: the checks are
 evaluated after every student action (counted as an attempt), when a step begins, and,
-while the machine's clock moves, at most every EVALUATE_SECONDS. Frames: at most one
+while the machine's clock moves, at most every EVALUATE_SECONDS. A step whose checks
+hold is done and stays on screen, done, until the student moves on (the session's
+`next_step`): nothing jumps ahead on its own. Frames: at most one
 every FRAME_SECONDS from the run loop (a screen shows no more), at once when a step was
 completed, and whenever the front end asks after an action. A frame carries what changed
 since the last one; when the machine went back in time (a reset) or is a new one, the
@@ -49,7 +51,6 @@ SLICE_RANGE: Final = (1_000, 5_000_000)  # a slice's size, whatever the measured
 FRAME_SECONDS: Final = 0.1  # the run loop's frames come at most this often (ten a second)
 IDLE_WAIT: Final = 0.05  # every guest waits for input: the loop polls this often instead of spinning
 EVALUATE_SECONDS: Final = 0.5  # while the clock moves, the checks are evaluated at most this often
-MAX_CHAINED_STEPS: Final = 16  # steps that may turn done in a row at one evaluation (a guard)
 TIMELINE_BATCH: Final = 300  # timeline items a frame carries at most: a flood's excess is counted
 
 
@@ -119,8 +120,7 @@ def merged(evaluations: list[Evaluation]) -> Evaluation | None:
         return last
     return replace(
         last,
-        completed=tuple(i for e in evaluations for i in e.completed),
-        advanced=any(e.advanced for e in evaluations),
+        done_now=any(e.done_now for e in evaluations),
         finished_now=any(e.finished_now for e in evaluations),
     )
 
@@ -173,7 +173,7 @@ class Watch:
         """A run-loop frame is due: FRAME_SECONDS since the last, or a step was just completed."""
         if self.clock() - self.last_frame >= FRAME_SECONDS:
             return True
-        return any(e.completed or e.finished_now for e in self.evaluations)
+        return any(e.done_now or e.finished_now for e in self.evaluations)
 
     def shown(self, hv: Hypervisor) -> None:
         self.time, self.trace_seq = hv.time, hv.trace.seq

@@ -5,6 +5,8 @@
     lessons.ids()                          # every lesson id, in file order
     book = ProgressBook(path, seed=STUDENT, clock=time.time)
     book.step_began("control-api", 1)      # saved at once: a crash loses nothing
+    book.answered("control-api", 1, 1, "2", right=True, prediction=False)   # a question answered
+    book.first_open("control-api", 4)      # where a resumed lesson begins: the first step not done
     book.seed                              # the student's own variant (lab.lesson.variants)
 
 A lesson that fails to parse is left out and named in `Catalogue.problems`. A
@@ -23,7 +25,7 @@ from typing import Any, Final, Literal
 from lab.lesson import progress as progress_io
 from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson
-from lab.lesson.variants import fill, mgmt_password
+from lab.lesson.variants import PLACEHOLDER, fill, student_values
 
 
 def course_directory() -> Path:
@@ -76,10 +78,13 @@ class Catalogue:
 
 
 def own_words(lesson: Lesson, text: str, seed: int | None, *, as_html: bool = False) -> str:
-    """A lesson's prose with the student's own values (`{password}`) filled in."""
-    if "{password}" not in text or lesson.mgmt_password is None:
+    """A lesson's prose with the student's own values (`{password}`, `{secret:VM}`, ...) filled in."""
+    if not PLACEHOLDER.search(text):
         return text  # (and the wordlist is not even read)
-    return fill(text, mgmt_password(lesson.mgmt_password, seed), as_html=as_html)
+    values = student_values(
+        seed, password=lesson.mgmt_password, secrets=lesson.secrets, variant_vms=lesson.variant_vms
+    )
+    return fill(text, values, as_html=as_html)
 
 
 class ProgressBook:
@@ -141,6 +146,32 @@ class ProgressBook:
     def current(self, lesson_id: str) -> int:
         return self.progress.lesson(lesson_id).current
 
+    def first_open(self, lesson_id: str, steps: int) -> int:
+        """The first step not done (the last step when every one is): where a lesson resumes."""
+        done = self.progress.lesson(lesson_id).steps
+        return next((i for i in range(steps) if not (i in done and done[i].done)), max(steps - 1, 0))
+
+    def step(self, lesson_id: str, index: int) -> progress_io.StepProgress:
+        return self.progress.step(lesson_id, index)
+
+    def quiz(self, lesson_id: str, index: int, number: int) -> progress_io.QuizProgress | None:
+        """What the student answered to question `number` of step `index` (None: nothing yet)."""
+        lp = self.progress.lessons.get(lesson_id)
+        step = lp.steps.get(index) if lp else None
+        return step.quizzes.get(number) if step else None
+
+    def answered(
+        self, lesson_id: str, index: int, number: int, value: str, *, right: bool, prediction: bool
+    ) -> None:
+        """An answer to question `number` of step `index`: counted, and kept when it counts (a
+        right one, or a prediction, which is answered once)."""
+        quiz = self.progress.step(lesson_id, index).quizzes.setdefault(number, progress_io.QuizProgress())
+        quiz.attempts += 1
+        quiz.right = right
+        if right or prediction:
+            quiz.answer = value[: progress_io.MAX_ANSWER_CHARS]
+        self.save()
+
     def finished(self, lesson_id: str) -> bool:
         return self.progress.lesson(lesson_id).finished is not None
 
@@ -163,15 +194,19 @@ class ProgressBook:
         self.save()
 
     def step_done(self, lesson_id: str, index: int, *, last: bool) -> None:
-        """Step `index` holds; the last step's completion finishes the lesson (saved then; an
-        earlier step's is saved when the next one begins)."""
+        """Step `index` is done; the last step's completion finishes the lesson."""
         record = self.progress.step(lesson_id, index)
         record.done, record.finished = True, self.clock()
         if last:
             lp = self.progress.lesson(lesson_id)
             lp.finished = lp.finished or self.clock()
             lp.current = index
-            self.save()
+        self.save()
+
+    def done(self, lesson_id: str, index: int) -> bool:
+        """The student did step `index` (once, at least)."""
+        lp = self.progress.lessons.get(lesson_id)
+        return bool(lp and index in lp.steps and lp.steps[index].done)
 
     def hint_shown(self, lesson_id: str, index: int, shown: int) -> None:
         self.progress.step(lesson_id, index).hints = shown

@@ -50,16 +50,31 @@ class LessonSummary:
 
 
 @record
+class QuizView:
+    """A question of a step (a `quiz` or `predict` block), without its answers."""
+
+    number: int  # its number among the step's questions, from 1: what `answer` takes
+    kind: str  # quiz (answered until right, after the prose) or predict (answered once, before acting)
+    question_html: str  # the question, rendered
+    question_markdown: str  # the same as Markdown
+    choices_html: tuple[str, ...]  # each choice rendered for a label (no paragraph); empty: a free answer
+    choices_markdown: tuple[str, ...]  # the same as Markdown
+    multiple: bool  # select all that apply (else pick one)
+
+
+@record
 class StepView:
-    """One step of an open lesson: its prose, how many hints it has, its checks as written."""
+    """One step of an open lesson: its prose, how many hints it has, its checks as sentences."""
 
     index: int  # 0 is the first step
     title: str  # the step's heading
     html: str  # the prose rendered (raw HTML escaped), the student's own values filled in
     markdown: str  # the same prose as Markdown, for a Markdown widget
     hints: int  # how many hints the step has
-    checks: tuple[str, ...]  # its checks as written (the `check` and `legit` blocks)
+    checks: tuple[str, ...]  # its checks (`check` and `legit` blocks) as students read them
+    quizzes: tuple[QuizView, ...]  # its questions, in order
     attack: bool  # an attack step: the lesson's end replays it against the student's hardening
+    reflection: bool  # the closing reflection: questions on what was learned, nothing to do on the machine
 
 
 @record
@@ -138,11 +153,38 @@ class VmView:
 class CheckView:
     """One of the current step's checks, as last evaluated."""
 
-    check: str  # the check as written in the lesson
+    check: str  # the check as written in the lesson (for instructors)
+    sentence: str  # the check as students read it, in the lesson's language
+    legit: bool  # a legitimate-use check (the `legit` block): what must keep working
     done: bool  # it held at the last evaluation
     error: str  # why it could not be evaluated ("" when it could)
     detail: str  # what it found, when it explains itself (`attack_blocked` does)
     line: int  # its line in the lesson file (0: not evaluated yet)
+
+
+@record
+class QuizState:
+    """Where the student is with one question of the current step."""
+
+    number: int  # its number in the step, from 1
+    kind: str  # quiz or predict
+    answered: bool  # a quiz: answered right; a prediction: answered (right or wrong)
+    right: bool | None  # the last answer was right (null: none yet; a prediction's: until the step is done)
+    attempts: int  # answers given
+    answer: str  # the answer that counted: the right one, or the prediction ("" while none)
+    explanation_html: str  # the explanation, once it may be shown ("" before, or when there is none)
+    explanation_markdown: str  # the same as Markdown
+
+
+@record
+class StepProgressView:
+    """One step in the student's progress: done or not, how far down the hint ladder they went."""
+
+    index: int  # 0 is the first step
+    done: bool  # the student did it (once, at least)
+    hints_shown: int  # hints revealed: how far down the ladder the student went
+    hints: int  # hints the step has
+    attempts: int  # evaluations after the student's actions that found the step not yet done
 
 
 @record
@@ -161,6 +203,7 @@ class MachineState:
     lang: str  # the language it was opened in
     step: int  # the current step (0 is the first)
     steps: int  # how many steps the lesson has
+    done: bool  # the current step is done on this machine: show what was achieved and offer `next_step`
     finished: bool  # the student's progress says the lesson was finished (once, at least)
     complete: bool  # show the lesson as complete: finished, and on its last step
     running: bool  # the run loop runs the guests (`play`); false while paused
@@ -170,6 +213,8 @@ class MachineState:
     seat: str  # the student's console: the first VM that is not the control domain
     vms: tuple[VmView, ...]  # every VM, in domid order
     checks: tuple[CheckView, ...]  # the current step's checks as last evaluated (empty once past the end)
+    quizzes: tuple[QuizState, ...]  # the current step's questions, answered or not
+    progress: tuple[StepProgressView, ...]  # every step in the student's progress, hints used included
     policy: PolicyState  # the policy in force
     patches: tuple[str, ...]  # handlers replaced by a patch, as EXT.function
 
@@ -386,9 +431,12 @@ class PolicySwitch:
     kind: str  # bool or int
     vulnerable: bool | int  # its value in the vulnerable preset
     hardened: bool | int  # its value in the hardened preset
-    checks: str  # what the hardened hypervisor checks
-    mirrors: str  # the real bug its vulnerable form mirrors
-    cost: str  # where the check sits, what it costs ("" when nothing to say)
+    checks: str  # what the hardened hypervisor checks (Markdown)
+    mirrors: str  # the real bug its vulnerable form mirrors (Markdown)
+    cost: str  # where the check sits, what it costs ("" when nothing to say; Markdown)
+    checks_html: str  # `checks` rendered for a paragraph (raw HTML escaped, no <p>)
+    mirrors_html: str  # `mirrors` rendered the same way
+    cost_html: str  # `cost` rendered the same way ("" when nothing to say)
 
 
 @record
@@ -505,15 +553,25 @@ class HintView:
 
 
 @record
-class Evaluation:
-    """The current step's checks evaluated; steps whose checks all hold are done, and the next
-    begins and is evaluated at once, so work the student did early counts."""
+class QuizAnswered:
+    """An answer to a question of the current step, judged (`answer`)."""
 
-    step: int  # the current step afterwards (whose checks are listed)
-    checks: tuple[CheckView, ...]  # its checks
-    done: bool  # all of them hold (on the last step: the lesson is complete)
-    completed: tuple[int, ...]  # steps that turned done in this evaluation, in order: say "well done"
-    advanced: bool  # it moved on to a later step
+    ok: Literal[True] = True  # always true: the answer was taken (right or wrong)
+    quiz: QuizState  # the question now: a quiz answered wrong stays open for another try
+
+
+@record
+class Evaluation:
+    """The current step's checks evaluated. When they hold (after every prediction was answered)
+    and every quiz is answered right, the step is done: it stays on screen with what was achieved
+    until the student moves on (`next_step`)."""
+
+    step: int  # the current step (whose checks are listed)
+    checks: tuple[CheckView, ...]  # its checks (not evaluated while a prediction is unanswered)
+    quizzes: tuple[QuizState, ...]  # its questions
+    predicted: bool  # every prediction of the step is answered: its checks count
+    done: bool  # the step is done (on the last step: the lesson is complete)
+    done_now: bool  # ... and this evaluation made it so: say "well done", once
     finished: bool  # the lesson is complete
     finished_now: bool  # ... and this evaluation completed it: say so, once
 

@@ -19,8 +19,9 @@ from typing import Any
 from lab.hv import Vm
 from lab.hv.patch import PatchError
 from lab.lesson import actions
-from lab.lesson.engine import ActionError, CheckResult, Lab
-from lab.lesson.model import Lesson, LessonError
+from lab.lesson.engine import ActionError, CheckResult, Lab, StepMarks
+from lab.lesson.model import Lesson, LessonError, QuizKind
+from lab.lesson.quiz import MAX_ANSWER_CHARS
 from lab.lesson.registry import handler_key
 from lab.session import control, editor, views
 from lab.session.control import Cadence, Pace, Watch
@@ -29,6 +30,7 @@ from lab.session.protocol import command, query
 from lab.session.records import (
     Advance,
     Assembly,
+    CheckView,
     ConsoleOutput,
     Done,
     Evaluation,
@@ -48,6 +50,8 @@ from lab.session.records import (
     PolicySet,
     PolicySwitch,
     Problems,
+    QuizAnswered,
+    QuizState,
     Refused,
     RunResult,
     RunState,
@@ -87,6 +91,10 @@ class Session:
         self.lab: Lab | None = None
         self.running = False  # the run loop runs the guests (`play`)
         self._results: list[CheckResult] = []  # the current step's checks, as last evaluated
+        # The current step is done on this machine: it stays so (its checks are no longer
+        # evaluated) until the student moves on; the next step will begin where it was done.
+        self._complete = False
+        self._next_marks: StepMarks | None = None
         self._finish_announced = False  # "lesson complete" was said (or the lesson opened complete)
         self._timeline = Timeline()
         self._pace = Pace()
@@ -161,13 +169,14 @@ class Session:
         self.lab = None
         self.running = False
         self._results = []
+        self._complete, self._next_marks = False, None
         self._timeline.forget()  # the next machine is a new epoch; the old one can go
         self._watch.forget()
 
     @command()
     def start(self, *, resume: bool = True) -> MachineState:
-        """Build the lesson's machine. With `resume`, replay the solutions of the steps the
-        progress says are done, so the student continues where they stopped."""
+        """Build the lesson's machine. With `resume`, replay the solutions of the steps before
+        the first one the progress says is not done, so the student continues there."""
         if self.lesson is None:
             raise SessionError("no lesson open: call open_lesson() first")
         lesson = self.lesson
@@ -175,20 +184,33 @@ class Session:
         self.lab = Lab(lesson, backend=self.backend, seed=self.seed)
         try:
             self.lab.start()
-            upto = min(self.book.current(lesson.id), len(lesson.steps) - 1) if resume else 0
+            upto = self.book.first_open(lesson.id, len(lesson.steps)) if resume else 0
             for i in range(upto):
                 self.lab.play(i)
             self.lab.begin_step(upto)
         except (LessonError, ActionError) as exc:
             raise SessionError(str(exc)) from None
+        self._own_answers()
         self._finish_announced = self.book.finished(lesson.id) and upto >= len(lesson.steps) - 1
         self._step_began(upto)
         return self.state()
+
+    def _own_answers(self) -> None:
+        """The machine knows what the student answered (the replayed solutions answered too)."""
+        lab, lesson = self._need_lesson()
+        for step in lesson.steps:
+            for quiz in step.quizzes:
+                record = self.book.quiz(lesson.id, step.index, quiz.number)
+                if record is None:
+                    continue
+                if record.right or (quiz.kind is QuizKind.PREDICT and record.answer):
+                    lab.answers[(step.index, quiz.number)] = bool(record.right)
 
     def _step_began(self, index: int) -> None:
         assert self.lesson is not None
         self.book.step_began(self.lesson.id, index)
         self._results = []
+        self._complete, self._next_marks = False, None
         self._cadence.began()
 
     # ------------------------------------------------------------------ the machine
@@ -200,12 +222,13 @@ class Session:
         hv = lab.hv
         index = lab.step_index
         finished = self.book.finished(lesson.id)
-        calls = lesson.steps[index].all_checks if index < len(lesson.steps) else []
+        lp = self.book.progress.lessons.get(lesson.id)
         return MachineState(
             lesson=lesson.id,
             lang=lesson.lang,
             step=index,
             steps=len(lesson.steps),
+            done=self._complete,
             finished=finished,
             complete=finished and index >= len(lesson.steps) - 1,
             running=self.running,
@@ -214,7 +237,9 @@ class Session:
             seed=self.seed,
             seat=views.seat(hv),
             vms=views.vm_views(hv),
-            checks=views.check_views(calls, self._results),
+            checks=self._check_views(index),
+            quizzes=self._quiz_states(index),
+            progress=views.progress_views(lesson, lp.steps if lp else {}),
             policy=views.policy_state(hv),
             patches=tuple(editor.handler_name(p.key) for p in hv.patches),
         )
@@ -414,50 +439,102 @@ class Session:
 
     # ------------------------------------------------------------------ the steps
 
+    def _check_views(self, index: int) -> tuple[CheckView, ...]:
+        lesson = self.lesson
+        assert lesson is not None
+        if index >= len(lesson.steps):
+            return ()
+        step = lesson.steps[index]
+        legit = {id(c) for c in step.legit}
+        return views.check_views(step.all_checks, self._results, lang=lesson.lang, legit=legit)
+
+    def _quiz_states(self, index: int) -> tuple[QuizState, ...]:
+        """The step's questions: a prediction's rightness shows once the step is done."""
+        lesson = self.lesson
+        assert lesson is not None
+        if index >= len(lesson.steps):
+            return ()
+        revealed = self._complete or self.book.done(lesson.id, index)
+        return tuple(
+            views.quiz_state(q, self.book.quiz(lesson.id, index, q.number), revealed=revealed)
+            for q in lesson.steps[index].quizzes
+        )
+
     @command()
     def evaluate(self, *, attempt: bool = True) -> Evaluation:
-        """Evaluate the current step's checks now; when all hold the step is done and the next
-        begins, and is evaluated at once. `attempt`: the student asked (a not-yet counts as an
-        attempt in their progress); the run loop's own looks pass False."""
+        """Evaluate the current step now: once every prediction is answered its checks count, and
+        when they hold and every quiz is answered right the step is done. It stays done, with
+        what was achieved on show, until the student moves on (`next_step`). `attempt`: the
+        student asked (a not-yet counts as an attempt in their progress); the run loop's own
+        looks pass False."""
         lab, lesson = self._need_lesson()
-        completed: list[int] = []
-        finished_now = False
         index = lab.step_index
-        done = index >= len(lesson.steps)
-        for _ in range(control.MAX_CHAINED_STEPS):
-            if done or index >= len(lesson.steps):
-                break
-            self._results = lab.results(lesson.steps[index].all_checks)
-            done = all(r.ok for r in self._results)
-            if not done:
-                if attempt:
-                    self.book.attempted(lesson.id, index)
-                break
-            last = index + 1 >= len(lesson.steps)
-            self.book.step_done(lesson.id, index, last=last)
-            if last:
-                finished_now = not self._finish_announced
-                self._finish_announced = True
-                break
-            completed.append(index)
-            index += 1
-            lab.begin_step(index)
-            self._step_began(index)
-            done, attempt = False, False  # the next step: evaluated at once, not tried yet
+        step = lesson.steps[index]
+        predicted = lab.predicted(index)
+        done_now = finished_now = False
+        if not self._complete:
+            self._results = lab.results(step.all_checks) if predicted else []
+            if predicted and all(r.ok for r in self._results) and lab.quizzes_done(index):
+                done_before = self.book.done(lesson.id, index)
+                last = index + 1 >= len(lesson.steps)
+                self._complete, self._next_marks = True, lab.marks_now()
+                self.book.step_done(lesson.id, index, last=last)
+                done_now = not done_before  # a step done before (a resumed lesson) is not news
+                if last:
+                    finished_now = not self._finish_announced
+                    self._finish_announced = True
+            elif attempt:
+                self.book.attempted(lesson.id, index)
         self._cadence.evaluated(lab.hv.time)
-        finished = self.book.finished(lesson.id) and index >= len(lesson.steps) - 1 and done
-        calls = lesson.steps[index].all_checks if index < len(lesson.steps) else []
+        finished = self.book.finished(lesson.id) and index >= len(lesson.steps) - 1 and self._complete
         result = Evaluation(
             step=index,
-            checks=views.check_views(calls, self._results),
-            done=done,
-            completed=tuple(completed),
-            advanced=bool(completed),
+            checks=self._check_views(index),
+            quizzes=self._quiz_states(index),
+            predicted=predicted,
+            done=self._complete,
+            done_now=done_now,
             finished=finished,
             finished_now=finished_now,
         )
         self._watch.evaluations.append(result)
         return result
+
+    @command(attempt=True)
+    def answer(self, quiz: int, value: str) -> QuizAnswered | Refused:
+        """Answer question `quiz` of the current step (its number, from 1): a choice's number,
+        the numbers of all that apply (`1,3`), or a free answer. A quiz may be tried until it is
+        right; a prediction is answered once, and whether it was right shows when the step is done."""
+        lab, lesson = self._need_lesson()
+        index = lab.step_index
+        quizzes = lesson.steps[index].quizzes
+        if not 1 <= int(quiz) <= len(quizzes):
+            raise SessionError(f"step {index + 1} has {len(quizzes)} question(s), no {quiz}")
+        question = quizzes[int(quiz) - 1]
+        if self._quiz_states(index)[question.number - 1].answered:
+            return Refused(error="this question is answered already")
+        text = str(value)[:MAX_ANSWER_CHARS]
+        try:
+            right = lab.answer(question.number, text)
+        except ActionError as exc:
+            return Refused(error=str(exc))
+        prediction = question.kind is QuizKind.PREDICT
+        self.book.answered(lesson.id, index, question.number, text, right=right, prediction=prediction)
+        return QuizAnswered(quiz=self._quiz_states(index)[question.number - 1])
+
+    @command()
+    def next_step(self) -> MachineState | Refused:
+        """Move on from a step that is done to the next one, which begins where the step was
+        done (what the student did since counts for it)."""
+        lab, lesson = self._need_lesson()
+        index = lab.step_index
+        if not self._complete:
+            return Refused(error=f"step {index + 1} is not done yet")
+        if index + 1 >= len(lesson.steps):
+            return Refused(error="this is the lesson's last step")
+        lab.begin_step(index + 1, self._next_marks)
+        self._step_began(index + 1)
+        return self.state()
 
     @command()
     def hint(self) -> HintView:
@@ -483,9 +560,11 @@ class Session:
 
     @command()
     def reset_step(self) -> MachineState:
-        """The machine as it was when the step began (the run loop keeps running or paused)."""
+        """The machine as it was when the step began (the run loop keeps running or paused); a
+        step that was done is to be done again."""
         self._need_lab().reset_step()
         self._results = []
+        self._complete, self._next_marks = False, None
         self._cadence.began()
         return self.state()
 
@@ -528,7 +607,7 @@ class Session:
         if due is None:
             return False
         result = self.evaluate(attempt=due)
-        return bool(result.completed or result.finished_now)
+        return result.done_now or result.finished_now
 
     @command()
     def frame(self, *, full: bool = False) -> Frame:

@@ -4,7 +4,9 @@
     network_view(hv)          # segments, ports, NICs, the management service (None: no network)
     grant_tables(hv)          # every VM's grant table and mappings
     policy_switches(hv)       # every switch with its value and what it is about
-    lesson_view(lesson, seed) # an open lesson's words and steps
+    lesson_view(lesson, seed) # an open lesson's words and steps (checks as sentences, questions
+                              #   without their answers, no instructor notes)
+    quiz_state(quiz, record, revealed)   # where the student is with one question
 
 Views are snapshots: nothing in one refers back to the machine (counters are copied),
 so a front end may keep it while the guests run on. The session (lab.session.session)
@@ -14,12 +16,15 @@ puts them together; nothing here changes the machine.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lab.hv.policy import SWITCHES
 from lab.lesson.engine import CheckResult
-from lab.lesson.model import Call, Lesson
-from lab.lesson.parser import render
+from lab.lesson.model import Call, Lesson, Quiz, QuizKind
+from lab.lesson.parser import render, render_inline
+from lab.lesson.progress import QuizProgress, StepProgress
+from lab.lesson.sentences import sentence
 from lab.net.frames import describe
 from lab.session.course import own_words
 from lab.session.records import (
@@ -38,7 +43,10 @@ from lab.session.records import (
     PolicyState,
     PolicySwitch,
     PortView,
+    QuizState,
+    QuizView,
     SegmentView,
+    StepProgressView,
     StepView,
     VmView,
     VnicView,
@@ -90,12 +98,63 @@ def lesson_view(lesson: Lesson, seed: int | None) -> LessonView:
                 html=own(s.html, as_html=True),
                 markdown=own(s.markdown),
                 hints=len(s.hints),
-                checks=tuple(c.text for c in s.all_checks),
+                checks=tuple(sentence(c, lesson.lang) for c in s.all_checks),
+                quizzes=tuple(quiz_view(q, own) for q in s.quizzes),
                 attack=s.is_attack,
+                reflection=s.is_reflection and s is lesson.steps[-1],
             )
             for s in lesson.steps
         ),
     )
+
+
+def quiz_view(quiz: Quiz, own: Callable[..., str] = lambda text, **_: text) -> QuizView:
+    """A question as the student sees it: no right answers, no explanation (that comes later)."""
+    return QuizView(
+        number=quiz.number,
+        kind=quiz.kind.value,
+        question_html=own(quiz.question_html, as_html=True),
+        question_markdown=own(quiz.question),
+        choices_html=tuple(own(c.html, as_html=True) for c in quiz.choices),
+        choices_markdown=tuple(own(c.markdown) for c in quiz.choices),
+        multiple=quiz.multiple,
+    )
+
+
+def quiz_state(quiz: Quiz, record: QuizProgress | None, *, revealed: bool) -> QuizState:
+    """Where the student is with a question. A prediction's rightness and explanation wait
+    until `revealed` (the step is done); a quiz's explanation comes once it is answered right."""
+    prediction = quiz.kind is QuizKind.PREDICT
+    answered = record is not None and (record.right is True or (prediction and bool(record.answer)))
+    shown = answered and (revealed or not prediction)
+    right = record.right if record is not None and (shown or not prediction) else None
+    return QuizState(
+        number=quiz.number,
+        kind=quiz.kind.value,
+        answered=answered,
+        right=right,
+        attempts=record.attempts if record is not None else 0,
+        answer=record.answer if answered and record is not None else "",
+        explanation_html=quiz.explanation_html if shown else "",
+        explanation_markdown=quiz.explanation if shown else "",
+    )
+
+
+def progress_views(lesson: Lesson, steps: dict[int, StepProgress]) -> tuple[StepProgressView, ...]:
+    """Every step of the lesson in the student's progress."""
+    out = []
+    for s in lesson.steps:
+        p = steps.get(s.index) or StepProgress()
+        out.append(
+            StepProgressView(
+                index=s.index,
+                done=p.done,
+                hints_shown=min(p.hints, len(s.hints)),
+                hints=len(s.hints),
+                attempts=p.attempts,
+            )
+        )
+    return tuple(out)
 
 
 def hint_view(lesson: Lesson, hints: list[str], index: int, seed: int | None) -> HintView:
@@ -106,25 +165,27 @@ def hint_view(lesson: Lesson, hints: list[str], index: int, seed: int | None) ->
 NO_HINT = HintView(index=-1, text="", html="", left=0)
 
 
-def check_view(result: CheckResult) -> CheckView:
-    return CheckView(
-        check=result.call.text,
-        done=result.ok,
-        error=result.error,
-        detail=result.detail,
-        line=result.call.line,
-    )
-
-
-def check_views(calls: list[Call], results: list[CheckResult]) -> tuple[CheckView, ...]:
-    """The checks with their last evaluated state (not evaluated here: not yet is not done)."""
+def check_views(
+    calls: list[Call], results: list[CheckResult], *, lang: str, legit: set[int] | None = None
+) -> tuple[CheckView, ...]:
+    """The checks with their last evaluated state (not evaluated here: not yet is not done), each
+    with the sentence a student reads in `lang`; `legit`: the ids of the legitimate-use calls."""
     known = {id(r.call): r for r in results}
-    return tuple(
-        check_view(known[id(c)])
-        if id(c) in known
-        else CheckView(check=c.text, done=False, error="", detail="", line=c.line)
-        for c in calls
-    )
+    out = []
+    for c in calls:
+        r = known.get(id(c))
+        out.append(
+            CheckView(
+                check=c.text,
+                sentence=sentence(c, lang),
+                legit=id(c) in (legit or set()),
+                done=r.ok if r else False,
+                error=r.error if r else "",
+                detail=r.detail if r else "",
+                line=c.line,
+            )
+        )
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ the machine
@@ -178,6 +239,9 @@ def policy_switches(hv: Hypervisor) -> tuple[PolicySwitch, ...]:
             checks=s.checks,
             mirrors=s.mirrors,
             cost=s.cost,
+            checks_html=render_inline(s.checks),
+            mirrors_html=render_inline(s.mirrors),
+            cost_html=render_inline(s.cost) if s.cost else "",
         )
         for s in SWITCHES
     )

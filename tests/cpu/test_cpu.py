@@ -346,6 +346,21 @@ def test_budget_stop(machine):
 # ---------------------------------------------------------------- faults
 
 
+def _one_access(op: str, addr: int, offset: int = 0) -> Asm:
+    """a0 = addr, a1 = 0x55667788, a2 = 1; then `op` (a load into a2, a
+    store of a1) at offset(a0), at RAM_GPA + 20; then ebreak."""
+    p = Asm()
+    p.li("a0", addr)
+    p.li("a1", 0x55667788)
+    p.addi("a2", "zero", 1)
+    if op.startswith("l"):
+        getattr(p, op)("a2", offset, "a0")
+    else:
+        getattr(p, op)("a1", offset, "a0")
+    p.ebreak()
+    return p
+
+
 def _expect_fault(m: Machine, r, cause: Cause, pc: int, tval: int) -> None:
     assert r.stop is Stop.FAULT
     assert r.fault is not None
@@ -353,12 +368,13 @@ def _expect_fault(m: Machine, r, cause: Cause, pc: int, tval: int) -> None:
     assert r.pc == pc and m.cpu.pc == pc
 
 
-def test_illegal_instruction(machine):
+@pytest.mark.parametrize("word", [0xFFFFFFFF, 0, 0x0000_4505])
+def test_illegal_instruction(machine, word):
     p = Asm()
     p.addi("a0", "zero", 3)
-    p.word(0xFFFFFFFF)
+    p.word(word)
     r = run(machine, p)
-    _expect_fault(machine, r, Cause.ILLEGAL_INSTRUCTION, RAM_GPA + 4, 0xFFFFFFFF)
+    _expect_fault(machine, r, Cause.ILLEGAL_INSTRUCTION, RAM_GPA + 4, word)
     assert r.retired == 1 and machine.cpu.instret == 1
     assert machine.reg("a0") == 3
 
@@ -379,16 +395,7 @@ def test_illegal_instruction(machine):
 )
 def test_data_faults_change_nothing(machine, op, addr, cause):
     machine.write32(DATA, 0x11223344)
-    p = Asm()
-    p.li("a0", addr)
-    p.li("a1", 0x55667788)
-    p.addi("a2", "zero", 1)
-    if op.startswith("l"):
-        getattr(p, op)("a2", 0, "a0")
-    else:
-        getattr(p, op)("a1", 0, "a0")
-    p.ebreak()
-    r = run(machine, p)
+    r = run(machine, _one_access(op, addr))
     _expect_fault(machine, r, cause, RAM_GPA + 20, addr)
     assert r.retired == 5
     assert machine.reg("a2") == 1  # the faulting load wrote nothing
@@ -598,3 +605,191 @@ def test_snapshot_restore_round_trip(machine):
     assert machine.cpu.snapshot() == snap
     machine.cpu.run(10)
     assert machine.cpu.snapshot() == after
+
+
+# ---------------------------------------------------------------- a fault changes nothing (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("op", "offset", "cause"),
+    [
+        ("sw", -3, Cause.STORE_MISALIGNED),  # three bytes in RAM, one past its end
+        ("sw", -1, Cause.STORE_MISALIGNED),
+        ("sh", -1, Cause.STORE_MISALIGNED),
+        ("lw", -2, Cause.LOAD_MISALIGNED),
+        ("lh", -1, Cause.LOAD_MISALIGNED),
+    ],
+)
+def test_misaligned_access_straddling_the_end_of_ram_changes_nothing(machine, op, offset, cause):
+    end = RAM_GPA + RAM_SIZE
+    machine.write32(end - 4, 0x11223344)
+    r = run(machine, _one_access(op, end + offset))
+    _expect_fault(machine, r, cause, RAM_GPA + 20, end + offset)
+    assert machine.read32(end - 4) == 0x11223344 and machine.reg("a2") == 1
+
+
+def test_misaligned_store_straddling_into_an_unmapped_page_changes_nothing(machine):
+    host = 0x30000
+    machine.mem.write(host + 0xFFC, b"\x11\x22\x33\x44")
+    machine.bus.map_page(PAGE_GPA, host, writable=True)
+    p = Asm()
+    p.li("a0", PAGE_GPA + 0xFFE)
+    p.li("a1", 0x55667788)
+    p.sw("a1", 0, "a0")
+    p.ebreak()
+    r = run(machine, p)
+    _expect_fault(machine, r, Cause.STORE_MISALIGNED, RAM_GPA + 16, PAGE_GPA + 0xFFE)
+    assert machine.mem.read(host + 0xFFC, 4) == b"\x11\x22\x33\x44"
+
+
+def test_fence_i_is_illegal(machine):
+    """Zifencei is not part of RV32IM: the reference rejects `fence.i` and so must every core."""
+    p = Asm()
+    p.addi("a0", "zero", 3)
+    p.word(0x0000100F)  # fence.i
+    p.addi("a0", "zero", 4)
+    p.ebreak()
+    r = run(machine, p)
+    _expect_fault(machine, r, Cause.ILLEGAL_INSTRUCTION, RAM_GPA + 4, 0x0000100F)
+    assert r.retired == 1 and machine.reg("a0") == 3
+
+
+# ---------------------------------------------------------------- code written by anyone is seen (issue 14)
+
+
+@pytest.mark.parametrize("illegal", [0xFFFFFFFF, 0])  # 0 looks compressed: QEMU ends its block before it
+def test_store_patching_an_illegal_word_later_in_the_block_runs_the_new_word(machine, illegal):
+    """A straight run that replaces an illegal word a few instructions ahead:
+    the new instruction runs, nothing faults."""
+    p = Asm()
+    p.auipc("s0", 0)  # top
+    p.lw("s1", 0x40, "s0")  # the replacement: addi a0, a0, 7
+    p.sw("s1", 20, "s0")  # patch top+20
+    p.addi("a0", "a0", 1)  # top+12
+    p.addi("a0", "a0", 1)  # top+16
+    p.word(illegal)  # top+20: illegal until patched
+    p.ebreak()
+    words = p.words()
+    words += [0] * (16 - len(words))
+    tail = Asm()
+    tail.addi("a0", "a0", 7)
+    words += tail.words()
+    machine.load(b"".join(w.to_bytes(4, "little") for w in words))
+    r = machine.cpu.run(1_000)
+    assert (r.stop, r.pc) == (Stop.EBREAK, RAM_GPA + 24)
+    assert machine.reg("a0") == 9
+
+
+GRANTED = RAM_GPA + 0x3000  # the owner's page that the runner maps at PAGE_GPA
+
+
+def _owner_and_runner(owner: str, runner: str) -> tuple[Machine, Machine]:
+    """Two harts on one host memory: the runner maps a page of the owner's RAM
+    (a grant) and calls the code in it."""
+    from lab.cpu import make_cpu
+    from lab.cpu.bus import Bus
+
+    a = Machine(owner)
+    b = Machine.__new__(Machine)
+    b.mem = a.mem
+    b.bus = Bus(a.mem, ram_gpa=RAM_GPA, ram_host=0x20000, ram_size=0x4000)
+    b.uart = a.uart
+    b.bus.map_page(PAGE_GPA, a.host(GRANTED), writable=False)
+    b.cpu = make_cpu(runner, b.bus)
+    b.cpu.reset(RAM_GPA, RAM_GPA + 0x4000)
+    return a, b
+
+
+@pytest.mark.parametrize("runner", ["interp", "unicorn"])
+@pytest.mark.parametrize("owner", ["interp", "unicorn"])
+def test_code_in_a_granted_page_rewritten_by_its_owner_runs_new(owner, runner):
+    from lab.cpu import backends
+
+    if not {owner, runner} <= set(backends()):
+        pytest.skip("unicorn is not installed")
+    a, b = _owner_and_runner(owner, runner)
+    try:
+        func = Asm(base=GRANTED)
+        func.addi("a0", "a0", 1)
+        func.jalr("zero", 0, "ra")
+        a.load(func, at=GRANTED)
+        loop = Asm()  # the runner calls the granted code forever
+        loop.li("s0", PAGE_GPA)
+        loop.label("again")
+        loop.jalr("ra", 0, "s0")
+        loop.jal("zero", "again")
+        b.mem.write(0x20000, loop.image())
+        assert b.cpu.run(600).stop is Stop.BUDGET  # 150 calls: hot, translated
+        before = b.reg("a0")
+        # The owner's guest rewrites `addi a0, a0, 1` into `addi a0, a0, 100`.
+        patch = Asm()
+        patch.li("t0", GRANTED)
+        patch.li("t1", func.words()[0] + (99 << 20))
+        patch.sw("t1", 0, "t0")
+        patch.ebreak()
+        a.load(patch)
+        assert a.cpu.run(100).stop is Stop.EBREAK
+        assert b.cpu.run(40).stop is Stop.BUDGET  # 10 more calls
+        assert b.reg("a0") - before in (1000, 1000 - 99)  # the call under way may have read the old word
+    finally:
+        b.cpu.close()
+        a.close()
+
+
+def _list_walk_program(nodes: int, rounds: int) -> tuple[Asm, bytes]:
+    """Walk a ring of linked nodes (next pointer, value) `rounds` times, summing
+    values into a0: every load goes through a pointer loaded just before, so
+    no block of it can be proven aligned ahead of time."""
+    p = Asm()
+    p.li("s0", DATA)  # the first node
+    p.li("t0", nodes * rounds)
+    p.label("walk")
+    p.lw("t1", 4, "s0")  # value
+    p.add("a0", "a0", "t1")
+    p.lw("s0", 0, "s0")  # next
+    p.lhu("t2", 4, "s0")  # through the pointer just loaded
+    p.add("a1", "a1", "t2")
+    p.addi("t0", "t0", -1)
+    p.bne("t0", "zero", "walk")
+    p.ebreak()
+    data = b"".join(
+        (DATA + 8 * ((i + 1) % nodes)).to_bytes(4, "little") + (i * 3 + 1).to_bytes(4, "little")
+        for i in range(nodes)
+    )
+    return p, data
+
+
+@pytest.mark.parametrize("step", [7, 1000, 25_000])
+def test_unprovable_accesses_in_a_long_loop_count_exactly(backend, step):
+    """Long enough to leave and re-enter the unicorn core's careful mode many times."""
+    nodes, rounds = 16, 1000
+    p, data = _list_walk_program(nodes, rounds)
+    whole, sliced = Machine(backend), Machine(backend)
+    try:
+        for m in (whole, sliced):
+            m.load(p)
+            m.mem.write(m.host(DATA), data)
+        r = whole.cpu.run(1_000_000)
+        assert r.stop is Stop.EBREAK and r.retired == 4 + 7 * nodes * rounds + 1
+        assert whole.reg("a0") == rounds * sum(i * 3 + 1 for i in range(nodes))
+        total = 0
+        while (s := sliced.cpu.run(step)).stop is Stop.BUDGET:
+            assert s.retired == step
+            total += s.retired
+        assert s.stop is Stop.EBREAK and total + s.retired == r.retired
+        assert sliced.cpu.regs() == whole.cpu.regs() and sliced.cpu.instret == whole.cpu.instret
+    finally:
+        whole.close()
+        sliced.close()
+
+
+@pytest.mark.parametrize(("op", "offset", "cause"), [
+    ("sw", 8, Cause.STORE_ACCESS),  # past the UART's 8 bytes, on its page
+    ("lw", 12, Cause.LOAD_ACCESS),
+    ("sh", 1, Cause.STORE_MISALIGNED),
+    ("lw", 2, Cause.LOAD_MISALIGNED),
+])  # fmt: skip
+def test_faulting_device_accesses_never_reach_the_device(machine, op, offset, cause):
+    r = run(machine, _one_access(op, UART_GPA, offset))
+    _expect_fault(machine, r, cause, RAM_GPA + 20, UART_GPA + offset)
+    assert machine.uart.log == [] and machine.reg("a2") == 1

@@ -320,7 +320,8 @@ def test_narrow_value_idioms_match_the_reference():
     ("name", "stop"), [("ecall", Stop.ECALL), ("ebreak", Stop.EBREAK), ("wfi", Stop.WFI)]
 )
 def test_translated_block_ending_in_a_stop(name, stop):
-    """A hot hypercall loop: the block retires the ecall itself and stops the run."""
+    """A hot loop around a stop: the block retires it itself and stops the run
+    (an ecall with no handler to hand it to, see test_hypercalls_inline)."""
     p = Asm()
     p.label("loop")
     p.addi("a0", "a0", 1)
@@ -338,7 +339,8 @@ def test_translated_block_ending_in_a_stop(name, stop):
         assert m.reg("a0") == i
     assert m.cpu.instret == 3 + 48 * 4
     assert RAM_GPA in m.cpu.translated_blocks()
-    assert f"| {name.upper()}" in m.cpu.translation_source(RAM_GPA)
+    stops_with = "HYPERCALL(0x80000008" if name == "ecall" else f"| {name.upper()}"
+    assert stops_with in m.cpu.translation_source(RAM_GPA)
     r = m.cpu.run(2)  # a budget that ends right before the stop
     assert (r.stop, r.retired, m.cpu.pc) == (Stop.BUDGET, 2, RAM_GPA + 4)
 
@@ -385,3 +387,64 @@ def test_a_checked_address_is_reused_only_while_valid():
     stricter.jal("zero", "loop")
     final = _same_as_reference(stricter)
     assert final[0] is Stop.FAULT and final[2].cause is Cause.STORE_MISALIGNED
+
+
+def test_a_translation_that_fails_falls_back_to_the_interpreter(monkeypatch):
+    """Defence in depth: should the translator ever write source that does not
+    compile (or raise), the core interprets that code instead, exactly, and says
+    so: a TranslationWarning (an error everywhere else in the test suite) and
+    an entry in `translation_failures`."""
+    from lab.cpu import interp, translate
+    from lab.cpu.interp import TranslationWarning
+
+    real = translate.BlockTranslator.translate
+    loop = RAM_GPA + 8
+
+    def broken(self, start):
+        tr = real(self, start)
+        if start == loop:
+            tr.source += "    )\n"  # unbalanced: a SyntaxError
+        return tr
+
+    monkeypatch.setattr(translate.BlockTranslator, "translate", broken)
+    monkeypatch.setattr(interp, "_TRANSLATED", {})  # translate afresh, not from another test's blocks
+    ref = interp_machine(NEVER)
+    m = interp_machine(hot=2)
+    for mm in (m, ref):
+        mm.load(count_loop(500))
+    with pytest.warns(TranslationWarning, match="0x80000008"):
+        r = m.cpu.run(100_000)
+    assert state(m, r) == state(ref, ref.cpu.run(100_000))
+    assert r.stop is Stop.EBREAK and m.reg("a0") == 1000
+    assert [pc for pc, _ in m.cpu.translation_failures] == [loop]
+    assert "SyntaxError" in m.cpu.translation_failures[0][1]
+    assert loop not in m.cpu.translated_blocks()
+
+
+@pytest.mark.parametrize("mask", [0x3C, 0x0F, 0xF0, 0x7FF, 0x555, 0, 1])
+def test_a_bitwise_operation_masked_right_after_matches_the_reference(mask):
+    """`xor/or/and` then `andi` with the same register is computed on masked
+    operands: for every kind of operand (a constant inside or outside the mask,
+    a loaded byte, a full word) and masks that are not runs of low bits."""
+    for op in ("xor", "or", "and", "xori", "ori", "andi"):
+        p = Asm()
+        p.li("s0", DATA)
+        p.li("s1", 20)
+        p.li("a3", 0x9E3779B9)
+        p.label("loop")
+        p.addi("a1", "zero", 3)  # known: 3, inside 0xF, not inside 0x3C
+        p.lbu("a2", 0, "s0")  # known: a byte
+        for a, b in (("a1", "a2"), ("a2", "a3"), ("a3", "a1"), ("zero", "a3")):
+            if op.endswith("i"):
+                getattr(p, op)("a0", a, 0x2D)
+            else:
+                getattr(p, op)("a0", a, b)
+            p.andi("a0", "a0", mask)
+            p.add("a4", "a4", "a0")
+            p.slli("a4", "a4", 1)
+        p.addi("s0", "s0", 1)
+        p.addi("s1", "s1", -1)
+        p.bne("s1", "zero", "loop")
+        p.ebreak()
+        final = _same_as_reference(p)
+        assert final[0] is Stop.EBREAK, op

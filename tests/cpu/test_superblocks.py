@@ -232,6 +232,18 @@ op = st.one_of(
 )
 
 
+def run_in_slices(m, slices: list[int], most: int) -> tuple:
+    """Run in budgets of the sizes given, over and over (at most `most` runs) until
+    something other than the budget stops the core: the final state."""
+    total = 0
+    for i in range(most):
+        r = m.cpu.run(slices[i % len(slices)])
+        total += r.retired
+        if r.stop is not Stop.BUDGET:
+            break
+    return (r.stop, r.fault, total, m.cpu.regs(), m.cpu.pc, m.mem.read(RAM_HOST, RAM_SIZE))
+
+
 def random_loop(body: list[tuple], iterations: int) -> Asm:
     p = Asm()
     p.li("s0", DATA)
@@ -268,13 +280,7 @@ def test_traces_through_jumps_and_branches_match_the_reference(body, iterations,
     for hot in (2, NEVER):
         m = interp_machine(hot)
         m.load(prog)
-        total = 0
-        for i in range(400):
-            r = m.cpu.run(slices[i % len(slices)])
-            total += r.retired
-            if r.stop is not Stop.BUDGET:
-                break
-        states.append((r.stop, total, m.cpu.regs(), m.cpu.pc, m.mem.read(RAM_HOST, RAM_SIZE)))
+        states.append(run_in_slices(m, slices, 400))
     assert states[0] == states[1]
 
 
@@ -288,10 +294,87 @@ def test_a_second_vm_running_the_same_code_reuses_the_compiled_blocks():
     first.load(split_loop(40))
     first.cpu.run(100_000)
     top = split_loop().labels["top"]
-    compiled = len(interp_module._COMPILED)
+    compiled = sum(map(len, interp_module._TRANSLATED.values()))
     second = interp_machine(hot=2)  # a fresh machine: other memory, same guest addresses
     second.load(split_loop(70))
     second.cpu.run(100_000)
     assert second.reg("a0") == 210
-    assert len(interp_module._COMPILED) == compiled  # nothing new was compiled
+    assert sum(map(len, interp_module._TRANSLATED.values())) == compiled  # nothing new was compiled
     assert second.cpu._table[(top - RAM_GPA) >> 2].__code__ is first.cpu._table[(top - RAM_GPA) >> 2].__code__
+
+
+def test_a_translation_made_for_other_code_at_the_same_address_is_not_reused():
+    """The cache of translations checks the bytes under a block, all its
+    pieces: a VM whose loop differs in one word of its second piece (or whose
+    code at the start was not even an instruction before) gets its own."""
+    first = interp_machine(hot=2)
+    first.load(split_loop(40))
+    first.cpu.run(100_000)
+    assert first.reg("a0") == 120
+    changed = interp_machine(hot=2)
+    changed.load(split_loop(40))
+    tail = split_loop().labels["tail"]
+    changed.write32(tail, _word("addi", "t0", "t0", -2))  # 20 rounds, not 40
+    changed.cpu.run(100_000)
+    assert changed.reg("a0") == 60
+    illegal = interp_machine(hot=2)
+    illegal.load(split_loop(40))
+    top = split_loop().labels["top"]
+    illegal.write32(top, 0)
+    assert illegal.cpu.run(100_000).stop is Stop.FAULT
+    assert first.reg("a0") == 120
+
+
+def pointer_loop(step: int, rounds: int, index: int, stride: int, access: str, imm: int) -> Asm:
+    """A loop that walks s0 by `step` until it meets s1, and reads or writes the
+    element t1 of the array at s3 (t1 moving by `stride`): the registers the
+    translator holds as RAM offsets, in every role, with indices that may run
+    out of RAM or past 2^32."""
+    p = Asm()
+    p.li("s0", DATA)
+    p.li("s1", (DATA + step * rounds) & 0xFFFFFFFF)
+    p.li("s3", DATA + 0x100)
+    p.li("t1", index)
+    p.li("t2", stride)
+    p.label("loop")
+    p.lw("a0", 0, "s0") if step % 4 == 0 else p.lbu("a0", 0, "s0")
+    p.add("t0", "s3", "t1")
+    if access.startswith("l"):
+        getattr(p, access)("a2", imm, "t0")
+        p.add("a1", "a1", "a2")
+    else:
+        getattr(p, access)("a0", imm, "t0")
+    p.add("t1", "t1", "t2")
+    p.addi("s0", "s0", step)
+    p.bne("s0", "s1", "loop")
+    p.ebreak()
+    return p
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    step=st.sampled_from([1, 2, 4, 8, -4]),
+    rounds=st.integers(1, 60),
+    index=st.one_of(st.integers(0, 0x400), st.integers(0, 0xFFFFFFFF)),
+    stride=st.sampled_from([0, 1, 4, 0x100, -4, 0x7FFFFFFF, 0xFFFFFF00]),
+    access=st.sampled_from(["lw", "lbu", "lh", "sw", "sb", "sh"]),
+    imm=st.sampled_from([0, 4, -4, 2047, -2048]),
+    slices=st.lists(st.integers(1, 120), min_size=1, max_size=4),
+)
+def test_loops_over_pointers_and_arrays_match_the_reference(step, rounds, index, stride, access, imm, slices):
+    prog = pointer_loop(step, rounds, index, stride, access, imm)
+    states = []
+    for hot in (2, NEVER):
+        m = interp_machine(hot)
+        m.load(prog)
+        states.append(run_in_slices(m, slices, 300))
+        if hot == 2:
+            loop = prog.labels["loop"]
+            src = m.cpu.translation_source(loop) or ""
+            assert (
+                not m.cpu.translated_blocks()
+                or loop not in m.cpu.translated_blocks()
+                or ("s0, s1, s3: held as RAM offsets" in src and "_o = s3 + t1" in src)
+            )
+        m.close()
+    assert states[0] == states[1]

@@ -8,9 +8,11 @@ import pytest
 
 from lab.cpu import backends
 from lab.hv.hypercalls import SbiError
+from lab.hv.trace import CHUNK, LIMIT
 from lab.lesson import ActionError, Lab, parse_lesson
 from lab.lesson.model import Call
 from lab.lesson.registry import EntryKind, Where, parse_call
+from tests.hv.test_trace import FLOOD
 from tests.lesson.conftest import DATA, STEP
 
 
@@ -218,6 +220,33 @@ def test_snapshots_cover_the_virtual_network():
     assert hv.net.state() == before and hv.net.hv is hv
     restore(hv, snap)  # ... and one snapshot restores any number of times
     assert hv.net.state() == before
+
+
+def test_lesson_checks_see_a_call_made_before_a_flood(write_lesson):
+    """`hypercall` and `trace` over the whole lesson still find the denied peek
+    after 60,000 other calls, far more than the trace keeps in order
+    (lab.hv.trace); `since=step` does not."""
+    path = write_lesson(STEP)
+    (path.parent / "flood.S").write_text(FLOOD.format(n=60_000))  # one peek of dom0, then BASE calls
+    lab = Lab(parse_lesson(path))
+    lab.start()
+    try:
+        do(lab, "set hypercall.authorize on\ntype tenant peek 2 0x80001000 32")
+        lab.begin_step(0)
+        do(lab, "load bank flood.S\nrun 900000")
+        assert lab.hv.vm("bank").hypercalls > LIMIT + CHUNK
+        assert holds(
+            lab,
+            """
+hypercall vm=tenant fn=peek result=denied
+trace "dom1 (tenant) is not the control domain"
+hypercall vm=bank fn=peek result=denied
+hypercall vm=tenant fn=peek since=step
+hypercall vm=bank fn=get_spec_version result=ok since=step
+""",
+        ) == [True, True, True, False, True]
+    finally:
+        lab.close()
 
 
 def test_a_patch_file_that_is_not_utf8_is_an_action_error(tmp_path):

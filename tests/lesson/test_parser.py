@@ -20,8 +20,9 @@ def test_every_lesson_in_the_course_parses_with_hints_on_every_step():
     for path in paths:
         lesson = parse_lesson(path)
         assert lesson.steps, path
-        assert all(step.hints for step in lesson.steps), path
-        assert 10 <= lesson.minutes <= 25
+        assert all(step.hints for step in lesson.steps if not step.is_reflection), path
+        # a lesson fits a class period; the capstone, a machine to explore, an hour
+        assert 10 <= lesson.minutes <= (60 if lesson.id == "capstone" else 25), path
 
 
 def test_each_lesson_exists_in_english_and_german():
@@ -226,7 +227,10 @@ def test_a_deep_front_matter_key_is_named_without_printing_it(write_lesson):
     path = write_lesson(front=front.replace("+++\n[", "+++\nx = 1\n[", 1))
     with pytest.raises(LessonError) as info:
         parse_lesson(path)
-    assert str(info.value).startswith(f"{path}:2: unknown front matter key 'x'")
+    # every problem, in line order: the keys after the table heading belong to the table
+    assert f"\n{path}:2: unknown front matter key 'x'" in str(info.value)
+    assert f"\n{path}:3: unknown front matter key 't'" in str(info.value)
+    assert str(info.value).startswith(f"{path}:1: front matter lacks id")
 
 
 @pytest.mark.parametrize(
@@ -262,8 +266,9 @@ def test_lessons_check_reports_bad_files_in_one_line_each_and_fails(write_lesson
     assert hvlab(["lessons", "check", str(good.parent), "--backend", "interp", "--seed", "7"]) == 1
     out, err = capsys.readouterr()
     assert "Traceback" not in out + err
-    assert "demo.md:17: is not UTF-8 text" in out and "b.md:1: front matter nests" in out
+    assert "demo.md:17: is not UTF-8 text" in err and "b.md:1: front matter nests" in err
     assert "c.md: requires 'nope'" in out
+    assert f"FAIL {good}: 1 problem(s)" in out
 
 
 def test_directive_words_are_cut_short_in_messages(write_lesson):
@@ -278,3 +283,94 @@ def test_directive_words_are_cut_short_in_messages(write_lesson):
         with pytest.raises(LessonError) as info:
             parse_lesson(path)
         assert rule in str(info.value) and len(str(info.value)) < 400, str(info.value)[:500]
+
+
+# ---------------------------------------------------------- the validator as a good compiler (issue 18)
+
+
+def test_every_problem_of_a_file_is_reported_in_one_run_in_line_order(write_lesson):
+    body = (
+        STEP.replace("secret_leaked tenant from=bank", "secret_leakd tenant from=bank\nvm_state bnk running")
+        .replace("```hint", "```hnit")
+        .replace("type tenant peek", "set hypercall.authorise on\ntype tenant peek")
+    )
+    path = write_lesson(body, front=FRONT.replace("minutes = 10", "minutes = 10\nsumary = 'x'"))
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    lines = str(info.value).splitlines()
+    assert [p.line for p in info.value.problems] == sorted(p.line for p in info.value.problems)
+    expected = [
+        ":8: unknown front matter key 'sumary'; did you mean 'summary'?",
+        ":14: unknown predicate 'secret_leakd'; did you mean 'secret_leaked'?",
+        ":15: no VM 'bnk' in the scenario; did you mean 'bank'?",
+        ":18: unknown block kind 'hnit'; did you mean 'hint'?",
+        ":23: set: SWITCH 'hypercall.authorise' is not valid: expected a policy switch; did you mean "
+        "'hypercall.authorize'?",
+    ]
+    assert len(lines) == len(expected), lines
+    for line, want in zip(lines, expected, strict=True):
+        assert line.startswith(str(path)) and want in line, (line, want)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "hypercall vm=tenant fn=peeek",
+            "expected a hypercall function name, e.g. console_write or peek; did you mean 'peek'?",
+        ),
+        ("secret_leaked tenant form=bank", "unknown keyword 'form='; did you mean 'from='?"),
+        ("vm_state bank destroied", "did you mean 'destroyed'?"),
+    ],
+)
+def test_misspelt_names_get_a_suggestion(write_lesson, line, message):
+    path = write_lesson(STEP.replace("secret_leaked tenant from=bank", line))
+    with pytest.raises(LessonError, match=re.escape(message)):
+        parse_lesson(path)
+
+
+def test_a_misspelt_action_and_handler_get_a_suggestion(write_lesson, tmp_path):
+    (tmp_path / "fix.py").write_text("")
+    path = write_lesson(STEP.replace("type tenant peek", "patch dbcn.consol_write fix.py\ntyp tenant peek"))
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    text = str(info.value)
+    assert (
+        "did you mean 'dbcn.console_write'?" in text and "unknown action 'typ'; did you mean 'type'?" in text
+    )
+
+
+@pytest.mark.parametrize(
+    ("front", "line", "words"),
+    [
+        ("minutes = 10\nminutes = 12", 8, "minutes is set twice (first on line 7): give each key once"),
+        ("minutes = ten", 7, "a value TOML cannot read: text needs quotes"),
+        ("minutes = 10 12", 7, "more after the value on the same line"),
+        ('title = "Demo', 3, "a string left open"),
+        ("minutes", 7, "a key without a value: write key = value"),
+    ],
+)
+def test_toml_mistakes_in_front_matter_are_said_in_plain_words(write_lesson, front, line, words):
+    src = (
+        FRONT.replace("minutes = 10", front)
+        if "title" not in front
+        else FRONT.replace('title = "Demo"', front)
+    )
+    path = write_lesson(front=src)
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    assert str(info.value.problems[0]).startswith(f"{path}:{line}: front matter is not valid TOML: {words}")
+
+
+def test_type_names_read_as_words(write_lesson):
+    path = write_lesson(front=FRONT.replace('title = "Demo"', "title = 3"))
+    with pytest.raises(LessonError) as info:
+        parse_lesson(path)
+    assert "title must be a string (the title), not an integer (3)" in str(info.value)
+    assert " a int" not in str(info.value)
+
+
+def test_an_ordinary_code_fence_is_code_and_a_known_language_too(write_lesson):
+    body = STEP.replace("## Peek\n", "## Peek\n\n```\nplain\n```\n\n```sh\nhvlab run x\n```\n")
+    lesson = parse_lesson(write_lesson(body))
+    assert "plain" in lesson.steps[0].html and "hvlab run x" in lesson.steps[0].html

@@ -123,3 +123,26 @@ def test_a_progress_file_too_big_is_refused_before_it_is_read(tmp_path):
         f.truncate(progress_io.MAX_PROGRESS_BYTES + 1)
     with pytest.raises(ProgressError, match="is larger than the limit of 1 MiB"):
         progress_io.load(path)
+
+
+def test_answers_to_questions_round_trip_and_bad_ones_are_refused():
+    progress = Progress()
+    step = progress.step("demo", 1)
+    step.quizzes[2] = progress_io.QuizProgress(attempts=3, right=True, answer="1,3")
+    data = json.loads(json.dumps(progress.to_dict()))
+    assert data["lessons"]["demo"]["steps"]["1"]["quizzes"] == {
+        "2": {"attempts": 3, "right": True, "answer": "1,3"}
+    }
+    assert Progress.from_dict(data).to_dict() == data
+    assert "quizzes" not in data["lessons"]["demo"]["steps"].get("0", {})  # older files have none: still read
+    for bad, rule in [
+        ({"0": {}}, "question '0' is not a question number from 1 to 99"),
+        ({"1": {"right": "yes"}}, "right must be true, false or null"),
+        ({"1": {"answer": "x" * 201}}, "answer must be a string of at most 200 characters"),
+        ({"1": {"attempts": -1}}, "a count must be an integer"),
+        ([], "quizzes must be an object"),
+    ]:
+        broken = json.loads(json.dumps(data))
+        broken["lessons"]["demo"]["steps"]["1"]["quizzes"] = bad
+        with pytest.raises(ProgressError, match=rule):
+            Progress.from_dict(broken)

@@ -14,10 +14,13 @@ from tests.lesson.conftest import LESSONS
 
 
 def test_hvlab_lessons_check_passes_for_the_course(capsys):
-    assert hvlab(["lessons", "check", str(LESSONS)]) == 0
+    # The teaching rules warn until the second edition of the course lands (issue 16).
+    assert hvlab(["lessons", "check", "--teaching-rules", "warn", str(LESSONS)]) == 0
     out = capsys.readouterr().out
-    assert "ok   control-api [interp] step 2 hardened: attack blocked" in out
     assert "FAIL" not in out
+    # one line per lesson file: make test's log stays readable
+    assert len(out.splitlines()) == len(list(LESSONS.glob("*.md"))) + 1
+    assert "ok   " + str(LESSONS / "03-control-api.md") + " (control-api, en): 4 steps" in out
 
 
 @pytest.fixture
@@ -51,7 +54,7 @@ def test_a_solution_that_no_longer_works_is_caught(course, capsys):
         "step 2" in e and "check fails after the solution: secret_leaked tenant from=bank" in e
         for e in errors
     )
-    assert hvlab(["lessons", "check", "--backend", "interp", str(lesson)]) == 1
+    assert hvlab(["lessons", "check", "--backend", "interp", "-v", str(lesson)]) == 1
     assert "FAIL control-api [interp] step 2" in capsys.readouterr().out
 
 

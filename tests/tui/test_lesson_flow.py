@@ -68,10 +68,17 @@ async def control_api_flow(session) -> None:
         hints = screen.query_one("#hints")
         assert hints.display and "tenant's console" in hints.source
 
-        # Step 1: list the VMs from the tenant; the step's checks hold and it advances.
+        # Step 1: list the VMs from the tenant; the step's checks hold, in words, and it waits.
         await enter_line(pilot, "vms")
         assert "dom2 running" in screen.query_one("#console-tenant", ConsoleView).text
-        assert session.state().step == 1
+        assert session.state().step == 0 and session.state().done
+        shown = str(checks.render())
+        assert "tenant's console shows “dom2 running”" in shown and "hypercall vm=" not in shown
+        done_bar = screen.query_one("#step-done")
+        assert done_bar.display and "Step done" in str(screen.query_one("#step-done-text").render())
+        await pilot.press("ctrl+n")  # on when the student is ready
+        await pilot.pause()
+        assert session.state().step == 1 and not done_bar.display
         assert not any(c.done for c in checks.checks)  # the new step's checks
 
         # Step 2: the admin lists the VMs (legitimate use), the tenant reads the bank's secret.
@@ -83,10 +90,16 @@ async def control_api_flow(session) -> None:
         # The bank's secret as this student's variant has it (the hexdump shows 16 bytes a line).
         own = variant(b"BANK{pin-4711-do-not-share}", session.seed, "bank").decode()
         assert own[:16] in screen.query_one("#console-tenant", ConsoleView).text
+        assert session.state().done
+        await pilot.click("#next-step")  # the button does what Ctrl+N does
+        await pilot.pause()
         assert session.state().step == 2
 
         # Step 3: destroy the bank.
         await enter_line(pilot, "destroy 2")
+        assert session.state().done
+        await pilot.press("ctrl+n")
+        await pilot.pause()
         state = session.state()
         assert state.step == 3
         assert next(vm for vm in state.vms if vm.name == "bank").state == "destroyed"
@@ -124,4 +137,5 @@ async def control_api_flow(session) -> None:
         assert state.finished, state.checks
         assert all(c.done for c in checks.checks)
         assert any("attack_blocked" in c.check for c in checks.checks)
+        assert "Your hardening blocks the lesson's attacks" in str(checks.render())
         assert "Lesson complete" in str(screen.query_one("#status").render())

@@ -170,7 +170,10 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             assert "echo hello" not in tenant.text
             assert tenant.text.rstrip().endswith("dom1>")
 
-            await enter_line(pilot, "vms")  # finishes step 1
+            await enter_line(pilot, "vms")  # finishes step 1, which waits for the student
+            assert session.state().done
+            await pilot.press("ctrl+n")
+            await pilot.pause()
             assert session.state().step == 1
             await pilot.press("f8")  # a hint for step 2, which the next visit shows again
             await pilot.pause()

@@ -54,8 +54,9 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             assert any("VMCTL.info(domid=2)" in line for line in timeline.lines)
             assert not any("ecall" in line for line in timeline.lines)
 
-            # Reset the step: the timeline goes back with the machine ("vms" finished step 1,
-            # so the step being reset is the second; a probe made in it is undone).
+            # Reset the step: the timeline goes back with the machine ("vms" finished step 1 and
+            # the student moved on, so the step being reset is the second; a probe made in it is undone).
+            await pilot.press("ctrl+n")
             screen.query_one("#input-tenant").focus()
             await pilot.pause()
             await enter_line(pilot, "probe 0x10")
@@ -69,7 +70,8 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
 
 
 # Step 2's check already holds when step 1 is done (the ping's reply is on the console):
-# it must turn done by itself, with no further action; step 3 waits for the management console.
+# once the student moves on it turns done by itself, with no further action (and waits, done,
+# for the student too); step 3 waits for the management console.
 NET_STEPS = (
     NET_LESSON.replace('id = "net-tour"', 'id = "net-steps"')
     + """
@@ -106,7 +108,13 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             await lesson_started(pilot)
             screen = app.screen
             await enter_line(pilot, "ping 10.0.0.1 1")
-            # Step 1 done by the ping, step 2 done because its check already held: on step 3.
+            # Step 1 done by the ping; step 2 done because its check already held: on to step 3.
+            assert session.state().step == 0 and session.state().done
+            await pilot.press("ctrl+n")
+            await pilot.pause()
+            assert session.state().step == 1 and session.state().done
+            await pilot.press("ctrl+n")
+            await pilot.pause()
             assert session.state().step == 2
 
             await open_tab(pilot, "network")

@@ -56,17 +56,26 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def server_url(site: Path) -> Iterator[str]:
-    """The site served on 127.0.0.1 on a free port, from a thread."""
+@contextmanager
+def served(site: Path) -> Iterator[str]:
+    """A built site served on 127.0.0.1 on a free port, from a thread: its URL."""
     from web.serve import make_server
 
     server = make_server(site, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server.url
-    server.shutdown()
-    server.server_close()
+    try:
+        yield server.url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def server_url(site: Path) -> Iterator[str]:
+    """The site served on 127.0.0.1 on a free port, from a thread."""
+    with served(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,7 +80,7 @@ def test_progress_changes_are_reported_once_in_the_tui_format(bridge):
     assert call(bridge, "state")["progress"] is None  # unchanged: not reported again
     call(bridge, "type", vm="tenant", text="vms")
     evaluated = call(bridge, "evaluate")
-    assert evaluated["value"]["advanced"] is True
+    assert evaluated["value"]["done_now"] is True
     assert json.loads(evaluated["progress"])["lessons"]["control-api"]["steps"]["0"]["done"] is True
 
 
@@ -128,7 +130,7 @@ def test_saved_progress_that_is_not_progress_never_stops_the_worker():
 # ------------------------------------------------------------------ the protocol, checked on the wire
 
 # (method, arguments) in the order a student's session makes them: every method the page may
-# call, on the capstone's machine (disks, NICs, the management service) and a grant between VMs.
+# call, on the capstone's machine (NICs, the management service, datagrams) and a grant between VMs.
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("problems", {}),
     ("list_lessons", {"lang": "de"}),
@@ -171,21 +173,34 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ),
     ("revert_patch", {"handler": "dbcn.console_write"}),
     ("assemble", {"source": "    nop\n    bogus x1\n"}),
-    ("load_source", {"vm": "bank", "source": "_start:\n    wfi\n    j _start\n"}),
+    ("load_source", {"vm": "backup", "source": "_start:\n    wfi\n    j _start\n"}),
     ("measure", {"calls": 100}),
     ("advance", {}),  # after a pause of FRAME_SECONDS (below): a frame is due
     ("evaluate", {"attempt": True}),
     ("run", {"n": 1000}),
     ("step", {}),
     ("pause", {}),
-    ("vm_control", {"vm": "bank", "action": "pause"}),
-    ("vm_control", {"vm": "bank", "action": "destroy"}),
-    ("vm_control", {"vm": "bank", "action": "reboot"}),
+    ("vm_control", {"vm": "vault", "action": "pause"}),
+    ("vm_control", {"vm": "vault", "action": "destroy"}),
+    ("vm_control", {"vm": "vault", "action": "reboot"}),
     ("type", {"vm": "tenant", "text": "x 0x10"}),  # a load from an unmapped address: the tenant faults
     ("frame", {}),
     ("reset_step", {}),
     ("advance", {}),
     ("reset_lesson", {}),
+    ("frame", {}),
+    # a lesson with questions (tests/lesson/test_quiz.py): a prediction, then a reflection
+    ("open_lesson", {"lesson_id": "demo", "lang": "en"}),
+    ("start", {}),
+    ("next_step", {}),  # refused: the step is not done
+    ("answer", {"quiz": 1, "value": "2"}),  # a wrong prediction
+    ("answer", {"quiz": 1, "value": "1"}),  # refused: a prediction is answered once
+    ("type", {"vm": "tenant", "text": "peek 2 0x80001000 32"}),
+    ("evaluate", {}),  # done: the prediction's result shows
+    ("next_step", {}),
+    ("answer", {"quiz": 1, "value": "0x1000"}),  # wrong: try again
+    ("answer", {"quiz": 1, "value": "0x80001000"}),
+    ("answer", {"quiz": 2, "value": "1,3"}),
     ("frame", {}),
     ("state", {"nonsense": 1}),  # a Failure, on the wire as well
 ]
@@ -194,11 +209,21 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
 NEVER_SET = {(Failure, "traceback"), (Failure, "progress")}
 
 
-def test_the_bridge_sends_exactly_what_the_protocol_types_say():
+def course_with_quizzes(folder: Path) -> Path:
+    """The course's lessons and a lesson with a prediction and a reflection (its questions)."""
+    from tests.lesson.conftest import FRONT
+    from tests.lesson.test_quiz import GOOD
+
+    shutil.copytree(DEFAULT_LESSONS, folder)
+    (folder / "demo.md").write_text(FRONT.replace('"api.toml"', '"api"') + GOOD)
+    return folder
+
+
+def test_the_bridge_sends_exactly_what_the_protocol_types_say(tmp_path):
     """Every reply of a whole session, checked against the records: a key the types do not have,
     a field missing, a value of another kind fails here; so does a method or record of the
     page's protocol that the session never sends, and an optional field it never fills."""
-    bridge = Bridge(DEFAULT_LESSONS)
+    bridge = Bridge(course_with_quizzes(tmp_path / "lessons"))
     seen = Seen()
     called = set()
     for method, args in SCRIPT:

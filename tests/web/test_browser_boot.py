@@ -79,9 +79,10 @@ def test_play_frames_pause_and_progress_in_local_storage(lab):
     frames = result["frames"]
     assert all(f["state"]["lesson"] == "control-api" and f["state"]["running"] for f in frames)
     assert frames[0]["reset"] and isinstance(frames[0]["mips"], int | float)
-    # The run loop evaluated the checks after the student's command: step 1 done, as an attempt.
-    assert any(f["evaluation"] and f["evaluation"]["completed"] == [0] for f in frames)
-    assert frames[-1]["state"]["step"] == 1
+    # The run loop evaluated the checks after the student's command: step 1 done, and it waits
+    # for the student to move on.
+    assert any(f["evaluation"] and f["evaluation"]["done_now"] for f in frames)
+    assert frames[-1]["state"]["step"] == 0 and frames[-1]["state"]["done"]
     last = result["progress"][-1]
     assert last["stored"] == result["exported"]  # written to localStorage before the event
     assert json.loads(last["stored"])["lessons"]["control-api"]["steps"]["0"]["done"] is True

@@ -41,6 +41,14 @@ def wait_step_done(page: Any, index: int) -> None:
     page.wait_for_selector(f'details.step.done[data-step="{index}"]', timeout=STEP_TIMEOUT_MS)
 
 
+def next_step(page: Any, index: int) -> None:
+    """A done step waits for the student: Next step moves on to step `index + 1`."""
+    page.locator("#next-step").click()
+    page.wait_for_selector(
+        f'details.step.current[data-step="{index + 1}"]:not(.done)', timeout=STEP_TIMEOUT_MS
+    )
+
+
 def wait_console(page: Any, vm: str, text: str) -> None:
     page.wait_for_function(
         """([vm, text]) => document.querySelector(`.console-host[data-vm="${vm}"] .xterm-rows`)
@@ -81,7 +89,13 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     type_line(page, "tenant", "vms")
     wait_step_done(page, 0)
     wait_console(page, "tenant", "dom2 running")
-    assert page.locator('details.step.current[data-step="1"]').count() == 1
+    # Done, and it stays: what was achieved, in words, and the way on when the student is ready.
+    assert page.locator('details.step.current.done[data-step="0"]').count() == 1
+    assert "tenant's console shows “dom2 running”" in page.locator("#checks").inner_text()
+    assert "fn=info" not in page.locator(".pane-prose").inner_text()
+    page.wait_for_timeout(600)
+    assert page.locator('details.step.current[data-step="0"]').count() == 1  # nothing jumps away
+    next_step(page, 0)
 
     # A tablet, upright: everything still fits the width and the controls stay in reach.
     page.set_viewport_size({"width": 768, "height": 1024})
@@ -111,19 +125,31 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     type_line(page, "tenant", "peek 2 0x80001000 32")
     wait_step_done(page, 1)
     shot(page, "lesson.png")
+    next_step(page, 1)
 
     # Step 3: destroy the bank.
     type_line(page, "tenant", "destroy 2")
     wait_step_done(page, 2)
+    next_step(page, 2)
     page.locator("#panel-tab-vms").click()
     page.wait_for_selector('#vm-table tr[data-vm="bank"] .state-pill.destroyed')
 
     # Step 4: the hardening the lesson names, then the same attack again: refused.
     page.locator("#panel-tab-policy").click()
+    # The descriptions' Markdown is rendered: code as code, never raw backticks.
+    docs = page.locator("#policy-body .switch-doc")
+    assert docs.locator("code").count() > 0 and "`" not in page.locator("#policy-body").inner_text()
     switch = page.locator("#policy-hypercall-authorize")
     assert not switch.is_checked()
     switch.check()
     page.wait_for_function("() => document.querySelector('#policy-preset')?.textContent === 'custom'")
+    assert "hypercall.authorize: on" in page.locator("#toasts").inner_text()  # as the lessons say it
+    # What the defence costs, measured here, with what such a figure means on an emulator.
+    assert page.locator("#measure-caveat").is_hidden()
+    page.locator("#measure").click()
+    page.wait_for_function("() => document.querySelector('#measured')?.textContent.includes('µs')")
+    assert page.locator("#measure-caveat").is_visible()
+    assert "hardware" in page.locator("#measure-caveat").inner_text()
     type_line(page, "tenant", "peek 2 0x80001000 32")
     wait_console(page, "tenant", "SBI_ERR_DENIED")
     type_line(page, "admin", "vms")

@@ -36,7 +36,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
 
 from lab.session import Panel, Session, SessionError
-from lab.session.records import Evaluation, Frame, MachineState, PolicySet, Refused
+from lab.session.records import Evaluation, Frame, MachineState, PolicySet, QuizAnswered, Refused
 from lab.session.records import LessonView as Lesson
 from tui.keys import Key, Localized, localized, words
 from tui.paths import default_capture_dir
@@ -46,6 +46,7 @@ from tui.widgets.editor import Editor
 from tui.widgets.lesson_view import LessonView
 from tui.widgets.network_panel import NetworkPanel
 from tui.widgets.policy_panel import PolicyPanel
+from tui.widgets.quiz import QuizPanel
 from tui.widgets.timeline_panel import TimelinePanel
 from tui.widgets.trace_panel import TracePanel
 from tui.widgets.vm_panel import VmPanel
@@ -83,6 +84,7 @@ class LessonScreen(Localized, Screen[None]):
         Key("f5", "run_pause", "tui.key_run", priority=True, long="tui.help_run"),
         Key("f7", "check", "tui.key_check", priority=True, long="tui.help_check"),
         Key("f8", "hint", "tui.key_hint", priority=True, long="tui.help_hint"),
+        Key("ctrl+n", "next_step", "tui.key_next", priority=True, long="tui.help_next"),
         Key("f2", "toggle_lesson", "tui.key_text", priority=True, long="tui.help_text"),
         Key("f6", "step", "tui.key_step", priority=True, long="tui.help_step"),
         Key("f9", "reset_step", "tui.key_reset", priority=True, long="tui.help_reset"),
@@ -258,7 +260,10 @@ class LessonScreen(Localized, Screen[None]):
         lesson.show_step(state.step)
         for hint in frame.hints or ():  # revealed before a restart or a reset: still the student's
             lesson.add_hint(hint, scroll=False)
-        lesson.set_checks(state.checks)
+        waiting = any(q.kind == "predict" and not q.answered for q in state.quizzes)
+        lesson.set_checks(state.checks, waiting=waiting)
+        lesson.set_quizzes(state.quizzes)
+        lesson.set_done(state.done, last=state.step >= state.steps - 1)
         self.mips = frame.mips
         if frame.evaluation is not None:
             self._announce(frame.evaluation)
@@ -267,8 +272,8 @@ class LessonScreen(Localized, Screen[None]):
     def _announce(self, evaluation: Evaluation) -> None:
         """Tell the student which steps they just completed, and when the lesson is."""
         say = words(self)
-        for index in evaluation.completed:
-            self.notify(say("tui.step_done", n=index + 1), title=say("tui.well_done"))
+        if evaluation.done_now and not evaluation.finished_now:
+            self.notify(say("tui.step_done", n=evaluation.step + 1), title=say("tui.well_done"))
         if evaluation.finished_now:
             self.notify(say("tui.all_steps_done"), title="✓ " + say("lesson_complete"))
 
@@ -313,10 +318,33 @@ class LessonScreen(Localized, Screen[None]):
     def policy_changed(self, event: PolicyPanel.Changed) -> None:
         result = self.session.set_policy(event.key, event.value)
         if isinstance(result, PolicySet):
-            self.notify(words(self)("tui.policy_set", switch=result.key, value=result.value))
+            # on/off, as the lessons write a switch's value
+            value = {True: "on", False: "off"}.get(result.value, result.value)  # type: ignore[call-overload]
+            self.notify(words(self)("tui.policy_set", switch=result.key, value=value))
         else:
             self.notify(result.error, severity="error")
         self._drawn()
+
+    @on(PolicyPanel.MeasureRequested)
+    def measure(self, event: PolicyPanel.MeasureRequested) -> None:
+        self._policy.show_measured(self.session.measure())
+        self._drawn()
+
+    @on(QuizPanel.Answered)
+    def answered(self, event: QuizPanel.Answered) -> None:
+        result = self.session.answer(event.number, event.value)
+        if isinstance(result, QuizAnswered):
+            self._lesson_view.set_quizzes((result.quiz,))
+            # answered: on to the next open question, or back to the console to act
+            if result.quiz.answered and not self._lesson_view.focus_open_question():
+                self._focus_console()
+        else:
+            self.notify(result.error, severity="warning")
+        self._drawn()
+
+    @on(LessonView.NextRequested)
+    def next_requested(self, event: LessonView.NextRequested) -> None:
+        self.action_next_step()
 
     @on(VmPanel.ActionRequested)
     def vm_action(self, event: VmPanel.ActionRequested) -> None:
@@ -401,6 +429,21 @@ class LessonScreen(Localized, Screen[None]):
         if not result.done:
             missing = sum(1 for c in result.checks if not c.done)
             self.notify(words(self)("tui.checks_missing", n=missing))
+
+    def action_next_step(self) -> None:
+        """Move on once the step is done (the step stays, done, until the student does)."""
+        result = self.session.next_step()
+        if isinstance(result, Refused):
+            self.notify(result.error)
+            return
+        self._drawn()
+        # A step that asks first (a prediction, the reflection's questions) has its question
+        # focused, once its panels are up; any other, the console.
+        self.call_after_refresh(self._focus_question_or_console)
+
+    def _focus_question_or_console(self) -> None:
+        if not self._left and not self._lesson_view.focus_open_question():
+            self._focus_console()
 
     def action_hint(self) -> None:
         self.query_one(LessonView).add_hint(self.session.hint())

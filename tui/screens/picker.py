@@ -144,7 +144,9 @@ class PickerScreen(Localized, Screen[None]):
         if lesson.incident:
             text += f"\n[i]{escape(say('tui.mirrors', incident=lesson.incident))}[/i]"
         if lesson.requires:
-            text += "\n" + escape(say("tui.requires", lessons=", ".join(lesson.requires)))
+            titles = {x.id: x.title for x in self.lessons}  # in the picker's language
+            before = ", ".join(titles.get(r, r) for r in lesson.requires)
+            text += "\n" + escape(say("after", lessons=before))
         self.query_one("#summary", Static).update(text)
 
     def starting(self, lesson_id: str | None) -> None:

@@ -1,9 +1,16 @@
-"""The lesson text: the introduction, the current step's prose, its checks and hints.
+"""The lesson text: the introduction, the current step's prose and questions, its hints and
+checks, and, once the step is done, what was achieved and the way on.
 
 view = LessonView(lesson)        # the LessonView `Session.open_lesson` returns
-view.show_step(2)                # step index
+view.show_step(2)                # step index: its prose and its questions (QuizPanel)
 view.add_hint(hint)              # a HintView, as `Session.hint()` returns it
-view.set_checks(state.checks)    # the CheckViews of the current step
+view.set_checks(state.checks, waiting=...)   # the CheckViews of the current step
+view.set_quizzes(state.quizzes)  # where the student is with each question (view.questions[n])
+view.set_done(state.done, last=...)          # done: the Next step button
+# posts QuizPanel.Answered (from a question) and LessonView.NextRequested (the button)
+
+A step that is done stays on screen until the student moves on: the checks all ticked, a
+prediction's result, and the Next step button (Ctrl+N on the lesson screen).
 """
 
 from __future__ import annotations
@@ -12,17 +19,20 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown
+from textual.message import Message
+from textual.widgets import Button, Markdown, Static
 
-from lab.session.records import CheckView, HintView
+from lab.session.records import CheckView, HintView, QuizState
 from lab.session.records import LessonView as Lesson
 from tui.keys import Words
 from tui.widgets.checks import ChecksView
+from tui.widgets.quiz import QuizPanel
 from uitext import LANGUAGES
 
 
 class LessonView(Vertical):
-    """Scrollable lesson prose and revealed hints, the step's checks always in view below."""
+    """Scrollable lesson prose, questions and revealed hints, the step's checks always in view
+    below, and the way on once the step is done."""
 
     DEFAULT_CSS = """
     LessonView {
@@ -42,13 +52,33 @@ class LessonView(Vertical):
     LessonView #hints.shown {
         display: block;
     }
+    LessonView #quizzes {
+        height: auto;
+    }
+    LessonView #step-done {
+        height: auto;
+        display: none;
+        background: $success 15%;
+        padding: 0 1;
+    }
+    LessonView #step-done.shown {
+        display: block;
+    }
+    LessonView #step-done Static {
+        width: 100%;
+    }
     """
+
+    class NextRequested(Message):
+        """The student asked to move on to the next step."""
 
     def __init__(self, lesson: Lesson, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lesson = lesson
         self.step_index = -1
+        self.questions: dict[int, QuizPanel] = {}  # the current step's, by number
         self._hints: list[str] = []
+        self.done = False
         # The few words added to the lesson's own text are in the lesson's language.
         lang = lesson.lang
         self.words = Words(lang if lang in LANGUAGES else "en")
@@ -56,8 +86,12 @@ class LessonView(Vertical):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="prose-scroll"):
             yield Markdown(id="prose")
+            yield Vertical(id="quizzes")
             yield Markdown(id="hints")
         yield ChecksView(id="checks")
+        with Vertical(id="step-done"):
+            yield Static(id="step-done-text")
+            yield Button(self.words("next_step") + " →", id="next-step", variant="success", compact=True)
 
     def show_step(self, index: int) -> bool:
         """Show step `index` (the introduction comes with the first step); False if it already was."""
@@ -69,6 +103,14 @@ class LessonView(Vertical):
         hints.remove_class("shown")
         hints.update("")
         self.query_one("#prose", Markdown).update(self.step_markdown(index))
+        quizzes = self.query_one("#quizzes", Vertical)
+        quizzes.remove_children()
+        self.questions = {}
+        if index < len(self.lesson.steps):
+            for q in self.lesson.steps[index].quizzes:  # ids per step: the old panels go in the background
+                self.questions[q.number] = QuizPanel(q, words=self.words, id=f"quiz-{index}-{q.number}")
+            quizzes.mount_all(self.questions.values())
+        self.set_done(False, last=False)
         self.query_one("#prose-scroll").scroll_home(animate=False)
         return True
 
@@ -97,7 +139,43 @@ class LessonView(Vertical):
         if scroll:  # a hint just asked for; ones shown again on resuming leave the prose at its top
             self.query_one("#prose-scroll").scroll_end(animate=False)
 
-    def set_checks(self, checks: tuple[CheckView, ...]) -> None:
+    def set_checks(self, checks: tuple[CheckView, ...], *, waiting: bool = False) -> None:
+        """The step's checks; `waiting`: a prediction is unanswered, so they do not count yet."""
         view = self.query_one(ChecksView)
-        if view.checks != checks:
+        questions = 0 <= self.step_index < len(self.lesson.steps) and bool(
+            self.lesson.steps[self.step_index].quizzes
+        )
+        if view.checks != checks or view.waiting != waiting or view.questions != questions:
+            view.waiting, view.questions = waiting, questions
             view.checks = checks
+
+    def set_quizzes(self, states: tuple[QuizState, ...]) -> None:
+        for state in states:
+            if state.number in self.questions:
+                self.questions[state.number].show(state)
+
+    def focus_open_question(self) -> bool:
+        """Focus the step's first question not answered yet; False when there is none."""
+        for panel in self.questions.values():
+            if panel.state is None or not panel.state.answered:
+                panel.query_one("OptionList, Input").focus()
+                return True
+        return False
+
+    def set_done(self, done: bool, *, last: bool) -> None:
+        """Done: say so and offer the next step (the last step: the lesson is complete)."""
+        if done and not self.done and self.questions:  # a prediction's result shows now: bring it in view
+            next(iter(self.questions.values())).scroll_visible(animate=False)
+        self.done = done
+        bar = self.query_one("#step-done")
+        bar.set_class(done, "shown")
+        if done:
+            say = self.words
+            text = f"[b]{say('step_done_title')}[/b] {say('step_done_text')}" if not last else ""
+            self.query_one("#step-done-text", Static).update(text or f"[b]✓ {say('lesson_complete')}[/b]")
+            self.query_one("#next-step", Button).display = not last
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "next-step":
+            event.stop()
+            self.post_message(self.NextRequested())

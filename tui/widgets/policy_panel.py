@@ -1,5 +1,7 @@
 """The policy panel: every hardening switch with what it checks and the real bug
-its vulnerable form mirrors, toggled live.
+its vulnerable form mirrors, toggled live; and a button that measures what the
+hardening in force costs (`Session.measure`), with the caveat that an emulator's
+trap is not a hardware VM exit.
 
 A switch changes only by an explicit act on it: a click, or Space/Enter while it
 has the focus, which opening the panel never gives it (the panel itself takes the
@@ -7,20 +9,23 @@ focus; Tab moves onto the switches). So keys meant for a console cannot flip one
 
     panel = PolicyPanel(session.policy())
     panel.sync(state.policy.values)          # after a reset
-    # posts PolicyPanel.Changed(key="hypercall.authorize", value=True)
+    panel.show_measured(session.measure())   # a Measured (or a Refused)
+    # posts PolicyPanel.Changed(key="hypercall.authorize", value=True), PolicyPanel.MeasureRequested
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, Static, Switch
+from textual.widgets import Button, Input, Label, Static, Switch
 
-from lab.session.records import PolicySwitch
+from lab.session.records import Measured, PolicySwitch, Refused
 from tui.keys import words
+from tui.markup import inline
 
 
 def _dom_id(key: str) -> str:
@@ -49,6 +54,23 @@ class PolicyPanel(VerticalScroll):
         padding: 0 2;
         color: $text-muted;
     }
+    PolicyPanel #measure-row {
+        height: auto;
+        padding: 0 1;
+    }
+    PolicyPanel #measured {
+        width: 1fr;
+        padding: 0 1;
+    }
+    PolicyPanel #measure-caveat {
+        padding: 0 1 1 1;
+        color: $text-muted;
+        text-style: italic;
+        display: none;
+    }
+    PolicyPanel #measure-caveat.shown {
+        display: block;
+    }
     """
 
     class Changed(Message):
@@ -59,6 +81,9 @@ class PolicyPanel(VerticalScroll):
             self.key = key
             self.value = value
 
+    class MeasureRequested(Message):
+        """The student asked what the hardening in force costs."""
+
     def __init__(self, switches: tuple[PolicySwitch, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.switches = switches
@@ -66,6 +91,10 @@ class PolicyPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         say = words(self)
+        with Horizontal(id="measure-row"):
+            yield Button(say("measure"), id="measure", compact=True)
+            yield Static("", id="measured")
+        yield Static(say("measure_caveat"), id="measure-caveat")
         for sw in self.switches:
             with Vertical(classes="switch-row"):
                 with Horizontal(classes="switch-head"):
@@ -74,11 +103,34 @@ class PolicyPanel(VerticalScroll):
                     else:
                         yield Input(str(sw.value), id=_dom_id(sw.key), name=sw.key, type="integer")
                     yield Label(sw.key)
-                doc = say("tui.policy_hardened", checks=sw.checks)
-                doc += "\n" + say("tui.policy_mirrors", mirrors=sw.mirrors)
+                # The descriptions are Markdown: shown styled, never with raw backticks.
+                lines = [say("tui.policy_hardened", checks=sw.checks)]
+                lines.append(say("tui.policy_mirrors", mirrors=sw.mirrors))
                 if sw.cost:
-                    doc += "\n" + say("tui.policy_cost", cost=sw.cost)
-                yield Static(doc, classes="switch-doc")
+                    lines.append(say("tui.policy_cost", cost=sw.cost))
+                yield Static(Text("\n").join(inline(line) for line in lines), classes="switch-doc")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "measure":
+            event.stop()
+            self.query_one("#measured", Static).update(words(self)("measuring"))
+            self.post_message(self.MeasureRequested())
+
+    def show_measured(self, result: Measured | Refused) -> None:
+        """The figures of a measurement, in the student's words (or why there are none)."""
+        if isinstance(result, Refused):
+            self.query_one("#measured", Static).update(result.error)
+            return
+        self.query_one("#measure-caveat").add_class("shown")  # with figures, what they mean
+        m = result.measurement
+        text = words(self)(
+            "measure_result",
+            policy=f"{m.policy_us:.2f}",
+            base=f"{m.base_us:.2f}",
+            overhead=f"{m.overhead_percent:+.1f} %",
+            spread=f"{m.spread_percent:.1f} %",
+        )
+        self.query_one("#measured", Static).update(text)
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         event.stop()

@@ -8,10 +8,12 @@
 // The screen draws the session's frames (docs/reference/protocol.md, Frame): while the
 // guests run, the worker's run loop sends them; after each of the student's commands the
 // screen asks for one. A frame says what changed: console output, timeline items, the
-// network or grants (whichever panel is on show, `follow`), the checks, steps completed, a
+// network or grants (whichever panel is on show, `follow`), the checks, a step done, a
 // reset (start the consoles and lists afresh). When to evaluate the checks, how much guest
 // work a slice holds, the student's seat: the session decides, as for the terminal lab.
-// Frames are drawn in the order they come, one at a time.
+// A step that is done stays until the student moves on (Next step: `next_step`); answers
+// to a step's questions go to the session (`answer`). Frames are drawn in the order they
+// come, one at a time.
 
 import { Consoles } from "./consoles.js";
 import { alertError, announce, confirmDialog, fmtInt, h, notify } from "./dom.js";
@@ -58,6 +60,8 @@ export class LessonScreen {
     this.text = new LessonText(lesson, {
       onHint: () => this.hint(),
       onCheck: () => this.check(),
+      onAnswer: (number, value) => this.answer(number, value),
+      onNext: () => this.nextStep(),
       onResetStep: () => this.resetStep(),
       onResetLesson: () => this.resetLesson(),
       onLeave: () => this.app.showPicker(),
@@ -70,7 +74,10 @@ export class LessonScreen {
     this.network = new Network(this.lab, { onCommand: () => this.afterAction() });
     this.grants = new Grants();
     this.editor = new Editor(this.lab, lesson.vms, { seat: this.seat, onChanged: () => this.afterAction() });
-    this.policy = new Policy(switches, { onSet: (key, value) => this.setPolicy(key, value) });
+    this.policy = new Policy(switches, {
+      onSet: (key, value) => this.setPolicy(key, value),
+      onMeasure: () => this.measure(),
+    });
     this.panels = new Tabs({ label: t("web.panels"), idPrefix: "panel", onSelect: () => this.#panelShown() });
     this.panels.add("vms", t("vms"), this.vms.el);
     this.panels.add("timeline", t("timeline"), this.timeline.el);
@@ -101,7 +108,7 @@ export class LessonScreen {
     this.attached = true;
     this.consoles.mounted();
     this.editor.mounted();
-    this.#render(this.state.step, this.state.complete);
+    this.#render(this.state);
     this.policy.sync(this.state.policy);
     this.#showRun();
     this.consoles.focus(this.seat);
@@ -198,15 +205,21 @@ export class LessonScreen {
       this.grants.reset();
     }
     for (const out of frame.consoles) this.consoles.write(out.vm, out.text);
-    if (frame.hints || state.step !== this.text.step || state.complete !== this.text.finished) {
-      this.#render(state.step, state.complete, frame.hints);
+    if (
+      frame.hints ||
+      state.step !== this.text.step ||
+      state.complete !== this.text.finished ||
+      state.done !== this.text.done
+    ) {
+      this.#render(state, frame.hints);
     }
     const evaluation = frame.evaluation;
     if (evaluation) {
-      for (const index of evaluation.completed) {
-        const msg = t("web.step_done", { n: index + 1 });
+      if (evaluation.done_now && !evaluation.finished_now) {
+        const msg = t("web.step_done", { n: evaluation.step + 1 });
         notify(`✓ ${msg}`, "ok");
         announce(msg);
+        document.getElementById("next-step")?.focus({ preventScroll: true });
       }
       if (evaluation.finished_now) {
         notify(`✓ ${t("lesson_complete")}`, "ok", 8000);
@@ -214,7 +227,8 @@ export class LessonScreen {
         document.getElementById("lesson-complete")?.focus();
       }
     }
-    this.text.setChecks(state.checks);
+    this.text.setChecks(state.checks, state.quizzes.some((q) => q.kind === "predict" && !q.answered));
+    this.text.setQuizzes(state.quizzes);
     this.policy.sync(state.policy);
     this.timeline.setVms(state.vms);
     this.trace.setVms(state.vms);
@@ -262,7 +276,7 @@ export class LessonScreen {
   async setPolicy(key, value) {
     const r = await this.#act(() => this.lab.call("set_policy", { key, value }));
     if (r && !r.ok) alertError(r.error);
-    else if (r) notify(`${r.key}: ${fmt(r.value)}`, "ok");
+    else if (r) notify(`${r.key}: ${fmt(r.value)}`, "ok"); // on/off, as the lessons write it
     await this.afterAction();
   }
 
@@ -282,9 +296,35 @@ export class LessonScreen {
   }
 
   /** Show a step, with the hints the student revealed for it (a frame brings them when it is new). */
-  #render(step, finished, hints = null) {
-    this.text.render(step, finished);
-    if (hints && !finished) this.text.restoreHints(hints);
+  #render(state, hints = null) {
+    this.text.render(state.step, state.complete, state.done);
+    if (hints && !state.complete) this.text.restoreHints(hints);
+    this.text.setChecks(state.checks, state.quizzes.some((q) => q.kind === "predict" && !q.answered));
+    this.text.setQuizzes(state.quizzes);
+  }
+
+  /** An answer to one of the step's questions: judged by the session, shown at once. */
+  async answer(number, value) {
+    const r = await this.#act(() => this.lab.call("answer", { quiz: number, value }));
+    if (r && !r.ok) alertError(r.error);
+    else if (r) this.text.setQuizzes([r.quiz]);
+    await this.afterAction();
+  }
+
+  /** On to the next step, once this one is done (the student decides when). */
+  async nextStep() {
+    const r = await this.#act(() => this.lab.call("next_step"));
+    if (r && r.ok === false) alertError(r.error);
+    await this.afterAction();
+    document.querySelector(".step.current summary")?.focus({ preventScroll: true });
+  }
+
+  /** What the hardening in force costs, measured on this machine. */
+  async measure() {
+    this.policy.measuring();
+    const r = await this.#act(() => this.lab.call("measure", {}));
+    if (r) this.policy.showMeasured(r);
+    await this.afterAction();
   }
 
   async hint() {

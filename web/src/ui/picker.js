@@ -65,10 +65,11 @@ export class Picker {
       return;
     }
     clear(this.list);
-    lessons.forEach((lesson, i) => this.list.append(this.#card(lesson, i + 1)));
+    const titles = new Map(lessons.map((lesson) => [lesson.id, lesson.title]));
+    lessons.forEach((lesson, i) => this.list.append(this.#card(lesson, i + 1, titles)));
   }
 
-  #card(lesson, number) {
+  #card(lesson, number, titles) {
     const total = lesson.steps;
     const done = Math.min(lesson.done_steps, total);
     const titleId = `lesson-title-${lesson.id}`;
@@ -85,6 +86,9 @@ export class Picker {
         lesson.finished ? h("span", { class: "pill ok" }, `✓ ${t("finished")}`) : null,
       ),
       h("p", { class: "summary" }, lesson.summary),
+      lesson.requires.length
+        ? h("p", { class: "requires" }, t("after", { lessons: lesson.requires.map((id) => titles.get(id) ?? id).join(", ") }))
+        : null,
       h(
         "div",
         {
