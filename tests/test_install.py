@@ -31,6 +31,10 @@ NOT_SOURCES = shutil.ignore_patterns(
     ".git", ".venv", "build", "site", "dist", "node_modules", "*.egg-info", "__pycache__", ".*_cache"
 )
 
+# One backend and one seed; the teaching rules warn until the course's second edition lands
+# (issue 16, as in tests/lesson/test_validator.py): what is proved here is that the lessons are found.
+QUICK_CHECK = ("--backend", "interp", "--seed", "7", "--teaching-rules", "warn")
+
 
 def run(argv: list[str], *, cwd: Path, timeout: int = 180, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(
@@ -110,12 +114,15 @@ def test_the_installed_package_is_the_wheel_and_carries_the_course(venv: Path, e
 def test_lessons_check_finds_a_lesson_of_the_installed_course_from_any_folder(venv: Path, elsewhere: Path):
     # guest-buffers applies lessons/patches/console_write.py in its solutions and hardening.
     out = run(
-        [str(venv / "hvlab"), "lessons", "check", "guest-buffers", "--backend", "interp", "--seed", "7"],
+        [str(venv / "hvlab"), "lessons", "check", "guest-buffers", *QUICK_CHECK],
         cwd=elsewhere,
         env=environment(elsewhere),
     )
     assert "2 lesson files ok on interp" in out, out
-    assert "ok   guest-buffers [interp seed 7] step 1" in out
+    course = venv.parent / "lib"  # .../venv/lib/pythonX.Y/site-packages/lab/course/
+    for lang in ("en", "de"):
+        line = next(x for x in out.splitlines() if f"(guest-buffers, {lang})" in x)
+        assert line.startswith(f"ok   {course}") and "/lab/course/04-guest-buffers" in line, line
 
 
 def test_an_instructors_own_folder_of_lessons_is_still_read(venv: Path, elsewhere: Path):
@@ -123,7 +130,7 @@ def test_an_instructors_own_folder_of_lessons_is_still_read(venv: Path, elsewher
     own.mkdir()
     shutil.copy(ROOT / "lessons" / "01-tour.md", own / "01-tour.md")
     out = run(
-        [str(venv / "hvlab"), "lessons", "check", str(own), "--backend", "interp", "--seed", "7"],
+        [str(venv / "hvlab"), "lessons", "check", str(own), *QUICK_CHECK],
         cwd=elsewhere,
         env=environment(elsewhere),
     )
