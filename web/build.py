@@ -16,10 +16,12 @@ a folder named by a hash of its bytes, so a host may keep it for good (`immutabl
     pyodide/HASH/               what pyodide.mjs loads: the asm module and wasm, the standard
                                 library (less what the page can never use), an empty lock
     wheels/HASH/NAME.whl        hvlab (lab and web/bridge.py), markdown-it-py, mdurl
-    course/HASH/lessons.zip     lessons/ (scenarios and guest programs are in the hvlab wheel)
+    course/HASH/lessons.zip     lessons/ (scenarios and guest programs are in the hvlab wheel), or
+                                the folder `--lessons` names, with its own scenarios and programs
+                                (a preview's: lessons.zip, rewritten while it is served)
     manifest.json               what the worker loads, every file's size, `engine`: the hash that
                                 keys the worker's memory snapshot (engine_hash), `build`: this
-                                build's id (the service worker's cache)
+                                build's id (the service worker's cache; a preview has none)
     *.br *.gz                   each compressible file precompressed (brotli, gzip), for a
                                 server that sends them as Content-Encoding (web.serve does)
     _headers                    the cache rules above for hosts that read this file (Netlify,
@@ -55,6 +57,7 @@ from typing import Final
 WEB: Final = Path(__file__).resolve().parent
 ROOT: Final = WEB.parent  # the checkout (or site-packages when installed)
 DEFAULT_OUT: Final = Path("build/web")
+PREVIEW_STAMP: Final = "preview.json"  # a preview site's lessons stamp, which the page polls (web/preview.py)
 
 # What pyodide.mjs fetches from its indexURL (read from pyodide.mjs 314: the asm module and
 # its wasm, the stdlib zip, the lock file it parses even when no package is loaded).
@@ -450,7 +453,8 @@ def publish(out: Path, folder: str, files: dict[str, bytes]) -> list[str]:
 
 
 def remove_stale(out: Path, kept: Iterable[str]) -> None:
-    """Everything under the HASHED_DIRS that this build did not write (an older build's)."""
+    """Everything under the HASHED_DIRS that this build did not write (an older build's), and a
+    preview's lessons unless `kept` names them."""
     keep = {out / path for path in kept}
     for group in HASHED_DIRS:
         root = out / group
@@ -462,7 +466,9 @@ def remove_stale(out: Path, kept: Iterable[str]) -> None:
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
-    (out / "lessons.zip").unlink(missing_ok=True)  # the site's layout before content folders
+    for name in ("lessons.zip", PREVIEW_STAMP):  # a preview's (or the layout before content folders)
+        if out / name not in keep:
+            (out / name).unlink(missing_ok=True)
 
 
 def precompress(
@@ -559,10 +565,13 @@ def build(
     static: Path = WEB / "static",
     cache: Path | None = None,
     lessons: Path | None = None,
+    preview: bool = False,
     echo: Callable[[str], None] = lambda line: None,
 ) -> BuildReport:
-    """Build the site into `out`; see the module doc for what it holds. `lessons`: the folder
-    of lessons the site carries (the course's by default)."""
+    """Build the site into `out`; see the module doc for what it holds. `lessons`: another
+    folder of lessons than the course's. `preview` (web/preview.py): a site whose lessons
+    change while it is served, so the page keeps no engine snapshot (the manifest has no
+    `engine`) and polls `preview.json` for the lessons' stamp."""
     from lab.session import DEFAULT_LESSONS
 
     started = time.perf_counter()
@@ -599,8 +608,11 @@ def build(
     for name, data in wheels.items():
         wheel_paths += publish(out, content_folder("wheels", {name: data}), {name: data})
     course = {"lessons.zip": lessons_zip(lessons or DEFAULT_LESSONS)}
-    lessons_paths = publish(out, content_folder("course", course), course)
-    remove_stale(out, [*pyodide_paths, *wheel_paths, *lessons_paths])
+    # A preview's lessons change while it is served (web/preview.py rewrites lessons.zip and its
+    # stamp): they keep one name; anything else's sit in a content folder.
+    lessons_paths = publish(out, "" if preview else content_folder("course", course), course)
+    kept = [*pyodide_paths, *wheel_paths, *lessons_paths, *([PREVIEW_STAMP] if preview else [])]
+    remove_stale(out, kept)
     site += [*pyodide_paths, *wheel_paths, *lessons_paths]
 
     if write_words(out / "uitext"):
@@ -617,8 +629,10 @@ def build(
         "stdlib_left_out": left_out_modules(),
         "wheels": wheel_paths,
         "lessons": lessons_paths[0],
-        "engine": engine_hash(out, engine_files),
+        "engine": "" if preview else engine_hash(out, engine_files),
     }
+    if preview:
+        manifest["preview"] = PREVIEW_STAMP
     # The build's id: every file the page may load (sw.js and the manifest aside), by content.
     hashes = {path: _sha256((out / path).read_bytes()) for path in sorted(site) if not path.endswith(".map")}
     manifest["files"] = {path: (out / path).stat().st_size for path in hashes}
@@ -627,9 +641,13 @@ def build(
     manifest_bytes = (json.dumps(manifest, indent=1) + "\n").encode()
     _write_if_changed(out / "manifest.json", manifest_bytes)
     hashes["manifest.json"] = _sha256(manifest_bytes)
-    _write_if_changed(out / "sw.js", service_worker(build_id, hashes, src / "sw.js"))
+    if preview:  # no offline copy of lessons that change (the page removes an older one)
+        (out / "sw.js").unlink(missing_ok=True)
+    else:
+        _write_if_changed(out / "sw.js", service_worker(build_id, hashes, src / "sw.js"))
+        site.append("sw.js")
     _write_if_changed(out / "_headers", host_headers())
-    site += ["manifest.json", "sw.js", "_headers"]
+    site += ["manifest.json", "_headers"]
 
     copies = precompress(out, site, cache / "compressed", echo)
     remove_stale_copies(out, copies)
@@ -643,10 +661,13 @@ def build(
     return report
 
 
-def main(out: Path = DEFAULT_OUT) -> int:
+def main(out: Path = DEFAULT_OUT, *, lessons: Path | None = None) -> int:
     """The command: build, then one line of what and how big (errors as one clear message)."""
+    if lessons is not None and not lessons.is_dir():
+        print(f"hvlab: web build: --lessons {lessons} is not a folder", file=sys.stderr)
+        return 1
     try:
-        report = build(out, echo=lambda line: print(f"hvlab: {line}", file=sys.stderr))
+        report = build(out, lessons=lessons, echo=lambda line: print(f"hvlab: {line}", file=sys.stderr))
     except BuildError as exc:
         print(f"hvlab: web build: {exc}", file=sys.stderr)
         return 1

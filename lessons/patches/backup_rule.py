@@ -1,6 +1,6 @@
 """VMCTL info with the site's rule: deny by default, and the one privilege the backup needs.
 
-The capstone (lessons/09-capstone.md) applies this as a patch to the handler
+The capstone (lessons/12-capstone.md) applies this as a patch to the handler
 `vmctl.info` (lab/hv/sbi/vmctl.py), together with `hypercall.authorize` on: the
 control domain may ask about any domain, the backup agent about the vault and
 nothing else, every other caller is refused. Xen's XSM/FLASK policy grants a

@@ -29,7 +29,7 @@ from lab.lesson.registry import EntryKind, Where, parse_call
 from lab.lesson.variants import mgmt_password, student_values, variant, variant_word
 from tests.lesson.conftest import LESSONS
 
-CAPSTONE = LESSONS / "09-capstone.md"
+CAPSTONE = LESSONS / "12-capstone.md"
 BACKUP_RULE = LESSONS / "patches" / "backup_rule.py"
 BANNER = re.compile(rb"policy page (0x[0-9a-f]+), live block (\d); keyring page (0x[0-9a-f]+)")
 

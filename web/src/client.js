@@ -54,7 +54,7 @@ export class Lab {
     this._worker = worker;
     this._pending = new Map();
     this._next = 1;
-    this._listeners = { frame: new Set(), progress: new Set(), crash: new Set() };
+    this._listeners = { frame: new Set(), progress: new Set(), crash: new Set(), reloaded: new Set() };
     this._progressText = null;
     this._booting = null;
     this.crashed = null; // the crash message once the worker died
@@ -63,6 +63,7 @@ export class Lab {
     // The engine's memory snapshot (worker.js): restored = this boot started from one; saved =
     // one is kept for the next boot (a cold boot saves it before "ready"); problem = why not.
     this.snapshot = { restored: false, saved: false, problem: "" };
+    this.preview = false; // a preview site's lessons change while it is served (no offline copy)
     worker.onmessage = (event) => this._receive(event.data);
     worker.onerror = (event) => {
       event.preventDefault?.();
@@ -86,10 +87,11 @@ export class Lab {
     return this.call("pause");
   }
 
-  /** Listen to "frame", "progress" or "crash"; returns a function that stops listening. */
+  /** Listen to "frame", "progress", "crash" or "reloaded" (a preview's lessons were read again:
+   *  the session's Reloaded record); returns a function that stops listening. */
   on(event, fn) {
     const set = this._listeners[event];
-    if (!set) throw new Error(`no lab event ${event} (frame, progress, crash)`);
+    if (!set) throw new Error(`no lab event ${event} (frame, progress, crash, reloaded)`);
     set.add(fn);
     return () => set.delete(fn);
   }
@@ -158,6 +160,7 @@ export class Lab {
         this.problem = message.problem || "";
         this.timings = message.timings ?? {};
         this.snapshot = { ...this.snapshot, ...message.snapshot };
+        this.preview = Boolean(message.preview); // a preview site (hvlab lessons preview)
         // A saved progress the session could not read stays where it is (the student may
         // want it back); anything else is written so localStorage always holds the latest.
         if (!this.problem) writeSaved(message.progress);
@@ -180,6 +183,9 @@ export class Lab {
         break;
       case "frame":
         this._emit("frame", message.frame);
+        break;
+      case "reloaded":
+        this._emit("reloaded", message.reloaded);
         break;
       case "crash":
         this._crash(message.message);

@@ -8,8 +8,8 @@
 // build is deployed, a banner offers to reload into it.
 
 import { Lab } from "./client.js";
-import { keepOffline } from "./offline.js";
-import { alertError, clear, fill, h } from "./ui/dom.js";
+import { keepOffline, noOffline } from "./offline.js";
+import { alertError, clear, fill, h, notify } from "./ui/dom.js";
 import { currentLanguage, languages, setLanguage, t } from "./ui/i18n.js";
 import { LessonScreen } from "./ui/lesson.js";
 import { Picker } from "./ui/picker.js";
@@ -39,8 +39,12 @@ class App {
     status.textContent = "Loading the lessons…";
     this.lab.on("crash", (message) => this.#crashed(message));
     this.lab.on("progress", (progress) => this.screen?.progressChanged?.(progress));
-    // Registered after boot: its copy of the site does not compete with the first load.
-    const offline = keepOffline({ onUpdate: (reload) => this.#updateReady(reload) });
+    this.lab.on("reloaded", (reloaded) => this.#reloaded(reloaded));
+    // Registered after boot: its copy of the site does not compete with the first load. A
+    // preview's lessons change while it is served: no copy of them is kept.
+    const offline = this.lab.preview
+      ? noOffline()
+      : keepOffline({ onUpdate: (reload) => this.#updateReady(reload) });
     window.hvlab = { lab: this.lab, ui: this, offline };
     const names = await languages();
     const saved = localStorage.getItem(LANG_KEY);
@@ -70,9 +74,10 @@ class App {
     this.main.focus();
   }
 
-  async openLesson(id) {
+  /** A lesson's screen; `attach` (a LessonView): draw that lesson on the machine that runs. */
+  async openLesson(id, { attach = null } = {}) {
     await this.#leave();
-    const screen = new LessonScreen(this, id);
+    const screen = new LessonScreen(this, id, { attach });
     this.screen = screen;
     clear(this.middle);
     // Building the machine (and replaying the steps already done) takes a moment.
@@ -90,6 +95,17 @@ class App {
     this.middle.append(screen.bar);
     screen.mounted();
     document.title = `hvlab: ${screen.lesson.title}`;
+  }
+
+  /** A preview's lessons were read again (worker.js): draw what changed, name what is wrong. */
+  async #reloaded({ lesson, restarted, problems }) {
+    for (const problem of problems) notify(`${t("preview_problem")}: ${problem}`, "error");
+    if (this.screen instanceof Picker) {
+      await this.screen.load();
+    } else if (lesson && this.screen instanceof LessonScreen && this.screen.lessonId === lesson.id) {
+      await this.openLesson(lesson.id, { attach: lesson });
+      notify(t(restarted ? "preview_restarted" : "preview_kept", { title: lesson.title }));
+    }
   }
 
   async #leave() {

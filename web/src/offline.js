@@ -4,6 +4,8 @@
 //   const offline = keepOffline({ onUpdate: (reload) => showBanner(reload) });
 //   offline.state     "unsupported" | "installing" | "ready" | "failed"; offline.problem says why
 //   await offline.ready                 resolves once a service worker keeps a build (or never can)
+//   noOffline()       a preview site (hvlab lessons preview): no service worker, and one that an
+//                     earlier site on the same origin left is removed with its copies
 //
 // A page never runs the files of two builds. The worker that served it keeps serving it; a new
 // build's worker waits until the student accepts (onUpdate's `reload`) or every tab of the lab is
@@ -63,5 +65,18 @@ export function keepOffline({ onUpdate }) {
     });
   // Ask the browser not to evict the kept build (and the engine's snapshot) under storage pressure.
   navigator.storage?.persist?.().catch(() => {});
+  return status;
+}
+
+export function noOffline() {
+  const status = { state: "unsupported", problem: "a preview keeps no offline copy", ready: Promise.resolve() };
+  const container = navigator.serviceWorker;
+  if (!container) return status;
+  status.ready = container
+    .getRegistrations()
+    .then((found) => Promise.all(found.map((registration) => registration.unregister())))
+    .then(() => caches.keys())
+    .then((names) => Promise.all(names.filter((n) => n.startsWith("hvlab-")).map((n) => caches.delete(n))))
+    .catch(() => {});
   return status;
 }
