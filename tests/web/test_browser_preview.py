@@ -82,7 +82,7 @@ def test_the_page_reloads_a_saved_lesson(browser: Any, preview) -> None:
 
 def test_a_preview_keeps_no_offline_copy(browser: Any, preview, tmp_path: Path) -> None:
     """Its lessons change while it is served: a service worker would keep the first ones."""
-    folder, url = preview
+    _, url = preview
     assert not (tmp_path / "site" / "sw.js").exists()
     assert (tmp_path / "site" / "lessons.zip").exists()  # the name web/preview.py rewrites
     with open_page(browser, url) as page:

@@ -14,8 +14,8 @@
 //             student chose to reload into the new build); deletes the older builds' caches.
 //   fetch     a file of BUILD from the cache (a navigation to the site's folder gets index.html),
 //             but a content folder's file (pyodide/HASH/...) from the browser's HTTP cache while
-//             it has it (see `immutable`); anything else (source maps, another origin) goes to
-//             the network as it would without this worker.
+//             it has it, else from the cache (see `immutable`); anything else (source maps,
+//             another origin) goes to the network as it would without this worker.
 //
 // The page's side is web/src/offline.js: it registers this worker once the lab is up and reloads
 // when a new one takes it over, so a page never mixes the files of two builds.
@@ -99,19 +99,30 @@ async function kept(path, request) {
   return found ?? fetch(request);
 }
 
-/** A content folder's file is the same bytes wherever it comes from (its name says so): the
- *  browser's HTTP cache serves it as it would without this worker, and with it the wasm it
- *  compiled last time (a response from this worker's cache has none, and a warm load would run
- *  the interpreter unoptimised for its first seconds). Offline with that copy gone, or if the
- *  server no longer has it: this worker's copy. */
+/** A content folder's file is the same bytes wherever it comes from (its name says so). First
+ *  the browser's HTTP cache, however old its copy (never revalidated): with it comes the wasm
+ *  the browser compiled last time (a response from this worker's cache has none, and a warm
+ *  load would run the interpreter unoptimised for its first seconds). Then this worker's copy:
+ *  the HTTP cache may not hold a file this big (a private window's cache lives in memory), and
+ *  a host that sends the wasm as it is (9.6 MB) must not send it at every visit. The network
+ *  last (the browser evicted this worker's cache under storage pressure). */
 async function immutable(path, request) {
+  const url = new URL(path, SCOPE).href;
+  try {
+    const cached = await fetch(url, { cache: "only-if-cached", mode: "same-origin" });
+    if (cached.ok) return cached;
+  } catch {
+    // not in the HTTP cache
+  }
+  const kept = await (await caches.open(CACHE)).match(url);
+  if (kept) return kept;
   try {
     const response = await fetch(request);
     if (response.ok) return response;
   } catch {
-    // offline: below
+    // offline
   }
-  return (await (await caches.open(CACHE)).match(new URL(path, SCOPE).href)) ?? Response.error();
+  return Response.error();
 }
 
 self.addEventListener("fetch", (event) => {
