@@ -3,7 +3,8 @@
 The `hvlab` lines of README's "Using it" block run as a student types them, in a folder of
 their own that sees the checkout's lab/, bench/ and lessons/ (the files they name), one
 after the other (disasm reads what asm wrote). The slow ones are proved elsewhere: `lessons
-check` by `make test`, `bench` by tests/test_bench.py, `web build` by tests/web/.
+check` by `make test`, `bench` by tests/test_bench.py, `web build` by tests/web/, `lessons preview`
+(it keeps running) by tests/test_preview.py and the preview tests of tests/tui/ and tests/web/.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dpkt
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PROVED_ELSEWHERE = ("hvlab lessons check", "hvlab bench", "hvlab web build")
+PROVED_ELSEWHERE = ("hvlab lessons check", "hvlab lessons preview", "hvlab bench", "hvlab web build")
 
 
 def examples() -> list[str]:
@@ -50,7 +51,7 @@ def test_every_example_of_the_readme_does_what_it_says(tmp_path: Path):
     run = [line for line in lines if not line.startswith(PROVED_ELSEWHERE)]
     results = {shlex.split(line)[1] + " " + shlex.split(line)[2]: hvlab(line, tmp_path) for line in run}
     checked = {"run lab/scenarios/api.toml", "run lab/scenarios/mgmt.toml", "run bench/programs/crc32.elf"}
-    checked |= {"asm lab/guests/monitor.S", "disasm monitor.bin"}
+    checked |= {"asm lab/guests/monitor.S", "disasm monitor.bin", "lessons new"}
     assert set(results) == checked, "a new example in README needs its check here"
     for line, proc in zip(run, results.values(), strict=True):
         assert proc.returncode == 0, f"{line}\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}"
@@ -67,6 +68,10 @@ def test_every_example_of_the_readme_does_what_it_says(tmp_path: Path):
 
     crc = results["run bench/programs/crc32.elf"]
     assert "crc32(64 KiB) = " in crc.stdout and "MIPS (unicorn)" in crc.stderr
+
+    # A lesson of one's own, valid as written (the validator runs on it in tests/test_preview.py).
+    assert {"heist.md", "heist.de.md", "heist.toml"} <= {p.name for p in tmp_path.iterdir()}
+    assert "next: hvlab lessons check ." in results["lessons new"].stdout
 
     assert (tmp_path / "monitor.bin").stat().st_size > 1000
     assert "bytes at 0x80000000" in results["asm lab/guests/monitor.S"].stdout
