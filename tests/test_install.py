@@ -134,7 +134,7 @@ def test_an_instructors_own_folder_of_lessons_is_still_read(venv: Path, elsewher
         cwd=elsewhere,
         env=environment(elsewhere),
     )
-    assert "1 lesson files ok on interp" in out, out
+    assert "1 lesson file ok on interp" in out, out
 
 
 # `hvlab tui control-api` as a student types it, with Textual's App.run made headless and
