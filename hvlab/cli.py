@@ -11,7 +11,7 @@ site with `web` and measures it with `bench`, which never import each other.
     hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
               [-I DIR]...                   (.include looks in each DIR too)
     hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
-    hvlab lessons check [PATH ...]          validate lessons (instructors)
+    hvlab lessons check [PATH|ID ...]       validate lessons (instructors)
     hvlab lessons new ID [--title T]        a new lesson in the current folder, valid as written
     hvlab lessons preview DIR               DIR's lessons in the terminal lab and the page,
                                             reloaded whenever a file of DIR changes
@@ -481,12 +481,11 @@ def cmd_lessons_preview(args: argparse.Namespace) -> int:
 
 def cmd_lessons(args: argparse.Namespace) -> int:
     from lab.lesson.validator import TeachingRules, check
-    from lab.session import DEFAULT_LESSONS
 
-    paths = args.paths
-    if not paths:
-        here = Path("lessons")
-        paths = [here if here.is_dir() else DEFAULT_LESSONS]
+    try:
+        paths = lesson_paths(args.paths)
+    except ValueError as exc:
+        return _fail(f"lessons check: {exc}")
     seeds = tuple(args.seed) if args.seed else None
     return check(
         paths,
@@ -496,6 +495,30 @@ def cmd_lessons(args: argparse.Namespace) -> int:
         jobs=args.jobs or os.cpu_count() or 1,
         **({"seeds": seeds} if seeds else {}),
     )
+
+
+def lesson_paths(names: Sequence[Path]) -> list[Path]:
+    """What `hvlab lessons check` proves: each name is a lesson file or folder, or else the id of
+    a lesson of the course hvlab carries (its files in every language); no name at all means
+    ./lessons when there is one (an instructor's checkout), else that whole course."""
+    from lab.session import DEFAULT_LESSONS
+    from lab.session.course import Catalogue
+
+    if not names:
+        here = Path("lessons")
+        return [here if here.is_dir() else DEFAULT_LESSONS]
+    paths: list[Path] = []
+    course = Catalogue(DEFAULT_LESSONS)
+    for name in names:
+        if name.exists():
+            paths.append(name)
+            continue
+        files = [lesson.path for lesson in course.all() if lesson.id == str(name)]
+        if not files:
+            known = ", ".join(course.ids())
+            raise ValueError(f"{name}: no such file, nor a lesson of the course (lessons: {known})")
+        paths += files
+    return paths
 
 
 # ---------------------------------------------------------------- main
@@ -564,7 +587,12 @@ def build_parser() -> argparse.ArgumentParser:
     lessons_sub = lessons.add_subparsers(dest="lessons_command", metavar="check|new|preview", required=True)
     check = lessons_sub.add_parser("check", help="prove every lesson: solutions, hardening, translations")
     check.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="lesson files or folders (default: lessons/)"
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH|ID",
+        help="lesson files or folders, or ids of the course's lessons "
+        "(default: ./lessons if there is one, else the course installed with hvlab)",
     )
     check.add_argument(
         "--backend", action="append", choices=backends(), help="only this backend (repeatable)"
