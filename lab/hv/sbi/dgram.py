@@ -6,6 +6,10 @@ request page with the hypervisor's backend (layout in lab/hv/devices/dgram.py);
 the doorbell validates the request, the backend completes it on its next
 tick. Whether the backend validates a private copy or fetches the shared
 length a second time is `dgram.copy_then_validate` (XSA-155).
+
+Each inbox holds QUEUE_DEPTH datagrams for all senders together: a table every
+domain shares. `dgram.sender_quota` caps what one sender may hold in it, so a
+VM that fills someone's inbox cannot make everyone else's sends fail.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
             SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + length:#x}) is not {vm.label}'s"
         )
     queue = hv.channel.queue(dest.domid)
+    quota = hv.policy["dgram.sender_quota"]
+    if quota and sum(1 for d in queue if d.sender == vm.domid) >= quota:
+        return SbiRet.fail(
+            SbiError.DENIED,
+            f"{vm.label} already has {quota} datagrams waiting in {dest.label}'s inbox (its quota)",
+        )
     if len(queue) >= QUEUE_DEPTH:
         return SbiRet.fail(SbiError.FAILED, f"{dest.label}'s queue is full ({QUEUE_DEPTH} datagrams)")
     payload = vm.read_guest(gpa, length)
