@@ -57,7 +57,7 @@ def test_every_bad_argument_gets_its_error(backend):
     assert "run past the end" in last_call(hv).why
     assert hcall(hv, tenant, BLK, 1, 0, 2, RAM_BASE + tenant.ram_size - SECTOR)[0] == E.INVALID_ADDRESS
     assert hcall(hv, tenant, BLK, 2, 0, 1, 0x1000)[0] == E.INVALID_ADDRESS
-    assert hcall(hv, tenant, BLK, 3)[0] == E.NOT_SUPPORTED
+    assert hcall(hv, tenant, BLK, 4)[0] == E.NOT_SUPPORTED
 
 
 def test_the_vulnerable_range_check_reads_the_neighbours_ledger(backend):
