@@ -183,7 +183,9 @@ cmd_withdraw:
 # earns a day's interest (balance / 4096) and the audit works the ledger's
 # checksum out again: pure computation, about 1,000 instructions a round. Then
 # the bank reports to the admin (dom0) with a datagram, `batch done`, and
-# prints what the batch took on the hypervisor's clock.
+# prints what the batch took on the hypervisor's clock. A key stops the batch
+# early (`batch: stopped after N rounds`, no report); the line typed is the
+# next command.
 cmd_batch:
         addi sp, sp, -16
         sw   ra, 12(sp)
@@ -197,6 +199,10 @@ cmd_batch:
         call clock_now
         mv   s1, a0                     # s1 = the clock at the start
 1:      beqz s0, 5f
+        li   t0, UART_BASE              # a key stops the batch (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 8f
         la   t0, accounts               # interest on every account
 2:      lw   t1, ACC_NAME(t0)
         beqz t1, 3f
@@ -247,6 +253,13 @@ cmd_batch:
         mv   a0, s0
         call put_dec
         la   a0, msg_close
+        call puts
+        j    7f
+8:      la   a0, msg_batch_stopped      # "batch: stopped after N rounds"
+        call puts
+        sub  a0, s2, s0
+        call put_dec
+        la   a0, msg_rounds
         call puts
 7:      lw   ra, 12(sp)
         lw   s0, 8(sp)
@@ -424,6 +437,8 @@ msg_too_much:       .asciz "error: the balance would overflow\n"
 msg_colon:          .asciz ": "
 msg_batch:          .asciz "batch: "
 msg_rounds_in:      .asciz " rounds in "
+msg_batch_stopped:  .asciz "batch: stopped after "
+msg_rounds:         .asciz " rounds\n"
 msg_instructions:   .asciz " instructions\n"
 msg_report:         .asciz "batch done"     # REPORT_LEN bytes
 msg_report_sent:    .asciz "batch: report sent to dom0\n"

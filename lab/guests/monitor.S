@@ -25,7 +25,7 @@
 #   map DOMID REF ADDR [FLAGS]    GNTTAB map: map DOMID's grant REF at ADDR (grant window 0x90000000)
 #   unmap ADDR                    GNTTAB unmap
 #   dsend DOMID TEXT              DGRAM send TEXT to DOMID
-#   drecv                         DGRAM recv: the oldest datagram and who sent it
+#   drecv [COUNT]                 DGRAM recv: the oldest datagram and who sent it (COUNT of them)
 #   ring                          DGRAM ring_setup: share our ring page with the backend
 #   rlog TEXT                     put a LOG request in the ring and ring the doorbell
 #   dinfo                         BLK info: the size of our disk
@@ -848,24 +848,32 @@ cmd_dsend:
         addi sp, sp, 16
         ret
 
-# drecv: take the oldest datagram (DGRAM recv) and print `from domN: TEXT`.
+# drecv [COUNT]: take the oldest datagram (DGRAM recv) and print `from domN: TEXT`;
+# COUNT of them (default 1), or until the inbox is empty.
 cmd_drecv:
         addi sp, sp, -16
         sw   ra, 12(sp)
         sw   s0, 8(sp)
+        li   s0, 1                      # s0 = datagrams still to take
+        li   t0, 2
+        blt  a0, t0, 1f
+        li   a0, 1
+        call arg_num
+        mv   s0, a0
+1:      beqz s0, 3f
         la   a0, dgram_buf              # recv(gpa, maxlen): sender id, then payload
         li   a1, DGRAM_MAX_DATAGRAM + 4
         li   a7, EID_DGRAM
         li   a6, DGRAM_RECV
         ecall
-        beqz a0, 1f
+        beqz a0, 2f
         call put_refused
         j    3f
-1:      bnez a1, 2f
+2:      bnez a1, 4f
         la   a0, msg_no_dgram
         call puts
         j    3f
-2:      la   t0, dgram_buf              # end the payload with a NUL
+4:      la   t0, dgram_buf              # end the payload with a NUL
         add  t0, t0, a1
         sb   zero, 0(t0)
         la   a0, msg_from
@@ -878,6 +886,8 @@ cmd_drecv:
         la   a0, dgram_buf + 4
         call puts
         call newline
+        addi s0, s0, -1
+        j    1b
 3:      lw   ra, 12(sp)
         lw   s0, 8(sp)
         addi sp, sp, 16
@@ -2257,7 +2267,7 @@ cmd_dbench:
         ret
 
 # dnoise ROUNDS: the noisy neighbour: read 8 sectors ROUNDS times as fast as
-# the vCPU can ask, never pausing when the disk is busy.
+# the vCPU can ask, never pausing when the disk is busy. A key stops it early.
 # `dnoise: S of R requests served`.
 cmd_dnoise:
         addi sp, sp, -16
@@ -2271,6 +2281,10 @@ cmd_dnoise:
         mv   s2, a0                     # s2 = ROUNDS
         li   s1, 0                      # s1 = requests served
 1:      beqz s0, 3f
+        li   t0, UART_BASE              # a key stops it (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 3f
         li   a0, 0                      # read(sector 0, 8, gpa)
         li   a1, BLK_MAX_SECTORS
         la   a2, peek_buf
@@ -2288,7 +2302,7 @@ cmd_dnoise:
         call put_dec
         la   a0, msg_of
         call puts
-        mv   a0, s2
+        sub  a0, s2, s0                 # the requests made
         call put_dec
         la   a0, msg_served_end
         call puts
@@ -3597,7 +3611,7 @@ commands:
         .word s_map,     cmd_map,     3, 4,        h_map
         .word s_unmap,   cmd_unmap,   1, 1,        h_unmap
         .word s_dsend,   cmd_dsend,   2, MAX_ARGS, h_dsend
-        .word s_drecv,   cmd_drecv,   0, 0,        h_drecv
+        .word s_drecv,   cmd_drecv,   0, 1,        h_drecv
         .word s_ring,    cmd_ring,    0, 0,        h_ring
         .word s_rlog,    cmd_rlog,    1, MAX_ARGS, h_rlog
         .word s_race,    cmd_race,    1, 1,        h_race
@@ -3692,7 +3706,7 @@ h_ungrant: .asciz "ungrant REF               revoke our grant REF (GNTTAB end_ac
 h_map:     .asciz "map DOMID REF ADDR [FLAGS] map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
 h_unmap:   .asciz "unmap ADDR                remove the grant mapping at ADDR (GNTTAB)"
 h_dsend:   .asciz "dsend DOMID TEXT          send TEXT to DOMID as a datagram (DGRAM)"
-h_drecv:   .asciz "drecv                     receive the oldest datagram (DGRAM)"
+h_drecv:   .asciz "drecv [COUNT]             receive the oldest datagram (COUNT of them) (DGRAM)"
 h_ring:    .asciz "ring                      share our request ring with the backend (DGRAM ring_setup)"
 h_rlog:    .asciz "rlog TEXT                 ask the backend to log TEXT through the ring (doorbell)"
 h_race:    .asciz "race LEN                  honest 16-byte request, then len = LEN after the doorbell"

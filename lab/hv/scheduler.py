@@ -31,7 +31,9 @@ Who pays is `sched.exact_accounting` (lab.hv.policy):
 
 `shares(time)` gives, per VM, its part of the clock over the last
 WINDOW_PERIODS periods and the part it was charged for: the VMs panel's CPU
-column, as `top` shows %CPU over its refresh interval.
+column, as `top` shows %CPU over its refresh interval. `used` is what each VM
+has run since the machine started (a lesson's check measures a share between
+two readings of it).
 
 Everything here is a function of the clock and the VMs' states, never of wall
 time or of how `Hypervisor.run` was sliced: a decision is taken only at a tick,
@@ -73,6 +75,7 @@ class Scheduler:
         self.ran: list[int] = []
         self.charged: list[int] = []
         self.window: deque[tuple[list[int], list[int]]] = deque(maxlen=WINDOW_PERIODS)
+        self.used: list[int] = []  # per domid: the clock it has run since the machine started
 
     @property
     def period(self) -> int:
@@ -83,6 +86,7 @@ class Scheduler:
             self.credit.append(0)
             self.ran.append(0)
             self.charged.append(0)
+            self.used.append(0)
 
     # -- deciding
 
@@ -131,6 +135,7 @@ class Scheduler:
             self._grow(d + 1)
         self.slice_left -= used
         self.ran[d] += used
+        self.used[d] += used
         if exact:
             self.credit[d] -= used
             self.charged[d] += used
@@ -211,6 +216,7 @@ class Scheduler:
             "ran": list(self.ran),
             "charged": list(self.charged),
             "window": [(list(r), list(c)) for r, c in self.window],
+            "used": list(self.used),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -221,3 +227,4 @@ class Scheduler:
         self.next_timer = min(self.timers.values(), default=NO_TIMER)
         self.ran, self.charged = list(state["ran"]), list(state["charged"])
         self.window = deque(((list(r), list(c)) for r, c in state["window"]), maxlen=WINDOW_PERIODS)
+        self.used = list(state["used"])
