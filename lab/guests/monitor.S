@@ -160,7 +160,7 @@
                                         # ~16 a quantum, 4x what the service handles; 0 = flat out,
                                         # the same outcome, only slower to simulate)
         .equ FLOOD_BACKOFF, 250         # flood: spins after the NIC dropped a frame
-        .equ STEAL_ROUND, 32            # steal: work between looks at the clock (2 instructions each)
+        .equ STEAL_ROUND, 128           # steal: work between looks at the clock (2 instructions each)
         .equ DBENCH_BACKOFF, 2000       # dbench: instructions asleep after the disk refused
         .equ DBENCH_TRIES, 50           # dbench: refusals in a row before it gives up
 
