@@ -28,6 +28,19 @@ from typing import Final
 from lab.hv.devices.blk import RATE_PERIOD, SECTOR
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.net.ratelimit import RateLimiter, Reduction, token_bucket
+from lab.trace_messages import (
+    BAD_COUNT,
+    BUFFER_NOT_YOURS,
+    DISK_BUSY,
+    NO_DISK,
+    RANGE_PAST_END,
+    RANGE_UNCHECKED,
+    SECTOR_PAST_END,
+    THROTTLED,
+    ZERO_DONE,
+    ZERO_PREEMPTED,
+    ZERO_RANGE,
+)
 
 MAX_SECTORS: Final = 8  # 4 KiB per request
 ZERO_COST: Final = 512  # instructions of the clock the hypervisor spends zeroing one sector
@@ -36,43 +49,36 @@ BLK = extension(0x0900_0005, "BLK", "Virtual disk", __doc__ or "", standard=Fals
 
 
 def _no_disk(vm) -> SbiRet:
-    return SbiRet.fail(SbiError.NOT_SUPPORTED, f"{vm.label} has no disk")
+    return SbiRet.fail(SbiError.NOT_SUPPORTED, NO_DISK(vm=vm.label))
 
 
 def _check(hv, vm, sector, count, gpa, *, write: bool) -> SbiRet | None:
     """The checks every transfer makes; None when the request may go ahead."""
     disk = vm.disk
     if count == 0 or count > MAX_SECTORS:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"count {count} is not 1 to {MAX_SECTORS}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, BAD_COUNT(count=count, limit=MAX_SECTORS))
     if sector >= disk.sectors:
-        return SbiRet.fail(SbiError.BAD_RANGE, f"sector {sector} is past the end of {vm.label}'s disk")
+        return SbiRet.fail(SbiError.BAD_RANGE, SECTOR_PAST_END(sector=sector, vm=vm.label))
     if hv.policy["blk.check_range"] and sector + count > disk.sectors:
-        return SbiRet.fail(
-            SbiError.BAD_RANGE,
-            f"sectors [{sector}, {sector + count}) run past the end of {vm.label}'s disk ({disk.sectors})",
-        )
+        why = RANGE_PAST_END(first=sector, after=sector + count, vm=vm.label, sectors=disk.sectors)
+        return SbiRet.fail(SbiError.BAD_RANGE, why)
     size = count * SECTOR
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=not write):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + size, vm=vm.label))
     limit = hv.policy["blk.rate_limit"]
     if limit:
         # One bucket, counting sectors (the limiter's size-weighted bucket; no per-request one).
         if vm.disk_limiter is None or vm.disk_limiter.bytes.size != limit:  # type: ignore[union-attr]
             vm.disk_limiter = RateLimiter(bytes=token_bucket(limit, 0, RATE_PERIOD, now=hv.time))
         if not vm.disk_limiter.consume(count, hv.time):
-            return SbiRet.ok(
-                0, f"throttled by blk.rate_limit ({limit} sectors per {RATE_PERIOD} instructions)"
-            )
+            return SbiRet.ok(0, THROTTLED(limit=limit, period=RATE_PERIOD))
     elif vm.disk_limiter is not None:
         vm.disk_limiter = None
     store = hv.disks.bandwidth
     if store is not None and store.reduce(count, hv.time) is Reduction.FAILURE:
         if vm.disk_limiter is not None:
             vm.disk_limiter.bytes.force_replenish(count)  # type: ignore[union-attr]  # nothing moved
-        busy = f"the disk is busy: the store moves {store.size} sectors per {RATE_PERIOD} instructions"
-        return SbiRet.ok(0, busy)
+        return SbiRet.ok(0, DISK_BUSY(limit=store.size, period=RATE_PERIOD))
     return None
 
 
@@ -82,7 +88,7 @@ def _reach(hv, vm, sector, count) -> str:
         return ""
     first = vm.disk.first + sector
     others = [o for o in hv.disks.owners_of(first, count) if o != vm.disk.owner]
-    return f"UNCHECKED range [{sector}, {sector + count}) reached {', '.join(others)}"
+    return RANGE_UNCHECKED(first=sector, after=sector + count, disks=", ".join(others))
 
 
 @BLK.function(0, returns="the disk's size in sectors")
@@ -130,9 +136,7 @@ def zero(hv, vm, sector, count) -> SbiRet:
     if disk is None:
         return _no_disk(vm)
     if count == 0 or sector >= disk.sectors or sector + count > disk.sectors:
-        return SbiRet.fail(
-            SbiError.BAD_RANGE, f"sectors [{sector}, {sector + count}) are not 1 or more of {vm.label}'s disk"
-        )
+        return SbiRet.fail(SbiError.BAD_RANGE, ZERO_RANGE(first=sector, after=sector + count, vm=vm.label))
     batch = count
     if hv.policy["hypercall.preemptible"]:
         batch = min(count, MAX_SECTORS)
@@ -142,5 +146,5 @@ def zero(hv, vm, sector, count) -> SbiRet:
     hv.spend(vm, batch * ZERO_COST)  # the hypervisor's own work: the vCPU waits in the call
     if batch < count:
         hv.continue_call(vm, (sector + batch, count - batch))
-        return SbiRet.ok(batch, f"preempted after {batch} sectors: continues at sector {sector + batch}")
-    return SbiRet.ok(0, f"{batch} sectors zeroed ({batch * ZERO_COST} instructions in the hypervisor)")
+        return SbiRet.ok(batch, ZERO_PREEMPTED(count=batch, sector=sector + batch))
+    return SbiRet.ok(0, ZERO_DONE(count=batch, cost=batch * ZERO_COST))

@@ -19,6 +19,7 @@ is idle, as it does on real hardware.
 from __future__ import annotations
 
 from lab.hv.hypercalls import SbiRet, extension
+from lab.trace_messages import TIMER_CANCELLED
 
 TIME = extension(0x54494D45, "TIME", "Timer", __doc__ or "", standard=True)
 
@@ -31,6 +32,6 @@ def set_timer(hv, vm, stime_value_lo, stime_value_hi) -> SbiRet:
     deadline = stime_value_hi << 32 | stime_value_lo
     if deadline == NEVER:
         hv.set_timer(vm, None)
-        return SbiRet.ok(0, "timer cancelled")
+        return SbiRet.ok(0, TIMER_CANCELLED())
     hv.set_timer(vm, deadline)
     return SbiRet.ok(0)
