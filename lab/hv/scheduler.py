@@ -13,10 +13,11 @@ and time the machine sat idle until a timer was due. Three rhythms keep it:
              debt at minus that part), so an idle VM cannot hoard it.
 
 Priority: a VM with credit left (UNDER) runs before one that has spent it
-(OVER). A timer that wakes an UNDER VM while an OVER one runs preempts it at
-once, as Xen's "tickle" does, so an interactive VM answers promptly. Among
-equals, turns: a VM that parks in `wfi`, halts, faults or is paused gives up
-the rest of its slice.
+(OVER). A VM whose timer wakes it while it is UNDER is BOOSTed above both and
+takes the CPU at once, as Xen's credit1 boosts a waking vCPU, so an interactive
+VM answers promptly; it keeps the boost until a tick finds it running or its
+credit is spent. Among equals, turns: a VM that parks in `wfi`, halts, faults
+or is paused gives up the rest of its slice.
 
 Who pays is `sched.exact_accounting` (lab.hv.policy):
 
@@ -27,7 +28,8 @@ Who pays is `sched.exact_accounting` (lab.hv.policy):
              Zhou, Goel, Desnoyers and Sundaram ("Scheduler Vulnerabilities and
              Coordinated Attacks in Cloud Computing", 2011) showed that a VM
              that sleeps just before each tick and wakes just after runs almost
-             for free, stays UNDER, and takes the CPU from its neighbours.
+             for free, stays UNDER (and BOOSTed: no tick ever finds it running),
+             and takes the CPU from its neighbours.
 
 `shares(time)` gives, per VM, its part of the clock over the last
 WINDOW_PERIODS periods and the part it was charged for: the VMs panel's CPU
@@ -76,6 +78,7 @@ class Scheduler:
         self.charged: list[int] = []
         self.window: deque[tuple[list[int], list[int]]] = deque(maxlen=WINDOW_PERIODS)
         self.used: list[int] = []  # per domid: the clock it has run since the machine started
+        self.boosted: set[int] = set()  # domids a timer woke while UNDER, not yet found at a tick
 
     @property
     def period(self) -> int:
@@ -107,16 +110,22 @@ class Scheduler:
         for i in range(1, n + 1):  # round robin from the VM after the current one, which comes last
             vm = vms[(cur + i) % n]
             if vm.runnable:
-                under = 1 if credit[vm.domid] > 0 else 0
-                if under > best:
-                    choice, best = vm, under
+                rank = self._rank(vm.domid)
+                if rank > best:
+                    choice, best = vm, rank
         if choice is None:
             return None
-        if 0 <= cur < n and self.slice_left > 0 and vms[cur].runnable and (credit[cur] > 0) >= best:
+        if 0 <= cur < n and self.slice_left > 0 and vms[cur].runnable and self._rank(cur) >= best:
             return vms[cur]  # nobody ranks higher: it keeps its slice
         self.current = choice.domid
         self.slice_left = self.quantum * max(1, choice.weight)
         return choice
+
+    def _rank(self, domid: int) -> int:
+        """2 BOOST, 1 UNDER, 0 OVER."""
+        if self.credit[domid] <= 0:
+            return 0
+        return 2 if domid in self.boosted else 1
 
     def end_slice(self) -> None:
         """The running VM gives up the rest of its slice (it parked, halted, ...)."""
@@ -142,6 +151,8 @@ class Scheduler:
 
     def tick(self, vms: Sequence[Vm], running: Vm | None, *, exact: bool) -> None:
         """The tick at `next_tick`: `running` is the VM the tick found on the CPU (None: idle)."""
+        if running is not None:
+            self.boosted.discard(running.domid)  # found running: an ordinary UNDER or OVER VM again
         if running is not None and not exact:
             d = running.domid
             if d >= len(self.credit):
@@ -180,6 +191,8 @@ class Scheduler:
         fired = sorted(d for d, t in self.timers.items() if t <= time)
         for d in fired:
             del self.timers[d]
+            if d < len(self.credit) and self.credit[d] > 0:
+                self.boosted.add(d)
         self.next_timer = min(self.timers.values(), default=NO_TIMER)
         self.resched = True
         return fired
@@ -217,6 +230,7 @@ class Scheduler:
             "charged": list(self.charged),
             "window": [(list(r), list(c)) for r, c in self.window],
             "used": list(self.used),
+            "boosted": sorted(self.boosted),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -228,3 +242,4 @@ class Scheduler:
         self.ran, self.charged = list(state["ran"]), list(state["charged"])
         self.window = deque(((list(r), list(c)) for r, c in state["window"]), maxlen=WINDOW_PERIODS)
         self.used = list(state["used"])
+        self.boosted = set(state["boosted"])

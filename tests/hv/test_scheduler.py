@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.cpu import backends
 from lab.hv import Hypervisor, Idle, Policy, VmConfig, VmState
+from lab.hv.scheduler import Scheduler
 from tests.hv.conftest import idle_vm, program
 
 COUNTER = """
@@ -314,3 +317,33 @@ def test_timers_and_ticks_run_in_pieces_as_at_once(backend):
     assert pieces.time == whole.time == 200_000
     assert pieces.trace.lines() == whole.trace.lines()
     assert pieces.scheduler.snapshot() == whole.scheduler.snapshot()
+
+
+@dataclass
+class Seat:
+    """What the scheduler reads of a VM: its domid, weight and whether it can run."""
+
+    domid: int
+    weight: int
+    runnable: bool = True
+
+
+@pytest.mark.parametrize("credit, boosted", [(5_000, True), (-5_000, False)])
+def test_a_timer_boosts_a_vm_with_credit_left_over_a_running_under_vm(credit, boosted):
+    """BOOST, as Xen's credit1 gives a waking vCPU: woken by its timer with credit left, a VM
+    takes the CPU from a neighbour in the middle of its slice, though that one has credit
+    too; without credit it waits its turn. A tick that finds it running ends the boost."""
+    sched = Scheduler(quantum=10_000)
+    busy, sleeper = Seat(0, 3), Seat(1, 1, runnable=False)
+    vms = [busy, sleeper]
+    sched._grow(2)
+    sched.credit[:] = [20_000, credit]
+    assert sched.pick(vms) is busy and sched.slice_left == 30_000
+    sched.charge(busy, 1_000, exact=True)
+    sched.set_timer(1, 1_000)
+    assert sched.due(1_000) == [1]
+    sleeper.runnable = True  # the hypervisor wakes its wfi
+    assert sched.pick(vms) is (sleeper if boosted else busy)
+    if boosted:
+        sched.tick(vms, sleeper, exact=True)  # found running: an ordinary UNDER VM again
+        assert sched.boosted == set()
