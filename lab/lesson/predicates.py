@@ -232,6 +232,32 @@ def cpu_share(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     return held, f"{vm.name}: {share:.0f}% of the CPU {where}"
 
 
+WORK_REPORT: Final = re.compile(
+    rb"(?:spin|steal): (\d+) instructions of work in (\d+) of the clock \((\d+)%\)"
+)
+
+
+@predicate(
+    "work_share",
+    "VM [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The VM's last `spin` or `steal` report (`NAME: W instructions of work in T of the clock (P%)`) "
+        "gives its work at least `min=` and at most `max=` percent of the clock: the share of the CPU "
+        "that command got while it ran, whenever the student typed it."
+    ),
+    example="work_share tenant min=80 since=step",
+)
+def work_share(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm = lab.vm(args["vm"])
+    reports = WORK_REPORT.findall(lab.console(vm, args.get("since", "lesson")))
+    if not reports:
+        return False, f"{vm.name}'s console shows no spin or steal report"
+    work, clock, _ = (int(x) for x in reports[-1])
+    share = 100 * work / clock if clock else 0.0
+    held = args.get("min", 0) <= share <= args.get("max", 100)
+    return held, f"{vm.name}: {work:,} instructions of work in {clock:,} of the clock ({share:.0f}%)"
+
+
 LAT_REPORT: Final = re.compile(rb"lat: (\d+) wake-ups, max (\d+), avg (\d+) instructions late")
 
 

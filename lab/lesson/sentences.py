@@ -86,6 +86,12 @@ SENTENCES: Final[dict[str, dict[str, str]]] = {
         "de": "{vm} hat [zwischen {min} % und {max} %|mindestens {min} %|höchstens {max} %|einen Anteil] "
         "der CPU bekommen[ {since}]",
     },
+    "work_share": {
+        "en": "{vm}'s last spin or steal got [between {min}% and {max}%|at least {min}%|at most {max}%|"
+        "a share] of the clock[ {since}]",
+        "de": "Das letzte spin oder steal von {vm} hat [zwischen {min} % und {max} %|mindestens {min} %|"
+        "höchstens {max} %|einen Anteil] der Uhr bekommen[ {since}]",
+    },
     "disk_time": {
         "en": "[{vm}'s last dbench took {min} to {max} instructions|{vm}'s last dbench took at least {min} "
         "instructions or gave up|{vm}'s last dbench read all its sectors within {max} instructions|{vm} "
