@@ -11,11 +11,14 @@ saying so, which the UI shows next to the check.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv.hypercalls import HypercallRecord, lookup
 from lab.lesson.engine import CheckUnavailable, Lab
 from lab.lesson.registry import predicate
+
+if TYPE_CHECKING:
+    from lab.hv.vm import Vm
 
 # The monitor's hexdump: "80001000: 4241 4e4b 7b31 ...  BANK{1...": bytes in memory order.
 HEXDUMP_LINE: Final = re.compile(rb"^[0-9a-fA-F]{8}: ((?:[0-9a-fA-F]{2,4} ?)+)", re.MULTILINE)
@@ -232,6 +235,14 @@ def cpu_share(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     return held, f"{vm.name}: {share:.0f}% of the CPU {where}"
 
 
+def _last_report(lab: Lab, args: dict[str, Any], report: re.Pattern[bytes]) -> tuple[Vm, tuple[int, ...]]:
+    """The VM of `args` and the numbers of the last `report` on its console (in `since`'s scope),
+    or () when it shows none."""
+    vm = lab.vm(args["vm"])
+    reports = report.findall(lab.console(vm, args.get("since", "lesson")))
+    return vm, tuple(int(x) for x in reports[-1]) if reports else ()
+
+
 WORK_REPORT: Final = re.compile(
     rb"(?:spin|steal): (\d+) instructions of work in (\d+) of the clock \((\d+)%\)"
 )
@@ -248,11 +259,10 @@ WORK_REPORT: Final = re.compile(
     example="work_share tenant min=80 since=step",
 )
 def work_share(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
-    vm = lab.vm(args["vm"])
-    reports = WORK_REPORT.findall(lab.console(vm, args.get("since", "lesson")))
-    if not reports:
+    vm, report = _last_report(lab, args, WORK_REPORT)
+    if not report:
         return False, f"{vm.name}'s console shows no spin or steal report"
-    work, clock, _ = (int(x) for x in reports[-1])
+    work, clock, _ = report
     share = 100 * work / clock if clock else 0.0
     held = args.get("min", 0) <= share <= args.get("max", 100)
     return held, f"{vm.name}: {work:,} instructions of work in {clock:,} of the clock ({share:.0f}%)"
@@ -272,11 +282,10 @@ LAT_REPORT: Final = re.compile(rb"lat: (\d+) wake-ups, max (\d+), avg (\d+) inst
     example="latency admin max=20000 since=step",
 )
 def latency(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
-    vm = lab.vm(args["vm"])
-    reports = LAT_REPORT.findall(lab.console(vm, args.get("since", "lesson")))
-    if not reports:
+    vm, report = _last_report(lab, args, LAT_REPORT)
+    if not report:
         return False, f"{vm.name}'s console shows no lat report"
-    count, worst, average = (int(x) for x in reports[-1])
+    count, worst, average = report
     held = args.get("min", 0) <= worst <= args.get("max", worst)
     return held, f"{vm.name}: {count} wake-ups, at worst {worst:,} instructions late (average {average:,})"
 
@@ -295,11 +304,10 @@ DBENCH_REPORT: Final = re.compile(rb"dbench: (\d+) of (\d+) sectors in (\d+) ins
     example="disk_time admin max=100000 since=step",
 )
 def disk_time(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
-    vm = lab.vm(args["vm"])
-    reports = DBENCH_REPORT.findall(lab.console(vm, args.get("since", "lesson")))
-    if not reports:
+    vm, report = _last_report(lab, args, DBENCH_REPORT)
+    if not report:
         return False, f"{vm.name}'s console shows no dbench report"
-    read, asked, took, busy = (int(x) for x in reports[-1])
+    read, asked, took, busy = report
     time = took if read >= asked else None  # gave up: no finite time
     if time is None:
         held = "max" not in args

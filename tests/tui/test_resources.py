@@ -13,12 +13,14 @@ import re
 
 from textual.widgets import DataTable, Input, Static
 
+from lab.hv.scheduler import PERIOD_TICKS, WINDOW_PERIODS
 from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, wait_for
 from tests.tui.test_quiz import to_question
 from tui.app import HvlabApp
 from tui.widgets.console import ConsoleView
 from tui.widgets.lesson_view import LessonView
 
+WINDOW = WINDOW_PERIODS * PERIOD_TICKS * 10_000  # the VMs panel's window, in instructions of the clock
 STEP_SECONDS = 180.0  # a step's guest work on a loaded 2-core machine (millions of instructions)
 
 
@@ -58,6 +60,12 @@ async def next_step(pilot, session, index: int) -> None:
 
 def console(pilot, vm: str) -> str:
     return pilot.app.screen.query_one(f"#console-{vm}", ConsoleView).text
+
+
+async def watch_the_window(pilot, session) -> None:
+    """Let the steal run until the VMs panel's window (WINDOW_PERIODS periods) holds nothing else."""
+    start = session.state().time
+    await wait_for(pilot, lambda: session.state().time - start > 2 * WINDOW, STEP_SECONDS, "the steal")
 
 
 async def shares_paused(pilot, session) -> dict[str, tuple[int, int]]:
@@ -103,10 +111,11 @@ def test_the_resources_lesson_by_keyboard(session):
             # 2. Steal: the tenant runs nearly all the time and is charged for almost none of it.
             await type_at(pilot, "bank", "batch 20000")
             await type_at(pilot, "tenant", "steal 10000 300 1000")
-            await step_done(pilot, session, 1)
-            shares = await shares_paused(pilot, session)
+            await watch_the_window(pilot, session)
+            shares = await shares_paused(pilot, session)  # while it steals
             assert shares["tenant"][0] >= 70 and shares["tenant"][1] <= 10, shares
             assert shares["bank"][1] >= 80, shares  # the bank pays for the ticks it is found running
+            await step_done(pilot, session, 1)  # its report: the share it got
             await next_step(pilot, session, 1)
 
             # 3. Exact accounting, switched on in the policy panel: the thief gets its quarter.
@@ -117,9 +126,14 @@ def test_the_resources_lesson_by_keyboard(session):
             assert session.state().policy.values["sched.exact_accounting"] is True
             await type_at(pilot, "bank", "batch 20000")
             await type_at(pilot, "tenant", "steal 10000 300 1000")
-            await step_done(pilot, session, 2)
+            await watch_the_window(pilot, session)
             shares = await shares_paused(pilot, session)
             assert shares["tenant"][0] <= 35 and abs(shares["tenant"][0] - shares["tenant"][1]) <= 10, shares
+            assert not session.state().done  # no report yet: paying its way, the thief is slow
+            await type_at(pilot, "tenant", "q")  # a key stops it, and it reports
+            await step_done(pilot, session, 2)
+            stolen = re.findall(r"steal: .*\((\d+)%\)", console(pilot, "tenant"))
+            assert int(stolen[-1]) <= 30, stolen
             await next_step(pilot, session, 2)
 
             # 4. One long hypercall holds the CPU: the admin wakes a million instructions late.

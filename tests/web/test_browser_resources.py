@@ -14,9 +14,11 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from lab.hv.scheduler import PERIOD_TICKS, WINDOW_PERIODS
 from tests.web.conftest import boot
 from tests.web.test_browser_ui import console_text, next_step, shot, type_line, wait_console
 
+WINDOW: Final = WINDOW_PERIODS * PERIOD_TICKS * 10_000  # the VMs panel's window, in instructions
 STEP_MS: Final = 300_000  # a step's millions of guest instructions under Pyodide, on a loaded machine
 
 
@@ -30,9 +32,18 @@ def step_done(page: Any, index: int) -> None:
     page.wait_for_selector(f'details.step.done[data-step="{index}"]', timeout=STEP_MS)
 
 
+def clock(page: Any) -> int:
+    return page.evaluate("() => window.hvlab.ui.screen?.state?.time ?? 0")
+
+
 def shares_paused(page: Any, name: str) -> dict[str, tuple[int, int]]:
-    """Pause the run loop, open the VMs panel, read each VM's CPU share and charged share
-    (percent), take a screenshot, and run on."""
+    """Let the steal run until the VMs panel's window holds nothing else, pause the run loop,
+    open the VMs panel, read each VM's CPU share and charged share (percent), take a
+    screenshot, and run on."""
+    start = clock(page)
+    page.wait_for_function(
+        f"() => (window.hvlab.ui.screen?.state?.time ?? 0) > {start + 2 * WINDOW}", timeout=STEP_MS
+    )
     page.locator("#run-pause").click()
     page.wait_for_selector("#run-state:not(.running)", timeout=10_000)
     page.locator("#panel-tab-vms").click()
@@ -76,10 +87,10 @@ def test_the_resources_lesson_in_the_page(lab_page: Any, server_url: str) -> Non
     # 2. Steal: nearly all of the CPU, charged for almost none of it.
     type_line(page, "bank", "batch 20000")
     type_line(page, "tenant", "steal 10000 300 1000")
-    step_done(page, 1)
-    shares = shares_paused(page, "resources-stolen.png")
+    shares = shares_paused(page, "resources-stolen.png")  # while it steals
     assert shares["tenant"][0] >= 70 and shares["tenant"][1] <= 10, shares
     assert shares["bank"][1] >= 80, shares
+    step_done(page, 1)  # its report: the share it got
     next_step(page, 1)
 
     # 3. Exact accounting, a switch in the Policy panel.
@@ -88,9 +99,12 @@ def test_the_resources_lesson_in_the_page(lab_page: Any, server_url: str) -> Non
     page.locator("#policy-sched-exact-accounting").check()
     type_line(page, "bank", "batch 20000")
     type_line(page, "tenant", "steal 10000 300 1000")
-    step_done(page, 2)
     shares = shares_paused(page, "resources-exact.png")
     assert shares["tenant"][0] <= 35 and abs(shares["tenant"][0] - shares["tenant"][1]) <= 10, shares
+    type_line(page, "tenant", "q")  # a key stops it, and it reports
+    step_done(page, 2)
+    stolen = re.findall(r"steal: .*\((\d+)%\)", console_text(page, "tenant"))
+    assert int(stolen[-1]) <= 30, stolen
     next_step(page, 2)
 
     # 4. One long hypercall; 5. continuations.
