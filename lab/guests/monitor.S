@@ -2034,7 +2034,8 @@ put_work:
 # lat COUNT INTERVAL: how late do we run again? COUNT times, sleep INTERVAL
 # instructions of the clock (SBI TIME set_timer, then wfi) and measure how far
 # past the deadline we got the CPU back: the scheduling latency, as Linux's
-# cyclictest measures it. `lat: N wake-ups, max M, avg A instructions late`.
+# cyclictest measures it. A key stops it early. `lat: N wake-ups, max M, avg A
+# instructions late`, N the wake-ups measured.
 cmd_lat:
         addi sp, sp, -32
         sw   ra, 28(sp)
@@ -2053,6 +2054,10 @@ cmd_lat:
         li   s2, 0                      # s2 = the worst lateness
         li   s3, 0                      # s3 = their sum
 1:      beqz s0, 3f
+        li   t0, UART_BASE              # a key stops it (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 3f
         call clock_now
         add  a0, a0, s1                 # the deadline
         sw   a0, 4(sp)
@@ -2064,7 +2069,8 @@ cmd_lat:
         mv   s2, t0
 2:      addi s0, s0, -1
         j    1b
-3:      la   a0, msg_lat                # "lat: N wake-ups, max M, avg A instructions late"
+3:      sub  s4, s4, s0                 # s4 = the wake-ups measured
+        la   a0, msg_lat                # "lat: N wake-ups, max M, avg A instructions late"
         call puts
         mv   a0, s4
         call put_dec
@@ -3783,7 +3789,7 @@ n_sendn:     .asciz "The admin's side of the flood lesson: one request at a time
 n_now:       .asciz "The clock counts the instructions all VMs retired, plus the hypervisor's work and\nidle time: the unit of the trace's timestamps."
 n_spin:      .asciz "Honest computation, no yield. Then spin: W instructions of work in T of the clock\n(P%): P is the share of the CPU this VM got while it worked."
 n_steal:     .asciz "The same work, but ROUNDS times it stops MARGIN instructions before the\nscheduler's next tick (the next multiple of TICK on the clock) and sleeps until\njust after it: a scheduler that charges whoever a tick finds running never finds\nit (Zhou et al., 2011; sched.exact_accounting). A key stops it early."
-n_lat:       .asciz "COUNT times: set a timer INTERVAL instructions ahead (SBI TIME set_timer), wfi,\nand measure how far past the deadline the VM ran again, as cyclictest does.\nPrints lat: N wake-ups, max M, avg A instructions late."
+n_lat:       .asciz "COUNT times: set a timer INTERVAL instructions ahead (SBI TIME set_timer), wfi,\nand measure how far past the deadline the VM ran again, as cyclictest does. A key\nstops it early. Prints lat: N wake-ups, max M, avg A instructions late."
 n_dzero:     .asciz "One hypercall, however many sectors: a hypervisor that does it all at once\nholds the CPU for all of it (hypercall.preemptible). Prints how long it took."
 n_dbench:    .asciz "8 sectors a request from sector 0 on; a request the disk refuses (busy or\nthrottled) is tried again after a short sleep, and after 50 refusals in a row it\ngives up. Prints dbench: N of SECTORS sectors in T instructions (B busy)."
 n_dnoise:    .asciz "The noisy neighbour: requests as fast as the vCPU can ask, never pausing when\nthe disk is busy (blk.rate_limit). A key stops it early."

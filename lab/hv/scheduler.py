@@ -104,7 +104,6 @@ class Scheduler:
         self.resched = False
         if len(self.credit) < n:
             self._grow(n)
-        credit = self.credit
         choice: Vm | None = None
         best = -1
         for i in range(1, n + 1):  # round robin from the VM after the current one, which comes last
