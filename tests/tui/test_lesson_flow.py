@@ -14,7 +14,7 @@ import json
 from textual.widgets import DataTable, Switch, TabbedContent, TabPane
 
 from lab.lesson.variants import variant
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
+from tests.tui.conftest import SIZE, click_switch, enter_line, lesson_started, open_tab
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
 from tui.widgets.checks import ChecksView
@@ -113,8 +113,7 @@ async def control_api_flow(session) -> None:
         await open_tab(pilot, "policy")
         switch = screen.query_one("#policy-hypercall-authorize", Switch)
         assert switch.value is False
-        await pilot.click("#policy-hypercall-authorize")
-        await pilot.pause()
+        await click_switch(pilot, "#policy-hypercall-authorize")
         assert session.state().policy.values["hypercall.authorize"] is True
 
         # The switch kept the focus; the student types the replay key by key into the console:

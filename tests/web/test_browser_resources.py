@@ -45,7 +45,7 @@ def shares_paused(page: Any, name: str) -> dict[str, tuple[int, int]]:
         f"() => (window.hvlab.ui.screen?.state?.time ?? 0) > {start + 2 * WINDOW}", timeout=STEP_MS
     )
     page.locator("#run-pause").click()
-    page.wait_for_selector("#run-state:not(.running)", timeout=10_000)
+    page.wait_for_function("() => !document.querySelector('#run-state').classList.contains('running')")
     page.locator("#panel-tab-vms").click()
     page.wait_for_timeout(300)  # the last frame's figures: the machine stands still
     shares = {}
@@ -56,7 +56,7 @@ def shares_paused(page: Any, name: str) -> dict[str, tuple[int, int]]:
         shares[vm] = (cpu, charged)
     shot(page, name)
     page.locator("#run-pause").click()
-    page.wait_for_selector("#run-state.running", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#run-state').classList.contains('running')")
     return shares
 
 
