@@ -16,10 +16,20 @@ from typing import Any, Final
 
 from lab.hv.scheduler import PERIOD_TICKS, WINDOW_PERIODS
 from tests.web.conftest import boot
-from tests.web.test_browser_ui import console_text, next_step, shot, type_line, wait_console
+from tests.web.test_browser_ui import console_text, next_step, shot, type_line
 
 WINDOW: Final = WINDOW_PERIODS * PERIOD_TICKS * 10_000  # the VMs panel's window, in instructions
 STEP_MS: Final = 300_000  # a step's millions of guest instructions under Pyodide, on a loaded machine
+
+
+def wait_console(page: Any, vm: str, text: str) -> None:
+    """As test_browser_ui's, with a step's time: the guests' work here is millions of instructions."""
+    page.wait_for_function(
+        """([vm, text]) => document.querySelector(`.console-host[data-vm="${vm}"] .xterm-rows`)
+            ?.innerText.includes(text)""",
+        arg=[vm, text],
+        timeout=STEP_MS,
+    )
 
 
 def predict(page: Any, choice: int, number: int = 1) -> None:
