@@ -15,7 +15,7 @@ import json
 from textual.widgets import DataTable, Input, Switch, TabbedContent, TabPane
 
 from lab.lesson.variants import variant
-from tests.tui.conftest import SIZE, click_switch, enter_line, lesson_started, open_tab
+from tests.tui.conftest import SIZE, click_in_view, enter_line, lesson_started, open_tab
 from tests.tui.test_quiz import to_question
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
@@ -127,7 +127,7 @@ async def control_api_flow(session) -> None:
         await open_tab(pilot, "policy")
         switch = screen.query_one("#policy-hypercall-authorize", Switch)
         assert switch.value is False
-        await click_switch(pilot, "#policy-hypercall-authorize")
+        await click_in_view(pilot, "#policy-hypercall-authorize")
         assert session.state().policy.values["hypercall.authorize"] is True
 
         # The switch kept the focus; the student types the replay key by key into the console:
@@ -158,8 +158,7 @@ async def control_api_flow(session) -> None:
         assert session.state().step == 4
         await predict(pilot, 2)  # a few percent at most
         await open_tab(pilot, "policy")
-        await pilot.click("#measure")
-        await pilot.pause()
+        await click_in_view(pilot, "#measure")
         await pilot.press("f7")  # check now
         await pilot.pause()
         assert session.state().done, session.state().checks

@@ -14,7 +14,7 @@ import re
 from textual.widgets import DataTable, Input, Static
 
 from lab.hv.scheduler import PERIOD_TICKS, WINDOW_PERIODS
-from tests.tui.conftest import SIZE, click_switch, enter_line, lesson_started, open_tab, wait_for
+from tests.tui.conftest import SIZE, click_in_view, enter_line, lesson_started, open_tab, wait_for
 from tests.tui.test_quiz import to_question
 from tui.app import HvlabApp
 from tui.widgets.console import ConsoleView
@@ -38,7 +38,7 @@ async def type_at(pilot, vm: str, line: str) -> None:
     await open_tab(pilot, vm)
     # the tab's input line takes the focus once the tab is active (a busy screen takes a frame or two)
     await wait_for(
-        pilot, lambda: getattr(pilot.app.focused, "id", None) == f"input-{vm}", 5, f"{vm}'s console"
+        pilot, lambda: getattr(pilot.app.focused, "id", None) == f"input-{vm}", 30, f"{vm}'s console"
     )
     await enter_line(pilot, line)
 
@@ -121,7 +121,7 @@ def test_the_resources_lesson_by_keyboard(session):
             # 3. Exact accounting, switched on in the policy panel: the thief gets its quarter.
             await predict(pilot, 1)
             await open_tab(pilot, "policy")
-            await click_switch(pilot, "#policy-sched-exact-accounting")
+            await click_in_view(pilot, "#policy-sched-exact-accounting")
             assert session.state().policy.values["sched.exact_accounting"] is True
             await type_at(pilot, "bank", "batch 20000")
             await type_at(pilot, "tenant", "steal 10000 300 1000")
@@ -149,7 +149,7 @@ def test_the_resources_lesson_by_keyboard(session):
             # 5. Continuations: the same call in pieces, the admin runs in between.
             await predict(pilot, 1)
             await open_tab(pilot, "policy")
-            await click_switch(pilot, "#policy-hypercall-preemptible")
+            await click_in_view(pilot, "#policy-hypercall-preemptible")
             await type_at(pilot, "admin", "lat 100000 10000")
             await type_at(pilot, "tenant", "dzero 0 2048")
             await wait_for(
@@ -173,7 +173,7 @@ def test_the_resources_lesson_by_keyboard(session):
             await predict(pilot, 2)
             await open_tab(pilot, "policy")
             field = screen.query_one("#policy-dgram-sender-quota", Input)
-            await click_switch(pilot, "#policy-dgram-sender-quota")
+            await click_in_view(pilot, "#policy-dgram-sender-quota")
             field.value = "4"
             await pilot.press("enter")
             await pilot.pause()
@@ -203,7 +203,7 @@ def test_the_resources_lesson_by_keyboard(session):
             await predict(pilot, 2)
             await open_tab(pilot, "policy")
             field = screen.query_one("#policy-blk-rate-limit", Input)
-            await click_switch(pilot, "#policy-blk-rate-limit")
+            await click_in_view(pilot, "#policy-blk-rate-limit")
             field.value = "2000"
             await pilot.press("enter")
             await pilot.pause()

@@ -136,7 +136,9 @@ def zero(hv, vm, sector, count) -> SbiRet:
     if disk is None:
         return _no_disk(vm)
     if count == 0 or sector >= disk.sectors or sector + count > disk.sectors:
-        return SbiRet.fail(SbiError.INVALID_PARAM, ZERO_RANGE(first=sector, after=sector + count, vm=vm.label))
+        return SbiRet.fail(
+            SbiError.INVALID_PARAM, ZERO_RANGE(first=sector, after=sector + count, vm=vm.label)
+        )
     batch = count
     if hv.policy["hypercall.preemptible"]:
         batch = min(count, MAX_SECTORS)
