@@ -24,6 +24,7 @@ what the student did before predicting does not count for `since=step` checks.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -100,6 +101,10 @@ class Lab:
         # prediction once answered at all (its first answer stands). What a student knows
         # survives a reset of the machine.
         self.answers: dict[tuple[int, int], bool] = {}
+        # attack_outcome's answers for the machine started last: (last attack step, policy,
+        # patches) -> outcome. A replay starts from the lesson's start with just that hardening,
+        # so the same hardening always gets the same answer.
+        self._outcomes: dict[tuple[int, str, tuple[tuple[tuple[int, int], str], ...]], tuple[bool, str]] = {}
 
     @property
     def hv(self) -> Hypervisor:
@@ -125,6 +130,7 @@ class Lab:
             vary(self._hv, self.seed)
         self.settle()
         self.start_snapshot = take(self._hv)
+        self._outcomes.clear()
         self.begin_step(0)
 
     def close(self) -> None:
@@ -301,18 +307,26 @@ class Lab:
         """Replay the lesson's attack steps (up to step index `upto`) from the
         lesson's start with this machine's current policy and patches, then put
         the machine back as it was. Blocked when no attack step's checks all
-        hold in the replay and every legitimate-use check does."""
+        hold in the replay and every legitimate-use check does.
+
+        The replay depends on nothing but the hardening and the last attack step, so its
+        answer is kept: a step's checks are evaluated again and again while a student works,
+        and each replay of a long lesson runs millions of guest instructions."""
         steps = self.lesson.steps[: (self.step_index if upto is None else upto + 1)]
         attacks = [s for s in steps if s.is_attack]
         if not attacks:
             return False, "this lesson has no attack step before this one"
-        live, marks, index, answers = take(self.hv), self.marks, self.step_index, dict(self.answers)
         policy = self.hv.policy.to_dict()
-        patches = [(p.key, p.source) for p in self.hv.patches]
+        patches = tuple((p.key, p.source) for p in self.hv.patches)
+        key = (attacks[-1].index, json.dumps(policy, sort_keys=True, default=str), patches)
+        if key in self._outcomes:
+            return self._outcomes[key]
+        live, marks, index, answers = take(self.hv), self.marks, self.step_index, dict(self.answers)
         try:
             self.reset_lesson()
-            self.harden_like(policy, patches)
-            return self.replay_attacks(attacks[-1].index)
+            self.harden_like(policy, list(patches))
+            outcome = self._outcomes[key] = self.replay_attacks(attacks[-1].index)
+            return outcome
         finally:
             restore(self.hv, live)
             self.marks, self.step_index, self.answers = marks, index, answers

@@ -268,3 +268,23 @@ def test_a_patch_file_that_is_not_utf8_is_an_action_error(tmp_path):
             lab.perform(lab.lesson.steps[0].solution[0])
     finally:
         lab.close()
+
+
+def test_attack_outcome_is_replayed_once_per_hardening(interp_lab, monkeypatch):
+    """A step's checks are evaluated again and again while a student works: the same hardening
+    gets the kept answer, a changed switch or patch a fresh replay."""
+    lab = interp_lab
+    lab.lesson.steps[0].harden = calls(lab, "set hypercall.authorize on", EntryKind.ACTION)
+    lab.begin_step(1)
+    replays = []
+    replay = lab.replay_attacks
+    monkeypatch.setattr(lab, "replay_attacks", lambda last: replays.append(last) or replay(last))
+    assert lab.attack_outcome()[0] is False
+    assert lab.attack_outcome()[0] is False and len(replays) == 1  # asked again: not replayed
+    do(lab, "set hypercall.authorize on")
+    assert lab.attack_outcome()[0] is True and len(replays) == 2  # hardened: replayed
+    do(lab, "set hypercall.authorize off")
+    assert lab.attack_outcome()[0] is False and len(replays) == 2  # the first hardening's answer
+    lab.start()  # a new machine: nothing kept
+    lab.begin_step(1)
+    assert lab.attack_outcome()[0] is False and len(replays) == 3
