@@ -6,7 +6,8 @@
 The app holds one `lab.session.Session`, which both screens talk to directly:
 the lesson picker and the lesson. Progress goes to the user's data directory
 (`tui.paths.default_progress_path`), so a restarted lab resumes each lesson at
-the student's step.
+the student's step; the record of what they did (lab.session.record) goes beside it,
+and the picker exports it (`x`) as a file to hand in.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from textual.app import App
 from textual.binding import BindingType
 
 from lab.session import STUDENT, Session, SessionError
-from lab.session.records import LessonView
+from lab.session.record import Journal
+from lab.session.records import LessonView, Refused
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
-from tui.paths import default_progress_path
+from tui.paths import default_progress_path, record_path
 from tui.screens.picker import PickerScreen
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
@@ -134,11 +136,25 @@ def run_lab(
     lessons_dir: Path | None = None,
     backend: str = "interp",
     progress: Path | None = None,
+    student: str | None = None,
+    seed: int | None = None,
 ) -> int:
-    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON."""
+    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON.
+    `seed` (and `student`, the name it was made for): the course seed, kept with the progress."""
     kwargs = {"lessons_dir": lessons_dir} if lessons_dir else {}
     progress = progress or default_progress_path()
-    session = Session(backend=backend, progress_path=progress, seed=STUDENT, **kwargs)
+    journal = Journal(record_path(progress))
+    session = Session(backend=backend, progress_path=progress, seed=STUDENT, journal=journal, **kwargs)
+    if journal.problem:
+        print(f"hvlab tui: {journal.problem}", file=sys.stderr)
+    if seed is not None or student is not None:
+        now = session.student()
+        given = session.set_student(
+            now.name if student is None else student, now.seed if seed is None else seed
+        )
+        if isinstance(given, Refused):
+            print(f"hvlab tui: {given.error}", file=sys.stderr)
+            return 2
     found = {x.id for x in session.list_lessons(lang)}
     if not found:
         problems = "".join(f"\n  {p}" for p in session.problems().lessons)

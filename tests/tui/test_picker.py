@@ -91,3 +91,38 @@ def test_an_unreadable_progress_file_is_named_on_the_screen_and_kept(tmp_path):
 
     asyncio.run(flow())
     assert [p.read_text() for p in tmp_path.glob("progress.json.unreadable-*")] == ["{half a file"]
+
+
+def test_x_saves_the_students_record_here_and_the_title_names_them(progress_file, tmp_path, monkeypatch):
+    from lab.session.record import Journal, read_record
+
+    session = Session(seed=STUDENT, progress_path=progress_file, journal=Journal())
+    session.set_student("Ada Lovelace", 1815)
+    session.open_lesson("control-api")
+    session.start()
+    session.type("tenant", "vms")
+    session.close()
+    monkeypatch.chdir(tmp_path)
+
+    async def flow() -> None:
+        app = HvlabApp(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "Ada Lovelace · seed 1815" in app.screen.sub_title
+            await pilot.press("x")
+            await pilot.pause()
+            saved = tmp_path / "hvlab-record-ada-lovelace.json"
+            assert saved.is_file()
+            rec = read_record(saved)
+            assert rec.student == "Ada Lovelace" and [e.cmd for e in rec.runs[0].events] == ["type"]
+
+    asyncio.run(flow())
+
+
+def test_the_tui_takes_a_course_seed_once_on_its_command_line():
+    from hvlab.cli import build_parser
+
+    args = build_parser().parse_args(["tui", "--student", "Ada Lovelace", "--seed", "1815"])
+    assert (args.student, args.seed) == ("Ada Lovelace", 1815)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tui", "--seed", str(2**32)])
