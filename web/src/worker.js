@@ -1,14 +1,15 @@
 // The lab's engine in a module worker: Pyodide, the hvlab wheels, the lessons, one Session.
 //
 // The page talks to it only through web/src/client.js (class Lab). Messages in:
-//   {type: "boot", progress}            load everything; progress = the saved progress text or null
+//   {type: "boot", progress, record}    load everything; the saved progress and record texts or null
 //   {type: "call", id, method, args}    one Session method (web.bridge.Bridge.call): the protocol
 //                                       of docs/reference/protocol.md
 //   {type: "pcap"|"import"|"bench", id, ...}
-// Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot},
+// Messages out: {type: "status", text}, {type: "ready", progress, record, problem, timings, snapshot},
 //   {type: "snapshot", snapshot} (once a cold boot's engine snapshot was saved, or not),
-//   {type: "reply", id, ok, value | kind+message, progress}, {type: "frame", frame},
-//   {type: "progress", progress}, {type: "crash", message}.
+//   {type: "reply", id, ok, value | kind+message, progress, record}, {type: "frame", frame},
+//   {type: "progress", progress, record}, {type: "crash", message}.
+// `record`: the lines the student's record grew by (the page appends them to its copy).
 // While the session's guests run (the page called `play`), the run loop calls Session.advance:
 // the session runs one slice, evaluates the checks when due and, when a frame is due, the loop
 // posts it. Between turns it yields to the event loop (a MessageChannel round trip, not
@@ -198,7 +199,7 @@ function writeFiles(FS, files) {
   }
 }
 
-async function boot(progress) {
+async function boot(progress, record) {
   const timings = {}; // milliseconds per boot phase, for bench/web.py
   let mark = performance.now();
   const lap = (name) => {
@@ -294,10 +295,12 @@ async function boot(progress) {
   }
 
   const { Bridge } = pyodide.pyimport("web.bridge");
-  bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: progress ?? null });
+  bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: progress ?? null, record_text: record ?? null });
   Bridge.destroy();
   lap("engine");
-  post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings, snapshot });
+  if (bridge.record_problem) console.warn(`hvlab: ${bridge.record_problem}`);
+  const ready = { progress: bridge.progress(), record: bridge.record(), problem: bridge.progress_problem };
+  post({ type: "ready", ...ready, timings, snapshot });
   if (made) {
     // After "ready": the student does not wait for the copy to reach the disk.
     const written = (ok, why) => {
@@ -329,7 +332,7 @@ function call(method, args) {
 // A call of the worker's own (the play loop's): a progress change it caused still reaches the page.
 function ownCall(method, args) {
   const result = call(method, args);
-  if (result.progress) post({ type: "progress", progress: result.progress });
+  if (result.progress || result.record) post({ type: "progress", progress: result.progress, record: result.record });
   return result;
 }
 
@@ -402,7 +405,7 @@ self.onmessage = async (event) => {
   const message = event.data;
   if (message.type === "boot") {
     try {
-      await boot(message.progress);
+      await boot(message.progress, message.record);
     } catch (error) {
       post({ type: "crash", message: String(error.message ?? error) });
     }
