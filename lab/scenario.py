@@ -50,6 +50,7 @@ Where the limits come from:
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -207,7 +208,15 @@ TOP: Final = Table(
             "(see the policy reference), dotted or grouped: [policy.hypercall] authorize = true",
             default='preset = "vulnerable"',
         ),
-        Key("vm", Kind.TABLES, "the VMs, in domid order (dom0 first)", required=True, low=1, high=MAX_VMS),
+        Key(
+            "vm",
+            Kind.TABLES,
+            "the VMs, in domid order (dom0 first); the first that is not the control domain is the "
+            "student's seat, the console the lab opens on",
+            required=True,
+            low=1,
+            high=MAX_VMS,
+        ),
         Key("segment", Kind.TABLES, "the network segments (virtual switches)", low=0, high=MAX_SEGMENTS),
         Key("mgmt", Kind.TABLE, "the hypervisor's management interface (needs a segment)"),
     ),
@@ -526,6 +535,27 @@ def resolve(path: Path, name: str) -> Path | None:
         except (OSError, ValueError):  # a name no file system holds (too long, a NUL byte)
             return None
     return None
+
+
+def fingerprint(path: str | Path) -> str:
+    """What a machine built from this scenario depends on, as a digest: the file's bytes and
+    each VM's program as loaded (an assembled program is assembled again when a file it
+    includes changed). Equal digests build the same machine; "" when the file cannot be read
+    or loaded (so nothing compares equal to it)."""
+    digest = hashlib.sha256()
+    try:
+        path = Path(path)
+        digest.update(path.read_bytes())
+        for vm in read_scenario(path).vms:
+            found = resolve(path, vm.program) if vm.program is not None else None
+            if vm.program is not None and found is None:
+                return ""
+            for segment in load_program(found).segments if found is not None else ():
+                digest.update(f"{vm.name}:{segment.gpa}:{segment.memsz}:".encode())
+                digest.update(segment.data)
+    except (OSError, ScenarioError, ProgramError):
+        return ""
+    return digest.hexdigest()
 
 
 def variant_prefix(secret: bytes) -> bytes:

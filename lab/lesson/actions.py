@@ -23,6 +23,7 @@ from lab.hv.policy import PolicyError
 from lab.lesson.engine import SETTLE_BUDGET, ActionError, Lab
 from lab.lesson.registry import action
 from lab.riscv.program import ProgramError, load_program
+from lab.trace_messages import LOADED, MEASURED, POLICY_SET
 
 START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be under way
 ANSWER_SLICE: Final = 10_000  # how often `type` and `paste` look for the VM's prompt
@@ -76,7 +77,7 @@ def load(lab: Lab, args: dict[str, Any]) -> None:
         raise ActionError(f"{path}: {exc.strerror or exc}") from None
     vm = lab.vm(args["vm"])
     vm.config.program = program
-    lab.hv.reboot(vm, f"loaded {args['file']}")
+    lab.hv.reboot(vm, LOADED(program=args["file"]))
     lab.settle()
 
 
@@ -96,7 +97,7 @@ def set_switch(lab: Lab, key: str, value: object) -> object:
         lab.hv.policy.set(key, value)
     except PolicyError as exc:
         raise ActionError(str(exc)) from None
-    lab.hv.event(-1, "policy", f"{key} set to {lab.hv.policy[key]}")
+    lab.hv.event(-1, POLICY_SET(switch=key, value=lab.hv.policy[key]))
     return lab.hv.policy[key]
 
 
@@ -156,7 +157,7 @@ def measure(lab: Lab, calls: int = DEFAULT_CALLS) -> CostMeasurement:
         )
     except CostError as exc:
         raise ActionError(str(exc)) from None
-    hv.event(-1, "measure", f"measured: {result.summary()}")
+    hv.event(-1, MEASURED(summary=result.summary()))
     return result
 
 

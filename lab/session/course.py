@@ -38,15 +38,19 @@ class SessionError(Exception):
 
 
 class Catalogue:
-    """The lessons under one directory, parsed once, each id in every language it has."""
+    """The lessons under one directory, parsed once, each id in every language it has.
+    `changed()` says whether a file under the directory changed since they were read
+    (an instructor's preview polls it), `refresh()` reads them again on the next use."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self._lessons: list[Lesson] | None = None
+        self._stamp: Stamp | None = None  # the directory's files when the lessons were read
         self.problems: list[str] = []  # lessons that failed to parse, as `file:line: what`
 
     def all(self) -> list[Lesson]:
         if self._lessons is None:
+            self._stamp = stamp(self.directory)
             self._lessons, self.problems = [], []
             for path in find_lessons([self.directory]):
                 try:
@@ -54,6 +58,15 @@ class Catalogue:
                 except LessonError as exc:
                     self.problems.append(str(exc))
         return self._lessons
+
+    def changed(self) -> bool:
+        """Has a file under the directory changed, come or gone since the lessons were read?"""
+        return self._stamp is not None and stamp(self.directory) != self._stamp
+
+    def refresh(self) -> None:
+        """Read the lessons again on the next use (a lesson file is parsed again only if its
+        text changed: lab.lesson.parser keeps them by path and text)."""
+        self._lessons = None
 
     def ids(self) -> list[str]:
         """Every lesson id once, in file order."""
@@ -67,6 +80,23 @@ class Catalogue:
         return next(
             (x for x in matches if x.lang == lang), next((x for x in matches if x.lang == "en"), matches[0])
         )
+
+
+Stamp = frozenset[tuple[str, int, int]]  # (path, mtime in ns, size) of every file under a folder
+
+
+def stamp(directory: Path) -> Stamp:
+    """Every file under `directory` with its modification time and size: a cheap way to
+    notice a change (a folder of lessons, scenarios and programs has some tens of files)."""
+    out = set()
+    for path in directory.rglob("*"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # gone meanwhile
+        if path.is_file() and "__pycache__" not in path.parts:
+            out.add((str(path), info.st_mtime_ns, info.st_size))
+    return frozenset(out)
 
 
 def own_words(lesson: Lesson, text: str, seed: int | None, *, as_html: bool = False) -> str:

@@ -64,7 +64,7 @@ OUTCOME_CHARS: Final = 200  # of an event's outcome
 # The engine's files: what `Engine.code` digests. The same patterns as the hvlab package's data
 # (pyproject.toml) and the page's wheel (web.build): the TUI and the page, from the same sources,
 # have the same engine (tests/test_record.py holds the three together).
-ENGINE_FILES: Final = ("**/*.py", "guests/*.S", "guests/lib/*.S", "scenarios/*.toml")
+ENGINE_FILES: Final = ("**/*.py", "guests/*.S", "guests/lib/*.S", "scenarios/*.toml", "lesson/templates/*")
 ENGINE_ROOT: Final = Path(__file__).resolve().parents[1]  # lab/
 
 
