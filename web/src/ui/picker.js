@@ -168,13 +168,15 @@ export class Picker {
 class StudentForm {
   constructor(app) {
     this.lab = app.lab;
-    this.name = h("input", { id: "student-name", type: "text", maxlength: "80", autocomplete: "name" });
-    this.seed = h("input", { id: "student-seed", type: "text", inputmode: "numeric", pattern: "[0-9]*", maxlength: "10" });
+    this.edited = false; // the student typed here: the session's values no longer overwrite theirs
+    const edited = () => (this.edited = true);
+    this.name = h("input", { id: "student-name", type: "text", maxlength: "80", autocomplete: "name", oninput: edited });
+    this.seed = h("input", { id: "student-seed", type: "text", inputmode: "numeric", pattern: "[0-9]*", maxlength: "10", oninput: edited });
     this.status = h("p", { class: "student-status", role: "status" });
     this.error = h("p", { class: "import-error", role: "alert", hidden: true });
     this.el = h(
       "form",
-      { class: "student-form", "aria-labelledby": "student-title", onsubmit: (e) => this.#save(e) },
+      { class: "student-form", "aria-labelledby": "student-title", novalidate: true, onsubmit: (e) => this.#save(e) },
       h("h2", { id: "student-title" }, t("web.course_seed")),
       h("p", { class: "picker-intro" }, t("web.course_seed_intro")),
       h(
@@ -193,8 +195,10 @@ class StudentForm {
 
   async load() {
     const student = await this.lab.call("student");
-    this.name.value = student.name;
-    this.seed.value = student.name ? String(student.seed) : "";
+    if (!this.edited) {
+      this.name.value = student.name;
+      this.seed.value = student.name ? String(student.seed) : "";
+    }
     this.status.textContent = student.name
       ? t("web.recording_as", { name: student.name, seed: student.seed, events: student.events })
       : t("web.no_course_seed");
@@ -213,6 +217,7 @@ class StudentForm {
       return;
     }
     this.error.hidden = true;
+    this.edited = false;
     notify(t("web.seed_saved"), "ok");
     await this.load();
   }
