@@ -1,0 +1,62 @@
+"""The TUI's record proves the play-through: the control-API lesson done through keys and clicks
+(a hint, typed attacks, a policy switch) under a course seed, exported with `x` in the picker,
+replays on the command line's engine; the same file edited, or handed in as another student's,
+does not."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from lab.session import STUDENT, Session
+from lab.session.record import Journal, read_record, student_seed
+from lab.session.verify import verify
+from tests.tui.conftest import wait_for
+from tests.tui.test_lesson_flow import control_api_flow
+from tui.paths import record_path
+from tui.screens.picker import PickerScreen
+
+KEY = "the course key of the TUI's test"
+ADA = "Ada Lovelace"
+
+
+def test_the_tuis_record_of_a_play_through_verifies_and_an_edited_copy_does_not(
+    progress_file, tmp_path, monkeypatch
+):
+    journal = Journal(record_path(progress_file))
+    session = Session(seed=STUDENT, progress_path=progress_file, journal=journal)
+    seed = student_seed(KEY, ADA)
+    session.set_student(ADA, seed)
+    monkeypatch.chdir(tmp_path)
+    saved = tmp_path / "hvlab-record-ada-lovelace.json"
+
+    async def export(pilot) -> None:
+        await pilot.press("escape")  # back to the lesson picker
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickerScreen), what="the picker")
+        await pilot.press("x")
+        await wait_for(pilot, saved.is_file, what="the record's export")
+
+    asyncio.run(control_api_flow(session, then=export))
+    assert record_path(progress_file).is_file()  # kept beside the progress as the student worked
+
+    rec = read_record(saved)
+    assert rec.student == ADA and rec.seed == seed and len(rec.runs) == 1
+    cmds = {e.cmd for e in rec.runs[0].events}
+    assert {"type", "hint", "next_step", "set_policy"} <= cmds, cmds
+    verdict = verify(rec, key=KEY)
+    assert verdict.seed_check == "ok" and verdict.runs[0].refused == ""
+    lesson = verdict.lessons["control-api"]
+    assert lesson.complete and lesson.done == {0, 1, 2, 3} and lesson.hints == 1
+
+    # The student edits the file: the bank destroyed is another VM now.
+    text = saved.read_text(encoding="utf-8")
+    assert text.count('"destroy 2"') == 1
+    edited = tmp_path / "edited.json"
+    edited.write_text(text.replace('"destroy 2"', '"destroy 1"'), encoding="utf-8")
+    refused = verify(read_record(edited), key=KEY)
+    assert "destroy 1" in refused.runs[0].refused and not refused.lessons["control-api"].complete
+
+    # Ada's file handed in as Grace's.
+    theirs = verify(replace(rec, student="Grace Hopper"), key=KEY)
+    assert theirs.seed_check == f"seed {seed} is not Grace Hopper's"
+    assert theirs.lessons["control-api"].done == set()
