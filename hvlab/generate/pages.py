@@ -31,7 +31,7 @@ from lab.riscv.isa import SPECS
 from lab.scenario import FORMAT, RULES, read_scenario, reference_rows
 from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
 from lab.session.record import FORMAT as RECORD_FORMAT
-from lab.session.record import RECORDED, VERSION, Record
+from lab.session.record import RECORDED, UNRECORDED, VERSION, Record
 from lab.trace_messages import FIELDS, KIND_MEANING, MESSAGES, EventKind, Message
 
 
@@ -507,11 +507,12 @@ def record_reference() -> str:
         out.append(f"| {link} | {entry.what} |")
     out += [
         "",
-        "Queries (what the student looked at) are not recorded, nor is the run loop's turning "
-        "(`advance`, `play`, `pause`, `run`): the events' machine times say where the machine was.",
+        "Queries (what the student looked at) are not recorded, nor are these commands:",
         "",
-        "## Records",
-        "",
+        "| command | why a replay needs no event for it |",
+        "| --- | --- |",
     ]
+    out += [f"| [`{name}`](protocol.md) | {why} |" for name, why in UNRECORDED.items()]
+    out += ["", "## Records", ""]
     out += _record_tables(reached, ["Record", "Run", "Event", "Engine", "Answered"])
     return "\n".join(out).rstrip() + "\n"
