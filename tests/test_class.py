@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,17 +14,14 @@ import pytest
 
 from hvlab.cli import main as hvlab
 from lab.session.record import read_record, student_seed
-from tests.test_record import ALICE, KEY, LESSONS, PROOF, play_through, student_session
+from tests.test_record import ALICE, KEY, course_with_proof, play_through, student_session
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("course") / "lessons"
-    shutil.copytree(LESSONS, folder)
-    (folder / "proof.md").write_text(PROOF)
-    return folder
+    return course_with_proof(tmp_path_factory)
 
 
 def export(session, folder: Path, name: str) -> Path:

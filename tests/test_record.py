@@ -139,12 +139,17 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory) -> Path:
+def course_with_proof(tmp_path_factory) -> Path:
+    """The course's lessons and the proof lesson (PROOF), in a temporary folder."""
     folder = tmp_path_factory.mktemp("course") / "lessons"
     shutil.copytree(LESSONS, folder)
     (folder / "proof.md").write_text(PROOF)
     return folder
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return course_with_proof(tmp_path_factory)
 
 
 def student_session(course: Path, tmp_path: Path, *, name: str = ALICE, seed: int | None = None) -> Session:

@@ -73,6 +73,21 @@ class RunVerdict:
     known: dict[tuple[int, int], bool] = field(default_factory=dict)  # answers the machine knew at the end
     seconds: float = 0.0  # time spent on the student's clock (pauses cut to IDLE_GAP)
 
+    @classmethod
+    def of(cls, run: Run, number: int, refused: str = "") -> RunVerdict:
+        """The verdict on `run` before its replay (or refused without one)."""
+        return cls(
+            number=number,
+            lesson=run.lesson,
+            title=run.title,
+            lang=run.lang,
+            seed=run.seed,
+            from_step=run.from_step,
+            events=len(run.events),
+            refused=refused,
+            seconds=_seconds(run),
+        )
+
 
 @dataclass(slots=True)
 class LessonVerdict:
@@ -238,16 +253,7 @@ def replay(
     proven: dict[tuple[int, int], bool] | None = None,
 ) -> RunVerdict:
     """Replay one run; `proven`: the answers earlier runs of its lesson that count ended knowing."""
-    verdict = RunVerdict(
-        number=number,
-        lesson=run.lesson,
-        title=run.title,
-        lang=run.lang,
-        seed=run.seed,
-        from_step=run.from_step,
-        events=len(run.events),
-        seconds=_seconds(run),
-    )
+    verdict = RunVerdict.of(run, number)
     try:
         _replay(run, verdict, lessons_dir, proven or {})
     except _Refusal as exc:
@@ -355,16 +361,8 @@ def verify(
     for number, run in enumerate(rec.runs, 1):
         if key is not None and (expected is None or run.seed != expected):
             who = verdict.student or "the student"
-            result = RunVerdict(
-                number=number,
-                lesson=run.lesson,
-                title=run.title,
-                lang=run.lang,
-                seed=run.seed,
-                from_step=run.from_step,
-                events=len(run.events),
-                refused=f"made under seed {run.seed}, which is not {who}'s: another student's record",
-            )
+            refused = f"made under seed {run.seed}, which is not {who}'s: another student's record"
+            result = RunVerdict.of(run, number, refused)
             if expected is not None and verdict.seed_check == "ok" and run.seed == rec.seed:
                 verdict.seed_check = f"seed {rec.seed} is not {who}'s"
         else:
