@@ -28,7 +28,7 @@ def test_a_record_made_in_the_page_verifies_on_the_command_lines_engine(lab_page
     page.fill("#student-name", STUDENT)
     page.fill("#student-seed", "12x")
     page.click("#student-save")
-    error = page.wait_for_selector(".student-form .import-error:not([hidden])")
+    error = page.wait_for_selector("#student-error:not([hidden])")
     assert "4294967295" in error.text_content()  # the page's own words, not the browser's tooltip
     page.fill("#student-seed", str(seed))
     page.click("#student-save")

@@ -173,7 +173,7 @@ class StudentForm {
     this.name = h("input", { id: "student-name", type: "text", maxlength: "80", autocomplete: "name", oninput: edited });
     this.seed = h("input", { id: "student-seed", type: "text", inputmode: "numeric", pattern: "[0-9]*", maxlength: "10", oninput: edited });
     this.status = h("p", { class: "student-status", role: "status" });
-    this.error = h("p", { class: "import-error", role: "alert", hidden: true });
+    this.error = h("p", { class: "form-error", id: "student-error", role: "alert", hidden: true });
     this.el = h(
       "form",
       { class: "student-form", "aria-labelledby": "student-title", novalidate: true, onsubmit: (e) => this.#save(e) },
