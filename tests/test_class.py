@@ -51,6 +51,7 @@ def records(course, tmp_path_factory) -> Path:
         bob.hint()  # the step has two hints: the third shows the last again
     bob.open_lesson("control-api")
     bob.start()
+    bob.answer(1, "1")  # step 1's prediction, before its checks count
     bob.type("tenant", "vms")
     assert bob.frame().state.done
     export(bob, folder, "bob.json")
@@ -145,13 +146,14 @@ def test_the_class_report_has_the_right_numbers(records, course, tmp_path, capsy
         "0",
     ]
     assert [table["bob.json", "proof"][k] for k in numbers] == ["1", "4", "no", "0", "1", "1", "2", "1", "0"]
+    # control-api: step 1 of 6 (its prediction answered), none of the reflection's 3 questions
     assert [table["bob.json", "control-api"][k] for k in numbers] == [
         "1",
-        "4",
+        "6",
         "no",
         "0",
-        "0",
-        "0",
+        "3",
+        "1",
         "0",
         "1",
         "0",
@@ -184,11 +186,12 @@ def test_a_student_exports_the_tuis_record_from_the_command_line(course, tmp_pat
     session = student_session(course, data)
     session.open_lesson("control-api")
     session.start()
+    session.answer(1, "1")  # step 1's prediction, before its checks count
     session.type("tenant", "vms")
     session.close()
     out = tmp_path / "mine.json"
     assert hvlab(["record", "export", "--progress", str(data / "progress.json"), "--out", str(out)]) == 0
-    assert capsys.readouterr().out == f"{out}: 1 run(s), 1 event(s)\n"
+    assert capsys.readouterr().out == f"{out}: 1 run(s), 2 event(s)\n"
     rec = read_record(out)
     assert (
         rec.student == ALICE and rec.seed == student_seed(KEY, ALICE) and rec.runs[0].lesson == "control-api"

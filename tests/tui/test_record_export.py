@@ -1,7 +1,7 @@
-"""The TUI's record proves the play-through: the control-API lesson done through keys and clicks
-(a hint, typed attacks, a policy switch) under a course seed, exported with `x` in the picker,
-replays on the command line's engine; the same file edited, or handed in as another student's,
-does not."""
+"""The TUI's record proves the play-through: the control-API lesson done through keys and
+clicks (predictions, a hint, typed attacks, a policy switch, a measurement, the reflection)
+under a course seed, exported with `x` in the picker, replays on the command line's engine;
+the same file edited, or handed in as another student's, does not."""
 
 from __future__ import annotations
 
@@ -42,11 +42,12 @@ def test_the_tuis_record_of_a_play_through_verifies_and_an_edited_copy_does_not(
     rec = read_record(saved)
     assert rec.student == ADA and rec.seed == seed and len(rec.runs) == 1
     cmds = {e.cmd for e in rec.runs[0].events}
-    assert {"type", "hint", "next_step", "set_policy"} <= cmds, cmds
+    assert {"type", "hint", "next_step", "set_policy", "answer", "measure"} <= cmds, cmds
     verdict = verify(rec, key=KEY)
     assert verdict.seed_check == "ok" and verdict.runs[0].refused == ""
     lesson = verdict.lessons["control-api"]
-    assert lesson.complete and lesson.done == {0, 1, 2, 3} and lesson.hints == 1
+    assert lesson.complete and lesson.done == set(range(6)) and lesson.hints == 1
+    assert len(lesson.right) == lesson.quizzes == 3  # the reflection, answered by keyboard
 
     # The student edits the file: the bank destroyed is another VM now.
     text = saved.read_text(encoding="utf-8")

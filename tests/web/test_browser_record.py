@@ -9,7 +9,14 @@ from typing import Any
 from lab.session.record import engine, read_record, student_seed
 from lab.session.verify import verify
 from tests.web.conftest import boot
-from tests.web.test_browser_ui import STEP_TIMEOUT_MS, next_step, type_line, wait_console, wait_step_done
+from tests.web.test_browser_ui import (
+    STEP_TIMEOUT_MS,
+    answer,
+    next_step,
+    type_line,
+    wait_console,
+    wait_step_done,
+)
 
 KEY = "a course key the students never see"
 STUDENT = "Ada Lovelace"
@@ -38,6 +45,7 @@ def test_a_record_made_in_the_page_verifies_on_the_command_lines_engine(lab_page
 
     # The first sitting: step 1, then a hint for step 2.
     open_lesson(page, "control-api")
+    answer(page, 1, 1)  # step 1's prediction
     type_line(page, "tenant", "vms")
     wait_step_done(page, 0)
     next_step(page, 0)

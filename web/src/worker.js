@@ -90,40 +90,6 @@ if "random" in sys.modules:
     sys.modules["random"].seed()
 `;
 
-/** Run `load` (a restoring loadPyodide) with the wasm's memory grown to hold the snapshot.
- *  Pyodide (314.0.7) restores a snapshot into the memory the wasm starts with (30 MiB): its
- *  INITIAL_MEMORY setting is ignored, as the wasm defines its memory itself. A snapshot of an
- *  engine whose import grew the heap past that did not fit ("offset is out of bounds") and every
- *  boot was a cold one. While `load` runs, the instance that exports the memory is grown to the
- *  snapshot's size as soon as it is instantiated, before the runtime makes its views of it. */
-async function withMemoryFor(snapshot, load) {
-  const { instantiate, instantiateStreaming } = WebAssembly;
-  const grown = async (result) => {
-    const memory = (result.instance ?? result).exports?.memory;
-    if (memory instanceof WebAssembly.Memory) {
-      // Never reject here: Pyodide would wait for ever on an instantiation that failed.
-      const bytes = await Promise.resolve(snapshot).then((m) => m.byteLength, () => 0);
-      const pages = Math.ceil(bytes / WASM_PAGE) - memory.buffer.byteLength / WASM_PAGE;
-      try {
-        if (pages > 0) memory.grow(pages);
-      } catch {
-        // beyond the wasm's maximum: the restore fails as before, and the boot goes on cold
-      }
-    }
-    return result;
-  };
-  WebAssembly.instantiate = (...args) => instantiate(...args).then(grown);
-  WebAssembly.instantiateStreaming = (...args) => instantiateStreaming(...args).then(grown);
-  try {
-    return await load();
-  } finally {
-    WebAssembly.instantiate = instantiate;
-    WebAssembly.instantiateStreaming = instantiateStreaming;
-  }
-}
-
-const WASM_PAGE = 65536;
-
 const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Where a snapshot is kept: a file in the origin private file system (OPFS), which reads
@@ -213,6 +179,32 @@ class SnapshotStore {
   }
 }
 
+/** Run `load` (a loadPyodide that restores `snapshot`, a promise of its bytes) with the wasm
+ *  memory grown to the snapshot's size as Pyodide's module is instantiated. Pyodide copies a
+ *  snapshot into the memory the module starts with (480 pages, 30 MiB) and never grows it
+ *  first: a cold boot whose Python grew past that (a longer course, a bigger engine) made a
+ *  snapshot no restore could load ("offset is out of bounds"). Emscripten takes its views of
+ *  the memory after instantiation, so they cover the grown memory. */
+async function roomFor(snapshot, load) {
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const grown = async (result) => {
+    const memory = result?.instance?.exports?.memory; // a bare Instance (a helper module): as is
+    if (memory instanceof WebAssembly.Memory) {
+      const short = (await snapshot).length - memory.buffer.byteLength;
+      if (short > 0) memory.grow(Math.ceil(short / 65536));
+    }
+    return result;
+  };
+  WebAssembly.instantiate = async (...args) => grown(await instantiate.apply(WebAssembly, args));
+  WebAssembly.instantiateStreaming = async (...args) => grown(await instantiateStreaming.apply(WebAssembly, args));
+  try {
+    return await load();
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    WebAssembly.instantiateStreaming = instantiateStreaming;
+  }
+}
+
 /** Every file under `roots` in Emscripten's file system, as [path, bytes]. */
 function filesUnder(FS, roots) {
   const files = [];
@@ -281,7 +273,7 @@ async function boot(progress, record) {
       // the promise later: meanwhile a rejection must not count as unhandled).
       const memory = SnapshotStore.read(found).then((parts) => (kept = parts).memory);
       memory.catch(() => {});
-      pyodide = await withMemoryFor(memory, () => loadPyodide({ ...options, _loadSnapshot: memory }));
+      pyodide = await roomFor(memory, () => loadPyodide({ ...options, _loadSnapshot: memory }));
       snapshot.restored = snapshot.saved = true;
     } catch (error) {
       snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;

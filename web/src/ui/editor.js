@@ -4,7 +4,7 @@
 //   Patch: pick a hypercall handler, load its Python source, edit, Apply or Roll back;
 //     a patch that does not compile or fails its trial shows its error at its line.
 //
-//   const editor = new Editor(lab, vms, { onChanged: () => … });   editor.mounted()
+//   const editor = new Editor(lab, vms, { seat, onChanged: () => …, program: lesson.program });   editor.mounted()
 //
 // Errors are line decorations plus a gutter marker (a StateField fed by an effect),
 // and a list under the editor whose entries jump to their line.
@@ -111,15 +111,16 @@ const theme = EditorView.theme({
 });
 
 export class Editor {
-  constructor(lab, vms, { seat, onChanged }) {
+  constructor(lab, vms, { seat, onChanged, program = "" }) {
     this.lab = lab;
     this.onChanged = onChanged;
     this.mode = "program";
-    this.sources = { program: SAMPLE, patch: "" };
+    // The lesson's own program (one the student finishes), else the sample.
+    this.sources = { program: program || SAMPLE, patch: "" };
     this.language = new Compartment();
     this.view = new EditorView({
       state: EditorState.create({
-        doc: SAMPLE,
+        doc: this.sources.program,
         extensions: [
           lineNumbers(),
           highlightActiveLineGutter(),
