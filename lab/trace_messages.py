@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     """What a trace event is about: the trace panel's filter and a record's `kind`."""
 
     HYPERCALL = "hypercall"
+    PRIVILEGE = "privilege"
     VM = "vm"
     GRANT = "grant"
     DGRAM = "dgram"
@@ -44,6 +45,8 @@ class EventKind(StrEnum):
 KIND_MEANING: Final[dict[EventKind, str]] = {
     EventKind.HYPERCALL: "a guest's hypercall: which function, its arguments, the result and, where the "
     "handler gives one, the reason",
+    EventKind.PRIVILEGE: "an ecall from a guest's user mode that names one of the hypervisor's extensions: "
+    "served as a hypercall, or passed on to the guest's kernel (hypercall.check_caller_mode)",
     EventKind.VM: "a VM was created, changed state (paused, running, halted, faulted), was destroyed or "
     "rebooted",
     EventKind.GRANT: "grant tables: a page granted, a grant ended, a grant mapped or unmapped",
@@ -70,6 +73,10 @@ class Line(str):
         line = super().__new__(cls, text)
         line.message = message
         return line
+
+    def __reduce__(self) -> tuple[type[Line], tuple[str, Message]]:
+        # Pickled with its message (a front end's engine process sends records holding lines).
+        return (Line, (str(self), self.message))
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,6 +613,23 @@ PATCH_ROLLED_BACK: Final = _m(
     "patched handler failed and was rolled back ({error})",
     "A student's patch raised or ran too long: the call fails and the original handler is back.",
     fills="reason",
+)
+
+# -------------------------------------------------- who called: a guest's user mode (lab/hv/hypercalls.py)
+
+USER_ECALL_SERVED: Final = _m(
+    "privilege.user_served",
+    EventKind.PRIVILEGE,
+    "{vm}: ecall from user mode at {pc:#010x} served as a {ext} hypercall",
+    "A user program in the guest made a hypercall past its kernel, and the hypervisor served it "
+    "(hypercall.check_caller_mode off): the hypercall follows as its own line.",
+)
+USER_ECALL_PASSED: Final = _m(
+    "privilege.user_passed",
+    EventKind.PRIVILEGE,
+    "{vm}: ecall from user mode at {pc:#010x} names {ext}: passed to the guest kernel, not served",
+    "A user program's ecall named one of the hypervisor's extensions; with "
+    "hypercall.check_caller_mode on it went to the guest kernel as a system call (scause 8).",
 )
 
 # ------------------------------------------------------------------ VMs (lab/hv/hypervisor.py)

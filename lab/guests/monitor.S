@@ -1728,31 +1728,6 @@ put_arp_cache:
         addi sp, sp, 16
         ret
 
-# str_copy: copy a string with its NUL.   in: a0 = dest, a1 = source
-# out: a0 = where the NUL went in dest (to append the next piece)
-str_copy:
-1:      lbu  t0, 0(a1)
-        sb   t0, 0(a0)
-        beqz t0, 2f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      ret
-
-# str_prefix: does string a0 begin with string a1?   out: a0 = 1 or 0
-str_prefix:
-1:      lbu  t1, 0(a1)
-        beqz t1, 2f
-        lbu  t0, 0(a0)
-        bne  t0, t1, 3f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      li   a0, 1
-        ret
-3:      li   a0, 0
-        ret
-
 # ------------------------------------------------------------------ disk
 
 # dinfo: how big is our disk? (BLK info)
@@ -2166,6 +2141,8 @@ hexdump:
         .include "lib/shell.S"          # abort_command, run_command, cmd_help, arg_num, read_line, ...
         .include "lib/parse_num.S"      # parse_num: a string as a number
         .include "lib/str_eq.S"         # str_eq: are two strings equal?
+        .include "lib/str_prefix.S"     # str_prefix: does a string start with another?
+        .include "lib/str_copy.S"       # str_copy: copy a string
         .include "lib/uart.S"           # putc, newline, puts
         .include "lib/put_dec.S"        # put_dec: a number in decimal
 

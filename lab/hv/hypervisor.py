@@ -8,7 +8,8 @@
 
 `run` schedules the vCPUs (lab.hv.scheduler) and handles whatever stops
 them: an `ecall` is dispatched through the hypercall table
-(lab.hv.hypercalls), `wfi` parks the vCPU until an event for it, `ebreak`
+(lab.hv.hypercalls; one from the guest's user mode may be the guest kernel's
+instead, `hypercalls.user_ecall`), `wfi` parks the vCPU until an event for it, `ebreak`
 pauses the VM for the debugger, and a fault stops that VM alone, recording
 the fault. A guest can never make this loop raise: guest errors are values.
 """
@@ -23,12 +24,13 @@ from enum import Enum
 from typing import Any, Final
 
 from lab.cpu import Stop
+from lab.cpu.base import Privilege
 from lab.hv import hypercalls
 from lab.hv.devices.blk import SECTOR, BackingStore, DiskError
 from lab.hv.devices.dgram import Channel, run_backend
 from lab.hv.devices.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.devices.net import NetDevices
-from lab.hv.hypercalls import Function, dispatch
+from lab.hv.hypercalls import Function, dispatch, user_ecall
 from lab.hv.memory import HV_REGION_SIZE, HostMemory, HvLayout
 from lab.hv.patch import PatchError, PatchTable
 from lab.hv.policy import Policy
@@ -66,6 +68,7 @@ DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
 NO_CONTROL: Final = 0xFFFF_FFFF
 MAX_VMS: Final = (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES  # the grant tables' room: 120
 _U32: Final = struct.Struct("<I")
+_USER: Final = Privilege.USER
 
 
 class Idle(Enum):
@@ -342,11 +345,14 @@ class Hypervisor:
         `lab.cpu.base`): the core stops only when the call leaves the VM unable
         to run on (paused, halted, destroyed, waiting)."""
         cpu = vm.cpu
+        priv = cpu.priv  # the vCPU's level: who inside the VM is calling
         done = 0
         start = self.time
 
         def on_ecall(pc: int, retired: int) -> bool:
             self.time = clock + retired
+            if priv.mode is _USER and not user_ecall(self, vm, pc):
+                return True  # the guest kernel's system call: the vCPU goes on at its stvec
             vm.hypercalls += 1
             changes = self.state_changes
             dispatch(self, vm, pc)

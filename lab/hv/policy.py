@@ -89,11 +89,34 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "its policy on every call (the default policy lets only a privileged domain through). "
             "XSA-77 (2013) is why the check matters: once XSM could delegate domctls to other "
             "domains, Xen's security team warned that their implementations had been written for "
-            "a fully trusted dom0, not for a hostile caller. A cousin inside one guest: "
-            "CVE-2009-3290, KVM's kvm_emulate_hypercall did not check the guest's privilege level, "
-            "so guest user code could make the MMU hypercalls meant for its kernel."
+            "a fully trusted dom0, not for a hostile caller. Which level inside the caller asked is "
+            "another check: CVE-2009-3290 is hypercall.check_caller_mode's."
         ),
         cost="one flag test per privileged VMCTL call",
+    ),
+    Switch(
+        "hypercall.check_caller_mode",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "Only a guest's kernel makes hypercalls: an ecall from user mode is never served, "
+            "whatever its a7 says. The hypervisor passes it on to the guest kernel as the "
+            "architecture says (scause 8, environment call from U-mode, at the kernel's stvec), "
+            "and the kernel takes it as one of its own system calls. Without the check, a "
+            "user-mode ecall whose a7 names one of the hypervisor's extensions is served as a "
+            "hypercall, with every right of the VM (the control domain's included), and only the "
+            "others reach the guest kernel."
+        ),
+        mirrors=(
+            "CVE-2009-3290: KVM's kvm_emulate_hypercall did not check the caller's privilege "
+            "level, so a user process in a guest could make the hypercalls meant for its kernel "
+            "(the MMU ones, with which it could crash the guest); the fix answers -KVM_EPERM "
+            "unless the caller runs at ring 0. Xen's hvm_hypercall refuses a call from guest user "
+            "mode the same way (-EPERM), and KVM on RISC-V has the hardware hand user-mode ecalls "
+            "straight to the guest kernel (hedeleg), so they never reach it."
+        ),
+        cost="one comparison per hypercall: the level the vCPU trapped from",
     ),
     Switch(
         "hypercall.check_bounds",

@@ -46,9 +46,12 @@ def type_(lab: Lab, args: dict[str, Any]) -> None:
     type_text(lab, lab.vm(args["vm"]), args["text"], enter=args.get("enter", True))
 
 
-def type_text(lab: Lab, vm: Vm, text: str, *, enter: bool = True) -> None:
-    """Type `text` (and Enter) at the VM's console and run until the answer is in (`type`)."""
+def type_text(lab: Lab, vm: Vm, text: str, *, enter: bool = True, settle: bool = True) -> None:
+    """Type `text` (and Enter) at the VM's console and run until the answer is in (`type`);
+    without `settle`, only type (whoever runs the machine next brings the answer)."""
     vm.feed((text + ("\n" if enter else "")).encode())
+    if not settle:
+        return
     spent = _answered(lab, vm, lab.settle_budget)
     # What the answer set off elsewhere (a reply, a log line) finishes here; a VM that keeps
     # running whatever happens (a flood) does not hold up the student who has their answer.
@@ -219,9 +222,7 @@ def paste(lab: Lab, args: dict[str, Any]) -> None:
     vm = lab.vm(args["vm"])
     text = args["text"]
     if "{token}" in text:
-        tokens = TOKEN_LINE.findall(bytes(vm.console))
-        if tokens:
-            text = text.replace("{token}", tokens[-1].decode())
+        text = text.replace("{token}", _last_token(vm) or "{token}")
     text = AFTER_FIELD.sub(lambda m: _word_after(vm, m.group(1)) or m.group(0), text)
     if "{password}" in text:
         net = lab.hv.net
@@ -255,13 +256,24 @@ def start(lab: Lab, args: dict[str, Any]) -> None:
         "A command at the hypervisor's own management console, out of band: LIST, PAUSE, UNPAUSE or "
         "DESTROY a VM, UNLOCK an address or the account, SESSIONS, REVOKE a session token (or ALL). "
         "No login, no network, no queue, so no flood can starve it and no lockout applies. "
+        "`{token:VM}` becomes the last management token the VM's console shows, as `paste`'s `{token}` "
+        "(the session a student picks out of SESSIONS to REVOKE). "
         "The reply goes into the trace as `console: COMMAND -> REPLY`."
     ),
-    example="oob DESTROY tenant",
+    example="oob REVOKE {token:tenant}",
     needs="the management service",
 )
 def oob(lab: Lab, args: dict[str, Any]) -> None:
-    console_command(lab, args["text"])
+    console_command(lab, TOKEN_OF.sub(lambda m: _last_token(lab.vm(m.group(1))) or m.group(0), args["text"]))
+
+
+# `{token:VM}` in an oob command: the last management token that VM's console shows.
+TOKEN_OF: Final = re.compile(r"\{token:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _last_token(vm: Vm) -> str:
+    tokens = TOKEN_LINE.findall(bytes(vm.console))
+    return tokens[-1].decode() if tokens else ""
 
 
 def console_command(lab: Lab, command: str) -> str:

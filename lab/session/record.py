@@ -1,6 +1,7 @@
 """The student's record: what they did in each lesson, to be replayed by `hvlab verify`.
 
     journal = Journal(path)            # the record as it grows (a file; None: in memory only)
+    Journal(path, append=False)        # ... read only: another process writes it (reread() for more)
     journal.begin(run)                 # Session.start built a lesson's machine: a new run
     journal.note(event)                # a command took effect at machine time `event.time`
     journal.idle(event)                # the run loop found every guest waiting (merged while it lasts)
@@ -22,10 +23,11 @@ A run is one machine: its header says which lesson file (its fingerprint), which
 engine (`Engine`: the package's version and a digest of the engine's code), the step it
 began at (a resumed lesson replays the steps done before with their solutions) and the
 answers the machine knew. Each event carries `after`, a digest of the machine after it (the
-clock, every VM's state and console, the trace, the policy, the patches, the step): the
-replay compares its own, so an edited command shows where it was edited. The digest is no
-signature (anyone can compute it by running the engine); what a record proves is what its
-replay does on the verifier's engine, under the seed the course key gives the student.
+clock, every VM's state, console and input not read yet, the trace, the policy, the patches,
+the step): the replay compares its own, so an edited command shows where it was edited. The
+digest is no signature (anyone can compute it by running the engine); what a record proves
+is what its replay does on the verifier's engine, under the seed the course key gives the
+student.
 
 Nothing here sends anything anywhere: the TUI appends the journal to a file next to the
 progress file, the page keeps it in localStorage; the student exports it (`export_record`).
@@ -195,6 +197,7 @@ UNRECORDED: Final[dict[str, str]] = {
     "pause": _TURNING,
     "run": _TURNING,
     "step": _TURNING,
+    "drawn": "the front end drew a frame: when its next may come (the host's pace, not the machine's)",
     "frame": "what the front end shows (a frame may evaluate the checks: `evaluate` notes a step found done)",
     "follow": "which panels the front end shows",
     "reload": "an instructor's preview reading changed lesson files: a run made while previewing names "
@@ -220,8 +223,9 @@ def machine_digest(
     outcome: str = "",
 ) -> str:
     """A digest of what the replay must reproduce after an event: the clock, every VM (state,
-    pc, instructions, hypercalls, console), the trace's length, the policy and the patches,
-    the step and the answers known. 16 hex digits (64 bits: a fingerprint, not a signature)."""
+    pc, instructions, hypercalls, console, input not read yet), the trace's length, the policy
+    and the patches, the step and the answers known. 16 hex digits (64 bits: a fingerprint, not
+    a signature)."""
     vms = [
         [
             vm.name,
@@ -232,6 +236,9 @@ def machine_digest(
             vm.hypercalls,
             vm.console_seq,
             hashlib.sha256(bytes(vm.console[-CONSOLE_TAIL:])).hexdigest(),
+            # Input the guest has not read yet: a line typed while the run loop runs (the TUI's
+            # engine types without settling) shows in its own event's digest, not only the next.
+            hashlib.sha256(bytes(vm.uart.rx)).hexdigest(),
         ]
         for vm in hv.vms
     ]
@@ -381,15 +388,30 @@ class Journal:
     naming the format. Kept in memory (`lines`), appended to a file when it has one (the
     TUI's), and read by the web bridge from `lines` (the page keeps them in localStorage).
     Idle polls at one machine time make one `idle` event, written when something else
-    happens (or at `flush`)."""
+    happens (or at `flush`).
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    One process writes a journal's file: the TUI's lesson engine (tui.engine). The picker's
+    session, in the app's process, reads it with `append=False` (it writes nothing, not even
+    the format line of a new file) and `reread`s it when a lesson's engine has ended."""
+
+    def __init__(self, path: str | Path | None = None, *, append: bool = True) -> None:
         self.path = Path(path) if path else None
+        self.append = append  # write new entries to the file (False: only read it)
         self.lines: list[str] = []  # every entry, as JSON text (the first: the format line)
         self.problem = ""  # why (some of) the journal could not be read ("" when it could)
         self._idle: Event | None = None  # idle polls not written yet
         if self.path is not None:
             self._read_file(self.path)
+        if not self.lines:
+            self._add({"format": JOURNAL, "version": VERSION})
+
+    def reread(self) -> None:
+        """The file's entries as they are now (a reader's: what the writer added since); a
+        journal without a file keeps its own."""
+        if self.path is None:
+            return
+        self.lines, self.problem, self._idle = [], "", None
+        self._read_file(self.path)
         if not self.lines:
             self._add({"format": JOURNAL, "version": VERSION})
 
@@ -438,7 +460,7 @@ class Journal:
     def _add(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False)
         self.lines.append(line)
-        if self.path is not None:
+        if self.path is not None and self.append:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with self.path.open("a", encoding="utf-8") as f:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Static
 
 from hvlab.cli import main as hvlab
@@ -93,15 +94,38 @@ def test_an_unreadable_progress_file_is_named_on_the_screen_and_kept(tmp_path):
     assert [p.read_text() for p in tmp_path.glob("progress.json.unreadable-*")] == ["{half a file"]
 
 
-def test_x_saves_the_students_record_here_and_the_title_names_them(progress_file, tmp_path, monkeypatch):
-    from lab.session.record import Journal, read_record
+def test_keys_typed_ahead_open_the_lesson_they_point_at(session):
+    """Arrow keys and Enter in one burst (a fast typist, a busy machine): Enter opens the row the
+    arrows reached, not the one the cursor was on when Enter arrived."""
+    from tests.tui.conftest import lesson_started
 
-    session = Session(seed=STUDENT, progress_path=progress_file, journal=Journal())
-    session.set_student("Ada Lovelace", 1815)
-    session.open_lesson("control-api")
-    session.start()
-    session.type("tenant", "vms")
-    session.close()
+    async def flow() -> None:
+        app = HvlabApp(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            for key in ("down", "down", "down", "down", "enter"):  # all queued before any is handled
+                app.post_message(events.Key(key, None if key != "enter" else "\r"))
+            await lesson_started(pilot, machine=False)
+            assert app.screen.lesson.id == session.list_lessons("en")[4].id == "grant-tables"
+
+    asyncio.run(flow())
+
+
+def test_x_saves_the_students_record_here_and_the_title_names_them(progress_file, tmp_path, monkeypatch):
+    """The record an earlier lab wrote beside the progress, exported by the picker's session,
+    which only reads it."""
+    from lab.session.record import Journal, read_record
+    from tui.app import app_session
+    from tui.paths import record_path
+
+    earlier = Session(seed=STUDENT, progress_path=progress_file, journal=Journal(record_path(progress_file)))
+    earlier.set_student("Ada Lovelace", 1815)
+    earlier.open_lesson("control-api")
+    earlier.start()
+    earlier.type("tenant", "vms")
+    earlier.close()
+    written = record_path(progress_file).read_text(encoding="utf-8")
+    session = app_session(progress_file)
     monkeypatch.chdir(tmp_path)
 
     async def flow() -> None:
@@ -117,6 +141,7 @@ def test_x_saves_the_students_record_here_and_the_title_names_them(progress_file
             assert rec.student == "Ada Lovelace" and [e.cmd for e in rec.runs[0].events] == ["type"]
 
     asyncio.run(flow())
+    assert record_path(progress_file).read_text(encoding="utf-8") == written
 
 
 def test_the_tui_takes_a_course_seed_once_on_its_command_line():

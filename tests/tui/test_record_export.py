@@ -1,18 +1,20 @@
 """The TUI's record proves the play-through: the control-API lesson done through keys and
 clicks (predictions, a hint, typed attacks, a policy switch, a measurement, the reflection)
-under a course seed, exported with `x` in the picker, replays on the command line's engine;
-the same file edited, or handed in as another student's, does not."""
+under a course seed, recorded by the lesson's engine process beside the progress, exported
+with `x` in the picker as soon as the student is back there (while that engine may still be
+ending), replays on the command line's engine; the same file edited, or handed in as another
+student's, does not."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
 
-from lab.session import STUDENT, Session
-from lab.session.record import Journal, read_record, student_seed
+from lab.session.record import read_record, student_seed
 from lab.session.verify import verify
-from tests.tui.conftest import wait_for
+from tests.tui.conftest import until
 from tests.tui.test_lesson_flow import control_api_flow
+from tui.app import app_session
 from tui.paths import record_path
 from tui.screens.picker import PickerScreen
 
@@ -23,8 +25,7 @@ ADA = "Ada Lovelace"
 def test_the_tuis_record_of_a_play_through_verifies_and_an_edited_copy_does_not(
     progress_file, tmp_path, monkeypatch
 ):
-    journal = Journal(record_path(progress_file))
-    session = Session(seed=STUDENT, progress_path=progress_file, journal=journal)
+    session = app_session(progress_file)  # as `hvlab tui` makes it: the record read only
     seed = student_seed(KEY, ADA)
     session.set_student(ADA, seed)
     monkeypatch.chdir(tmp_path)
@@ -32,12 +33,13 @@ def test_the_tuis_record_of_a_play_through_verifies_and_an_edited_copy_does_not(
 
     async def export(pilot) -> None:
         await pilot.press("escape")  # back to the lesson picker
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, PickerScreen), what="the picker")
+        await until(pilot, lambda: isinstance(pilot.app.screen, PickerScreen), what="the picker")
         await pilot.press("x")
-        await wait_for(pilot, saved.is_file, what="the record's export")
+        await until(pilot, saved.is_file, what="the record's export")
 
     asyncio.run(control_api_flow(session, then=export))
-    assert record_path(progress_file).is_file()  # kept beside the progress as the student worked
+    kept = record_path(progress_file).read_text(encoding="utf-8")  # beside the progress, by the engine
+    assert kept.count('{"run"') == 1  # one run: recorded once, by the engine alone
 
     rec = read_record(saved)
     assert rec.student == ADA and rec.seed == seed and len(rec.runs) == 1

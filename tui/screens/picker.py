@@ -29,12 +29,21 @@ LANGUAGES: Final = tuple(LANGUAGE_NAMES)
 COLUMNS: Final = ("#", "tui.col_done", "minutes", "tui.col_lang", "tui.col_lesson")
 
 
+class LessonTable(Localized, DataTable[str]):
+    """The lessons, a row each; Enter opens the highlighted one.
+
+    Enter is the table's own key, not a priority key of the screen: a priority key runs as it
+    arrives, ahead of the arrow keys typed before it that the table has not handled yet (a
+    burst of keys, or a busy machine), and would open the row the cursor was on before them.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = localized(Key("enter", "select_cursor", "open"))
+
+
 class PickerScreen(Localized, Screen[None]):
     """A table of lessons above the highlighted lesson's summary."""
 
     BINDINGS: ClassVar[list[BindingType]] = localized(
-        # Priority, so the table's own Enter (which does the same) does not hide it from the footer.
-        Key("enter", "open", "open", priority=True),
         Key("l", "switch_language", "language"),
         Key("x", "export_record", "tui.key_export_record"),
         Key("ctrl+q", "app.quit", "quit", priority=True),
@@ -81,7 +90,7 @@ class PickerScreen(Localized, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(cursor_type="row", id="lessons")
+        yield LessonTable(cursor_type="row", id="lessons")
         yield Static(id="summary")
         yield Footer(compact=True)
 
@@ -101,18 +110,24 @@ class PickerScreen(Localized, Screen[None]):
         event.stop()
         self._choose(event.cursor_row)
 
-    def action_open(self) -> None:
-        self._choose(self.query_one(DataTable).cursor_row)
-
     def action_switch_language(self) -> None:
         if self._chosen:
             return  # a lesson is starting in a worker thread: leave the engine to it
         self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)]
 
     def action_export_record(self) -> None:
-        """Save the record of every lesson's runs as a file here: the student hands it in."""
+        """Save the record of every lesson's runs as a file here: the student hands it in. The
+        last lesson's engine may still be ending (writing its record): the app says when."""
         if self._chosen:
-            return  # a lesson is starting in a worker thread: leave the engine to it
+            return  # a lesson is starting: its engine is writing the record
+        when_no_lesson = getattr(self.app, "when_no_lesson", None)
+        if when_no_lesson is None:
+            self.export_record()
+        else:
+            when_no_lesson(self.export_record)
+
+    def export_record(self) -> None:
+        """The record as the app's session last read it, in a file here."""
         say = words(self)
         export = self.session.export_record()
         path = Path(export.filename).resolve()

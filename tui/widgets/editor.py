@@ -1,8 +1,11 @@
 """The editor: guest assembly (assemble, see errors at their line, load into a
 VM) and hypercall patch points (apply a rewritten handler, roll it back).
 
-    editor = Editor(session, vms=["admin", "tenant", "bank"], program=lesson.program)
+    editor = Editor(machine, handlers=session.handlers(), vms=["admin", "tenant"], program=lesson.program)
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
+
+What it asks of the session goes to the lesson's engine (`machine`, a tui.machine.Machine)
+and the answer comes back to this widget when the engine has it.
 
 Both are highlighted when the `tui` extra's tree-sitter packages are installed
 (`textual[syntax]` for Python, `tree-sitter-riscv` for assembly, registered in
@@ -11,6 +14,7 @@ Both are highlighted when the `tui` extra's tree-sitter packages are installed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from textual.app import ComposeResult
@@ -20,9 +24,11 @@ from textual.theme import Theme
 from textual.widgets import Button, Select, Static, TextArea
 from textual.widgets.text_area import Selection
 
-from lab.session import Session, SessionError
-from lab.session.records import Refused
+from lab.session import Session
+from lab.session.records import Assembly, PatchResult, PatchSource, Refused
+from tui import engine
 from tui.keys import words
+from tui.machine import Machine
 from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 
 ASSEMBLY: Final = "asm"
@@ -85,10 +91,18 @@ class Editor(Vertical):
             self.what = what
 
     def __init__(
-        self, session: Session, *, vms: list[str], program: str = "", program_name: str = "", **kwargs: Any
+        self,
+        machine: Machine,
+        *,
+        handlers: tuple[str, ...],
+        vms: list[str],
+        program: str = "",
+        program_name: str = "",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.session = session
+        self.machine = machine
+        self.handlers = handlers
         self.vms = vms
         self.mode = ASSEMBLY
         # The lesson's own program (one the student finishes), else the example.
@@ -100,7 +114,7 @@ class Editor(Vertical):
     def compose(self) -> ComposeResult:
         say = words(self)
         sources = [(say("tui.editor_assembly"), ASSEMBLY)] + [
-            (say("tui.editor_patch", handler=h), h) for h in self.session.handlers()
+            (say("tui.editor_patch", handler=h), h) for h in self.handlers
         ]
         with Horizontal():
             yield Select(sources, value=ASSEMBLY, allow_blank=False, id="editor-source")
@@ -168,19 +182,30 @@ class Editor(Vertical):
             self.status(say("tui.editor_asm_help"))
             return
         vm_select.display = False
-        info = self.session.patch_source(source)
         area.language = "python" if "python" in area.available_languages else None
-        area.load_text(info.source)
         self._labels(say("tui.editor_check"), say("tui.editor_apply"), say("revert_patch"))
+        self._ask(Session.patch_source, source, then=self._show_source)
+
+    def _show_source(self, info: PatchSource) -> None:
+        if info.handler != self.mode:  # the student moved on meanwhile
+            return
+        say = words(self)
+        self.query_one(TextArea).load_text(info.source)
         state = say("tui.editor_patched") if info.patched else say("tui.editor_original")
-        self.status(say("tui.editor_patch_state", handler=source, params=", ".join(info.params), state=state))
+        self.status(
+            say("tui.editor_patch_state", handler=info.handler, params=", ".join(info.params), state=state)
+        )
 
     def _labels(self, check: str, go: str, revert: str) -> None:
         self.query_one("#editor-check", Button).label = check
         self.query_one("#editor-go", Button).label = go
         self.query_one("#editor-revert", Button).label = revert
 
-    def check(self) -> bool:
+    def _ask(self, fn: Callable[..., Any], *args: Any, then: Callable[[Any], object]) -> None:
+        """A session method on the run loop's thread; `then(result)` back on this one."""
+        self.machine.submit(fn, *args, then=then, refused=lambda message: self.status(message, error=True))
+
+    def check(self) -> None:
         say = words(self)
         if self.mode != ASSEMBLY:
             try:
@@ -189,40 +214,46 @@ class Editor(Vertical):
                 self._error_at(
                     exc.lineno or 1, exc.offset or 1, say("tui.editor_line", line=exc.lineno, message=exc.msg)
                 )
-                return False
+                return
             self.status(say("tui.editor_compiles"))
-            return True
-        result = self.session.assemble(self.text)
+            return
+        self._ask(Session.assemble, self.text, then=self._assembled)
+
+    def _assembled(self, result: Assembly) -> bool:
+        """Show where the assembly went wrong, or its size; True when it assembled."""
+        say = words(self)
         if result.ok:
             self.status(say("tui.editor_assembled", size=result.size, entry=f"{result.entry:#x}"))
             return True
         first = result.errors[0]
-        lines = [say("tui.editor_line", line=f"{e.line}:{e.col}", message=e.message) for e in result.errors]
+        lines = [
+            say("tui.editor_line", line=f"{e.line}:{e.col}", message=e.message) if e.line else e.message
+            for e in result.errors
+        ]
         self._error_at(first.line, first.col, "\n".join(lines))
         return False
 
     def go(self) -> None:
         if self.mode == ASSEMBLY:
             vm = str(self.query_one("#editor-vm", Select).value)
-            if not self.check():
-                return
-            try:
-                result = self.session.load_source(vm, self.text)
-            except SessionError as exc:
-                self.status(str(exc), error=True)
-                return
-            if not result.ok:
-                self._error_at(1, 1, result.errors[0].message)
-                return
-            self.status(words(self)("tui.editor_loaded", vm=vm))
-            self.post_message(self.Changed(f"loaded {vm}"))
+
+            def loaded(result: Assembly) -> None:
+                if self._assembled(result):
+                    self.status(words(self)("tui.editor_loaded", vm=vm))
+                    self.post_message(self.Changed(f"loaded {vm}"))
+
+            self._ask(Session.load_source, vm, self.text, then=loaded)
             return
-        result = self.session.apply_patch(self.mode, self.text)
-        if isinstance(result, Refused):
-            self._error_at(result.line or 1, 1, result.error)
-            return
-        self.status(words(self)("tui.editor_applied", handler=self.mode))
-        self.post_message(self.Changed(f"patched {self.mode}"))
+        handler = self.mode
+
+        def applied(result: PatchResult | Refused) -> None:
+            if isinstance(result, Refused):
+                self._error_at(result.line or 1, 1, result.error)
+                return
+            self.status(words(self)("tui.editor_applied", handler=handler))
+            self.post_message(self.Changed(f"patched {handler}"))
+
+        self._ask(Session.apply_patch, handler, self.text, then=applied)
 
     def revert(self) -> None:
         if self.mode == ASSEMBLY:
@@ -233,10 +264,15 @@ class Editor(Vertical):
             else:
                 self.status(say("tui.editor_example"))
             return
-        self.session.revert_patch(self.mode)
-        self.text = self.session.patch_source(self.mode).source
-        self.status(words(self)("tui.editor_rolled_back", handler=self.mode))
-        self.post_message(self.Changed(f"reverted {self.mode}"))
+        handler = self.mode
+
+        def reverted(info: PatchSource) -> None:
+            if info.handler == self.mode:
+                self.text = info.source
+            self.status(words(self)("tui.editor_rolled_back", handler=handler))
+            self.post_message(self.Changed(f"reverted {handler}"))
+
+        self._ask(engine.revert_patch, handler, then=reverted)
 
     def status(self, message: str, *, error: bool = False) -> None:
         line = self.query_one("#editor-status", Static)
