@@ -184,6 +184,8 @@ FIELDS: Final[dict[str, Field]] = {
     "size": Field("a number of bytes", 16, _NUMBER_RE),
     "limit": Field("the limit in force, a number", 256, _NUMBER_RE),
     "depth": Field("how many datagrams a queue holds", 16, _NUMBER_RE),
+    "quota": Field("how many datagrams one sender may have waiting in an inbox", 4, _NUMBER_RE),
+    "cost": Field("the hypervisor's own work, in instructions of the clock", 4096, _NUMBER_RE),
     "entries": Field("how many entries a table holds", 512, _NUMBER_RE),
     "flags": Field("the flags given, in hex", 0x2, _HEX_RE),
     "op": Field("the request's op code", 7, _NUMBER_RE),
@@ -384,7 +386,51 @@ RANGE_UNCHECKED: Final = _m(
     "The transfer went ahead past the end of the caller's disk (blk.check_range off) into other VMs' disks.",
     fills="reason",
 )
+DISK_BUSY: Final = _m(
+    "reason.disk_busy",
+    H,
+    "the disk is busy: the store moves {limit} sectors per {period} instructions",
+    "The store's shared bandwidth (disk_bandwidth) is used up for now: 0 sectors moved; try again later.",
+    fills="reason",
+)
+ZERO_RANGE: Final = _m(
+    "reason.zero_range",
+    H,
+    "sectors [{first}, {after}) are not 1 or more of {vm}'s disk",
+    "zero: the range is empty or does not fit the caller's disk.",
+    fills="reason",
+)
+ZERO_PREEMPTED: Final = _m(
+    "reason.zero_preempted",
+    H,
+    "preempted after {count} sectors: continues at sector {sector}",
+    "zero did a bounded piece of the work (hypercall.preemptible) and will continue the call "
+    "where it stopped, as Xen's hypercall continuations do.",
+    fills="reason",
+)
+ZERO_DONE: Final = _m(
+    "reason.zero_done",
+    H,
+    "{count} sectors zeroed ({cost} instructions in the hypervisor)",
+    "zero finished: the last (or only) piece, and the hypervisor's time it cost.",
+    fills="reason",
+)
+# TIME
+TIMER_CANCELLED: Final = _m(
+    "reason.timer_cancelled",
+    H,
+    "timer cancelled",
+    "set_timer with the greatest time: the caller's timer is off.",
+    fills="reason",
+)
 # DGRAM
+SENDER_QUOTA: Final = _m(
+    "reason.sender_quota",
+    H,
+    "{vm} already has {quota} datagrams waiting in {dest}'s inbox (its quota)",
+    "Refused: the sender's share of the receiver's inbox is used up (dgram.sender_quota).",
+    fills="reason",
+)
 QUEUE_FULL: Final = _m(
     "reason.queue_full",
     H,

@@ -99,6 +99,7 @@ name = "bank-heist"
 title = "A tenant, a bank and the management network"
 description = "Every key of the scenario format, each set once"
 quantum = 2000
+disk_bandwidth = 400                  # sectors per 100,000 instructions, all disks together
 hv_secret = "HV{keys-to-the-kingdom}"
 
 [policy]

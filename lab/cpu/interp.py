@@ -60,9 +60,8 @@ from lab.cpu.translate import (
     interp_functions,
     rem32,
 )
-from lab.riscv.isa import Kind, decode
+from lab.riscv.isa import Kind, M, decode
 
-M: Final = 0xFFFFFFFF
 HOT_THRESHOLD: Final = 40  # block entries before translation: compile() costs ~50 us an instruction
 DECODE_CACHE_MAX: Final = 1 << 16
 COMPILED_CACHE_MAX: Final = 4096  # blocks; a few KiB of bytecode each

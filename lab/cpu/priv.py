@@ -36,9 +36,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from lab.cpu.base import Cause, Privilege
-from lab.riscv.isa import CSR_BY_NAME, CSR_BY_NUMBER, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP
+from lab.riscv.isa import CSR_BY_NAME, CSR_BY_NUMBER, SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, M
 
-M: Final = 0xFFFFFFFF
 # funct3 & 3 of a Zicsr instruction (bit 2 only says the operand is an immediate).
 CSR_WRITE: Final = 1
 CSR_SET: Final = 2

@@ -48,9 +48,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from lab.riscv.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
+from lab.riscv.isa import ABI_NAMES, Decoded, Fmt, Kind, M, decode
 
-M: Final = 0xFFFFFFFF
 MAX_BLOCK: Final = 48  # instructions; bounds compile time and code held per block
 
 # RV32IM register-register semantics on unsigned 32-bit values {a} and {b}

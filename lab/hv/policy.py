@@ -74,6 +74,29 @@ class Switch:
 
 SWITCHES: Final[tuple[Switch, ...]] = (
     Switch(
+        "sched.exact_accounting",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "The credit scheduler debits every VM exactly the instructions it ran, and the "
+            "hypervisor work done for it, as they happen. Without it the scheduler samples: at "
+            "each tick (every quantum of instructions) the VM found running pays for the whole "
+            "tick and nothing else is counted, so a VM that sleeps just before each tick and "
+            "wakes just after pays almost nothing, keeps its priority and takes the CPU from "
+            "VMs that pay their way."
+        ),
+        mirrors=(
+            "Xen's credit scheduler, which debited credit per 10 ms tick from whichever vCPU was "
+            'running: Zhou, Goel, Desnoyers and Sundaram, "Scheduler Vulnerabilities and '
+            'Coordinated Attacks in Cloud Computing" (2011) took up to 98% of a CPU that way in the lab, '
+            "whatever its fair share, and stole CPU time on Amazon EC2 until Amazon fixed it. "
+            "Their fix, and schedulers since (Xen's credit2, Linux's CFS), charge the time that "
+            "really ran."
+        ),
+        cost="a subtraction per slice run instead of per tick; nothing per instruction or hypercall",
+    ),
+    Switch(
         "hypercall.authorize",
         bool,
         vulnerable=False,
@@ -142,6 +165,28 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         cost="two comparisons per guest buffer on the hypercall path",
     ),
     Switch(
+        "hypercall.preemptible",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "A hypercall that can do unbounded work (BLK zero) does a bounded amount per entry "
+            "(8 sectors, as read and write move at most) and then makes a continuation: the guest's "
+            "arguments are advanced to what is left and its pc is put back on its `ecall`, so the "
+            "call starts again where it left off the next time the vCPU runs, and in between the "
+            "scheduler can run someone else. Xen does this with hypercall_create_continuation; "
+            "without it the call holds the CPU until it is done, however long that is."
+        ),
+        mirrors=(
+            "XSA-380 (CVE-2021-28698): Xen iterated over a domain's whole grant map-tracking table "
+            "in one go, and a guest that made the table large enough tied up a CPU for too long, "
+            "starving other domains; the fix added preemption checks and made the loops "
+            "restartable. XSA-45 (CVE-2013-1918) before it: long page-table operations that could "
+            "not be preempted."
+        ),
+        cost="a comparison per entry; a continued call re-enters the hypervisor once per 8 sectors",
+    ),
+    Switch(
         "grant.check_grantee",
         bool,
         vulnerable=False,
@@ -208,6 +253,25 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "between the check and the use: a double fetch (TOCTOU)."
         ),
         cost="one copy of the request (up to 240 bytes) per doorbell",
+    ),
+    Switch(
+        "dgram.sender_quota",
+        int,
+        vulnerable=0,
+        hardened=4,
+        checks=(
+            "In each VM's inbox (16 datagrams) one sender may have at most this many datagrams "
+            "waiting (0: no quota); a send over it gets SBI_ERR_DENIED, and the other senders' "
+            "datagrams still fit. Without it the inbox is first come, first served: one VM that "
+            "fills it makes everyone else's sends fail with SBI_ERR_FAILED (queue full)."
+        ),
+        mirrors=(
+            "Shared queues and tables a guest can fill for everyone: xenstored buffered requests "
+            "and watch events for guests without limit (CVE-2022-42315 and its siblings, 2022) "
+            "and now counts what each domain holds against per-domain quotas; Linux's netback "
+            "queued packets for a guest that did not read them (XSA-392, CVE-2021-28715)."
+        ),
+        cost="a count of the sender's datagrams in the inbox (at most 16) per send",
     ),
     Switch(
         "net.mgmt_isolated",

@@ -80,6 +80,33 @@ SENTENCES: Final[dict[str, dict[str, str]]] = {
         "de": "[Mindestens {min} und höchstens {max}|Mindestens {min}|Höchstens {max}|Einige] der "
         "Management-Befehle aus dem letzten sendn von {vm} wurden beantwortet[ {since}]",
     },
+    "cpu_share": {
+        "en": "{vm} got [between {min}% and {max}%|at least {min}%|at most {max}%|a share] of the CPU"
+        "[ {since}]",
+        "de": "{vm} hat [zwischen {min} % und {max} %|mindestens {min} %|höchstens {max} %|einen Anteil] "
+        "der CPU bekommen[ {since}]",
+    },
+    "work_share": {
+        "en": "{vm}'s last spin or steal got [between {min}% and {max}%|at least {min}%|at most {max}%|"
+        "a share] of the clock[ {since}]",
+        "de": "Das letzte spin oder steal von {vm} hat [zwischen {min} % und {max} %|mindestens {min} %|"
+        "höchstens {max} %|einen Anteil] der Uhr bekommen[ {since}]",
+    },
+    "disk_time": {
+        "en": "[{vm}'s last dbench took {min} to {max} instructions|{vm}'s last dbench took at least {min} "
+        "instructions or gave up|{vm}'s last dbench read all its sectors within {max} instructions|{vm} "
+        "measured its disk with dbench][ {since}]",
+        "de": "[Das letzte dbench von {vm} hat {min} bis {max} Instruktionen gebraucht|Das letzte dbench von "
+        "{vm} hat mindestens {min} Instruktionen gebraucht oder aufgegeben|Das letzte dbench von {vm} hat "
+        "alle Sektoren in höchstens {max} Instruktionen gelesen|{vm} hat die Platte mit dbench gemessen]"
+        "[ {since}]",
+    },
+    "latency": {
+        "en": "{vm}'s last lat measured a worst wake-up latency of [{min} to {max}|at least {min}|at most "
+        "{max}|some] instructions[ {since}]",
+        "de": "Das letzte lat von {vm} hat eine höchste Weckverzögerung von [{min} bis {max}|mindestens "
+        "{min}|höchstens {max}|einigen] Instruktionen gemessen[ {since}]",
+    },
 }
 
 # Argument values in words, per language.

@@ -67,6 +67,10 @@ class Kind(Enum):
     TRAP_RETURN = "trap_return"  # sret: back to the privilege level and pc the trap came from
 
 
+XLEN: Final = 32  # RV32: registers, addresses and the pc are 32 bits wide
+M: Final = (1 << XLEN) - 1  # the mask that wraps a value to a register's width
+
+
 # Operand syntaxes, as GNU as writes them. The assembler parses and the
 # disassembler prints exactly these shapes.
 OPS_R: Final = "rd,rs1,rs2"

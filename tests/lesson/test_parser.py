@@ -17,6 +17,7 @@ from tests.lesson.conftest import FRONT, LESSONS, REPO, STEP
 LONGER = {
     "capstone": 60,  # a machine to explore, an hour
     "authentication": 35,  # three identities in one lesson (issue 17): levels, stamps, addresses
+    "resources": 40,  # four resources, each attacked, measured and hardened
 }
 
 

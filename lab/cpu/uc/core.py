@@ -84,9 +84,8 @@ from lab.cpu.priv import PrivilegeState
 from lab.cpu.uc import blocks, hooks, qemu
 from lab.cpu.uc.blocks import decode
 from lab.cpu.uc.hooks import PAGE_SHARED, Mode, Reason, State, Tables
-from lab.riscv.isa import BY_NAME, Kind, sext
+from lab.riscv.isa import BY_NAME, Kind, M, sext
 
-M: Final = 0xFFFFFFFF
 _NEVER: Final = 0xFFFFFFFF  # `until` for emu_start: odd, so never a pc
 _U32: Final = struct.Struct("<I")
 _X: Final[tuple[int, ...]] = tuple(UC_RISCV_REG_X0 + i for i in range(32))
