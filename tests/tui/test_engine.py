@@ -39,6 +39,15 @@ async def until(condition, timeout: float = 60) -> None:
         await asyncio.sleep(0.01)
 
 
+async def stopped(machine: Machine, held: list) -> None:
+    """Stop the engine and wait for its end: `stop`'s `then` is what comes after."""
+    closed: list = []
+    machine.stop(then=lambda: closed.append(True))
+    await until(lambda: held)
+    held.pop()()
+    assert closed == [True]
+
+
 def test_commands_are_answered_in_order_and_a_busy_screen_gets_one_frame_at_a_time(tmp_path):
     progress = tmp_path / "progress.json"
 
@@ -72,11 +81,7 @@ def test_commands_are_answered_in_order_and_a_busy_screen_gets_one_frame_at_a_ti
         held.pop()()
         assert frames[1].retired > 0 and frames[1].state.time > first.state.time
 
-        closed: list = []
-        machine.stop(then=lambda: closed.append(True))
-        await until(lambda: held)
-        held.pop()()
-        assert closed == [True]
+        await stopped(machine, held)
 
     asyncio.run(flow())
     assert '"control-api"' in progress.read_text()  # the engine kept the student's progress
@@ -138,11 +143,7 @@ def test_the_engine_writes_the_record_beside_the_progress_to_the_last_idle_poll(
             work()
         held.clear()
         assert answers[1].running, answers
-        closed: list = []
-        machine.stop(then=lambda: closed.append(True))
-        await until(lambda: held)
-        held.pop()()
-        assert closed == [True]
+        await stopped(machine, held)
 
     asyncio.run(flow())
     (run,) = Journal(record_path(progress), append=False).runs()
