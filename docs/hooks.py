@@ -6,6 +6,7 @@
   the assembler's tables; so the site cannot drift from the code;
 * reference/protocol.md, the front-end protocol, comes from the session's typed records
   and its query/command declarations (hvlab.generate.pages), with the web bridge's replies;
+  reference/record.md, the student's record, from lab.session.record's records and table;
 * lessons/<id>.md and lessons/<id>.de.md are the course's lessons as readable
   pages: the prose rendered by the lab's own renderer (raw HTML in a lesson is
   escaped, never executed), each step's goals as students read them with the
@@ -27,6 +28,7 @@ from hvlab.generate.pages import (
     hypercall_reference,
     policy_reference,
     protocol_reference,
+    record_reference,
     scenario_reference,
     trace_reference,
 )
@@ -100,6 +102,7 @@ def on_pre_build(config) -> None:
         docs / "reference" / "trace.md": trace_reference(),
         docs / "reference" / "assembler.md": assembler_reference(),
         docs / "reference" / "protocol.md": protocol_reference(envelope=[Answer, Failure]),
+        docs / "reference" / "record.md": record_reference(),
     }
     for lesson in _lessons():
         pages[docs / "lessons" / _page_name(lesson)] = lesson_page(lesson)

@@ -15,6 +15,10 @@ site with `web` and measures it with `bench`, which never import each other.
     hvlab lessons new ID [--title T]        a new lesson in the current folder, valid as written
     hvlab lessons preview DIR               DIR's lessons in the terminal lab and the page,
                                             reloaded whenever a file of DIR changes
+    hvlab record export [--out FILE]        the student's record as one file to hand in
+    hvlab verify FILE... [--key KEY]        replay students' records: which steps they really did
+    hvlab class seeds --key KEY NAMES...    each student's seed in a course (or --roster FILE)
+    hvlab class report DIR [--key KEY]      a folder of records as a table (CSV and HTML)
     hvlab bench [--json] [--web|--pyodide|--tui]
                                             the performance figures (--web: the browser lab's,
                                             --tui: the terminal lab's key latency)
@@ -418,7 +422,13 @@ def cmd_tui(args: argparse.Namespace) -> int:
     except ImportError:
         return _fail("the terminal lab needs Textual: pip install 'hvlab[tui]'")
     return run_lab(
-        args.lesson, lang=args.lang, lessons_dir=args.lessons, backend=args.backend, progress=args.progress
+        args.lesson,
+        lang=args.lang,
+        lessons_dir=args.lessons,
+        backend=args.backend,
+        progress=args.progress,
+        student=args.student,
+        seed=args.seed,
     )
 
 
@@ -477,6 +487,101 @@ def cmd_lessons_preview(args: argparse.Namespace) -> int:
     finally:
         if server is not None:
             server.stop()
+
+
+def _course_key(args: argparse.Namespace) -> str | None:
+    """--key KEY, or the first line of --key-file FILE (a key kept out of the shell's history)."""
+    if getattr(args, "key_file", None):
+        lines = Path(args.key_file).read_text(encoding="utf-8").splitlines()
+        key = lines[0].strip() if lines else ""
+        if not key:
+            raise ValueError(f"{args.key_file}: the first line should hold the course key")
+        return key
+    return args.key
+
+
+def _roster(args: argparse.Namespace) -> list[str]:
+    from hvlab.classroom import read_names
+
+    return read_names(args.roster) if args.roster else []
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from hvlab.classroom import accepted, summary, verdict_json, verify_files
+
+    try:
+        key, roster = _course_key(args), _roster(args)
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc))
+    checked = verify_files(args.files, lessons_dir=args.lessons, key=key, roster=roster, jobs=args.jobs)
+    if args.json:
+        json.dump([verdict_json(c) for c in checked], sys.stdout, indent=1)
+        print()
+    else:
+        for item in checked:
+            print("\n".join(summary(item)))
+    return 0 if all(accepted(c) for c in checked) else EXIT_ERROR
+
+
+def cmd_class(args: argparse.Namespace) -> int:
+    from hvlab import classroom
+
+    try:
+        key, roster = _course_key(args), _roster(args)
+    except (OSError, ValueError) as exc:
+        return _fail(str(exc))
+    if args.class_command == "seeds":
+        names = [*args.names, *roster]
+        if not key or not names:
+            return _fail(
+                "class seeds: give the course key (--key or --key-file) and names (or --roster FILE)"
+            )
+        for name, seed in classroom.seeds(key, names):
+            print(f"{name}\t{seed}")
+        return 0
+    files = classroom.record_files(args.folder)
+    if not files:
+        return _fail(f"{args.folder}: no records (*.json) in it")
+    checked = classroom.verify_files(files, lessons_dir=args.lessons, key=key, roster=roster, jobs=args.jobs)
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    try:
+        Path(args.csv).write_text(classroom.report_csv(checked), encoding="utf-8")
+        Path(args.html).write_text(classroom.report_html(checked, generated=stamp), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write the report: {exc.strerror or exc}")
+    for t in classroom.student_totals(checked):
+        who = t.student or t.file
+        if t.problem:
+            print(f"{who}: not a record: {t.problem}")
+        else:
+            refused = f", {t.refused_runs} run(s) refused" if t.refused_runs else ""
+            print(
+                f"{who}: {t.lessons_completed} lesson(s) completed, {t.steps_done} step(s), "
+                f"{t.hints} hint(s), {t.answers} answer(s), {t.minutes} min; seed {t.seed_check}{refused}"
+            )
+    print(f"# wrote {args.csv} and {args.html}", file=sys.stderr)
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    """The TUI's record (next to its progress file) exported as one file to hand in."""
+    from lab.session import STUDENT, Session
+    from lab.session.record import Journal
+    from tui.paths import default_progress_path, record_path
+
+    progress = args.progress or default_progress_path()
+    journal = Journal(record_path(progress), append=False)  # read: the lab's engine writes it
+    if journal.problem:
+        print(f"hvlab: {journal.problem}", file=sys.stderr)
+    session = Session(progress_path=progress, seed=STUDENT, journal=journal)
+    export = session.export_record()
+    out = Path(args.out or export.filename)
+    try:
+        out.write_text(export.text, encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"cannot write {out}: {exc.strerror or exc}")
+    print(f"{out}: {export.runs} run(s), {export.events} event(s)")
+    return 0
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
@@ -649,6 +754,34 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("--no-tui", action="store_true", help="only the page (serve until Ctrl-C)")
     preview.add_argument("--no-web", action="store_true", help="only the terminal lab")
     preview.set_defaults(func=cmd_lessons_preview)
+    record_p = sub.add_parser("record", help="students: your record of what you did, to hand in")
+    record_sub = record_p.add_subparsers(dest="record_command", metavar="export", required=True)
+    export = record_sub.add_parser("export", help="write your record (every lesson's runs) as one file")
+    export.add_argument("--out", help="the file to write (default: hvlab-record-NAME.json here)")
+    export.add_argument("--progress", type=Path, default=None, help="the progress file (the TUI's)")
+    export.set_defaults(func=cmd_record)
+
+    verify_p = sub.add_parser(
+        "verify", help="instructors: replay students' records, say which steps they did"
+    )
+    verify_p.add_argument("files", nargs="+", metavar="FILE", help="records students exported")
+    add_course_options(verify_p)
+    verify_p.add_argument("--json", action="store_true", help="the verdicts as JSON")
+    verify_p.set_defaults(func=cmd_verify)
+
+    class_p = sub.add_parser("class", help="instructors: seeds for a class, and a report of its records")
+    class_sub = class_p.add_subparsers(dest="class_command", metavar="seeds|report", required=True)
+    seeds_p = class_sub.add_parser("seeds", help="each student's seed, derived from the course key")
+    seeds_p.add_argument("names", nargs="*", metavar="NAME", help="students' names or ids")
+    report_p = class_sub.add_parser("report", help="replay a folder of records into a table (CSV, HTML)")
+    report_p.add_argument("folder", metavar="DIR", help="a folder of records (*.json)")
+    report_p.add_argument("--csv", default="class-report.csv", help="the CSV file (default class-report.csv)")
+    report_p.add_argument(
+        "--html", default="class-report.html", help="the HTML page (default class-report.html)"
+    )
+    for p in (seeds_p, report_p):
+        add_course_options(p, replay=p is report_p)
+    class_p.set_defaults(func=cmd_class)
 
     bench_p = sub.add_parser("bench", help="print the performance figures")
     bench_p.add_argument("--json", action="store_true")
@@ -699,6 +832,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def add_course_options(parser: argparse.ArgumentParser, *, replay: bool = True) -> None:
+    """The course key and roster (and, for a replay, where the lessons are and how many processes)."""
+    parser.add_argument("--key", help="the course key (keep it secret: it makes every student's seed)")
+    parser.add_argument("--key-file", metavar="FILE", help="read the course key from FILE's first line")
+    parser.add_argument("--roster", metavar="FILE", help="the students' names or ids, one a line")
+    if replay:
+        parser.add_argument(
+            "--lessons",
+            type=Path,
+            default=None,
+            help="the lessons the records were made with (default: the course)",
+        )
+        parser.add_argument("--jobs", type=int, default=1, help="replay in N processes (default 1)")
+
+
 def add_tui_options(parser: argparse.ArgumentParser) -> None:
     from uitext import LANGUAGES
 
@@ -709,6 +857,26 @@ def add_tui_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--backend", default="interp", choices=backends(), help="the CPU backend")
     parser.add_argument("--progress", type=Path, default=None, help="the progress file")
+    parser.add_argument(
+        "--seed",
+        type=parse_seed,
+        default=None,
+        help="your course seed, from your instructor (kept with your progress)",
+    )
+    parser.add_argument(
+        "--student", default=None, help="your name or id, as your instructor made your seed for it"
+    )
+
+
+def parse_seed(text: str) -> int:
+    """A course seed: a number from 0 to 2^32 - 1."""
+    try:
+        seed = int(text.strip().replace("_", ""))
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"a seed is a number from 0 to {2**32 - 1}, not {text[:40]!r}")
+    return seed
 
 
 def backends() -> list[str]:

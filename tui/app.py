@@ -8,10 +8,12 @@ student's progress from it. A chosen lesson runs in a process of its own
 (`tui.machine.Machine`, `tui.engine`), built from the same settings, which the lesson
 screen drives; when the student leaves it the picker reads the progress it wrote.
 Progress goes to the user's data directory (`tui.paths.default_progress_path`), so a
-restarted lab resumes each lesson at the student's step.
+restarted lab resumes each lesson at the student's step. The record of what the student
+did (lab.session.record) goes beside it: the lesson's engine writes it, the app's session
+only reads it (after each lesson), and the picker exports it (`x`) as a file to hand in.
 
 An instructor's preview (`hvlab lessons preview DIR`) runs the same app on DIR with its
-progress in memory, and asks the session once a second to `reload` (the open lesson's
+progress (and record) in memory, and asks the session once a second to `reload` (the open lesson's
 engine too, which holds its machine): a lesson whose file changed is drawn afresh on the
 machine it had (or on a new one, when its scenario changed), a new lesson joins the
 picker, and a file that does not parse is named in a notification.
@@ -24,7 +26,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from textual import on
 from textual.app import App
@@ -34,12 +36,13 @@ from textual.screen import Screen
 
 from lab.lesson import progress as progress_file
 from lab.session import STUDENT, Session
-from lab.session.records import Reloaded
+from lab.session.record import Journal
+from lab.session.records import Refused, Reloaded
 from tui import engine
 from tui.engine import Setup, Started
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
 from tui.machine import Machine
-from tui.paths import default_progress_path
+from tui.paths import default_progress_path, record_path
 from tui.screens.picker import PickerScreen
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
@@ -78,6 +81,7 @@ class HvlabApp(Localized, App[None]):
         self.session = session
         self.machine: Machine | None = None  # the open lesson's engine (until it ended)
         self._next: tuple[str, str] | None = None  # a lesson to open once that engine ended
+        self._after_engine: list[Callable[[], object]] = []  # work waiting for that engine's end
         self.first_lesson = lesson
         self.preview = preview  # an instructor's preview: what to say at the start ("" : none)
         self._reloading = False  # the open lesson's engine reads it again (a preview)
@@ -167,9 +171,18 @@ class HvlabApp(Localized, App[None]):
             backend=session.backend,
             progress=session.book.path,
             seed=session.seed,
+            record=session.journal.path,  # the engine writes it; this session only reads it
         )
         machine = self.machine = Machine(setup, deliver=lambda work: self.post_message(self.Delivered(work)))
         machine.on_start(self._started, self._not_started)
+
+    def when_no_lesson(self, work: Callable[[], object]) -> None:
+        """`work()` now, or once the lesson's engine has ended (it writes the progress and the
+        record until then): the picker's export waits for the last lesson's record."""
+        if self.machine is None:
+            work()
+        else:
+            self._after_engine.append(work)
 
     @on(Delivered)
     def delivered(self, event: Delivered) -> None:
@@ -192,7 +205,8 @@ class HvlabApp(Localized, App[None]):
             self.screen.allow_choice()
 
     def lesson_closed(self) -> None:
-        """The lesson's engine ended: its progress is on disk, for the picker to show."""
+        """The lesson's engine ended: its progress and record are on disk, for the picker to
+        show and export."""
         self.machine = None
         path = self.session.book.path
         if path is not None and path.exists():
@@ -200,8 +214,12 @@ class HvlabApp(Localized, App[None]):
                 self.session.load_progress(progress_file.load(path).to_dict())
             except progress_file.ProgressError as exc:
                 self.notify(str(exc), title=words(self)("tui.progress_unreadable"), severity="warning")
+        self.session.journal.reread()
         if isinstance(self.screen, PickerScreen):
             self.screen.reload()
+        waiting, self._after_engine = self._after_engine, []
+        for work in waiting:
+            work()
         if self._next is not None:  # chosen while the last engine was ending
             lesson_id, lang = self._next
             self._next = None
@@ -227,6 +245,14 @@ class HvlabApp(Localized, App[None]):
         )
 
 
+def app_session(progress: Path | None, **kwargs: Any) -> Session:
+    """The app's session (Session's `kwargs`): the student's progress in `progress` (None: in
+    memory) and their record beside it, which this session only reads: the lessons' engines
+    write it (tui.engine), and the app reads it again after each (`lesson_closed`)."""
+    journal = Journal(record_path(progress) if progress else None, append=False)
+    return Session(progress_path=progress, seed=STUDENT, journal=journal, **kwargs)
+
+
 def run_lab(
     lesson: str | None = None,
     *,
@@ -234,14 +260,27 @@ def run_lab(
     lessons_dir: Path | None = None,
     backend: str = "interp",
     progress: Path | None = None,
+    student: str | None = None,
+    seed: int | None = None,
     preview: str = "",
 ) -> int:
     """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON.
+    `seed` (and `student`, the name it was made for): the course seed, kept with the progress.
     `preview` (`hvlab lessons preview`): reload lessons as their files change, keep the progress
-    in memory, and say `preview` at the start."""
+    and the record in memory, and say `preview` at the start."""
     kwargs = {"lessons_dir": lessons_dir} if lessons_dir else {}
     progress = None if preview else progress or default_progress_path()
-    session = Session(backend=backend, progress_path=progress, seed=STUDENT, **kwargs)
+    session = app_session(progress, backend=backend, **kwargs)
+    if session.journal.problem:
+        print(f"hvlab tui: {session.journal.problem}", file=sys.stderr)
+    if seed is not None or student is not None:
+        now = session.student()
+        given = session.set_student(
+            now.name if student is None else student, now.seed if seed is None else seed
+        )
+        if isinstance(given, Refused):
+            print(f"hvlab tui: {given.error}", file=sys.stderr)
+            return 2
     found = {x.id for x in session.list_lessons(lang)}
     if not found:
         problems = "".join(f"\n  {p}" for p in session.problems().lessons)

@@ -5,7 +5,7 @@
     parent.recv()                            # Started(...), or Refusal(0, why): it did not start
     parent.send(Call(1, Session.type, ("admin", "LIST")))   # -> Reply(1, ConsoleOutput) | Refusal(1, why)
     parent.recv()                            # ... and Frame records, each answered by Drawn()
-    parent.send(Stop())                      # -> the session closes, Stopped(), the process ends
+    parent.send(Stop())                      # -> the session closes (its record flushed), Stopped(), the end
 
 Why a process: a lesson's guests are pure Python, and so is Textual. In one process they
 share the interpreter's lock, and every key the student types crosses several threads of
@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.session import Session, SessionError
+from lab.session.record import Journal
 from lab.session.records import LessonView, MachineState, PolicySwitch, Reloaded
 
 
@@ -58,6 +59,8 @@ class Setup:
     backend: str
     progress: Path | None  # the student's progress file (None: kept in memory)
     seed: int | None  # the variant (the student's own seed, already in the progress file)
+    record: Path | None  # the student's record (lab.session.record), which this process
+    # writes, the only one that does (None: kept in memory, and gone with the process)
 
 
 # -- the screen to the engine
@@ -136,7 +139,13 @@ def main() -> None:
 def serve(conn: Connection, setup: Setup) -> None:
     """The engine process's body."""
     try:
-        session = Session(setup.lessons_dir, setup.backend, progress_path=setup.progress, seed=setup.seed)
+        session = Session(
+            setup.lessons_dir,
+            setup.backend,
+            progress_path=setup.progress,
+            seed=setup.seed,
+            journal=Journal(setup.record),
+        )
         try:
             conn.send(start(session, setup))
         except SessionError as exc:

@@ -1,6 +1,7 @@
 """Where the terminal lab keeps the student's files: progress and saved captures.
 
 default_progress_path()   # $HVLAB_DATA/progress.json, else ~/.local/share/hvlab/progress.json
+record_path(progress)     # the student's record (lab.session.record), next to the progress file
 default_capture_dir()     # ... /captures: saved pcap files unless the student names a place
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Final
 
 PROGRESS_FILE: Final = "progress.json"
+RECORD_FILE: Final = "record.jsonl"
 CAPTURES: Final = "captures"
 
 
@@ -26,6 +28,11 @@ def default_data_dir() -> Path:
 def default_progress_path() -> Path:
     """Where progress is kept, in the data dir."""
     return default_data_dir() / PROGRESS_FILE
+
+
+def record_path(progress: Path) -> Path:
+    """Where the record of what the student did is kept: beside their progress file."""
+    return progress.with_name(RECORD_FILE)
 
 
 def default_capture_dir() -> Path:

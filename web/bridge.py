@@ -1,6 +1,6 @@
 """The worker's Python side: JSON in, JSON out, between the page and one `Session`.
 
-    bridge = Bridge("/home/pyodide/lessons", progress_text=saved)   # saved: localStorage text or None
+    bridge = Bridge("/home/pyodide/lessons", progress_text=saved, record_text=kept)   # localStorage
     bridge.call("open_lesson", '{"lesson_id": "control-api", "lang": "de"}')
     # -> '{"ok": true, "value": {...}, "progress": null}'   (or the new progress text)
     # -> '{"ok": false, "kind": "SessionError", "message": "no lesson is running: ...", ...}'
@@ -14,12 +14,13 @@ results are the protocol's records as JSON (`to_json`): the protocol reference
 `Answer` and `Failure` records below. After every call the bridge compares the
 student's progress with what it last reported and, when it changed, hands back the
 new progress file text (the TUI's progress.json format, byte for byte) for the page
-to keep in localStorage.
+to keep in localStorage, and the lines the student's record (lab.session.record) grew by,
+which the page appends to its copy there: the record never leaves the page unless the
+student exports it (`export_record`) and hands the file in.
 """
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import tempfile
@@ -31,7 +32,8 @@ from typing import Any, Final, Literal
 from lab.files import FileFormatError, parse_json
 from lab.session import METHODS as PROTOCOL
 from lab.session import STUDENT, SeedChoice, Session, SessionError, to_json
-from lab.session.protocol import conformance, hints
+from lab.session.protocol import argument_problem
+from lab.session.record import Journal
 from lab.session.records import Refused
 
 # The Session methods the page may call.
@@ -45,6 +47,7 @@ class Answer:
     ok: Literal[True] = True  # always true
     value: Any  # the method's result as JSON (see its record)
     progress: str | None  # the progress file's new text, when the call changed it
+    record: str | None  # lines the student's record grew by (JSON lines, to append), when it grew
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -56,6 +59,7 @@ class Failure:
     message: str  # what went wrong, in words
     traceback: str | None  # where, for a bug in the engine (None for the errors above)
     progress: str | None  # the progress file's new text, when the call changed it
+    record: str | None  # lines the student's record grew by, when it grew
 
 
 class BridgeError(Exception):
@@ -69,18 +73,9 @@ def progress_text(data: dict[str, Any]) -> str:
 
 def check_arguments(method: str, args: dict[str, Any]) -> None:
     """Arguments by name, each of the kind the method's signature says (BridgeError if not)."""
-    fn = PROTOCOL[method].fn
-    params = {name: p for name, p in inspect.signature(fn).parameters.items() if name != "self"}
-    annotations = hints(fn)
-    for name, value in args.items():
-        if name not in params:
-            raise BridgeError(f"{method}: no argument {name!r} (it takes {', '.join(params) or 'none'})")
-        problems = conformance(value, annotations.get(name, Any), where=name)
-        if problems:
-            raise BridgeError(f"{method}: {problems[0]}")
-    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty and n not in args]
-    if missing:
-        raise BridgeError(f"{method}: missing argument {', '.join(missing)}")
+    problem = argument_problem(method, args)
+    if problem:
+        raise BridgeError(problem)
 
 
 class Bridge:
@@ -91,10 +86,14 @@ class Bridge:
         lessons_dir: str | Path,
         *,
         progress_text: str | None = None,
+        record_text: str | None = None,
         backend: str = "interp",
         seed: SeedChoice = STUDENT,
     ) -> None:
-        self.session = Session(lessons_dir, backend=backend, seed=seed)
+        journal = Journal.from_text(record_text)
+        self.session = Session(lessons_dir, backend=backend, seed=seed, journal=journal)
+        self.record_problem = journal.problem  # why (some of) the saved record was not usable
+        self._record_lines = len(journal.lines)  # lines the page has
         self.progress_problem = ""  # why the saved progress was not usable ("" when it was)
         if progress_text:
             result = self.import_progress(progress_text)
@@ -124,6 +123,20 @@ class Bridge:
         self._reported = now
         return now
 
+    def record(self) -> str:
+        """The record's whole text (JSON lines): what the page keeps, when it has none yet."""
+        self._record_lines = len(self.session.journal.lines)
+        return self.session.journal.text()
+
+    def record_lines(self) -> str | None:
+        """The lines the record grew by since last reported (None: none)."""
+        lines = self.session.journal.lines
+        if len(lines) == self._record_lines:
+            return None
+        new = "".join(line + "\n" for line in lines[self._record_lines :])
+        self._record_lines = len(lines)
+        return new
+
     def call(self, method: str, args_json: str = "{}") -> str:
         """Run one Session method with keyword arguments; the reply (Answer or Failure) as JSON."""
         reply: Answer | Failure
@@ -135,7 +148,7 @@ class Bridge:
                 raise BridgeError(f"arguments must be an object, not {type(args).__name__}")
             check_arguments(method, args)
             value = to_json(getattr(self.session, method)(**args))
-            reply = Answer(value=value, progress=self.changed_progress())
+            reply = Answer(value=value, progress=self.changed_progress(), record=self.record_lines())
         except (SessionError, BridgeError) as exc:
             reply = self._failure(exc)
         except (TypeError, ValueError) as exc:  # a value out of range
@@ -150,6 +163,7 @@ class Bridge:
             message=message or str(exc),
             traceback=trace,
             progress=self.changed_progress(),
+            record=self.record_lines(),
         )
 
     def import_progress(self, text: str) -> dict[str, Any]:

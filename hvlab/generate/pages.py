@@ -8,6 +8,7 @@
     assembler_reference()      instructions, pseudos, dirs   lab.riscv.isa, lab.riscv.asm's tables
     vocabulary_reference()     the lesson checks and actions lab.lesson.registry (the authoring guide)
     protocol_reference()       the front-end protocol        lab.session's records and methods
+    record_reference()         the student's record's format lab.session.record (records, RECORDED)
 
 Each returns Markdown; docs/hooks.py writes them into docs/reference/ before every build, so
 what an instructor or a student reads is what the code does: there is no second copy of any
@@ -29,6 +30,8 @@ from lab.riscv.asm import DIRECTIVES, PSEUDOS
 from lab.riscv.isa import CSRS, SPECS
 from lab.scenario import FORMAT, RULES, read_scenario, reference_rows
 from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
+from lab.session.record import FORMAT as RECORD_FORMAT
+from lab.session.record import RECORDED, UNRECORDED, VERSION, Record
 from lab.trace_messages import FIELDS, KIND_MEANING, MESSAGES, EventKind, Message
 
 
@@ -442,7 +445,14 @@ def protocol_reference(intro: str = PROTOCOL_INTRO, *, envelope: list[type] | No
     for cls in envelope or []:
         records_of(cls, reached)
     out += ["## Records", ""]
-    for name in sorted(reached):
+    out += _record_tables(reached, sorted(reached))
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _record_tables(reached: dict[str, type], names: list[str]) -> list[str]:
+    """Each record's heading, first paragraph and a table of its fields (type and meaning)."""
+    out: list[str] = []
+    for name in names:
         cls = reached[name]
         docs = field_docs(cls)
         doc = inspect.getdoc(cls) or ""
@@ -455,4 +465,68 @@ def protocol_reference(intro: str = PROTOCOL_INTRO, *, envelope: list[type] | No
             meaning = docs.get(f.name, "").replace("|", "\\|")
             out.append(f"| `{f.name}` | {type_name(fields[f.name], _anchor)} | {meaning} |")
         out.append("")
+    return out
+
+
+# ------------------------------------------------------------------ the student's record
+
+RECORD_INTRO: Final = f"""
+What a student did in the lab is recorded as they do it, in the session both front ends use
+(`lab/session/record.py`): which lesson, on which seed and engine, every command with its
+arguments, the host's time and the machine's (instructions retired). It stays on the
+student's computer (the terminal lab keeps it as `record.jsonl` beside `progress.json`, the
+page in the browser's localStorage) until the student exports it: `x` in the terminal lab's
+lesson picker, `hvlab record export`, or **Export record** on the page. The instructor
+replays it with `hvlab verify` (see [Verifying students' work](../verifying.md)).
+
+The exported file is JSON, UTF-8: one [Record](#record) object with `format` `"{RECORD_FORMAT}"` and
+`version` {VERSION}. A reader of version {VERSION} refuses any other version; a change that an
+older reader would misread bumps it. This page is generated from the code, so it cannot drift
+from it.
+
+**Runs.** Each time a lesson's machine is built (opening a lesson, or coming back to one), a
+new [Run](#run) begins. A run that begins after step 1 (a lesson resumed where the student
+stopped) replays the steps before with the lesson's own solutions: those steps count only if
+an earlier run of the record did them. The answers the machine already knew (questions
+answered in an earlier run) are listed in `answers`, and must have been given in an earlier
+run that counts.
+
+**Time.** Every [Event](#event) says when it took effect on the machine's clock (`time`,
+instructions retired by all VMs together). The lab runs the guests in slices sized by the
+host's speed; the machine is the same wherever a slice ends, except where every guest waits:
+each slice that ends so gives the network one more tick. Those are recorded as `idle` events
+(with how many slices in a row found the machine so), as are the evaluations that found a
+step done (`evaluate`: the next step begins where that was). A replay runs the guests to
+exactly each event's `time`, then does it, so step boundaries and checks that count
+`since=step` come out the same. `t` is the student's clock: shown as time spent, proving nothing.
+
+**Digests.** `after` is a digest of the machine after the event (the clock, each VM's state,
+program counter, instructions, hypercalls, console and the input it has not read yet, the
+trace's length, the policy, the patches, the step, the answers known, the event's outcome):
+the replay computes its own and the two must agree, so an edited command is found where it
+was edited. The digest is not a
+signature: anyone can compute one by running the engine. What a record proves is what its
+replay does on the verifier's engine, under the seed the course key gives the student.
+"""
+
+
+def record_reference() -> str:
+    """The record format: the exported file's records with each field, and what is recorded."""
+    reached: dict[str, type] = {}
+    records_of(Record, reached)
+    out = ["# The student's record", "", RECORD_INTRO.strip(), "", "## What is recorded", ""]
+    out += ["| `cmd` | what it is |", "| --- | --- |"]
+    for name, entry in RECORDED.items():
+        link = f"[`{name}`](protocol.md)" if name in METHODS else f"`{name}`"
+        out.append(f"| {link} | {entry.what} |")
+    out += [
+        "",
+        "Queries (what the student looked at) are not recorded, nor are these commands:",
+        "",
+        "| command | why a replay needs no event for it |",
+        "| --- | --- |",
+    ]
+    out += [f"| [`{name}`](protocol.md) | {why} |" for name, why in UNRECORDED.items()]
+    out += ["", "## Records", ""]
+    out += _record_tables(reached, ["Record", "Run", "Event", "Engine", "Answered"])
     return "\n".join(out).rstrip() + "\n"

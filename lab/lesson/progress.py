@@ -15,8 +15,9 @@ one, never half of one. It also keeps the student's seed, so their variant
 What `load` and `Progress.from_dict` accept, and nothing else (a ProgressError
 naming the file says which rule a file breaks): a JSON object with `version` 1,
 at most 1 MiB and 32 levels deep, integers of at most 30 digits (lab.files);
-an optional `seed` from 0 to 2^32 - 1; `lessons` keyed by lesson id, each with
-`current` (a count), `finished` (a timestamp or null) and `steps` keyed by step
+an optional `seed` from 0 to 2^32 - 1; an optional `student` (the name or id the student
+gave with a course seed, at most MAX_STUDENT_CHARS printable characters); `lessons`
+keyed by lesson id, each with `current` (a count), `finished` (a timestamp or null) and `steps` keyed by step
 numbers 0 to 999, each with `done` (true or false), `hints` and `attempts`
 (counts: integers, 0 or more), `started` and `finished` (seconds since 1970, or null),
 and optionally `quizzes` keyed by question numbers 1 to 99, each with `attempts` (a
@@ -43,6 +44,7 @@ from lab.lesson.quiz import MAX_ANSWER_CHARS
 VERSION: Final = 1
 SEEDS: Final = 2**32  # a seed is below this
 MAX_PROGRESS_BYTES: Final = MAX_TEXT_BYTES  # the whole course's progress is a few KiB
+MAX_STUDENT_CHARS: Final = 80  # a student's name or id, as they gave it with their course seed
 MAX_STEP: Final = 999  # step numbers are 0 to this
 STEP_KEY: Final = re.compile(r"0|[1-9][0-9]{0,2}")
 QUIZ_KEY: Final = re.compile(r"[1-9][0-9]?")  # question numbers 1 to 99
@@ -100,6 +102,9 @@ class Progress:
     # The student's variant (lab.lesson.variants): made once, kept with the progress so a
     # resumed lesson meets the same secrets and password. None: not chosen yet.
     seed: int | None = None
+    # Who the student says they are, given with a course seed (`hvlab class seeds`): the name
+    # their record carries, which `hvlab verify` checks the seed against. "" when not given.
+    student: str = ""
 
     def own_seed(self) -> int:
         """The student's seed, chosen at random the first time."""
@@ -117,6 +122,7 @@ class Progress:
         return {
             "version": VERSION,
             **({"seed": self.seed} if self.seed is not None else {}),
+            **({"student": self.student} if self.student else {}),
             "lessons": {
                 lid: {
                     "current": lp.current,
@@ -137,7 +143,10 @@ class Progress:
         seed = data.get("seed")
         if seed is not None and (type(seed) is not int or not 0 <= seed < SEEDS):
             raise ProgressError(f"seed must be an integer from 0 to {SEEDS - 1}, not {shown(seed)}")
-        progress = cls(seed=seed)
+        student = data.get("student", "")
+        if problem := student_problem(student):
+            raise ProgressError(f"student: {problem}")
+        progress = cls(seed=seed, student=student)
         for lid, lp in lessons.items():
             try:
                 if not isinstance(lp, dict) or not isinstance(lp.get("steps", {}), dict):
@@ -149,6 +158,18 @@ class Progress:
             except ValueError as exc:
                 raise ProgressError(f"lesson {text_shown(lid)}: {exc}") from None
         return progress
+
+
+def student_problem(name: Any) -> str:
+    """Why `name` cannot be a student's name or id ("" when it can): a string of at most
+    MAX_STUDENT_CHARS printable characters."""
+    if not isinstance(name, str):
+        return f"must be a string, not {shown(name)}"
+    if len(name) > MAX_STUDENT_CHARS:
+        return f"must be at most {MAX_STUDENT_CHARS} characters"
+    if not name.isprintable():
+        return "must be printable characters (no line breaks or control characters)"
+    return ""
 
 
 def _step(key: str) -> int:

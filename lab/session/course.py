@@ -8,6 +8,7 @@
     book.answered("control-api", 1, 1, "2", right=True, prediction=False)   # a question answered
     book.first_open("control-api", 4)      # where a resumed lesson begins: the first step not done
     book.seed                              # the student's own variant (lab.lesson.variants)
+    book.set_student("Alice", 1234)        # a course seed (`hvlab class seeds`) and who it is for
 
 A lesson that fails to parse is left out and named in `Catalogue.problems`. A
 progress file that cannot be read is moved aside, never overwritten, and the
@@ -154,6 +155,18 @@ class ProgressBook:
         if self._seed == STUDENT:
             return self.progress.seed
         return self._seed
+
+    def set_student(self, name: str, seed: int) -> str:
+        """The student's course seed and the name or id it was made for; "" or why not."""
+        if self._seed != STUDENT:
+            return "this lab's seed is fixed (it was started with one)"
+        if problem := progress_io.student_problem(name):
+            return f"the name {problem}"
+        if not 0 <= seed < progress_io.SEEDS:
+            return f"a seed is a number from 0 to {progress_io.SEEDS - 1}"
+        self.progress.student, self.progress.seed = name, seed
+        self.save()
+        return ""
 
     def save(self) -> None:
         if self.path is not None:

@@ -12,7 +12,7 @@ Every public `Session` method is declared a `query` or a `command`, and `METHODS
 them with their kind: the web bridge exposes exactly those the page may call, the
 reference page documents them from their signatures and the records they return, and
 a command is where the session notes what the student did (an attempt at the step, the
-frame that follows; a per-student action record can hook in here later). Arguments and
+frame that follows, the record `hvlab verify` replays: lab.session.record). Arguments and
 results are JSON data in the web worker and the same Python values in the TUI.
 """
 
@@ -61,20 +61,40 @@ def query(fn: F | None = None, *, page: bool = True) -> Any:
     return wrap(fn) if fn is not None else wrap
 
 
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """One command as it ran: what the session's `_after_command` is handed."""
+
+    name: str  # the method
+    attempt: bool  # a student's try at the step (see `command`)
+    arguments: dict[str, Any]  # every argument by name, defaults filled in
+    result: Any  # what it returned
+    before: Any  # what the session's `_before_command` noted before it ran
+
+
 def command(*, attempt: bool = False, page: bool = True) -> Callable[[F], F]:
     """Declare a session method that changes the machine, the lesson or the progress.
 
-    After it returns, the session's `_after_command(name, attempt)` runs: with `attempt`
-    (typing at a console, setting a switch, loading a program) the step's checks are due
-    at the next frame, as the student's try. It is the one place every command passes
-    through, with its arguments at hand: where a record of what the student did would be
-    kept."""
+    Before it runs, the session's `_before_command(name)` notes what it needs (the machine's
+    clock, the step); after it returns, `_after_command(Invocation)` runs with the arguments
+    by name and the result: with `attempt` (typing at a console, setting a switch, loading a
+    program) the step's checks are due at the next frame, as the student's try, and the
+    session's record of what the student did (lab.session.record) takes the command down.
+    It is the one place every command passes through. A command that raises is not
+    recorded (it changed nothing: SessionError is raised before any change)."""
 
     def wrap(fn: F) -> F:
+        signature = inspect.signature(fn)
+
         @functools.wraps(fn)
         def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+            before = self._before_command(fn.__name__)
             result = fn(self, *args, **kwargs)
-            self._after_command(fn.__name__, attempt)
+            bound = signature.bind(self, *args, **kwargs)
+            bound.apply_defaults()
+            arguments = dict(bound.arguments)
+            arguments.pop("self", None)
+            self._after_command(Invocation(fn.__name__, attempt, arguments, result, before))
             return result
 
         METHODS[fn.__name__] = Method(fn.__name__, True, attempt, page, run)
@@ -193,6 +213,25 @@ def conformance(data: Any, annotation: Any, *, where: str = "", seen: Seen | Non
                 out += conformance(data[k], fields[k], where=f"{where}.{k}", seen=seen)
         return out
     raise TypeError(f"{where}: {annotation!r} cannot be checked")
+
+
+def argument_problem(method: str, args: dict[str, Any]) -> str:
+    """Why `args` (JSON data by name) do not fit `method`'s signature: an argument it does not
+    take, one of another kind, one missing ("" when they fit). The web bridge checks every call
+    of the page with it, `hvlab verify` every command of a record."""
+    fn = METHODS[method].fn
+    params = {name: p for name, p in inspect.signature(fn).parameters.items() if name != "self"}
+    annotations = hints(fn)
+    for name, value in args.items():
+        if name not in params:
+            return f"{method}: no argument {name!r} (it takes {', '.join(params) or 'none'})"
+        problems = conformance(value, annotations.get(name, Any), where=name)
+        if problems:
+            return f"{method}: {problems[0]}"
+    missing = [n for n, p in params.items() if p.default is inspect.Parameter.empty and n not in args]
+    if missing:
+        return f"{method}: missing argument {', '.join(missing)}"
+    return ""
 
 
 def records_of(annotation: Any, found: dict[str, type] | None = None) -> dict[str, type]:

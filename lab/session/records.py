@@ -589,6 +589,29 @@ class Evaluation:
     finished_now: bool  # ... and this evaluation completed it: say so, once
 
 
+# ------------------------------------------------------------------ the student and their record
+
+
+@record
+class StudentView:
+    """Who the student says they are, their seed, and how much their record holds."""
+
+    name: str  # the name or id they gave with their course seed ("" when none)
+    seed: int | None  # the seed every machine is built in (null: the course as written)
+    runs: int  # machines built and recorded (one each time a lesson starts)
+    events: int  # things done and recorded, over all runs
+
+
+@record
+class RecordExport:
+    """The student's record as one file to hand in (`hvlab verify` replays it)."""
+
+    filename: str  # a name to save it under
+    text: str  # the file's text: JSON (docs: reference/record.md)
+    runs: int  # runs it holds
+    events: int  # events it holds, over all runs
+
+
 # ------------------------------------------------------------------ the run loop
 
 

@@ -5,13 +5,17 @@ validator runs it, so what `hvlab lessons check` proves is what the student meet
 takes the student's commands, runs the guests in slices, evaluates the step's checks
 on the cadence lab.session.control defines, and hands out what to draw as typed
 records (lab.session.records). Every public method is a `query` or a `command`
-(lab.session.protocol), which the protocol reference documents.
+(lab.session.protocol), which the protocol reference documents. Every command passes
+through `_after_command`, which keeps the student's record (lab.session.record): what they
+did, when on the machine's clock, for `hvlab verify` to replay.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -27,7 +31,20 @@ from lab.scenario import fingerprint
 from lab.session import control, editor, views
 from lab.session.control import Cadence, Pace, Watch
 from lab.session.course import DEFAULT_LESSONS, Catalogue, ProgressBook, SeedChoice, SessionError
-from lab.session.protocol import command, query
+from lab.session.protocol import Invocation, command, query, to_json
+from lab.session.record import (
+    IDLE,
+    RECORDED,
+    Answered,
+    Event,
+    Journal,
+    Run,
+    engine,
+    lesson_fingerprint,
+    machine_digest,
+    outcome,
+    record_text,
+)
 from lab.session.records import (
     Advance,
     Assembly,
@@ -53,10 +70,12 @@ from lab.session.records import (
     Problems,
     QuizAnswered,
     QuizState,
+    RecordExport,
     Refused,
     Reloaded,
     RunResult,
     RunState,
+    StudentView,
     TimelineItems,
     TraceEvents,
     VmControlled,
@@ -79,6 +98,15 @@ class VmAction(StrEnum):
     DESTROY = "destroy"
 
 
+@dataclass(frozen=True, slots=True)
+class _Before:
+    """The machine as a command found it: when (on its clock) and where (the step) it took effect."""
+
+    time: int
+    step: int
+    complete: bool
+
+
 class Session:
     """One student's lab: the course, their progress, and the machine of the lesson they are in."""
 
@@ -91,10 +119,14 @@ class Session:
         seed: SeedChoice = None,
         clock: Callable[[], float] = time.time,
         timer: Callable[[], float] = time.monotonic,
+        journal: Journal | None = None,
     ) -> None:
         self.backend = backend
         self.catalogue = Catalogue(lessons_dir)
         self.book = ProgressBook(progress_path, seed=seed, clock=clock)
+        # The student's record (lab.session.record): a file next to the progress (the TUI's),
+        # or in memory (the page keeps its lines; a replay compares them).
+        self.journal = journal if journal is not None else Journal()
         self.lesson: Lesson | None = None
         self.lab: Lab | None = None
         self.running = False  # the run loop runs the guests (`play`)
@@ -121,10 +153,93 @@ class Session:
         or None for the course as written."""
         return self.book.seed
 
-    def _after_command(self, name: str, attempt: bool) -> None:
-        """Every command ends here (lab.session.protocol.command): an attempt makes the checks due."""
-        if attempt and self.lab is not None and self.lab.started:
+    def _before_command(self, name: str) -> _Before | None:
+        """Every command begins here (lab.session.protocol.command): the machine's clock and step."""
+        lab = self.lab
+        if lab is None or not lab.started:
+            return None
+        return _Before(lab.hv.time, lab.step_index, self._complete)
+
+    def _after_command(self, call: Invocation) -> None:
+        """Every command ends here (lab.session.protocol.command): an attempt makes the checks
+        due, and the record takes down what the student did (RECORDED), at the machine time
+        it took effect; a machine built (`start`) begins a new run of the record."""
+        lab = self.lab
+        if lab is None or not lab.started:
+            return
+        if call.attempt:
             self._cadence.acted()
+        if call.name == "start":
+            self._begin_run(lab)
+            return
+        before = call.before
+        if call.name not in RECORDED or before is None:
+            return
+        if call.name == "evaluate" and (before.complete or not call.result.done):
+            return  # only the evaluation that found the step done matters to a replay
+        ok, said = outcome(call.name, call.result)
+        self.journal.note(
+            Event(
+                t=self._now(),
+                time=before.time,
+                step=before.step,
+                cmd=call.name,
+                args=to_json(call.arguments),
+                ok=ok,
+                outcome=said,
+                after=self._digest(lab, said),
+            )
+        )
+
+    def _now(self) -> float:
+        return round(self.book.clock(), 3)
+
+    def _digest(self, lab: Lab, said: str = "") -> str:
+        return machine_digest(
+            lab.hv,
+            seed=lab.seed,
+            step=lab.step_index,
+            complete=self._complete,
+            answers=lab.answers,
+            outcome=said,
+        )
+
+    def _begin_run(self, lab: Lab) -> None:
+        lesson = lab.lesson
+        self.journal.begin(
+            Run(
+                lesson=lesson.id,
+                lang=lesson.lang,
+                title=lesson.title,
+                steps=len(lesson.steps),
+                file=lesson_fingerprint(lesson.path),
+                seed=lab.seed,
+                backend=self.backend,
+                engine=engine(),
+                started=self._now(),
+                time=lab.hv.time,
+                from_step=lab.step_index,
+                answers=tuple(Answered(step=s, quiz=q, right=r) for (s, q), r in sorted(lab.answers.items())),
+                after=self._digest(lab),
+                events=(),
+            )
+        )
+
+    def _ran_idle(self, lab: Lab) -> None:
+        """A run of the guests ended with every one waiting (or stopped): the network had one
+        more tick at this time, which a replay must give it too."""
+        self.journal.idle(
+            Event(
+                t=self._now(),
+                time=lab.hv.time,
+                step=lab.step_index,
+                cmd=IDLE,
+                args={},
+                ok=True,
+                outcome="",
+                after=self._digest(lab),
+            )
+        )
 
     def _need_lab(self) -> Lab:
         if self.lab is None or not self.lab.started:
@@ -172,7 +287,9 @@ class Session:
 
     @command(page=False)
     def close(self) -> None:
-        """Leave the lesson: the machine goes (the progress stays)."""
+        """Leave the lesson: the machine goes (the progress stays, and so does the record, written
+        out to its last idle poll: a front end's engine may end right after)."""
+        self.journal.flush()
         if self.lab is not None:
             self.lab.close()
         self.lab = None
@@ -326,6 +443,8 @@ class Session:
         """Run the guests for `n` more instructions (all vCPUs together), as the `run` action does."""
         lab = self._need_lab()
         summary = lab.hv.run(int(n))
+        if summary.reason.value != "budget":
+            self._ran_idle(lab)
         return RunResult(retired=summary.retired, reason=summary.reason.value, time=lab.hv.time)
 
     @command()
@@ -669,6 +788,7 @@ class Session:
             ran = self._pace.run(lab, float(seconds))
             self._watch.retired += ran.retired
             if ran.reason != "budget":
+                self._ran_idle(lab)
                 wait = control.IDLE_WAIT
         completed = self._evaluation_due()
         frame = self.frame() if show and (completed or self._watch.due()) else None
@@ -742,3 +862,38 @@ class Session:
         not one."""
         error = self.book.replace(data)
         return Refused(error=error) if error else Done()
+
+    # ------------------------------------------------------------------ the student and their record
+
+    @query
+    def student(self) -> StudentView:
+        """Who the student says they are, their seed, and how much their record holds."""
+        runs = sum(1 for line in self.journal.lines if line.startswith('{"run"'))
+        events = sum(1 for line in self.journal.lines if line.startswith('{"event"'))
+        progress = self.book.progress
+        return StudentView(name=progress.student, seed=self.seed, runs=runs, events=events)
+
+    @command()
+    def set_student(self, name: str, seed: int) -> StudentView | Refused:
+        """Take the seed the instructor gave (`hvlab class seeds`) and the name or id it was made
+        for: every machine from now on is built in it, and the record carries both. A lesson's
+        machine built in the old seed goes (`start` builds the next). Refused when the session's
+        seed is fixed, or the name or seed is not one."""
+        error = self.book.set_student(name.strip(), int(seed))
+        if error:
+            return Refused(error=error)
+        self.close()
+        return self.student()
+
+    @query
+    def export_record(self) -> RecordExport:
+        """The student's record as one file to hand in: every run of every lesson, what was done
+        and when. It stays on this computer until the student saves it and hands it in."""
+        rec = self.journal.document(student=self.book.progress.student, seed=self.seed, exported=self._now())
+        name = re.sub(r"[^A-Za-z0-9]+", "-", rec.student).strip("-").lower() or "student"
+        return RecordExport(
+            filename=f"hvlab-record-{name}.json",
+            text=record_text(rec),
+            runs=len(rec.runs),
+            events=sum(len(r.events) for r in rec.runs),
+        )

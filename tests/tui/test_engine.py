@@ -5,7 +5,8 @@ the lesson screen drives it, but without a screen: what the screen relies on.
 - commands run in the order they were sent, each answered (or refused) in that order;
 - a screen that has not drawn the last frame gets no other (no queue of frames builds up),
   and the next frame, once it has, carries everything meanwhile;
-- `stop` closes the session (the progress is on disk) and the process ends.
+- `stop` closes the session (the progress is on disk) and the process ends;
+- the engine, not the screen's process, writes the student's record, to its last idle poll.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ import pickle
 import time
 
 from lab.session import DEFAULT_LESSONS, STUDENT, Session
+from lab.session.record import Journal
 from lab.session.records import Frame
 from lab.trace_messages import Line
 from tui import engine
 from tui.engine import Setup
 from tui.machine import Machine
+from tui.paths import record_path
 
 RUNAWAY = "_start:\n    addi t0, t0, 1\n    j _start\n"
 
 
 def setup(progress, lesson: str = "control-api") -> Setup:
     seed = Session(seed=STUDENT, progress_path=progress).seed
-    return Setup(lesson, "en", DEFAULT_LESSONS, "interp", progress, seed)
+    return Setup(lesson, "en", DEFAULT_LESSONS, "interp", progress, seed, record_path(progress))
 
 
 async def until(condition, timeout: float = 60) -> None:
@@ -34,6 +37,15 @@ async def until(condition, timeout: float = 60) -> None:
     while not condition():
         assert time.monotonic() < deadline, "the engine did not answer"
         await asyncio.sleep(0.01)
+
+
+async def stopped(machine: Machine, held: list) -> None:
+    """Stop the engine and wait for its end: `stop`'s `then` is what comes after."""
+    closed: list = []
+    machine.stop(then=lambda: closed.append(True))
+    await until(lambda: held)
+    held.pop()()
+    assert closed == [True]
 
 
 def test_commands_are_answered_in_order_and_a_busy_screen_gets_one_frame_at_a_time(tmp_path):
@@ -69,11 +81,7 @@ def test_commands_are_answered_in_order_and_a_busy_screen_gets_one_frame_at_a_ti
         held.pop()()
         assert frames[1].retired > 0 and frames[1].state.time > first.state.time
 
-        closed: list = []
-        machine.stop(then=lambda: closed.append(True))
-        await until(lambda: held)
-        held.pop()()
-        assert closed == [True]
+        await stopped(machine, held)
 
     asyncio.run(flow())
     assert '"control-api"' in progress.read_text()  # the engine kept the student's progress
@@ -111,3 +119,34 @@ def test_a_frame_with_the_traces_own_lines_crosses_to_the_screen(tmp_path):
     back = pickle.loads(pickle.dumps(frame))
     assert back == frame
     assert [line.message for line in lines(back)] == [line.message for line in lines(frame)]
+
+
+def test_the_engine_writes_the_record_beside_the_progress_to_the_last_idle_poll(tmp_path):
+    """The record is the engine's to write (the app's session only reads it): a line typed, the
+    guests run until all wait, and `stop`: the idle polls not written yet reach the file too (a
+    replay gives the network the same ticks)."""
+    progress = tmp_path / "progress.json"
+
+    async def flow() -> None:
+        held: list = []
+        machine = Machine(setup(progress), deliver=held.append)
+        machine.on_start(held.append, held.append)
+        await until(lambda: held)
+        held.clear()
+        answers: list = []
+        machine.attach(show=lambda frame: None, refused=answers.append)
+        machine.submit(Session.type, "tenant", "vms", then=answers.append)
+        machine.submit(engine.run_or_pause, then=answers.append)  # the guests answer, then wait
+        await until(lambda: len(held) >= 2)
+        await asyncio.sleep(0.5)  # the loop's slices find every guest waiting: idle polls
+        for work in held:
+            work()
+        held.clear()
+        assert answers[1].running, answers
+        await stopped(machine, held)
+
+    asyncio.run(flow())
+    (run,) = Journal(record_path(progress), append=False).runs()
+    assert run.lesson == "control-api"
+    cmds = [e.cmd for e in run.events]
+    assert cmds[0] == "type" and cmds[-1] == "idle", cmds

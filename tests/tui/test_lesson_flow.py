@@ -68,7 +68,8 @@ def test_control_api_attack_then_hardening_blocks_it(session, progress_file):
     assert saved["seed"] == session.seed  # the variant stays the student's
 
 
-async def control_api_flow(session) -> None:
+async def control_api_flow(session, then=None) -> None:
+    """The whole lesson through keys and clicks; `then(pilot)`, if given, runs on the finished lesson."""
     app = HvlabApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("down", "down", "enter")  # the third lesson: control-api
@@ -199,3 +200,5 @@ async def control_api_flow(session) -> None:
         state = await settled(pilot)
         assert state.finished, state.quizzes
         assert "Lesson complete" in str(screen.query_one("#status").render())
+        if then is not None:
+            await then(pilot)

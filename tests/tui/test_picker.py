@@ -109,3 +109,45 @@ def test_keys_typed_ahead_open_the_lesson_they_point_at(session):
             assert app.screen.lesson.id == session.list_lessons("en")[4].id == "grant-tables"
 
     asyncio.run(flow())
+
+
+def test_x_saves_the_students_record_here_and_the_title_names_them(progress_file, tmp_path, monkeypatch):
+    """The record an earlier lab wrote beside the progress, exported by the picker's session,
+    which only reads it."""
+    from lab.session.record import Journal, read_record
+    from tui.app import app_session
+    from tui.paths import record_path
+
+    earlier = Session(seed=STUDENT, progress_path=progress_file, journal=Journal(record_path(progress_file)))
+    earlier.set_student("Ada Lovelace", 1815)
+    earlier.open_lesson("control-api")
+    earlier.start()
+    earlier.type("tenant", "vms")
+    earlier.close()
+    written = record_path(progress_file).read_text(encoding="utf-8")
+    session = app_session(progress_file)
+    monkeypatch.chdir(tmp_path)
+
+    async def flow() -> None:
+        app = HvlabApp(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert "Ada Lovelace · seed 1815" in app.screen.sub_title
+            await pilot.press("x")
+            await pilot.pause()
+            saved = tmp_path / "hvlab-record-ada-lovelace.json"
+            assert saved.is_file()
+            rec = read_record(saved)
+            assert rec.student == "Ada Lovelace" and [e.cmd for e in rec.runs[0].events] == ["type"]
+
+    asyncio.run(flow())
+    assert record_path(progress_file).read_text(encoding="utf-8") == written
+
+
+def test_the_tui_takes_a_course_seed_once_on_its_command_line():
+    from hvlab.cli import build_parser
+
+    args = build_parser().parse_args(["tui", "--student", "Ada Lovelace", "--seed", "1815"])
+    assert (args.student, args.seed) == ("Ada Lovelace", 1815)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["tui", "--seed", str(2**32)])

@@ -56,6 +56,7 @@ def test_errors_come_back_as_values_with_their_kind(bridge):
         "message": "no lesson is running: open_lesson() then start()",
         "traceback": None,
         "progress": None,
+        "record": None,
     }
     refused = call(bridge, "save_pcap", segment="tenants", path="/etc/passwd")
     assert refused["ok"] is False and refused["kind"] == "BridgeError"
@@ -84,6 +85,24 @@ def test_progress_changes_are_reported_once_in_the_tui_format(bridge):
     evaluated = call(bridge, "evaluate")
     assert evaluated["value"]["done_now"] is True
     assert json.loads(evaluated["progress"])["lessons"]["control-api"]["steps"]["0"]["done"] is True
+
+
+def test_the_record_grows_by_lines_the_page_appends_and_reads_back_at_the_next_boot():
+    bridge = Bridge(DEFAULT_LESSONS)
+    kept = bridge.record()  # what the page writes at "ready": the format line
+    call(bridge, "open_lesson", lesson_id="control-api")
+    for method, args in [("start", {}), ("type", {"vm": "tenant", "text": "vms"}), ("hint", {})]:
+        reply = call(bridge, method, **args)
+        assert reply["record"] is not None, method  # a run begun, a command, a hint: one line each
+        assert reply["record"].count("\n") == 1
+        kept += reply["record"]
+    assert call(bridge, "state")["record"] is None  # a query records nothing
+    again = Bridge(DEFAULT_LESSONS, record_text=kept)
+    export = call(again, "export_record")["value"]
+    assert (export["runs"], export["events"]) == (1, 2) and again.record_problem == ""
+    assert [e["cmd"] for e in json.loads(export["text"])["runs"][0]["events"]] == ["type", "hint"]
+    cut = Bridge(DEFAULT_LESSONS, record_text=kept[:-5])  # the last line cut short
+    assert call(cut, "export_record")["value"]["events"] == 1 and "1 line(s)" in cut.record_problem
 
 
 def test_progress_file_from_the_tui_loads_and_bad_ones_are_refused(tmp_path):
@@ -135,6 +154,9 @@ def test_saved_progress_that_is_not_progress_never_stops_the_worker():
 # call, on the capstone's machine (NICs, the management service, datagrams) and a grant between VMs.
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("problems", {}),
+    ("set_student", {"name": "Ada\nLovelace", "seed": 1815}),  # refused: not a printable name
+    ("set_student", {"name": "Ada Lovelace", "seed": 1815}),
+    ("student", {}),
     ("list_lessons", {"lang": "de"}),
     ("open_lesson", {"lesson_id": "capstone", "lang": "en"}),
     ("start", {}),
@@ -206,11 +228,12 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("frame", {}),
     ("reload", {}),  # an instructor saved the lesson (its file touched first, below): read again
     ("lesson_view", {}),
+    ("export_record", {}),
     ("state", {"nonsense": 1}),  # a Failure, on the wire as well
 ]
 # Optional fields no call of a working engine sets: a traceback comes only with a bug in the engine,
 # and a failed call does not change the progress here.
-NEVER_SET = {(Failure, "traceback"), (Failure, "progress")}
+NEVER_SET = {(Failure, "traceback"), (Failure, "progress"), (Failure, "record")}
 
 
 def course_with_quizzes(folder: Path) -> Path:

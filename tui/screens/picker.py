@@ -1,5 +1,6 @@
 """The lesson picker: every lesson with its summary, duration, language and the
-student's progress; Enter opens one, `l` switches between English and German.
+student's progress; Enter opens one, `l` switches between English and German, `x`
+saves the student's record (lab.session.record) in the current folder, to hand in.
 
     app.push_screen(PickerScreen(session, lang="en"))
     # posts PickerScreen.Chosen(lesson_id="control-api", lang="en")
@@ -7,6 +8,7 @@ student's progress; Enter opens one, `l` switches between English and German.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Final
 
 from rich.markup import escape
@@ -43,6 +45,7 @@ class PickerScreen(Localized, Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = localized(
         Key("l", "switch_language", "language"),
+        Key("x", "export_record", "tui.key_export_record"),
         Key("ctrl+q", "app.quit", "quit", priority=True),
     )
 
@@ -112,6 +115,30 @@ class PickerScreen(Localized, Screen[None]):
             return  # a lesson is starting in a worker thread: leave the engine to it
         self.lang = LANGUAGES[(LANGUAGES.index(self.lang) + 1) % len(LANGUAGES)]
 
+    def action_export_record(self) -> None:
+        """Save the record of every lesson's runs as a file here: the student hands it in. The
+        last lesson's engine may still be ending (writing its record): the app says when."""
+        if self._chosen:
+            return  # a lesson is starting: its engine is writing the record
+        when_no_lesson = getattr(self.app, "when_no_lesson", None)
+        if when_no_lesson is None:
+            self.export_record()
+        else:
+            when_no_lesson(self.export_record)
+
+    def export_record(self) -> None:
+        """The record as the app's session last read it, in a file here."""
+        say = words(self)
+        export = self.session.export_record()
+        path = Path(export.filename).resolve()
+        try:
+            path.write_text(export.text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(say("tui.record_not_saved", error=exc.strerror or str(exc)), severity="error")
+            return
+        text = say("tui.record_exported", runs=export.runs, events=export.events, path=str(path))
+        self.notify(escape(text), timeout=15)
+
     def _heads(self) -> None:
         """The column heads in the current language (the rows follow in `reload`)."""
         table = self.query_one(DataTable)
@@ -140,6 +167,9 @@ class PickerScreen(Localized, Screen[None]):
         self.sub_title = say(
             "tui.picker_subtitle", lessons=say("lessons"), language=LANGUAGE_NAMES.get(self.lang, self.lang)
         )
+        student = self.session.student()
+        if student.name:
+            self.sub_title += " · " + say("tui.student_seed", name=student.name, seed=student.seed)
 
     def _summarize(self, row: int) -> None:
         if not 0 <= row < len(self.lessons):

@@ -12,9 +12,13 @@
 // loop sends the session's frames ("frame" events).
 // The student's progress lives in localStorage["hvlab.progress"] as the text of the TUI's
 // progress.json: the worker reports it after each call that changed it, and this file
-// writes it to localStorage before telling anyone.
+// writes it to localStorage before telling anyone. The record of what the student did
+// (docs: reference/record.md) lives beside it in localStorage["hvlab.record"], as JSON lines:
+// the worker reports the lines it grew by, and this file appends them. Neither leaves the
+// page unless the student exports it.
 
 export const PROGRESS_KEY = "hvlab.progress";
+export const RECORD_KEY = "hvlab.record";
 
 export class LabError extends Error {
   constructor(kind, message) {
@@ -24,20 +28,24 @@ export class LabError extends Error {
   }
 }
 
-function readSaved() {
+function readSaved(key = PROGRESS_KEY) {
   try {
-    return globalThis.localStorage?.getItem(PROGRESS_KEY) ?? null;
+    return globalThis.localStorage?.getItem(key) ?? null;
   } catch {
     return null; // storage disabled (a private window's policy): progress lasts for this page only
   }
 }
 
-function writeSaved(text) {
+function writeSaved(text, key = PROGRESS_KEY) {
   try {
-    globalThis.localStorage?.setItem(PROGRESS_KEY, text);
+    globalThis.localStorage?.setItem(key, text);
   } catch {
     // storage full or disabled: the session still holds the progress; export still works
   }
+}
+
+function appendRecord(lines) {
+  if (lines) writeSaved((readSaved(RECORD_KEY) ?? "") + lines, RECORD_KEY);
 }
 
 export class Lab {
@@ -46,7 +54,7 @@ export class Lab {
     const lab = new Lab(new Worker(workerUrl, { type: "module" }));
     return new Promise((resolve, reject) => {
       lab._booting = { resolve, reject, onStatus };
-      lab._worker.postMessage({ type: "boot", progress: readSaved() });
+      lab._worker.postMessage({ type: "boot", progress: readSaved(), record: readSaved(RECORD_KEY) });
     });
   }
 
@@ -107,6 +115,11 @@ export class Lab {
     return result.ok ? { ok: true, error: "" } : { ok: false, error: result.error };
   }
 
+  /** The student's record as a file to hand in: {filename, text, runs, events} (Session.export_record). */
+  exportRecord() {
+    return this.call("export_record");
+  }
+
   /** A network segment's capture as a pcap file (opens in Wireshark). */
   async pcap(segment) {
     const bytes = await this._request({ type: "pcap", segment });
@@ -164,6 +177,7 @@ export class Lab {
         // A saved progress the session could not read stays where it is (the student may
         // want it back); anything else is written so localStorage always holds the latest.
         if (!this.problem) writeSaved(message.progress);
+        writeSaved(message.record, RECORD_KEY); // the engine's copy: what it read back, and the format line
         const booting = this._booting;
         this._booting = null;
         booting?.resolve(this);
@@ -172,6 +186,7 @@ export class Lab {
       case "reply": {
         const pending = this._pending.get(message.id);
         this._pending.delete(message.id);
+        appendRecord(message.record);
         if (message.progress) this._setProgress(message.progress);
         if (!pending) break;
         if (message.ok) pending.resolve(message.value);
@@ -179,7 +194,8 @@ export class Lab {
         break;
       }
       case "progress":
-        this._setProgress(message.progress);
+        appendRecord(message.record);
+        if (message.progress) this._setProgress(message.progress);
         break;
       case "frame":
         this._emit("frame", message.frame);

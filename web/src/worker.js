@@ -1,13 +1,15 @@
 // The lab's engine in a module worker: Pyodide, the hvlab wheels, the lessons, one Session.
 //
 // The page talks to it only through web/src/client.js (class Lab). Messages in:
-//   {type: "boot", progress}            load everything; progress = the saved progress text or null
+//   {type: "boot", progress, record}    load everything; the saved progress and record texts or null
 //   {type: "call", id, method, args}    one Session method (web.bridge.Bridge.call): the protocol
 //                                       of docs/reference/protocol.md
 //   {type: "pcap"|"import"|"bench", id, ...}
-// Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot, preview},
-//   {type: "reply", id, ok, value | kind+message, progress}, {type: "frame", frame},
-//   {type: "progress", progress}, {type: "reloaded", reloaded}, {type: "crash", message}.
+// Messages out: {type: "status", text},
+//   {type: "ready", progress, record, problem, timings, snapshot, preview},
+//   {type: "reply", id, ok, value | kind+message, progress, record}, {type: "frame", frame},
+//   {type: "progress", progress, record}, {type: "reloaded", reloaded}, {type: "crash", message}.
+// `record`: the lines the student's record grew by (the page appends them to its copy).
 // A preview site (hvlab lessons preview: the manifest names `preview`) has lessons that change
 // while it is served: the worker polls their stamp and, when it changes, unpacks the lessons
 // again and asks the session to `reload` ("reloaded": the Reloaded record). Its "ready" says
@@ -259,7 +261,7 @@ function writeFiles(FS, files) {
   }
 }
 
-async function boot(progress) {
+async function boot(progress, record) {
   const timings = {}; // milliseconds per boot phase, for bench/web.py
   let mark = performance.now();
   const lap = (name) => {
@@ -359,9 +361,10 @@ async function boot(progress) {
   }
 
   const { Bridge } = pyodide.pyimport("web.bridge");
-  bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: progress ?? null });
+  bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: progress ?? null, record_text: record ?? null });
   Bridge.destroy();
   lap("engine");
+  if (bridge.record_problem) console.warn(`hvlab: ${bridge.record_problem}`);
   if (made) {
     status("Saving the engine for your next visit…");
     try {
@@ -376,7 +379,8 @@ async function boot(progress) {
     lap("save");
   }
   const preview = Boolean(manifest.preview); // the page keeps no offline copy of a preview
-  post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings, snapshot, preview });
+  const ready = { progress: bridge.progress(), record: bridge.record(), problem: bridge.progress_problem };
+  post({ type: "ready", ...ready, timings, snapshot, preview });
   if (preview) watchLessons(new URL(manifest.preview, base), new URL(manifest.lessons, base), previewStamp);
   if (snapshot.restored) store.tidy().catch(() => {}); // (a cold boot's write tidied already)
 }
@@ -442,7 +446,7 @@ function call(method, args) {
 // A call of the worker's own (the play loop's): a progress change it caused still reaches the page.
 function ownCall(method, args) {
   const result = call(method, args);
-  if (result.progress) post({ type: "progress", progress: result.progress });
+  if (result.progress || result.record) post({ type: "progress", progress: result.progress, record: result.record });
   return result;
 }
 
@@ -515,7 +519,7 @@ self.onmessage = async (event) => {
   const message = event.data;
   if (message.type === "boot") {
     try {
-      await boot(message.progress);
+      await boot(message.progress, message.record);
     } catch (error) {
       post({ type: "crash", message: String(error.message ?? error) });
     }
