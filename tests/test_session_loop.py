@@ -159,6 +159,7 @@ def test_input_while_running_is_answered_by_the_loop_and_a_busy_screen_gets_the_
     # while the screen is still drawing the last one (`show=False`).
     session.frame(full=True)
     session.play()
+    session.answer(1, "1")  # the step's prediction first: its checks count from then on
     typed = session.type("tenant", "vms", settle=False)
     assert typed.text == ""  # only the input: no guest ran for it
     clock.now += FRAME_SECONDS
