@@ -10,7 +10,9 @@ number, `key`; a flood of one frame is one observation seen a thousand times. Th
 detector remembers per key which rules matched, so the rules run once per distinct
 observation and a flood costs a dictionary lookup a frame.
 
-A rule without `count` fires on every observation it matches. A counting rule keeps,
+A rule without `count` fires on every observation it matches; with `quiet`, not again on the
+same observation within `quiet` instructions (a flood of one frame then gives one detection
+a window, as a SIEM's throttle does; the scoring corpus uses no quiet). A counting rule keeps,
 per group (the values of its `by` fields), the times of its recent matches: when
 `at_least` of them (or that many distinct values of its `distinct` field) fall within
 `within` instructions, it fires once, forgets them and stays quiet for one window, so
@@ -60,11 +62,14 @@ class _Window:
 class Detector:
     """Rules over a stream of observations, in time order per source."""
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, *, quiet: int = 0) -> None:
         self.rules = rules
+        self.quiet = quiet
+        self.suppressed = 0  # detections left out by `quiet`
         self._by_source = rules.by_source()
         self._memo: dict[Hashable, tuple[Rule, ...]] = {}
         self._windows: dict[tuple[str, tuple[Any, ...]], _Window] = {}
+        self._last: dict[tuple[str, Hashable], int] = {}  # (rule, observation) -> when it last fired
 
     @property
     def sources(self) -> frozenset[Source]:
@@ -74,6 +79,7 @@ class Detector:
     def reset(self) -> None:
         """Forget every window (the machine went back in time)."""
         self._windows.clear()
+        self._last.clear()
 
     def matching(self, source: Source, key: Hashable, obs: Observation) -> tuple[Rule, ...]:
         """The rules of `source` that match `obs` (remembered under `key`)."""
@@ -92,6 +98,14 @@ class Detector:
         out = []
         for rule in rules:
             if rule.count is None:
+                if self.quiet:
+                    last = self._last.get((rule.id, key))
+                    if last is not None and 0 <= time - last < self.quiet:
+                        self.suppressed += 1
+                        continue
+                    if len(self._last) >= MAX_KEYS:
+                        self._last.clear()
+                    self._last[(rule.id, key)] = time
                 out.append(_detection(rule, time, obs))
             else:
                 found = self._count(rule, time, obs)

@@ -7,7 +7,7 @@ and nowhere else:
 
     hypercall_fields(record, hv)        # a HypercallRecord -> {"vm": "tenant", "fn": "peek", ...}
     event_fields(event, hv)             # an Event          -> {"kind": "mgmt", "tag": "login-failed", ...}
-    frame_fields(captured, segment, hv) # a CapturedFrame   -> {"ip.src": "10.0.0.11", ...}
+    frame_fields(captured, segment, domids) # a CapturedFrame -> {"ip.src": "10.0.0.11", ...}
 
 `FIELDS` is the one table of every field: its source, type, meaning and an example.
 The rule parser checks names against it (with a did-you-mean), the docs' reference
@@ -31,7 +31,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv.hypercalls import EXTENSIONS, HypercallRecord, SbiError, load_extensions, lookup
-from lab.net.frames import FrameError, describe, parse
+from lab.net.frames import FrameError, mac_from_bytes, parse, summary
 
 if TYPE_CHECKING:
     from lab.hv import Hypervisor
@@ -311,36 +311,41 @@ def _printable(payload: bytes) -> str:
     return "".join(chr(b) if 32 <= b < 127 else "." for b in payload)
 
 
-def frame_fields(captured: CapturedFrame, segment: Segment, hv: Hypervisor) -> Observation:
+def port_domids(hv: Hypervisor) -> dict[str, int]:
+    """Switch port name -> the domid of the VM behind it (a vNIC's port is named after its VM)."""
+    if hv.net is None:
+        return {}
+    return {nic.name: domid for domid, nic in hv.net.vnics.items()}
+
+
+def frame_fields(captured: CapturedFrame, segment: Segment, domids: dict[str, int]) -> Observation:
     """A captured frame as a rule sees it, with what the switch knows: the port it came in by
-    and whether its source addresses are that port's own (whether or not the switch
-    enforces that: `net.anti_spoofing`)."""
+    (`domids`: port name -> domid, `port_domids`) and whether its source addresses are that
+    port's own (whether or not the switch enforces that: `net.anti_spoofing`)."""
     frame = captured.frame
     port = next((p for p in segment.ports if p.name == captured.port), None)
-    domid = -1
-    if hv.net is not None:
-        domid = next((d for d, nic in hv.net.vnics.items() if nic.name == captured.port), -1)
-    own = port.addresses if port is not None else None
+    domid = domids.get(captured.port, -1)
     obs: Observation = {
         "vm": captured.port,  # a vNIC's port is named after its VM; the service's is `mgmt`
         "domid": domid,
-        "text": describe(frame),
         "segment": segment.name,
         "port": captured.port,
         "frame.len": len(frame),
     }
+    own = port.addresses if port is not None else None
     forged = own.forged(frame) if own is not None else None
     if forged is not None:
         obs["frame.forged"] = forged
     try:
         packet = parse(frame)
     except FrameError as err:
+        obs["text"] = f"malformed ({len(frame)} bytes): {err}"
         obs["frame.malformed"] = str(err)
         if len(frame) >= 14:
-            obs["eth.dst"] = ":".join(f"{b:02x}" for b in frame[0:6])
-            obs["eth.src"] = ":".join(f"{b:02x}" for b in frame[6:12])
+            obs["eth.dst"], obs["eth.src"] = mac_from_bytes(frame[0:6]), mac_from_bytes(frame[6:12])
             obs["eth.type"] = int.from_bytes(frame[12:14], "big")
         return obs
+    obs["text"] = summary(packet)
     eth = packet.eth
     obs["eth.src"], obs["eth.dst"], obs["eth.type"] = eth.src, eth.dst, eth.ethertype
     if packet.arp is not None:

@@ -14,6 +14,9 @@ window holds is still read in full: what a rule sees does not depend on how ofte
 front end looks. Frames are read from the capture, which keeps the last 100,000 of a
 segment; more than that between two looks is counted in `lost`.
 
+A rule fires on the same observation (one frame of a flood, one repeated hypercall) at
+most once in QUIET instructions: a flood makes a detection a window, not a million.
+
 The machine may go back in time (a step reset, a snapshot restored): the sensor then
 forgets what happened after the time it went back to (detections, windows) and reads
 on from there.
@@ -28,7 +31,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Final
 
 from lab.detect.engine import MAX_KEYS, Detection, Detector
-from lab.detect.fields import Observation, Source, event_fields, frame_fields, hypercall_fields
+from lab.detect.fields import Observation, Source, event_fields, frame_fields, hypercall_fields, port_domids
 from lab.detect.rules import RuleSet
 from lab.hv.hypercalls import HypercallRecord
 
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
     from lab.hv.trace import Record
 
 KEEP: Final = 2_000  # detections kept for reading; `counts` counts them all
+QUIET: Final = 1_000_000  # instructions: a rule fires on the same observation at most once in this long
 
 Seen = tuple[Source, int, Hashable, Observation]  # source, time, key, observation
 
@@ -83,7 +87,7 @@ class Tap:
         return obs
 
     def read(self) -> list[Seen]:
-        """Everything new, in time order (a trace record before a frame of the same time)."""
+        """Everything new: the trace's records in order, then each segment's frames in order."""
         hv = self.hv
         out: list[Seen] = []
         trace = hv.trace
@@ -96,6 +100,7 @@ class Tap:
         totals = self._frame_totals()
         if Source.FRAME in self.sources and hv.net is not None:
             frames = []
+            domids = port_domids(hv)
             for name, total in totals.items():
                 new = total - self.frames.get(name, 0)
                 if new <= 0:
@@ -105,11 +110,9 @@ class Tap:
                 self.lost += max(0, new - len(capture))
                 for c in itertools.islice(capture, max(0, len(capture) - new), None):
                     key = (name, c.port, c.frame)
-                    obs = self._intern(key, lambda c=c, s=segment: frame_fields(c, s, hv))
+                    obs = self._intern(key, lambda c=c, s=segment: frame_fields(c, s, domids))
                     frames.append((Source.FRAME, c.time, key, obs))
-            if frames:
-                out.extend(frames)
-                out.sort(key=lambda seen: (seen[1], seen[0] is Source.FRAME))
+            out.extend(frames)
         self.frames = totals
         self.time = hv.time
         return out
@@ -133,13 +136,17 @@ class Tap:
                 yield Source.EVENT, r.time, key, self._intern(key, lambda r=r: event_fields(r, hv))
 
 
+def _time(found: Detection) -> int:
+    return found.time
+
+
 class Sensor:
     """A rule set on a live hypervisor: its detections as they happen."""
 
     def __init__(self, hv: Hypervisor, rules: RuleSet) -> None:
         self.hv = hv
         self.rules = rules
-        self.detector = Detector(rules)
+        self.detector = Detector(rules, quiet=QUIET)
         self.tap = Tap(hv, self.detector.sources)
         self.seq = 0  # detections ever made: the `since` of the next read
         self.counts: Counter[str] = Counter()  # rule id -> detections, all of them
@@ -176,15 +183,18 @@ class Sensor:
             self._went_back(self.hv.time)
             self.tap.skip_to_now()
             return 0
-        made = 0
         observe = self.detector.observe
+        new: list[Detection] = []
         for source, time, key, obs in self.tap.read():
-            for found in observe(source, time, key, obs):
-                self.seq += 1
-                self.counts[found.rule] += 1
-                self._kept.append((self.seq, found))
-                made += 1
-        return made
+            found = observe(source, time, key, obs)
+            if found:
+                new.extend(found)
+        new.sort(key=_time)  # the trace's and the frames' detections, in the order they happened
+        for found in new:
+            self.seq += 1
+            self.counts[found.rule] += 1
+            self._kept.append((self.seq, found))
+        return len(new)
 
     def _went_back(self, now: int) -> None:
         """Undo what happened after `now` (the detections kept; older ones stay counted)."""

@@ -52,6 +52,7 @@ FRAME_SECONDS: Final = 0.1  # the run loop's frames come at most this often (ten
 IDLE_WAIT: Final = 0.05  # every guest waits for input: the loop polls this often instead of spinning
 EVALUATE_SECONDS: Final = 0.5  # while the clock moves, the checks are evaluated at most this often
 TIMELINE_BATCH: Final = 300  # timeline items a frame carries at most: a flood's excess is counted
+DETECTIONS_BATCH: Final = 200  # detections a frame carries at most (the rest are counted as dropped)
 
 
 class Pace:
@@ -136,6 +137,7 @@ class Watch:
     consoles: dict[int, int] = field(default_factory=dict)  # domid -> console bytes shown
     step: int = -1  # the step whose hints were sent
     timeline_seq: int = 0  # timeline items shown
+    detections_seq: int = 0  # detections shown
     retired: int = 0  # instructions run since the last frame
     last_frame: float = -math.inf  # host time of the last frame
     evaluations: list[Evaluation] = field(default_factory=list)  # since the last frame
@@ -154,7 +156,7 @@ class Watch:
         )
 
     def start_over(self, hv: Hypervisor) -> None:
-        self.hv, self.consoles, self.step, self.timeline_seq = hv, {}, -1, 0
+        self.hv, self.consoles, self.step, self.timeline_seq, self.detections_seq = hv, {}, -1, 0, 0
 
     def console_output(self, hv: Hypervisor) -> tuple[ConsoleOutput, ...]:
         """Every VM's console output not shown yet (all that is kept, after a reset)."""

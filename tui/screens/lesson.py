@@ -1,6 +1,6 @@
 """The lesson screen: the lesson text and checks beside the machine's panels
 (a console per VM, the VMs, the trace, the timeline, the network when the
-scenario has one, the policy, the editor).
+scenario has one, the policy, the detections, the editor).
 
     app.push_screen(LessonScreen(session, lesson))   # after session.open_lesson() and session.start()
 
@@ -42,6 +42,7 @@ from tui.keys import Key, Localized, localized, words
 from tui.paths import default_capture_dir
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.console import ConsoleView
+from tui.widgets.detections_panel import DetectionsPanel
 from tui.widgets.editor import Editor
 from tui.widgets.lesson_view import LessonView
 from tui.widgets.network_panel import NetworkPanel
@@ -58,6 +59,7 @@ PANEL_FOCUS: Final = {
     "tab-timeline": "#timeline-log",
     "tab-network": "#net-ports",
     "tab-policy": "#policy",
+    "tab-detections": "#det-log",
     "tab-editor": "#editor-text",
 }
 # Panel tab labels (uitext message ids): full from WIDE columns on, short below.
@@ -67,6 +69,7 @@ PANEL_WORDS: Final = {
     "tab-timeline": ("timeline", "tui.tab_timeline"),
     "tab-network": ("tui.tab_network_full", "tui.tab_network"),
     "tab-policy": ("tui.tab_policy", "tui.tab_policy"),
+    "tab-detections": ("detections", "tui.tab_detections"),
     "tab-editor": ("editor", "tui.tab_editor"),
 }
 WIDE: Final = 120  # columns from which the panels' full names fit beside the lesson text
@@ -170,6 +173,8 @@ class LessonScreen(Localized, Screen[None]):
                         )
                 with TabPane(say("tui.tab_policy"), id="tab-policy"):
                     yield PolicyPanel(self.session.policy(), id="policy")
+                with TabPane(say("detections"), id="tab-detections"):
+                    yield DetectionsPanel(id="detections")
                 with TabPane(say("editor"), id="tab-editor"):
                     yield Editor(self.session, vms=self.vms, id="editor")
         yield Static(id="status")
@@ -187,7 +192,9 @@ class LessonScreen(Localized, Screen[None]):
         self._vm_panel = self.query_one(VmPanel)
         self._policy = self.query_one(PolicyPanel)
         self._lesson_view = self.query_one(LessonView)
-        self.session.follow([Panel.TIMELINE, Panel.NETWORK] if self._has_network else [Panel.TIMELINE])
+        self._detections = self.query_one(DetectionsPanel)
+        panels = [Panel.TIMELINE, Panel.DETECTIONS] + ([Panel.NETWORK] if self._has_network else [])
+        self.session.follow(panels)
         self.session.play()  # the machine is live from the start; F5 pauses it
         self.show(self.session.frame(full=True))  # the step it starts (or resumes) at may be done already
         self._focus_console()
@@ -242,6 +249,7 @@ class LessonScreen(Localized, Screen[None]):
             self._timeline.clear()
             if self._network is not None:
                 self._network.clear_frames()
+            self._detections.clear()
         for output in frame.consoles:
             self._consoles[output.vm].append(output.text)
         self._trace.set_vms(state.vms)
@@ -254,6 +262,8 @@ class LessonScreen(Localized, Screen[None]):
                 self._network.add_frames(items)
         if self._network is not None and frame.network is not None:
             self._network.update_network(frame.network, time=state.time)
+        if frame.detections is not None:
+            self._detections.update_detections(frame.detections)
         self._vm_panel.update_vms(state.vms)
         self._policy.sync(state.policy.values)
         lesson = self._lesson_view
@@ -369,6 +379,11 @@ class LessonScreen(Localized, Screen[None]):
     @on(Editor.Changed)
     def editor_changed(self, event: Editor.Changed) -> None:
         self._drawn()
+
+    @on(DetectionsPanel.ScoreRequested)
+    def score_rules(self, event: DetectionsPanel.ScoreRequested) -> None:
+        # The first score records the course's runs (a few seconds): after the panel said so.
+        self.call_after_refresh(lambda: self._detections.show_score(self.session.score_rules()))
 
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -1,5 +1,6 @@
 """The editor: guest assembly (assemble, see errors at their line, load into a
-VM) and hypercall patch points (apply a rewritten handler, roll it back).
+VM), hypercall patch points (apply a rewritten handler, roll it back) and
+detection rules (check them, load them to watch the machine).
 
     editor = Editor(session, vms=["admin", "tenant", "bank"])
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
@@ -26,6 +27,7 @@ from tui.keys import words
 from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 
 ASSEMBLY: Final = "asm"
+RULES: Final = "rules"  # the detection rules (TOML)
 TEMPLATE: Final = """\
 # A guest program: print a greeting with SBI DBCN console_write_byte, then wait.
 # lib/sbi.S names the hypercall numbers (EID_DBCN, DBCN_CONSOLE_WRITE_BYTE, ...).
@@ -90,11 +92,12 @@ class Editor(Vertical):
         self.vms = vms
         self.mode = ASSEMBLY
         self._assembly = TEMPLATE
+        self._rules: str | None = None  # the rules as last edited (None: the session's)
         self._asm_language: str | None = None  # set on mount when the grammar is installed
 
     def compose(self) -> ComposeResult:
         say = words(self)
-        sources = [(say("tui.editor_assembly"), ASSEMBLY)] + [
+        sources = [(say("tui.editor_assembly"), ASSEMBLY), (say("detection_rules"), RULES)] + [
             (say("tui.editor_patch", handler=h), h) for h in self.session.handlers()
         ]
         with Horizontal():
@@ -152,6 +155,8 @@ class Editor(Vertical):
         area = self.query_one(TextArea)
         if self.mode == ASSEMBLY:
             self._assembly = area.text
+        elif self.mode == RULES:
+            self._rules = area.text
         self.mode = source
         vm_select = self.query_one("#editor-vm", Select)
         say = words(self)
@@ -163,6 +168,12 @@ class Editor(Vertical):
             self.status(say("tui.editor_asm_help"))
             return
         vm_select.display = False
+        if source == RULES:
+            area.language = "toml" if "toml" in area.available_languages else None
+            area.load_text(self._rules if self._rules is not None else self.session.rules_source().text)
+            self._labels(say("tui.editor_check"), say("tui.editor_load"), say("tui.editor_new"))
+            self.status(say("tui.editor_rules_help"))
+            return
         info = self.session.patch_source(source)
         area.language = "python" if "python" in area.available_languages else None
         area.load_text(info.source)
@@ -177,6 +188,14 @@ class Editor(Vertical):
 
     def check(self) -> bool:
         say = words(self)
+        if self.mode == RULES:
+            checked = self.session.check_rules(self.text)
+            if checked.ok:
+                self.status(say("rules_valid", n=checked.rules))
+                return True
+            lines = [say("tui.editor_line", line=e.line, message=e.message) for e in checked.errors]
+            self._error_at(checked.errors[0].line or 1, 1, "\n".join(lines))
+            return False
         if self.mode != ASSEMBLY:
             try:
                 compile(self.text, f"patch {self.mode}", "exec")
@@ -197,6 +216,15 @@ class Editor(Vertical):
         return False
 
     def go(self) -> None:
+        if self.mode == RULES:
+            loaded = self.session.load_rules(self.text)
+            if isinstance(loaded, Refused):
+                self._error_at(loaded.line or 1, 1, loaded.error)
+                return
+            self._rules = None  # what watches the machine is what the session holds now
+            self.status(words(self)("rules_loaded", n=loaded.rules))
+            self.post_message(self.Changed("rules loaded"))
+            return
         if self.mode == ASSEMBLY:
             vm = str(self.query_one("#editor-vm", Select).value)
             if not self.check():
@@ -220,6 +248,10 @@ class Editor(Vertical):
         self.post_message(self.Changed(f"patched {self.mode}"))
 
     def revert(self) -> None:
+        if self.mode == RULES:
+            self.text = self.session.rules_source(template=True).text
+            self.status(words(self)("rules_template"))
+            return
         if self.mode == ASSEMBLY:
             self.text = TEMPLATE
             self.status(words(self)("tui.editor_example"))
