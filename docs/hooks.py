@@ -1,8 +1,9 @@
 """mkdocs hooks: write the pages that are generated from the code before each build.
 
-* reference/hypercalls.md, reference/policy.md and reference/assembler.md come from
-  the hypervisor's and the assembler's own tables (hvlab.generate.pages), so the site cannot
-  drift from the code;
+* reference/hypercalls.md, policy.md, scenarios.md, guests.md, trace.md and assembler.md
+  come from the tables that define them (hvlab.generate.pages): the hypercall table, the
+  policy switches, the scenario format, the guests' command tables, the trace's messages,
+  the assembler's tables; so the site cannot drift from the code;
 * reference/protocol.md, the front-end protocol, comes from the session's typed records
   and its query/command declarations (hvlab.generate.pages), with the web bridge's replies;
 * lessons/<id>.md and lessons/<id>.de.md are the course's lessons as readable
@@ -22,9 +23,12 @@ from pathlib import Path
 
 from hvlab.generate.pages import (
     assembler_reference,
+    guest_reference,
     hypercall_reference,
     policy_reference,
     protocol_reference,
+    scenario_reference,
+    trace_reference,
 )
 from lab.lesson.model import Lesson, Quiz, QuizKind
 from lab.lesson.parser import load_lessons, render
@@ -91,6 +95,9 @@ def on_pre_build(config) -> None:
     pages = {
         docs / "reference" / "hypercalls.md": hypercall_reference(),
         docs / "reference" / "policy.md": policy_reference(),
+        docs / "reference" / "scenarios.md": scenario_reference(),
+        docs / "reference" / "guests.md": guest_reference(),
+        docs / "reference" / "trace.md": trace_reference(),
         docs / "reference" / "assembler.md": assembler_reference(),
         docs / "reference" / "protocol.md": protocol_reference(envelope=[Answer, Failure]),
     }

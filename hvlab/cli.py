@@ -12,8 +12,12 @@ site with `web` and measures it with `bench`, which never import each other.
               [-I DIR]...                   (.include looks in each DIR too)
     hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
     hvlab lessons check [PATH ...]          validate lessons (instructors)
+    hvlab lessons new ID [--title T]        a new lesson in the current folder, valid as written
+    hvlab lessons preview DIR               DIR's lessons in the terminal lab and the page,
+                                            reloaded whenever a file of DIR changes
     hvlab bench [--json] [--web|--pyodide]  the performance figures (--web: the browser lab's)
     hvlab web build [--out DIR]             the browser lab as a static site
+              [--lessons DIR]               (with another folder of lessons than the course's)
     hvlab web serve [--port N] [--host H]   build it and serve it on 127.0.0.1
 
 Every command reports bad input as one clear line on stderr and a non-zero
@@ -388,7 +392,7 @@ def cmd_web(args: argparse.Namespace) -> int:
         return _fail("the web lab's sources are not installed (run hvlab from a checkout)")
     out = Path(args.out)
     if args.web_command == "build":
-        return build.main(out)
+        return build.main(out, lessons=args.lessons)
     return serve.main(out, host=args.host, port=args.port, build=not args.no_build)
 
 
@@ -400,6 +404,63 @@ def cmd_tui(args: argparse.Namespace) -> int:
     return run_lab(
         args.lesson, lang=args.lang, lessons_dir=args.lessons, backend=args.backend, progress=args.progress
     )
+
+
+def cmd_lessons_new(args: argparse.Namespace) -> int:
+    from lab.lesson.scaffold import ScaffoldError, scaffold
+
+    try:
+        written = scaffold(args.id, Path(args.dir), title=args.title)
+    except (ScaffoldError, OSError) as exc:
+        return _fail(f"lessons new: {exc}")
+    for path in written:
+        print(f"wrote {path}")
+    folder = "." if Path(args.dir) == Path(".") else str(args.dir)
+    print(f"next: hvlab lessons check {folder}      (it validates as it is: change one thing at a time)")
+    print(f"      hvlab lessons preview {folder}    (the lab shows it and reloads it as you save)")
+    return 0
+
+
+def cmd_lessons_preview(args: argparse.Namespace) -> int:
+    """The lessons of DIR in the terminal lab and in the page, each reloading a lesson whose
+    file changed: the page is served from a thread while the terminal lab runs (or alone)."""
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        return _fail(f"lessons preview: {folder} is not a folder")
+    server = None
+    url = ""
+    if not args.no_web:
+        try:
+            from web import preview
+        except ImportError:
+            return _fail("the web lab's sources are not installed (run hvlab from a checkout)")
+        try:
+            site = Path(args.out) if args.out else preview.default_site()
+            server = preview.start(folder, site, host=args.host, port=args.port)
+        except (preview.BuildError, OSError) as exc:
+            return _fail(f"lessons preview: {exc}")
+        url = server.url
+        print(f"hvlab: the page previews {folder} at {url}", flush=True)
+    try:
+        if args.no_tui:
+            if server is None:
+                return _fail("lessons preview: --no-tui and --no-web leave nothing to show")
+            print("hvlab: Ctrl-C stops", flush=True)
+            server.wait()
+            return 0
+        try:
+            from tui.app import run_lab
+        except ImportError:
+            return _fail("the terminal lab needs Textual: pip install 'hvlab[tui]' (or use --no-tui)")
+        notice = f"Previewing {folder}: a lesson reloads when you save it." + (
+            f" The page: {url}" if url else ""
+        )
+        return run_lab(lang=args.lang, lessons_dir=folder, backend=args.backend, preview=notice)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def cmd_lessons(args: argparse.Namespace) -> int:
@@ -416,6 +477,7 @@ def cmd_lessons(args: argparse.Namespace) -> int:
         backend_names=args.backend,
         teaching=TeachingRules(args.teaching_rules),
         verbose=args.verbose,
+        jobs=args.jobs or os.cpu_count() or 1,
         **({"seeds": seeds} if seeds else {}),
     )
 
@@ -483,7 +545,7 @@ def build_parser() -> argparse.ArgumentParser:
     tui_p.set_defaults(func=cmd_tui)
 
     lessons = sub.add_parser("lessons", help="instructors: work with lessons")
-    lessons_sub = lessons.add_subparsers(dest="lessons_command", metavar="check", required=True)
+    lessons_sub = lessons.add_subparsers(dest="lessons_command", metavar="check|new|preview", required=True)
     check = lessons_sub.add_parser("check", help="prove every lesson: solutions, hardening, translations")
     check.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="lesson files or folders (default: lessons/)"
@@ -493,6 +555,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--seed", action="append", type=int, help="a student seed to prove the lessons under (repeatable)"
+    )
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="machines run at once, in processes (default: one per CPU)",
     )
     check.add_argument(
         "-v",
@@ -508,6 +578,33 @@ def build_parser() -> argparse.ArgumentParser:
         "as errors (the default) or as warnings, while a course is being rewritten",
     )
     check.set_defaults(func=cmd_lessons)
+
+    new = lessons_sub.add_parser(
+        "new", help="write a new lesson (English, German, its scenario) to start from"
+    )
+    new.add_argument("id", metavar="ID", help="the lesson's id: lower-case letters, digits and - (heist-1)")
+    new.add_argument("--title", help="its title (default: from the id)")
+    new.add_argument("--dir", default=".", help="the folder to write it to (default: the current one)")
+    new.set_defaults(func=cmd_lessons_new)
+
+    preview = lessons_sub.add_parser(
+        "preview", help="a folder's lessons in the terminal lab and the page, reloaded as they change"
+    )
+    preview.add_argument(
+        "dir", metavar="DIR", help="the folder of lessons (and their scenarios and programs)"
+    )
+    preview.add_argument("--lang", default="en", help="the lessons' language in the terminal lab")
+    preview.add_argument(
+        "--backend", default="interp", choices=backends(), help="the terminal lab's CPU backend"
+    )
+    preview.add_argument(
+        "--out", default=None, help="where the page's site is built (default: ~/.cache/hvlab/preview)"
+    )
+    preview.add_argument("--port", type=int, default=8001, help="the page's TCP port (default 8001)")
+    preview.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    preview.add_argument("--no-tui", action="store_true", help="only the page (serve until Ctrl-C)")
+    preview.add_argument("--no-web", action="store_true", help="only the terminal lab")
+    preview.set_defaults(func=cmd_lessons_preview)
 
     bench_p = sub.add_parser("bench", help="print the performance figures")
     bench_p.add_argument("--json", action="store_true")
@@ -532,6 +629,9 @@ def build_parser() -> argparse.ArgumentParser:
     web_serve = web_sub.add_parser("serve", help="build the site and serve it over HTTP")
     for p in (web_build, web_serve):
         p.add_argument("--out", default="build/web", help="the site's directory (default build/web)")
+    web_build.add_argument(
+        "--lessons", type=Path, default=None, metavar="DIR", help="pack these lessons instead of the course's"
+    )
     web_serve.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
     web_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     web_serve.add_argument("--no-build", action="store_true", help="serve what --out holds as it is")

@@ -50,6 +50,7 @@ Where the limits come from:
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -80,6 +81,8 @@ MAX_HV_SECRET: Final = HvLayout.MGMT_HASH - HvLayout.SECRET - 1  # 63 bytes and 
 VARIANT_DIGITS: Final = 16  # hex digits in a student's variant of a secret (lab.lesson.variants)
 DEFAULT_MGMT_PASSWORD: Final = "admin"
 DEFAULT_MEMORY: Final = "256K"
+VARIANT_BYTES: Final = 4  # a VM's variant word (variant_at), little-endian
+MGMT_PASSWORD_ROOM: Final = 65  # a password of the format (at most 64 characters) and its NUL
 NIC_FIRST_HOST: Final = 10  # a VM's default address: its segment's subnet + 10 + domid
 
 
@@ -205,7 +208,15 @@ TOP: Final = Table(
             "(see the policy reference), dotted or grouped: [policy.hypercall] authorize = true",
             default='preset = "vulnerable"',
         ),
-        Key("vm", Kind.TABLES, "the VMs, in domid order (dom0 first)", required=True, low=1, high=MAX_VMS),
+        Key(
+            "vm",
+            Kind.TABLES,
+            "the VMs, in domid order (dom0 first); the first that is not the control domain is the "
+            "student's seat, the console the lab opens on",
+            required=True,
+            low=1,
+            high=MAX_VMS,
+        ),
         Key("segment", Kind.TABLES, "the network segments (virtual switches)", low=0, high=MAX_SEGMENTS),
         Key("mgmt", Kind.TABLE, "the hypervisor's management interface (needs a segment)"),
     ),
@@ -248,6 +259,20 @@ VM: Final = Table(
             "where the secret goes",
             default="the program's `secret` label, else the start of RAM's last page",
             pattern_words="inside the VM's RAM, with room for the secret",
+        ),
+        Key(
+            "variant_at",
+            Kind.PLACE,
+            "where a 32-bit word goes that each student's seed picks (0 as written): a guest reads it "
+            "to vary what a neighbour could copy (a slot, an offset)",
+            pattern_words="inside the VM's RAM, with room for 4 bytes",
+        ),
+        Key(
+            "mgmt_password_at",
+            Kind.PLACE,
+            "where the management password in force at start (the student's variant) goes, "
+            "NUL-terminated: a guest that keeps the admin's credential",
+            pattern_words=f"inside the VM's RAM, with room for {MGMT_PASSWORD_ROOM} bytes",
         ),
         Key("net", Kind.TEXT, "a vNIC on this segment (a [[segment]]'s name)"),
         Key(
@@ -322,6 +347,7 @@ RULES: Final = (
     "A secret lies inside its VM's RAM, with room for a student's variant of it "
     f"(its text up to the first {{, then {{, {VARIANT_DIGITS} hex digits and }}).",
     "secret_at names an address or a label only for a VM that has a secret.",
+    "variant_at and mgmt_password_at lie inside their VM's RAM; mgmt_password_at needs [mgmt].",
     "A program's segments, bss included, lie inside its VM's RAM.",
     "Segment names are unique; a VM's net and [mgmt] segment name one of them.",
     "Every address (a VM's ip, the management ip, given or by default) is a host address inside its "
@@ -345,6 +371,8 @@ class VmSpec:
     net: str | None
     ip: str | None
     disk: int
+    variant_at: int | str | None = None
+    mgmt_password_at: int | str | None = None
 
 
 @dataclass(slots=True)
@@ -509,6 +537,27 @@ def resolve(path: Path, name: str) -> Path | None:
     return None
 
 
+def fingerprint(path: str | Path) -> str:
+    """What a machine built from this scenario depends on, as a digest: the file's bytes and
+    each VM's program as loaded (an assembled program is assembled again when a file it
+    includes changed). Equal digests build the same machine; "" when the file cannot be read
+    or loaded (so nothing compares equal to it)."""
+    digest = hashlib.sha256()
+    try:
+        path = Path(path)
+        digest.update(path.read_bytes())
+        for vm in read_scenario(path).vms:
+            found = resolve(path, vm.program) if vm.program is not None else None
+            if vm.program is not None and found is None:
+                return ""
+            for segment in load_program(found).segments if found is not None else ():
+                digest.update(f"{vm.name}:{segment.gpa}:{segment.memsz}:".encode())
+                digest.update(segment.data)
+    except (OSError, ScenarioError, ProgramError):
+        return ""
+    return digest.hexdigest()
+
+
 def variant_prefix(secret: bytes) -> bytes:
     """What a student's variant of a secret keeps: its text up to the first `{` (else SECRET)."""
     return secret.split(b"{", 1)[0] if b"{" in secret else b"SECRET"
@@ -628,6 +677,8 @@ class _Reader:
             net=net,
             ip=ip,
             disk=get("disk", 0),
+            variant_at=get("variant_at", None),
+            mgmt_password_at=get("mgmt_password_at", None),
         )
 
     def segment(self, index: int, data: dict[str, Any]) -> SegmentSpec:
@@ -852,6 +903,15 @@ def _vm_config(spec: ScenarioSpec, index: int, vm: VmSpec) -> VmConfig:
         except ProgramError as exc:
             raise ScenarioError(spec.path, f"{place} program", str(exc)) from None
     secret_gpa = _secret_gpa(spec, place, vm, program)
+    provisioned: dict[str, tuple[int, bytes]] = {}
+    if vm.variant_at is not None:
+        gpa = _place_gpa(spec, place, vm, program, "variant_at", VARIANT_BYTES)
+        provisioned["variant"] = (gpa, bytes(VARIANT_BYTES))
+    if vm.mgmt_password_at is not None:
+        if spec.mgmt is None:
+            raise ScenarioError(spec.path, f"{place} mgmt_password_at", "needs [mgmt]: a password to keep")
+        gpa = _place_gpa(spec, place, vm, program, "mgmt_password_at", MGMT_PASSWORD_ROOM)
+        provisioned["mgmt_password"] = (gpa, spec.mgmt.password.encode().ljust(MGMT_PASSWORD_ROOM, b"\0"))
     return VmConfig(
         vm.name,
         program=program,
@@ -861,7 +921,27 @@ def _vm_config(spec: ScenarioSpec, index: int, vm: VmSpec) -> VmConfig:
         secret=vm.secret,
         secret_gpa=secret_gpa,
         disk=vm.disk,
+        provisioned=provisioned,
     )
+
+
+def _place_gpa(
+    spec: ScenarioSpec, place: str, vm: VmSpec, program: Program | None, key: str, room: int
+) -> int:
+    """A label or an address of `key` (variant_at, mgmt_password_at) with `room` bytes inside the VM's RAM."""
+    at = getattr(vm, key)
+    if isinstance(at, str):
+        if program is None or at not in program.symbols:
+            rule = f"{text_shown(at)} is not a label of the program"
+            raise ScenarioError(spec.path, f"{place} {key}", rule)
+        gpa = program.symbols[at]
+    else:
+        gpa = at
+    end = RAM_BASE + vm.memory
+    if not (RAM_BASE <= gpa and gpa + room <= end):
+        rule = f"needs {room} bytes inside the VM's RAM [{RAM_BASE:#010x}, {end:#010x}), not {shown(gpa)}"
+        raise ScenarioError(spec.path, f"{place} {key}", rule)
+    return gpa
 
 
 def _secret_gpa(spec: ScenarioSpec, place: str, vm: VmSpec, program: Program | None) -> int | None:

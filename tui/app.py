@@ -7,6 +7,11 @@ The app holds one `lab.session.Session`, which both screens talk to directly:
 the lesson picker and the lesson. Progress goes to the user's data directory
 (`tui.paths.default_progress_path`), so a restarted lab resumes each lesson at
 the student's step.
+
+An instructor's preview (`hvlab lessons preview DIR`) runs the same app on DIR with its
+progress in memory, and asks the session once a second to `reload`: a lesson whose file
+changed is drawn afresh on the machine it had (or on a new one, when its scenario changed),
+a new lesson joins the picker, and a file that does not parse is named in a notification.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from tui.screens.picker import PickerScreen
 
 THEMES: Final = ("textual-dark", "textual-light")
 START_GROUP: Final = "lesson-start"  # the worker that builds a lesson's machine
+PREVIEW_SECONDS: Final = 1.0  # how often a preview asks the session whether a lesson file changed
 
 
 class HvlabApp(Localized, App[None]):
@@ -47,11 +53,15 @@ class HvlabApp(Localized, App[None]):
         Key("ctrl+q", "quit", "quit", show=False, priority=True),
     )
 
-    def __init__(self, session: Session, *, lesson: str | None = None, lang: str = "en") -> None:
+    def __init__(
+        self, session: Session, *, lesson: str | None = None, lang: str = "en", preview: str = ""
+    ) -> None:
         super().__init__()
         self.session = session
         self.lesson: LessonView | None = None  # the lesson open, once its machine is built
         self.first_lesson = lesson
+        self.preview = preview  # an instructor's preview: what to say at the start ("" : none)
+        self._building = False  # a worker thread builds a lesson's machine: leave the session to it
         self.lang = lang
         self.theme = THEMES[0]
         self.sub_title = Words(lang)("tui.subtitle")
@@ -70,6 +80,31 @@ class HvlabApp(Localized, App[None]):
             self.notify(problem, title=title, severity="warning", timeout=20)
         if self.first_lesson:
             self.open_lesson(self.first_lesson, self.lang)
+        if self.preview:
+            self.notify(self.preview, timeout=15)
+            self.set_interval(PREVIEW_SECONDS, self.reload_lessons)
+
+    def reload_lessons(self) -> None:
+        """The preview's look at the lessons' folder (Session.reload), and what it changes on screen."""
+        if self._building:
+            return
+        reloaded = self.session.reload()
+        if not reloaded.changed:
+            return
+        say = words(self)
+        for problem in reloaded.problems:
+            self.notify(problem, title=say("preview_problem"), severity="error", timeout=20)
+        screen = self.screen
+        if isinstance(screen, PickerScreen):
+            screen.reload()
+        elif reloaded.lesson is not None and self.lesson is not None:
+            from tui.screens.lesson import LessonScreen
+
+            if isinstance(screen, LessonScreen):
+                self.lesson = reloaded.lesson
+                self.switch_screen(LessonScreen(self.session, reloaded.lesson))  # it attaches to the machine
+                said = "preview_restarted" if reloaded.restarted else "preview_kept"
+                self.notify(say(said, title=reloaded.lesson.title))
 
     def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
         self.open_lesson(event.lesson_id, event.lang)
@@ -79,6 +114,7 @@ class HvlabApp(Localized, App[None]):
         take seconds) while the picker shows that it is starting, then show the lesson."""
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(lesson_id)
+        self._building = True
         self.run_worker(
             partial(self._start_lesson, lesson_id, lang), thread=True, exclusive=True, group=START_GROUP
         )
@@ -96,12 +132,14 @@ class HvlabApp(Localized, App[None]):
     def _started(self) -> None:
         from tui.screens.lesson import LessonScreen
 
+        self._building = False
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
         assert self.lesson is not None
         self.push_screen(LessonScreen(self.session, self.lesson))
 
     def _not_started(self, problem: str) -> None:
+        self._building = False
         self.notify(problem, title=words(self)("tui.cannot_open"), severity="error", timeout=10)
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
@@ -134,10 +172,13 @@ def run_lab(
     lessons_dir: Path | None = None,
     backend: str = "interp",
     progress: Path | None = None,
+    preview: str = "",
 ) -> int:
-    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON."""
+    """`hvlab tui [LESSON]` (the command line parses): open the picker, or straight into LESSON.
+    `preview` (`hvlab lessons preview`): reload lessons as their files change, keep the progress
+    in memory, and say `preview` at the start."""
     kwargs = {"lessons_dir": lessons_dir} if lessons_dir else {}
-    progress = progress or default_progress_path()
+    progress = None if preview else progress or default_progress_path()
     session = Session(backend=backend, progress_path=progress, seed=STUDENT, **kwargs)
     found = {x.id for x in session.list_lessons(lang)}
     if not found:
@@ -147,5 +188,5 @@ def run_lab(
     if lesson and lesson not in found:
         print(f"hvlab tui: no lesson {lesson!r} (lessons: {', '.join(sorted(found))})", file=sys.stderr)
         return 2
-    HvlabApp(session, lesson=lesson, lang=lang).run()
+    HvlabApp(session, lesson=lesson, lang=lang, preview=preview).run()
     return 0

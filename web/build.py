@@ -12,7 +12,8 @@ docs/reference/protocol.md):
     xterm.css                   the terminal's stylesheet from the npm package
     pyodide/                    the files pyodide.mjs loads: the asm module and wasm, the stdlib, the lock
     wheels/                     hvlab (lab and web/bridge.py), markdown-it-py, mdurl: pure-Python wheels
-    lessons.zip                 lessons/ (scenarios and guest programs are in the hvlab wheel)
+    lessons.zip                 lessons/ (scenarios and guest programs are in the hvlab wheel), or
+                                the folder `--lessons` names, with its own scenarios and programs
     manifest.json               what the worker loads, every file's size, and `engine`: the hash
                                 that keys the worker's memory snapshot (see engine_hash)
 
@@ -44,6 +45,7 @@ from typing import Final
 WEB: Final = Path(__file__).resolve().parent
 ROOT: Final = WEB.parent  # the checkout (or site-packages when installed)
 DEFAULT_OUT: Final = Path("build/web")
+PREVIEW_STAMP: Final = "preview.json"  # a preview site's lessons stamp, which the page polls (web/preview.py)
 
 # What pyodide.mjs fetches from its indexURL (read from pyodide.mjs 314: the asm module and
 # its wasm, the stdlib zip, the lock file it parses even when no package is loaded).
@@ -336,10 +338,13 @@ def build(
     static: Path = WEB / "static",
     cache: Path | None = None,
     lessons: Path | None = None,
+    preview: bool = False,
     echo: Callable[[str], None] = lambda line: None,
 ) -> BuildReport:
-    """Build the site into `out`; see the module doc for what it holds. `lessons`: the folder
-    of lessons the site carries (the course's by default)."""
+    """Build the site into `out`; see the module doc for what it holds. `lessons`: another
+    folder of lessons than the course's. `preview` (web/preview.py): a site whose lessons
+    change while it is served, so the page keeps no engine snapshot (the manifest has no
+    `engine`) and polls `preview.json` for the lessons' stamp."""
     from lab.session import DEFAULT_LESSONS
 
     started = time.perf_counter()
@@ -397,19 +402,24 @@ def build(
         "pyodide": json.loads((pyodide / "package.json").read_text(encoding="utf-8"))["version"],
         "wheels": wheel_paths,
         "lessons": "lessons.zip",
-        "engine": engine_hash(out, engine_files),
+        "engine": "" if preview else engine_hash(out, engine_files),
         "files": report.files,
     }
+    if preview:
+        manifest["preview"] = PREVIEW_STAMP
     _write_if_changed(manifest_path, (json.dumps(manifest, indent=1) + "\n").encode())
     report.files["manifest.json"] = manifest_path.stat().st_size
     report.seconds = time.perf_counter() - started
     return report
 
 
-def main(out: Path = DEFAULT_OUT) -> int:
+def main(out: Path = DEFAULT_OUT, *, lessons: Path | None = None) -> int:
     """The command: build, then one line of what and how big (errors as one clear message)."""
+    if lessons is not None and not lessons.is_dir():
+        print(f"hvlab: web build: --lessons {lessons} is not a folder", file=sys.stderr)
+        return 1
     try:
-        report = build(out, echo=lambda line: print(f"hvlab: {line}", file=sys.stderr))
+        report = build(out, lessons=lessons, echo=lambda line: print(f"hvlab: {line}", file=sys.stderr))
     except BuildError as exc:
         print(f"hvlab: web build: {exc}", file=sys.stderr)
         return 1

@@ -2,6 +2,9 @@
 
     hypercall_reference()      the hypercall table          lab.hv.hypercalls.EXTENSIONS
     policy_reference()         the policy switches           lab.hv.policy.SWITCHES
+    scenario_reference()       the scenario format           lab.scenario.FORMAT, RULES
+    guest_reference()          the guests and their commands the command tables of lab/guests/*.S
+    trace_reference()          the trace's kinds and lines   lab.trace_messages.MESSAGES
     assembler_reference()      instructions, pseudos, dirs   lab.riscv.isa, lab.riscv.asm's tables
     vocabulary_reference()     the lesson checks and actions lab.lesson.registry (the authoring guide)
     protocol_reference()       the front-end protocol        lab.session's records and methods
@@ -18,12 +21,15 @@ import inspect
 import json
 from typing import Any, Final
 
+from hvlab.generate.guest_commands import guests
 from lab.hv.hypercalls import load_extensions
 from lab.hv.policy import SWITCHES
 from lab.lesson.registry import KIND_HELP, EntryKind, entries
 from lab.riscv.asm import DIRECTIVES, PSEUDOS
 from lab.riscv.isa import SPECS
+from lab.scenario import FORMAT, RULES, read_scenario, reference_rows
 from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
+from lab.trace_messages import FIELDS, KIND_MEANING, MESSAGES, EventKind, Message
 
 
 def hypercall_reference() -> str:
@@ -78,6 +84,209 @@ def policy_reference() -> str:
         if s.cost:
             lines += ["", f"**Cost.** {s.cost}."]
     return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ scenarios
+
+# A scenario that sets every key of the format: the page shows it, and scenario_reference()
+# reads it back with the scenario reader, so the example always loads (tests check it uses
+# every key).
+SCENARIO_EXAMPLE: Final = """\
+name = "bank-heist"
+title = "A tenant, a bank and the management network"
+description = "Every key of the scenario format, each set once"
+quantum = 2000
+hv_secret = "HV{keys-to-the-kingdom}"
+
+[policy]
+preset = "vulnerable"
+hypercall.check_bounds = true         # one switch by its dotted name ...
+[policy.mgmt]                         # ... or a group of them
+lockout_after = 5
+
+[[vm]]
+name = "admin"
+program = "monitor.S"                 # next to this file, else the course's lab/guests/
+memory = "256K"
+control = true
+net = "tenants"
+ip = "10.0.0.10"
+
+[[vm]]
+name = "tenant"
+program = "monitor.S"
+memory = "256K"
+weight = 2
+net = "tenants"
+
+[[vm]]
+name = "bank"
+program = "bank.S"
+memory = "256K"
+secret = "BANK{pin-4711}"
+secret_at = "secret"                  # a label of bank.S (its default too)
+variant_at = 0x8003F000               # a word each student's seed picks, for the guest to read
+mgmt_password_at = 0x8003F100         # the admin's password as this student has it
+disk = "64K"
+
+[[segment]]
+name = "tenants"
+subnet = "10.0.0.0/24"
+
+[mgmt]
+segment = "tenants"
+ip = "10.0.0.1"
+user = "admin"
+password = "letmein"
+seed = "bank-heist"
+"""
+
+
+def scenario_reference(example: str = SCENARIO_EXAMPLE) -> str:
+    """Every table and key of the scenario format with its type, default, limits and meaning,
+    the rules across keys, and an example that the scenario reader accepts."""
+    _check_example(example)
+    lines = [
+        "# Scenario reference",
+        "",
+        "Generated from the scenario format's table in `lab/scenario.py` (`FORMAT`, `RULES`), the",
+        "same table the scenario reader checks every file against: a key not listed here is refused",
+        'with the list of the keys that exist. A lesson names a scenario by id (`scenario = "api"`,',
+        'one of `lab/scenarios/`) or by a path relative to the lesson (`scenario = "my-lab.toml"`).',
+        "`hvlab run FILE.toml` runs one headless; a mistake is reported as one line with the file,",
+        "the table, the key and the rule.",
+        "",
+        "## Example",
+        "",
+        "```toml",
+        example.rstrip(),
+        "```",
+    ]
+    rows = reference_rows()
+    for table in FORMAT:
+        header = table.header or "(top level)"
+        lines += [
+            "",
+            f"## {_code(table.header) if table.header else 'The top level'}",
+            "",
+            f"{table.meaning.capitalize()}.",
+            "",
+        ]
+        lines += ["| key | type | default | limits | meaning |", "| --- | --- | --- | --- | --- |"]
+        for where, key, kind, default, limits, meaning in rows:
+            if where == header:
+                lines.append(
+                    f"| `{key}` | {_cell(kind)} | {_cell(default) or '-'} | {_cell(limits) or '-'} | "
+                    f"{_cell(meaning)} |"
+                )
+    lines += ["", "## Rules across keys", ""]
+    lines += [f"- {rule}" for rule in RULES]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _check_example(example: str) -> None:
+    """The example loads (the reader's own checks), or the docs build stops here."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "example.toml"
+        path.write_text(example, encoding="utf-8")
+        read_scenario(path)
+
+
+# ------------------------------------------------------------------ guests
+
+
+def guest_reference() -> str:
+    """The course's guest programs, and every command of those that run a command shell,
+    read out of their command tables in the assembled programs."""
+    every = guests()
+    lines = [
+        "# Guest programs and their commands",
+        "",
+        "Generated from `lab/guests/`: each program's header, and the command table of those that",
+        "run the command shell (`lib/shell.S`), read out of the program the assembler makes, the",
+        "same bytes the guest's `help` prints. A scenario names a program by file",
+        "(`program = \"monitor.S\"`); `help COMMAND` in a guest's console prints a command's notes.",
+        "",
+        "| program | what it is | commands |",
+        "| --- | --- | --- |",
+    ]
+    for g in every:
+        shown = f"[{len(g.commands)}](#{g.path.stem})" if g.commands else "-"
+        lines.append(f"| `{g.path.name}` | {_cell(g.summary)} | {shown} |")
+    for g in every:
+        if not g.commands:
+            continue
+        lines += ["", f"## {g.path.stem}", "", f"`{g.path.name}`: {g.summary}", ""]
+        lines += ["| command | what it does |", "| --- | --- |"]
+        lines += [f"| `{_cell(c.usage)}` | {_cell(c.help)} |" for c in g.commands]
+        for c in g.commands:
+            if c.notes:
+                lines += ["", f"### `{c.usage}`", "", " ".join(c.notes.split("\n"))]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ the trace
+
+TRACE_INTRO: Final = """
+Generated from the trace's table of messages (`lab/trace_messages.py`): every line the
+hypervisor, the network and the lesson engine write to the trace is one of the shapes below,
+filled in, and a test replays every lesson and fails on a line that matches none of them.
+
+A line as `hvlab run SCENARIO.toml --trace` prints it (and the lab's trace panel shows it) is
+the time in instructions, who it is about (`hv`: the hypervisor itself) and the text:
+
+    [    412873] dom1 tenant    dom1 (tenant) maps dom3 (notary)'s ref 0 at 0x90000000 (read-write)
+
+A lesson's checks look at the text:
+
+- `trace TEXT` holds when TEXT is part of some line's text, of any kind
+  (`trace "UNCHECKED buffer"`, `trace "is granted to dom0, not to dom1"`);
+- `packet [vm=VM] [TEXT]` looks at the `net` lines, `mgmt_login` at the `mgmt` logins,
+  `hypercall ... result=...` at the `hypercall` lines by their fields rather than their text.
+
+Write a `trace` check with the fixed words of a shape and the values the lesson's scenario
+makes certain (a VM's `domN (name)`, an address the student types); leave out what varies
+(a measured time, a token). `{field}` stands for a value: the [fields](#fields) table says
+what each holds. Some fields are filled by other, smaller messages (a hypercall's `{reason}`,
+a VM's `{why}`): they are listed under the lines they complete.
+"""
+
+
+def trace_reference() -> str:
+    """Every kind of trace event, every line shape with its meaning and an example, the pieces
+    that fill their fields, and what each field holds."""
+    lines = [
+        "# Trace reference",
+        "",
+        TRACE_INTRO.strip(),
+        "",
+        "| kind | what it records | lines |",
+        "| --- | --- | --- |",
+    ]
+    for kind in EventKind:
+        count = sum(1 for m in MESSAGES if m.kind is kind and not m.fills)
+        lines.append(f"| [`{kind.value}`](#{kind.value}) | {_cell(KIND_MEANING[kind])} | {count} |")
+    for kind in EventKind:
+        own = [m for m in MESSAGES if m.kind is kind]
+        lines += ["", f"## {kind.value}", "", f"{KIND_MEANING[kind].capitalize()}.", ""]
+        lines += _message_table([m for m in own if not m.fills])
+        for field in dict.fromkeys(m.fills for m in own if m.fills):
+            lines += ["", f"### What fills `{{{field}}}`", ""]
+            lines += _message_table([m for m in own if m.fills == field])
+    lines += ["", "## Fields", "", "| field | what it holds | example |", "| --- | --- | --- |"]
+    for name, field in sorted(FIELDS.items()):
+        lines.append(f"| `{{{name}}}` | {_cell(field.meaning)} | `{_cell(str(field.example))}` |")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _message_table(messages: list[Message]) -> list[str]:
+    out = ["| shape | what it means | example |", "| --- | --- | --- |"]
+    for m in messages:
+        out.append(f"| `{_cell(m.shown)}` | {_cell(m.meaning)} | `{_cell(m.example)}` |")
+    return out
 
 
 def assembler_reference() -> str:

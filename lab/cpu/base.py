@@ -46,6 +46,7 @@ from enum import Enum, IntEnum
 from typing import Any, Protocol
 
 from lab.cpu.bus import Bus
+from lab.trace_messages import FAULT
 
 
 class Stop(Enum):
@@ -97,7 +98,7 @@ class Fault:
 
     def describe(self) -> str:
         what = "instruction" if self.cause is Cause.ILLEGAL_INSTRUCTION else "address"
-        return f"{self.cause.label} at pc {self.pc:#010x} ({what} {self.tval:#010x})"
+        return FAULT(cause=self.cause.label, pc=self.pc, what=what, tval=self.tval)
 
 
 @dataclass(frozen=True, slots=True)

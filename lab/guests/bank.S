@@ -10,13 +10,10 @@
 # sector 0 with the opening balances and its audit key (the secret), as a
 # real service keeps its books on its volume. (Without a disk it carries on.)
 #
-# Commands, typed on the bank's console:
-#   help                   list the commands
-#   accounts               every account and its balance
-#   balance NAME           one account's balance
-#   deposit NAME N         add N to the account
-#   withdraw NAME N        take N from the account (refused if it would overdraw)
-# N is decimal, or hex with 0x.
+# Commands, typed on the bank's console: help, accounts, balance NAME, deposit
+# NAME N, withdraw NAME N (N decimal, or hex with 0x). The table `commands` in
+# the data section says what each does: `help` prints it, and the docs' guest
+# reference is generated from it.
 #
 # The program has the monitor's shape: a prompt loop and a command table, run
 # by the command shell of lib/shell.S (read_line, split_words, run_command);
@@ -31,6 +28,7 @@
         .equ LINE_MAX,    120           # characters in a command line
         .equ MAX_ARGS,    64            # a 120-character line has at most 60 words
         .equ SECRET_SIZE, 64
+        .equ HELP_COLUMN, 21            # help: where a command's description starts
 
         # ---- one account (2 words)
         .equ ACC_NAME,    0             # the owner's name (string); 0 ends the table
@@ -298,28 +296,42 @@ a_bob:    .asciz "bob"
 a_carol:  .asciz "carol"
 a_dave:   .asciz "dave"
 
-# The command table: name, routine, fewest and most arguments, help line.
-# Ends with a zero name. Add a line here to add a command.
+# The command table (lib/shell.S, CMD_...): name, routine, fewest and most
+# arguments, then the strings: arguments, help line, notes for `help NAME`.
+# Ends with a zero name. Add a line here (and its strings) to add a command:
+# help, the argument check and the docs' guest reference all read it.
         .balign 4
 commands:
-        .word s_help,     cmd_help,     0, 0, h_help
-        .word s_accounts, cmd_accounts, 0, 0, h_accounts
-        .word s_balance,  cmd_balance,  1, 1, h_balance
-        .word s_deposit,  cmd_deposit,  2, 2, h_deposit
-        .word s_withdraw, cmd_withdraw, 2, 2, h_withdraw
-        .word 0, 0, 0, 0, 0
+        .word s_help,     cmd_help,     0,  1,              a_help, h_help, n_help
+        .word s_accounts, cmd_accounts, 0,  0,              a_accounts, h_accounts, n_accounts
+        .word s_balance,  cmd_balance,  1,  1,              a_balance, h_balance, n_balance
+        .word s_deposit,  cmd_deposit,  2,  2,              a_deposit, h_deposit, n_deposit
+        .word s_withdraw, cmd_withdraw, 2,  2,              a_withdraw, h_withdraw, n_withdraw
+        .word 0, 0, 0, 0, 0, 0, 0
 
-s_help:     .asciz "help"
-s_accounts: .asciz "accounts"
-s_balance:  .asciz "balance"
-s_deposit:  .asciz "deposit"
-s_withdraw: .asciz "withdraw"
+s_help:       .asciz "help"
+s_accounts:   .asciz "accounts"
+s_balance:    .asciz "balance"
+s_deposit:    .asciz "deposit"
+s_withdraw:   .asciz "withdraw"
 
-h_help:     .asciz "help                 list the commands"
-h_accounts: .asciz "accounts             every account and its balance"
-h_balance:  .asciz "balance NAME         one account's balance"
-h_deposit:  .asciz "deposit NAME N       add N to the account"
-h_withdraw: .asciz "withdraw NAME N      take N from the account (no overdraft)"
+a_help:       .asciz "[COMMAND]"
+a_accounts:   .asciz ""
+a_balance:    .asciz "NAME"
+a_deposit:    .asciz "NAME N"
+a_withdraw:   .asciz "NAME N"
+
+h_help:       .asciz "list the commands"
+h_accounts:   .asciz "every account and its balance"
+h_balance:    .asciz "one account's balance"
+h_deposit:    .asciz "add N to the account"
+h_withdraw:   .asciz "take N from the account (no overdraft)"
+
+n_help:       .asciz ""
+n_accounts:   .asciz ""
+n_balance:    .asciz ""
+n_deposit:    .asciz ""
+n_withdraw:   .asciz ""
 
 msg_banner:         .asciz "Bank of hvlab on dom"
 msg_banner_end:     .asciz ": open for business (type help)\n"

@@ -6,48 +6,15 @@
 # command is one routine `cmd_NAME`; to add a command, write the routine and add
 # one line to the table (name, routine, fewest and most arguments, help text).
 #
-# Commands (numbers are hex `0x..` or decimal everywhere):
-#   help                          list the commands
+# The commands are the table `commands` in the data section (lib/shell.S's
+# layout): each one's name, argument shape, help line and notes. `help` prints
+# it, `help COMMAND` one command with its notes, and the docs' guest reference
+# (docs/reference/guests.md) is generated from it. Numbers are hex `0x..` or
+# decimal everywhere. A few of them, to give the idea:
 #   hcall EID FID [A0 .. A5]      make any hypercall, print a0 (error) and a1 (value)
-#   x ADDR [LEN]                  hexdump own memory (x reads with loads: a bad address faults the VM)
-#   w ADDR BYTE...                write bytes into own memory
+#   x ADDR [LEN]                  hexdump own memory
 #   peek DOMID ADDR [LEN]         VMCTL peek: copy another VM's memory here and dump it
-#   poke DOMID ADDR BYTE...       VMCTL poke: write bytes into another VM's memory
-#   vms                           list the VMs and their states (VMCTL count, info)
-#   pause D / unpause D / destroy D   VMCTL control of another VM
-#   print ADDR LEN                DBCN console_write of [ADDR, ADDR+LEN)
-#   echo TEXT                     print TEXT
-#   probe EID                     BASE probe_extension: does the hypervisor offer EID?
-#   info                          SBI version, implementation ID, own domid, number of VMs
-#   exit [CODE]                   SRST shutdown of this VM, with an exit code
-#   grant ADDR DOMID [FLAGS]      GNTTAB grant_access: let DOMID map our page (FLAGS 1: read-only)
-#   ungrant REF                   GNTTAB end_access: revoke grant REF
-#   map DOMID REF ADDR [FLAGS]    GNTTAB map: map DOMID's grant REF at ADDR (grant window 0x90000000)
-#   unmap ADDR                    GNTTAB unmap
-#   dsend DOMID TEXT              DGRAM send TEXT to DOMID
-#   drecv                         DGRAM recv: the oldest datagram and who sent it
-#   ring                          DGRAM ring_setup: share our ring page with the backend
-#   rlog TEXT                     put a LOG request in the ring and ring the doorbell
-#   dinfo                         BLK info: the size of our disk
-#   dread SECTOR [COUNT]          BLK read COUNT sectors (default 1, at most 8) and dump them
-#   dwrite SECTOR TEXT            BLK write one sector holding TEXT
-#   race LEN                      a 16-byte LOG request, then len = LEN right after the
-#                                 doorbell: the double fetch (XSA-155) if the backend reads len twice
-#   ip                            own IPv4 address (NET info) and MAC (02:00:00:00:00:<domid>),
-#                                 or the ones spoof put in their place
-#   spoof MAC [IP] / spoof off    send as another host: MAC (and IP) as the source of every
-#                                 frame from now on, announced by a gratuitous ARP
-#   arp                           the ARP cache: IP -> MAC
-#   scan                          ARP .1 to .30 of our /24: how a tenant finds the management IP
-#   ping IP [COUNT]               ICMP echo (ARP first): seq and time in instructions per reply
-#   send IP PORT TEXT             one UDP datagram from port 40000, then the answer if one comes:
-#                                 send 10.0.0.1 6230 LOGIN admin letmein  ->  reply: OK <token>
-#   listen PORT [COUNT]           print UDP datagrams to PORT until COUNT came or a key is typed
-#   brute USER [IP] [FIRST]       guess USER's management login (UDP 6230) from a wordlist,
-#                                 starting at its FIRST word (default 1)
-#   flood IP PORT COUNT           COUNT junk UDP requests to IP:PORT (the DoS attack); storm: the
-#   storm IP PORT COUNT           same to the Ethernet broadcast address (every port gets a copy)
-#   sendn COUNT IP PORT TEXT      send TEXT COUNT times, count the OK answers (the admin's side)
+#   send IP PORT TEXT             one UDP datagram, then the answer if one comes
 #
 # The network commands build and parse real Ethernet/ARP/IPv4/UDP/ICMP frames
 # themselves: see the section "network library" near the end. While it waits
@@ -159,6 +126,7 @@
         .equ BUF_SIZE,    4096          # peek buffer; also the largest x / peek LEN
         .equ MAX_BYTES,   64            # BYTE arguments of w and poke
         .equ DUMP_DEFAULT, 64           # LEN of x and peek when it is left out
+        .equ HELP_COLUMN, 26            # help: where a command's description starts
 
         .text
         .globl _start
@@ -196,8 +164,7 @@ prompt_loop:
 # Every cmd_ routine gets a0 = argc (including the command's name) and
 # a1 = argv (an array of pointers to the words); run_command has already
 # checked the number of arguments against the table (`commands`, at the end;
-# its entries: CMD_NAME, CMD_RUN, CMD_MIN, CMD_MAX, CMD_HELP, see lib/shell.S).
-# `help` is lib/shell.S's cmd_help.
+# its entries' layout is lib/shell.S's CMD_...). `help` is lib/shell.S's cmd_help.
 
 # hcall EID FID [A0 .. A5]: make the hypercall and print a0 and a1.
 cmd_hcall:
@@ -3110,127 +3077,207 @@ put_mac:
         .balign 4096
         .data
 
-# The command table: name, routine, fewest and most arguments, help line.
-# Ends with a zero name. Add a line here to add a command.
+# The command table (lib/shell.S, CMD_...): name, routine, fewest and most
+# arguments, then the strings: arguments, help line, notes for `help NAME`.
+# Ends with a zero name. Add a line here (and its strings) to add a command:
+# help, the argument check and the docs' guest reference all read it.
         .balign 4
 commands:
-        .word s_help,    cmd_help,    0, 0,        h_help
-        .word s_hcall,   cmd_hcall,   2, 8,        h_hcall
-        .word s_x,       cmd_x,       1, 2,        h_x
-        .word s_w,       cmd_w,       2, MAX_BYTES + 1, h_w
-        .word s_peek,    cmd_peek,    2, 3,        h_peek
-        .word s_poke,    cmd_poke,    3, MAX_BYTES + 2, h_poke
-        .word s_vms,     cmd_vms,     0, 0,        h_vms
-        .word s_pause,   cmd_pause,   1, 1,        h_pause
-        .word s_unpause, cmd_unpause, 1, 1,        h_unpause
-        .word s_destroy, cmd_destroy, 1, 1,        h_destroy
-        .word s_print,   cmd_print,   2, 2,        h_print
-        .word s_echo,    cmd_echo,    0, MAX_ARGS, h_echo
-        .word s_probe,   cmd_probe,   1, 1,        h_probe
-        .word s_info,    cmd_info,    0, 0,        h_info
-        .word s_exit,    cmd_exit,    0, 1,        h_exit
-        .word s_grant,   cmd_grant,   2, 3,        h_grant
-        .word s_ungrant, cmd_ungrant, 1, 1,        h_ungrant
-        .word s_map,     cmd_map,     3, 4,        h_map
-        .word s_unmap,   cmd_unmap,   1, 1,        h_unmap
-        .word s_dsend,   cmd_dsend,   2, MAX_ARGS, h_dsend
-        .word s_drecv,   cmd_drecv,   0, 0,        h_drecv
-        .word s_ring,    cmd_ring,    0, 0,        h_ring
-        .word s_rlog,    cmd_rlog,    1, MAX_ARGS, h_rlog
-        .word s_race,    cmd_race,    1, 1,        h_race
-        .word s_dinfo,   cmd_dinfo,   0, 0,        h_dinfo
-        .word s_dread,   cmd_dread,   1, 2,        h_dread
-        .word s_dwrite,  cmd_dwrite,  2, MAX_ARGS, h_dwrite
-        .word s_ip,      cmd_ip,      0, 0,        h_ip
-        .word s_spoof,   cmd_spoof,   1, 2,        h_spoof
-        .word s_arp,     cmd_arp,     0, 0,        h_arp
-        .word s_scan,    cmd_scan,    0, 0,        h_scan
-        .word s_ping,    cmd_ping,    1, 2,        h_ping
-        .word s_send,    cmd_send,    3, MAX_ARGS, h_send
-        .word s_listen,  cmd_listen,  1, 2,        h_listen
-        .word s_brute,   cmd_brute,   1, 3,        h_brute
-        .word s_flood,   cmd_flood,   3, 3,        h_flood
-        .word s_storm,   cmd_storm,   3, 3,        h_storm
-        .word s_sendn,   cmd_sendn,   4, MAX_ARGS, h_sendn
-        .word 0, 0, 0, 0, 0
+        .word s_help,    cmd_help,    0,  1,              a_help, h_help, n_help
+        .word s_hcall,   cmd_hcall,   2,  8,              a_hcall, h_hcall, n_hcall
+        .word s_x,       cmd_x,       1,  2,              a_x, h_x, n_x
+        .word s_w,       cmd_w,       2,  MAX_BYTES + 1,  a_w, h_w, n_w
+        .word s_peek,    cmd_peek,    2,  3,              a_peek, h_peek, n_peek
+        .word s_poke,    cmd_poke,    3,  MAX_BYTES + 2,  a_poke, h_poke, n_poke
+        .word s_vms,     cmd_vms,     0,  0,              a_vms, h_vms, n_vms
+        .word s_pause,   cmd_pause,   1,  1,              a_pause, h_pause, n_pause
+        .word s_unpause, cmd_unpause, 1,  1,              a_unpause, h_unpause, n_unpause
+        .word s_destroy, cmd_destroy, 1,  1,              a_destroy, h_destroy, n_destroy
+        .word s_print,   cmd_print,   2,  2,              a_print, h_print, n_print
+        .word s_echo,    cmd_echo,    0,  MAX_ARGS,       a_echo, h_echo, n_echo
+        .word s_probe,   cmd_probe,   1,  1,              a_probe, h_probe, n_probe
+        .word s_info,    cmd_info,    0,  0,              a_info, h_info, n_info
+        .word s_exit,    cmd_exit,    0,  1,              a_exit, h_exit, n_exit
+        .word s_grant,   cmd_grant,   2,  3,              a_grant, h_grant, n_grant
+        .word s_ungrant, cmd_ungrant, 1,  1,              a_ungrant, h_ungrant, n_ungrant
+        .word s_map,     cmd_map,     3,  4,              a_map, h_map, n_map
+        .word s_unmap,   cmd_unmap,   1,  1,              a_unmap, h_unmap, n_unmap
+        .word s_dsend,   cmd_dsend,   2,  MAX_ARGS,       a_dsend, h_dsend, n_dsend
+        .word s_drecv,   cmd_drecv,   0,  0,              a_drecv, h_drecv, n_drecv
+        .word s_ring,    cmd_ring,    0,  0,              a_ring, h_ring, n_ring
+        .word s_rlog,    cmd_rlog,    1,  MAX_ARGS,       a_rlog, h_rlog, n_rlog
+        .word s_race,    cmd_race,    1,  1,              a_race, h_race, n_race
+        .word s_dinfo,   cmd_dinfo,   0,  0,              a_dinfo, h_dinfo, n_dinfo
+        .word s_dread,   cmd_dread,   1,  2,              a_dread, h_dread, n_dread
+        .word s_dwrite,  cmd_dwrite,  2,  MAX_ARGS,       a_dwrite, h_dwrite, n_dwrite
+        .word s_ip,      cmd_ip,      0,  0,              a_ip, h_ip, n_ip
+        .word s_spoof,   cmd_spoof,   1,  2,              a_spoof, h_spoof, n_spoof
+        .word s_arp,     cmd_arp,     0,  0,              a_arp, h_arp, n_arp
+        .word s_scan,    cmd_scan,    0,  0,              a_scan, h_scan, n_scan
+        .word s_ping,    cmd_ping,    1,  2,              a_ping, h_ping, n_ping
+        .word s_send,    cmd_send,    3,  MAX_ARGS,       a_send, h_send, n_send
+        .word s_listen,  cmd_listen,  1,  2,              a_listen, h_listen, n_listen
+        .word s_brute,   cmd_brute,   1,  3,              a_brute, h_brute, n_brute
+        .word s_flood,   cmd_flood,   3,  3,              a_flood, h_flood, n_flood
+        .word s_storm,   cmd_storm,   3,  3,              a_storm, h_storm, n_storm
+        .word s_sendn,   cmd_sendn,   4,  MAX_ARGS,       a_sendn, h_sendn, n_sendn
+        .word 0, 0, 0, 0, 0, 0, 0
 
-s_help:    .asciz "help"
-s_hcall:   .asciz "hcall"
-s_x:       .asciz "x"
-s_w:       .asciz "w"
-s_peek:    .asciz "peek"
-s_poke:    .asciz "poke"
-s_vms:     .asciz "vms"
-s_pause:   .asciz "pause"
-s_unpause: .asciz "unpause"
-s_destroy: .asciz "destroy"
-s_print:   .asciz "print"
-s_echo:    .asciz "echo"
-s_probe:   .asciz "probe"
-s_info:    .asciz "info"
-s_exit:    .asciz "exit"
-s_grant:   .asciz "grant"
-s_ungrant: .asciz "ungrant"
-s_map:     .asciz "map"
-s_unmap:   .asciz "unmap"
-s_dsend:   .asciz "dsend"
-s_drecv:   .asciz "drecv"
-s_ring:    .asciz "ring"
-s_rlog:    .asciz "rlog"
-s_race:    .asciz "race"
-s_dinfo:   .asciz "dinfo"
-s_dread:   .asciz "dread"
-s_dwrite:  .asciz "dwrite"
-s_ip:      .asciz "ip"
-s_spoof:   .asciz "spoof"
-s_arp:     .asciz "arp"
-s_scan:    .asciz "scan"
-s_ping:    .asciz "ping"
-s_send:    .asciz "send"
-s_listen:  .asciz "listen"
-s_brute:   .asciz "brute"
-s_flood:   .asciz "flood"
-s_storm:   .asciz "storm"
-s_sendn:   .asciz "sendn"
+s_help:      .asciz "help"
+s_hcall:     .asciz "hcall"
+s_x:         .asciz "x"
+s_w:         .asciz "w"
+s_peek:      .asciz "peek"
+s_poke:      .asciz "poke"
+s_vms:       .asciz "vms"
+s_pause:     .asciz "pause"
+s_unpause:   .asciz "unpause"
+s_destroy:   .asciz "destroy"
+s_print:     .asciz "print"
+s_echo:      .asciz "echo"
+s_probe:     .asciz "probe"
+s_info:      .asciz "info"
+s_exit:      .asciz "exit"
+s_grant:     .asciz "grant"
+s_ungrant:   .asciz "ungrant"
+s_map:       .asciz "map"
+s_unmap:     .asciz "unmap"
+s_dsend:     .asciz "dsend"
+s_drecv:     .asciz "drecv"
+s_ring:      .asciz "ring"
+s_rlog:      .asciz "rlog"
+s_race:      .asciz "race"
+s_dinfo:     .asciz "dinfo"
+s_dread:     .asciz "dread"
+s_dwrite:    .asciz "dwrite"
+s_ip:        .asciz "ip"
+s_spoof:     .asciz "spoof"
+s_arp:       .asciz "arp"
+s_scan:      .asciz "scan"
+s_ping:      .asciz "ping"
+s_send:      .asciz "send"
+s_listen:    .asciz "listen"
+s_brute:     .asciz "brute"
+s_flood:     .asciz "flood"
+s_storm:     .asciz "storm"
+s_sendn:     .asciz "sendn"
 
-h_help:    .asciz "help                      list the commands"
-h_hcall:   .asciz "hcall EID FID [A0 .. A5]  make a hypercall, print a0 (error) and a1 (value)"
-h_x:       .asciz "x ADDR [LEN]              hexdump own memory (x reads with loads: a bad address faults the VM)"
-h_w:       .asciz "w ADDR BYTE...            write bytes into own memory"
-h_peek:    .asciz "peek DOMID ADDR [LEN]     copy another VM's memory here (VMCTL peek) and hexdump it"
-h_poke:    .asciz "poke DOMID ADDR BYTE...   write bytes into another VM's memory (VMCTL poke)"
-h_vms:     .asciz "vms                       list the VMs and their states (* = this VM)"
-h_pause:   .asciz "pause D                   pause VM D (VMCTL)"
-h_unpause: .asciz "unpause D                 unpause VM D (VMCTL)"
-h_destroy: .asciz "destroy D                 destroy VM D (VMCTL)"
-h_print:   .asciz "print ADDR LEN            the hypervisor prints [ADDR, ADDR+LEN) (DBCN console_write)"
-h_echo:    .asciz "echo TEXT                 print TEXT"
-h_probe:   .asciz "probe EID                 is extension EID available? (BASE probe_extension)"
-h_info:    .asciz "info                      SBI version, implementation, own domid, number of VMs"
-h_exit:    .asciz "exit [CODE]               shut this VM down with exit code CODE (SRST)"
-h_grant:   .asciz "grant ADDR DOMID [FLAGS]  let DOMID map our page at ADDR; FLAGS 1 = read-only (GNTTAB)"
-h_ungrant: .asciz "ungrant REF               revoke our grant REF (GNTTAB end_access)"
-h_map:     .asciz "map DOMID REF ADDR [FLAGS] map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
-h_unmap:   .asciz "unmap ADDR                remove the grant mapping at ADDR (GNTTAB)"
-h_dsend:   .asciz "dsend DOMID TEXT          send TEXT to DOMID as a datagram (DGRAM)"
-h_drecv:   .asciz "drecv                     receive the oldest datagram (DGRAM)"
-h_ring:    .asciz "ring                      share our request ring with the backend (DGRAM ring_setup)"
-h_rlog:    .asciz "rlog TEXT                 ask the backend to log TEXT through the ring (doorbell)"
-h_race:    .asciz "race LEN                  honest 16-byte request, then len = LEN after the doorbell"
-h_dinfo:   .asciz "dinfo                     the size of our disk (BLK info)"
-h_dread:   .asciz "dread SECTOR [COUNT]      read COUNT sectors (1..8) of our disk and dump them (BLK)"
-h_dwrite:  .asciz "dwrite SECTOR TEXT        write one sector holding TEXT (BLK)"
-h_ip:      .asciz "ip                        the IPv4 and MAC addresses this VM sends from (NET info)"
-h_spoof:   .asciz "spoof MAC [IP] | off      send as MAC (and IP) from now on, announced by ARP; off: our own"
-h_arp:     .asciz "arp                       the ARP cache: IP -> MAC"
-h_scan:    .asciz "scan                      ARP .1 to .30 of our network: who is there?"
-h_ping:    .asciz "ping IP [COUNT]           ICMP echo: replies with seq and time in instructions"
-h_send:    .asciz "send IP PORT TEXT         TEXT as a UDP datagram from port 40000; print the answer"
-h_listen:  .asciz "listen PORT [COUNT]       print UDP datagrams to PORT (COUNT of them, or until a key)"
-h_brute:   .asciz "brute USER [IP] [FIRST]   guess USER's management login from a wordlist (UDP 6230)"
-h_flood:   .asciz "flood IP PORT COUNT       send COUNT junk UDP requests to IP:PORT, fast"
-h_storm:   .asciz "storm IP PORT COUNT       the same flood, to the Ethernet broadcast address"
-h_sendn:   .asciz "sendn COUNT IP PORT TEXT  send TEXT COUNT times, count the answers that say OK"
+a_help:      .asciz "[COMMAND]"
+a_hcall:     .asciz "EID FID [A0 .. A5]"
+a_x:         .asciz "ADDR [LEN]"
+a_w:         .asciz "ADDR BYTE..."
+a_peek:      .asciz "DOMID ADDR [LEN]"
+a_poke:      .asciz "DOMID ADDR BYTE..."
+a_vms:       .asciz ""
+a_pause:     .asciz "D"
+a_unpause:   .asciz "D"
+a_destroy:   .asciz "D"
+a_print:     .asciz "ADDR LEN"
+a_echo:      .asciz "TEXT"
+a_probe:     .asciz "EID"
+a_info:      .asciz ""
+a_exit:      .asciz "[CODE]"
+a_grant:     .asciz "ADDR DOMID [FLAGS]"
+a_ungrant:   .asciz "REF"
+a_map:       .asciz "DOMID REF ADDR [FLAGS]"
+a_unmap:     .asciz "ADDR"
+a_dsend:     .asciz "DOMID TEXT"
+a_drecv:     .asciz ""
+a_ring:      .asciz ""
+a_rlog:      .asciz "TEXT"
+a_race:      .asciz "LEN"
+a_dinfo:     .asciz ""
+a_dread:     .asciz "SECTOR [COUNT]"
+a_dwrite:    .asciz "SECTOR TEXT"
+a_ip:        .asciz ""
+a_spoof:     .asciz "MAC [IP] | off"
+a_arp:       .asciz ""
+a_scan:      .asciz ""
+a_ping:      .asciz "IP [COUNT]"
+a_send:      .asciz "IP PORT TEXT"
+a_listen:    .asciz "PORT [COUNT]"
+a_brute:     .asciz "USER [IP] [FIRST]"
+a_flood:     .asciz "IP PORT COUNT"
+a_storm:     .asciz "IP PORT COUNT"
+a_sendn:     .asciz "COUNT IP PORT TEXT"
+
+h_help:      .asciz "list the commands; help COMMAND: more about one"
+h_hcall:     .asciz "make a hypercall, print a0 (error) and a1 (value)"
+h_x:         .asciz "hexdump own memory (x reads with loads: a bad address faults the VM)"
+h_w:         .asciz "write bytes into own memory"
+h_peek:      .asciz "copy another VM's memory here (VMCTL peek) and hexdump it"
+h_poke:      .asciz "write bytes into another VM's memory (VMCTL poke)"
+h_vms:       .asciz "list the VMs and their states (* = this VM)"
+h_pause:     .asciz "pause VM D (VMCTL)"
+h_unpause:   .asciz "unpause VM D (VMCTL)"
+h_destroy:   .asciz "destroy VM D (VMCTL)"
+h_print:     .asciz "the hypervisor prints [ADDR, ADDR+LEN) (DBCN console_write)"
+h_echo:      .asciz "print TEXT"
+h_probe:     .asciz "is extension EID available? (BASE probe_extension)"
+h_info:      .asciz "SBI version, implementation, own domid, number of VMs"
+h_exit:      .asciz "shut this VM down with exit code CODE (SRST)"
+h_grant:     .asciz "let DOMID map our page at ADDR; FLAGS 1 = read-only (GNTTAB)"
+h_ungrant:   .asciz "revoke our grant REF (GNTTAB end_access)"
+h_map:       .asciz "map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
+h_unmap:     .asciz "remove the grant mapping at ADDR (GNTTAB)"
+h_dsend:     .asciz "send TEXT to DOMID as a datagram (DGRAM)"
+h_drecv:     .asciz "receive the oldest datagram (DGRAM)"
+h_ring:      .asciz "share our request ring with the backend (DGRAM ring_setup)"
+h_rlog:      .asciz "ask the backend to log TEXT through the ring (doorbell)"
+h_race:      .asciz "honest 16-byte request, then len = LEN after the doorbell"
+h_dinfo:     .asciz "the size of our disk (BLK info)"
+h_dread:     .asciz "read COUNT sectors (1..8) of our disk and dump them (BLK)"
+h_dwrite:    .asciz "write one sector holding TEXT (BLK)"
+h_ip:        .asciz "the IPv4 and MAC addresses this VM sends from (NET info)"
+h_spoof:     .asciz "send as MAC (and IP) from now on, announced by ARP; off: our own"
+h_arp:       .asciz "the ARP cache: IP -> MAC"
+h_scan:      .asciz "ARP .1 to .30 of our network: who is there?"
+h_ping:      .asciz "ICMP echo: replies with seq and time in instructions"
+h_send:      .asciz "TEXT as a UDP datagram from port 40000; print the answer"
+h_listen:    .asciz "print UDP datagrams to PORT (COUNT of them, or until a key)"
+h_brute:     .asciz "guess USER's management login from a wordlist (UDP 6230)"
+h_flood:     .asciz "send COUNT junk UDP requests to IP:PORT, fast"
+h_storm:     .asciz "the same flood, to the Ethernet broadcast address"
+h_sendn:     .asciz "send TEXT COUNT times, count the answers that say OK"
+
+n_help:      .asciz ""
+n_hcall:     .asciz "Any hypercall by number: EID goes in a7, FID in a6, A0..A5 in a0..a5 (left out: 0).\nA nonzero a0 is also named (SBI_ERR_...). The numbers are in the hypercall reference."
+n_x:         .asciz "LEN bytes (default 64, at most 4096) from ADDR, as xxd prints them. The monitor\nreads them itself: an address outside this VM's RAM faults the VM."
+n_w:         .asciz "Up to 64 bytes (each 0 to 255, hex 0x.. or decimal) stored from ADDR on."
+n_peek:      .asciz "VMCTL peek(domid, src_gpa, len, dest_gpa): the hypervisor copies LEN bytes\n(default 64, at most 4096) of VM DOMID's memory at ADDR into this VM, and the\ndump shows DOMID's addresses. A privileged call: with hypercall.authorize on,\nonly the control domain may make it."
+n_poke:      .asciz "VMCTL poke(domid, dest_gpa, len, src_gpa) with up to 64 bytes: privileged, as peek."
+n_vms:       .asciz "One line per VM, domN STATE, from VMCTL count() and info(). info() is privileged:\nrefused, the monitor shows its own line and how many other VMs there are."
+n_pause:     .asciz "VMCTL pause(domid): privileged."
+n_unpause:   .asciz "VMCTL unpause(domid): privileged."
+n_destroy:   .asciz "VMCTL destroy(domid): privileged. The VM stops for good and its RAM is scrubbed."
+n_print:     .asciz "DBCN console_write: the hypervisor copies the buffer to this VM's console. It must\ncheck that the buffer is this VM's memory (hypercall.check_bounds): if it does not,\nADDR past the end of the RAM reads the next VM's memory."
+n_echo:      .asciz ""
+n_probe:     .asciz "Prints 1 (available) or 0."
+n_info:      .asciz ""
+n_exit:      .asciz "SRST system_reset: CODE 0 to 255, default 0."
+n_grant:     .asciz "GNTTAB grant_access(gpa, domid, flags): ADDR is a page of this VM's RAM (a\nmultiple of 0x1000). Prints the grant reference to hand to DOMID."
+n_ungrant:   .asciz "After this the page may be reused, so the hypervisor must make sure no one still\nmaps it (grant.revoke_unmaps)."
+n_map:       .asciz "GNTTAB map(domid, ref, dest_gpa): ADDR is a page of the grant window\n(0x90000000 on); FLAGS 1 maps it read-only. Then x and w at ADDR read and write\nthe other VM's page."
+n_unmap:     .asciz ""
+n_dsend:     .asciz "DGRAM send: the hypervisor copies TEXT (at most 256 bytes) and stamps this VM's\ndomid on it."
+n_drecv:     .asciz "Prints from domN: TEXT, or that none is waiting."
+n_ring:      .asciz "Needed once before rlog and race."
+n_rlog:      .asciz "Puts a LOG request for TEXT in the ring page and rings the doorbell; the backend\ncompletes it on its next tick and the trace shows what it logged."
+n_race:      .asciz "Rings the doorbell for an honest 16-byte LOG request, then writes LEN into the\nrequest's len at once, before the backend's tick: the double fetch (XSA-155).\nA backend that copies the request once (dgram.copy_then_validate) never sees the\nchange; one that reads len again copies LEN bytes into its 256-byte buffer."
+n_dinfo:     .asciz ""
+n_dread:     .asciz "BLK read of COUNT sectors (default 1) from SECTOR. The hypervisor must check the\nwhole range [SECTOR, SECTOR+COUNT), not just SECTOR (blk.check_range)."
+n_dwrite:    .asciz "The rest of the sector is zero."
+n_ip:        .asciz "Its own (the MAC is 02:00:00:00:00:<domid>), or the ones spoof put in their place."
+n_spoof:     .asciz "Every frame the monitor builds from now on carries MAC (and IP) as its source, and\nit answers ARP, ping and datagrams for them. A gratuitous ARP announces it: a\nlearning switch moves MAC to this port. Whether the frames get anywhere is up to\nthe virtual switch (net.anti_spoofing). spoof off takes the own addresses back."
+n_arp:       .asciz ""
+n_scan:      .asciz "How a tenant finds the hypervisor's management interface."
+n_ping:      .asciz "COUNT requests (default 3, at most 100), ARP first if needed. The time is the\ninstructions this VM waited: the lab has no clock a guest can read."
+n_send:      .asciz "The answer, if one comes, as reply: TEXT. With the management service:\nsend 10.0.0.1 6230 LOGIN admin PASSWORD answers reply: OK TOKEN."
+n_listen:    .asciz "COUNT defaults to 10. Between frames the VM waits in wfi: listening costs no CPU time."
+n_brute:     .asciz "LOGIN USER with every word of the monitor's wordlist, from its FIRST (default 1),\nagainst the management service at IP (default .1 of this /24), until one answers\nOK: prints the password and the token. A lockout (mgmt.lockout_after) stops it;\nlocked out after N tries says where a run from another address goes on: FIRST = N."
+n_flood:     .asciz "The denial-of-service attack: one frame sent again and again, counting the ones the\nNIC dropped (vnic.rate_limit)."
+n_storm:     .asciz "The switch copies every frame to every port, so it also fills the other VMs'\nreceive queues, the admin's among them."
+n_sendn:     .asciz "The admin's side of the flood lesson: one request at a time, each from its own\nsource port, then sendn: K of N answered OK."
 
 # SBI error names, indexed by -code (SBI v2.0, "Standard SBI Errors").
         .balign 4

@@ -114,34 +114,7 @@ grant:
     addi sp, sp, 16
     ret
 
-# getline() -> a0 = line: read a line from the UART into `line`, echoing it;
-# wait with wfi while no byte is there.
-getline:
-    la   t0, line
-    li   t1, UART_BASE
-    li   t4, 0              # length
-1:  lbu  t2, UART_LSR(t1)
-    andi t2, t2, LSR_DR     # data ready?
-    bnez t2, 2f
-    wfi
-    j    1b
-2:  lbu  t3, UART_RBR(t1)
-    sb   t3, UART_THR(t1)   # echo
-    li   t2, '\n'
-    beq  t3, t2, 3f
-    li   t2, '\r'
-    beq  t3, t2, 3f
-    li   t2, 79
-    bgeu t4, t2, 1b         # line full: drop the byte
-    add  t2, t0, t4
-    sb   t3, 0(t2)
-    addi t4, t4, 1
-    j    1b
-3:  add  t2, t0, t4
-    sb   zero, 0(t2)
-    mv   a0, t0
-    ret
-
+.include "lib/getline.S"   # getline() -> a0 = a line typed on the console
 .include "lib/str_eq.S"    # str_eq(a0, a1) -> a0 = 1 if the strings are equal
 .include "lib/dbcn.S"      # puts(a0): print through the debug console
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
+from lab.trace_messages import NO_EXTENSION, NO_FUNCTION, EventKind
+
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
     from lab.hv.vm import Vm
@@ -186,8 +188,8 @@ class HypercallRecord:
     patched: bool = False
 
     @property
-    def kind(self) -> str:
-        return "hypercall"
+    def kind(self) -> EventKind:
+        return EventKind.HYPERCALL
 
     @property
     def names(self) -> tuple[str, str]:
@@ -259,7 +261,7 @@ def dispatch(hv: Hypervisor, vm: Vm, pc: int) -> None:
     patched = False
     if fn is None:
         args: tuple[int, ...] = tuple(x[10:13])
-        why = f"{ext.name} has no function {fid}" if ext else f"no extension {eid:#x}"
+        why = NO_FUNCTION(ext=ext.name, fid=fid) if ext else NO_EXTENSION(eid=eid)
         ret = SbiRet(SbiError.NOT_SUPPORTED, 0, why)
     elif hv.patches.active and (eid, fid) in hv.patches.active:
         args = tuple(x[10 : 10 + fn.nargs])

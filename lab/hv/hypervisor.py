@@ -36,6 +36,30 @@ from lab.hv.scheduler import DEFAULT_QUANTUM, Scheduler
 from lab.hv.trace import Event, Trace
 from lab.hv.vm import Vm, VmConfig, VmState
 from lab.riscv.program import Program
+from lab.trace_messages import (
+    BREAKPOINT,
+    DESTROYED,
+    GONE,
+    GRANT_MAPPED,
+    GRANT_UNMAPPED,
+    LEAK_OUTSIDE,
+    LEAK_UNCHECKED,
+    LOADED,
+    PATCH_APPLIED,
+    PATCH_FAILED,
+    PATCH_RESTORED,
+    PAUSED,
+    REBOOTED,
+    SHUT_DOWN_WITH,
+    UNPAUSED,
+    VM_CREATED,
+    VM_CREATED_CONTROL,
+    VM_DESTROYED,
+    VM_REBOOTED,
+    VM_STATE,
+    EventKind,
+    Line,
+)
 
 DEFAULT_HOST_MEMORY: Final = 32 << 20
 DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
@@ -121,12 +145,8 @@ class Hypervisor:
         self.vms.append(vm)
         if config.control:
             self.mem.write(HvLayout.CONTROL_DOMID, vm.domid.to_bytes(4, "little"))
-        self.event(
-            vm.domid,
-            "vm",
-            f"created {vm.label}: {config.memory // 1024} KiB RAM, weight {vm.weight}"
-            + (", control domain" if vm.control else ""),
-        )
+        created = VM_CREATED_CONTROL if vm.control else VM_CREATED
+        self.event(vm.domid, created(vm=vm.label, kib=config.memory // 1024, weight=vm.weight))
         return vm
 
     @property
@@ -155,20 +175,22 @@ class Hypervisor:
             return self.vms[domid]
         return None
 
+    # A `why` is one of the trace's reasons for it (lab.trace_messages, filled in).
+
     def set_state(self, vm: Vm, state: VmState, why: str) -> None:
         self.state_changes += 1
         vm.state = state
         if state is not VmState.RUNNING:
             vm.waiting = False
-        self.event(vm.domid, "vm", f"{vm.label} {state.label}: {why}")
+        self.event(vm.domid, VM_STATE(vm=vm.label, state=state.label, why=why))
 
-    def pause(self, vm: Vm, why: str = "paused") -> None:
+    def pause(self, vm: Vm, why: str = PAUSED()) -> None:
         self.set_state(vm, VmState.PAUSED, why)
 
-    def unpause(self, vm: Vm, why: str = "unpaused") -> None:
+    def unpause(self, vm: Vm, why: str = UNPAUSED()) -> None:
         self.set_state(vm, VmState.RUNNING, why)
 
-    def destroy(self, vm: Vm, why: str = "destroyed") -> None:
+    def destroy(self, vm: Vm, why: str = DESTROYED()) -> None:
         """Stop the VM for good and scrub its RAM (freed memory never leaks)."""
         self.state_changes += 1
         vm.destroyed = True
@@ -176,23 +198,23 @@ class Hypervisor:
         vm.waiting = False
         self._release(vm, why)
         self.mem.fill(vm.ram_host, vm.ram_size, 0)
-        self.event(vm.domid, "vm", f"{vm.label} destroyed: {why}")
+        self.event(vm.domid, VM_DESTROYED(vm=vm.label, why=why))
 
     def shutdown(self, vm: Vm, code: int) -> None:
         vm.exit_code = code
-        self.set_state(vm, VmState.HALTED, f"shut down with exit code {code}")
+        self.set_state(vm, VmState.HALTED, SHUT_DOWN_WITH(code=code))
 
-    def reboot(self, vm: Vm, why: str = "rebooted") -> None:
+    def reboot(self, vm: Vm, why: str = REBOOTED()) -> None:
         self._release(vm, why)
         vm.boot()
         vm.boots += 1
         vm.destroyed = False
-        self.event(vm.domid, "vm", f"{vm.label} rebooted: {why}")
+        self.event(vm.domid, VM_REBOOTED(vm=vm.label, why=why))
 
     def _release(self, vm: Vm, why: str) -> None:
         """A VM goes away or restarts: tear down grants from and to it, drop its channel state."""
         for m in [m for m in self.grants.mappings if vm.domid in (m.grantee, m.granter)]:
-            self.unmap_grant(m, why=f"{vm.label} {why}")
+            self.unmap_grant(m, why=GONE(vm=vm.label, why=why))
         self.grants.clear(vm.domid)
         self.channel.forget(vm.domid)
 
@@ -206,8 +228,9 @@ class Hypervisor:
         mode = "read-write" if mapping.writable else "read-only"
         self.event(
             grantee.domid,
-            "grant",
-            f"{grantee.label} maps {granter.label}'s ref {mapping.ref} at {mapping.gpa:#x} ({mode})",
+            GRANT_MAPPED(
+                grantee=grantee.label, granter=granter.label, ref=mapping.ref, gpa=mapping.gpa, mode=mode
+            ),
         )
 
     def unmap_grant(self, mapping: Mapping, *, why: str) -> None:
@@ -215,12 +238,12 @@ class Hypervisor:
         grantee.bus.unmap_page(mapping.gpa)
         self.grants.mappings.remove(mapping)
         self.grants.sync_status(mapping.granter, mapping.ref)
-        self.event(grantee.domid, "grant", f"mapping at {mapping.gpa:#x} in {grantee.label} removed: {why}")
+        self.event(grantee.domid, GRANT_UNMAPPED(gpa=mapping.gpa, vm=grantee.label, why=why))
 
     def load(self, vm: Vm, program: Program) -> None:
         """Replace a VM's program and boot it afresh (the student's "load VM FILE")."""
         vm.config.program = program
-        self.reboot(vm, f"loaded {program.name}")
+        self.reboot(vm, LOADED(program=program.name))
 
     def feed(self, ref: int | str, data: bytes) -> None:
         """Console input for a VM (wakes it if it waits in wfi)."""
@@ -228,8 +251,10 @@ class Hypervisor:
 
     # -- trace
 
-    def event(self, domid: int, kind: str, text: str, **data: Any) -> None:
-        self.trace.add(Event(self.time, domid, kind, text, data))
+    def event(self, domid: int, line: Line, **data: Any) -> None:
+        """Add an event to the trace: `line` is one of the trace's messages, filled in
+        (lab.trace_messages), which gives its kind; `data` goes into its JSON form."""
+        self.trace.add(Event(self.time, domid, line.message.kind, str(line), data))
 
     def leak_note(self, vm: Vm, gpa: int, size: int) -> str:
         """For the trace: whose memory an unchecked access to [gpa, gpa+size) reached,
@@ -238,10 +263,10 @@ class Hypervisor:
             return ""  # checked (or the caller's own): nothing to point out
         others = [o for o in vm.host_span(gpa, size) if not o.startswith(f"dom{vm.domid} ")]
         if not others:
-            return f"buffer [{gpa:#x}, {gpa + size:#x}) is outside {vm.label}'s memory"
-        return f"UNCHECKED buffer [{gpa:#x}, {gpa + size:#x}) reached {', '.join(others)}"
+            return LEAK_OUTSIDE(gpa=gpa, end=gpa + size, vm=vm.label)
+        return LEAK_UNCHECKED(gpa=gpa, end=gpa + size, owners=", ".join(others))
 
-    def trace_net(self, time: int, kind: str, text: str) -> None:
+    def trace_net(self, time: int, kind: EventKind, text: str) -> None:
         self.trace.add(Event(time, -1, kind, text))
 
     def network(self) -> NetDevices:
@@ -251,7 +276,7 @@ class Hypervisor:
         return self.net
 
     def note_patch_failure(self, vm: Vm, fn: Function, error: PatchError) -> None:
-        self.event(vm.domid, "patch", f"patched {fn.name} failed and was rolled back: {error}")
+        self.event(vm.domid, PATCH_FAILED(handler=fn.name, error=error))
 
     # -- patches
 
@@ -260,12 +285,12 @@ class Hypervisor:
         if fn is None:
             raise PatchError(f"no hypercall ({eid:#x}, {fid}) to patch")
         self.patches.apply(fn, source)
-        self.event(-1, "patch", f"handler {fn.name} replaced by a patch")
+        self.event(-1, PATCH_APPLIED(handler=fn.name))
 
     def revert_patch(self, eid: int, fid: int) -> None:
         patch = self.patches.revert((eid, fid))
         if patch is not None:
-            self.event(-1, "patch", f"handler {patch.name} restored")
+            self.event(-1, PATCH_RESTORED(handler=patch.name))
 
     # -- running
 
@@ -331,7 +356,7 @@ class Hypervisor:
                 else:
                     vm.waiting = True
             elif stop is Stop.EBREAK:
-                self.set_state(vm, VmState.PAUSED, f"breakpoint (ebreak at {result.pc:#010x})")
+                self.set_state(vm, VmState.PAUSED, BREAKPOINT(pc=result.pc))
             elif stop is Stop.FAULT:
                 assert result.fault is not None
                 vm.fault = result.fault

@@ -23,6 +23,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv.hypercalls import Function, SbiError, SbiRet
+from lab.trace_messages import PATCH_ROLLED_BACK
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
@@ -135,7 +136,7 @@ class PatchTable:
         self.revert(patch.key)
         self.last_error = error
         hv.note_patch_failure(vm, fn, error)
-        return SbiRet.fail(SbiError.FAILED, f"patched handler failed and was rolled back ({error})")
+        return SbiRet.fail(SbiError.FAILED, PATCH_ROLLED_BACK(error=error))
 
 
 def _patch_line(exc: BaseException) -> int | None:

@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
+from lab.trace_messages import EventKind
+
 LIMIT: Final = 20_000  # records kept in order
 CHUNK: Final = 5_000  # records that leave the window at once
 DIGEST_LIMIT: Final = 4_096  # kinds of records kept from before the window
@@ -48,7 +50,7 @@ class Record(Protocol):
     domid: int
 
     @property
-    def kind(self) -> str: ...
+    def kind(self) -> EventKind: ...
 
     def describe(self) -> str: ...
 
@@ -57,11 +59,12 @@ class Record(Protocol):
 
 @dataclass(slots=True)
 class Event:
-    """A trace event that is not a hypercall."""
+    """A trace event that is not a hypercall: its text is one of the trace's messages
+    (lab.trace_messages), filled in."""
 
     time: int
     domid: int  # -1: the hypervisor itself
-    kind: str  # "vm", "fault", "patch", "console", ...
+    kind: EventKind
     text: str
     data: dict[str, Any] = field(default_factory=dict)
 

@@ -63,6 +63,10 @@ class VmConfig:
     secret: bytes = b""
     secret_gpa: int | None = None  # where the secret goes (default: the program's `secret` symbol)
     disk: int = 0  # bytes of virtual disk (0: none)
+    # What the hypervisor writes into RAM at every boot, after the program and the secret, by
+    # purpose ("variant", "mgmt_password"): purpose -> (gpa, bytes). A scenario's `variant_at`
+    # and `mgmt_password_at` fill it; a student's seed rewrites it (lab.lesson.variants).
+    provisioned: dict[str, tuple[int, bytes]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -127,6 +131,10 @@ class Vm:
             if not (RAM_BASE <= gpa and gpa + len(self.config.secret) <= RAM_BASE + self.ram_size):
                 raise ValueError(f"{self.label}: the secret at {gpa:#x} does not lie inside the VM's RAM")
             self.mem.write(self.ram_host + gpa - RAM_BASE, self.config.secret)
+        for gpa, data in self.config.provisioned.values():
+            if not (RAM_BASE <= gpa and gpa + len(data) <= RAM_BASE + self.ram_size):
+                raise ValueError(f"{self.label}: provisioned data at {gpa:#x} is not inside the VM's RAM")
+            self.mem.write(self.ram_host + gpa - RAM_BASE, data)
         self.cpu.reset(entry, RAM_BASE + self.ram_size)
         self.state = VmState.RUNNING
         self.waiting = False

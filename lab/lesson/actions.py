@@ -24,6 +24,7 @@ from lab.hv.policy import PolicyError
 from lab.lesson.engine import SETTLE_BUDGET, ActionError, Lab
 from lab.lesson.registry import action
 from lab.riscv.program import ProgramError, load_program
+from lab.trace_messages import LOADED, MEASURED, POLICY_SET
 
 START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be under way
 ANSWER_SLICE: Final = 10_000  # how often `type` and `paste` look for the VM's prompt
@@ -77,7 +78,7 @@ def load(lab: Lab, args: dict[str, Any]) -> None:
         raise ActionError(f"{path}: {exc.strerror or exc}") from None
     vm = lab.vm(args["vm"])
     vm.config.program = program
-    lab.hv.reboot(vm, f"loaded {args['file']}")
+    lab.hv.reboot(vm, LOADED(program=args["file"]))
     lab.settle()
 
 
@@ -97,7 +98,7 @@ def set_switch(lab: Lab, key: str, value: object) -> object:
         lab.hv.policy.set(key, value)
     except PolicyError as exc:
         raise ActionError(str(exc)) from None
-    lab.hv.event(-1, "policy", f"{key} set to {lab.hv.policy[key]}")
+    lab.hv.event(-1, POLICY_SET(switch=key, value=lab.hv.policy[key]))
     return lab.hv.policy[key]
 
 
@@ -157,7 +158,7 @@ def measure(lab: Lab, calls: int = DEFAULT_CALLS) -> CostMeasurement:
         )
     except CostError as exc:
         raise ActionError(str(exc)) from None
-    hv.event(-1, "measure", f"measured: {result.summary()}")
+    hv.event(-1, MEASURED(summary=result.summary()))
     return result
 
 
@@ -183,6 +184,20 @@ def _answered(lab: Lab, vm: Vm, budget: int) -> int:
     return spent
 
 
+# `{after:TEXT}` in a pasted line: the word after the last TEXT on the console.
+AFTER_FIELD: Final = re.compile(r"\{after:([^{}]+)\}")
+
+
+def _word_after(vm: Vm, text: str) -> str:
+    """The word that follows the last `text` on the VM's console ("" when there is none)."""
+    console = bytes(vm.console)
+    at = console.rfind(text.encode())
+    if at < 0:
+        return ""
+    rest = console[at + len(text.encode()) :].split()
+    return rest[0].decode("utf-8", "replace") if rest else ""
+
+
 @action(
     "paste",
     "VM TEXT [enter=BOOL]",
@@ -190,7 +205,9 @@ def _answered(lab: Lab, vm: Vm, budget: int) -> int:
         "Type TEXT like `type`, with what a student would copy filled in: `{token}` becomes the last "
         "management token the VM's console shows (`token: ...` from brute, `reply: OK ...` after a LOGIN; "
         "with none it stays as written and the service refuses it), `{password}` the management password "
-        "in force (the admin's own). Runs the machine as `type` does."
+        "in force (the admin's own), `{after:TEXT}` the word that follows the last TEXT on the VM's "
+        "console (a grant reference a service answered with, say; none: left as written). "
+        "Runs the machine as `type` does."
     ),
     example="paste tenant send 10.0.0.1 6230 {token} DESTROY bank",
 )
@@ -201,6 +218,7 @@ def paste(lab: Lab, args: dict[str, Any]) -> None:
         tokens = TOKEN_LINE.findall(bytes(vm.console))
         if tokens:
             text = text.replace("{token}", tokens[-1].decode())
+    text = AFTER_FIELD.sub(lambda m: _word_after(vm, m.group(1)) or m.group(0), text)
     if "{password}" in text:
         net = lab.hv.net
         if net is None or net.mgmt is None:
@@ -259,12 +277,13 @@ def console_command(lab: Lab, command: str) -> str:
     doc=(
         "Answer the step's Nth `quiz` or `predict` block (1-based, counting both kinds in order): TEXT "
         "is the choice number, the numbers of all that apply (`1,3`), or a free answer. In a solution "
-        "it must be a right answer; the validator also tries wrong ones and requires them refused."
+        "it must be a right answer; the validator also tries wrong ones and requires them refused. "
+        "A placeholder (`{secret:vault}`) is this student's value, as in the quiz's `=` answers."
     ),
     example="answer 1 2",
 )
 def answer(lab: Lab, args: dict[str, Any]) -> None:
-    if not lab.answer(args["n"], args["text"]):
+    if not lab.answer(args["n"], lab.own_words(args["text"])):
         raise ActionError(f"{args['text']!r} is not a right answer to quiz {args['n']}")
 
 

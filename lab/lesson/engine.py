@@ -25,7 +25,7 @@ what the student did before predicting does not count for `since=step` checks.
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.detect import RuleSet, Sensor
@@ -34,7 +34,7 @@ from lab.hv.snapshot import HvSnapshot, restore, take
 from lab.lesson.model import Call, Lesson, LessonError, Quiz, QuizKind
 from lab.lesson.quiz import judge, refusal
 from lab.lesson.registry import REGISTRY, load
-from lab.lesson.variants import vary
+from lab.lesson.variants import PLACEHOLDER, fill, student_values, vary
 from lab.scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -222,12 +222,26 @@ class Lab:
     # -- quizzes
 
     def quiz(self, number: int) -> Quiz:
-        """The current step's quiz or predict block `number` (1-based)."""
+        """The current step's quiz or predict block `number` (1-based), its accepted answers
+        this student's (`= {secret:vault}`: the flag of their own machine)."""
         step = self.lesson.steps[self.step_index]
         if not 1 <= number <= len(step.quizzes):
             count = len(step.quizzes)
             raise ActionError(f"step {step.index + 1} has {count} quiz or predict block(s), no {number}")
-        return step.quizzes[number - 1]
+        quiz = step.quizzes[number - 1]
+        if not any(PLACEHOLDER.search(a) for a in quiz.answers):
+            return quiz
+        return replace(quiz, answers=tuple(self.own_words(a) for a in quiz.answers))
+
+    def own_words(self, text: str) -> str:
+        """`text` with this student's values for its placeholders (lab.lesson.variants.FIELDS)."""
+        if not PLACEHOLDER.search(text):
+            return text
+        lesson = self.lesson
+        values = student_values(
+            self.seed, password=lesson.mgmt_password, secrets=lesson.secrets, variant_vms=lesson.variant_vms
+        )
+        return fill(text, values)
 
     def answer(self, number: int, value: str) -> bool:
         """Answer the current step's quiz `number`: whether it is right (ActionError: an answer

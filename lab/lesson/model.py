@@ -200,6 +200,8 @@ class Lesson:
     incident: str
     vm_names: list[str]
     mgmt_password: str | None = None  # the scenario's, as written (variants.mgmt_password varies it)
+    secrets: dict[str, str] = field(default_factory=dict)  # VM -> its secret as written (variants.variant)
+    variant_vms: list[str] = field(default_factory=list)  # VMs with a variant word (variants.variant_word)
     intro_html: str = ""
     intro_markdown: str = ""
     notes: list[str] = field(default_factory=list)  # instructor-only notes of the introduction

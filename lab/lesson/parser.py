@@ -275,7 +275,9 @@ class _Reader:
         """The scenario the front matter names (a course scenario by id, `api`:
         lab/scenarios/api.toml, or an instructor's own file, relative to the lesson) and what
         the lesson needs of it, read and checked (lab.scenario.read_scenario) without building
-        anything: the VM names (checks name VMs) and the management password (`{password}`)."""
+        anything: the VM names (checks name VMs), the management password (`{password}`), the
+        VMs' secrets and which VMs have a variant word (`{secret:VM}`, `{variant:VM}`:
+        lab.lesson.variants)."""
         facts: dict[str, Any] = {"vm_names": [], "mgmt_password": None}
         if name is None:
             self.unchecked_vms = True
@@ -292,7 +294,12 @@ class _Reader:
             self.problem(self._key_line("scenario"), f"scenario {exc}")
             self.unchecked_vms = True
             return scenario, facts
-        return scenario, {"vm_names": spec.vm_names, "mgmt_password": spec.mgmt_password}
+        return scenario, {
+            "vm_names": spec.vm_names,
+            "mgmt_password": spec.mgmt_password,
+            "secrets": {vm.name: vm.secret.decode() for vm in spec.vms if vm.secret},
+            "variant_vms": [vm.name for vm in spec.vms if vm.variant_at is not None],
+        }
 
     # -- the body
 

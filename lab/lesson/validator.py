@@ -31,10 +31,11 @@ its file and line; it returns non-zero when anything fails.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -48,6 +49,7 @@ from lab.lesson.parser import find_lessons, parse_lesson
 from lab.lesson.quiz import judge, number, right_answer, wrong_answers
 from lab.lesson.sentences import SENTENCES, sentence
 from lab.lesson.teaching import teaching_problems
+from lab.scenario import ScenarioError, load_scenario
 
 # The scenario's own secrets, and one per-student variant (lab.lesson.variants).
 SEEDS: Final[tuple[int | None, ...]] = (None, 7)
@@ -70,6 +72,7 @@ class LessonReport:
     warnings: list[str] = field(default_factory=list)  # teaching rules, when they only warn
     runs: int = 0  # backend and seed combinations run
     hardened: int = 0  # hardened replays that blocked the attack
+    proved_by: str = ""  # a translation the same as its original in all but words: the original
 
     @property
     def ok(self) -> bool:
@@ -93,6 +96,53 @@ def check_lesson(lesson: Lesson, backend: str, report: LessonReport, seed: int |
         report.lines.append(f"FAIL {lesson.id} [{tag}]: {exc}")
     finally:
         lab.close()
+
+
+# One run of a lesson on one backend and seed, as a job of its own: the runs of a course are
+# independent machines, so `validate(jobs=N)` spreads them over N processes (forked, so each
+# inherits the parsed lessons and the programs already assembled: nothing is done twice).
+_RUN_LESSONS: list[Lesson] = []
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    lesson: int  # index into _RUN_LESSONS
+    backend: str
+    seed: int | None
+
+
+def _run(run: _Run) -> tuple[list[str], list[str], int, int]:
+    part = LessonReport("", None)
+    check_lesson(_RUN_LESSONS[run.lesson], run.backend, part, run.seed)
+    return part.lines, part.errors, part.runs, part.hardened
+
+
+def _runs_in_processes(runs: list[_Run], jobs: int) -> Iterator[tuple[list[str], list[str], int, int]]:
+    """The runs' results in order: in `jobs` forked processes where the platform forks (CPython on
+    Linux and macOS), else here, one after the other (Windows' spawn, Pyodide's single thread)."""
+    import multiprocessing
+
+    if jobs > 1 and len(runs) > 1 and "fork" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs, len(runs))) as pool:
+            yield from pool.imap(_run, runs)
+        return
+    for run in runs:
+        yield _run(run)
+
+
+def _prepare(lessons: list[Lesson], backends_used: list[str]) -> None:
+    """What every run would otherwise do first, done once before the runs fork: assemble each
+    scenario's programs (cached per process) and let each backend calibrate itself."""
+    seen: set[tuple[Path, str]] = set()
+    for lesson in lessons:
+        for backend in backends_used:
+            key = (lesson.scenario, backend)
+            if key in seen:
+                continue
+            seen.add(key)
+            with contextlib.suppress(ScenarioError, OSError, ValueError):  # the run reports it
+                load_scenario(lesson.scenario, backend=backend)
 
 
 def _check_steps(lab: Lab, backend: str, report: LessonReport) -> bool:
@@ -291,9 +341,14 @@ def validate(
     seeds: tuple[int | None, ...] = SEEDS,
     teaching: TeachingRules = TeachingRules.ERROR,
     echo: Callable[[LessonReport], None] | None = None,
+    jobs: int = 1,
 ) -> tuple[list[LessonReport], list[str]]:
     """Check every lesson under `paths`; returns the per-lesson reports and the cross-lesson errors.
-    `echo` hears each report as soon as its lesson is done."""
+    `echo` hears each report as soon as its lesson is done; `jobs` runs that many machines at once.
+
+    A translation whose steps, checks, solutions, harden actions and quizzes are the original's
+    (step 5) is not run again: the original's runs prove the same machine, the same actions and
+    the same checks; the translation's own quizzes and teaching rules are still checked."""
     reports: list[LessonReport] = []
     lessons: list[Lesson] = []
     names = backend_names or backends()
@@ -303,23 +358,47 @@ def validate(
             lesson = parse_lesson(path)
         except LessonError as exc:
             problems = [str(p) for p in exc.problems]
-            report = LessonReport(str(path), None, [f"FAIL {p}" for p in problems], problems)
-        else:
-            lessons.append(lesson)
-            report = LessonReport(str(path), lesson)
-            for problem in static_problems(lesson):
-                report.errors.append(problem)
-                report.lines.append(f"FAIL {problem}")
-            rules = teaching_problems(lesson)
-            (report.errors if teaching is TeachingRules.ERROR else report.warnings).extend(rules)
-            report.lines += [f"{'FAIL' if teaching is TeachingRules.ERROR else 'warn'} {r}" for r in rules]
-            for name in names:
-                for seed in seeds:
-                    check_lesson(lesson, name, report, seed)
+            reports.append(LessonReport(str(path), None, [f"FAIL {p}" for p in problems], problems))
+            continue
+        lessons.append(lesson)
+        report = LessonReport(str(path), lesson)
+        for problem in static_problems(lesson):
+            report.errors.append(problem)
+            report.lines.append(f"FAIL {problem}")
+        rules = teaching_problems(lesson)
+        (report.errors if teaching is TeachingRules.ERROR else report.warnings).extend(rules)
+        report.lines += [f"{'FAIL' if teaching is TeachingRules.ERROR else 'warn'} {r}" for r in rules]
         reports.append(report)
+    errors = compare_translations(lessons)
+    originals = _originals(lessons)
+    runs: list[_Run] = []
+    for i, lesson in enumerate(lessons):
+        original = originals.get(lesson.path)
+        if original is not None and not _differences(original, lesson):
+            continue  # proved by its original's runs
+        runs += [_Run(i, name, seed) for name in names for seed in seeds]
+    global _RUN_LESSONS
+    _RUN_LESSONS = lessons
+    if jobs > 1:
+        _prepare([lessons[r.lesson] for r in runs], names)
+    results = _runs_in_processes(runs, jobs)
+    pending = list(runs)
+    for report in reports:
+        lesson = report.lesson
+        if lesson is not None:
+            index = lessons.index(lesson)
+            while pending and pending[0].lesson == index:
+                pending.pop(0)
+                lines, errs, n, hardened = next(results)
+                report.lines += lines
+                report.errors += errs
+                report.runs += n
+                report.hardened += hardened
+            original = originals.get(lesson.path)
+            if original is not None and report.runs == 0:
+                report.proved_by = str(original.path)
         if echo:
             echo(report)
-    errors = compare_translations(lessons)
     for lesson in lessons:
         known = _ids_in(lesson.directory)
         for req in lesson.requires:
@@ -330,6 +409,12 @@ def validate(
     if not files:
         errors.append(f"no lesson files (Markdown starting with {'+++'}) in {', '.join(map(str, paths))}")
     return reports, errors
+
+
+def _originals(lessons: list[Lesson]) -> dict[Path, Lesson]:
+    """Each translation's original: the English lesson with its id (when there is one)."""
+    english = {x.id: x for x in lessons if x.lang == "en"}
+    return {x.path: english[x.id] for x in lessons if x.lang != "en" and x.id in english}
 
 
 def _ids_in(directory: Path) -> set[str]:
@@ -356,7 +441,10 @@ def summary(report: LessonReport) -> str:
     quizzes = sum(len(s.quizzes) for s in lesson.steps)
     if quizzes:
         line += f", {quizzes} quizzes"
-    line += f" proved in {report.runs} run(s)"
+    if report.proved_by:
+        line += f" proved by its original's runs ({report.proved_by}: the same machine, actions and checks)"
+    else:
+        line += f" proved in {report.runs} run(s)"
     if report.hardened:
         line += f", {report.hardened} hardened replay(s) blocked"
     if report.warnings:
@@ -381,6 +469,7 @@ def check(
     seeds: tuple[int | None, ...] = SEEDS,
     teaching: TeachingRules = TeachingRules.ERROR,
     verbose: bool = False,
+    jobs: int = 1,
     echo: Callable[[str], None] = print,
     complain: Callable[[str], None] | None = None,
 ) -> int:
@@ -396,7 +485,9 @@ def check(
             echo(line)
         echo(summary(report))
 
-    reports, errors = validate(paths, backend_names=backend_names, seeds=seeds, teaching=teaching, echo=heard)
+    reports, errors = validate(
+        paths, backend_names=backend_names, seeds=seeds, teaching=teaching, echo=heard, jobs=jobs
+    )
     for e in errors:
         echo(f"FAIL {e}")
     bad = [r for r in reports if not r.ok]

@@ -14,11 +14,19 @@ rewritten into a variant derived from the seed, keeping its recognizable shape:
   stays. The service's session tokens (and so its hardened password) derive
   from the seed too.
 
-Addresses stay where the lessons say they are. The same seed always gives the
-same variant, so the validator can prove a lesson under several seeds and a
-student's progress replays. Lessons tell each student their own values by
-writing `{password}` in prose and hints (`fill`): the lab fills in the
-student's variant, the docs site a placeholder.
+* a VM's variant word (the scenario's `variant_at`): a 32-bit number the guest
+  reads at boot to vary what else a neighbour could copy, such as which slot
+  of a table holds a key or where a policy block lives (0 as written);
+* a VM that keeps the admin's credential (`mgmt_password_at`) is given the
+  student's management password, not the scenario's.
+
+Addresses of RAM, devices and the network stay where the lessons say they are;
+a guest varies its own layout from its variant word. The same seed always
+gives the same variant, so the validator can prove a lesson under several
+seeds and a student's progress replays. Lessons tell each student their own
+values with placeholders in prose, hints and quiz answers (`fill`, the names
+in FIELDS): the lab fills in the student's variant, the docs site leaves the
+placeholder.
 """
 
 from __future__ import annotations
@@ -26,7 +34,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import re
 import struct
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from lab.hv.policy import BY_KEY
@@ -35,12 +45,14 @@ from lab.riscv.program import Program, load_program
 from lab.scenario import GUESTS_DIR, VARIANT_DIGITS, variant_prefix
 
 if TYPE_CHECKING:
-    from lab.hv import Hypervisor
+    from lab.hv import Hypervisor, Vm
 
 # The attacker's tool: its wordlist is the one the variants draw from.
 BRUTE_PROGRAM: Final = GUESTS_DIR / "monitor.S"
 WORDLIST_SYMBOL: Final = "wordlist"
-FIELDS: Final = ("password",)  # what `{name}` in a lesson's prose may name
+# What `{name}` in a lesson's prose, hints and quiz answers may name (VM: a VM of its scenario).
+FIELDS: Final = ("password", "secret:VM", "variant:VM")
+PLACEHOLDER: Final = re.compile(r"\{(password|(?:secret|variant):[A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def variant(secret: bytes, seed: int, owner: str) -> bytes:
@@ -86,9 +98,17 @@ def mgmt_password(password: str, seed: int | None) -> str:
     return choices[int.from_bytes(digest[:8], "little") % len(choices)]
 
 
+def variant_word(seed: int | None, owner: str) -> int:
+    """A VM's variant word (its scenario's `variant_at`): 0 for the course as written."""
+    if seed is None:
+        return 0
+    return int.from_bytes(hashlib.sha256(f"hvlab:{seed}:word:{owner}".encode()).digest()[:4], "little")
+
+
 def vary(hv: Hypervisor, seed: int) -> dict[str, str]:
-    """Replace the secrets and the management password by their variants;
-    returns owner -> value ("mgmt" for the management password)."""
+    """Replace the secrets, the variant words and the management password by their
+    variants; returns owner -> value ("mgmt" for the management password,
+    "variant:VM" for a variant word)."""
     out = {}
     for vm in hv.vms:
         old = vm.config.secret
@@ -108,12 +128,59 @@ def vary(hv: Hypervisor, seed: int) -> dict[str, str]:
         net.mgmt.token_seed = hashlib.sha256(f"hvlab:{seed}:tokens:".encode() + net.mgmt.token_seed).digest()
         net.sync_policy()
         out["mgmt"] = net.weak_password
+    for vm in hv.vms:
+        _provision(vm, "variant", variant_word(seed, vm.name).to_bytes(4, "little"))
+        if "variant" in vm.config.provisioned:
+            out[f"variant:{vm.name}"] = str(variant_word(seed, vm.name))
+        if net is not None and net.mgmt is not None:
+            _provision(vm, "mgmt_password", net.weak_password.encode())
     return out
 
 
-def fill(text: str, password: str | None, *, as_html: bool = False) -> str:
-    """`text` (a lesson's prose or hint) with `{password}` replaced by `password`
-    (escaped for HTML when `as_html`). No management service: left as written."""
-    if password is None:
+def _provision(vm: Vm, purpose: str, data: bytes) -> None:
+    """Rewrite what the scenario provisions into the VM for `purpose` (now, and at every boot)."""
+    if purpose not in vm.config.provisioned:
+        return
+    gpa, old = vm.config.provisioned[purpose]
+    new = data.ljust(len(old), b"\0")[: len(old)]
+    vm.config.provisioned[purpose] = (gpa, new)
+    vm.mem.write(vm.ram_host + gpa - RAM_BASE, new)
+
+
+def student_values(
+    seed: int | None,
+    *,
+    password: str | None = None,
+    secrets: Mapping[str, str] | None = None,
+    variant_vms: tuple[str, ...] | list[str] = (),
+) -> dict[str, str]:
+    """The values a lesson's placeholders stand for (FIELDS), as `vary` makes them for `seed`:
+    "password" (from the scenario's management `password`), "secret:VM", "variant:VM"
+    (seed None: the scenario as written)."""
+    out: dict[str, str] = {}
+    if password is not None:
+        out["password"] = mgmt_password(password, seed)
+    for owner, secret in (secrets or {}).items():
+        value = secret.encode() if seed is None else variant(secret.encode(), seed, owner)
+        out[f"secret:{owner}"] = value.decode()
+    for owner in variant_vms:
+        out[f"variant:{owner}"] = str(variant_word(seed, owner))
+    return out
+
+
+def fill(text: str, values: Mapping[str, str] | str | None, *, as_html: bool = False) -> str:
+    """`text` (a lesson's prose, hint or quiz answer) with each placeholder of FIELDS that
+    `values` has replaced by its value (escaped for HTML when `as_html`); a placeholder
+    without a value is left as written. A plain string is the management password."""
+    if values is None:
         return text
-    return text.replace("{password}", html.escape(password) if as_html else password)
+    if isinstance(values, str):
+        values = {"password": values}
+
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(1))
+        if found is None:
+            return match.group(0)
+        return html.escape(found) if as_html else found
+
+    return PLACEHOLDER.sub(value, text)

@@ -55,7 +55,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Final, Protocol
 
-from lab.net.events import EventSink, NetEvent, NetEventKind
+from lab.net.events import EventSink, NetEvent
 from lab.net.frames import (
     ArpOp,
     FrameError,
@@ -68,6 +68,28 @@ from lab.net.frames import (
 )
 from lab.net.ratelimit import RateLimiter
 from lab.net.switch import Port, PortAddresses, PortKind, Segment
+from lab.trace_messages import (
+    COMMAND_DONE,
+    COMMAND_FAILED,
+    COMMAND_LIST,
+    COMMAND_UNLOCK,
+    LOCKOUT,
+    LOCKOUT_TIMED,
+    LOGIN_BACKING_OFF,
+    LOGIN_FAILED,
+    LOGIN_LOCKED,
+    LOGIN_OK,
+    MGMT_BAD_FRAME,
+    MGMT_DENIED,
+    MGMT_LOGOUT,
+    MGMT_QUEUE_FULL,
+    MGMT_RATE_LIMITED,
+    MGMT_REVOKED,
+    UNLOCK_CONSOLE,
+    UNLOCK_OVER,
+    Line,
+    Message,
+)
 
 MGMT_PORT: Final = 6230
 MGMT_MAC: Final = "02:00:00:00:00:fe"  # outside the domid range the VMs' MACs use (0..0xfd)
@@ -181,9 +203,9 @@ class ManagementService:
         self.port = segment.attach(self, name=self.name, kind=PortKind.MGMT, addresses=addresses)
         return self.port
 
-    def _event(self, now: int, kind: NetEventKind, detail: str) -> None:
+    def _event(self, now: int, line: Line) -> None:
         if self.on_event is not None:
-            self.on_event(NetEvent(now, self.name, kind, detail))
+            self.on_event(NetEvent.of(now, self.name, line))
 
     def _source(self, ip: str) -> _Source:
         source = self.sources.get(ip)
@@ -203,7 +225,7 @@ class ManagementService:
             packet = parse(frame)
         except FrameError as err:
             self.counters.bad_frames += 1
-            self._event(now, NetEventKind.BAD_FRAME, str(err))
+            self._event(now, MGMT_BAD_FRAME(frame_error=err))
             return True
         if packet.arp is not None:
             arp = packet.arp
@@ -244,11 +266,11 @@ class ManagementService:
                 source.limiter = self.source_limit.fresh(now=now)
             if not source.limiter.consume(size, now):
                 self.counters.rate_limited += 1
-                self._event(now, NetEventKind.RATE_LIMITED, f"request from {request.src_ip}")
+                self._event(now, MGMT_RATE_LIMITED(ip=request.src_ip))
                 return
         if len(self.queue) >= self.queue_limit:
             self.counters.queue_drops += 1
-            self._event(now, NetEventKind.QUEUE_DROP, f"request from {request.src_ip}: queue full")
+            self._event(now, MGMT_QUEUE_FULL(ip=request.src_ip))
             return
         self.counters.queued += 1
         self.queue.append(request)
@@ -299,11 +321,11 @@ class ManagementService:
         session = self.sessions.get(token)
         if session is None:
             self.counters.denied += 1
-            self._event(now, NetEventKind.DENIED, f"{request.src_ip}: {request.text[:40]!r}")
+            self._event(now, MGMT_DENIED(ip=request.src_ip, request=request.text[:40]))
             return "ERR not logged in"
         if rest and rest[0].upper() == "LOGOUT":
             del self.sessions[token]
-            self._event(now, NetEventKind.LOGOUT, f"{session.user}@{request.src_ip}: session ended")
+            self._event(now, MGMT_LOGOUT(user=session.user, ip=request.src_ip))
             return "OK bye"
         return self._command(rest, f"{session.user}@{request.src_ip}", now)
 
@@ -313,10 +335,10 @@ class ManagementService:
         # What the lockout counts: the account (an unknown name has none to lock) or the source.
         strikes = (self.account if known else None) if self.lock_account else source.strikes
         if strikes is not None and self._locked_out(strikes, now):
-            self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: locked out")
+            self._event(now, LOGIN_LOCKED(user=user, ip=source_ip))
             return "ERR locked out"
         if now < source.retry_at:
-            self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: backing off")
+            self._event(now, LOGIN_BACKING_OFF(user=user, ip=source_ip))
             return "ERR wait: backing off"
         # compare_digest: the time taken must not reveal how much of the password matched.
         if known & hmac.compare_digest(password.encode(), self.password.encode()):
@@ -324,21 +346,26 @@ class ManagementService:
             self.counters.logins_ok += 1
             token = self._new_token()
             self.sessions[token] = Session(user, source_ip, now)
-            self._event(now, NetEventKind.LOGIN_OK, f"{user}@{source_ip}")
+            self._event(now, LOGIN_OK(user=user, ip=source_ip))
             return f"OK {token}"
         source.strikes.failures += 1
         if known:
             self.account.failures += 1
         self.counters.logins_failed += 1
         failures = strikes.failures if strikes is not None else source.strikes.failures
-        self._event(now, NetEventKind.LOGIN_FAILED, f"{user}@{source_ip}: failure {failures}")
+        self._event(now, LOGIN_FAILED(user=user, ip=source_ip, failures=failures))
         if self.backoff:
             source.retry_at = now + self.backoff * 2 ** min(source.strikes.failures - 1, _BACKOFF_DOUBLINGS)
         if strikes is not None and self.lockout_after and strikes.failures >= self.lockout_after:
             strikes.locked_at = now
             self.counters.lockouts += 1
-            until = f", for {self.unlock_after} instructions" if self.unlock_after else ""
-            self._event(now, NetEventKind.LOCKOUT, f"{strikes.who} after {strikes.failures} failures{until}")
+            if self.unlock_after:
+                line = LOCKOUT_TIMED(
+                    who=strikes.who, failures=strikes.failures, instructions=self.unlock_after
+                )
+            else:
+                line = LOCKOUT(who=strikes.who, failures=strikes.failures)
+            self._event(now, line)
         return "ERR bad credentials"
 
     def _locked_out(self, strikes: Strikes, now: int) -> bool:
@@ -346,16 +373,16 @@ class ManagementService:
         if strikes.locked_at is None:
             return False
         if self.unlock_after and now >= strikes.locked_at + self.unlock_after:
-            self._unlock(strikes, now, "lockout over")
+            self._unlock(strikes, now, UNLOCK_OVER)
             return False
         return True
 
-    def _unlock(self, strikes: Strikes, now: int, why: str) -> None:
+    def _unlock(self, strikes: Strikes, now: int, why: Message) -> None:
         was_locked = strikes.locked_at is not None
         strikes.failures, strikes.locked_at = 0, None
         if was_locked:
             self.counters.unlocks += 1
-            self._event(now, NetEventKind.UNLOCK, f"{strikes.who}: {why}")
+            self._event(now, why(who=strikes.who))
 
     def _new_token(self) -> str:
         self._tokens_issued += 1
@@ -368,7 +395,7 @@ class ManagementService:
         verb, args = words[0].upper(), words[1:]
         if verb == "LIST" and not args:
             self.counters.commands += 1
-            self._event(now, NetEventKind.COMMAND, f"{who}: LIST")
+            self._event(now, COMMAND_LIST(client=who))
             return "OK " + " ".join(f"{name}={state}" for name, state in self.vms.list_vms())
         actions = {"PAUSE": self.vms.pause, "UNPAUSE": self.vms.unpause, "DESTROY": self.vms.destroy}
         if verb not in actions:
@@ -377,7 +404,10 @@ class ManagementService:
             return f"ERR usage: {verb} vm"
         self.counters.commands += 1
         error = actions[verb](args[0])
-        self._event(now, NetEventKind.COMMAND, f"{who}: {verb} {args[0]}" + (f": {error}" if error else ""))
+        if error:
+            self._event(now, COMMAND_FAILED(client=who, verb=verb, name=args[0], error=error))
+        else:
+            self._event(now, COMMAND_DONE(client=who, verb=verb, name=args[0]))
         if error:
             return f"ERR {error}"
         return f"OK {_DONE[verb]} {args[0]}"
@@ -404,10 +434,10 @@ class ManagementService:
     def _unlock_command(self, now: int, who: str) -> str:
         source = self.sources.pop(who, None)
         if source is not None:
-            self._unlock(source.strikes, now, "unlocked at the console")
+            self._unlock(source.strikes, now, UNLOCK_CONSOLE)
         if who == self.user:
-            self._unlock(self.account, now, "unlocked at the console")
-        self._event(now, NetEventKind.COMMAND, f"console: UNLOCK {who}")
+            self._unlock(self.account, now, UNLOCK_CONSOLE)
+        self._event(now, COMMAND_UNLOCK(who=who))
         return f"OK unlocked {who}"
 
     def _sessions_command(self, now: int) -> str:
@@ -420,7 +450,7 @@ class ManagementService:
             return f"ERR no session {which}"
         for token in tokens:
             ended = self.sessions.pop(token)
-            self._event(now, NetEventKind.LOGOUT, f"{ended.user}@{ended.source}: revoked at the console")
+            self._event(now, MGMT_REVOKED(user=ended.user, ip=ended.source))
         return f"OK revoked {len(tokens)} sessions"
 
     # The console's own commands: verb -> (usage, handler(self, now, *arguments)).

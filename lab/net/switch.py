@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Protocol
 
-from lab.net.events import EventSink, NetEvent, NetEventKind
+from lab.net.events import EventSink, NetEvent
 from lab.net.frames import (
     ETH_HEADER_LEN,
     ETH_MAX_FRAME,
@@ -47,6 +47,15 @@ from lab.net.frames import (
     mac_from_bytes,
     mac_to_bytes,
     pad_frame,
+)
+from lab.trace_messages import (
+    ACL_DROP,
+    ACL_ISOLATED,
+    SPOOF_NOT_OWN,
+    SPOOF_PINNED,
+    SWITCH_BAD_FRAME,
+    SWITCH_QUEUE_FULL,
+    Line,
 )
 
 
@@ -148,7 +157,7 @@ def isolate(kind: PortKind, *, allow: tuple[str, ...] = ()) -> Acl:
         other = dst if src.kind == kind else src
         if other.name in allow:
             return None
-        return f"{other.name} may not reach the {kind.value} port"
+        return ACL_ISOLATED(port=other.name, kind=kind.value)
 
     return acl
 
@@ -242,15 +251,15 @@ class Segment:
                 return port
         raise KeyError(f"segment {self.name} has no port {name!r}")
 
-    def _event(self, now: int, kind: NetEventKind, detail: str) -> None:
+    def _event(self, now: int, line: Line) -> None:
         if self.on_event is not None:
-            self.on_event(NetEvent(now, self.name, kind, detail))
+            self.on_event(NetEvent.of(now, self.name, line))
 
     def transmit(self, port: Port, frame: bytes, now: int) -> bool:
         """Queue a frame from `port`; the wire pads it to 60 bytes. False if it was dropped."""
         if len(frame) < ETH_HEADER_LEN or len(frame) > ETH_MAX_FRAME:
             self.counters.bad_frames += 1
-            self._event(now, NetEventKind.BAD_FRAME, f"{port.name}: {len(frame)}-byte frame")
+            self._event(now, SWITCH_BAD_FRAME(port=port.name, size=len(frame)))
             return False
         frame = pad_frame(bytes(frame))
         port.counters.rx_frames += 1
@@ -258,7 +267,7 @@ class Segment:
         self.capture.append(CapturedFrame(now, port.name, frame))
         if len(self.pending) >= self.queue_limit:
             self.counters.queue_drops += 1
-            self._event(now, NetEventKind.QUEUE_DROP, f"{port.name}: segment queue full")
+            self._event(now, SWITCH_QUEUE_FULL(port=port.name))
             return False
         self.pending.append((port, frame))
         return True
@@ -279,12 +288,14 @@ class Segment:
             if frame[6:14] != own.ipv4_head or frame[26:30] != own.ip_raw:
                 forged = own.forged(frame)
                 if forged is not None:
-                    return self._spoofed(src, f"{forged} is not its own (it is {own.mac} {own.ip})", now)
+                    return self._spoofed(
+                        src, SPOOF_NOT_OWN(port=src.name, forged=forged, mac=own.mac, ip=own.ip), now
+                    )
         else:
             src_mac = mac_from_bytes(frame[6:12])
             owner = self.pinned.get(src_mac, src) if self._anti_spoofing else src
             if owner is not src:  # a port without addresses sends with a pinned MAC
-                return self._spoofed(src, f"source MAC {src_mac} is pinned to port {owner.name}", now)
+                return self._spoofed(src, SPOOF_PINNED(port=src.name, mac=src_mac, dst=owner.name), now)
             if not frame[6] & 1 and (src_mac in self.mac_table or len(self.mac_table) < self.mac_table_limit):
                 self.mac_table[src_mac] = src
         out = None if frame[0] & 1 else self.mac_table.get(mac_from_bytes(frame[0:6]))
@@ -303,7 +314,7 @@ class Segment:
                 reason = self.acl(src, dst, frame)
                 if reason is not None:
                     dst.counters.acl_drops += 1
-                    self._event(now, NetEventKind.ACL_DROP, f"{src.name} -> {dst.name}: {reason}")
+                    self._event(now, ACL_DROP(src=src.name, dst=dst.name, reason=reason))
                     continue
             if dst.endpoint.deliver(frame, now):
                 dst.counters.tx_frames += 1
@@ -313,8 +324,8 @@ class Segment:
                 dst.counters.endpoint_drops += 1
         return delivered
 
-    def _spoofed(self, src: Port, reason: str, now: int) -> int:
+    def _spoofed(self, src: Port, line: Line, now: int) -> int:
         src.counters.spoof_drops += 1
         self.counters.spoofed += 1
-        self._event(now, NetEventKind.SPOOF_DROP, f"{src.name}: {reason}")
+        self._event(now, line)
         return 0

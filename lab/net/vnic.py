@@ -24,10 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from lab.net.events import EventSink, NetEvent, NetEventKind
+from lab.net.events import EventSink, NetEvent
 from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME, pad_frame
 from lab.net.ratelimit import RateLimiter
 from lab.net.switch import Port, PortAddresses, PortKind, Segment
+from lab.trace_messages import VNIC_RATE_LIMITED
 
 
 class SendResult(Enum):
@@ -92,7 +93,7 @@ class Vnic:
             result = SendResult.QUEUE_FULL
         self.counters.tx_drops += 1
         if result is SendResult.RATE_LIMITED and self.on_event is not None:
-            self.on_event(NetEvent(now, self.name, NetEventKind.RATE_LIMITED, f"{len(frame)}-byte frame"))
+            self.on_event(NetEvent.of(now, self.name, VNIC_RATE_LIMITED(size=len(frame))))
         return result
 
     def _check(self, frame: bytes, now: int) -> SendResult:

@@ -25,7 +25,7 @@ from typing import Any, Final, Literal
 from lab.lesson import progress as progress_io
 from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson
-from lab.lesson.variants import fill, mgmt_password
+from lab.lesson.variants import PLACEHOLDER, fill, student_values
 
 DEFAULT_LESSONS: Final = Path(__file__).resolve().parents[2] / "lessons"
 STUDENT: Final = "student"  # seed=STUDENT: the student's own variant, kept in their progress
@@ -37,15 +37,19 @@ class SessionError(Exception):
 
 
 class Catalogue:
-    """The lessons under one directory, parsed once, each id in every language it has."""
+    """The lessons under one directory, parsed once, each id in every language it has.
+    `changed()` says whether a file under the directory changed since they were read
+    (an instructor's preview polls it), `refresh()` reads them again on the next use."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self._lessons: list[Lesson] | None = None
+        self._stamp: Stamp | None = None  # the directory's files when the lessons were read
         self.problems: list[str] = []  # lessons that failed to parse, as `file:line: what`
 
     def all(self) -> list[Lesson]:
         if self._lessons is None:
+            self._stamp = stamp(self.directory)
             self._lessons, self.problems = [], []
             for path in find_lessons([self.directory]):
                 try:
@@ -53,6 +57,15 @@ class Catalogue:
                 except LessonError as exc:
                     self.problems.append(str(exc))
         return self._lessons
+
+    def changed(self) -> bool:
+        """Has a file under the directory changed, come or gone since the lessons were read?"""
+        return self._stamp is not None and stamp(self.directory) != self._stamp
+
+    def refresh(self) -> None:
+        """Read the lessons again on the next use (a lesson file is parsed again only if its
+        text changed: lab.lesson.parser keeps them by path and text)."""
+        self._lessons = None
 
     def ids(self) -> list[str]:
         """Every lesson id once, in file order."""
@@ -68,11 +81,31 @@ class Catalogue:
         )
 
 
+Stamp = frozenset[tuple[str, int, int]]  # (path, mtime in ns, size) of every file under a folder
+
+
+def stamp(directory: Path) -> Stamp:
+    """Every file under `directory` with its modification time and size: a cheap way to
+    notice a change (a folder of lessons, scenarios and programs has some tens of files)."""
+    out = set()
+    for path in directory.rglob("*"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue  # gone meanwhile
+        if path.is_file() and "__pycache__" not in path.parts:
+            out.add((str(path), info.st_mtime_ns, info.st_size))
+    return frozenset(out)
+
+
 def own_words(lesson: Lesson, text: str, seed: int | None, *, as_html: bool = False) -> str:
-    """A lesson's prose with the student's own values (`{password}`) filled in."""
-    if "{password}" not in text or lesson.mgmt_password is None:
+    """A lesson's prose with the student's own values (`{password}`, `{secret:VM}`, ...) filled in."""
+    if not PLACEHOLDER.search(text):
         return text  # (and the wordlist is not even read)
-    return fill(text, mgmt_password(lesson.mgmt_password, seed), as_html=as_html)
+    values = student_values(
+        seed, password=lesson.mgmt_password, secrets=lesson.secrets, variant_vms=lesson.variant_vms
+    )
+    return fill(text, values, as_html=as_html)
 
 
 class ProgressBook:

@@ -103,6 +103,16 @@ class Problems:
     progress: str  # why the progress file was not usable and where it was kept ("" when it was)
 
 
+@record
+class Reloaded:
+    """What `reload` found: whether a lesson file changed, and what became of the open lesson."""
+
+    changed: bool  # a file under the lessons' folder changed since they were read
+    lesson: LessonView | None  # the open lesson as it reads now (None: none open, or unchanged)
+    restarted: bool  # its scenario changed (or its lesson could not keep it): the machine was built again
+    problems: tuple[str, ...]  # `file:line: what` per lesson file that does not parse; the old one stays open
+
+
 # ------------------------------------------------------------------ the machine
 
 

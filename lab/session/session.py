@@ -23,6 +23,7 @@ from lab.lesson.engine import ActionError, CheckResult, Lab, StepMarks
 from lab.lesson.model import Lesson, LessonError, QuizKind
 from lab.lesson.quiz import MAX_ANSWER_CHARS
 from lab.lesson.registry import handler_key
+from lab.scenario import fingerprint
 from lab.session import control, editor, views
 from lab.session.control import Cadence, Pace, Watch
 from lab.session.course import DEFAULT_LESSONS, Catalogue, ProgressBook, SeedChoice, SessionError
@@ -54,6 +55,7 @@ from lab.session.records import (
     QuizAnswered,
     QuizState,
     Refused,
+    Reloaded,
     RulesChecked,
     RulesLoaded,
     RulesScore,
@@ -65,6 +67,12 @@ from lab.session.records import (
     VmControlled,
 )
 from lab.session.timeline import Timeline, trace_events
+from lab.trace_messages import (
+    DESTROYED_AT_CONSOLE,
+    PAUSED_AT_CONSOLE,
+    REBOOTED_AT_CONSOLE,
+    UNPAUSED_AT_CONSOLE,
+)
 
 
 class VmAction(StrEnum):
@@ -106,6 +114,7 @@ class Session:
         self._cadence = Cadence(timer)
         self._watch = Watch(timer)
         self._follow: frozenset[Panel] = frozenset()
+        self._built_from = ""  # the scenario's fingerprint when the machine was built (reload)
 
     @property
     def lessons_dir(self) -> Path:
@@ -187,6 +196,7 @@ class Session:
         lesson = self.lesson
         self.close()
         self.lab = Lab(lesson, backend=self.backend, seed=self.seed)
+        self._built_from = fingerprint(lesson.scenario)
         try:
             self.lab.start()
             upto = self.book.first_open(lesson.id, len(lesson.steps)) if resume else 0
@@ -210,6 +220,62 @@ class Session:
                     continue
                 if record.right or (quiz.kind is QuizKind.PREDICT and record.answer):
                     lab.answers[(step.index, quiz.number)] = bool(record.right)
+
+    @query
+    def lesson_view(self) -> LessonView:
+        """The open lesson's words and steps, as `open_lesson` gave them, leaving its machine
+        as it is: for a front end that attaches to a running lesson (after `reload`)."""
+        if self.lesson is None:
+            raise SessionError("no lesson open: call open_lesson() first")
+        return views.lesson_view(self.lesson, self.seed)
+
+    @command()
+    def reload(self) -> Reloaded:
+        """Read the lessons again if a file under their folder changed: an instructor's
+        preview (`hvlab lessons preview`) calls it about once a second. The open lesson is
+        read afresh; its machine is kept when its scenario and the programs it loads are
+        the same (the step goes on, as the new text has it, and its checks are evaluated
+        afresh), else it is built anew, resuming at the student's step. A lesson file that
+        does not parse, or a new scenario that does not load, leaves the old lesson running
+        and is named in `problems`."""
+        if not self.catalogue.changed():
+            return Reloaded(changed=False, lesson=None, restarted=False, problems=())
+        self.catalogue.refresh()
+        self.catalogue.all()
+        problems = tuple(self.catalogue.problems)
+        old = self.lesson
+        if old is None:
+            return Reloaded(changed=True, lesson=None, restarted=False, problems=problems)
+        try:
+            new = self.catalogue.find(old.id, old.lang)
+        except SessionError as exc:  # its file is gone: keep what runs
+            return Reloaded(changed=True, lesson=None, restarted=False, problems=(*problems, str(exc)))
+        if new.lang != old.lang:  # its own language's file does not parse: keep what runs
+            return Reloaded(changed=True, lesson=None, restarted=False, problems=problems)
+        self.lesson = new
+        if self.lab is None or not self.lab.started:
+            return Reloaded(changed=True, lesson=self.lesson_view(), restarted=False, problems=problems)
+        if (
+            new.scenario == old.scenario
+            and self._built_from
+            and fingerprint(new.scenario) == self._built_from
+        ):
+            lab = self.lab
+            lab.lesson = new
+            if lab.step_index >= len(new.steps):  # steps were taken out: the last one begins
+                lab.begin_step(len(new.steps) - 1)
+            self._step_began(lab.step_index)
+            return Reloaded(changed=True, lesson=self.lesson_view(), restarted=False, problems=problems)
+        was_running = self.running
+        try:
+            self.start(resume=True)
+        except SessionError as exc:
+            self.lesson = old  # the new scenario does not load: the old machine again
+            self.start(resume=True)
+            problems = (*problems, f"{new.path}: {exc}")
+            return Reloaded(changed=True, lesson=None, restarted=True, problems=problems)
+        self.running = was_running
+        return Reloaded(changed=True, lesson=self.lesson_view(), restarted=True, problems=problems)
 
     def _step_began(self, index: int) -> None:
         assert self.lesson is not None
@@ -371,13 +437,13 @@ class Session:
         if target.destroyed:
             return Refused(error=f"{target.name} is destroyed")
         if what is VmAction.PAUSE:
-            hv.pause(target, "paused from the console")
+            hv.pause(target, PAUSED_AT_CONSOLE())
         elif what is VmAction.UNPAUSE:
-            hv.unpause(target, "unpaused from the console")
+            hv.unpause(target, UNPAUSED_AT_CONSOLE())
         elif what is VmAction.REBOOT:
-            hv.reboot(target, "rebooted from the console")
+            hv.reboot(target, REBOOTED_AT_CONSOLE())
         else:
-            hv.destroy(target, "destroyed from the console")
+            hv.destroy(target, DESTROYED_AT_CONSOLE())
         return VmControlled(vm=target.name, state=views.vm_state(target))
 
     # ------------------------------------------------------------------ policy, patches, the editor

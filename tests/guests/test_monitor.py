@@ -99,6 +99,8 @@ def test_help_lists_every_command(api) -> None:
     ("line", "error"),
     [
         ("foo", "error: unknown command 'foo' (try help)"),
+        ("help foo", "error: unknown command 'foo' (try help)"),
+        ("help x y", "error: usage: help [COMMAND]"),
         ("x 0xzz", "error: bad number '0xzz' (use hex 0x.. or decimal)"),
         ("x 12ab", "error: bad number '12ab'"),
         ("x 0x100000000", "error: bad number '0x100000000'"),

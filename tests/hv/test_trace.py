@@ -18,6 +18,7 @@ from lab.hv.trace import CHUNK, LIMIT, Event, Trace
 from lab.hv.vm import RAM_BASE
 from lab.riscv.asm import assemble
 from lab.riscv.program import INCLUDE_DIRS, Program, Segment
+from lab.trace_messages import PATCH_RESTORED
 from tests.hv.conftest import idle_vm
 
 FLOOD = """
@@ -120,7 +121,7 @@ def test_a_snapshot_restores_the_whole_trace():
     hv = flooded(LIMIT + CHUNK + 1)
     snap = take(hv)
     lines, seq, everything = hv.trace.lines(), hv.trace.seq, [r.describe() for r in hv.trace.records()]
-    hv.event(-1, "vm", "after the snapshot")
+    hv.event(-1, PATCH_RESTORED(handler="console_write"))  # any event after the snapshot
     hv.trace.clear()
     restore(hv, snap)
     assert hv.trace.lines() == lines and hv.trace.seq == seq

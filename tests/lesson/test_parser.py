@@ -20,8 +20,9 @@ def test_every_lesson_in_the_course_parses_with_hints_on_every_step():
     for path in paths:
         lesson = parse_lesson(path)
         assert lesson.steps, path
-        assert all(step.hints for step in lesson.steps), path
-        assert 10 <= lesson.minutes <= 25
+        assert all(step.hints for step in lesson.steps if not step.is_reflection), path
+        # a lesson fits a class period; the capstone, a machine to explore, an hour
+        assert 10 <= lesson.minutes <= (60 if lesson.id == "capstone" else 25), path
 
 
 def test_each_lesson_exists_in_english_and_german():

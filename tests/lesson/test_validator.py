@@ -13,14 +13,43 @@ from lab.scenario import SCENARIOS_DIR
 from tests.lesson.conftest import LESSONS
 
 
-def test_hvlab_lessons_check_passes_for_the_course(capsys):
+def test_hvlab_lessons_check_prints_a_line_per_lesson_file(course, capsys):
+    # (make test proves the whole course with `hvlab lessons check lessons/` before pytest runs.)
     # The teaching rules warn until the second edition of the course lands (issue 16).
-    assert hvlab(["lessons", "check", "--teaching-rules", "warn", str(LESSONS)]) == 0
+    pair = [str(course / "03-control-api.md"), str(course / "03-control-api.de.md")]
+    assert hvlab(["lessons", "check", "--teaching-rules", "warn", *pair]) == 0
     out = capsys.readouterr().out
     assert "FAIL" not in out
     # one line per lesson file: make test's log stays readable
-    assert len(out.splitlines()) == len(list(LESSONS.glob("*.md"))) + 1
-    assert "ok   " + str(LESSONS / "03-control-api.md") + " (control-api, en): 4 steps" in out
+    assert len(out.splitlines()) == len(pair) + 1
+    assert "ok   " + str(course / "03-control-api.md") + " (control-api, en): 4 steps" in out
+    # The German twin is the same machine, actions and checks: proved by the original's runs.
+    assert f"(control-api, de): 4 steps proved by its original's runs ({course / '03-control-api.md'}" in out
+
+
+def test_a_course_checked_in_processes_is_reported_as_one_checked_here(course):
+    pair = [course / "03-control-api.md", course / "03-control-api.de.md"]
+    alone, errors_alone = validate(pair, backend_names=["interp"], jobs=1)
+    spread, errors_spread = validate(pair, backend_names=["interp"], jobs=2)
+    assert errors_alone == errors_spread == []
+    assert [(r.path, r.lines, r.errors, r.runs, r.hardened, r.proved_by) for r in alone] == [
+        (r.path, r.lines, r.errors, r.runs, r.hardened, r.proved_by) for r in spread
+    ]
+    assert [r.runs for r in alone] == [2, 0]  # two seeds; the German twin by its original's runs
+
+
+def test_a_translation_that_differs_is_not_taken_as_proved(course):
+    edit(
+        course / "03-control-api.de.md",
+        "type tenant peek 2 0x80001000 32\n",
+        "type tenant peek 2 0x80002000 32\n",
+    )
+    reports, errors = validate(
+        [course / "03-control-api.md", course / "03-control-api.de.md"], backend_names=["interp"]
+    )
+    german = next(r for r in reports if r.path.endswith(".de.md"))
+    assert german.proved_by == "" and german.runs == 2 and not german.ok
+    assert any("03-control-api.de.md" in e and "solution" in e for e in errors)
 
 
 @pytest.fixture

@@ -40,6 +40,16 @@ async def lesson_started(pilot) -> None:
     await pilot.pause()
 
 
+async def wait_for(pilot, condition, seconds: float = 10.0, what: str = "the lab") -> None:
+    """Let the app run until `condition()` holds: the run loop advances the guests on a
+    timer, so output appears after some frames, later on a loaded machine."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"{what} did not react in {seconds} s")
+
+
 async def enter_line(pilot, text: str) -> None:
     """Put `text` in the focused input line and press Enter.
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Select, TextArea
 
 from lab.session import STUDENT, Session
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
+from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, wait_for
 from tui.app import HvlabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.lesson import LessonScreen
@@ -95,8 +95,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             # The example program loads into the tenant and prints its greeting.
             editor.revert()
             await pilot.click("#editor-go")
-            await pilot.pause()
-            assert "hello from the editor" in tenant.text
+            await wait_for(pilot, lambda: "hello from the editor" in tenant.text, what="the example program")
 
             # A guest that never waits: the run loop keeps the UI alive and shows it.
             editor.text = RUNAWAY

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -130,7 +131,7 @@ def test_saved_progress_that_is_not_progress_never_stops_the_worker():
 # ------------------------------------------------------------------ the protocol, checked on the wire
 
 # (method, arguments) in the order a student's session makes them: every method the page may
-# call, on the capstone's machine (disks, NICs, the management service) and a grant between VMs.
+# call, on the capstone's machine (NICs, the management service, datagrams) and a grant between VMs.
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("problems", {}),
     ("list_lessons", {"lang": "de"}),
@@ -173,16 +174,16 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ),
     ("revert_patch", {"handler": "dbcn.console_write"}),
     ("assemble", {"source": "    nop\n    bogus x1\n"}),
-    ("load_source", {"vm": "bank", "source": "_start:\n    wfi\n    j _start\n"}),
+    ("load_source", {"vm": "backup", "source": "_start:\n    wfi\n    j _start\n"}),
     ("measure", {"calls": 100}),
     ("advance", {}),  # after a pause of FRAME_SECONDS (below): a frame is due
     ("evaluate", {"attempt": True}),
     ("run", {"n": 1000}),
     ("step", {}),
     ("pause", {}),
-    ("vm_control", {"vm": "bank", "action": "pause"}),
-    ("vm_control", {"vm": "bank", "action": "destroy"}),
-    ("vm_control", {"vm": "bank", "action": "reboot"}),
+    ("vm_control", {"vm": "vault", "action": "pause"}),
+    ("vm_control", {"vm": "vault", "action": "destroy"}),
+    ("vm_control", {"vm": "vault", "action": "reboot"}),
     ("type", {"vm": "tenant", "text": "x 0x10"}),  # a load from an unmapped address: the tenant faults
     ("frame", {}),
     ("reset_step", {}),
@@ -202,6 +203,8 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("answer", {"quiz": 1, "value": "0x80001000"}),
     ("answer", {"quiz": 2, "value": "1,3"}),
     ("frame", {}),
+    ("reload", {}),  # an instructor saved the lesson (its file touched first, below): read again
+    ("lesson_view", {}),
     ("state", {"nonsense": 1}),  # a Failure, on the wire as well
 ]
 # Optional fields no call of a working engine sets: a traceback comes only with a bug in the engine,
@@ -223,12 +226,17 @@ def test_the_bridge_sends_exactly_what_the_protocol_types_say(tmp_path):
     """Every reply of a whole session, checked against the records: a key the types do not have,
     a field missing, a value of another kind fails here; so does a method or record of the
     page's protocol that the session never sends, and an optional field it never fills."""
-    bridge = Bridge(course_with_quizzes(tmp_path / "lessons"))
+    lessons = course_with_quizzes(tmp_path / "lessons")  # a copy: the script saves a lesson too
+    bridge = Bridge(lessons)
     seen = Seen()
     called = set()
     for method, args in SCRIPT:
         if method == "advance":
             time.sleep(FRAME_SECONDS)  # the run loop sends a frame only this long after the last
+        if method == "reload":
+            demo = lessons / "demo.md"  # the lesson open at that point
+            demo.write_text(demo.read_text() + "\n")
+            os.utime(demo, ns=(time.time_ns() + 10**9,) * 2)
         reply = json.loads(bridge.call(method, json.dumps(args)))
         problems = conformance(reply, Answer | Failure, where=f"{method} reply", seen=seen)
         assert not problems, problems

@@ -54,7 +54,7 @@ export class Lab {
     this._worker = worker;
     this._pending = new Map();
     this._next = 1;
-    this._listeners = { frame: new Set(), progress: new Set(), crash: new Set() };
+    this._listeners = { frame: new Set(), progress: new Set(), crash: new Set(), reloaded: new Set() };
     this._progressText = null;
     this._booting = null;
     this.crashed = null; // the crash message once the worker died
@@ -86,10 +86,11 @@ export class Lab {
     return this.call("pause");
   }
 
-  /** Listen to "frame", "progress" or "crash"; returns a function that stops listening. */
+  /** Listen to "frame", "progress", "crash" or "reloaded" (a preview's lessons were read again:
+   *  the session's Reloaded record); returns a function that stops listening. */
   on(event, fn) {
     const set = this._listeners[event];
-    if (!set) throw new Error(`no lab event ${event} (frame, progress, crash)`);
+    if (!set) throw new Error(`no lab event ${event} (frame, progress, crash, reloaded)`);
     set.add(fn);
     return () => set.delete(fn);
   }
@@ -183,6 +184,9 @@ export class Lab {
         break;
       case "frame":
         this._emit("frame", message.frame);
+        break;
+      case "reloaded":
+        this._emit("reloaded", message.reloaded);
         break;
       case "crash":
         this._crash(message.message);

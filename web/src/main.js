@@ -6,7 +6,7 @@
 // in ui/. After boot, `window.hvlab = { lab, ui }` lets tests and the curious reach in.
 
 import { Lab } from "./client.js";
-import { alertError, clear, fill, h } from "./ui/dom.js";
+import { alertError, clear, fill, h, notify } from "./ui/dom.js";
 import { currentLanguage, languages, setLanguage, t } from "./ui/i18n.js";
 import { LessonScreen } from "./ui/lesson.js";
 import { Picker } from "./ui/picker.js";
@@ -36,6 +36,7 @@ class App {
     status.textContent = "Loading the lessons…";
     this.lab.on("crash", (message) => this.#crashed(message));
     this.lab.on("progress", (progress) => this.screen?.progressChanged?.(progress));
+    this.lab.on("reloaded", (reloaded) => this.#reloaded(reloaded));
     window.hvlab = { lab: this.lab, ui: this };
     const names = await languages();
     const saved = localStorage.getItem(LANG_KEY);
@@ -65,9 +66,10 @@ class App {
     this.main.focus();
   }
 
-  async openLesson(id) {
+  /** A lesson's screen; `attach` (a LessonView): draw that lesson on the machine that runs. */
+  async openLesson(id, { attach = null } = {}) {
     await this.#leave();
-    const screen = new LessonScreen(this, id);
+    const screen = new LessonScreen(this, id, { attach });
     this.screen = screen;
     clear(this.middle);
     // Building the machine (and replaying the steps already done) takes a moment.
@@ -85,6 +87,17 @@ class App {
     this.middle.append(screen.bar);
     screen.mounted();
     document.title = `hvlab: ${screen.lesson.title}`;
+  }
+
+  /** A preview's lessons were read again (worker.js): draw what changed, name what is wrong. */
+  async #reloaded({ lesson, restarted, problems }) {
+    for (const problem of problems) notify(`${t("preview_problem")}: ${problem}`, "error");
+    if (this.screen instanceof Picker) {
+      await this.screen.load();
+    } else if (lesson && this.screen instanceof LessonScreen && this.screen.lessonId === lesson.id) {
+      await this.openLesson(lesson.id, { attach: lesson });
+      notify(t(restarted ? "preview_restarted" : "preview_kept", { title: lesson.title }));
+    }
   }
 
   async #leave() {

@@ -8,7 +8,10 @@
 // Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot},
 //   {type: "snapshot", snapshot} (once a cold boot's engine snapshot was saved, or not),
 //   {type: "reply", id, ok, value | kind+message, progress}, {type: "frame", frame},
-//   {type: "progress", progress}, {type: "crash", message}.
+//   {type: "progress", progress}, {type: "reloaded", reloaded}, {type: "crash", message}.
+// A preview site (hvlab lessons preview: the manifest names `preview`) has lessons that change
+// while it is served: the worker polls their stamp and, when it changes, unpacks the lessons
+// again and asks the session to `reload` ("reloaded": the Reloaded record).
 // While the session's guests run (the page called `play`), the run loop calls Session.advance:
 // the session runs one slice, evaluates the checks when due and, when a frame is due, the loop
 // posts it. Between turns it yields to the event loop (a MessageChannel round trip, not
@@ -220,6 +223,8 @@ async function boot(progress) {
   const manifestResponse = await fetch(new URL("manifest.json", base));
   if (!manifestResponse.ok) throw new Error(`manifest.json: HTTP ${manifestResponse.status}`);
   const manifest = await manifestResponse.json();
+  // A preview's lessons: the stamp of the lessons about to be fetched (they may change later).
+  const previewStamp = manifest.preview ? await fetchStamp(new URL(manifest.preview, base)) : null;
   const store = await SnapshotStore.open(dir, manifest);
   const found = store ? await store.find() : null;
   if (!store) snapshot.problem = "no private file system here (a page on http:// other than localhost)";
@@ -298,6 +303,7 @@ async function boot(progress) {
   Bridge.destroy();
   lap("engine");
   post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings, snapshot });
+  if (manifest.preview) watchLessons(new URL(manifest.preview, base), new URL(manifest.lessons, base), previewStamp);
   if (made) {
     // After "ready": the student does not wait for the copy to reach the disk.
     const written = (ok, why) => {
@@ -309,6 +315,50 @@ async function boot(progress) {
       () => written(true, ""),
       (error) => written(false, `the engine snapshot was not saved: ${error.message ?? error}`),
     );
+  }
+}
+
+// ---------------------------------------------------------------- a preview's lessons
+
+const PREVIEW_MS = 1000; // how often a preview looks at its lessons' stamp
+
+async function fetchStamp(url) {
+  const response = await fetch(url, { cache: "no-store" });
+  return response.ok ? (await response.json()).stamp : null;
+}
+
+/** Remove a folder of Emscripten's file system with everything in it. */
+function removeTree(FS, dir) {
+  if (!FS.analyzePath(dir).exists) return;
+  for (const name of FS.readdir(dir)) {
+    if (name === "." || name === "..") continue;
+    const path = `${dir}/${name}`;
+    if (FS.isDir(FS.stat(path).mode)) removeTree(FS, path);
+    else FS.unlink(path);
+  }
+  FS.rmdir(dir);
+}
+
+/** Poll the stamp; on a new one, the lessons again from the site and the session's `reload`. */
+async function watchLessons(stampUrl, lessonsUrl, seen) {
+  for (;;) {
+    await sleep(PREVIEW_MS);
+    try {
+      const now = await fetchStamp(stampUrl);
+      if (!now || now === seen) continue;
+      const response = await fetch(lessonsUrl, { cache: "no-store" });
+      if (!response.ok) continue;
+      const zipped = await response.arrayBuffer();
+      // From here on nothing awaits: no call of the page runs between the files and the reload.
+      removeTree(pyodide.FS, `${COURSE}/lessons`);
+      pyodide.unpackArchive(zipped, "zip", { extractDir: COURSE });
+      seen = now;
+      const result = ownCall("reload", {});
+      if (result.ok && result.value.changed) post({ type: "reloaded", reloaded: result.value });
+      if (!looping && bridge.running) loop(); // a restarted machine runs as the old one did
+    } catch (error) {
+      console.warn("hvlab: the preview could not read the lessons again", error);
+    }
   }
 }
 

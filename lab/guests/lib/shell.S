@@ -6,13 +6,25 @@
 # bad input prints an error and jumps to abort_command, which resets the stack
 # and goes back to the prompt: no routine passes errors up by hand.
 #
+# The command table is the one description of a program's commands: run_command
+# checks the argument count against it, `help` prints it, and the docs' guest
+# reference (docs/reference/guests.md) is generated from it, read out of the
+# assembled program (hvlab/generate/guest_commands.py). One entry per command:
+#
+#       .word s_peek, cmd_peek, 2, 3, a_peek, h_peek, n_peek
+#   s_peek: .asciz "peek"                        # its name
+#   a_peek: .asciz "DOMID ADDR [LEN]"            # its arguments' shape ("" : none)
+#   h_peek: .asciz "copy another VM's memory ..." # what it does: one line
+#   n_peek: .asciz "VMCTL peek(...): ..."        # more, for `help peek` ("" : none)
+#
 # Provides (standard calling convention: arguments in a0..a7, results in a0
 # and a1, ra the return address, s0..s11 preserved):
 #   read_line     read a line from the console, echoing it; a0 = buffer, a1 = most
 #                 characters; a0 = length
 #   split_words   split a line into words: argv[i] points at word i; a0 = argc
 #   run_command   run the command named by argv[0]; a0 = argc
-#   cmd_help      the `help` command: every help line of the table
+#   cmd_help      the `help [COMMAND]` command: every command's line of the table;
+#                 with COMMAND, that command's line and its notes
 #   arg_word      argv[a0], the word
 #   arg_parsed    argv[a0] through a parser, or an error and abort_command
 #   arg_num       argv[a0] as a number, or an error and abort_command
@@ -23,6 +35,7 @@
 #   prompt_loop   where abort_command goes back to; saved_sp (a word) holds the
 #                 stack pointer the prompt loop runs with: store it at start-up
 #   commands      the command table: CMD_SIZE-byte entries, ended by a 0 name
+#   HELP_COLUMN   (.equ) the column where help starts a command's description
 #   getc          wait for a console byte, return it in a0
 #   argv          a word per word of the longest line (a line of N characters
 #                 has at most N/2 words); words: as long as the longest line + 1
@@ -31,13 +44,15 @@
 #   msg_indent, msg_bad_number, msg_bad_number_end: the texts of its messages
 # and puts, putc, newline (lib/uart.S), str_eq (lib/str_eq.S), parse_num (lib/parse_num.S).
 
-        # ---- one entry of the command table (5 words)
+        # ---- one entry of the command table (7 words)
         .equ CMD_NAME,    0             # the command's name (string)
         .equ CMD_RUN,     4             # its routine: a0 = argc, a1 = argv
         .equ CMD_MIN,     8             # fewest arguments after the name
         .equ CMD_MAX,     12            # most arguments after the name
-        .equ CMD_HELP,    16            # its help line (string)
-        .equ CMD_SIZE,    20
+        .equ CMD_ARGS,    16            # its arguments' shape, as help shows them (string)
+        .equ CMD_HELP,    20            # what it does, one line (string)
+        .equ CMD_NOTES,   24            # more about it, for `help NAME` (string, may be empty)
+        .equ CMD_SIZE,    28
 
 # abort_command: give up on the current command and go back to the prompt.
 # Jump here (do not call) after printing the error; the stack is reset.
@@ -54,16 +69,12 @@ run_command:
         sw   s0, 8(sp)
         sw   s1, 4(sp)
         mv   s1, a0                     # s1 = argc
-        la   s0, commands               # s0 = the table entry being tried
-1:      lw   a0, CMD_NAME(s0)
-        beqz a0, 3f                     # end of the table: unknown command
         la   t0, argv
-        lw   a1, 0(t0)
-        call str_eq
-        bnez a0, 2f
-        addi s0, s0, CMD_SIZE
-        j    1b
-2:      addi t0, s1, -1                 # arguments after the name
+        lw   a0, 0(t0)
+        call find_command
+        beqz a0, 3f
+        mv   s0, a0                     # s0 = the command's entry
+        addi t0, s1, -1                 # arguments after the name
         lw   t1, CMD_MIN(s0)
         blt  t0, t1, 4f
         lw   t1, CMD_MAX(s0)
@@ -73,32 +84,71 @@ run_command:
         lw   t0, CMD_RUN(s0)
         jalr t0
         j    5f
-3:      la   a0, msg_unknown            # error: unknown command 'foo' (try help)
-        call puts
-        la   t0, argv
+3:      la   t0, argv
         lw   a0, 0(t0)
-        call puts
-        la   a0, msg_try_help
-        call puts
+        call put_unknown
         j    5f
 4:      la   a0, msg_usage              # error: usage: <the command's help line>
         call puts
-        lw   a0, CMD_HELP(s0)
-        call puts
-        call newline
+        mv   a0, s0
+        call put_command_line
 5:      lw   ra, 12(sp)
         lw   s0, 8(sp)
         lw   s1, 4(sp)
         addi sp, sp, 16
         ret
 
-# help: print every command's help line. Like every command routine, it is
-# called with a0 = argc (including the command's name) and a1 = argv (an array
-# of pointers to the words), once run_command has checked the argument count.
+# find_command: the command table's entry for a name.
+# in: a0 = the name   out: a0 = its entry, or 0 when no command has that name
+find_command:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s1, a0                     # s1 = the name
+        la   s0, commands               # s0 = the table entry being tried
+1:      lw   a0, CMD_NAME(s0)
+        beqz a0, 2f                     # end of the table
+        mv   a1, s1
+        call str_eq
+        bnez a0, 3f
+        addi s0, s0, CMD_SIZE
+        j    1b
+2:      li   s0, 0
+3:      mv   a0, s0
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# put_unknown: "error: unknown command 'NAME' (try help)".   in: a0 = NAME
+put_unknown:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        mv   s0, a0
+        la   a0, msg_unknown
+        call puts
+        mv   a0, s0
+        call puts
+        la   a0, msg_try_help
+        call puts
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# help [COMMAND]: print every command's line; with COMMAND, that command's line
+# and its notes. Like every command routine, it is called with a0 = argc
+# (including the command's name) and a1 = argv (an array of pointers to the
+# words), once run_command has checked the argument count.
 cmd_help:
         addi sp, sp, -16
         sw   ra, 12(sp)
         sw   s0, 8(sp)
+        li   t0, 1
+        bne  a0, t0, 3f
         la   a0, msg_help_head
         call puts
         la   s0, commands
@@ -106,13 +156,83 @@ cmd_help:
         beqz t0, 2f
         la   a0, msg_indent
         call puts
+        mv   a0, s0
+        call put_command_line
+        addi s0, s0, CMD_SIZE
+        j    1b
+3:      li   a0, 1                      # help COMMAND
+        call arg_word
+        mv   s0, a0
+        call find_command
+        bnez a0, 4f
+        mv   a0, s0
+        call put_unknown
+        j    2f
+4:      mv   s0, a0                     # s0 = its entry
+        call put_command_line
+        lw   a0, CMD_NOTES(s0)
+        lbu  t0, 0(a0)
+        beqz t0, 2f
+        call puts
+        call newline
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        addi sp, sp, 16
+        ret
+
+# put_command_line: one command as help shows it: its name and arguments, then
+# its description from column HELP_COLUMN (at least one space after the
+# arguments), then a newline.   in: a0 = the command's table entry
+put_command_line:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0                     # s0 = the entry
+        lw   a0, CMD_NAME(s0)
+        call put_counted
+        mv   s1, a0                     # s1 = the column
+        lw   t0, CMD_ARGS(s0)
+        lbu  t0, 0(t0)
+        beqz t0, 1f                     # no arguments
+        li   a0, ' '
+        call putc
+        lw   a0, CMD_ARGS(s0)
+        call put_counted
+        add  s1, s1, a0
+        addi s1, s1, 1
+1:      li   a0, ' '                    # pad to HELP_COLUMN, at least one space
+        call putc
+        addi s1, s1, 1
+        li   t0, HELP_COLUMN
+        blt  s1, t0, 1b
         lw   a0, CMD_HELP(s0)
         call puts
         call newline
-        addi s0, s0, CMD_SIZE
-        j    1b
-2:      lw   ra, 12(sp)
+        lw   ra, 12(sp)
         lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# put_counted: print a string and count it.   in: a0 = string   out: a0 = its length
+put_counted:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0                     # s0 = the next character
+        li   s1, 0                      # s1 = characters printed
+1:      lbu  a0, 0(s0)
+        beqz a0, 2f
+        call putc
+        addi s0, s0, 1
+        addi s1, s1, 1
+        j    1b
+2:      mv   a0, s1
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
         addi sp, sp, 16
         ret
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from lab.hv.memory import HvLayout
+from lab.trace_messages import LEN_REREAD, OVERFLOW, RING_COMPLETED
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
@@ -104,13 +105,13 @@ def _complete(hv: Hypervisor, vm: Vm, req: RingRequest) -> None:
         # Second fetch from shared memory: the length may have changed since the check.
         length = int.from_bytes(vm.read_guest(req.ring_gpa + RING_LEN, 4), "little")
         if length != req.length:
-            note = f"; len re-read as {length} (was {req.length} when checked)"
+            note = LEN_REREAD(size=length, checked=req.length)
         data = vm.read_guest(req.ring_gpa + RING_DATA, min(length, 4096 - RING_DATA))
     hv.mem.write(HvLayout.RING_BUFFER, data)
     if len(data) > HvLayout.CONTROL_DOMID - HvLayout.RING_BUFFER:
-        note += f": OVERFLOW of the backend's 256-byte buffer by {len(data) - 256} bytes"
+        note += OVERFLOW(excess=len(data) - 256)
     hv.channel.log.append((vm.domid, bytes(data[:256])))
     vm.write_guest(req.ring_gpa, RING_HEADER.pack(STATUS_DONE, req.op, req.length, len(data)))
     vm.notify()  # the completion is an event
     text = data[:256].decode("utf-8", "replace").rstrip("\0")
-    hv.event(vm.domid, "dgram", f"backend completes {vm.label}'s LOG: {text!r}{note}", copied=len(data))
+    hv.event(vm.domid, RING_COMPLETED(vm=vm.label, text=text, note=note), copied=len(data))

@@ -28,8 +28,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.net import ManagementService, Network, PortKind, RateLimiter, Vnic, token_bucket
-from lab.net.events import NetEvent, NetEventKind
+from lab.net.events import NetEvent
 from lab.net.switch import Port
+from lab.trace_messages import (
+    ACL_MGMT_ISOLATED,
+    DESTROYED_BY_MGMT,
+    MGMT_CONSOLE,
+    NO_VM_NAMED,
+    PAUSED_BY_MGMT,
+    UNPAUSED_BY_MGMT,
+)
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
@@ -37,15 +45,6 @@ if TYPE_CHECKING:
 
 RATE_PERIOD: Final = 100_000  # instructions: the refill time of the rate limiters
 NET_TICK: Final = 1_000  # instructions between network ticks (frame delivery, service budget)
-MGMT_KINDS: Final = {
-    NetEventKind.LOGIN_OK,
-    NetEventKind.LOGIN_FAILED,
-    NetEventKind.LOCKOUT,
-    NetEventKind.UNLOCK,
-    NetEventKind.LOGOUT,
-    NetEventKind.COMMAND,
-    NetEventKind.DENIED,
-}
 
 
 @dataclass(slots=True)
@@ -83,22 +82,22 @@ class _VmControl:
     def pause(self, name: str) -> str | None:
         vm = self._find(name)
         if vm is None:
-            return f"no VM {name}"
-        self.hv.pause(vm, "paused through the management service")
+            return NO_VM_NAMED(name=name)
+        self.hv.pause(vm, PAUSED_BY_MGMT())
         return None
 
     def unpause(self, name: str) -> str | None:
         vm = self._find(name)
         if vm is None:
-            return f"no VM {name}"
-        self.hv.unpause(vm, "unpaused through the management service")
+            return NO_VM_NAMED(name=name)
+        self.hv.unpause(vm, UNPAUSED_BY_MGMT())
         return None
 
     def destroy(self, name: str) -> str | None:
         vm = self._find(name)
         if vm is None:
-            return f"no VM {name}"
-        self.hv.destroy(vm, "destroyed through the management service")
+            return NO_VM_NAMED(name=name)
+        self.hv.destroy(vm, DESTROYED_BY_MGMT())
         return None
 
 
@@ -154,7 +153,7 @@ class NetDevices:
         vnic = self.vnics.get(control)
         if vnic is not None and vnic.port is other:
             return None
-        return f"{other.name} may not reach the management interface (net.mgmt_isolated)"
+        return ACL_MGMT_ISOLATED(port=other.name)
 
     def sync_policy(self) -> None:
         """Apply the policy switches the network objects hold as settings."""
@@ -190,7 +189,7 @@ class NetDevices:
         network, no queue, so no flood starves it); the reply, also written to the trace."""
         assert self.mgmt is not None
         reply = self.mgmt.console(command, self.hv.time)
-        self.hv.event(-1, "mgmt", f"console: {command} -> {reply}")
+        self.hv.event(-1, MGMT_CONSOLE(command=command, reply=reply))
         return reply
 
     # -- running
@@ -205,8 +204,7 @@ class NetDevices:
         self.next_tick = (now // NET_TICK + 1) * NET_TICK
 
     def _event(self, event: NetEvent) -> None:
-        kind = "mgmt" if event.kind in MGMT_KINDS else "net"
-        self.hv.trace_net(event.time, kind, f"{event.where}: {event.kind.value}: {event.detail}")
+        self.hv.trace_net(event.time, event.message.kind, event.text)
 
     def state(self) -> dict[str, Any]:
         """Segments, ports, counters and the service's counters, as plain data."""

@@ -20,6 +20,15 @@ from lab.hv.devices.blk import SECTOR
 from lab.hv.devices.net import RATE_PERIOD
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.net.ratelimit import RateLimiter, token_bucket
+from lab.trace_messages import (
+    BAD_COUNT,
+    BUFFER_NOT_YOURS,
+    NO_DISK,
+    RANGE_PAST_END,
+    RANGE_UNCHECKED,
+    SECTOR_PAST_END,
+    THROTTLED,
+)
 
 MAX_SECTORS: Final = 8  # 4 KiB per request
 
@@ -27,35 +36,29 @@ BLK = extension(0x0900_0005, "BLK", "Virtual disk", __doc__ or "", standard=Fals
 
 
 def _no_disk(vm) -> SbiRet:
-    return SbiRet.fail(SbiError.NOT_SUPPORTED, f"{vm.label} has no disk")
+    return SbiRet.fail(SbiError.NOT_SUPPORTED, NO_DISK(vm=vm.label))
 
 
 def _check(hv, vm, sector, count, gpa, *, write: bool) -> SbiRet | None:
     """The checks every transfer makes; None when the request may go ahead."""
     disk = vm.disk
     if count == 0 or count > MAX_SECTORS:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"count {count} is not 1 to {MAX_SECTORS}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, BAD_COUNT(count=count, limit=MAX_SECTORS))
     if sector >= disk.sectors:
-        return SbiRet.fail(SbiError.BAD_RANGE, f"sector {sector} is past the end of {vm.label}'s disk")
+        return SbiRet.fail(SbiError.BAD_RANGE, SECTOR_PAST_END(sector=sector, vm=vm.label))
     if hv.policy["blk.check_range"] and sector + count > disk.sectors:
-        return SbiRet.fail(
-            SbiError.BAD_RANGE,
-            f"sectors [{sector}, {sector + count}) run past the end of {vm.label}'s disk ({disk.sectors})",
-        )
+        why = RANGE_PAST_END(first=sector, after=sector + count, vm=vm.label, sectors=disk.sectors)
+        return SbiRet.fail(SbiError.BAD_RANGE, why)
     size = count * SECTOR
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=not write):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + size, vm=vm.label))
     limit = hv.policy["blk.rate_limit"]
     if limit:
         # One bucket, counting sectors (the limiter's size-weighted bucket; no per-request one).
         if vm.disk_limiter is None or vm.disk_limiter.bytes.size != limit:  # type: ignore[union-attr]
             vm.disk_limiter = RateLimiter(bytes=token_bucket(limit, 0, RATE_PERIOD, now=hv.time))
         if not vm.disk_limiter.consume(count, hv.time):
-            return SbiRet.ok(
-                0, f"throttled by blk.rate_limit ({limit} sectors per {RATE_PERIOD} instructions)"
-            )
+            return SbiRet.ok(0, THROTTLED(limit=limit, period=RATE_PERIOD))
     elif vm.disk_limiter is not None:
         vm.disk_limiter = None
     return None
@@ -67,7 +70,7 @@ def _reach(hv, vm, sector, count) -> str:
         return ""
     first = vm.disk.first + sector
     others = [o for o in hv.disks.owners_of(first, count) if o != vm.disk.owner]
-    return f"UNCHECKED range [{sector}, {sector + count}) reached {', '.join(others)}"
+    return RANGE_UNCHECKED(first=sector, after=sector + count, disks=", ".join(others))
 
 
 @BLK.function(0, returns="the disk's size in sectors")

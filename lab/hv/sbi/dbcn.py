@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 from lab.hv.hypercalls import SbiError, SbiRet, extension
+from lab.trace_messages import MEMORY_NOT_YOURS
 
 MAX_CHUNK: Final = 4096
 
@@ -23,7 +24,7 @@ DBCN = extension(0x4442434E, "DBCN", "Debug Console", __doc__ or "", standard=Tr
 
 
 def _not_yours(vm, lo: int, n: int) -> str:
-    return f"buffer [{lo:#x}, {lo + n:#x}) is not {vm.label}'s memory"
+    return MEMORY_NOT_YOURS(gpa=lo, end=lo + n, vm=vm.label)
 
 
 @DBCN.function(0, "num_bytes, base_addr_lo, base_addr_hi", returns="bytes written")

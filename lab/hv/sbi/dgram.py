@@ -24,6 +24,22 @@ from lab.hv.devices.dgram import (
 )
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.hv.vm import RAM_BASE
+from lab.trace_messages import (
+    BUFFER_NOT_YOURS,
+    DGRAM_SENT,
+    DOORBELL,
+    LEN_OVER_LIMIT,
+    MAXLEN_TOO_SMALL,
+    NO_RING,
+    NO_VM,
+    NOT_IN_RAM,
+    NOT_PAGE_ALIGNED,
+    QUEUE_FULL,
+    REQUEST_TOO_LONG,
+    RING_REGISTERED,
+    STILL_PENDING,
+    UNKNOWN_RING_OP,
+)
 
 DGRAM = extension(0x0900_0003, "DGRAM", "Datagrams and request ring", __doc__ or "", standard=False)
 
@@ -32,21 +48,19 @@ DGRAM = extension(0x0900_0003, "DGRAM", "Datagrams and request ring", __doc__ or
 def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
     """Copy a datagram of len bytes (at most 256) from gpa to domain dest_domid's queue."""
     if length > MAX_DATAGRAM:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_DATAGRAM}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, LEN_OVER_LIMIT(size=length, limit=MAX_DATAGRAM))
     dest = hv.live(dest_domid)
     if dest is None:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"no VM with domid {dest_domid}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, NO_VM(domid=dest_domid))
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, length):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + length:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + length, vm=vm.label))
     queue = hv.channel.queue(dest.domid)
     if len(queue) >= QUEUE_DEPTH:
-        return SbiRet.fail(SbiError.FAILED, f"{dest.label}'s queue is full ({QUEUE_DEPTH} datagrams)")
+        return SbiRet.fail(SbiError.FAILED, QUEUE_FULL(vm=dest.label, depth=QUEUE_DEPTH))
     payload = vm.read_guest(gpa, length)
     queue.append(Datagram(vm.domid, payload))
     dest.notify()
-    hv.event(vm.domid, "dgram", f"{vm.label} -> {dest.label}: {len(payload)} bytes", to=dest.domid)
+    hv.event(vm.domid, DGRAM_SENT(vm=vm.label, dest=dest.label, size=len(payload)), to=dest.domid)
     return SbiRet.ok(len(payload), hv.leak_note(vm, gpa, length))
 
 
@@ -54,15 +68,13 @@ def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
 def recv(hv, vm, gpa, maxlen) -> SbiRet:
     """Take the oldest datagram: its sender's domid (4 bytes) then its payload, cut to maxlen."""
     if maxlen < 4:
-        return SbiRet.fail(SbiError.INVALID_PARAM, "maxlen must leave room for the 4-byte sender id")
+        return SbiRet.fail(SbiError.INVALID_PARAM, MAXLEN_TOO_SMALL())
     queue = hv.channel.queue(vm.domid)
     if not queue:
         return SbiRet.ok(0)
     size = min(maxlen, 4 + len(queue[0].payload))
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=True):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + size, vm=vm.label))
     dgram = queue.popleft()
     data = (dgram.sender.to_bytes(4, "little") + dgram.payload)[:size]
     written = vm.write_guest(gpa, data)
@@ -73,11 +85,11 @@ def recv(hv, vm, gpa, maxlen) -> SbiRet:
 def ring_setup(hv, vm, gpa) -> SbiRet:
     """Register the caller's page at gpa as its request ring."""
     if gpa % PAGE_SIZE:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"{gpa:#x} is not page-aligned")
+        return SbiRet.fail(SbiError.INVALID_PARAM, NOT_PAGE_ALIGNED(gpa=gpa))
     if not RAM_BASE <= gpa < RAM_BASE + vm.ram_size:
-        return SbiRet.fail(SbiError.INVALID_ADDRESS, f"{gpa:#x} is not in {vm.label}'s RAM")
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, NOT_IN_RAM(gpa=gpa, vm=vm.label))
     hv.channel.rings[vm.domid] = gpa
-    hv.event(vm.domid, "dgram", f"{vm.label} registers its request ring at {gpa:#x}")
+    hv.event(vm.domid, RING_REGISTERED(vm=vm.label, gpa=gpa))
     return SbiRet.ok(0)
 
 
@@ -86,19 +98,19 @@ def doorbell(hv, vm) -> SbiRet:
     """Ask the backend to process the request in the caller's ring (completed on its next tick)."""
     ring = hv.channel.rings.get(vm.domid)
     if ring is None:
-        return SbiRet.fail(SbiError.NO_SHMEM, f"{vm.label} has no request ring (ring_setup first)")
+        return SbiRet.fail(SbiError.NO_SHMEM, NO_RING(vm=vm.label))
     if any(r.domid == vm.domid for r in hv.channel.pending):
-        return SbiRet.fail(SbiError.INVALID_STATE, "the previous request is still pending")
+        return SbiRet.fail(SbiError.INVALID_STATE, STILL_PENDING())
     header = vm.read_guest(ring, RING_HEADER.size)  # first fetch: to check
     _status, op, length, _result = RING_HEADER.unpack(header)
     if op != OP_LOG:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"unknown ring op {op}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, UNKNOWN_RING_OP(op=op))
     if length > RING_DATA_MAX:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"request len {length} is over {RING_DATA_MAX}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, REQUEST_TOO_LONG(size=length, limit=RING_DATA_MAX))
     data = None
     if hv.policy["dgram.copy_then_validate"]:
         data = vm.read_guest(ring + RING_DATA, length)  # the one and only fetch of the data
     hv.channel.pending.append(RingRequest(vm.domid, ring, op, length, data))
     vm.write_guest(ring, STATUS_PENDING.to_bytes(4, "little"))
-    hv.event(vm.domid, "dgram", f"{vm.label} rings the doorbell: LOG {length} bytes (checked)")
+    hv.event(vm.domid, DOORBELL(vm=vm.label, size=length))
     return SbiRet.ok(0)

@@ -19,6 +19,7 @@ from lab.hv.devices.net import ip_to_int
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.net.frames import ETH_HEADER_LEN, ETH_MAX_FRAME
 from lab.net.vnic import SendResult
+from lab.trace_messages import BAD_FRAME_LENGTH, BUFFER_NOT_YOURS, FRAME_DROPPED, NO_NIC
 
 NET = extension(0x0900_0004, "NET", "Virtual NIC", __doc__ or "", standard=False)
 
@@ -33,7 +34,7 @@ def info(hv, vm) -> SbiRet:
     """The VM's IPv4 address; its MAC is 02:00:00:00:00:<domid>."""
     nic = _nic(hv, vm)
     if nic is None:
-        return SbiRet.fail(SbiError.NOT_SUPPORTED, f"{vm.label} has no network interface")
+        return SbiRet.fail(SbiError.NOT_SUPPORTED, NO_NIC(vm=vm.label))
     return SbiRet.ok(ip_to_int(nic.ip))
 
 
@@ -42,20 +43,17 @@ def send(hv, vm, gpa, length) -> SbiRet:
     """Send the Ethernet frame of len bytes (14 to 1514) at gpa."""
     nic = _nic(hv, vm)
     if nic is None:
-        return SbiRet.fail(SbiError.NOT_SUPPORTED, f"{vm.label} has no network interface")
+        return SbiRet.fail(SbiError.NOT_SUPPORTED, NO_NIC(vm=vm.label))
     if not ETH_HEADER_LEN <= length <= ETH_MAX_FRAME:
-        return SbiRet.fail(
-            SbiError.INVALID_PARAM, f"a frame is {ETH_HEADER_LEN} to {ETH_MAX_FRAME} bytes, not {length}"
-        )
+        why = BAD_FRAME_LENGTH(low=ETH_HEADER_LEN, high=ETH_MAX_FRAME, size=length)
+        return SbiRet.fail(SbiError.INVALID_PARAM, why)
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, length):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + length:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + length, vm=vm.label))
     frame = vm.read_guest(gpa, length)
     result = nic.send(frame, hv.time)
     if result is SendResult.SENT:
         return SbiRet.ok(length, hv.leak_note(vm, gpa, length))
-    return SbiRet.ok(0, f"frame dropped: {result.value}")
+    return SbiRet.ok(0, FRAME_DROPPED(result=result.value))
 
 
 @NET.function(2, "gpa, maxlen", returns="frame length, 0 when none waits")
@@ -63,14 +61,12 @@ def recv(hv, vm, gpa, maxlen) -> SbiRet:
     """Take the oldest received frame into gpa (cut to maxlen bytes)."""
     nic = _nic(hv, vm)
     if nic is None:
-        return SbiRet.fail(SbiError.NOT_SUPPORTED, f"{vm.label} has no network interface")
+        return SbiRet.fail(SbiError.NOT_SUPPORTED, NO_NIC(vm=vm.label))
     if not nic.pending:
         return SbiRet.ok(0)
     size = min(maxlen, len(nic.rx[0]))
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=True):
-        return SbiRet.fail(
-            SbiError.INVALID_ADDRESS, f"buffer [{gpa:#x}, {gpa + size:#x}) is not {vm.label}'s"
-        )
+        return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + size, vm=vm.label))
     frame = nic.recv()
     assert frame is not None
     written = vm.write_guest(gpa, frame[:size])

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Final
 
 from lab.hv.hypercalls import SbiError, SbiRet, extension
+from lab.trace_messages import REBOOT_ASKED, REBOOTED_ITSELF, RESET_RESERVED, SHUT_DOWN
 
 SHUTDOWN: Final = 0
 COLD_REBOOT: Final = 1
@@ -40,13 +41,11 @@ def system_reset(hv, vm, reset_type, reset_reason) -> SbiRet:
     """Shut down (type 0) or reboot (types 1, 2) the calling VM."""
     code = exit_code(reset_reason)
     if reset_type not in (SHUTDOWN, COLD_REBOOT, WARM_REBOOT) or code is None:
-        return SbiRet.fail(
-            SbiError.INVALID_PARAM,
-            f"reset type {reset_type:#x} / reason {reset_reason:#x} is reserved",
-        )
+        why = RESET_RESERVED(reset_type=reset_type, reset_reason=reset_reason)
+        return SbiRet.fail(SbiError.INVALID_PARAM, why)
     vm.exit_code = code
     if reset_type == SHUTDOWN:
         hv.shutdown(vm, code)
-        return SbiRet.ok(0, f"{vm.label} shut down, exit code {code}")
-    hv.reboot(vm, "the guest asked for a reboot")
-    return SbiRet.ok(0, f"{vm.label} rebooted")
+        return SbiRet.ok(0, SHUT_DOWN(vm=vm.label, code=code))
+    hv.reboot(vm, REBOOT_ASKED())
+    return SbiRet.ok(0, REBOOTED_ITSELF(vm=vm.label))

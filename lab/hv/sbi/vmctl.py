@@ -20,6 +20,21 @@ from typing import Final
 
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.hv.vm import VmState
+from lab.trace_messages import (
+    ALREADY_PAUSED,
+    ALREADY_RUNNING,
+    COPIED_FROM,
+    COPIED_INTO,
+    DEST_NOT_OF,
+    DESTROYED_BY,
+    LEN_OVER_LIMIT,
+    NO_VM,
+    NOT_CONTROL_DOMAIN,
+    NOT_IN_STATE,
+    PAUSED_BY,
+    SOURCE_NOT_OF,
+    UNPAUSED_BY,
+)
 
 MAX_COPY: Final = 4096
 
@@ -35,13 +50,13 @@ def authorized(hv, vm) -> bool:
 
 
 def _denied(vm) -> SbiRet:
-    return SbiRet.fail(SbiError.DENIED, f"{vm.label} is not the control domain")
+    return SbiRet.fail(SbiError.DENIED, NOT_CONTROL_DOMAIN(vm=vm.label))
 
 
 def _target(hv, domid):
     target = hv.live(domid)
     if target is None:
-        return None, SbiRet.fail(SbiError.INVALID_PARAM, f"no VM with domid {domid}")
+        return None, SbiRet.fail(SbiError.INVALID_PARAM, NO_VM(domid=domid))
     return target, None
 
 
@@ -77,10 +92,10 @@ def pause(hv, vm, domid) -> SbiRet:
     if err:
         return err
     if target.state is VmState.PAUSED:
-        return SbiRet.fail(SbiError.ALREADY_STOPPED, f"{target.label} is already paused")
+        return SbiRet.fail(SbiError.ALREADY_STOPPED, ALREADY_PAUSED(vm=target.label))
     if target.state is not VmState.RUNNING:
-        return SbiRet.fail(SbiError.INVALID_STATE, f"{target.label} is {target.state.label}")
-    hv.pause(target, f"paused by {vm.label}")
+        return SbiRet.fail(SbiError.INVALID_STATE, NOT_IN_STATE(vm=target.label, state=target.state.label))
+    hv.pause(target, PAUSED_BY(by=vm.label))
     return SbiRet.ok(0)
 
 
@@ -93,10 +108,10 @@ def unpause(hv, vm, domid) -> SbiRet:
     if err:
         return err
     if target.state is VmState.RUNNING:
-        return SbiRet.fail(SbiError.ALREADY_STARTED, f"{target.label} is already running")
+        return SbiRet.fail(SbiError.ALREADY_STARTED, ALREADY_RUNNING(vm=target.label))
     if target.state is not VmState.PAUSED:
-        return SbiRet.fail(SbiError.INVALID_STATE, f"{target.label} is {target.state.label}")
-    hv.unpause(target, f"unpaused by {vm.label}")
+        return SbiRet.fail(SbiError.INVALID_STATE, NOT_IN_STATE(vm=target.label, state=target.state.label))
+    hv.unpause(target, UNPAUSED_BY(by=vm.label))
     return SbiRet.ok(0)
 
 
@@ -108,7 +123,7 @@ def destroy(hv, vm, domid) -> SbiRet:
     target, err = _target(hv, domid)
     if err:
         return err
-    hv.destroy(target, f"destroyed by {vm.label}")
+    hv.destroy(target, DESTROYED_BY(by=vm.label))
     return SbiRet.ok(0)
 
 
@@ -121,21 +136,17 @@ def peek(hv, vm, domid, src_gpa, length, dest_gpa) -> SbiRet:
     if err:
         return err
     if length > MAX_COPY:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_COPY}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, LEN_OVER_LIMIT(size=length, limit=MAX_COPY))
     if hv.policy["hypercall.check_bounds"]:
         if not target.owns(src_gpa, length):
-            return SbiRet.fail(
-                SbiError.INVALID_ADDRESS,
-                f"source [{src_gpa:#x}, {src_gpa + length:#x}) is not {target.label}'s",
-            )
+            why = SOURCE_NOT_OF(gpa=src_gpa, end=src_gpa + length, vm=target.label)
+            return SbiRet.fail(SbiError.INVALID_ADDRESS, why)
         if not vm.owns(dest_gpa, length, write=True):
-            return SbiRet.fail(
-                SbiError.INVALID_ADDRESS,
-                f"destination [{dest_gpa:#x}, {dest_gpa + length:#x}) is not {vm.label}'s",
-            )
+            why = DEST_NOT_OF(gpa=dest_gpa, end=dest_gpa + length, vm=vm.label)
+            return SbiRet.fail(SbiError.INVALID_ADDRESS, why)
     data = target.read_guest(src_gpa, length)
     copied = vm.write_guest(dest_gpa, data)
-    return SbiRet.ok(copied, f"copied from {target.label}")
+    return SbiRet.ok(copied, COPIED_FROM(vm=target.label))
 
 
 @VMCTL.function(7, "domid, dest_gpa, len, src_gpa", returns="bytes copied", privileged=True)
@@ -147,17 +158,14 @@ def poke(hv, vm, domid, dest_gpa, length, src_gpa) -> SbiRet:
     if err:
         return err
     if length > MAX_COPY:
-        return SbiRet.fail(SbiError.INVALID_PARAM, f"len {length} is over the limit of {MAX_COPY}")
+        return SbiRet.fail(SbiError.INVALID_PARAM, LEN_OVER_LIMIT(size=length, limit=MAX_COPY))
     if hv.policy["hypercall.check_bounds"]:
         if not vm.owns(src_gpa, length):
-            return SbiRet.fail(
-                SbiError.INVALID_ADDRESS, f"source [{src_gpa:#x}, {src_gpa + length:#x}) is not {vm.label}'s"
-            )
+            why = SOURCE_NOT_OF(gpa=src_gpa, end=src_gpa + length, vm=vm.label)
+            return SbiRet.fail(SbiError.INVALID_ADDRESS, why)
         if not target.owns(dest_gpa, length, write=True):
-            return SbiRet.fail(
-                SbiError.INVALID_ADDRESS,
-                f"destination [{dest_gpa:#x}, {dest_gpa + length:#x}) is not {target.label}'s",
-            )
+            why = DEST_NOT_OF(gpa=dest_gpa, end=dest_gpa + length, vm=target.label)
+            return SbiRet.fail(SbiError.INVALID_ADDRESS, why)
     data = vm.read_guest(src_gpa, length)
     copied = target.write_guest(dest_gpa, data)
-    return SbiRet.ok(copied, f"copied into {target.label}")
+    return SbiRet.ok(copied, COPIED_INTO(vm=target.label))

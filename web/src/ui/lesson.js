@@ -33,10 +33,13 @@ import { VmTable } from "./vms.js";
 const FOLLOW = { timeline: ["timeline"], trace: ["timeline"], network: ["network"], grants: ["grants"] };
 
 export class LessonScreen {
-  constructor(app, lessonId) {
+  /** `attach`: the LessonView of the lesson already running (a preview's reload): draw it on
+   *  the machine as it is instead of opening the lesson and building its machine. */
+  constructor(app, lessonId, { attach = null } = {}) {
     this.app = app;
     this.lab = app.lab;
     this.lessonId = lessonId;
+    this.attach = attach;
     this.lesson = null;
     this.state = null;
     this.mips = 0;
@@ -49,8 +52,13 @@ export class LessonScreen {
   /** Open and start the lesson (resuming where the progress says), and build the screen. */
   async open() {
     const lab = this.lab;
-    this.lesson = await lab.call("open_lesson", { lesson_id: this.lessonId, lang: this.app.lang });
-    this.state = await lab.call("start", {});
+    if (this.attach) {
+      this.lesson = this.attach;
+      this.state = await lab.call("state");
+    } else {
+      this.lesson = await lab.call("open_lesson", { lesson_id: this.lessonId, lang: this.app.lang });
+      this.state = await lab.call("start", {});
+    }
     this.seat = this.state.seat;
     this.#build(await lab.call("policy"));
   }
