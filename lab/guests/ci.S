@@ -19,7 +19,8 @@
 .include "lib/machine.S"    # UART_...
 .include "lib/sbi.S"        # EID_NET, NET_SEND
 
-.equ FLOOD_GAP,   25        # spins between frames (about 60 instructions a frame)
+.equ FLOOD_GAP,   25        # spins between frames, as the monitor's flood (about 60 instructions a
+                            # frame: sixteen for every four the service handles)
 .equ JOB_FRAMES,  20000     # frames between two "job done" lines
 .equ FRAME_LEN,   46        # the frame below: 14 Ethernet + 20 IPv4 + 8 UDP + 4 payload bytes
 
