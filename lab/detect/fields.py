@@ -80,7 +80,7 @@ SOURCE_MEANING: Final[dict[Source, str]] = {
 # Parameters that name another VM: `target` is that VM.
 DOMID_PARAMS: Final = ("domid", "dest_domid", "grantee_domid", "granter_domid")
 ARGS_PREFIX: Final = "arg."
-MAX_ARGS: Final = 6  # a0..a5
+MAX_ARGS: Final = 4  # a0..a3: the trace keeps the arguments a function takes, and none takes more
 
 
 def _table() -> dict[Source, dict[str, Field]]:
@@ -121,7 +121,17 @@ def _table() -> dict[Source, dict[str, Field]]:
             "`hypercall.authorize` is on)",
             True,
         ),
-        *(Field(f"a{i}", H, N, f"argument register a{i} as the guest passed it", 2) for i in range(MAX_ARGS)),
+        *(
+            Field(
+                f"a{i}",
+                H,
+                N,
+                f"argument register a{i} as the guest passed it, when the function takes it "
+                "(a function the hypervisor does not know: a0 to a2)",
+                2,
+            )
+            for i in range(MAX_ARGS)
+        ),
         Field(
             "arg.NAME",
             H,

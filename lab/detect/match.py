@@ -218,7 +218,8 @@ def entry_matcher(source: Source, key: str, raw: Any) -> Matcher:
     kind = info.type
     bad = (mods & TEXT_ONLY) if kind in (Type.NUMBER, Type.BOOL) else (mods & NUMBER_ONLY)
     if bad:
-        raise MatchError(f"{what}: {', '.join(sorted(bad))} does not apply to a {kind.value} field")
+        article = "an" if kind is Type.ADDRESS else "a"
+        raise MatchError(f"{what}: {', '.join(sorted(bad))} does not apply to {article} {kind.value} field")
     if "cidr" in mods and kind is not Type.ADDRESS:
         raise MatchError(f"{what}: cidr applies to an address field (ip.src, ip.dst, ...)")
     tests: list[Callable[[Any], bool]]

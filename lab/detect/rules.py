@@ -411,7 +411,7 @@ def _rule(n: int, raw: dict[str, Any], problem: Any, line: int) -> Rule | None:
         except ValueError:
             fail(
                 f"level {raw['level']!r}: one of {', '.join(Level)}"
-                f"{did_you_mean(str(raw['level']), list(Level))}",
+                f"{did_you_mean(str(raw['level']), [v.value for v in Level])}",
                 "level",
             )
     enabled = raw.get("enabled", True)

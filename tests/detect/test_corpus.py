@@ -1,0 +1,118 @@
+"""The scoring corpus: the course's attacks and honest work, recorded; every field the table
+promises is what the observations hold; the course's rule files score as lesson 11 says; the
+cache gives the same score as a fresh build, and a broken honest run is named at its line."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lab.detect import parse_rules, read_rules
+from lab.detect.fields import FIELDS, MAX_ARGS, Source, field_names, frame_fields, param_names
+from lab.hv.hypercalls import EXTENSIONS, load_extensions
+from lab.lesson.corpus import LEGIT_FILE, Corpus, CorpusError, build_corpus, corpus_for, score_rules
+from lab.net.switch import CapturedFrame
+
+LESSONS = Path(__file__).resolve().parents[2] / "lessons"
+COURSE_RULES = ("flood", "control", "mgmt", "course")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return build_corpus(LESSONS)
+
+
+def rules_of(*names: str):
+    return parse_rules("\n\n".join(read_rules(LESSONS / "detect" / f"{n}.toml").text for n in names))
+
+
+def test_the_corpus_holds_every_attack_lesson_and_the_honest_runs(corpus: Corpus) -> None:
+    lessons = {r.id.split("/")[0] for r in corpus.attacks}
+    assert {"control-api", "guest-buffers", "grant-tables", "double-fetch", "management", "flood"} <= lessons
+    assert "defender" not in lessons  # detection itself is not an attack
+    assert len(corpus.legit) >= 10 and corpus.lost == 0
+    for run in corpus.runs:
+        assert 0 <= run.start < run.end <= len(corpus.recordings[run.recording]), run.id
+
+
+def test_observations_hold_exactly_the_fields_of_the_table(corpus: Corpus) -> None:
+    seen: dict[Source, set[str]] = {s: set() for s in Source}
+    for source, obs in corpus.observations:
+        seen[source] |= set(obs)
+    for source in Source:
+        assert seen[source] <= set(field_names(source)), (source, seen[source] - set(field_names(source)))
+        promised = set(FIELDS[source]) - {"arg.NAME", "frame.malformed"}  # those two: below
+        assert promised <= seen[source], (source, promised - seen[source])
+    assert any(name.startswith("arg.") for name in seen[Source.HYPERCALL])
+    load_extensions()
+    assert MAX_ARGS == max(len(fn.params) for ext in EXTENSIONS.values() for fn in ext.functions.values())
+    assert "domid" in param_names()
+
+
+def test_a_malformed_frame_says_why() -> None:
+    from lab.net.switch import Segment
+
+    segment = Segment("tenants")
+    obs = frame_fields(CapturedFrame(time=5, port="ci", frame=bytes(20)), segment, {"ci": 2})
+    assert obs["domid"] == 2 and obs["vm"] == "ci" and "frame.malformed" in obs
+    assert obs["text"].startswith("malformed (20 bytes)")
+    assert set(obs) <= set(field_names(Source.FRAME))
+
+
+def test_the_course_rule_files_score_as_lesson_11_says(corpus: Corpus) -> None:
+    flood = score_rules(rules_of("flood"), corpus)
+    assert [r.id for r in flood.attacks if r not in flood.missed] == ["flood/2"]
+    assert flood.false_positives == []
+    control = score_rules(rules_of("control"), corpus, only="control-api")
+    assert control.missed == [] and control.false_positives == []
+    management = score_rules(rules_of("mgmt"), corpus, only="management")
+    assert management.missed == [] and management.false_positives == []
+    everything = score_rules(rules_of(*COURSE_RULES), corpus)
+    assert everything.missed == [] and everything.false_positives == []
+    assert (
+        everything.summary() == f"{len(corpus.attacks)} of {len(corpus.attacks)} attacks detected, 0 of "
+        f"{len(corpus.legit)} legitimate runs with a false positive"
+    )
+
+
+def test_a_rule_that_fires_on_everything_fires_on_every_honest_run(corpus: Corpus) -> None:
+    loud = parse_rules(
+        '[[rule]]\nid = "any-call"\ntitle = "any hypercall"\nsource = "hypercall"\n'
+        '[rule.detection]\ncondition = "any"\nany = { "vm|exists" = true }\n'
+    )
+    score = score_rules(loud, corpus)
+    assert {r.id for r in score.false_positives} == {r.id for r in corpus.legit}
+    (rule,) = score.rules
+    assert rule.false_example is not None and rule.false_positives[0].startswith("legit/")
+
+
+def test_the_cached_corpus_scores_the_same_as_a_fresh_one(
+    corpus: Corpus, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("HVLAB_CACHE", str(tmp_path))
+    cached = Corpus.from_json(json.loads(json.dumps(corpus.to_json())))
+    rules = rules_of(*COURSE_RULES)
+    a, b = score_rules(rules, corpus), score_rules(rules, cached)
+    assert [(r.rule, r.detected, r.false_positives, r.fired) for r in a.rules] == [
+        (r.rule, r.detected, r.false_positives, r.fired) for r in b.rules
+    ]
+
+
+def test_a_broken_honest_run_is_named_at_its_line(tmp_path: Path) -> None:
+    folder = tmp_path / "lessons"
+    (folder / "detect").mkdir(parents=True)
+    shutil.copy(LESSONS / LEGIT_FILE, folder / LEGIT_FILE)
+    text = (folder / LEGIT_FILE).read_text()
+    (folder / LEGIT_FILE).write_text(
+        text.replace("type admin peek 2 0x80001000 32", "type vault peek 2 0x80001000 32")
+    )
+    line = next(
+        n
+        for n, row in enumerate((folder / LEGIT_FILE).read_text().splitlines(), 1)
+        if "type vault peek" in row
+    )
+    with pytest.raises(CorpusError, match=rf"legit.toml:{line}: no VM 'vault'"):
+        corpus_for(folder)
