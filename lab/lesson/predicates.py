@@ -225,7 +225,7 @@ def mgmt_answered(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
         "at least `min` times (default 1) and at most `max`, only rule `rule` (its id) and only about "
         "`vm` if given. Counts the detections the panel keeps (the last 2,000)."
     ),
-    example="detections vm=ci min=1 since=step",
+    example="detections vm=tenant min=1 since=step",
 )
 def detections(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     sensor = lab.sensor

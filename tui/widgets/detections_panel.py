@@ -27,9 +27,10 @@ LEVELS: Final = {"informational": "info", "low": "low", "medium": "MED", "high":
 
 
 def detection_line(found: DetectionView) -> str:
-    """One detection in a line: `[time] LEVEL rule      vm: output`."""
+    """One detection in a line: `[time] LEVEL rule vm: output`, unpadded, so that the rule's own
+    words fit an 80-column terminal (the log does not wrap)."""
     level = LEVELS.get(found.level, found.level)
-    return f"[{found.time:>10}] {level:<4} {found.rule:<22} {found.vm:<7} {found.output}"
+    return f"[{found.time:>9}] {level:<4} {found.rule} {found.vm}: {found.output}"
 
 
 class DetectionsPanel(Vertical):

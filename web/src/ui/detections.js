@@ -11,6 +11,8 @@ import { clear, fill, fmtInt, h } from "./dom.js";
 import { t } from "./i18n.js";
 
 const KEEP = 1500;
+// Levels in four letters, as the terminal lab shows them: the rule's own words get the room.
+const LEVELS = { informational: "INFO", low: "LOW", medium: "MED", high: "HIGH", critical: "CRIT" };
 
 export class Detections {
   constructor(lab) {
@@ -44,8 +46,8 @@ export class Detections {
     return h(
       "li",
       { class: `level-${d.level}`, title: `${d.title}\n${d.text}` },
-      h("span", { class: "t" }, `[${String(d.time).padStart(10)}] `),
-      h("span", { class: "level" }, d.level.toUpperCase().padEnd(13)),
+      h("span", { class: "t" }, `[${String(d.time).padStart(9)}] `),
+      h("span", { class: "level" }, `${(LEVELS[d.level] ?? d.level).padEnd(4)} `),
       h("span", { class: "who" }, d.rule),
       " ",
       h("span", { class: "vm" }, d.vm),
