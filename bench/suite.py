@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
+from bench import course
 from bench import hv as hv_bench
 from bench.common import BenchError, program, run_on_cpu, run_on_hv, run_raw_unicorn
 from lab.cpu import backends
@@ -230,17 +231,24 @@ def format_table(figures: list[Figure]) -> str:
 
 
 def run(json_out: bool = False, quick: bool = False) -> int:
-    """`hvlab bench [--json] [--quick]`: measure and print; the exit status."""
+    """`hvlab bench [--json] [--quick]`: measure and print; the exit status. A full run
+    ends with the validator's time on the course (bench.course); a quick one leaves it out."""
     try:
         figures = measure(quick=quick)
     except BenchError as exc:
         print(f"hvlab bench: {exc}", file=sys.stderr)
         return 1
+    checked = None if quick else course.measure()
     if json_out:
-        json.dump([asdict(f) for f in figures], sys.stdout, indent=2)
+        out: dict[str, object] = {"figures": [asdict(f) for f in figures]}
+        if checked is not None:
+            out["lessons_check"] = asdict(checked)
+        json.dump(out, sys.stdout, indent=2)
         print()
     else:
         note = "one run each (quick)" if quick else f"median of {RUNS} runs"
         print(f"hvlab bench: {note}, Python {sys.version.split()[0]}")
         print(format_table(figures))
-    return 0
+        if checked is not None:
+            print(course.format_line(checked))
+    return 0 if checked is None or checked.ok else 1

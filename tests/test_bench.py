@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
-from bench import suite
+from bench import course, suite
 from lab.cpu import backends
+from lab.lesson.scaffold import scaffold
 
 
 def test_quick_json_has_every_figure_for_every_backend(capsys: pytest.CaptureFixture[str]) -> None:
     assert suite.run(json_out=True, quick=True) == 0
-    figures = json.loads(capsys.readouterr().out)
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"figures"}  # a quick run leaves out the validator's time
+    figures = out["figures"]
     expected = {(name, backend) for backend in backends() for name, _unit, _fn in suite.BENCHMARKS}
     assert {(f["name"], f["backend"]) for f in figures} == expected
     for f in figures:
@@ -76,3 +80,15 @@ def test_a_guest_that_faults_is_reported_not_measured(
     monkeypatch.setattr(suite, "BENCHMARKS", suite.BENCHMARKS[:1])
     assert suite.run(quick=True) == 1
     assert "bench guest stopped with fault" in capsys.readouterr().err
+
+
+def test_the_validators_figure_times_a_real_check(tmp_path: Path) -> None:
+    scaffold("timed", tmp_path)  # a lesson that validates as generated, and its German twin
+    checked = course.measure(tmp_path)
+    assert checked.ok and checked.files == 2 and checked.backends == tuple(backends())
+    assert 0 < checked.wall < 120 and checked.cpu > 0
+    line = course.format_line(checked)
+    assert line.startswith("hvlab lessons check (the course: 2 files") and "FAILED" not in line
+
+    (tmp_path / "timed.md").write_text((tmp_path / "timed.md").read_text().replace("```check", "```chekc", 1))
+    assert not course.measure(tmp_path).ok  # a broken course is not timed as if it passed

@@ -496,7 +496,8 @@ def check(
     warned = sum(len(r.warnings) for r in reports)
     if bad or errors:
         extra = f", {len(errors)} problem(s) across lessons" if errors else ""
-        complain(f"\n{len(bad)} of {total} lesson files failed{extra} ({elapsed:.1f} s):")
+        failed = f"{len(bad)} of {total} lesson files" if total != 1 else "the lesson file"
+        complain(f"\n{failed} failed{extra} ({elapsed:.1f} s):")
         for r in bad:
             for e in r.errors:
                 complain(f"  {e}")
@@ -504,5 +505,6 @@ def check(
             complain(f"  {e}")
         return 1
     note = f"; {warned} teaching-rule warning(s) (-v lists them)" if warned else ""
-    echo(f"{total} lesson files ok on {', '.join(backend_names or backends())} ({elapsed:.1f} s){note}")
+    files = "1 lesson file" if total == 1 else f"{total} lesson files"
+    echo(f"{files} ok on {', '.join(backend_names or backends())} ({elapsed:.1f} s){note}")
     return 0

@@ -144,20 +144,27 @@ class Port:
 Acl = Callable[[Port, Port, bytes], str | None]
 
 
-def isolate(kind: PortKind, *, allow: tuple[str, ...] = ()) -> Acl:
-    """An ACL that keeps every port of `kind` apart from the other ports except those named in allow.
+def isolate(
+    kind: PortKind,
+    *,
+    allow: tuple[str, ...] | Callable[[Port], bool] = (),
+    reason: Callable[[Port], str] | None = None,
+) -> Acl:
+    """An ACL that keeps every port of `kind` apart from the other ports except the allowed ones:
+    those named in `allow`, or those for which `allow(port)` holds when it is a function (asked
+    at each frame, so it can follow a live setting). `reason(port)` words the drop.
 
-    isolate(PortKind.MGMT, allow=("admin",)) is the hardened `net.mgmt_isolated`:
-    VMs cannot even ARP for the management interface.
+    isolate(PortKind.MGMT, allow=("admin",)) keeps VMs from even ARPing for the management
+    interface; the hypervisor's `net.mgmt_isolated` is this ACL with the control domain's port.
     """
+    allowed = allow if callable(allow) else (lambda port: port.name in allow)
+    word = reason or (lambda port: ACL_ISOLATED(port=port.name, kind=kind.value))
 
     def acl(src: Port, dst: Port, frame: bytes) -> str | None:
         if (src.kind == kind) == (dst.kind == kind):
             return None
         other = dst if src.kind == kind else src
-        if other.name in allow:
-            return None
-        return ACL_ISOLATED(port=other.name, kind=kind.value)
+        return None if allowed(other) else word(other)
 
     return acl
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from lab.net import ManagementService, Network, PortKind, RateLimiter, Vnic, token_bucket
 from lab.net.events import NetEvent
-from lab.net.switch import Port
+from lab.net.switch import Acl, Port, isolate
 from lab.trace_messages import (
     ACL_MGMT_ISOLATED,
     DESTROYED_BY_MGMT,
@@ -113,9 +113,13 @@ class NetDevices:
     _limits: dict[int, int] = field(default_factory=dict)  # domid -> vnic.rate_limit in force
     _mgmt_limit: int | None = None  # mgmt.rate_limit in force
     next_tick: int = NET_TICK  # the time of the next network tick
+    _mgmt_isolated: Acl = field(init=False)  # net.mgmt_isolated's ACL, asked while the switch is on
 
     def __post_init__(self) -> None:
         self.network = Network(on_event=self._event)
+        self._mgmt_isolated = isolate(
+            PortKind.MGMT, allow=self._is_control_port, reason=lambda port: ACL_MGMT_ISOLATED(port=port.name)
+        )
 
     # -- building
 
@@ -144,16 +148,11 @@ class NetDevices:
 
     def _acl(self, src: Port, dst: Port, frame: bytes) -> str | None:
         """net.mgmt_isolated: only the control domain reaches the management port."""
-        if not self.hv.policy["net.mgmt_isolated"]:
-            return None
-        if (src.kind is PortKind.MGMT) == (dst.kind is PortKind.MGMT):
-            return None
-        other = dst if src.kind is PortKind.MGMT else src
-        control = self.hv.control_domid
-        vnic = self.vnics.get(control)
-        if vnic is not None and vnic.port is other:
-            return None
-        return ACL_MGMT_ISOLATED(port=other.name)
+        return self._mgmt_isolated(src, dst, frame) if self.hv.policy["net.mgmt_isolated"] else None
+
+    def _is_control_port(self, port: Port) -> bool:
+        vnic = self.vnics.get(self.hv.control_domid)
+        return vnic is not None and vnic.port is port
 
     def sync_policy(self) -> None:
         """Apply the policy switches the network objects hold as settings."""
