@@ -57,7 +57,7 @@ async def control_api_flow(session) -> None:
             assert tabs.active == pane
             tab = tabs.get_tab(pane).region
             assert tab.width > 2 and tab.x >= 0 and tab.right <= SIZE[0], (pane, tab)
-            assert f"panel {panes.index(pane) + 1}/8" in str(screen.query_one("#status").render())
+            assert f"panel {panes.index(pane) + 1}/9" in str(screen.query_one("#status").render())
         assert app.focused.id == "input-tenant"  # once round, back in the console
         checks = screen.query_one(ChecksView)
         assert [c.done for c in checks.checks] == [False, False]

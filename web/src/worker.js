@@ -178,6 +178,24 @@ class SnapshotStore {
   }
 }
 
+/** Pyodide's module factory, with the heap grown to the snapshot's size before the snapshot is
+ * restored. Pyodide 314 sets INITIAL_MEMORY to the snapshot's size, but its wasm defines its own
+ * memory (30 MiB to start), so the memory of an engine that had grown past that does not fit
+ * and restoring fails ("offset is out of bounds"). A preRun hook runs after the wasm is
+ * instantiated and before the snapshot is copied in: it grows the heap through Emscripten's own
+ * resize, which also renews the HEAP views. */
+function withRoomForSnapshot(create) {
+  return (settings) => {
+    settings.preRun.push((Module) => {
+      const need = Module.INITIAL_MEMORY ?? 0;
+      if (need > Module.HEAP8.length && !Module._emscripten_resize_heap(need)) {
+        throw new Error(`no room for the saved engine snapshot (${need} bytes)`);
+      }
+    });
+    return create(settings);
+  };
+}
+
 /** Every file under `roots` in Emscripten's file system, as [path, bytes]. */
 function filesUnder(FS, roots) {
   const files = [];
@@ -246,7 +264,12 @@ async function boot(progress) {
       // the promise later: meanwhile a rejection must not count as unhandled).
       const memory = SnapshotStore.read(found).then((parts) => (kept = parts).memory);
       memory.catch(() => {});
-      pyodide = await loadPyodide({ ...options, _loadSnapshot: memory });
+      const { default: createPyodideModule } = await import(new URL("pyodide.asm.mjs", indexURL).href);
+      pyodide = await loadPyodide({
+        ...options,
+        _loadSnapshot: memory,
+        createPyodideModule: withRoomForSnapshot(createPyodideModule),
+      });
       snapshot.restored = snapshot.saved = true;
     } catch (error) {
       snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;
