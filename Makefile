@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP) lint docs
-	$(VENV)/bin/hvlab lessons check --teaching-rules warn lessons/
+	$(VENV)/bin/hvlab lessons check lessons/
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

@@ -406,16 +406,6 @@ STILL_PENDING: Final = _m(
     "The backend has not completed the last request.",
     fills="reason",
 )
-UNKNOWN_RING_OP: Final = _m(
-    "reason.unknown_ring_op", H, "unknown ring op {op}", "The request's op is not LOG.", fills="reason"
-)
-REQUEST_TOO_LONG: Final = _m(
-    "reason.request_too_long",
-    H,
-    "request len {size} is over {limit}",
-    "The request's len does not fit the ring page.",
-    fills="reason",
-)
 # GNTTAB
 UNKNOWN_FLAGS: Final = _m(
     "reason.unknown_flags",
@@ -445,12 +435,20 @@ NOT_A_GRANT: Final = _m(
     "end_access of a reference the caller never granted.",
     fills="reason",
 )
+IN_USE: Final = _m(
+    "reason.in_use",
+    H,
+    "ref {ref} is still mapped by {holders}: it stays in use",
+    "end_access refused while another VM maps the page (grant.check_in_use), as Xen refuses: "
+    "the grantee unmaps first.",
+    fills="reason",
+)
 STILL_MAPPED: Final = _m(
     "reason.still_mapped",
     H,
-    "ref {ref} revoked while still mapped by {holders}: the page stays shared",
-    "end_access while another VM still maps the page, and the hypervisor left the mapping "
-    "(grant.revoke_unmaps off): the granter reuses a page a neighbour can still read.",
+    "UNCHECKED: ref {ref} ended while still mapped by {holders}: the page stays shared",
+    "end_access while another VM still maps the page, allowed (grant.check_in_use off): the "
+    "granter reuses a page a neighbour can still read.",
     fills="reason",
 )
 REF_OUT_OF_RANGE: Final = _m(
@@ -709,8 +707,9 @@ GRANT_ENDED: Final = _m("grant.ended", G, "{vm} ends grant ref {ref}", "GNTTAB e
 GRANT_ENDED_MAPPED: Final = _m(
     "grant.ended_mapped",
     G,
-    "{vm} ends grant ref {ref} (ref {ref} revoked while still mapped by {holders}: the page stays shared)",
-    "GNTTAB end_access while another VM still maps the page (grant.revoke_unmaps off).",
+    "{vm} ends grant ref {ref} (UNCHECKED: ref {ref} ended while still mapped by {holders}: the page "
+    "stays shared)",
+    "GNTTAB end_access while another VM still maps the page (grant.check_in_use off).",
 )
 GRANT_MAPPED: Final = _m(
     "grant.mapped",
@@ -722,13 +721,6 @@ GRANT_UNMAPPED: Final = _m(
     "grant.unmapped", G, "mapping at {gpa:#x} in {vm} removed: {why}", "A grant mapping went away."
 )
 UNMAPPED_BY: Final = _m("why.unmapped_by", G, "{vm} unmapped it", "GNTTAB unmap by the grantee.", fills="why")
-REVOKED_BY: Final = _m(
-    "why.revoked_by",
-    G,
-    "{vm} revoked ref {ref}",
-    "The granter's end_access took the mapping down (grant.revoke_unmaps).",
-    fills="why",
-)
 GONE: Final = _m(
     "why.vm_gone",
     G,
@@ -745,17 +737,41 @@ DGRAM_SENT: Final = _m(
 RING_REGISTERED: Final = _m(
     "dgram.ring", D, "{vm} registers its request ring at {gpa:#x}", "DGRAM ring_setup."
 )
-DOORBELL: Final = _m(
-    "dgram.doorbell",
+RING_CHECKED: Final = _m(
+    "dgram.checked",
     D,
-    "{vm} rings the doorbell: LOG {size} bytes (checked)",
-    "DGRAM doorbell: the request passed the check.",
+    "backend picks up {vm}'s request: LOG {size} bytes (checked)",
+    "The backend's first fetch, a while after the doorbell: it read the request's header from the "
+    "shared page and checked it; it will read the data (and len) again when it copies "
+    "(dgram.copy_then_validate off).",
+)
+RING_COPIED: Final = _m(
+    "dgram.copied",
+    D,
+    "backend picks up {vm}'s request: LOG {size} bytes (copied once and checked)",
+    "The backend's one fetch: it copied the whole request and checked the copy (dgram.copy_then_validate).",
+)
+RING_REJECTED: Final = _m(
+    "dgram.rejected",
+    D,
+    "backend rejects {vm}'s request: {why}",
+    "The backend's check refused the request (status 3, the error in result).",
+)
+UNKNOWN_RING_OP: Final = _m(
+    "why.unknown_ring_op", D, "unknown op {op}", "The request's op is not LOG.", fills="why"
+)
+REQUEST_TOO_LONG: Final = _m(
+    "why.request_too_long",
+    D,
+    "len {size} is over {limit}",
+    "The request's len, as the check read it, does not fit the ring page.",
+    fills="why",
 )
 RING_COMPLETED: Final = _m(
     "dgram.completed",
     D,
     "backend completes {vm}'s LOG: {text!r}{note}",
-    "The backend's tick completed a LOG request (what it logged, up to 256 bytes).",
+    "The backend copied a LOG request into its buffer and logged it (up to 256 bytes).",
 )
 LEN_REREAD: Final = _m(
     "note.len_reread",

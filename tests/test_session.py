@@ -59,10 +59,13 @@ def test_a_lesson_from_start_to_finish(session, tmp_path):
     assert session.evaluate().done is False  # nothing done yet: one attempt
     out = session.type("tenant", "vms")
     assert "dom2 running" in out.text
+    assert session.evaluate().done is False  # the checks count once the prediction is made
+    session.answer(1, "1")  # "yes: nothing checks who makes a control call"
+    out = session.type("tenant", "vms")
     result = session.evaluate()
     # done, and it stays on screen with what was achieved until the student moves on
     assert result.done and result.done_now and result.step == 0 and all(c.done for c in result.checks)
-    assert result.checks[1].sentence == "tenant's console shows “dom2 running”"
+    assert result.checks[0].sentence == "tenant called info (in this step)"
     state = session.state()
     assert state.step == 0 and state.done and state.progress[0].done
     again = session.evaluate()
@@ -72,7 +75,7 @@ def test_a_lesson_from_start_to_finish(session, tmp_path):
     assert isinstance(session.next_step(), Refused)  # step 2 is not done yet
 
     hint = session.hint()
-    assert hint.index == 0 and hint.left == 1 and "<code>" in hint.html
+    assert hint.index == 0 and hint.left == 2 and "<code>" in hint.html  # a ladder of three
     assert session.state().progress[1].hints_shown == 1  # how far down the ladder
     session.type("admin", "vms")
     session.type("tenant", "peek 2 0x80001000 32")
@@ -82,22 +85,34 @@ def test_a_lesson_from_start_to_finish(session, tmp_path):
     assert session.evaluate().done
     session.next_step()
 
+    session.answer(1, "2")  # the tenant's peek will be denied
     assert isinstance(session.set_policy("hypercall.authorize", "maybe"), Refused)
     assert session.set_policy("hypercall.authorize", "on") == PolicySet(key="hypercall.authorize", value=True)
     session.type("tenant", "peek 2 0x80001000 32")
     session.type("admin", "vms")
     result = session.evaluate()
-    assert result.done and result.finished and result.finished_now, result
-    assert session.state().complete
+    assert result.done and not result.finished, result
     blocked = next(c for c in result.checks if c.check == "attack_blocked")
     assert blocked.done and "attack fails" in blocked.detail
+    session.next_step()
+
+    session.answer(1, "2")  # what the check costs: a few percent at most
+    assert session.measure().summary.startswith("hypercalls under the custom policy cost")
+    assert session.evaluate().done
+    session.next_step()
+
+    for number, choice in ((1, "1"), (2, "2"), (3, "2")):  # the reflection's questions
+        session.answer(number, choice)
+    result = session.evaluate()
+    assert result.done and result.finished and result.finished_now, result
+    assert session.state().complete
     again = session.evaluate()  # finished already: said once
     assert again.finished and not again.finished_now
 
     saved = json.loads((tmp_path / "progress.json").read_text())
     steps = saved["lessons"]["control-api"]["steps"]
-    assert steps["0"]["attempts"] == 1 and steps["1"]["hints"] == 1
-    assert all(steps[str(i)]["done"] for i in range(4))
+    assert steps["0"]["attempts"] == 2 and steps["1"]["hints"] == 1
+    assert all(steps[str(i)]["done"] for i in range(6))
     assert saved["lessons"]["control-api"]["finished"] is not None
 
 
@@ -155,6 +170,7 @@ def test_progress_survives_a_restart_and_resumes_at_the_current_step(tmp_path):
     first = Session(LESSONS, progress_path=path)
     first.open_lesson("hypercalls")
     first.start()
+    first.answer(1, "0x02000000")
     first.type("tenant", "hcall 0x10 0")
     assert first.evaluate().done
     first.next_step()

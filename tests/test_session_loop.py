@@ -69,6 +69,7 @@ def test_after_a_command_the_frame_has_what_is_new_and_the_checks_as_an_attempt(
     assert output.vm == "tenant" and output.text.startswith("echo hello\nhello")
     assert frame.evaluation is not None and not frame.evaluation.done and attempts(session, 0) == 1
 
+    session.answer(1, "1")  # the step's prediction first: its checks count from then on
     session.type("tenant", "vms")  # step 1 done: it stays on screen, done, until the student moves on
     frame = session.frame()
     assert frame.evaluation.done_now and frame.evaluation.step == 0 and frame.state.step == 0
@@ -82,6 +83,7 @@ def test_after_a_command_the_frame_has_what_is_new_and_the_checks_as_an_attempt(
 
 def test_a_reset_makes_the_front_end_start_over_without_what_was_undone(session):
     session.frame(full=True)
+    session.answer(1, "1")
     session.type("tenant", "vms")
     session.frame()  # evaluated: step 1 done
     session.next_step()
@@ -130,6 +132,7 @@ def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently
     clock.now += FRAME_SECONDS
     turn = session.advance()  # every guest waits at its prompt
     assert turn.wait == IDLE_WAIT and turn.frame is not None and turn.frame.mips == 0
+    session.answer(1, "1")
     session.type("tenant", "vms")
     turn = session.advance()  # the student's try is due at once, and completes step 1: framed now
     assert turn.frame is not None and turn.frame.evaluation.done_now
@@ -168,3 +171,12 @@ def test_follow_takes_only_the_panels_there_are(session):
     frame = session.frame(full=True)
     assert frame.timeline is None and frame.network is None  # this scenario has no network
     assert [t.vm for t in frame.grants] == ["admin", "tenant", "bank"]
+
+
+def test_measuring_is_a_try_at_the_step(session):
+    """A lesson's step may ask only for a measurement; the measuring machines run apart, so
+    the lab's clock stands still: the measurement itself makes the checks due."""
+    session.frame(full=True)
+    session.measure(100)
+    frame = session.frame()
+    assert frame.evaluation is not None and attempts(session, 0) == 1

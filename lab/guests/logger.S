@@ -2,9 +2,11 @@
 # through the shared request ring (DGRAM ring_setup + doorbell): the legitimate
 # use of the ring that racer.S abuses.
 #
-# Ring page layout (see lab/hv/channel.py):
-#   0x00 u32 status  0 idle, 1 pending, 2 done     0x04 u32 op  (1 = LOG)
-#   0x08 u32 len     bytes of data (at most 240)   0x0C u32 result
+# Ring page layout (see lab/hv/devices/dgram.py):
+#   0x00 u32 status  0 idle, 1 pending, 2 done, 3 rejected
+#   0x04 u32 op      1 = LOG
+#   0x08 u32 len     bytes of data (at most 240)
+#   0x0C u32 result  written by the backend
 #   0x10 data[240]
 
 .include "lib/machine.S"    # UART_...
@@ -32,13 +34,15 @@ loop:
     li   a6, DGRAM_DOORBELL # doorbell()
     ecall
     bnez a0, refused
-1:  la   t0, ring           # wait for the backend to complete it
+1:  la   t0, ring           # wait while the backend has not finished with it
     lw   t1, DGRAM_RING_STATUS(t0)
-    li   t2, DGRAM_STATUS_DONE
-    beq  t1, t2, 2f
+    li   t2, DGRAM_STATUS_PENDING
+    bne  t1, t2, 2f
     wfi
     j    1b
-2:  la   a0, logged
+2:  li   t2, DGRAM_STATUS_DONE
+    bne  t1, t2, refused    # rejected by the backend's check
+    la   a0, logged
     call puts
     j    loop
 refused:

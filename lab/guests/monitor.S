@@ -694,8 +694,8 @@ cmd_grant:
         addi sp, sp, 16
         ret
 
-# ungrant REF: revoke our grant REF (GNTTAB end_access). After this we may
-# reuse the page, so the hypervisor must make sure no one still maps it.
+# ungrant REF: end our grant REF (GNTTAB end_access). After this we may reuse
+# the page, so the hypervisor refuses while someone still maps it (Xen's rule).
 cmd_ungrant:
         addi sp, sp, -16
         sw   ra, 12(sp)
@@ -853,7 +853,7 @@ cmd_ring:
         ret
 
 # rlog TEXT: put a LOG request for TEXT in the ring and ring the doorbell. The
-# backend completes it on its next tick; the trace shows what it logged.
+# backend checks it a moment later and then completes it; the trace shows both.
 cmd_rlog:
         addi sp, sp, -16
         sw   ra, 12(sp)
@@ -885,10 +885,11 @@ cmd_rlog:
         ret
 
 # race LEN: ring the doorbell for an honest 16-byte LOG request, then write
-# LEN into the request's len field right away, before the backend's tick.
-# A backend that copies the request once (dgram.copy_then_validate) never
-# sees the change; one that fetches len again copies LEN bytes into its
-# 256-byte buffer. Our domid waits at data[256], the first byte past it.
+# LEN into the request's len field at once. The backend has not even read
+# the request yet: it checks len a while after the doorbell and sees LEN, so
+# it rejects anything over 240. Winning the double fetch takes a change after
+# the backend's check and before its copy: lib/race.S and racer.S time one.
+# Our domid waits at data[256], the first byte past the backend's buffer.
 cmd_race:
         addi sp, sp, -16
         sw   ra, 12(sp)
@@ -3217,7 +3218,7 @@ h_probe:     .asciz "is extension EID available? (BASE probe_extension)"
 h_info:      .asciz "SBI version, implementation, own domid, number of VMs"
 h_exit:      .asciz "shut this VM down with exit code CODE (SRST)"
 h_grant:     .asciz "let DOMID map our page at ADDR; FLAGS 1 = read-only (GNTTAB)"
-h_ungrant:   .asciz "revoke our grant REF (GNTTAB end_access)"
+h_ungrant:   .asciz "end our grant REF (GNTTAB end_access)"
 h_map:       .asciz "map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
 h_unmap:     .asciz "remove the grant mapping at ADDR (GNTTAB)"
 h_dsend:     .asciz "send TEXT to DOMID as a datagram (DGRAM)"
@@ -3256,14 +3257,14 @@ n_probe:     .asciz "Prints 1 (available) or 0."
 n_info:      .asciz ""
 n_exit:      .asciz "SRST system_reset: CODE 0 to 255, default 0."
 n_grant:     .asciz "GNTTAB grant_access(gpa, domid, flags): ADDR is a page of this VM's RAM (a\nmultiple of 0x1000). Prints the grant reference to hand to DOMID."
-n_ungrant:   .asciz "After this the page may be reused, so the hypervisor must make sure no one still\nmaps it (grant.revoke_unmaps)."
+n_ungrant:   .asciz "After this the page may be reused, so the hypervisor refuses while another VM\nstill maps it (grant.check_in_use), as Xen does: the grantee unmaps first."
 n_map:       .asciz "GNTTAB map(domid, ref, dest_gpa): ADDR is a page of the grant window\n(0x90000000 on); FLAGS 1 maps it read-only. Then x and w at ADDR read and write\nthe other VM's page."
 n_unmap:     .asciz ""
 n_dsend:     .asciz "DGRAM send: the hypervisor copies TEXT (at most 256 bytes) and stamps this VM's\ndomid on it."
 n_drecv:     .asciz "Prints from domN: TEXT, or that none is waiting."
 n_ring:      .asciz "Needed once before rlog and race."
-n_rlog:      .asciz "Puts a LOG request for TEXT in the ring page and rings the doorbell; the backend\ncompletes it on its next tick and the trace shows what it logged."
-n_race:      .asciz "Rings the doorbell for an honest 16-byte LOG request, then writes LEN into the\nrequest's len at once, before the backend's tick: the double fetch (XSA-155).\nA backend that copies the request once (dgram.copy_then_validate) never sees the\nchange; one that reads len again copies LEN bytes into its 256-byte buffer."
+n_rlog:      .asciz "Puts a LOG request for TEXT in the ring page and rings the doorbell; the backend\nchecks it a moment later, then copies it, and the trace shows both."
+n_race:      .asciz "Rings the doorbell for an honest 16-byte LOG request, then writes LEN into the\nrequest's len at once. The backend has not read the request yet: its check sees\nLEN. A double fetch (XSA-155) is won only by a change between the backend's\ncheck and its copy: a program of your own times it (the lesson's editor)."
 n_dinfo:     .asciz ""
 n_dread:     .asciz "BLK read of COUNT sectors (default 1) from SECTOR. The hypervisor must check the\nwhole range [SECTOR, SECTOR+COUNT), not just SECTOR (blk.check_range)."
 n_dwrite:    .asciz "The rest of the sector is zero."
@@ -3284,8 +3285,7 @@ n_sendn:     .asciz "The admin's side of the flood lesson: one request at a time
 sbi_error_names:
         .word e_success, e_failed, e_not_supported, e_invalid_param, e_denied
         .word e_invalid_address, e_already_available, e_already_started
-        .word e_already_stopped, e_no_shmem, e_invalid_state, e_bad_range
-        .word e_timeout, e_io
+        .word e_already_stopped, e_no_shmem
 e_success:           .asciz "SBI_SUCCESS"
 e_failed:            .asciz "SBI_ERR_FAILED"
 e_not_supported:     .asciz "SBI_ERR_NOT_SUPPORTED"
@@ -3296,10 +3296,6 @@ e_already_available: .asciz "SBI_ERR_ALREADY_AVAILABLE"
 e_already_started:   .asciz "SBI_ERR_ALREADY_STARTED"
 e_already_stopped:   .asciz "SBI_ERR_ALREADY_STOPPED"
 e_no_shmem:          .asciz "SBI_ERR_NO_SHMEM"
-e_invalid_state:     .asciz "SBI_ERR_INVALID_STATE"
-e_bad_range:         .asciz "SBI_ERR_BAD_RANGE"
-e_timeout:           .asciz "SBI_ERR_TIMEOUT"
-e_io:                .asciz "SBI_ERR_IO"
 msg_err_unknown:     .asciz "unknown error"
 
 # VM states, as VMCTL info reports them.

@@ -11,13 +11,16 @@
 #   rates    print the rates page (which only the notary should be able to change)
 #   close    end the drop-box grant and reuse its page for the vault: the secret
 #            (the scenario's `secret`, at the label `secret`) is copied into it,
-#            as a service would reuse a page it believes is private again
+#            as a service would reuse a page it believes is private again. If the
+#            hypervisor refuses to end the grant (still mapped), the page is left
+#            alone and `close` can be tried again later
 #   help     list the commands
 #
 # Each grant is a promise the hypervisor must keep: only the named grantee
 # maps it (grant.check_grantee), a read-only grant stays read-only
-# (grant.enforce_readonly), and after `close` no one can still reach the page
-# (grant.revoke_unmaps). With the vulnerable policy, the tenant breaks all three.
+# (grant.enforce_readonly), and a grant still mapped cannot be ended, so the
+# page is never reused while someone can reach it (grant.check_in_use). With
+# the vulnerable policy, the tenant breaks all three.
 
 .include "lib/machine.S"    # UART_...
 .include "lib/sbi.S"        # EID_..., the hypercall numbers
@@ -84,6 +87,7 @@ do_close:
     li   a6, GNTTAB_END_ACCESS # end_access(ref)
     mv   a0, s1
     ecall
+    bnez a0, 3f             # refused: someone still has it mapped, the page is not ours yet
     li   s1, 0
     # The page is ours again: reuse it for the vault.
     la   t0, secret
@@ -99,6 +103,9 @@ do_close:
     call puts
     j    prompt
 1:  la   a0, already_text
+    call puts
+    j    prompt
+3:  la   a0, busy_text
     call puts
     j    prompt
 
@@ -128,6 +135,7 @@ unknown:      .asciz "error: unknown command (try help)\n"
 help_text:    .asciz "rates    show the rates\nclose    close the drop box and reuse its page for the vault\n"
 closed_text:  .asciz "drop box closed; its page now holds the vault\n"
 already_text: .asciz "the drop box is already closed\n"
+busy_text:    .asciz "the drop box is still mapped: the grant stays, the page is not reused\n"
 
 .data
 .balign 4096

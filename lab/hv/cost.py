@@ -5,10 +5,11 @@
     m.summary()             # "hypercalls under the hardened policy cost +3.1 % (...)"
 
 The checks a hardened hypervisor makes (`hypercall.check_bounds`,
-`hypercall.authorize`, ...) sit on the hypercall path, which every guest takes
-thousands of times a second. To see their price, two hypervisors run the same
-endless loop of checked calls (`CHECKED_LOOP`): one with the vulnerable
-policy, one with the policy under test. They take turns, one slice of the
+`hypercall.authorize`, the grant and ring checks, ...) sit on hypercall paths,
+which guests take thousands of times a second. To see their price, two
+hypervisors run the same endless loop that makes every checked call once a turn
+(`CHECKED_LOOP`): one with the vulnerable policy, one with the policy (and the
+patched handlers) under test. They take turns, one slice of the
 same number of instructions each, so both make the same calls; the figure is
 the median over the pairs of (time with the policy / time without) - 1.
 Pairing slices that run back to back cancels the drift of a busy machine that
@@ -36,12 +37,27 @@ from lab.hv.vm import RAM_BASE, VmConfig
 from lab.riscv.asm import assemble
 from lab.riscv.program import INCLUDE_DIRS, Program, Segment
 
-# Two calls a turn, each passing a check the hardened policy adds: a 16-byte
-# DBCN console_write (hypercall.check_bounds checks the buffer) and VMCTL
-# info(0) from the control domain (hypercall.authorize checks the caller).
+# One turn makes every call a hardening check sits on, as a guest makes it, so that
+# whatever a lesson hardened (a switch or a patched handler) is on the measured path:
+#   DBCN console_write(16 bytes)          hypercall.check_bounds, a patched dbcn.console_write
+#   VMCTL info(0), from the control domain  hypercall.authorize
+#   BLK read(sector 0, 1 sector)          blk.check_range (and check_bounds)
+#   GNTTAB map + unmap of dom1's grant    grant.check_grantee, grant.enforce_readonly
+#   GNTTAB grant_access + end_access      grant.check_in_use
+#   DGRAM doorbell, wait for the backend  dgram.copy_then_validate
 CHECKED_LOOP: Final = """
+.include "lib/machine.S"
 .include "lib/sbi.S"
 _start:
+    li   a7, EID_DGRAM
+    li   a6, DGRAM_RING_SETUP
+    la   a0, ring
+    ecall
+    la   s0, ring
+    li   t0, DGRAM_OP_LOG
+    sw   t0, DGRAM_RING_OP(s0)
+    li   t0, 16
+    sw   t0, DGRAM_RING_LEN(s0)
 1:  li   a7, EID_DBCN
     li   a6, DBCN_CONSOLE_WRITE # console_write(16, msg, 0)
     li   a0, 16
@@ -52,9 +68,64 @@ _start:
     li   a6, VMCTL_INFO     # info(0): privileged
     li   a0, 0
     ecall
-    j    1b
+    li   a7, EID_BLK
+    li   a6, BLK_READ       # read(0, 1, sector)
+    li   a0, 0
+    li   a1, 1
+    la   a2, sector
+    ecall
+    li   a7, EID_GNTTAB
+    li   a6, GNTTAB_MAP     # map(1, 0, GRANT_WINDOW, read-only): the granter's ref 0
+    li   a0, 1
+    li   a1, 0
+    li   a2, GRANT_WINDOW
+    li   a3, 1
+    ecall
+    li   a7, EID_GNTTAB
+    li   a6, GNTTAB_UNMAP
+    li   a0, GRANT_WINDOW
+    ecall
+    li   a7, EID_GNTTAB
+    li   a6, GNTTAB_GRANT_ACCESS # grant_access(shared, 1, read-only) ...
+    la   a0, shared
+    li   a1, 1
+    li   a2, 1
+    ecall
+    mv   a0, a1
+    li   a7, EID_GNTTAB
+    li   a6, GNTTAB_END_ACCESS # ... and end it again
+    ecall
+    li   a7, EID_DGRAM
+    li   a6, DGRAM_DOORBELL # a LOG request of 16 bytes ...
+    ecall
+2:  lw   t0, DGRAM_RING_STATUS(s0) # ... and its completion
+    li   t1, DGRAM_STATUS_PENDING
+    bne  t0, t1, 1b
+    wfi
+    j    2b
 msg:
     .ascii "0123456789abcdef"
+.data
+.balign 4096
+ring:   .zero 4096
+shared: .zero 4096
+sector: .zero 512
+"""
+# The second VM grants the first a page read-only (its ref 0), then waits.
+GRANTER: Final = """
+.include "lib/sbi.S"
+_start:
+    li   a7, EID_GNTTAB
+    li   a6, GNTTAB_GRANT_ACCESS # grant_access(page, 0, read-only)
+    la   a0, page
+    li   a1, 0
+    li   a2, 1
+    ecall
+1:  wfi
+    j    1b
+.data
+.balign 4096
+page: .zero 4096
 """
 WARM_UP: Final = 20_000  # instructions each side runs before timing: the loop gets translated
 DEFAULT_PAIRS: Final = 7
@@ -92,16 +163,21 @@ class CostMeasurement:
         )
 
 
+def _program(name: str, source: str) -> Program:
+    image = assemble(source, filename=f"{name}.S", base=RAM_BASE, include_dirs=INCLUDE_DIRS)
+    return Program(name, [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
+
+
 def checked_loop() -> Program:
     """The measurement guest, assembled (the same every time)."""
-    image = assemble(CHECKED_LOOP, filename="checked.S", base=RAM_BASE, include_dirs=INCLUDE_DIRS)
-    return Program("checked", [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
+    return _program("checked", CHECKED_LOOP)
 
 
 def _machine(backend: str, policy: Policy, patches: Iterable[tuple[tuple[int, int], str]]) -> Hypervisor:
     hv = Hypervisor(backend=backend, policy=policy.copy(), host_memory=4 << 20)
     hv.on_output = lambda vm, data: None
-    hv.create_vm(VmConfig("checked", program=checked_loop(), memory=64 << 10, control=True))
+    hv.create_vm(VmConfig("checked", program=checked_loop(), memory=64 << 10, control=True, disk=4096))
+    hv.create_vm(VmConfig("granter", program=_program("granter", GRANTER), memory=64 << 10))
     for key, source in patches:
         fn = lookup(*key)
         if fn is not None:

@@ -36,7 +36,13 @@ if TYPE_CHECKING:
 
 
 class SbiError(IntEnum):
-    """SBI return codes (SBI v2.0 spec, table "Standard SBI Errors")."""
+    """SBI return codes: SBI v2.0's table "Standard SBI Errors", all of it and nothing more.
+
+    BASE get_spec_version reports v2.0, so a guest may expect exactly these. SBI v3.0
+    added INVALID_STATE (-10), BAD_RANGE (-11), TIMEOUT, IO and DENIED_LOCKED; hvlab
+    does not use them: a sector range past the disk is INVALID_PARAM, a VM in the wrong
+    state for a call is FAILED, each with the reason in the trace.
+    """
 
     SUCCESS = 0
     FAILED = -1
@@ -48,10 +54,6 @@ class SbiError(IntEnum):
     ALREADY_STARTED = -7
     ALREADY_STOPPED = -8
     NO_SHMEM = -9
-    INVALID_STATE = -10
-    BAD_RANGE = -11
-    TIMEOUT = -12
-    IO = -13
 
     @classmethod
     def label(cls, code: int) -> str:

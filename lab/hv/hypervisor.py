@@ -25,7 +25,7 @@ from typing import Any, Final
 from lab.cpu import Stop
 from lab.hv import hypercalls
 from lab.hv.devices.blk import SECTOR, BackingStore, DiskError
-from lab.hv.devices.dgram import Channel, complete_rings
+from lab.hv.devices.dgram import Channel, run_backend
 from lab.hv.devices.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.devices.net import NetDevices
 from lab.hv.hypercalls import Function, dispatch
@@ -120,6 +120,7 @@ class Hypervisor:
         self.trace = Trace()
         self.patches = PatchTable()
         self.time = 0  # instructions retired by all vCPUs
+        self._replan = False  # a hypercall scheduled a device step: end the vCPU's run there
         # Bumped by every change of a VM's state (and by patched handlers, which may do
         # anything): the hypercall path asks a VM whether it can run on only when it moved.
         self.state_changes = 0
@@ -294,13 +295,22 @@ class Hypervisor:
 
     # -- running
 
+    def replan(self) -> None:
+        """A hypercall scheduled a device step (the ring backend's): the running vCPU stops
+        after this call, so that `run` can end its slice when the step is due."""
+        self._replan = True
+
     def run(self, max_instructions: int) -> RunSummary:
         """Run the VMs for up to `max_instructions` (all vCPUs together)."""
         budget = max_instructions
         sched = self.scheduler
         net = self.net
+        channel = self.channel
         while budget > 0:
             vm = sched.pick(self.vms)
+            if vm is None and channel.pending:
+                run_backend(self, idle=True)  # no vCPU can run: the ring backend need not wait
+                vm = sched.pick(self.vms)
             if vm is None and net is not None:
                 net.tick()  # frames in flight may wake someone
                 vm = sched.pick(self.vms)
@@ -310,13 +320,17 @@ class Hypervisor:
             n = min(sched.credit, budget)
             if net is not None:
                 n = min(n, max(1, net.next_tick - self.time))  # the network ticks on time
+            due = channel.next_due()
+            if due is not None:
+                n = min(n, max(1, due - self.time))  # and so does the ring backend
             retired = self._run_vcpu(vm, n)
             budget -= retired
             sched.charge(retired)
             if not vm.runnable:
                 sched.next()
-            if sched.credit <= 0 and self.channel.pending:
-                complete_rings(self)  # the ring backend's tick: the turn has passed
+            due = channel.next_due()
+            if due is not None and self.time >= due:
+                run_backend(self)
             if net is not None and self.time >= net.next_tick:
                 net.tick()
         return RunSummary(max_instructions, Idle.BUDGET)
@@ -336,8 +350,9 @@ class Hypervisor:
             vm.hypercalls += 1
             changes = self.state_changes
             dispatch(self, vm, pc)
-            return self.state_changes == changes or vm.runnable
+            return (self.state_changes == changes or vm.runnable) and not self._replan
 
+        self._replan = False
         trace = self.trace
         while done < n and vm.runnable:
             clock = start + done  # what hypercalls during this run add their retired count to
@@ -349,6 +364,9 @@ class Hypervisor:
             if stop is Stop.BUDGET:
                 break
             if stop is Stop.ECALL:
+                if self._replan:  # a device step is due before n: `run` plans the slice again
+                    self._replan = False
+                    break
                 continue  # handled inline; the call left the VM unable to run on
             if stop is Stop.WFI:
                 if vm.wake_pending:

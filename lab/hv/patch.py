@@ -4,8 +4,9 @@
     ...                                                     # guests now call the new handler
     hv.patches.revert(patch.key)
 
-The source must define a function with the handler's name and parameters
-(`def console_write(hv, vm, num_bytes, base_addr_lo, base_addr_hi):`) that
+The source must define a function with the handler's name (its Python name,
+as the editor shows it, or the hypercall's: `map_grant` or `map`) and
+parameters (`def console_write(hv, vm, num_bytes, base_addr_lo, base_addr_hi):`) that
 returns an `SbiRet` (or an `(error, value)` pair). It runs under a watchdog:
 if it raises, returns something else, or runs past its budget of executed
 lines (or wall time), the old handler is restored, the error is reported with
@@ -91,9 +92,11 @@ class PatchTable:
             exec(code, namespace)
         except Exception as exc:
             raise PatchError(f"{type(exc).__name__}: {exc}", _patch_line(exc)) from None
-        handler = namespace.get(fn.name)
-        if not callable(handler):
-            raise PatchError(f"the patch must define a function named {fn.name}")
+        # The editor shows the handler under its Python name (`map_grant` for GNTTAB map).
+        names = dict.fromkeys((fn.handler.__name__, fn.name))
+        handler = next((namespace[n] for n in names if callable(namespace.get(n))), None)
+        if handler is None:
+            raise PatchError(f"the patch must define a function named {' or '.join(names)}")
         argc = getattr(getattr(handler, "__code__", None), "co_argcount", None)
         if argc != 2 + len(fn.params):
             expected = ", ".join(("hv", "vm", *fn.params))

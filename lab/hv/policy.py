@@ -85,9 +85,13 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "as Xen's XSM/FLASK checks domctl."
         ),
         mirrors=(
-            "CVE-2009-3290: KVM's kvm_emulate_hypercall did not check that the caller ran at "
-            "guest ring 0, so guest user code could make the MMU hypercalls; Xen's domctl interface "
-            "is the privileged API that XSM exists to guard."
+            "Xen's domctl and sysctl hypercalls, which only the control domain may make: XSM asks "
+            "its policy on every call (the default policy lets only a privileged domain through). "
+            "XSA-77 (2013) is why the check matters: once XSM could delegate domctls to other "
+            "domains, Xen's security team warned that their implementations had been written for "
+            "a fully trusted dom0, not for a hostile caller. A cousin inside one guest: "
+            "CVE-2009-3290, KVM's kvm_emulate_hypercall did not check the guest's privilege level, "
+            "so guest user code could make the MMU hypercalls meant for its kernel."
         ),
         cost="one flag test per privileged VMCTL call",
     ),
@@ -104,9 +108,13 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         ),
         mirrors=(
             "The SBI spec's rule that the memory a DBCN call names must satisfy the caller's "
-            "access requirements; QEMU's QXL display device, which followed guest-supplied "
-            "addresses (CVE-2019-12155 is one of its pointer bugs); VENOM (CVE-2015-3456), a "
-            "guest-controlled length overflowing a buffer in QEMU's floppy controller."
+            "access requirements. Real leaks of this kind mostly come through device models, "
+            "since a real hypervisor reaches guest memory through the guest's page tables "
+            "(p2m, EPT), not at an offset in one flat host memory as hvlab does: QEMU's QXL "
+            "display device checked that a guest address started inside its memory slot but not "
+            "that the structure there ended inside it (qxl_phys2virt, CVE-2022-4144, an "
+            "out-of-bounds read); VENOM (CVE-2015-3456), a guest-controlled length overflowing a "
+            "buffer in QEMU's floppy controller."
         ),
         cost="two comparisons per guest buffer on the hypercall path",
     ),
@@ -142,21 +150,24 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         cost="one flag test per map",
     ),
     Switch(
-        "grant.revoke_unmaps",
+        "grant.check_in_use",
         bool,
         vulnerable=False,
         hardened=True,
         checks=(
-            "end_access never leaves a mapping behind: revoking a grant that is still mapped tears "
-            "the grantee's mapping down first, so the granter can safely reuse the page."
+            "GNTTAB end_access fails (SBI_ERR_DENIED) while another domain still has the grant "
+            "mapped, as ending a grant fails in Xen while its GTF_reading/GTF_writing flags say it "
+            "is in use: the granter learns the page is still shared and must not reuse it until "
+            "the grantee unmaps. The hypervisor never tears a grantee's mapping down behind its "
+            "back."
         ),
         mirrors=(
-            "XSA-230 (CVE-2017-12855): Xen cleared GTF_reading/GTF_writing too early, the granter "
-            "believed the page was private again and reused it for sensitive data while the other "
-            "end still had it mapped; XSA-387 and XSA-394: grant pages that stayed reachable after "
-            "they were freed, and unmap bookkeeping a guest could derail."
+            "XSA-230 (CVE-2017-12855): Xen cleared a grant's GTF_reading/GTF_writing flags too "
+            "early, so a guest could believe a granted page was private again and reuse it for "
+            "sensitive data while the other end still had it mapped. XSA-387, a relative: "
+            "grant-table v2 status frames that a guest could keep reaching after Xen had freed them."
         ),
-        cost="a scan of the mappings per revoke",
+        cost="a scan of the mappings per end_access",
     ),
     Switch(
         "dgram.copy_then_validate",
@@ -325,13 +336,14 @@ SWITCHES: Final[tuple[Switch, ...]] = (
         hardened=True,
         checks=(
             "A BLK read or write must lie wholly inside the caller's disk: sector + count <= its "
-            "size, else SBI_ERR_BAD_RANGE. Without it only the first sector is checked, and a long "
+            "size, else SBI_ERR_INVALID_PARAM. Without it only the first sector is checked, and a long "
             "request runs on into the next VM's disk."
         ),
         mirrors=(
-            "Virtual block devices that checked where a request starts but not where it ends, "
-            "e.g. QEMU's SDHCI and NVMe emulation bugs (CVE-2021-3409, CVE-2021-3947) where a "
-            "guest-chosen length ran past a buffer."
+            "Storage-device emulation that used a guest-chosen range before checking where it "
+            "ends: QEMU's NVMe emulation took a guest-chosen offset into a log page unchecked and "
+            "read past its buffer (nvme_changed_nslist, CVE-2021-3947); QEMU's floppy controller "
+            "let a guest write past its command buffer (VENOM, CVE-2015-3456)."
         ),
         cost="one comparison per request",
     ),

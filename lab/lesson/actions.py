@@ -22,7 +22,7 @@ from lab.hv.hypervisor import Idle
 from lab.hv.patch import PatchError
 from lab.hv.policy import PolicyError
 from lab.lesson.engine import SETTLE_BUDGET, ActionError, Lab
-from lab.lesson.registry import action
+from lab.lesson.registry import action, program_path
 from lab.riscv.program import ProgramError, load_program
 from lab.trace_messages import LOADED, MEASURED, POLICY_SET
 
@@ -64,12 +64,17 @@ def run(lab: Lab, args: dict[str, Any]) -> None:
 
 @action(
     "load",
-    "VM FILE",
-    doc="Load a program (.S, .elf or flat .bin; relative to the lesson) into the VM and reboot it.",
-    example="load tenant probe.S",
+    "VM PROGRAM",
+    doc=(
+        "Load a program (.S, .elf or flat .bin; next to the lesson, else one of the course's guests in "
+        "lab/guests) into the VM and reboot it: what the editor's load does with the student's text."
+    ),
+    example="load tenant racer.S",
 )
 def load(lab: Lab, args: dict[str, Any]) -> None:
-    path = lab.lesson.directory / args["file"]
+    path = program_path(lab.lesson.directory, args["program"])
+    if path is None:
+        raise ActionError(f"{args['program']}: no such program next to the lesson or among the guests")
     try:
         program = load_program(path)
     except ProgramError as exc:
@@ -78,7 +83,7 @@ def load(lab: Lab, args: dict[str, Any]) -> None:
         raise ActionError(f"{path}: {exc.strerror or exc}") from None
     vm = lab.vm(args["vm"])
     vm.config.program = program
-    lab.hv.reboot(vm, LOADED(program=args["file"]))
+    lab.hv.reboot(vm, LOADED(program=args["program"]))
     lab.settle()
 
 

@@ -202,6 +202,8 @@ class Lesson:
     mgmt_password: str | None = None  # the scenario's, as written (variants.mgmt_password varies it)
     secrets: dict[str, str] = field(default_factory=dict)  # VM -> its secret as written (variants.variant)
     variant_vms: list[str] = field(default_factory=list)  # VMs with a variant word (variants.variant_word)
+    program_name: str = ""  # the guest program the editor opens with (front matter `program`), if any
+    program: str = ""  # ... its source
     intro_html: str = ""
     intro_markdown: str = ""
     notes: list[str] = field(default_factory=list)  # instructor-only notes of the introduction

@@ -107,6 +107,12 @@ FRONT_MATTER: Final[dict[str, FrontMatterKey]] = {
     ),
     "requires": FrontMatterKey(list, "an array of lesson ids", False, "ids of the lessons to do first"),
     "incident": FrontMatterKey(str, "a string", False, "the real incident the lesson mirrors"),
+    "program": FrontMatterKey(
+        str,
+        "a string",
+        False,
+        "a guest program (.S, next to the lesson) the editor opens with: one the student finishes",
+    ),
 }
 ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 
@@ -258,6 +264,14 @@ class _Reader:
             )
             requires = []
         scenario, facts = self._scenario(good.get("scenario"))
+        program = ""
+        if "program" in good:
+            try:
+                program = read_text(self.path.parent / good["program"])
+            except (OSError, FileFormatError) as exc:
+                why = exc.rule if isinstance(exc, FileFormatError) else (exc.strerror or str(exc))
+                self.problem(self._key_line("program"), f"program {text_shown(good['program'])}: {why}")
+                del good["program"]
         return Lesson(
             path=self.path,
             id=good.get("id", ""),
@@ -268,6 +282,8 @@ class _Reader:
             minutes=good.get("minutes", 1),
             requires=list(requires),
             incident=good.get("incident", ""),
+            program_name=good.get("program", ""),
+            program=program,
             **facts,
         )
 

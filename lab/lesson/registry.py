@@ -32,6 +32,7 @@ from lab.hv import hypercalls
 from lab.hv.hypercalls import SbiError
 from lab.hv.policy import BY_KEY, PolicyError
 from lab.lesson.model import Call, LessonError, did_you_mean
+from lab.riscv.program import GUESTS_DIR
 
 
 class Kind(Enum):
@@ -45,6 +46,7 @@ class Kind(Enum):
     VALUE = "VALUE"
     HANDLER = "HANDLER"
     FILE = "FILE"
+    PROGRAM = "PROGRAM"
     EID = "EID"
     FN = "FN"
     RESULT = "RESULT"
@@ -68,6 +70,7 @@ KIND_HELP: Final[dict[Kind, str]] = {
     Kind.VALUE: "a value for that switch: on/off or a number",
     Kind.HANDLER: "a hypercall handler as EXT.function, e.g. dbcn.console_write",
     Kind.FILE: "a file, relative to the lesson",
+    Kind.PROGRAM: "a guest program (.S, .elf, .bin): next to the lesson, else a course guest (lab/guests)",
     Kind.EID: "an extension: its EID (0x4442434E) or name (DBCN)",
     Kind.FN: "a hypercall function name, e.g. console_write or peek",
     Kind.RESULT: "ok, denied, an SBI error name (SBI_ERR_INVALID_PARAM) or a number",
@@ -298,6 +301,27 @@ def handler_key(name: str) -> tuple[int, int]:
     raise ValueError(name)
 
 
+def program_path(directory: Path, value: str) -> Path | None:
+    """A guest program a lesson names: next to the lesson, else among the course's guests
+    (lab/guests), where a scenario finds its programs too; None when neither has it."""
+    for base in (directory, GUESTS_DIR):
+        try:
+            if (base / value).is_file():
+                return base / value
+        except (OSError, ValueError):  # a name no file system holds (too long, a NUL byte)
+            continue
+    return None
+
+
+def _program(value: str, where: Where) -> str:
+    if program_path(where.directory, value) is None:
+        raise where.error(
+            f"program {text_shown(value)} not found next to the lesson (in {where.directory}) "
+            "nor among the course's guests (lab/guests)"
+        )
+    return value
+
+
 def _handler(value: str, where: Where) -> tuple[int, int]:
     try:
         return handler_key(value)
@@ -377,6 +401,7 @@ _CONVERT: Final[dict[Kind, Callable[[str, Where], Any]]] = {
     Kind.VALUE: lambda v, w: v,
     Kind.HANDLER: _handler,
     Kind.FILE: _file,
+    Kind.PROGRAM: _program,
     Kind.EID: _eid,
     Kind.FN: _fn,
     Kind.RESULT: _result,

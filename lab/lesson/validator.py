@@ -310,7 +310,7 @@ def _solution_key(step: Step) -> list[tuple[object, ...]]:
 
 def _differences(a: Lesson, b: Lesson) -> list[str]:
     out = []
-    for key in ("scenario", "minutes", "requires"):
+    for key in ("scenario", "minutes", "requires", "program_name"):
         if getattr(a, key) != getattr(b, key):
             out.append(f"{key} differs from {a.path} ({getattr(b, key)!r} vs {getattr(a, key)!r})")
     if len(a.steps) != len(b.steps):

@@ -93,6 +93,8 @@ class LessonView:
     intro_markdown: str  # the introduction as Markdown
     vms: tuple[str, ...]  # the scenario's VMs by name, in domid order (a console each)
     steps: tuple[StepView, ...]  # the steps, in order
+    program_name: str  # the guest program the editor opens with, by file name ("" when none)
+    program: str  # its source: a program the student finishes (the editor's own sample when "")
 
 
 @record

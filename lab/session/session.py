@@ -416,9 +416,11 @@ class Session:
             return Refused(error=str(exc))
         return MgmtReply(ok=reply.startswith("OK"), reply=reply)
 
-    @command()
+    @command(attempt=True)
     def measure(self, calls: int = 1000) -> Measured | Refused:
-        """What the current hardening costs (the `measure` action): the figures, also in the trace."""
+        """What the current hardening costs (the `measure` action): the figures, also in the trace.
+        A try at the step: lessons ask for a measurement (`trace "measured:"`), and the machine's
+        clock does not move for it, so nothing else would make the checks due."""
         try:
             result = actions.measure(self._need_lab(), int(calls))
         except ActionError as exc:

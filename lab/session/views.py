@@ -114,6 +114,8 @@ def lesson_view(lesson: Lesson, seed: int | None) -> LessonView:
             )
             for s in lesson.steps
         ),
+        program_name=lesson.program_name,
+        program=lesson.program,
     )
 
 

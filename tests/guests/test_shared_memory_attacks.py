@@ -4,14 +4,16 @@ hardened one with the error the trace explains."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lab.cpu import backends
-from lab.hv import VmState
 from lab.scenario import GUESTS_DIR, SCENARIOS_DIR, load_scenario
 
 GNT_MAP = "hcall 0x09000002 2 2 {ref} {gpa:#x} {flags}"
 DENIED = "SBI_ERR_DENIED"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def grants(backend: str, preset: str):
@@ -60,48 +62,62 @@ def test_writing_through_a_read_only_grant(backend):
     assert "HACK" not in type_and_run(hv, "notary", "rates")
 
 
-def test_reading_a_page_after_the_granter_revoked_and_reused_it(backend):
+def test_reading_a_page_after_the_granter_ended_and_reused_it(backend):
     secret = "NOTARY{vault-key-7f3a}"
     for preset in ("vulnerable", "hardened"):
         hv = grants(backend, preset)
         assert "a0=0x00000000" in type_and_run(hv, "tenant", GNT_MAP.format(ref=2, gpa=0x9000_2000, flags=0))
-        assert "holds the vault" in type_and_run(hv, "notary", "close")
+        closed = type_and_run(hv, "notary", "close")
         out = type_and_run(hv, "tenant", "x 0x90002000 32")
-        tenant = hv.vm("tenant")
         if preset == "vulnerable":
+            assert "holds the vault" in closed
             assert secret[:16] in out  # the ASCII column of the hexdump
             assert any("still mapped" in e.describe() for e in hv.trace if e.kind == "grant")
         else:
-            assert tenant.state is VmState.FAULTED  # its mapping is gone: the load faults
-            assert "NOTARY" not in tenant.console_text()
-            assert any("revoked ref 2" in e.describe() for e in hv.trace if e.kind == "grant")
+            # Ending a grant still mapped fails: the notary keeps the page out of the vault.
+            assert "still mapped: the grant stays" in closed
+            assert "drop box" in out and "NOTARY" not in hv.vm("tenant").console_text()
+            # The legitimate way: the tenant unmaps, then the notary can close.
+            assert "ok" in type_and_run(hv, "tenant", "unmap 0x90002000")
+            assert "holds the vault" in type_and_run(hv, "notary", "close")
 
 
-def test_winning_the_double_fetch_from_the_monitor(backend):
+def test_changing_len_at_once_after_the_doorbell_is_too_early(backend):
+    """The monitor's `race LEN` changes len right after the doorbell: the backend has not
+    checked the request yet, sees LEN and rejects it. Winning takes a timed change (racer.S)."""
     for preset in ("vulnerable", "hardened"):
         hv = load_scenario(SCENARIOS_DIR / "ring.toml", backend=backend, policy=preset).hv
         hv.run(500_000)
         assert "ok" in type_and_run(hv, "tenant", "ring")
         assert "ok" in type_and_run(hv, "tenant", "race 260")
-        out = type_and_run(hv, "tenant", "destroy 2")
-        if preset == "vulnerable":
-            assert hv.control_domid == 1 and out.startswith("destroy 2\nok")
-            assert hv.vm("logger").destroyed
-        else:
-            assert hv.control_domid == 0 and DENIED in out
-            assert "logged" in type_and_run(hv, "logger", "hello backend")  # legitimate use works
-            assert (2, b"hello backend") in hv.channel.log
+        assert any("rejects dom1 (tenant)'s request: len 260" in e.describe() for e in hv.trace)
+        assert DENIED in type_and_run(hv, "tenant", "destroy 2")
+        assert hv.control_domid == 0
+        assert "logged" in type_and_run(hv, "logger", "hello backend")  # legitimate use works
+        assert (2, b"hello backend") in hv.channel.log
 
 
 def test_winning_the_double_fetch_with_the_racer_program(backend):
     from lab.riscv.program import load_program
 
-    for preset, expected in (("vulnerable", "succeeded"), ("hardened", "denied")):
+    for preset, expected in (("vulnerable", "succeeded"), ("hardened", "copied 16 bytes")):
         hv = load_scenario(SCENARIOS_DIR / "ring.toml", backend=backend, policy=preset).hv
         hv.load(hv.vm("tenant"), load_program(GUESTS_DIR / "racer.S"))
         hv.run(1_000_000)
-        assert f"destroy(2) {expected}" in hv.vm("tenant").console_text()
+        assert expected in hv.vm("tenant").console_text()
         assert hv.vm("logger").destroyed is (preset == "vulnerable")
+
+
+def test_the_lesson_starter_assembles_and_loses_without_the_students_part(backend):
+    """lessons/programs/race.S, the program lesson 6 hands the student, runs as it stands:
+    the backend copies the honest 16 bytes."""
+    from lab.riscv.program import load_program
+
+    hv = load_scenario(SCENARIOS_DIR / "ring.toml", backend=backend, policy="vulnerable").hv
+    hv.load(hv.vm("tenant"), load_program(REPO / "lessons" / "programs" / "race.S"))
+    hv.run(1_000_000)
+    assert "the backend copied 16 bytes" in hv.vm("tenant").console_text()
+    assert hv.control_domid == 0
 
 
 def test_the_monitors_grant_and_datagram_commands(backend):

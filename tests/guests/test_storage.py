@@ -49,5 +49,5 @@ def test_a_too_long_read_leaks_the_ledger_only_when_unchecked(backend):
     assert "reached dom2 (bank)" in calls[-1].why
     hv = boot(backend, "hardened")
     out = type_and_run(hv, "tenant", "dread 7 2")
-    assert "SBI_ERR_BAD_RANGE" in out and "LEDGER" not in out
+    assert "SBI_ERR_INVALID_PARAM" in out and "LEDGER" not in out
     assert "run past the end of dom1 (tenant)'s disk" in hv.trace.select(kinds=["hypercall"])[-1].why

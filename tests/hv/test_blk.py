@@ -51,9 +51,9 @@ def test_every_bad_argument_gets_its_error(backend):
     assert hcall(hv, hv.vm("nodisk"), BLK, 0)[0] == E.NOT_SUPPORTED
     assert hcall(hv, tenant, BLK, 1, 0, 0, BUF)[0] == E.INVALID_PARAM  # nothing to read
     assert hcall(hv, tenant, BLK, 1, 0, 9, BUF)[0] == E.INVALID_PARAM  # over the per-request cap
-    assert hcall(hv, tenant, BLK, 1, 8, 1, BUF)[0] == E.BAD_RANGE  # starts past the end
-    assert hcall(hv, tenant, BLK, 1, 0xFFFFFFFF, 1, BUF)[0] == E.BAD_RANGE
-    assert hcall(hv, tenant, BLK, 1, 6, 4, BUF)[0] == E.BAD_RANGE  # runs past the end
+    assert hcall(hv, tenant, BLK, 1, 8, 1, BUF)[0] == E.INVALID_PARAM  # starts past the end
+    assert hcall(hv, tenant, BLK, 1, 0xFFFFFFFF, 1, BUF)[0] == E.INVALID_PARAM
+    assert hcall(hv, tenant, BLK, 1, 6, 4, BUF)[0] == E.INVALID_PARAM  # runs past the end
     assert "run past the end" in last_call(hv).why
     assert hcall(hv, tenant, BLK, 1, 0, 2, RAM_BASE + tenant.ram_size - SECTOR)[0] == E.INVALID_ADDRESS
     assert hcall(hv, tenant, BLK, 2, 0, 1, 0x1000)[0] == E.INVALID_ADDRESS
@@ -67,7 +67,7 @@ def test_the_vulnerable_range_check_reads_the_neighbours_ledger(backend):
     assert guest(hv, tenant, BUF + SECTOR, 25) == b"LEDGER alice 1200 bob 340"
     assert "reached dom2 (bank)" in last_call(hv).why
     hv = disks(backend, "hardened")
-    assert hcall(hv, hv.vm("tenant"), BLK, 1, 7, 2, BUF)[0] == E.BAD_RANGE
+    assert hcall(hv, hv.vm("tenant"), BLK, 1, 7, 2, BUF)[0] == E.INVALID_PARAM
     assert "run past the end of dom1 (tenant)'s disk" in last_call(hv).why
     assert b"LEDGER" not in guest(hv, hv.vm("tenant"), BUF, 2 * SECTOR)
 

@@ -76,3 +76,24 @@ def test_patched_handlers_are_measured_too(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(cost, "_machine", spy)
     measure_cost(Policy.preset("vulnerable"), pairs=1, calls=100, patches=[(key, source)])
     assert patched == [0, 1]
+
+
+def test_the_loop_makes_every_call_a_lesson_hardens(backend: str) -> None:
+    """Whatever a lesson hardens (lessons 3 to 6: authorize, check_bounds and console_write,
+    blk.check_range, the grant checks, copy_then_validate) is on the measured path, so that
+    `measure` measures it. Under both presets every call of the loop succeeds."""
+    for preset in ("vulnerable", "hardened"):
+        hv = cost._machine(backend, Policy.preset(preset), ())
+        hv.run(50_000)
+        done = {r.describe().split("(")[0] for r in hv.trace.select(kinds=["hypercall"]) if r.error == 0}
+        assert {
+            "DBCN.console_write",
+            "VMCTL.info",
+            "BLK.read",
+            "GNTTAB.map",
+            "GNTTAB.unmap",
+            "GNTTAB.grant_access",
+            "GNTTAB.end_access",
+            "DGRAM.doorbell",
+        } <= done, done
+        assert sum("backend completes" in e.describe() for e in hv.trace if e.kind == "dgram") > 10

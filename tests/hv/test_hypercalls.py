@@ -41,6 +41,16 @@ def test_base_reports_sbi_2_0_and_probes_extensions(backend):
         assert hcall(hv, vm, BASE, fid) == (0, 0)
 
 
+def test_the_error_codes_are_those_of_the_version_base_reports():
+    """BASE says SBI v2.0, so every code a handler returns is from v2.0's table: 0 to
+    SBI_ERR_NO_SHMEM (-9). v3.0's INVALID_STATE, BAD_RANGE, ... would be news to a v2.0 guest."""
+    from lab.hv.sbi.base import SPEC_VERSION
+
+    assert SPEC_VERSION == 2 << 24
+    assert sorted(SbiError) == list(range(-9, 1))
+    assert SbiError.label(-9) == "SBI_ERR_NO_SHMEM" and SbiError.label(-11) == "-11"
+
+
 def test_unknown_extension_and_function_are_not_supported(backend):
     hv = make_hv(backend)
     vm = hv.vms[1]

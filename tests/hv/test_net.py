@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from lab.hv import Policy
 from lab.hv.hypercalls import SbiError
+from lab.hv.snapshot import restore, take
 from lab.hv.vm import RAM_BASE
 from lab.net.frames import arp_request, icmp_echo_frame, parse, udp_frame
 from lab.net.mgmt import MGMT_MAC, MGMT_PORT
@@ -110,6 +111,17 @@ def test_hardened_management_is_unreachable_from_tenants(backend):
     assert any("net.mgmt_isolated" in e.describe() for e in hv.trace if e.kind == "net")
     assert login(hv, admin, "letmein").startswith("ERR")  # the weak password is gone too
     assert login(hv, admin, hv.net.strong_password()).startswith("OK")
+
+
+def test_management_isolation_still_lets_the_admin_in_after_a_snapshot_is_restored(backend):
+    """The restored network is a copy: its ACL must ask the copy's ports, not the original's
+    (a lesson's hardened replay and every reset step restore one)."""
+    hv = boot(backend, "hardened")
+    snap = take(hv)
+    restore(hv, snap)
+    tenant, admin = hv.vm("tenant"), hv.vm("admin")
+    assert login(hv, admin, hv.net.strong_password()).startswith("OK")
+    assert login(hv, tenant, hv.net.strong_password()) == ""  # and the tenant still cannot
 
 
 def test_send_checks_its_arguments_and_the_rate_limit_drops(backend):

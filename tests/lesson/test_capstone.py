@@ -153,7 +153,7 @@ def finish(lab: Lab, policy: dict[str, object], *, patch: bool) -> tuple[bool, s
 HARDENED = {s.key: ("on" if s.hardened is True else s.hardened) for s in SWITCHES if s.hardened is not False}
 REFERENCE = {
     "hypercall.authorize": "on",
-    "grant.revoke_unmaps": "on",
+    "grant.check_in_use": "on",
     "hypercall.check_bounds": "on",
     "net.mgmt_isolated": "on",
 }
@@ -188,7 +188,7 @@ REFERENCE = {
             "still works: step 6",
         ),
         (
-            {k: v for k, v in REFERENCE.items() if k != "grant.revoke_unmaps"},
+            {k: v for k, v in REFERENCE.items() if k != "grant.check_in_use"},
             True,
             False,
             "still works: step 4",
@@ -207,7 +207,7 @@ REFERENCE = {
         "reference-no-rule",
         "rule-no-authorize",
         "lockout-not-isolation",
-        "no-revoke",
+        "no-in-use-check",
         "no-bounds",
     ],
 )

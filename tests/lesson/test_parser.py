@@ -276,7 +276,7 @@ def test_directive_words_are_cut_short_in_messages(write_lesson):
     # file name too long for the file system raised OSError out of the parser
     for line, rule in [
         ("9" * 5000, "unknown action '99999"),
-        ("load tenant " + "x" * 5000 + ".S", "file 'xxxx"),
+        ("load tenant " + "x" * 5000 + ".S", "program 'xxxx"),
         ("type " + "v" * 5000 + " vms", "no VM 'vvvv"),
     ]:
         path = write_lesson(STEP.replace("type tenant peek", line + "\ntype tenant peek"))

@@ -13,6 +13,7 @@ import pytest
 
 from hvlab.cli import main as hvlab
 from lab.lesson import parse_lesson
+from lab.lesson.parser import load_lessons
 from lab.lesson.teaching import giveaways, teaching_problems
 from tests.lesson.conftest import LESSONS
 from tests.lesson.test_quiz import GOOD, edit
@@ -171,6 +172,15 @@ def test_a_lesson_must_end_with_a_reflection_of_two_or_three_quizzes(write_lesso
         GOOD[GOOD.index("```quiz\nWhich") : GOOD.index("```solution\nanswer 1 0x")], ""
     )
     assert any("has 1 quiz block(s); a reflection asks 2 or 3" in p for p in problems(write_lesson, one))
+
+
+def test_every_lesson_of_the_course_follows_the_teaching_rules():
+    """The second edition's bar, for every lesson file in both languages (make test's
+    `hvlab lessons check` fails on them too, now that the rules are errors)."""
+    lessons = load_lessons(LESSONS)
+    assert len(lessons) >= 18
+    found = {lesson.path.name: teaching_problems(lesson) for lesson in lessons}
+    assert {name: problems for name, problems in found.items() if problems} == {}
 
 
 def test_the_rules_fail_a_lesson_unless_they_only_warn(write_lesson, capsys):

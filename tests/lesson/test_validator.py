@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -15,16 +16,19 @@ from tests.lesson.conftest import LESSONS
 
 def test_hvlab_lessons_check_prints_a_line_per_lesson_file(course, capsys):
     # (make test proves the whole course with `hvlab lessons check lessons/` before pytest runs.)
-    # The teaching rules warn until the second edition of the course lands (issue 16).
+    # The teaching rules are errors: the lesson passes them (tests/lesson/test_teaching.py).
     pair = [str(course / "03-control-api.md"), str(course / "03-control-api.de.md")]
-    assert hvlab(["lessons", "check", "--teaching-rules", "warn", *pair]) == 0
+    assert hvlab(["lessons", "check", *pair]) == 0
     out = capsys.readouterr().out
     assert "FAIL" not in out
     # one line per lesson file: make test's log stays readable
     assert len(out.splitlines()) == len(pair) + 1
-    assert "ok   " + str(course / "03-control-api.md") + " (control-api, en): 4 steps" in out
+    assert "ok   " + str(course / "03-control-api.md") + " (control-api, en): 6 steps" in out
     # The German twin is the same machine, actions and checks: proved by the original's runs.
-    assert f"(control-api, de): 4 steps proved by its original's runs ({course / '03-control-api.md'}" in out
+    assert (
+        f"(control-api, de): 6 steps, 6 quizzes proved by its original's runs ({course / '03-control-api.md'}"
+        in out
+    )
 
 
 def test_a_course_checked_in_processes_is_reported_as_one_checked_here(course):
@@ -110,7 +114,7 @@ def test_checks_that_hold_before_the_solution_are_caught(course):
     lesson = course / "03-control-api.md"
     edit(
         lesson,
-        'hypercall vm=tenant fn=info result=ok\nconsole_contains tenant "dom2 running"',
+        "hypercall vm=tenant fn=info since=step",
         "vm_state bank running",
     )
     errors = run([lesson])
@@ -125,12 +129,12 @@ def test_a_translation_that_differs_is_caught(course):
 
 def test_a_step_without_hint_and_an_unknown_requirement_are_caught(course):
     lesson = course / "03-control-api.md"
-    edit(lesson, "```hint\nThe monitor command is `destroy DOMID`.\n```\n", "")
-    edit(
-        lesson,
-        "```hint\n`destroy 2`, then `vms`: the trace shows `VMCTL.destroy(domid=2) -> SBI_SUCCESS`.\n```\n",
-        "",
-    )
+    text = lesson.read_text(encoding="utf-8")
+    start = text.index("## Destroy the bank")
+    end = text.index("## ", start + 3)
+    step = re.sub(r"```hint\n.*?```\n", "", text[start:end], flags=re.S)
+    assert "```hint" not in step
+    lesson.write_text(text[:start] + step + text[end:], encoding="utf-8")
     edit(lesson, 'requires = ["hypercalls"]', 'requires = ["time-travel"]')
     errors = run([lesson])
     assert any("step 3" in e and "has no hint" in e for e in errors)

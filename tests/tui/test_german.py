@@ -44,15 +44,15 @@ def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(sessi
             screen = app.screen
             assert isinstance(screen, LessonScreen)
             assert session.lesson.lang == "de"
-            assert "Schritt 1 von 4" in str(screen.query_one("#prose", Markdown).source)
+            assert "Schritt 1 von 6" in str(screen.query_one("#prose", Markdown).source)
             assert {"Hilfe", "Reiter", "Start", "Prüfen", "Tipp", "Text", "Einzel", "Neu"} <= footer_words(
                 app
             )
             tabs = screen.query_one(TabbedContent)
             labels = [str(tabs.get_tab(pane).label) for pane in ("tab-timeline", "tab-policy", "tab-editor")]
-            assert labels == ["Zeit", "Policy", "Edit"]  # short (80 columns); as the lessons name them
+            assert labels == ["Zeit", "Richtlinie", "Edit"]  # short (80 columns); as the lessons name them
             status = str(screen.query_one("#status").render())
-            assert "Schritt 1/4" in status and "Reiter 2/9" in status and "Policy vulnerable" in status
+            assert "Schritt 1/6" in status and "Reiter 2/9" in status and "Richtlinie vulnerable" in status
             assert "noch nicht" in str(screen.query_one("#checks").render())
             table = screen.query_one("#vms DataTable", DataTable)
             assert heads(table)[:3] == ["dom", "Name", "Zustand"]

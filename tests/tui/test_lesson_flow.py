@@ -1,9 +1,10 @@
-"""A student completes the control-API lesson in the TUI: attack, harden, replay.
+"""A student completes the control-API lesson in the TUI: attack, harden, replay, measure, reflect.
 
 Everything goes through keys and clicks at 80x24, as a student would do it:
-pick the lesson, type the attack into the tenant's console, watch the check
-turn done, flip `hypercall.authorize` in the policy panel, replay the attack
-and see it denied while the administrator keeps working.
+pick the lesson, predict, type the attack into the tenant's console, watch the
+check turn done, flip `hypercall.authorize` in the policy panel, replay the
+attack and see it denied while the administrator keeps working, measure what
+the check costs and answer the closing questions.
 """
 
 from __future__ import annotations
@@ -11,14 +12,25 @@ from __future__ import annotations
 import asyncio
 import json
 
-from textual.widgets import DataTable, Switch, TabbedContent, TabPane
+from textual.widgets import DataTable, Input, Switch, TabbedContent, TabPane
 
 from lab.lesson.variants import variant
 from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
+from tests.tui.test_quiz import to_question
 from tui.app import HvlabApp
 from tui.screens.lesson import LessonScreen
 from tui.widgets.checks import ChecksView
 from tui.widgets.console import ConsoleView
+
+
+async def predict(pilot, choice: int) -> None:
+    """Answer the step's prediction by keyboard (choice 1 is the first), then go back to the
+    tenant's console."""
+    await to_question(pilot, 1)
+    await pilot.press(*["down"] * (choice - 1), "enter", "tab", "enter")
+    await pilot.pause()
+    pilot.app.screen.query_one("#input-tenant", Input).focus()
+    await pilot.pause()
 
 
 async def type_line(pilot, text: str) -> None:
@@ -60,20 +72,21 @@ async def control_api_flow(session) -> None:
             assert f"panel {panes.index(pane) + 1}/9" in str(screen.query_one("#status").render())
         assert app.focused.id == "input-tenant"  # once round, back in the console
         checks = screen.query_one(ChecksView)
-        assert [c.done for c in checks.checks] == [False, False]
+        assert [c.done for c in checks.checks] == [False]
 
         # A hint on request (F8), shown below the step's text.
         await pilot.press("f8")
         await pilot.pause()
         hints = screen.query_one("#hints")
-        assert hints.display and "tenant's console" in hints.source
+        assert hints.display and "`help`" in hints.source
 
-        # Step 1: list the VMs from the tenant; the step's checks hold, in words, and it waits.
+        # Step 1: predict, then list the VMs from the tenant; the checks hold, in words, and it waits.
+        await predict(pilot, 1)  # yes: nothing checks who makes a control call
         await enter_line(pilot, "vms")
         assert "dom2 running" in screen.query_one("#console-tenant", ConsoleView).text
         assert session.state().step == 0 and session.state().done
         shown = str(checks.render())
-        assert "tenant's console shows “dom2 running”" in shown and "hypercall vm=" not in shown
+        assert "tenant called info (in this step)" in shown and "hypercall vm=" not in shown
         done_bar = screen.query_one("#step-done")
         assert done_bar.display and "Step done" in str(screen.query_one("#step-done-text").render())
         await pilot.press("ctrl+n")  # on when the student is ready
@@ -109,7 +122,8 @@ async def control_api_flow(session) -> None:
         assert table.get_row("bank")[2] == "destroyed"
         assert table.columns["tui.col_state"].get_render_width(table) >= len("destroyed") + 2
 
-        # Step 4: harden in the policy panel, replay the attack, check the admin still works.
+        # Step 4: predict, harden in the policy panel, replay the attack, check the admin still works.
+        await predict(pilot, 2)  # SBI_ERR_DENIED
         await open_tab(pilot, "policy")
         switch = screen.query_one("#policy-hypercall-authorize", Switch)
         assert switch.value is False
@@ -134,8 +148,31 @@ async def control_api_flow(session) -> None:
         await pilot.pause()
 
         state = session.state()
-        assert state.finished, state.checks
+        assert state.done and not state.finished, state.checks
         assert all(c.done for c in checks.checks)
         assert any("attack_blocked" in c.check for c in checks.checks)
         assert "Your hardening blocks the lesson's attacks" in str(checks.render())
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+
+        # Step 5: predict the check's cost, then measure it in the policy panel.
+        assert session.state().step == 4
+        await predict(pilot, 2)  # a few percent at most
+        await open_tab(pilot, "policy")
+        await pilot.click("#measure")
+        await pilot.pause()
+        await pilot.press("f7")  # check now
+        await pilot.pause()
+        assert session.state().done, session.state().checks
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+
+        # Step 6: the reflection's three questions.
+        assert session.state().step == 5
+        for number, choice in ((1, 1), (2, 2), (3, 2)):
+            await to_question(pilot, number)
+            await pilot.press(*["down"] * (choice - 1), "enter", "tab", "enter")
+            await pilot.pause()
+        state = session.state()
+        assert state.finished, state.quizzes
         assert "Lesson complete" in str(screen.query_one("#status").render())

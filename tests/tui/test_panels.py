@@ -169,6 +169,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             assert "echo hello" not in tenant.text
             assert tenant.text.rstrip().endswith("dom1>")
 
+            session.answer(1, "1")  # step 1's prediction (the quiz tests answer by keyboard)
             await enter_line(pilot, "vms")  # finishes step 1, which waits for the student
             assert session.state().done
             await pilot.press("ctrl+n")
@@ -191,7 +192,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             await pilot.pause()
             assert isinstance(app.screen, PickerScreen)
             table = app.screen.query_one("#lessons")
-            assert str(table.get_row_at(2)[1]) == "1/4"
+            assert str(table.get_row_at(2)[1]) == "1/6"
 
     asyncio.run(first_visit())
     assert progress_file.exists()
@@ -204,7 +205,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
             assert again.state().step == 1
-            assert "Step 2 of 4" in str(app.screen.query_one("#prose").source)
+            assert "Step 2 of 6" in str(app.screen.query_one("#prose").source)
             assert str(app.screen.query_one("#hints").source) == seen["hint"]
 
     asyncio.run(second_visit())

@@ -32,6 +32,7 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             panes = {pane.id for pane in screen.query(TabPane)}
             assert "tab-timeline" in panes and "tab-network" not in panes  # this scenario has no network
 
+            session.answer(1, "1")  # step 1's prediction (the quiz tests answer by keyboard)
             await enter_line(pilot, "vms")  # the tenant lists the VMs: VMCTL hypercalls
             await open_tab(pilot, "timeline")
             timeline = screen.query_one(TimelinePanel)

@@ -79,6 +79,7 @@ def test_progress_changes_are_reported_once_in_the_tui_format(bridge):
     assert text is not None and text == progress_text(bridge.session.progress())
     assert json.loads(text)["lessons"]["control-api"]["current"] == 0
     assert call(bridge, "state")["progress"] is None  # unchanged: not reported again
+    call(bridge, "answer", quiz=1, value="1")  # the step's prediction comes first
     call(bridge, "type", vm="tenant", text="vms")
     evaluated = call(bridge, "evaluate")
     assert evaluated["value"]["done_now"] is True

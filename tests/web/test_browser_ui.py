@@ -1,9 +1,10 @@
 """The browser lab as a student meets it: Playwright drives Debian's chromium on the built site.
 
 The issue's scenario in one page session (each Pyodide boot costs seconds, so the
-steps share it): open lesson 3 (control-api), type the attacks into the consoles and
+steps share it): open lesson 3 (control-api), predict, type the attacks into the consoles and
 watch each step's checks turn done, switch the hardening on in the Policy panel, replay
-the attack and see it refused, finish the lesson; reload (mid-lesson and at the end) and find
+the attack and see it refused, measure its cost, answer the reflection and finish the
+lesson; reload (mid-lesson and at the end) and find
 the progress and the hints already seen kept;
 switch to German and find the German chrome and the German lesson. The page fails the
 test on any browser console error (conftest's `lab_page`).
@@ -41,6 +42,14 @@ def wait_step_done(page: Any, index: int) -> None:
     page.wait_for_selector(f'details.step.done[data-step="{index}"]', timeout=STEP_TIMEOUT_MS)
 
 
+def answer(page: Any, number: int, choice: int) -> None:
+    """Answer the current step's question `number` with its choice `choice`, by keyboard."""
+    page.locator(f"#quiz-{number}-choice-{choice}").focus()
+    page.keyboard.press("Space")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"#quiz-{number}.answered", timeout=STEP_TIMEOUT_MS)
+
+
 def next_step(page: Any, index: int) -> None:
     """A done step waits for the student: Next step moves on to step `index + 1`."""
     page.locator("#next-step").click()
@@ -73,7 +82,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     boot(page, server_url)
     page.wait_for_selector('[data-lesson="control-api"]')
     assert page.locator("h1#picker-title").inner_text() == "Lessons"
-    assert "0 of 4 steps" in page.locator('[data-lesson="control-api"]').inner_text()
+    assert "0 of 6 steps" in page.locator('[data-lesson="control-api"]').inner_text()
     no_horizontal_overflow(page)
     shot(page, "picker.png")
 
@@ -85,13 +94,15 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     assert console_text(page, "tenant").count("hvlab monitor") == 1
     no_horizontal_overflow(page)
 
-    # Step 1: the tenant lists the VMs through the privileged info() call.
+    # Step 1: predict first, then the tenant lists the VMs through the privileged info() call.
+    assert page.locator("#predict-first").is_visible()
+    answer(page, 1, 1)  # yes: nothing checks who makes a control call
     type_line(page, "tenant", "vms")
     wait_step_done(page, 0)
     wait_console(page, "tenant", "dom2 running")
     # Done, and it stays: what was achieved, in words, and the way on when the student is ready.
     assert page.locator('details.step.current.done[data-step="0"]').count() == 1
-    assert "tenant's console shows “dom2 running”" in page.locator("#checks").inner_text()
+    assert "tenant called info (in this step)" in page.locator("#checks").inner_text()
     assert "fn=info" not in page.locator(".pane-prose").inner_text()
     page.wait_for_timeout(600)
     assert page.locator('details.step.current[data-step="0"]').count() == 1  # nothing jumps away
@@ -107,7 +118,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     # A hint: shown in the step, counted.
     page.locator("#hint").click()
     page.wait_for_selector('.hint[data-hint="0"]')
-    assert "1 of 2 hints used" in page.locator(".hint-count").inner_text()
+    assert "1 of 3 hints used" in page.locator(".hint-count").inner_text()
     hint = page.locator('.hint[data-hint="0"]').inner_text()
 
     # A reload mid-lesson: the lesson resumes at step 2, with the hint the student already saw.
@@ -117,7 +128,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     page.wait_for_selector('details.step.current[data-step="1"]')
     page.wait_for_selector('.hint[data-hint="0"]')
     assert page.locator('.hint[data-hint="0"]').inner_text() == hint
-    assert "1 of 2 hints used" in page.locator(".hint-count").inner_text()
+    assert "1 of 3 hints used" in page.locator(".hint-count").inner_text()
     wait_console(page, "tenant", "dom1>")
 
     # Step 2: read the bank's secret; the admin's own use keeps working.
@@ -134,7 +145,8 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     page.locator("#panel-tab-vms").click()
     page.wait_for_selector('#vm-table tr[data-vm="bank"] .state-pill.destroyed')
 
-    # Step 4: the hardening the lesson names, then the same attack again: refused.
+    # Step 4: predict, then the hardening the lesson asks for, then the same attack again: refused.
+    answer(page, 1, 2)  # SBI_ERR_DENIED
     page.locator("#panel-tab-policy").click()
     # The descriptions' Markdown is rendered: code as code, never raw backticks.
     docs = page.locator("#policy-body .switch-doc")
@@ -153,8 +165,21 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     type_line(page, "tenant", "peek 2 0x80001000 32")
     wait_console(page, "tenant", "SBI_ERR_DENIED")
     type_line(page, "admin", "vms")
+    wait_step_done(page, 3)
+    next_step(page, 3)
+
+    # Step 5: predict what the check costs, then measure it.
+    answer(page, 1, 2)  # a few percent at most
+    page.locator("#panel-tab-policy").click()
+    page.locator("#measure").click()
+    wait_step_done(page, 4)
+    next_step(page, 4)
+
+    # Step 6: the reflection's questions finish the lesson.
+    for number, choice in ((1, 1), (2, 2), (3, 2)):
+        answer(page, number, choice)
     page.wait_for_selector("#lesson-complete", timeout=STEP_TIMEOUT_MS)
-    assert page.locator("details.step.done").count() == 4
+    assert page.locator("details.step.done").count() == 6
     assert "the attack worked" in page.locator("#lesson-complete").inner_text()  # an attack lesson
 
     # The timeline shows the refused call with the guest code that made it.
@@ -170,7 +195,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     card = page.locator('[data-lesson="control-api"]')
     card.wait_for()
     assert "finished" in card.inner_text()
-    assert "4 of 4 steps" in card.inner_text()
+    assert "6 of 6 steps" in card.inner_text()
 
     # German: the chrome's words and the lesson itself.
     page.select_option("#lang", "de")
@@ -181,7 +206,7 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     assert "abgeschlossen" in card.inner_text()
     card.locator("button").click()
     page.wait_for_selector(".lesson-screen")
-    assert "Als Tenant umsehen" in page.locator('details.step[data-step="0"] summary').inner_text()
+    assert "Sich als Tenant umsehen" in page.locator('details.step[data-step="0"] summary').inner_text()
     assert page.locator("#reset-step").inner_text() == "Schritt zurücksetzen"
     assert page.locator("#panel-tab-timeline").inner_text() == "Zeitleiste"
 

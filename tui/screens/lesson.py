@@ -176,7 +176,13 @@ class LessonScreen(Localized, Screen[None]):
                 with TabPane(say("detections"), id="tab-detections"):
                     yield DetectionsPanel(id="detections")
                 with TabPane(say("editor"), id="tab-editor"):
-                    yield Editor(self.session, vms=self.vms, id="editor")
+                    yield Editor(
+                        self.session,
+                        vms=self.vms,
+                        program=self.lesson.program,
+                        program_name=self.lesson.program_name,
+                        id="editor",
+                    )
         yield Static(id="status")
         yield Footer(compact=True)
 

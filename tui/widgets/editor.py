@@ -2,7 +2,7 @@
 VM), hypercall patch points (apply a rewritten handler, roll it back) and
 detection rules (check them, load them to watch the machine).
 
-    editor = Editor(session, vms=["admin", "tenant", "bank"])
+    editor = Editor(session, vms=["admin", "tenant", "bank"], program=lesson.program)
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
 
 Both are highlighted when the `tui` extra's tree-sitter packages are installed
@@ -86,12 +86,17 @@ class Editor(Vertical):
             super().__init__()
             self.what = what
 
-    def __init__(self, session: Session, *, vms: list[str], **kwargs: Any) -> None:
+    def __init__(
+        self, session: Session, *, vms: list[str], program: str = "", program_name: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.session = session
         self.vms = vms
         self.mode = ASSEMBLY
-        self._assembly = TEMPLATE
+        # The lesson's own program (one the student finishes), else the example.
+        self._template = program or TEMPLATE
+        self._template_name = program_name if program else ""
+        self._assembly = self._template
         self._rules: str | None = None  # the rules as last edited (None: the session's)
         self._asm_language: str | None = None  # set on mount when the grammar is installed
 
@@ -108,7 +113,7 @@ class Editor(Vertical):
                 allow_blank=False,
                 id="editor-vm",
             )
-        yield TextArea.code_editor(TEMPLATE, id="editor-text", soft_wrap=False)
+        yield TextArea.code_editor(self._template, id="editor-text", soft_wrap=False)
         with Horizontal():
             yield Button(say("assemble"), id="editor-check")
             yield Button(say("tui.editor_load"), id="editor-go", variant="primary")
@@ -253,8 +258,12 @@ class Editor(Vertical):
             self.status(words(self)("rules_template"))
             return
         if self.mode == ASSEMBLY:
-            self.text = TEMPLATE
-            self.status(words(self)("tui.editor_example"))
+            self.text = self._template
+            say = words(self)
+            if self._template_name:
+                self.status(say("tui.editor_lesson_program", name=self._template_name))
+            else:
+                self.status(say("tui.editor_example"))
             return
         self.session.revert_patch(self.mode)
         self.text = self.session.patch_source(self.mode).source

@@ -178,22 +178,30 @@ class SnapshotStore {
   }
 }
 
-/** Pyodide's module factory, with the heap grown to the snapshot's size before the snapshot is
- * restored. Pyodide 314 sets INITIAL_MEMORY to the snapshot's size, but its wasm defines its own
- * memory (30 MiB to start), so the memory of an engine that had grown past that does not fit
- * and restoring fails ("offset is out of bounds"). A preRun hook runs after the wasm is
- * instantiated and before the snapshot is copied in: it grows the heap through Emscripten's own
- * resize, which also renews the HEAP views. */
-function withRoomForSnapshot(create) {
-  return (settings) => {
-    settings.preRun.push((Module) => {
-      const need = Module.INITIAL_MEMORY ?? 0;
-      if (need > Module.HEAP8.length && !Module._emscripten_resize_heap(need)) {
-        throw new Error(`no room for the saved engine snapshot (${need} bytes)`);
-      }
-    });
-    return create(settings);
+/** Run `load` (a loadPyodide that restores `snapshot`, a promise of its bytes) with the wasm
+ *  memory grown to the snapshot's size as Pyodide's module is instantiated. Pyodide copies a
+ *  snapshot into the memory the module starts with (480 pages, 30 MiB) and never grows it
+ *  first: a cold boot whose Python grew past that (a longer course, a bigger engine) made a
+ *  snapshot no restore could load ("offset is out of bounds"). Emscripten takes its views of
+ *  the memory after instantiation, so they cover the grown memory. */
+async function roomFor(snapshot, load) {
+  const { instantiate, instantiateStreaming } = WebAssembly;
+  const grown = async (result) => {
+    const memory = result?.instance?.exports?.memory; // a bare Instance (a helper module): as is
+    if (memory instanceof WebAssembly.Memory) {
+      const short = (await snapshot).length - memory.buffer.byteLength;
+      if (short > 0) memory.grow(Math.ceil(short / 65536));
+    }
+    return result;
   };
+  WebAssembly.instantiate = async (...args) => grown(await instantiate.apply(WebAssembly, args));
+  WebAssembly.instantiateStreaming = async (...args) => grown(await instantiateStreaming.apply(WebAssembly, args));
+  try {
+    return await load();
+  } finally {
+    WebAssembly.instantiate = instantiate;
+    WebAssembly.instantiateStreaming = instantiateStreaming;
+  }
 }
 
 /** Every file under `roots` in Emscripten's file system, as [path, bytes]. */
@@ -264,12 +272,7 @@ async function boot(progress) {
       // the promise later: meanwhile a rejection must not count as unhandled).
       const memory = SnapshotStore.read(found).then((parts) => (kept = parts).memory);
       memory.catch(() => {});
-      const { default: createPyodideModule } = await import(new URL("pyodide.asm.mjs", indexURL).href);
-      pyodide = await loadPyodide({
-        ...options,
-        _loadSnapshot: memory,
-        createPyodideModule: withRoomForSnapshot(createPyodideModule),
-      });
+      pyodide = await roomFor(memory, () => loadPyodide({ ...options, _loadSnapshot: memory }));
       snapshot.restored = snapshot.saved = true;
     } catch (error) {
       snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;

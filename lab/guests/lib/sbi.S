@@ -110,8 +110,4 @@
         .equ SBI_ERR_ALREADY_STARTED,   -7
         .equ SBI_ERR_ALREADY_STOPPED,   -8
         .equ SBI_ERR_NO_SHMEM,          -9
-        .equ SBI_ERR_INVALID_STATE,     -10
-        .equ SBI_ERR_BAD_RANGE,         -11
-        .equ SBI_ERR_TIMEOUT,           -12
-        .equ SBI_ERR_IO,                -13
-        .equ SBI_ERROR_COUNT,           14         # SBI_SUCCESS and the errors, 0 to -13
+        .equ SBI_ERROR_COUNT,           10         # SBI_SUCCESS and the errors, 0 to -9

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from lab.net import ManagementService, Network, PortKind, RateLimiter, Vnic, token_bucket
 from lab.net.events import NetEvent
-from lab.net.switch import Acl, Port, isolate
+from lab.net.switch import Port, isolate
 from lab.trace_messages import (
     ACL_MGMT_ISOLATED,
     DESTROYED_BY_MGMT,
@@ -101,6 +101,10 @@ class _VmControl:
         return None
 
 
+def _mgmt_isolated_reason(port: Port) -> str:
+    return ACL_MGMT_ISOLATED(port=port.name)
+
+
 @dataclass(slots=True)
 class NetDevices:
     """The network as the hypervisor sees it: the Network, each VM's vNIC, the service."""
@@ -113,13 +117,9 @@ class NetDevices:
     _limits: dict[int, int] = field(default_factory=dict)  # domid -> vnic.rate_limit in force
     _mgmt_limit: int | None = None  # mgmt.rate_limit in force
     next_tick: int = NET_TICK  # the time of the next network tick
-    _mgmt_isolated: Acl = field(init=False)  # net.mgmt_isolated's ACL, asked while the switch is on
 
     def __post_init__(self) -> None:
         self.network = Network(on_event=self._event)
-        self._mgmt_isolated = isolate(
-            PortKind.MGMT, allow=self._is_control_port, reason=lambda port: ACL_MGMT_ISOLATED(port=port.name)
-        )
 
     # -- building
 
@@ -147,8 +147,14 @@ class NetDevices:
     # -- policy, read live
 
     def _acl(self, src: Port, dst: Port, frame: bytes) -> str | None:
-        """net.mgmt_isolated: only the control domain reaches the management port."""
-        return self._mgmt_isolated(src, dst, frame) if self.hv.policy["net.mgmt_isolated"] else None
+        """net.mgmt_isolated: only the control domain reaches the management port. The ACL is
+        made here, bound to this object: a stored closure would outlive a snapshot's deep copy
+        (copy.deepcopy keeps functions as they are) and ask the original network's ports."""
+        if not self.hv.policy["net.mgmt_isolated"]:
+            return None
+        return isolate(PortKind.MGMT, allow=self._is_control_port, reason=_mgmt_isolated_reason)(
+            src, dst, frame
+        )
 
     def _is_control_port(self, port: Port) -> bool:
         vnic = self.vnics.get(self.hv.control_domid)

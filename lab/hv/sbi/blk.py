@@ -45,10 +45,10 @@ def _check(hv, vm, sector, count, gpa, *, write: bool) -> SbiRet | None:
     if count == 0 or count > MAX_SECTORS:
         return SbiRet.fail(SbiError.INVALID_PARAM, BAD_COUNT(count=count, limit=MAX_SECTORS))
     if sector >= disk.sectors:
-        return SbiRet.fail(SbiError.BAD_RANGE, SECTOR_PAST_END(sector=sector, vm=vm.label))
+        return SbiRet.fail(SbiError.INVALID_PARAM, SECTOR_PAST_END(sector=sector, vm=vm.label))
     if hv.policy["blk.check_range"] and sector + count > disk.sectors:
         why = RANGE_PAST_END(first=sector, after=sector + count, vm=vm.label, sectors=disk.sectors)
-        return SbiRet.fail(SbiError.BAD_RANGE, why)
+        return SbiRet.fail(SbiError.INVALID_PARAM, why)
     size = count * SECTOR
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, size, write=not write):
         return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + size, vm=vm.label))

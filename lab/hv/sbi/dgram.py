@@ -2,32 +2,22 @@
 
 send/recv: the hypervisor copies a datagram from one VM to another and stamps
 the sender's domid on it itself. ring_setup/doorbell: a guest shares a
-request page with the hypervisor's backend (layout in lab/hv/devices/dgram.py);
-the doorbell validates the request, the backend completes it on its next
-tick. Whether the backend validates a private copy or fetches the shared
-length a second time is `dgram.copy_then_validate` (XSA-155).
+request page with the hypervisor's backend (layout and timing in
+lab/hv/devices/dgram.py); the doorbell only wakes the backend, which checks
+the request a little later and then copies it. Whether it copies a private
+copy it checked or fetches the shared length a second time is
+`dgram.copy_then_validate` (XSA-155).
 """
 
 from __future__ import annotations
 
 from lab.cpu.bus import PAGE_SIZE
-from lab.hv.devices.dgram import (
-    MAX_DATAGRAM,
-    OP_LOG,
-    QUEUE_DEPTH,
-    RING_DATA,
-    RING_DATA_MAX,
-    RING_HEADER,
-    STATUS_PENDING,
-    Datagram,
-    RingRequest,
-)
+from lab.hv.devices.dgram import MAX_DATAGRAM, QUEUE_DEPTH, Datagram, ring_doorbell
 from lab.hv.hypercalls import SbiError, SbiRet, extension
 from lab.hv.vm import RAM_BASE
 from lab.trace_messages import (
     BUFFER_NOT_YOURS,
     DGRAM_SENT,
-    DOORBELL,
     LEN_OVER_LIMIT,
     MAXLEN_TOO_SMALL,
     NO_RING,
@@ -35,10 +25,8 @@ from lab.trace_messages import (
     NOT_IN_RAM,
     NOT_PAGE_ALIGNED,
     QUEUE_FULL,
-    REQUEST_TOO_LONG,
     RING_REGISTERED,
     STILL_PENDING,
-    UNKNOWN_RING_OP,
 )
 
 DGRAM = extension(0x0900_0003, "DGRAM", "Datagrams and request ring", __doc__ or "", standard=False)
@@ -95,22 +83,13 @@ def ring_setup(hv, vm, gpa) -> SbiRet:
 
 @DGRAM.function(3, returns="0")
 def doorbell(hv, vm) -> SbiRet:
-    """Ask the backend to process the request in the caller's ring (completed on its next tick)."""
+    """Wake the backend for the request in the caller's ring: it checks the request
+    PICKUP_DELAY instructions later and completes it COPY_DELAY after that (status, result)."""
     ring = hv.channel.rings.get(vm.domid)
     if ring is None:
         return SbiRet.fail(SbiError.NO_SHMEM, NO_RING(vm=vm.label))
     if any(r.domid == vm.domid for r in hv.channel.pending):
-        return SbiRet.fail(SbiError.INVALID_STATE, STILL_PENDING())
-    header = vm.read_guest(ring, RING_HEADER.size)  # first fetch: to check
-    _status, op, length, _result = RING_HEADER.unpack(header)
-    if op != OP_LOG:
-        return SbiRet.fail(SbiError.INVALID_PARAM, UNKNOWN_RING_OP(op=op))
-    if length > RING_DATA_MAX:
-        return SbiRet.fail(SbiError.INVALID_PARAM, REQUEST_TOO_LONG(size=length, limit=RING_DATA_MAX))
-    data = None
-    if hv.policy["dgram.copy_then_validate"]:
-        data = vm.read_guest(ring + RING_DATA, length)  # the one and only fetch of the data
-    hv.channel.pending.append(RingRequest(vm.domid, ring, op, length, data))
-    vm.write_guest(ring, STATUS_PENDING.to_bytes(4, "little"))
-    hv.event(vm.domid, DOORBELL(vm=vm.label, size=length))
+        return SbiRet.fail(SbiError.FAILED, STILL_PENDING())
+    ring_doorbell(hv, vm, ring)
+    hv.replan()  # the backend's step may come before this vCPU's slice ends
     return SbiRet.ok(0)

@@ -9,10 +9,13 @@
 `map` makes the checks Xen's `map_grant_ref` makes (xen/common/grant_table.c):
 the granter exists, the ref is in range, the entry permits access, the
 entry names the caller as grantee, and a read-only grant is never mapped
-writable. `end_access` must not leave a mapping behind: the granter is about
-to reuse the page. Three of those checks are policy switches, because their
-absence is a real bug class: `grant.check_grantee`, `grant.enforce_readonly`
-and `grant.revoke_unmaps` (see lab/hv/policy.py for the advisories).
+writable. `end_access` fails while the grant is still mapped, as ending a
+grant does in Xen: a granter whose grant is in use (GTF_reading/GTF_writing)
+must not reuse the page, and the hypervisor never pulls a mapping from under
+the grantee; the grantee unmaps, then the granter ends the grant. Three of
+those checks are policy switches, because their absence is a real bug class:
+`grant.check_grantee`, `grant.enforce_readonly` and `grant.check_in_use`
+(see lab/hv/policy.py for the advisories).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from lab.trace_messages import (
     GRANT_GRANTED,
     GRANT_TABLE_FULL,
     GRANTED_TO_OTHER,
+    IN_USE,
     NO_GRANT_REF,
     NO_OTHER_VM,
     NO_VM,
@@ -41,7 +45,6 @@ from lab.trace_messages import (
     NOTHING_MAPPED,
     READ_ONLY_REF,
     REF_OUT_OF_RANGE,
-    REVOKED_BY,
     STILL_MAPPED,
     UNCHECKED_GRANTEE,
     UNCHECKED_READONLY,
@@ -79,19 +82,19 @@ def grant_access(hv, vm, gpa, grantee_domid, flags) -> SbiRet:
 
 @GNTTAB.function(1, "ref", returns="0")
 def end_access(hv, vm, ref) -> SbiRet:
-    """Revoke grant ref; the caller may reuse the page afterwards."""
+    """End grant ref, so that the caller may reuse the page; refused while it is mapped."""
     tables = hv.grants
     if ref >= NR_GRANT_ENTRIES or not tables.entry(vm.domid, ref).in_use:
         return SbiRet.fail(SbiError.INVALID_PARAM, NOT_A_GRANT(ref=ref, vm=vm.label))
     still_mapped = tables.mappings_of(vm.domid, ref)
-    if still_mapped and hv.policy["grant.revoke_unmaps"]:
-        for m in still_mapped:
-            hv.unmap_grant(m, why=REVOKED_BY(vm=vm.label, ref=ref))
-    tables.write_entry(vm.domid, ref, GrantEntry(0, 0, 0))
-    if still_mapped and not hv.policy["grant.revoke_unmaps"]:
+    if still_mapped:
         holders = ", ".join(hv.vms[m.grantee].label for m in still_mapped)
+        if hv.policy["grant.check_in_use"]:
+            return SbiRet.fail(SbiError.DENIED, IN_USE(ref=ref, holders=holders))
+        tables.write_entry(vm.domid, ref, GrantEntry(0, 0, 0))
         hv.event(vm.domid, GRANT_ENDED_MAPPED(vm=vm.label, ref=ref, holders=holders))
         return SbiRet.ok(0, STILL_MAPPED(ref=ref, holders=holders))
+    tables.write_entry(vm.domid, ref, GrantEntry(0, 0, 0))
     hv.event(vm.domid, GRANT_ENDED(vm=vm.label, ref=ref))
     return SbiRet.ok(0)
 

@@ -94,7 +94,7 @@ def pause(hv, vm, domid) -> SbiRet:
     if target.state is VmState.PAUSED:
         return SbiRet.fail(SbiError.ALREADY_STOPPED, ALREADY_PAUSED(vm=target.label))
     if target.state is not VmState.RUNNING:
-        return SbiRet.fail(SbiError.INVALID_STATE, NOT_IN_STATE(vm=target.label, state=target.state.label))
+        return SbiRet.fail(SbiError.FAILED, NOT_IN_STATE(vm=target.label, state=target.state.label))
     hv.pause(target, PAUSED_BY(by=vm.label))
     return SbiRet.ok(0)
 
@@ -110,7 +110,7 @@ def unpause(hv, vm, domid) -> SbiRet:
     if target.state is VmState.RUNNING:
         return SbiRet.fail(SbiError.ALREADY_STARTED, ALREADY_RUNNING(vm=target.label))
     if target.state is not VmState.PAUSED:
-        return SbiRet.fail(SbiError.INVALID_STATE, NOT_IN_STATE(vm=target.label, state=target.state.label))
+        return SbiRet.fail(SbiError.FAILED, NOT_IN_STATE(vm=target.label, state=target.state.label))
     hv.unpause(target, UNPAUSED_BY(by=vm.label))
     return SbiRet.ok(0)
 

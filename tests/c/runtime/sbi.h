@@ -106,10 +106,6 @@
 #define SBI_ERR_ALREADY_STARTED   (-7)
 #define SBI_ERR_ALREADY_STOPPED   (-8)
 #define SBI_ERR_NO_SHMEM          (-9)
-#define SBI_ERR_INVALID_STATE     (-10)
-#define SBI_ERR_BAD_RANGE         (-11)
-#define SBI_ERR_TIMEOUT           (-12)
-#define SBI_ERR_IO                (-13)
-#define SBI_ERROR_COUNT           14           /* SBI_SUCCESS and the errors, 0 to -13 */
+#define SBI_ERROR_COUNT           10           /* SBI_SUCCESS and the errors, 0 to -9 */
 
 #endif

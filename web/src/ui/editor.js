@@ -6,7 +6,7 @@
 //   Detection rules: TOML (lesson 11); "Check rules" marks each problem at its line, "Load
 //     rules" lets them watch the machine (the Detections panel shows what they find).
 //
-//   const editor = new Editor(lab, vms, { onChanged: () => … });   editor.mounted()
+//   const editor = new Editor(lab, vms, { seat, onChanged: () => …, program: lesson.program });   editor.mounted()
 //
 // Errors are line decorations plus a gutter marker (a StateField fed by an effect),
 // and a list under the editor whose entries jump to their line.
@@ -114,15 +114,16 @@ const theme = EditorView.theme({
 });
 
 export class Editor {
-  constructor(lab, vms, { seat, onChanged }) {
+  constructor(lab, vms, { seat, onChanged, program = "" }) {
     this.lab = lab;
     this.onChanged = onChanged;
     this.mode = "program";
-    this.sources = { program: SAMPLE, patch: "", rules: "" };
+    // The lesson's own program (one the student finishes), else the sample.
+    this.sources = { program: program || SAMPLE, patch: "", rules: "" };
     this.language = new Compartment();
     this.view = new EditorView({
       state: EditorState.create({
-        doc: SAMPLE,
+        doc: this.sources.program,
         extensions: [
           lineNumbers(),
           highlightActiveLineGutter(),

@@ -83,7 +83,7 @@ export class LessonScreen {
     this.network = new Network(this.lab, { onCommand: () => this.afterAction() });
     this.grants = new Grants();
     this.detections = new Detections(this.lab);
-    this.editor = new Editor(this.lab, lesson.vms, { seat: this.seat, onChanged: () => this.afterAction() });
+    this.editor = new Editor(this.lab, lesson.vms, { seat: this.seat, onChanged: () => this.afterAction(), program: lesson.program });
     this.policy = new Policy(switches, {
       onSet: (key, value) => this.setPolicy(key, value),
       onMeasure: () => this.measure(),

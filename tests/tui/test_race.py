@@ -1,0 +1,59 @@
+"""Lesson 6 in the TUI: the student writes the double-fetch race in the editor and tunes it.
+
+The editor opens with the lesson's starting point (lessons/programs/race.S), not the
+generic example. A change to `len` made at once is too early (the backend's check sees
+it), one made long after is too late (the copy is done); a wait that lands between the
+check and the copy wins, and the hypervisor takes the tenant for the control domain.
+With dgram.copy_then_validate on, the same program loses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Select
+
+from tests.tui.conftest import SIZE, lesson_started, open_tab, wait_for
+from tui.app import HvlabApp
+from tui.widgets.console import ConsoleView
+from tui.widgets.editor import Editor
+
+YOUR_PART = "        # Your part: make the backend copy more than its check allowed.\n"
+
+
+def change_len(wait: int) -> str:
+    """The student's part: wait `wait` turns of a two-instruction loop, then len = 260."""
+    loop = f"        li   t0, {wait}\n1:      addi t0, t0, -1\n        bnez t0, 1b\n" if wait else ""
+    return loop + "        li   t1, 260\n        sw   t1, DGRAM_RING_LEN(s0)\n"
+
+
+def test_the_race_is_written_in_the_editor_and_timed_until_it_wins(session):
+    async def flow() -> None:
+        app = HvlabApp(session, lesson="double-fetch")
+        async with app.run_test(size=SIZE) as pilot:
+            await lesson_started(pilot)
+            screen = app.screen
+            tenant = screen.query_one("#console-tenant", ConsoleView)
+            await open_tab(pilot, "editor")
+            editor = screen.query_one(Editor)
+            starter = editor.text
+            assert YOUR_PART in starter and 'include "lib/race.S"' in starter  # the lesson's program
+            screen.query_one("#editor-vm", Select).value = "tenant"
+            await pilot.pause()
+
+            async def load(wait: int, expect: str) -> None:
+                editor.text = starter.replace(YOUR_PART, change_len(wait))
+                await pilot.click("#editor-go")
+                await wait_for(pilot, lambda: expect in tenant.text, seconds=20, what=f"the race with {wait}")
+                tenant.clear()
+
+            await load(0, "rejected the request: len was over 240")  # too early: the check sees 260
+            await load(2000, "no more than its buffer holds")  # too late: the copy is done
+            await load(511, "destroy(2) succeeded")  # between the two fetches
+            assert session.state().vms[2].state == "destroyed"
+
+            # The defence: the backend copies the request once and checks the copy.
+            session.set_policy("dgram.copy_then_validate", True)
+            await load(511, "no more than its buffer holds")
+
+    asyncio.run(flow())
