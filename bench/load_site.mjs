@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 
 export async function loadSite(site, { bench = null } = {}) {
   const manifest = JSON.parse(await readFile(join(site, "manifest.json"), "utf8"));
-  const indexURL = join(site, "pyodide") + "/";
+  const indexURL = join(site, manifest.pyodide_dir) + "/"; // pyodide/HASH/ (web/build.py)
   const { loadPyodide } = await import(pathToFileURL(join(indexURL, "pyodide.mjs")).href);
   const pyodide = await loadPyodide({ indexURL, packageBaseUrl: indexURL, stdout: () => {}, stderr: () => {} });
   for (const wheel of manifest.wheels) {

@@ -11,11 +11,13 @@ site with `web` and measures it with `bench`, which never import each other.
     hvlab asm FILE.S [-o OUT] [--base ADDR] assemble to a flat image
               [-I DIR]...                   (.include looks in each DIR too)
     hvlab disasm FILE [--base ADDR]         disassemble a flat image or ELF
-    hvlab lessons check [PATH ...]          validate lessons (instructors)
+    hvlab lessons check [PATH|ID ...]       validate lessons (instructors)
     hvlab lessons new ID [--title T]        a new lesson in the current folder, valid as written
     hvlab lessons preview DIR               DIR's lessons in the terminal lab and the page,
                                             reloaded whenever a file of DIR changes
-    hvlab bench [--json] [--web|--pyodide]  the performance figures (--web: the browser lab's)
+    hvlab bench [--json] [--web|--pyodide|--tui]
+                                            the performance figures (--web: the browser lab's,
+                                            --tui: the terminal lab's key latency)
     hvlab web build [--out DIR]             the browser lab as a static site
               [--lessons DIR]               (with another folder of lessons than the course's)
     hvlab web serve [--port N] [--host H]   build it and serve it on 127.0.0.1
@@ -127,6 +129,14 @@ def _utf8(text: str, start: int, end: int) -> bytes:
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
     print(f"hvlab: {message}", file=sys.stderr)
     return status
+
+
+def _size(text: str) -> tuple[int, int]:
+    """A terminal size written COLSxROWS (100x30)."""
+    cols, _, rows = text.partition("x")
+    if not (cols.isdigit() and rows.isdigit()) or int(cols) < 40 or int(rows) < 12:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a terminal size like 100x30")
+    return int(cols), int(rows)
 
 
 # ---------------------------------------------------------------- hvlab run
@@ -355,6 +365,12 @@ def cmd_disasm(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.tui:
+        # The terminal lab is measured as a student runs it (`hvlab tui` in tmux): no import of tui.
+        from bench import tui as tui_bench
+
+        checkouts = [Path(c) for c in args.checkout] or [Path(__file__).resolve().parents[1]]
+        return tui_bench.main(checkouts, runs=args.runs, size=args.size, json_out=args.json)
     if not args.web and not args.pyodide:
         from bench import suite
 
@@ -465,12 +481,11 @@ def cmd_lessons_preview(args: argparse.Namespace) -> int:
 
 def cmd_lessons(args: argparse.Namespace) -> int:
     from lab.lesson.validator import TeachingRules, check
-    from lab.session import DEFAULT_LESSONS
 
-    paths = args.paths
-    if not paths:
-        here = Path("lessons")
-        paths = [here if here.is_dir() else DEFAULT_LESSONS]
+    try:
+        paths = lesson_paths(args.paths)
+    except ValueError as exc:
+        return _fail(f"lessons check: {exc}")
     seeds = tuple(args.seed) if args.seed else None
     return check(
         paths,
@@ -526,6 +541,30 @@ def cmd_lessons_rules(args: argparse.Namespace) -> int:
         print(f"false positives: {', '.join(r.id for r in score.false_positives)}")
     print(score.summary())
     return 0 if not score.missed and not score.false_positives else EXIT_ERROR
+
+
+def lesson_paths(names: Sequence[Path]) -> list[Path]:
+    """What `hvlab lessons check` proves: each name is a lesson file or folder, or else the id of
+    a lesson of the course hvlab carries (its files in every language); no name at all means
+    ./lessons when there is one (an instructor's checkout), else that whole course."""
+    from lab.session import DEFAULT_LESSONS
+    from lab.session.course import Catalogue
+
+    if not names:
+        here = Path("lessons")
+        return [here if here.is_dir() else DEFAULT_LESSONS]
+    paths: list[Path] = []
+    course = Catalogue(DEFAULT_LESSONS)
+    for name in names:
+        if name.exists():
+            paths.append(name)
+            continue
+        files = [lesson.path for lesson in course.all() if lesson.id == str(name)]
+        if not files:
+            known = ", ".join(course.ids())
+            raise ValueError(f"{name}: no such file, nor a lesson of the course (lessons: {known})")
+        paths += files
+    return paths
 
 
 # ---------------------------------------------------------------- main
@@ -596,7 +635,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check = lessons_sub.add_parser("check", help="prove every lesson: solutions, hardening, translations")
     check.add_argument(
-        "paths", nargs="*", type=Path, metavar="PATH", help="lesson files or folders (default: lessons/)"
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH|ID",
+        help="lesson files or folders, or ids of the course's lessons "
+        "(default: ./lessons if there is one, else the course installed with hvlab)",
     )
     check.add_argument(
         "--backend", action="append", choices=backends(), help="only this backend (repeatable)"
@@ -680,10 +724,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--pyodide", action="store_true", help="the interp core's compute figures under Pyodide in Node.js"
     )
     bench_p.add_argument(
+        "--tui", action="store_true", help="the terminal lab's key-to-screen latency during a storm (tmux)"
+    )
+    bench_p.add_argument(
         "--site", help="--web, --pyodide: measure this built site (default: build build/web)"
     )
     bench_p.add_argument(
-        "--runs", type=int, default=3, help="--web: loads of each kind; --pyodide: runs (default 3)"
+        "--runs",
+        type=int,
+        default=3,
+        help="--web: loads of each kind; --pyodide: runs; --tui: labs per case (default 3)",
+    )
+    bench_p.add_argument(
+        "--checkout",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="--tui: a source tree to measure (repeat to compare; default: this one)",
+    )
+    bench_p.add_argument(
+        "--size", type=_size, default=(100, 30), metavar="COLSxROWS", help="--tui: terminal size (100x30)"
     )
     bench_p.set_defaults(func=cmd_bench)
 

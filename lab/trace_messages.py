@@ -71,6 +71,10 @@ class Line(str):
         line.message = message
         return line
 
+    def __reduce__(self) -> tuple[type[Line], tuple[str, Message]]:
+        # Pickled with its message (a front end's engine process sends records holding lines).
+        return (Line, (str(self), self.message))
+
 
 @dataclass(frozen=True, slots=True)
 class Message:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lab.session import Session, SessionError
-from lab.session.control import EVALUATE_SECONDS, FRAME_SECONDS, IDLE_WAIT, SLICE_RANGE
+from lab.session.control import EVALUATE_SECONDS, FRAME_SECONDS, IDLE_WAIT, REST_SECONDS, SLICE_RANGE
 
 LESSONS = Path(__file__).resolve().parents[1] / "lessons"
 RUNAWAY = "_start:\n    addi t0, t0, 1\n    j _start\n"
@@ -126,6 +126,22 @@ def test_the_run_loop_evaluates_on_its_cadence_and_frames_at_most_every_frame_se
     assert turn.frame is not None and turn.frame.evaluation is None and turn.frame.mips == 0
 
 
+def test_a_front_end_that_drew_a_frame_gets_the_next_after_a_rest(session, clock):
+    # The terminal lab's screen shares the CPUs with the guests: between two frames it has
+    # REST_SECONDS for the student's keys, however long the last one took to draw.
+    session.frame(full=True)
+    session.load_source("tenant", RUNAWAY)
+    session.play()
+    clock.now += FRAME_SECONDS - REST_SECONDS / 4
+    session.drawn()  # a slow screen: the frame took most of FRAME_SECONDS to draw
+    clock.now += REST_SECONDS / 2
+    assert session.advance().frame is None  # FRAME_SECONDS since the last, but it was just drawn
+    clock.now += REST_SECONDS
+    assert session.advance().frame is not None  # rested
+    clock.now += FRAME_SECONDS
+    assert session.advance().frame is not None  # a front end that did not say it drew: no rest
+
+
 def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently(session, clock):
     session.frame(full=True)
     session.play()
@@ -136,6 +152,23 @@ def test_a_completed_step_is_framed_at_once_and_an_idle_machine_is_polled_gently
     session.type("tenant", "vms")
     turn = session.advance()  # the student's try is due at once, and completes step 1: framed now
     assert turn.frame is not None and turn.frame.evaluation.done_now
+
+
+def test_input_while_running_is_answered_by_the_loop_and_a_busy_screen_gets_the_frame_later(session, clock):
+    # The terminal lab's engine types without settling while the loop runs, and asks for no frame
+    # while the screen is still drawing the last one (`show=False`).
+    session.frame(full=True)
+    session.play()
+    typed = session.type("tenant", "vms", settle=False)
+    assert typed.text == ""  # only the input: no guest ran for it
+    clock.now += FRAME_SECONDS
+    turn = session.advance(show=False)  # the slice brings the answer and the try completes step 1 ...
+    assert turn.frame is None  # ... but the screen is busy: not framed now
+    state = session.state()
+    assert state.step == 0 and state.done and attempts(session, 0) == 0  # done at the first try
+    frame = session.advance().frame  # the next frame carries what the held one would have
+    assert frame is not None and frame.evaluation.done_now and frame.evaluation.step == 0
+    assert "dom2 running" in "".join(c.text for c in frame.consoles if c.vm == "tenant")
 
 
 def test_finishing_is_said_once_and_a_finished_lesson_resumes_quietly(tmp_path, clock):

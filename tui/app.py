@@ -3,37 +3,48 @@
     hvlab                                # the lesson picker
     hvlab tui control-api --lang de      # straight into a lesson (hvlab.cli parses the options)
 
-The app holds one `lab.session.Session`, which both screens talk to directly:
-the lesson picker and the lesson. Progress goes to the user's data directory
-(`tui.paths.default_progress_path`), so a restarted lab resumes each lesson at
-the student's step.
+The app holds one `lab.session.Session`: the lesson picker lists the course and the
+student's progress from it. A chosen lesson runs in a process of its own
+(`tui.machine.Machine`, `tui.engine`), built from the same settings, which the lesson
+screen drives; when the student leaves it the picker reads the progress it wrote.
+Progress goes to the user's data directory (`tui.paths.default_progress_path`), so a
+restarted lab resumes each lesson at the student's step.
 
 An instructor's preview (`hvlab lessons preview DIR`) runs the same app on DIR with its
-progress in memory, and asks the session once a second to `reload`: a lesson whose file
-changed is drawn afresh on the machine it had (or on a new one, when its scenario changed),
-a new lesson joins the picker, and a file that does not parse is named in a notification.
+progress in memory, and asks the session once a second to `reload` (the open lesson's
+engine too, which holds its machine): a lesson whose file changed is drawn afresh on the
+machine it had (or on a new one, when its scenario changed), a new lesson joins the
+picker, and a file that does not parse is named in a notification.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import ClassVar, Final
 
+from textual import on
 from textual.app import App
 from textual.binding import BindingType
+from textual.message import Message
+from textual.screen import Screen
 
-from lab.session import STUDENT, Session, SessionError
-from lab.session.records import LessonView
+from lab.lesson import progress as progress_file
+from lab.session import STUDENT, Session
+from lab.session.records import Reloaded
+from tui import engine
+from tui.engine import Setup, Started
 from tui.keys import IN_LANGUAGE, Key, Localized, Words, localized, words
+from tui.machine import Machine
 from tui.paths import default_progress_path
 from tui.screens.picker import PickerScreen
 
 # The lesson and help screens are imported when first opened: the picker comes up sooner.
 
 THEMES: Final = ("textual-dark", "textual-light")
-START_GROUP: Final = "lesson-start"  # the worker that builds a lesson's machine
 PREVIEW_SECONDS: Final = 1.0  # how often a preview asks the session whether a lesson file changed
 
 
@@ -53,15 +64,23 @@ class HvlabApp(Localized, App[None]):
         Key("ctrl+q", "quit", "quit", show=False, priority=True),
     )
 
+    class Delivered(Message):
+        """Work for this thread from a lesson's engine: a frame to draw, a command's answer."""
+
+        def __init__(self, work: Callable[[], object]) -> None:
+            super().__init__()
+            self.work = work
+
     def __init__(
         self, session: Session, *, lesson: str | None = None, lang: str = "en", preview: str = ""
     ) -> None:
         super().__init__()
         self.session = session
-        self.lesson: LessonView | None = None  # the lesson open, once its machine is built
+        self.machine: Machine | None = None  # the open lesson's engine (until it ended)
+        self._next: tuple[str, str] | None = None  # a lesson to open once that engine ended
         self.first_lesson = lesson
         self.preview = preview  # an instructor's preview: what to say at the start ("" : none)
-        self._building = False  # a worker thread builds a lesson's machine: leave the session to it
+        self._reloading = False  # the open lesson's engine reads it again (a preview)
         self.lang = lang
         self.theme = THEMES[0]
         self.sub_title = Words(lang)("tui.subtitle")
@@ -85,8 +104,9 @@ class HvlabApp(Localized, App[None]):
             self.set_interval(PREVIEW_SECONDS, self.reload_lessons)
 
     def reload_lessons(self) -> None:
-        """The preview's look at the lessons' folder (Session.reload), and what it changes on screen."""
-        if self._building:
+        """The preview's look at the lessons' folder (Session.reload), and what it changes on
+        screen: the picker's list here, the open lesson in its engine (`engine.reload`)."""
+        if self._reloading:  # the open lesson is being read again: one at a time
             return
         reloaded = self.session.reload()
         if not reloaded.changed:
@@ -97,53 +117,95 @@ class HvlabApp(Localized, App[None]):
         screen = self.screen
         if isinstance(screen, PickerScreen):
             screen.reload()
-        elif reloaded.lesson is not None and self.lesson is not None:
-            from tui.screens.lesson import LessonScreen
+        elif self.machine is not None:
+            self._reloading = True
+            self.machine.submit(
+                engine.reload,
+                then=partial(self._reloaded, self.machine),
+                refused=lambda _: setattr(self, "_reloading", False),
+            )
 
-            if isinstance(screen, LessonScreen):
-                self.lesson = reloaded.lesson
-                self.switch_screen(LessonScreen(self.session, reloaded.lesson))  # it attaches to the machine
-                said = "preview_restarted" if reloaded.restarted else "preview_kept"
-                self.notify(say(said, title=reloaded.lesson.title))
+    def _reloaded(self, machine: Machine, result: tuple[Reloaded, Started | None]) -> None:
+        """The open lesson as its engine read it again: drawn afresh on the machine it has."""
+        from tui.screens.lesson import LessonScreen
+
+        reloaded, started = result
+        screen = self.screen
+        if started is None or machine is not self.machine or not isinstance(screen, LessonScreen):
+            self._reloading = False
+            return
+        screen.hand_over()  # the engine stays: the new screen attaches to it
+        said = "preview_restarted" if reloaded.restarted else "preview_kept"
+        self.notify(words(self)(said, title=started.lesson.title))
+        self.run_worker(self._switch(LessonScreen(machine, started, attach=True)))
+
+    async def _switch(self, screen: Screen[None]) -> None:
+        await self.switch_screen(screen)  # mounted: the next reload may replace it
+        self._reloading = False
 
     def on_picker_screen_chosen(self, event: PickerScreen.Chosen) -> None:
         self.open_lesson(event.lesson_id, event.lang)
 
     def open_lesson(self, lesson_id: str, lang: str) -> None:
-        """Build the lesson's machine in a thread (resuming replays the steps done, which can
-        take seconds) while the picker shows that it is starting, then show the lesson."""
+        """Start the lesson's engine (resuming replays the steps done, which can take seconds)
+        while the picker shows that it is starting, then show the lesson. The last lesson's
+        engine ends first: two engines never share the progress file."""
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(lesson_id)
-        self._building = True
-        self.run_worker(
-            partial(self._start_lesson, lesson_id, lang), thread=True, exclusive=True, group=START_GROUP
+        if self.machine is not None:
+            self._next = (lesson_id, lang)
+            return
+        session = self.session
+        # The student's seed on disk: the engine's session reads it there (and meets, and says,
+        # any problem with the file itself).
+        with contextlib.suppress(OSError):
+            session.book.save()
+        setup = Setup(
+            lesson=lesson_id,
+            lang=lang,
+            lessons_dir=session.lessons_dir,
+            backend=session.backend,
+            progress=session.book.path,
+            seed=session.seed,
         )
+        machine = self.machine = Machine(setup, deliver=lambda work: self.post_message(self.Delivered(work)))
+        machine.on_start(self._started, self._not_started)
 
-    def _start_lesson(self, lesson_id: str, lang: str) -> None:
-        """In the worker thread: nothing else uses the session until the lesson screen is up."""
-        try:
-            self.lesson = self.session.open_lesson(lesson_id, lang)
-            self.session.start()
-        except SessionError as exc:
-            self.call_from_thread(self._not_started, str(exc))
-        else:
-            self.call_from_thread(self._started)
+    @on(Delivered)
+    def delivered(self, event: Delivered) -> None:
+        if self.is_running:  # not while the app shuts its screens down
+            event.work()
 
-    def _started(self) -> None:
+    def _started(self, started: Started) -> None:
         from tui.screens.lesson import LessonScreen
 
-        self._building = False
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
-        assert self.lesson is not None
-        self.push_screen(LessonScreen(self.session, self.lesson))
+        assert self.machine is not None
+        self.push_screen(LessonScreen(self.machine, started))
 
     def _not_started(self, problem: str) -> None:
-        self._building = False
+        self.machine = None  # its engine ends by itself
         self.notify(problem, title=words(self)("tui.cannot_open"), severity="error", timeout=10)
         if isinstance(self.screen, PickerScreen):
             self.screen.starting(None)
             self.screen.allow_choice()
+
+    def lesson_closed(self) -> None:
+        """The lesson's engine ended: its progress is on disk, for the picker to show."""
+        self.machine = None
+        path = self.session.book.path
+        if path is not None and path.exists():
+            try:
+                self.session.load_progress(progress_file.load(path).to_dict())
+            except progress_file.ProgressError as exc:
+                self.notify(str(exc), title=words(self)("tui.progress_unreadable"), severity="warning")
+        if isinstance(self.screen, PickerScreen):
+            self.screen.reload()
+        if self._next is not None:  # chosen while the last engine was ending
+            lesson_id, lang = self._next
+            self._next = None
+            self.open_lesson(lesson_id, lang)
 
     def action_help(self) -> None:
         from tui.screens.help import HelpScreen

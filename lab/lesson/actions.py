@@ -47,9 +47,12 @@ def type_(lab: Lab, args: dict[str, Any]) -> None:
     type_text(lab, lab.vm(args["vm"]), args["text"], enter=args.get("enter", True))
 
 
-def type_text(lab: Lab, vm: Vm, text: str, *, enter: bool = True) -> None:
-    """Type `text` (and Enter) at the VM's console and run until the answer is in (`type`)."""
+def type_text(lab: Lab, vm: Vm, text: str, *, enter: bool = True, settle: bool = True) -> None:
+    """Type `text` (and Enter) at the VM's console and run until the answer is in (`type`);
+    without `settle`, only type (whoever runs the machine next brings the answer)."""
     vm.feed((text + ("\n" if enter else "")).encode())
+    if not settle:
+        return
     spent = _answered(lab, vm, lab.settle_budget)
     # What the answer set off elsewhere (a reply, a log line) finishes here; a VM that keeps
     # running whatever happens (a flood) does not hold up the student who has their answer.

@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from lab.cpu import backends
 from lab.files import FileFormatError, read_text
@@ -117,13 +117,21 @@ def _run(run: _Run) -> tuple[list[str], list[str], int, int]:
     return part.lines, part.errors, part.runs, part.hardened
 
 
+def _forking() -> Any:
+    """multiprocessing's fork context, or None where there is none (Windows; Pyodide, whose
+    standard library in the page leaves multiprocessing out: web/build.py)."""
+    try:
+        import multiprocessing
+    except ImportError:
+        return None
+    return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+
+
 def _runs_in_processes(runs: list[_Run], jobs: int) -> Iterator[tuple[list[str], list[str], int, int]]:
     """The runs' results in order: in `jobs` forked processes where the platform forks (CPython on
     Linux and macOS), else here, one after the other (Windows' spawn, Pyodide's single thread)."""
-    import multiprocessing
-
-    if jobs > 1 and len(runs) > 1 and "fork" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("fork")
+    context = _forking() if jobs > 1 and len(runs) > 1 else None
+    if context is not None:
         with context.Pool(min(jobs, len(runs))) as pool:
             yield from pool.imap(_run, runs)
         return

@@ -49,6 +49,7 @@ SLICE_SECONDS: Final = 0.03  # host time one slice of guest work aims at
 FIRST_SLICE: Final = 20_000  # instructions in the first slice, before the speed is known
 SLICE_RANGE: Final = (1_000, 5_000_000)  # a slice's size, whatever the measured speed
 FRAME_SECONDS: Final = 0.1  # the run loop's frames come at most this often (ten a second)
+REST_SECONDS: Final = 0.05  # after a front end drew a frame, the loop's next one waits this long
 IDLE_WAIT: Final = 0.05  # every guest waits for input: the loop polls this often instead of spinning
 EVALUATE_SECONDS: Final = 0.5  # while the clock moves, the checks are evaluated at most this often
 TIMELINE_BATCH: Final = 300  # timeline items a frame carries at most: a flood's excess is counted
@@ -140,6 +141,7 @@ class Watch:
     detections_seq: int = 0  # detections shown
     retired: int = 0  # instructions run since the last frame
     last_frame: float = -math.inf  # host time of the last frame
+    last_drawn: float = -math.inf  # host time the front end said it drew the last frame
     evaluations: list[Evaluation] = field(default_factory=list)  # since the last frame
 
     def forget(self) -> None:
@@ -172,10 +174,15 @@ class Watch:
         return tuple(out)
 
     def due(self) -> bool:
-        """A run-loop frame is due: FRAME_SECONDS since the last, or a step was just completed."""
-        if self.clock() - self.last_frame >= FRAME_SECONDS:
+        """A run-loop frame is due: FRAME_SECONDS since the last and REST_SECONDS since it was
+        drawn, or a step was just completed."""
+        now = self.clock()
+        if now - self.last_frame >= FRAME_SECONDS and now - self.last_drawn >= REST_SECONDS:
             return True
         return any(e.done_now or e.finished_now for e in self.evaluations)
+
+    def drawn(self) -> None:
+        self.last_drawn = self.clock()
 
     def shown(self, hv: Hypervisor) -> None:
         self.time, self.trace_seq = hv.time, hv.trace.seq

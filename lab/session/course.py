@@ -27,7 +27,16 @@ from lab.lesson.model import Lesson, LessonError
 from lab.lesson.parser import find_lessons, parse_lesson
 from lab.lesson.variants import PLACEHOLDER, fill, student_values
 
-DEFAULT_LESSONS: Final = Path(__file__).resolve().parents[2] / "lessons"
+
+def course_directory() -> Path:
+    """The course's lessons: `lab/course/` when hvlab is installed (the wheel carries a copy of the
+    checkout's `lessons/`, see setup.py), else `lessons/` at the root of the checkout."""
+    lab = Path(__file__).resolve().parents[1]
+    installed = lab / "course"
+    return installed if installed.is_dir() else lab.parent / "lessons"
+
+
+DEFAULT_LESSONS: Final = course_directory()
 STUDENT: Final = "student"  # seed=STUDENT: the student's own variant, kept in their progress
 SeedChoice = int | Literal["student"] | None  # a fixed seed, STUDENT, or the course as written
 

@@ -316,12 +316,14 @@ class Session:
         )
 
     @command(attempt=True)
-    def type(self, vm: str | int, text: str, *, enter: bool = True) -> ConsoleOutput:
-        """Console input (and Enter), then run until the guests wait again; the new output."""
+    def type(self, vm: str | int, text: str, *, enter: bool = True, settle: bool = True) -> ConsoleOutput:
+        """Console input (and Enter), then run until the guests wait again; the new output.
+        `settle=False`: only the input, for a front end whose run loop is running: its next
+        slices bring the answer (and the checks this try makes due see it after that slice)."""
         lab = self._need_lab()
         target = self._vm(vm)
         seq = target.console_seq
-        actions.type_text(lab, target, text, enter=enter)
+        actions.type_text(lab, target, text, enter=enter, settle=settle)
         return self.console(target.name, since=seq)
 
     @command()
@@ -711,9 +713,11 @@ class Session:
         return Done()
 
     @command()
-    def advance(self, seconds: float = control.SLICE_SECONDS) -> Advance:
+    def advance(self, seconds: float = control.SLICE_SECONDS, *, show: bool = True) -> Advance:
         """One turn of the run loop: a slice of guest work of about `seconds` while the guests run,
-        the checks when they are due, and a frame when one is due (at most every FRAME_SECONDS)."""
+        the checks when they are due, and a frame when one is due (at most every FRAME_SECONDS).
+        `show=False`: no frame this turn (the front end is still drawing the last one); the next
+        frame carries what this one would have."""
         lab = self._need_lab()
         wait = 0.0
         if self.running:
@@ -721,8 +725,17 @@ class Session:
             self._watch.retired += ran.retired
             if ran.reason != "budget":
                 wait = control.IDLE_WAIT
-        frame = self.frame() if self._watch.due() or self._evaluation_due() else None
+        completed = self._evaluation_due()
+        frame = self.frame() if show and (completed or self._watch.due()) else None
         return Advance(frame=frame, running=self.running, wait=wait)
+
+    @command(page=False)
+    def drawn(self) -> Done:
+        """The front end drew the last frame: the run loop's next one comes REST_SECONDS later at
+        the soonest, time for the student's keys (a front end whose screen competes with the
+        guests for the CPU says so; the page's, in a worker beside its own thread, need not)."""
+        self._watch.drawn()
+        return Done()
 
     def _evaluation_due(self) -> bool:
         """Evaluate now if the cadence says so; True when that completed a step (show it at once)."""

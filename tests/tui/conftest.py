@@ -5,6 +5,7 @@ is built in a worker thread)."""
 from __future__ import annotations
 
 import importlib.util
+import time
 from pathlib import Path
 
 import pytest
@@ -28,30 +29,73 @@ def session(progress_file: Path) -> Session:
     return Session(seed=STUDENT, progress_path=progress_file)
 
 
-async def lesson_started(pilot) -> None:
-    """Wait until the chosen lesson's machine is built and its screen is up."""
+async def lesson_started(pilot, *, machine: bool = True, timeout: float = 120) -> None:
+    """Wait until the chosen lesson's engine has built its machine and the screen shows it;
+    with `machine`, go on to the machine (F2) if the terminal is too narrow for text and machine."""
     from tui.screens.lesson import LessonScreen
 
-    await pilot.app.workers.wait_for_complete()
-    for _ in range(100):  # the screen mounts after the worker hands it over
-        if isinstance(pilot.app.screen, LessonScreen):
-            break
+    await until(pilot, lambda: isinstance(pilot.app.screen, LessonScreen), timeout=timeout, what="the lesson")
+    await settled(pilot)
+    if machine:
+        await machine_shown(pilot)
+
+
+async def machine_shown(pilot) -> None:
+    """The machine's panels on screen, as F2 brings them when the lesson text has the screen."""
+    if not pilot.app.screen.query_one("#work").display:
+        await pilot.press("f2")
+        await pilot.pause()
+
+
+async def until(pilot, condition, *, timeout: float = 60, what: str = "") -> None:
+    """Let the app run until `condition()` holds: what the engine does reaches the screen in its own time."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what or condition}")
         await pilot.pause(0.02)
+
+
+async def settled(pilot, *, timeout: float = 60):
+    """Every command sent so far has run in the lesson's engine, and the screen draws the machine
+    as it is now (the step's checks evaluated if due); returns the state the screen shows."""
+    from lab.session import Session
+
+    screen = pilot.app.screen
+    drawn = []
+
+    def show(frame) -> None:
+        screen.show(frame)
+        drawn.append(frame)
+
+    screen.machine.submit(Session.frame, then=show)
+    await until(pilot, lambda: drawn, timeout=timeout, what="the engine's frame")
     await pilot.pause()
+    return screen.state
 
 
-async def wait_for(pilot, condition, seconds: float = 10.0, what: str = "the lab") -> None:
-    """Let the app run until `condition()` holds: the run loop advances the guests on a
-    timer, so output appears after some frames, later on a loaded machine."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"{what} did not react in {seconds} s")
+def console_of(pilot):
+    """The console whose input line has the focus (None: the focus is elsewhere)."""
+    from tui.widgets.console import ConsoleView
+
+    focused = pilot.app.focused
+    parent = focused.parent if focused is not None else None
+    return parent if isinstance(parent, ConsoleView) else None
+
+
+async def answered(pilot, console, before: int, text: str) -> None:
+    """The guest echoed `text` after `before` characters of its console and shows its prompt again."""
+
+    def done() -> bool:
+        new = console.text[before:]
+        return text.strip() in new and new.rstrip().endswith(">")
+
+    await until(pilot, done, what=f"{console.vm}'s answer to {text!r}")
+    await settled(pilot)
 
 
 async def enter_line(pilot, text: str) -> None:
-    """Put `text` in the focused input line and press Enter.
+    """Put `text` in the focused input line and press Enter; at a console, wait for the answer.
 
     Typing key by key costs a screen refresh per key (about 0.1 s in a pilot
     run); the flow test types the attack itself that way, the rest uses this.
@@ -60,9 +104,14 @@ async def enter_line(pilot, text: str) -> None:
 
     focused = pilot.app.focused
     assert isinstance(focused, Input), focused
+    console = console_of(pilot)
+    before = len(console.text) if console is not None else 0
     focused.value = text
     await pilot.press("enter")
-    await pilot.pause()
+    if console is not None:
+        await answered(pilot, console, before, text)
+    else:
+        await settled(pilot)
 
 
 async def open_tab(pilot, name: str) -> None:
@@ -74,6 +123,7 @@ async def open_tab(pilot, name: str) -> None:
     """
     from textual.widgets import TabbedContent
 
+    await machine_shown(pilot)
     screen = pilot.app.screen
     tab = screen.query_one(f"#work Tab#--content-tab-tab-{name}")
     screen.query_one("#work #tabs-scroll").scroll_to_center(tab, animate=False, force=True)

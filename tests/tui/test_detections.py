@@ -1,14 +1,15 @@
 """The defender's panels: detection rules written in the editor, checked at their line,
-loaded, firing live in the Detections panel, and scored against the recorded runs."""
+loaded, firing live in the Detections panel, and scored against the recorded runs, all
+through the lesson's engine process while the screen stays free."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
 
-from textual.widgets import Select, Static, TextArea
+from textual.widgets import Select, Static, TabbedContent, TextArea
 
-from tests.tui.conftest import SIZE, lesson_started, open_tab
+from tests.tui.conftest import SIZE, lesson_started, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.widgets.detections_panel import DetectionsPanel
 from tui.widgets.editor import RULES, Editor
@@ -18,7 +19,7 @@ MISSPELT = FLOOD_RULES.replace('"udp.dstport"', '"udp.dstprt"')
 
 
 def test_rules_from_the_editor_fire_live_on_the_flood_and_are_scored(session, tmp_path, monkeypatch):
-    monkeypatch.setenv("HVLAB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HVLAB_CACHE", str(tmp_path / "cache"))  # the engine records the runs afresh
 
     async def flow() -> None:
         app = HvlabApp(session, lesson="defender")
@@ -26,48 +27,63 @@ def test_rules_from_the_editor_fire_live_on_the_flood_and_are_scored(session, tm
             await lesson_started(pilot)
             screen = app.screen
             panel = screen.query_one(DetectionsPanel)
+            rules_line = screen.query_one("#det-rules", Static)
             await open_tab(pilot, "detections")
-            assert "No detection rules" in str(screen.query_one("#det-rules", Static).render())
+            assert "No detection rules" in str(rules_line.render())
 
             await open_tab(pilot, "editor")
             editor = screen.query_one(Editor)
+            status = screen.query_one("#editor-status", Static)
             screen.query_one("#editor-source", Select).value = RULES
-            await pilot.pause()
-            area = screen.query_one(TextArea)
+            area = screen.query_one("#editor-text", TextArea)
+            await until(pilot, lambda: editor.mode == RULES and area.text != "", what="the rules' template")
             assert area.text.startswith("# Detection rules (TOML)")  # the template, valid as it stands
+            await pilot.click("#editor-check")
+            await settled(pilot)
+            assert "1 rule(s)" in str(status.render())
 
-            # A misspelt field: Check names its line and the field meant; nothing is loaded.
+            # A misspelt field: Check names its line and the field meant; Load refuses it.
             area.load_text(MISSPELT)
-            assert not editor.check()
-            status = str(screen.query_one("#editor-status", Static).render())
+            await pilot.click("#editor-check")
+            await settled(pilot)
             line = next(n for n, text in enumerate(MISSPELT.splitlines(), 1) if "udp.dstprt" in text)
-            assert f"line {line}:" in status and "did you mean 'udp.dstport'" in status
+            said = str(status.render())
+            assert f"line {line}:" in said and "did you mean 'udp.dstport'" in said
             assert area.selection.start[0] == line - 1  # the cursor sits on it
-            editor.go()
-            await pilot.pause()
-            assert session.lab.sensor is None
+            area.move_cursor((0, 0))
+            await pilot.click("#editor-go")
+            await settled(pilot)
+            assert "did you mean 'udp.dstport'" in str(status.render())
+            assert area.selection.start[0] == line - 1
+            assert "No detection rules" in str(rules_line.render())  # nothing watches the machine
 
             # Fixed and loaded: the rule watches the machine and fires on the running flood.
             area.load_text(FLOOD_RULES)
-            editor.go()
-            await pilot.pause()
-            status = str(screen.query_one("#editor-status", Static).render())
-            assert "1 rule(s) now watch the machine" in status
+            await pilot.click("#editor-go")
+            await settled(pilot)
+            assert "1 rule(s) now watch the machine" in str(status.render())
             await open_tab(pilot, "detections")
-            for _ in range(200):
-                if panel.lines:
-                    break
-                await pilot.pause(0.05)
+            await until(pilot, lambda: panel.lines, what="a detection in a frame")
             first = panel.lines[0]
             assert "mgmt-flood ci: " in first and "claiming to be 10.0.0.11" in first
+            assert "mgmt-flood" in str(rules_line.render())
 
-            # The score: the course's floods are detected, no honest run sets the rule off.
+            # The editor shows the rules that watch the machine when the student comes back to it.
+            screen.query_one("#editor-source", Select).value = "asm"
+            await until(pilot, lambda: editor.mode == "asm", what="the assembly")
+            screen.query_one("#editor-source", Select).value = RULES
+            await until(pilot, lambda: area.text == FLOOD_RULES, what="the loaded rules from the engine")
+
+            # The score: the engine records the course's runs (seconds) while the screen answers keys.
+            await open_tab(pilot, "detections")
+            score_box = screen.query_one("#det-score", Static)
             await pilot.click("#det-score-button")
-            for _ in range(400):
-                score = str(screen.query_one("#det-score", Static).render())
-                if "attacks detected" in score:
-                    break
-                await pilot.pause(0.05)
+            await pilot.press("f3")
+            await pilot.pause()
+            assert screen.query_one(TabbedContent).active == "tab-editor"
+            assert "attacks detected" not in str(score_box.render())  # still scoring, and the screen moved
+            await until(pilot, lambda: "attacks detected" in str(score_box.render()), what="the score")
+            score = str(score_box.render())
             assert "0 of 10 legitimate runs with a false positive" in score
             assert "mgmt-flood: detects flood/2" in score
 

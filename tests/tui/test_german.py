@@ -43,7 +43,7 @@ def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(sessi
             await lesson_started(pilot)
             screen = app.screen
             assert isinstance(screen, LessonScreen)
-            assert session.lesson.lang == "de"
+            assert screen.lesson.lang == "de"
             assert "Schritt 1 von 6" in str(screen.query_one("#prose", Markdown).source)
             assert {"Hilfe", "Reiter", "Start", "Prüfen", "Tipp", "Text", "Einzel", "Neu"} <= footer_words(
                 app

@@ -15,7 +15,7 @@ from pathlib import Path
 from textual.widgets import DataTable, Select, TextArea
 
 from lab.session import STUDENT, Session
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, wait_for
+from tests.tui.conftest import SIZE, enter_line, lesson_started, machine_shown, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.lesson import LessonScreen
@@ -44,7 +44,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             tenant = screen.query_one("#console-tenant", ConsoleView)
             await open_tab(pilot, "editor")
             editor = screen.query_one(Editor)
-            area = screen.query_one(TextArea)
+            area = screen.query_one("#editor-text", TextArea)
             if HIGHLIGHTING:  # guest assembly is highlighted as RISC-V
                 assert area.language == "riscv-asm" and area.is_syntax_aware
             await pilot.press("ctrl+t")  # the light theme: the code's colours follow
@@ -64,14 +64,13 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             # A patch that does not compile is refused with its line; nothing changes.
             editor.text = "def console_write(hv, vm, n, lo, hi):\n    return (\n"
             await pilot.click("#editor-go")
+            assert (await settled(pilot)).patches == ()
             assert "line" in str(screen.query_one("#editor-status").render())
-            assert session.state().patches == ()
 
             # The lesson's fix: applied, it stops the leak of the neighbour's memory.
             editor.text = PATCH.read_text()
             await pilot.click("#editor-go")
-            await pilot.pause()
-            assert session.state().patches == ("dbcn.console_write",)
+            assert (await settled(pilot)).patches == ("dbcn.console_write",)
             assert "patched: dbcn.console_write" in status_line(screen)
             await open_tab(pilot, "tenant")
             await enter_line(pilot, "print 0x80041000 32")
@@ -80,14 +79,15 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             # Rolled back, the original handler is in place again.
             await open_tab(pilot, "editor")
             await pilot.click("#editor-revert")
-            await pilot.pause()
-            assert session.state().patches == ()
+            assert (await settled(pilot)).patches == ()
+            assert "def console_write" in editor.text and editor.text != PATCH.read_text()
 
             # Assembly: an error is shown with its line, and the cursor lands on that line.
             screen.query_one("#editor-source", Select).value = "asm"
             await pilot.pause()
             editor.text = BROKEN
             await pilot.click("#editor-check")
+            await settled(pilot)
             status = str(screen.query_one("#editor-status").render())
             assert "line 3" in status and "frobnicate" in status
             assert area.cursor_location[0] == 2
@@ -95,19 +95,15 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             # The example program loads into the tenant and prints its greeting.
             editor.revert()
             await pilot.click("#editor-go")
-            await wait_for(pilot, lambda: "hello from the editor" in tenant.text, what="the example program")
+            await until(pilot, lambda: "hello from the editor" in tenant.text, what="the example program")
 
             # A guest that never waits: the run loop keeps the UI alive and shows it.
             editor.text = RUNAWAY
             await pilot.click("#editor-go")
-            before = session.state().vms[1].instret
-            for _ in range(20):
-                await pilot.pause(0.1)
-                if screen.mips > 0 and session.state().vms[1].instret > before + 10_000:
-                    break
-            assert session.state().running
-            assert session.state().vms[1].instret > before + 10_000
-            assert screen.mips > 0 and "MIPS" in status_line(screen)
+            before = (await settled(pilot)).vms[1].instret
+            await until(pilot, lambda: screen.mips > 0 and screen.state.vms[1].instret > before + 10_000)
+            assert screen.state.running
+            assert "MIPS" in status_line(screen)
 
             # The VMs panel shows each VM's disk: its size and its reads/writes (sectors).
             await open_tab(pilot, "vms")
@@ -117,27 +113,39 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             bank = [str(cell) for cell in table.get_row("bank")]
             assert bank[-2] == "64 KiB" and bank[-1].startswith("0/1 ")  # it wrote its ledger at boot
 
-            # The VMs panel pauses just that VM: its count stops, the machine stays live.
+            # The VMs panel pauses just that VM, and says so: its count stops, the machine stays live.
             await pilot.press("down", "p")  # the tenant's row, Pause
-            await pilot.pause()
-            tenant_vm = session.state().vms[1]
+            tenant_vm = (await settled(pilot)).vms[1]
             assert tenant_vm.state == "paused"
+            assert any("tenant" in n.message and "paused" in n.message for n in app._notifications)
             await pilot.pause(0.2)
-            assert session.state().vms[1].instret == tenant_vm.instret
+            assert (await settled(pilot)).vms[1].instret == tenant_vm.instret
             await pilot.press("u")
+            assert (await settled(pilot)).vms[1].state == "running"
+
+            # Rebooting throws the VM's state away: it asks first, and No leaves the VM alone.
+            instret = (await settled(pilot)).vms[1].instret
+            await pilot.press("b")
             await pilot.pause()
-            assert session.state().vms[1].state == "running"
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("n")
+            await pilot.pause()
+            assert (await settled(pilot)).vms[1].instret > instret  # not rebooted: still counting up
+            await pilot.press("b")
+            await pilot.pause()
+            await pilot.press("y")
+            await pilot.pause()
+            assert (await settled(pilot)).vms[1].instret < instret  # rebooted: counting from 0 again
 
             await pilot.press("f5")  # pause the machine
-            await pilot.pause()
-            stopped = session.state().time
+            stopped = (await settled(pilot)).time
             await pilot.pause(0.2)
-            assert not session.state().running
-            assert session.state().time == stopped
+            state = await settled(pilot)
+            assert not state.running and state.time == stopped
             assert "paused" in status_line(screen)
 
             await pilot.press("f6")  # one instruction at a time
-            assert session.state().time == stopped + 1
+            assert (await settled(pilot)).time == stopped + 1
 
     asyncio.run(flow())
 
@@ -158,7 +166,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             await pilot.pause()
             assert isinstance(app.screen, ConfirmScreen)
             await pilot.press("n")  # no: nothing is lost
-            await pilot.pause()
+            await settled(pilot)
             assert "echo hello" in tenant.text
 
             await pilot.press("f9")
@@ -166,22 +174,23 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             await pilot.press("y")
             await pilot.pause()
             assert isinstance(app.screen, LessonScreen)
+            await settled(pilot)
             assert "echo hello" not in tenant.text
             assert tenant.text.rstrip().endswith("dom1>")
 
-            session.answer(1, "1")  # step 1's prediction (the quiz tests answer by keyboard)
+            screen.machine.submit(Session.answer, 1, "1")  # step 1's prediction (test_quiz: by keyboard)
             await enter_line(pilot, "vms")  # finishes step 1, which waits for the student
-            assert session.state().done
+            assert (await settled(pilot)).done
             await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert session.state().step == 1
+            assert (await settled(pilot)).step == 1
+            await machine_shown(pilot)
             await pilot.press("f8")  # a hint for step 2, which the next visit shows again
-            await pilot.pause()
+            await settled(pilot)
             seen["hint"] = str(screen.query_one("#hints").source)
             assert "Hint 1" in seen["hint"]
             await open_tab(pilot, "trace")
             trace = screen.query_one(TracePanel)
-            assert any("dom0 admin" in line for line in trace.lines)
+            await until(pilot, lambda: any("dom0 admin" in line for line in trace.lines))  # drawn when shown
             screen.query_one("#trace-vm", Select).value = 1
             screen.query_one("#trace-kind", Select).value = "hypercall"
             await pilot.pause()
@@ -192,7 +201,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
             await pilot.pause()
             assert isinstance(app.screen, PickerScreen)
             table = app.screen.query_one("#lessons")
-            assert str(table.get_row_at(2)[1]) == "1/6"
+            await until(pilot, lambda: str(table.get_row_at(2)[1]) == "1/6", what="the progress")
 
     asyncio.run(first_visit())
     assert progress_file.exists()
@@ -204,7 +213,7 @@ def test_reset_step_asks_first_trace_filters_and_progress_resumes(session, progr
         app = HvlabApp(again, lesson="control-api")
         async with app.run_test(size=SIZE) as pilot:
             await lesson_started(pilot)
-            assert again.state().step == 1
+            assert app.screen.state.step == 1
             assert "Step 2 of 6" in str(app.screen.query_one("#prose").source)
             assert str(app.screen.query_one("#hints").source) == seen["hint"]
 

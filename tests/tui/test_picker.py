@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual import events
 from textual.widgets import DataTable, Static
 
 from hvlab.cli import main as hvlab
@@ -91,3 +92,20 @@ def test_an_unreadable_progress_file_is_named_on_the_screen_and_kept(tmp_path):
 
     asyncio.run(flow())
     assert [p.read_text() for p in tmp_path.glob("progress.json.unreadable-*")] == ["{half a file"]
+
+
+def test_keys_typed_ahead_open_the_lesson_they_point_at(session):
+    """Arrow keys and Enter in one burst (a fast typist, a busy machine): Enter opens the row the
+    arrows reached, not the one the cursor was on when Enter arrived."""
+    from tests.tui.conftest import lesson_started
+
+    async def flow() -> None:
+        app = HvlabApp(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            for key in ("down", "down", "down", "down", "enter"):  # all queued before any is handled
+                app.post_message(events.Key(key, None if key != "enter" else "\r"))
+            await lesson_started(pilot, machine=False)
+            assert app.screen.lesson.id == session.list_lessons("en")[4].id == "grant-tables"
+
+    asyncio.run(flow())

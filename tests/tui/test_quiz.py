@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, Static
 
+from lab.lesson import progress as progress_file
 from lab.session import STUDENT, Session
 from tests.lesson.conftest import FRONT
 from tests.lesson.test_quiz import GOOD
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
+from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.widgets.checks import ChecksView
 from tui.widgets.lesson_view import LessonView
 from tui.widgets.quiz import QuizPanel
+from tui.widgets.trace_panel import TracePanel
 
 
 def course(folder: Path, *, lang: str = "en") -> Path:
@@ -54,7 +56,7 @@ def test_a_prediction_a_waiting_step_and_a_reflection_by_keyboard(quiz_session):
     async def flow() -> None:
         app = HvlabApp(s, lesson="demo")
         async with app.run_test(size=SIZE) as pilot:
-            await lesson_started(pilot)
+            await lesson_started(pilot, machine=False)  # 80 columns: the text first, its question
             screen = app.screen
             checks = screen.query_one(ChecksView)
             assert "Answer the prediction above first" in shown(checks)
@@ -64,36 +66,38 @@ def test_a_prediction_a_waiting_step_and_a_reflection_by_keyboard(quiz_session):
             await pilot.pause()
             assert predict.chosen() == "2"
             await pilot.press("tab", "enter")  # the Answer button
-            await pilot.pause()
-            (state,) = s.state().quizzes
+            (state,) = (await settled(pilot)).quizzes
             assert state.answered and state.right is None  # noted, not judged aloud yet
             assert "Prediction noted" in shown(predict.query_one(".quiz-feedback", Static))
             assert predict.query_one(OptionList).disabled and "Answer the prediction" not in shown(checks)
             assert app.focused is screen.query_one("#input-tenant", Input)  # predicted: now act
             await enter_line(pilot, "peek 2 0x80001000 32")
-            assert s.state().done and s.state().step == 0  # done, and it stays
+            state = await settled(pilot)
+            assert state.done and state.step == 0  # done, and it stays
+            await pilot.press("f2")  # the text (80 columns: the text and the machine take turns)
+            await pilot.pause()
             assert screen.query_one("#step-done").display
             feedback = shown(predict.query_one(".quiz-feedback", Static))
             assert "Your prediction was wrong: you answered 2." in feedback
             assert "never asks who calls" in predict.query_one(".quiz-explanation").source
 
             await pilot.press("ctrl+n")
+            assert (await settled(pilot)).step == 1
             await pilot.pause()
-            assert s.state().step == 1
             assert "Answer the questions above" in shown(checks)
             address = screen.query_one(LessonView).questions[1]
             assert app.focused is address.query_one(Input)  # the reflection asks: its question has the focus
+            feedback = address.query_one(".quiz-feedback", Static)
             address.query_one(Input).value = "0x1000"
             await pilot.press("enter")
-            await pilot.pause()
-            assert "Not quite. Try again." in shown(address.query_one(".quiz-feedback", Static))
+            await until(pilot, lambda: "Not quite. Try again." in shown(feedback))
             address.query_one(Input).value = "2147487744"  # 0x80001000, written in decimal
             await pilot.press("enter")
-            await pilot.pause()
-            assert "Right." in shown(address.query_one(".quiz-feedback", Static))
+            await until(pilot, lambda: "Right." in shown(feedback))
             assert "puts it there" in address.query_one(".quiz-explanation").source
 
             calls = screen.query_one(LessonView).questions[2]
+            await settled(pilot)
             assert app.focused is calls.query_one(OptionList)  # on to the next open question
             await pilot.press("enter", "down", "down", "enter")  # peek and destroy
             await pilot.pause()
@@ -101,13 +105,13 @@ def test_a_prediction_a_waiting_step_and_a_reflection_by_keyboard(quiz_session):
                 calls.query_one(".quiz-label")
             )
             await pilot.press("tab", "enter")
-            await pilot.pause()
-            state = s.state()
+            state = await settled(pilot)
             assert state.finished and state.complete
             assert "Lesson complete" in str(screen.query_one("#status").render())
 
-    asyncio.run(flow())
-    steps = s.progress()["lessons"]["demo"]["steps"]
+    asyncio.run(flow())  # the engine wrote the progress file as it ended
+    assert s.book.path is not None
+    steps = progress_file.load(s.book.path).to_dict()["lessons"]["demo"]["steps"]
     assert steps["1"]["quizzes"]["1"]["attempts"] == 2 and steps["0"]["quizzes"]["1"]["right"] is False
 
 
@@ -119,7 +123,7 @@ def test_a_german_lesson_asks_in_german(tmp_path):
     async def flow() -> None:
         app = HvlabApp(s, lesson="demo", lang="de")
         async with app.run_test(size=SIZE) as pilot:
-            await lesson_started(pilot)
+            await lesson_started(pilot, machine=False)
             panel = app.screen.query_one(LessonView).questions[1]
             assert "Erst vorhersagen" in shown(panel.query_one(".quiz-label", Static))
             assert "Beantworten Sie zuerst die Vorhersage" in shown(app.screen.query_one(ChecksView))
@@ -139,12 +143,14 @@ def test_policy_words_render_their_markdown_and_the_cost_is_measured(session):
             assert docs and not any("`" in d for d in docs)
             assert not screen.query_one("#measure-caveat").display
             await pilot.click("#measure")
-            await pilot.pause()
-            result = shown(screen.query_one("#measured", Static))
-            assert "With your hardening a hypercall took" in result and "µs" in result
+            measured = screen.query_one("#measured", Static)
+            await until(pilot, lambda: "With your hardening a hypercall took" in shown(measured))
+            assert "µs" in shown(measured)
             assert screen.query_one("#measure-caveat").display
             assert "not the absolute times" in shown(screen.query_one("#measure-caveat", Static))
-            assert any("measured:" in i.text for i in session.timeline().items)
+            await open_tab(pilot, "trace")  # the figures are in the trace too
+            trace = screen.query_one(TracePanel)
+            await until(pilot, lambda: any("measured:" in line for line in trace.lines))
 
     asyncio.run(flow())
 

@@ -13,7 +13,8 @@ import asyncio
 
 from textual.widgets import Select
 
-from tests.tui.conftest import SIZE, lesson_started, open_tab, wait_for
+from lab.session import Session
+from tests.tui.conftest import SIZE, lesson_started, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.widgets.console import ConsoleView
 from tui.widgets.editor import Editor
@@ -44,16 +45,17 @@ def test_the_race_is_written_in_the_editor_and_timed_until_it_wins(session):
             async def load(wait: int, expect: str) -> None:
                 editor.text = starter.replace(YOUR_PART, change_len(wait))
                 await pilot.click("#editor-go")
-                await wait_for(pilot, lambda: expect in tenant.text, seconds=20, what=f"the race with {wait}")
+                await until(pilot, lambda: expect in tenant.text, what=f"the race with {wait}")
                 tenant.clear()
 
             await load(0, "rejected the request: len was over 240")  # too early: the check sees 260
             await load(2000, "no more than its buffer holds")  # too late: the copy is done
             await load(511, "destroy(2) succeeded")  # between the two fetches
-            assert session.state().vms[2].state == "destroyed"
+            assert (await settled(pilot)).vms[2].state == "destroyed"
 
             # The defence: the backend copies the request once and checks the copy.
-            session.set_policy("dgram.copy_then_validate", True)
+            screen.machine.submit(Session.set_policy, "dgram.copy_then_validate", True)
+            assert (await settled(pilot)).policy.values["dgram.copy_then_validate"] is True
             await load(511, "no more than its buffer holds")
 
     asyncio.run(flow())

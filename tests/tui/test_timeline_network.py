@@ -16,7 +16,7 @@ from lab.net.switch import PortCounters
 from lab.session import STUDENT, Session
 from lab.session.records import PortView
 from tests.test_session import NET_LESSON
-from tests.tui.conftest import SIZE, enter_line, lesson_started, open_tab
+from tests.tui.conftest import SIZE, enter_line, lesson_started, machine_shown, open_tab, settled, until
 from tui.app import HvlabApp
 from tui.widgets.network_panel import NetworkPanel, _port_row
 from tui.widgets.timeline_panel import TimelinePanel
@@ -32,10 +32,11 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             panes = {pane.id for pane in screen.query(TabPane)}
             assert "tab-timeline" in panes and "tab-network" not in panes  # this scenario has no network
 
-            session.answer(1, "1")  # step 1's prediction (the quiz tests answer by keyboard)
+            screen.machine.submit(Session.answer, 1, "1")  # step 1's prediction (test_quiz: by keyboard)
             await enter_line(pilot, "vms")  # the tenant lists the VMs: VMCTL hypercalls
             await open_tab(pilot, "timeline")
             timeline = screen.query_one(TimelinePanel)
+            await until(pilot, lambda: any("VMCTL.info(domid=2)" in line for line in timeline.lines))
             lines = timeline.lines
             call = next(n for n, line in enumerate(lines) if "dom1 tenant VMCTL.info(domid=2)" in line)
             # Under the hypercall, indented: the guest's instructions up to its ecall.
@@ -61,9 +62,11 @@ def test_the_timeline_shows_a_hypercall_under_the_code_that_made_it(session):
             screen.query_one("#input-tenant").focus()
             await pilot.pause()
             await enter_line(pilot, "probe 0x10")
-            assert any("BASE.probe_extension" in line for line in timeline.lines)
+            await open_tab(pilot, "timeline")  # drawn when shown: it kept the items meanwhile
+            await until(pilot, lambda: any("BASE.probe_extension" in line for line in timeline.lines))
             await pilot.press("f9", "y")
             await pilot.pause()
+            await settled(pilot)
             assert any("VMCTL.info(domid=2)" in line for line in timeline.lines)
             assert not any("BASE.probe_extension" in line for line in timeline.lines)
 
@@ -110,13 +113,14 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             screen = app.screen
             await enter_line(pilot, "ping 10.0.0.1 1")
             # Step 1 done by the ping; step 2 done because its check already held: on to step 3.
-            assert session.state().step == 0 and session.state().done
+            state = await settled(pilot)
+            assert state.step == 0 and state.done
             await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert session.state().step == 1 and session.state().done
+            state = await settled(pilot)
+            assert state.step == 1 and state.done
             await pilot.press("ctrl+n")
-            await pilot.pause()
-            assert session.state().step == 2
+            assert (await settled(pilot)).step == 2
+            await machine_shown(pilot)
 
             await open_tab(pilot, "network")
             panel = screen.query_one(NetworkPanel)
@@ -125,16 +129,16 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             assert "mgmt 10.0.0.1:6230 on tenants" in mgmt and "ARP replies 1, pings answered 1" in mgmt
             table = screen.query_one("#net-ports", DataTable)
             rows = {row[1]: row for row in (table.get_row_at(i) for i in range(table.row_count))}
-            # In: the ARP request and the echo request (60 + 74 bytes); out: both replies; no drops,
-            # nothing spoofed.
-            assert list(rows["tenant"]) == ["tenants", "tenant", "vnic", "2", "134", "2", "134", "0", "0"]
+            # No drops, nothing spoofed; in: the ARP request and the echo request (60 + 74 bytes);
+            # out: both replies.
+            assert list(rows["tenant"]) == ["tenants", "tenant", "vnic", "0", "0", "2", "134", "2", "134"]
             assert rows["mgmt"][2] == "mgmt"
             assert any("tenants/tenant: 10.0.0.11 > 10.0.0.1 ICMP echo request" in f for f in panel.frames)
             assert any("tenants/mgmt: 10.0.0.1 > 10.0.0.11 ICMP echo reply" in f for f in panel.frames)
 
             # Save pcap (the key, with the ports table focused): into the data dir by default.
             await pilot.press("s")
-            await pilot.pause()
+            await settled(pilot)
             status = str(screen.query_one("#pcap-status").render())
             assert status.startswith("saved 4 frames to ")
             [saved] = (data / "captures").glob("net-steps-tenants-t*.pcap")
@@ -144,7 +148,7 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             # A path of the student's choosing, through the input line and the button.
             screen.query_one("#pcap-path").value = str(tmp_path / "mine.pcap")
             await pilot.click("#pcap-save")
-            await pilot.pause()
+            await settled(pilot)
             assert (tmp_path / "mine.pcap").exists()
 
             # The hypervisor's own console, out of band: its answer shows under the command,
@@ -153,7 +157,7 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
             await enter_line(pilot, "LIST")
             lines = panel.mgmt_lines
             assert lines[0] == "> LIST" and any("tenant" in line for line in lines[1:])
-            assert session.state().finished
+            assert screen.state.finished
 
             # The VMs panel shows each NIC's counters.
             await open_tab(pilot, "vms")
@@ -162,7 +166,9 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
 
             # The timeline has the frames between the hypercalls.
             await open_tab(pilot, "timeline")
-            lines = screen.query_one(TimelinePanel).lines
+            timeline = screen.query_one(TimelinePanel)
+            await until(pilot, lambda: any("frame tenants/tenant:" in line for line in timeline.lines))
+            lines = timeline.lines
             sent = next(
                 n for n, line in enumerate(lines) if "frame tenants/tenant:" in line and "ICMP" in line
             )
@@ -175,4 +181,4 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
 def test_a_ports_spoofed_frames_have_a_column_of_their_own():
     counters = PortCounters(rx_frames=5, rx_bytes=300, acl_drops=1, endpoint_drops=1, spoof_drops=3)
     row = _port_row("tenants", PortView(name="tenant", kind="vnic", domid=1, counters=counters))
-    assert row[-2:] == ("2", "3")  # drops (ACL and full queues), then spoofed
+    assert row[3:5] == ("2", "3")  # drops (ACL and full queues), then spoofed

@@ -102,11 +102,15 @@ class PageProblems:
         self.foreign: list[str] = []
 
     def watch(self, context: Any, page: Any) -> None:
+        self.watch_page(page)
+        context.on("request", self._request)
+
+    def watch_page(self, page: Any) -> None:
+        """Another page of the same context (a tab opened after one was closed)."""
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
         page.on("crash", lambda _: self.errors.append("the page crashed"))
         page.on("worker", lambda worker: worker.on("console", self._console))
-        context.on("request", self._request)
 
     def _console(self, message: Any) -> None:
         if message.type == "error":
@@ -125,11 +129,12 @@ class PageProblems:
 
 
 @contextmanager
-def open_page(browser: Any, server_url: str) -> Iterator[Any]:
+def open_page(browser: Any, server_url: str, *, service_workers: str = "allow") -> Iterator[Any]:
     """A page in a new context (empty cache and localStorage); on leaving, the checks of
-    `PageProblems` fail the test if anything went wrong in it."""
+    `PageProblems` fail the test if anything went wrong in it. `service_workers="block"` keeps
+    the lab's service worker out (playwright's `page.route` does not see what one serves)."""
     origin = server_url.rstrip("/")
-    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, service_workers=service_workers)
     page = context.new_page()
     problems = PageProblems(origin)
     problems.watch(context, page)

@@ -132,6 +132,33 @@ def _():
     html = render("**bold** <script>alert(1)</script>")
     return "<strong>bold</strong>" in html and "<script>" not in html, html.strip()
 
+@check("stdlib_trim")
+def _():
+    # Every module the build kept in the standard library still imports: none of them needs
+    # one the build left out (web.build.STDLIB_LEFT_OUT, listed in the manifest).
+    import importlib, zipfile
+    left = ${JSON.stringify(manifest.stdlib_left_out ?? [])}
+    stdlib = next(p for p in sys.path if p.endswith(".zip"))
+    with zipfile.ZipFile(stdlib) as zf:
+        names = sorted({n[:-3].replace("/", ".").removesuffix(".__init__")
+                        for n in zf.namelist() if n.endswith(".py")})
+    needs_left_out = []
+    started = time.perf_counter()
+    for name in names:
+        if name in ("antigravity", "this") or name.startswith("__phello__"):
+            continue  # they act on import (open a browser, print a poem)
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if any(exc.name == x or (exc.name or "").startswith(x + ".") for x in left):
+                needs_left_out.append(f"{name}: {exc}")
+        except BaseException:
+            pass  # a module that does not import in Pyodide whatever the build leaves out
+    gone = [x for x in left if any(n == x or n.startswith(x + ".") for n in names)]
+    ok = bool(left) and not needs_left_out and not gone
+    took = time.perf_counter() - started
+    return ok, needs_left_out or gone or f"{len(names)} modules import ({took:.1f} s); left out: {', '.join(left)}"
+
 def mips():
     from lab.cpu.speed import tight_loop
     return max(tight_loop("interp", iterations=150_000).mips for _ in range(3))

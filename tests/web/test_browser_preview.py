@@ -78,3 +78,15 @@ def test_the_page_reloads_a_saved_lesson(browser: Any, preview) -> None:
         wait_console(page, "tenant", "dom2 running")
         assert "typed-before-the-reload" not in console_text(page, "tenant")
         shot(page, "preview-restarted.png")
+
+
+def test_a_preview_keeps_no_offline_copy(browser: Any, preview, tmp_path: Path) -> None:
+    """Its lessons change while it is served: a service worker would keep the first ones."""
+    _, url = preview
+    assert not (tmp_path / "site" / "sw.js").exists()
+    assert (tmp_path / "site" / "lessons.zip").exists()  # the name web/preview.py rewrites
+    with open_page(browser, url) as page:
+        boot(page, url)
+        state = page.evaluate("async () => { await hvlab.offline.ready; return hvlab.offline.state; }")
+        assert state == "unsupported"
+        assert page.evaluate("async () => (await navigator.serviceWorker.getRegistrations()).length") == 0

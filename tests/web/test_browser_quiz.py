@@ -9,6 +9,7 @@ Screenshots go to $HVLAB_SHOTS (default /tmp/web-shots) for a person to look at.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -52,7 +53,8 @@ def quiz_url(quiz_site: Path) -> Iterator[str]:
 
 
 def test_instructor_notes_are_not_in_what_the_browser_gets(quiz_site: Path) -> None:
-    with zipfile.ZipFile(io.BytesIO((quiz_site / "lessons.zip").read_bytes())) as z:
+    lessons = json.loads((quiz_site / "manifest.json").read_text())["lessons"]  # course/HASH/lessons.zip
+    with zipfile.ZipFile(io.BytesIO((quiz_site / lessons).read_bytes())) as z:
         demo = z.read("lessons/99-demo.md").decode()
     assert (
         "```predict" in demo and "often forget the length" not in demo and "who should be allowed" not in demo

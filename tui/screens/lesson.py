@@ -2,23 +2,23 @@
 (a console per VM, the VMs, the trace, the timeline, the network when the
 scenario has one, the policy, the detections, the editor).
 
-    app.push_screen(LessonScreen(session, lesson))   # after session.open_lesson() and session.start()
+    app.push_screen(LessonScreen(machine, started))   # a tui.machine.Machine, its engine's Started
 
-The screen talks to the session directly and draws what its frames say. A timer
-calls `Session.advance` twenty times a second: the session runs one slice of guest
-work (sized to take about lab.session.control.SLICE_SECONDS, so the UI never
-freezes whatever the guest does, and a runaway guest shows as a high MIPS figure,
-stoppable with F5 or by pausing that VM), evaluates the step's checks when they
-are due and, when a frame is due, hands back what changed: console output,
-timeline items, the network, the checks, a step completed, a reset. After each of
-the student's commands the screen asks for a frame at once. The rules (slice
-budget, when checks are evaluated, the seat, resets) live in the session, the
-same for the web page.
+The machine runs in a process of its own (tui.engine), as the web page's runs in a
+worker: the screen hands it the student's commands (`machine.submit`) and draws the
+frames it sends back (console output, timeline items, the network, the checks, a step
+completed, a reset), so keys are answered at once however hard the guests work, and a
+runaway guest shows as a high MIPS figure, stoppable with F5 or by pausing that VM. The
+rules (slice budget, when checks are evaluated, the seat, resets) live in the session,
+the same for the web page.
 
-At 80 columns the tab bar cannot show every panel: the labels shorten, the bar
-scrolls to the open tab, F3/F4 step through the panels and the status line
-says which of how many is open. Every word comes from `uitext` in the app's
-language.
+Below WIDE columns (80x24, 100x30) the lesson text and the machine take turns at the
+whole screen, F2 swapping them: the text first, with its checks, scrolled with the
+arrow keys and PageUp/PageDown; then the machine, whose status line keeps the step and
+how many of its checks hold. From WIDE columns on they stand side by side and F2 hides
+or shows the text. The tab labels shorten below WIDE, F3/F4 step through the panels
+(from the text too) and the status line says which of how many is open. Every word
+comes from `uitext` in the app's language.
 """
 
 from __future__ import annotations
@@ -32,13 +32,27 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from lab.session import Panel, Session, SessionError
-from lab.session.records import Evaluation, Frame, MachineState, PolicySet, QuizAnswered, Refused
+from lab.session import Panel, Session
+from lab.session.records import (
+    Evaluation,
+    Frame,
+    HintView,
+    MachineState,
+    Measured,
+    MgmtReply,
+    PcapSaved,
+    PolicySet,
+    QuizAnswered,
+    Refused,
+    VmControlled,
+)
 from lab.session.records import LessonView as Lesson
+from tui import engine
+from tui.engine import Started
 from tui.keys import Key, Localized, localized, words
+from tui.machine import Machine
 from tui.paths import default_capture_dir
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.console import ConsoleView
@@ -52,7 +66,6 @@ from tui.widgets.timeline_panel import TimelinePanel
 from tui.widgets.trace_panel import TracePanel
 from tui.widgets.vm_panel import VmPanel
 
-TICK_SECONDS: Final = 0.05  # how often the timer calls Session.advance (its slice leaves the UI the rest)
 PANEL_FOCUS: Final = {
     "tab-vms": "#vms DataTable",
     "tab-trace": "#trace-log",
@@ -72,12 +85,13 @@ PANEL_WORDS: Final = {
     "tab-detections": ("detections", "tui.tab_detections"),
     "tab-editor": ("editor", "tui.tab_editor"),
 }
+VM_DONE: Final = {"pause": "tui.vm_paused", "unpause": "tui.vm_unpaused", "reboot": "tui.vm_rebooted"}
 WIDE: Final = 120  # columns from which the panels' full names fit beside the lesson text
 TALL: Final = 30  # rows from which inputs, selects and buttons get their frames
 
 
 class LessonScreen(Localized, Screen[None]):
-    """The lesson on the left, the machine on the right, the run status below."""
+    """The lesson text and the machine (side by side, or in turn on a small screen), the status below."""
 
     # Function and control keys only: whatever the student types into a console stays text.
     # The footer lists them in this order and an 80-column one cuts the end: the most needed first.
@@ -88,7 +102,7 @@ class LessonScreen(Localized, Screen[None]):
         Key("f7", "check", "tui.key_check", priority=True, long="tui.help_check"),
         Key("f8", "hint", "tui.key_hint", priority=True, long="tui.help_hint"),
         Key("ctrl+n", "next_step", "tui.key_next", priority=True, long="tui.help_next"),
-        Key("f2", "toggle_lesson", "tui.key_text", priority=True, long="tui.help_text"),
+        Key("f2", "swap", "tui.key_text", priority=True, long="tui.help_text"),
         Key("f6", "step", "tui.key_step", priority=True, long="tui.help_step"),
         Key("f9", "reset_step", "tui.key_reset", priority=True, long="tui.help_reset"),
         Key("escape", "leave", "tui.key_lessons", long="tui.help_lessons"),
@@ -105,7 +119,7 @@ class LessonScreen(Localized, Screen[None]):
         min-width: 30;
         border-right: solid $primary;
     }
-    LessonScreen LessonView.hidden {
+    LessonScreen .hidden {
         display: none;
     }
     LessonScreen #work {
@@ -122,8 +136,8 @@ class LessonScreen(Localized, Screen[None]):
         padding: 0 0 0 1;
     }
     LessonScreen.narrow LessonView {
-        width: 30;
-        min-width: 24;
+        width: 1fr;
+        border-right: none;
     }
     LessonScreen #status {
         height: 1;
@@ -135,21 +149,26 @@ class LessonScreen(Localized, Screen[None]):
     mips: reactive[float] = reactive(0.0)
     """Guest instructions per second (millions), as the last frame said; 0 when every guest waits."""
 
-    def __init__(self, session: Session, lesson: Lesson) -> None:
+    def __init__(self, machine: Machine, started: Started, *, attach: bool = False) -> None:
+        """`attach`: the machine ran before this screen (an instructor's preview read the lesson
+        again): it is drawn in full and keeps running or paused as it was."""
         super().__init__()
-        self.session = session
-        self.lesson = lesson
-        self.vms: list[str] = list(lesson.vms)
-        self._timer: Timer | None = None
-        self.state: MachineState = session.state()
+        self.machine = machine
+        self._reattached = attach
+        self._handed_over = False  # another lesson screen took the engine over
+        self.started = started
+        self.lesson: Lesson = started.lesson
+        self.vms: list[str] = list(self.lesson.vms)
+        self.state: MachineState = started.state
         self.seat = self.state.seat
         self._status_text = ""
-        network = session.network(frames=0)
-        self._has_network = network is not None
-        self._has_mgmt = bool(network and network.mgmt)
+        self._has_network = started.network
+        self._has_mgmt = started.mgmt
         self._narrow: bool | None = None  # the layout last chosen for the terminal's size
+        self._reading = True  # the lesson text is shown (below WIDE columns: instead of the machine)
         self._consoles: dict[str, ConsoleView] = {}
-        self._left = False  # the student left: the session is closed
+        self._pane_ids: list[str] = []
+        self._left = False  # the student left: the engine is stopping
 
     def compose(self) -> ComposeResult:
         say = words(self)
@@ -172,12 +191,13 @@ class LessonScreen(Localized, Screen[None]):
                             default_dir=default_capture_dir(), mgmt=self._has_mgmt, id="network"
                         )
                 with TabPane(say("tui.tab_policy"), id="tab-policy"):
-                    yield PolicyPanel(self.session.policy(), id="policy")
+                    yield PolicyPanel(self.started.policy, id="policy")
                 with TabPane(say("detections"), id="tab-detections"):
                     yield DetectionsPanel(id="detections")
                 with TabPane(say("editor"), id="tab-editor"):
                     yield Editor(
-                        self.session,
+                        self.machine,
+                        handlers=self.started.handlers,
                         vms=self.vms,
                         program=self.lesson.program,
                         program_name=self.lesson.program_name,
@@ -198,29 +218,33 @@ class LessonScreen(Localized, Screen[None]):
         self._vm_panel = self.query_one(VmPanel)
         self._policy = self.query_one(PolicyPanel)
         self._lesson_view = self.query_one(LessonView)
+        self.machine.attach(show=self.show, refused=self._refused)
         self._detections = self.query_one(DetectionsPanel)
-        panels = [Panel.TIMELINE, Panel.DETECTIONS] + ([Panel.NETWORK] if self._has_network else [])
-        self.session.follow(panels)
-        self.session.play()  # the machine is live from the start; F5 pauses it
-        self.show(self.session.frame(full=True))  # the step it starts (or resumes) at may be done already
-        self._focus_console()
-        self._timer = self.set_interval(TICK_SECONDS, self.tick)
-        self._fit(self.app.size.width, self.app.size.height)
+        follow = [Panel.TIMELINE, Panel.DETECTIONS] + ([Panel.NETWORK] if self._has_network else [])
+        self.machine.submit(Session.follow, follow)
+        if self._reattached:
+            self.machine.submit(Session.frame, full=True, then=self.show)
+        else:
+            self.machine.submit(Session.play)  # the machine is live from the start; F5 pauses it
+        self._lesson_view.show_step(self.state.step)  # until the first frame brings the rest
+        self._fit(self.app.size.width, self.app.size.height)  # and the focus: the text, or the seat
 
     def on_resize(self, event: Resize) -> None:
         self._fit(event.size.width, event.size.height)
 
     def _fit(self, width: int, height: int) -> None:
-        """Short tab labels and a frameless input line on a small terminal, full ones on a large."""
+        """Text and machine in turn, short tab labels and frameless input lines on a small
+        terminal; side by side, full labels and frames on a large one."""
         narrow = width < WIDE
+        changed = narrow != self._narrow
         self.set_class(narrow, "narrow")
+        self._arrange(narrow)
         # Frameless inputs, selects and buttons: on 24 rows the frames would take a third of a panel.
         compact = height < TALL
         for widget in self.query("#work Input, #work Select, #work Button, #work Checkbox"):
             widget.compact = compact  # type: ignore[attr-defined]
-        if narrow == self._narrow:
+        if not changed:
             return
-        self._narrow = narrow
         say = words(self)
         tabs = self.query_one(TabbedContent)
         for pane, (full, short) in PANEL_WORDS.items():
@@ -229,23 +253,23 @@ class LessonScreen(Localized, Screen[None]):
             tabs.get_tab(pane).label = say(short if narrow else full)
 
     def on_unmount(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
+        # The app quits with the lesson open: the engine goes with it.
+        self._left = True
+        if not self._handed_over:
+            self.machine.stop()
+
+    def hand_over(self) -> None:
+        """A new screen for the same engine replaces this one: draw nothing more, stop nothing."""
+        self._left = self._handed_over = True
 
     # -- the run loop
 
-    def tick(self) -> None:
-        """One turn of the session's run loop; draw the frame when it brings one. Paused, the
-        machine changes only by the student's commands, which draw their own frames."""
-        if self._left or not self.state.running:
-            return
-        turn = self.session.advance()
-        if turn.frame is not None:
-            self.show(turn.frame)
+    def _refused(self, message: str) -> None:
+        self.notify(message, severity="error")
 
     def show(self, frame: Frame) -> None:
         """Draw a frame: after a reset start the consoles and lists afresh, then add what is new."""
-        if self._left:
+        if self._left or not self._lesson_view.is_attached:
             return
         state = self.state = frame.state
         if frame.reset:
@@ -272,18 +296,22 @@ class LessonScreen(Localized, Screen[None]):
             self._detections.update_detections(frame.detections)
         self._vm_panel.update_vms(state.vms)
         self._policy.sync(state.policy.values)
-        lesson = self._lesson_view
-        lesson.show_step(state.step)
+        self._show_lesson(state)
         for hint in frame.hints or ():  # revealed before a restart or a reset: still the student's
-            lesson.add_hint(hint, scroll=False)
-        waiting = any(q.kind == "predict" and not q.answered for q in state.quizzes)
-        lesson.set_checks(state.checks, waiting=waiting)
-        lesson.set_quizzes(state.quizzes)
-        lesson.set_done(state.done, last=state.step >= state.steps - 1)
+            self._lesson_view.add_hint(hint, scroll=False)
         self.mips = frame.mips
         if frame.evaluation is not None:
             self._announce(frame.evaluation)
         self._status(state)
+
+    def _show_lesson(self, state: MachineState) -> None:
+        """The lesson text's side of the machine's state: the step, its checks and questions."""
+        lesson = self._lesson_view
+        lesson.show_step(state.step)
+        waiting = any(q.kind == "predict" and not q.answered for q in state.quizzes)
+        lesson.set_checks(state.checks, waiting=waiting)
+        lesson.set_quizzes(state.quizzes)
+        lesson.set_done(state.done, last=state.step >= state.steps - 1)
 
     def _announce(self, evaluation: Evaluation) -> None:
         """Tell the student which steps they just completed, and when the lesson is."""
@@ -301,6 +329,9 @@ class LessonScreen(Localized, Screen[None]):
             step = say("lesson_complete") + " ✓"
         else:
             step = say("tui.status_step", n=state.step + 1, total=state.steps)
+            if state.checks:
+                done = sum(1 for c in state.checks if c.done)
+                step += " " + say("tui.status_checks", done=done, total=len(state.checks))
         panes = self._panes()
         active = self.query_one(TabbedContent).active
         where = panes.index(active) + 1 if active in panes else 1
@@ -314,49 +345,46 @@ class LessonScreen(Localized, Screen[None]):
             self._status_text = text
             self.query_one("#status", Static).update(text)
 
-    def _drawn(self) -> None:
-        """After a command: its effects, and the checks it was a try at, on screen at once."""
-        if not self._left:
-            self.show(self.session.frame())
-
-    # -- what the panels ask for
+    # -- what the panels ask for: commands for the run loop's thread, answered on this one
 
     @on(ConsoleView.Typed)
     def typed(self, event: ConsoleView.Typed) -> None:
-        try:
-            self.session.type(event.vm, event.text)
-        except SessionError as exc:
-            self.notify(str(exc), severity="error")
-            return
-        self._drawn()
+        self.machine.submit(engine.type_line, event.vm, event.text)
 
     @on(PolicyPanel.Changed)
     def policy_changed(self, event: PolicyPanel.Changed) -> None:
-        result = self.session.set_policy(event.key, event.value)
-        if isinstance(result, PolicySet):
-            # on/off, as the lessons write a switch's value
-            value = {True: "on", False: "off"}.get(result.value, result.value)  # type: ignore[call-overload]
-            self.notify(words(self)("tui.policy_set", switch=result.key, value=value))
-        else:
-            self.notify(result.error, severity="error")
-        self._drawn()
+        def said(result: PolicySet | Refused) -> None:
+            if isinstance(result, PolicySet):
+                # on/off, as the lessons write a switch's value
+                value = {True: "on", False: "off"}.get(result.value, result.value)  # type: ignore[call-overload]
+                self.notify(words(self)("tui.policy_set", switch=result.key, value=value))
+            else:
+                self.notify(result.error, severity="error")
+
+        self.machine.submit(Session.set_policy, event.key, event.value, then=said)
 
     @on(PolicyPanel.MeasureRequested)
     def measure(self, event: PolicyPanel.MeasureRequested) -> None:
-        self._policy.show_measured(self.session.measure())
-        self._drawn()
+        def measured(result: Measured | Refused) -> None:
+            if not self._left:
+                self._policy.show_measured(result)
+
+        self.machine.submit(Session.measure, then=measured)
 
     @on(QuizPanel.Answered)
     def answered(self, event: QuizPanel.Answered) -> None:
-        result = self.session.answer(event.number, event.value)
-        if isinstance(result, QuizAnswered):
-            self._lesson_view.set_quizzes((result.quiz,))
-            # answered: on to the next open question, or back to the console to act
-            if result.quiz.answered and not self._lesson_view.focus_open_question():
-                self._focus_console()
-        else:
-            self.notify(result.error, severity="warning")
-        self._drawn()
+        def said(result: QuizAnswered | Refused) -> None:
+            if self._left:
+                return
+            if isinstance(result, QuizAnswered):
+                self._lesson_view.set_quizzes((result.quiz,))
+                # answered: on to the next open question, or to the console to act
+                if result.quiz.answered and not self._lesson_view.focus_open_question():
+                    self._focus_console()
+            else:
+                self.notify(result.error, severity="warning")
+
+        self.machine.submit(Session.answer, event.number, event.value, then=said)
 
     @on(LessonView.NextRequested)
     def next_requested(self, event: LessonView.NextRequested) -> None:
@@ -364,32 +392,49 @@ class LessonScreen(Localized, Screen[None]):
 
     @on(VmPanel.ActionRequested)
     def vm_action(self, event: VmPanel.ActionRequested) -> None:
-        result = self.session.vm_control(event.vm, event.action)
-        if isinstance(result, Refused):
-            self.notify(result.error, severity="warning")
-        self._drawn()
+        """A VM paused, unpaused or rebooted from the VMs panel, and said so; a reboot, which
+        throws the VM's memory away, only after a yes."""
+        say = words(self)
+        vm, action = event.vm, event.action
+
+        def said(result: VmControlled | Refused) -> None:
+            if isinstance(result, Refused):
+                self.notify(result.error, severity="warning")
+            else:
+                self.notify(say(VM_DONE[action], vm=result.vm))
+
+        def act(yes: bool | None = True) -> None:
+            if yes:
+                self.machine.submit(Session.vm_control, vm, action, then=said)
+
+        if action == "reboot":
+            self.app.push_screen(ConfirmScreen(say("tui.confirm_reboot_vm", vm=vm)), act)
+        else:
+            act()
 
     @on(NetworkPanel.SaveRequested)
     def save_pcap(self, event: NetworkPanel.SaveRequested) -> None:
-        result = self.session.save_pcap(event.segment, event.path)
-        assert self._network is not None
-        text = self._network.show_saved(result)
-        self.notify(text, severity="error" if isinstance(result, Refused) else "information", timeout=8)
+        def said(result: PcapSaved | Refused) -> None:
+            assert self._network is not None
+            text = self._network.show_saved(result)
+            self.notify(text, severity="error" if isinstance(result, Refused) else "information", timeout=8)
+
+        self.machine.submit(Session.save_pcap, event.segment, event.path, then=said)
 
     @on(NetworkPanel.CommandEntered)
     def mgmt_command(self, event: NetworkPanel.CommandEntered) -> None:
-        assert self._network is not None
-        self._network.show_reply(event.command, self.session.mgmt_console(event.command))
-        self._drawn()
+        def said(result: MgmtReply | Refused) -> None:
+            assert self._network is not None
+            self._network.show_reply(event.command, result)
 
-    @on(Editor.Changed)
-    def editor_changed(self, event: Editor.Changed) -> None:
-        self._drawn()
+        self.machine.submit(Session.mgmt_console, event.command, then=said)
 
     @on(DetectionsPanel.ScoreRequested)
     def score_rules(self, event: DetectionsPanel.ScoreRequested) -> None:
-        # The first score records the course's runs (a few seconds): after the panel said so.
-        self.call_after_refresh(lambda: self._detections.show_score(self.session.score_rules()))
+        # The first score records the course's runs: a few seconds of the engine's, not the screen's.
+        self.machine.submit(
+            Session.score_rules, then=self._detections.show_score, refused=self._detections.score_refused
+        )
 
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:
@@ -399,13 +444,15 @@ class LessonScreen(Localized, Screen[None]):
         if pane != self.query_one(TabbedContent).active:
             return
         target = self.query_one(self._focus_target(pane))
-        if not target.has_focus:
+        if not target.has_focus and self._machine_shown:  # not while the text has the whole screen
             target.focus()
         if not self._left:
             self._status(self.state)  # "panel n/N" follows at once
 
     def _panes(self) -> list[str]:
-        return [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
+        if not self._pane_ids:  # they never change: asked once (a query each frame is costly)
+            self._pane_ids = [pane.id or "" for pane in self.query_one(TabbedContent).query(TabPane)]
+        return self._pane_ids
 
     def _focus_target(self, pane: str) -> str:
         """What takes the focus when a panel opens (a console tab focuses its input line)."""
@@ -416,16 +463,48 @@ class LessonScreen(Localized, Screen[None]):
     # -- actions
 
     def action_leave(self) -> None:
-        # A tick may still run before the screen is unmounted (and its timer stopped):
-        # it must find the screen closed, not ask a closed session for its state.
+        # The engine closes the session and ends; then the picker shows the progress it wrote.
         self._left = True
-        self.session.close()
+        self.machine.stop(then=getattr(self.app, "lesson_closed", None))
         self.dismiss(None)
 
-    def action_toggle_lesson(self) -> None:
-        self.query_one(LessonView).toggle_class("hidden")
+    @property
+    def _machine_shown(self) -> bool:
+        return not (self._narrow and self._reading)
+
+    def _arrange(self, narrow: bool) -> None:
+        """Show the text, the machine or both, and keep the focus on something shown."""
+        self._narrow = narrow
+        machine = self._machine_shown
+        self._lesson_view.set_class(not self._reading, "hidden")
+        self.query_one("#work").set_class(not machine, "hidden")
+        focused = self.focused
+        if not machine:
+            if focused is None or self._lesson_view not in focused.ancestors_with_self:
+                self.query_one("#prose-scroll").focus()
+        elif focused is None or not any(w.id == "work" for w in focused.ancestors_with_self):
+            self._focus_pane()
+
+    def action_swap(self) -> None:
+        """F2: the lesson text or the machine (side by side: the text shown or hidden)."""
+        self._reading = not self._reading
+        self._arrange(bool(self._narrow))
+
+    def _show_machine(self) -> None:
+        if self._narrow and self._reading:
+            self._reading = False
+            self._arrange(True)
+
+    def _show_text(self) -> None:
+        if not self._reading:
+            self._reading = True
+            self._arrange(bool(self._narrow))
+
+    def _focus_pane(self) -> None:
+        self.query_one(self._focus_target(self.query_one(TabbedContent).active)).focus()
 
     def action_next_panel(self, direction: int) -> None:
+        self._show_machine()
         tabs = self.query_one(TabbedContent)
         ids = self._panes()
         current = ids.index(tabs.active) if tabs.active in ids else -1
@@ -434,50 +513,69 @@ class LessonScreen(Localized, Screen[None]):
         self.query_one(self._focus_target(pane)).focus()
 
     def action_run_pause(self) -> None:
-        if self.state.running:
-            self.session.pause()
-        else:
-            self.session.play()
-        self._drawn()
+        self.machine.submit(engine.run_or_pause)
 
     def action_step(self) -> None:
-        self.session.step()
-        self._drawn()
+        self.machine.submit(Session.step)
 
     def action_check(self) -> None:
-        result = self.session.evaluate()
-        self._drawn()
-        if not result.done:
-            missing = sum(1 for c in result.checks if not c.done)
-            self.notify(words(self)("tui.checks_missing", n=missing))
+        def said(result: Evaluation) -> None:
+            if not result.done:
+                missing = sum(1 for c in result.checks if not c.done)
+                self.notify(words(self)("tui.checks_missing", n=missing))
+
+        self.machine.submit(Session.evaluate, then=said)
 
     def action_next_step(self) -> None:
         """Move on once the step is done (the step stays, done, until the student does)."""
-        result = self.session.next_step()
-        if isinstance(result, Refused):
-            self.notify(result.error)
-            return
-        self._drawn()
-        # A step that asks first (a prediction, the reflection's questions) has its question
-        # focused, once its panels are up; any other, the console.
-        self.call_after_refresh(self._focus_question_or_console)
+
+        def moved(result: MachineState | Refused) -> None:
+            if self._left:
+                return
+            if isinstance(result, Refused):
+                self.notify(result.error)
+                return
+            self.state = result
+            self._show_lesson(result)  # the new step's text and questions now, not a frame later
+            self._status(result)
+            # A step that asks first (a prediction, the reflection's questions) has its question
+            # focused, once its panels are up; any other: below WIDE columns its text, to read
+            # first (F2 then goes to the machine), else the console.
+            self.call_after_refresh(self._focus_question_or_console)
+
+        self.machine.submit(Session.next_step, then=moved)
 
     def _focus_question_or_console(self) -> None:
-        if not self._left and not self._lesson_view.focus_open_question():
+        if self._left:
+            return
+        if self._lesson_view.open_question():
+            self._show_text()
+            self._lesson_view.focus_open_question()
+        elif self._narrow:
+            self._show_text()
+        else:
             self._focus_console()
 
+    def _focus_console(self) -> None:
+        """The student's own console, in view (below WIDE columns, instead of the text)."""
+        self._show_machine()
+        self.query_one(TabbedContent).active = f"tab-{self.seat}"
+        self.query_one(f"#input-{self.seat}").focus()
+
     def action_hint(self) -> None:
-        self.query_one(LessonView).add_hint(self.session.hint())
-        self.query_one(LessonView).remove_class("hidden")
+        def shown(hint: HintView) -> None:
+            self._lesson_view.add_hint(hint)
+            if not self._reading:
+                self.action_swap()
+
+        self.machine.submit(Session.hint, then=shown)
 
     def action_reset_step(self) -> None:
         say = words(self)
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.session.reset_step()
-                self._drawn()
-                self.notify(say("tui.step_was_reset"))
+                self.machine.submit(Session.reset_step, then=lambda _: self.notify(say("tui.step_was_reset")))
 
         self.app.push_screen(ConfirmScreen(say("tui.confirm_reset_step")), answer)
 
@@ -486,11 +584,8 @@ class LessonScreen(Localized, Screen[None]):
 
         def answer(yes: bool | None) -> None:
             if yes:
-                self.session.reset_lesson()
-                self._drawn()
-                self.notify(say("tui.lesson_was_reset"))
+                self.machine.submit(
+                    Session.reset_lesson, then=lambda _: self.notify(say("tui.lesson_was_reset"))
+                )
 
         self.app.push_screen(ConfirmScreen(say("tui.confirm_reset_lesson")), answer)
-
-    def _focus_console(self) -> None:
-        self.query_one(f"#input-{self.seat}", Input).focus()

@@ -27,12 +27,21 @@ LANGUAGES: Final = tuple(LANGUAGE_NAMES)
 COLUMNS: Final = ("#", "tui.col_done", "minutes", "tui.col_lang", "tui.col_lesson")
 
 
+class LessonTable(Localized, DataTable[str]):
+    """The lessons, a row each; Enter opens the highlighted one.
+
+    Enter is the table's own key, not a priority key of the screen: a priority key runs as it
+    arrives, ahead of the arrow keys typed before it that the table has not handled yet (a
+    burst of keys, or a busy machine), and would open the row the cursor was on before them.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = localized(Key("enter", "select_cursor", "open"))
+
+
 class PickerScreen(Localized, Screen[None]):
     """A table of lessons above the highlighted lesson's summary."""
 
     BINDINGS: ClassVar[list[BindingType]] = localized(
-        # Priority, so the table's own Enter (which does the same) does not hide it from the footer.
-        Key("enter", "open", "open", priority=True),
         Key("l", "switch_language", "language"),
         Key("ctrl+q", "app.quit", "quit", priority=True),
     )
@@ -78,7 +87,7 @@ class PickerScreen(Localized, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(cursor_type="row", id="lessons")
+        yield LessonTable(cursor_type="row", id="lessons")
         yield Static(id="summary")
         yield Footer(compact=True)
 
@@ -97,9 +106,6 @@ class PickerScreen(Localized, Screen[None]):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self._choose(event.cursor_row)
-
-    def action_open(self) -> None:
-        self._choose(self.query_one(DataTable).cursor_row)
 
     def action_switch_language(self) -> None:
         if self._chosen:

@@ -17,9 +17,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.events import Click
 from textual.message import Message
-from textual.widgets import Input, Log
+from textual.widgets import Input
 
 from tui.keys import words
+from tui.widgets.text_log import TextLog
 
 
 class ConsoleView(Vertical):
@@ -32,9 +33,8 @@ class ConsoleView(Vertical):
     ]
 
     DEFAULT_CSS = """
-    ConsoleView Log {
+    ConsoleView TextLog {
         height: 1fr;
-        border: none;
     }
     ConsoleView Input {
         dock: bottom;
@@ -54,7 +54,7 @@ class ConsoleView(Vertical):
         self.vm = vm
 
     def compose(self) -> ComposeResult:
-        log = Log(max_lines=5000, id=f"log-{self.vm}")
+        log = TextLog(max_lines=5000, id=f"log-{self.vm}")
         log.can_focus = False
         yield log
         yield Input(placeholder=words(self)("tui.console_placeholder", vm=self.vm), id=f"input-{self.vm}")
@@ -63,7 +63,7 @@ class ConsoleView(Vertical):
         self.query_one(Input).focus()
 
     def action_scroll_output(self, pages: int) -> None:
-        log = self.query_one(Log)
+        log = self.query_one(TextLog)
         log.scroll_relative(y=pages * max(1, log.size.height - 1), animate=False)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -73,11 +73,11 @@ class ConsoleView(Vertical):
 
     def append(self, text: str) -> None:
         if text:
-            self.query_one(Log).write(text)
+            self.query_one(TextLog).write(text)
 
     def clear(self) -> None:
-        self.query_one(Log).clear()
+        self.query_one(TextLog).clear()
 
     @property
     def text(self) -> str:
-        return "\n".join(self.query_one(Log).lines)
+        return "\n".join(self.query_one(TextLog).lines)

@@ -1,8 +1,9 @@
 """Detections: the detection rules watching the machine, and which rule fired on what, live.
 
     panel = DetectionsPanel(id="detections")
-    panel.update_detections(frame.detections)        # a DetectionsView: the rules, new detections
-    panel.show_score(session.score_rules())          # the rules against the recorded runs
+    panel.update_detections(frame.detections)   # a DetectionsView: the rules, new detections
+    panel.show_score(score)                     # Session.score_rules's answer: the rules against the runs
+    panel.score_refused(message)                # ... or why there is none
     # posts DetectionsPanel.ScoreRequested() when the student asks for a score
 
 A line a detection: when, how serious, which rule, about which VM, and the rule's own
@@ -99,11 +100,10 @@ class DetectionsPanel(Vertical):
         self.query_one(Log).clear()
 
     def show_score(self, score: RulesScore | Refused) -> None:
-        box = self.query_one("#det-score", Static)
         if isinstance(score, Refused):
-            box.update(score.error)
-            box.add_class("error")
+            self.score_refused(score.error)
             return
+        box = self.query_one("#det-score", Static)
         box.remove_class("error")
         say = words(self)
         lines = [score.summary]
@@ -117,6 +117,12 @@ class DetectionsPanel(Vertical):
             if r.false_example:
                 lines.append(f"    {r.false_positives[0]}: {r.false_example}")
         box.update("\n".join(lines))
+
+    def score_refused(self, message: str) -> None:
+        """The score could not be made: why, where it would have been."""
+        box = self.query_one("#det-score", Static)
+        box.update(message)
+        box.add_class("error")
 
     @property
     def lines(self) -> list[str]:

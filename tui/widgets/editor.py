@@ -2,8 +2,11 @@
 VM), hypercall patch points (apply a rewritten handler, roll it back) and
 detection rules (check them, load them to watch the machine).
 
-    editor = Editor(session, vms=["admin", "tenant", "bank"], program=lesson.program)
+    editor = Editor(machine, handlers=session.handlers(), vms=["admin", "tenant"], program=lesson.program)
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
+
+What it asks of the session goes to the lesson's engine (`machine`, a tui.machine.Machine)
+and the answer comes back to this widget when the engine has it.
 
 Both are highlighted when the `tui` extra's tree-sitter packages are installed
 (`textual[syntax]` for Python, `tree-sitter-riscv` for assembly, registered in
@@ -12,6 +15,7 @@ Both are highlighted when the `tui` extra's tree-sitter packages are installed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from textual.app import ComposeResult
@@ -21,9 +25,19 @@ from textual.theme import Theme
 from textual.widgets import Button, Select, Static, TextArea
 from textual.widgets.text_area import Selection
 
-from lab.session import Session, SessionError
-from lab.session.records import Refused
+from lab.session import Session
+from lab.session.records import (
+    Assembly,
+    PatchResult,
+    PatchSource,
+    Refused,
+    RulesChecked,
+    RulesLoaded,
+    RulesSource,
+)
+from tui import engine
 from tui.keys import words
+from tui.machine import Machine
 from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 
 ASSEMBLY: Final = "asm"
@@ -87,10 +101,18 @@ class Editor(Vertical):
             self.what = what
 
     def __init__(
-        self, session: Session, *, vms: list[str], program: str = "", program_name: str = "", **kwargs: Any
+        self,
+        machine: Machine,
+        *,
+        handlers: tuple[str, ...],
+        vms: list[str],
+        program: str = "",
+        program_name: str = "",
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.session = session
+        self.machine = machine
+        self.handlers = handlers
         self.vms = vms
         self.mode = ASSEMBLY
         # The lesson's own program (one the student finishes), else the example.
@@ -98,12 +120,13 @@ class Editor(Vertical):
         self._template_name = program_name if program else ""
         self._assembly = self._template
         self._rules: str | None = None  # the rules as last edited (None: the session's)
+        self._rules_coming = False  # the session's rules are asked for and not in the text area yet
         self._asm_language: str | None = None  # set on mount when the grammar is installed
 
     def compose(self) -> ComposeResult:
         say = words(self)
         sources = [(say("tui.editor_assembly"), ASSEMBLY), (say("detection_rules"), RULES)] + [
-            (say("tui.editor_patch", handler=h), h) for h in self.session.handlers()
+            (say("tui.editor_patch", handler=h), h) for h in self.handlers
         ]
         with Horizontal():
             yield Select(sources, value=ASSEMBLY, allow_blank=False, id="editor-source")
@@ -156,11 +179,12 @@ class Editor(Vertical):
         self.query_one(TextArea).load_text(value)
 
     def open(self, source: str) -> None:
-        """Switch to assembly or to the patch point `source` (a handler like dbcn.console_write)."""
+        """Switch to assembly, the detection rules or the patch point `source` (a handler like
+        dbcn.console_write)."""
         area = self.query_one(TextArea)
         if self.mode == ASSEMBLY:
             self._assembly = area.text
-        elif self.mode == RULES:
+        elif self.mode == RULES and not self._rules_coming:
             self._rules = area.text
         self.mode = source
         vm_select = self.query_one("#editor-vm", Select)
@@ -175,32 +199,49 @@ class Editor(Vertical):
         vm_select.display = False
         if source == RULES:
             area.language = "toml" if "toml" in area.available_languages else None
-            area.load_text(self._rules if self._rules is not None else self.session.rules_source().text)
             self._labels(say("tui.editor_check"), say("tui.editor_load"), say("tui.editor_new"))
             self.status(say("tui.editor_rules_help"))
+            if self._rules is not None:
+                area.load_text(self._rules)
+                return
+            area.load_text("")  # not the last mode's text to check as rules meanwhile
+            self._rules_coming = True
+            self._ask(Session.rules_source, then=self._show_rules)
             return
-        info = self.session.patch_source(source)
         area.language = "python" if "python" in area.available_languages else None
-        area.load_text(info.source)
         self._labels(say("tui.editor_check"), say("tui.editor_apply"), say("revert_patch"))
+        self._ask(Session.patch_source, source, then=self._show_source)
+
+    def _show_source(self, info: PatchSource) -> None:
+        if info.handler != self.mode:  # the student moved on meanwhile
+            return
+        say = words(self)
+        self.query_one(TextArea).load_text(info.source)
         state = say("tui.editor_patched") if info.patched else say("tui.editor_original")
-        self.status(say("tui.editor_patch_state", handler=source, params=", ".join(info.params), state=state))
+        self.status(
+            say("tui.editor_patch_state", handler=info.handler, params=", ".join(info.params), state=state)
+        )
+
+    def _show_rules(self, rules: RulesSource) -> None:
+        if self.mode != RULES or not self._rules_coming:  # the student moved on meanwhile
+            return
+        self._rules_coming = False
+        self.text = rules.text
 
     def _labels(self, check: str, go: str, revert: str) -> None:
         self.query_one("#editor-check", Button).label = check
         self.query_one("#editor-go", Button).label = go
         self.query_one("#editor-revert", Button).label = revert
 
-    def check(self) -> bool:
+    def _ask(self, fn: Callable[..., Any], *args: Any, then: Callable[[Any], object]) -> None:
+        """A session method on the run loop's thread; `then(result)` back on this one."""
+        self.machine.submit(fn, *args, then=then, refused=lambda message: self.status(message, error=True))
+
+    def check(self) -> None:
         say = words(self)
         if self.mode == RULES:
-            checked = self.session.check_rules(self.text)
-            if checked.ok:
-                self.status(say("rules_valid", n=checked.rules))
-                return True
-            lines = [say("tui.editor_line", line=e.line, message=e.message) for e in checked.errors]
-            self._error_at(checked.errors[0].line or 1, 1, "\n".join(lines))
-            return False
+            self._ask(Session.check_rules, self.text, then=self._rules_checked)
+            return
         if self.mode != ASSEMBLY:
             try:
                 compile(self.text, f"patch {self.mode}", "exec")
@@ -208,54 +249,81 @@ class Editor(Vertical):
                 self._error_at(
                     exc.lineno or 1, exc.offset or 1, say("tui.editor_line", line=exc.lineno, message=exc.msg)
                 )
-                return False
+                return
             self.status(say("tui.editor_compiles"))
-            return True
-        result = self.session.assemble(self.text)
+            return
+        self._ask(Session.assemble, self.text, then=self._assembled)
+
+    def _rules_checked(self, checked: RulesChecked) -> None:
+        """Show every problem of the rules at its line, or how many rules there are."""
+        say = words(self)
+        if checked.ok:
+            self.status(say("rules_valid", n=checked.rules))
+            return
+        lines = [say("tui.editor_line", line=e.line, message=e.message) for e in checked.errors]
+        self._error_at(checked.errors[0].line or 1, 1, "\n".join(lines))
+
+    def _assembled(self, result: Assembly) -> bool:
+        """Show where the assembly went wrong, or its size; True when it assembled."""
+        say = words(self)
         if result.ok:
             self.status(say("tui.editor_assembled", size=result.size, entry=f"{result.entry:#x}"))
             return True
         first = result.errors[0]
-        lines = [say("tui.editor_line", line=f"{e.line}:{e.col}", message=e.message) for e in result.errors]
+        lines = [
+            say("tui.editor_line", line=f"{e.line}:{e.col}", message=e.message) if e.line else e.message
+            for e in result.errors
+        ]
         self._error_at(first.line, first.col, "\n".join(lines))
         return False
 
     def go(self) -> None:
         if self.mode == RULES:
-            loaded = self.session.load_rules(self.text)
-            if isinstance(loaded, Refused):
-                self._error_at(loaded.line or 1, 1, loaded.error)
-                return
-            self._rules = None  # what watches the machine is what the session holds now
-            self.status(words(self)("rules_loaded", n=loaded.rules))
-            self.post_message(self.Changed("rules loaded"))
+            self._ask(Session.load_rules, self.text, then=self._rules_loaded)
             return
         if self.mode == ASSEMBLY:
             vm = str(self.query_one("#editor-vm", Select).value)
-            if not self.check():
-                return
-            try:
-                result = self.session.load_source(vm, self.text)
-            except SessionError as exc:
-                self.status(str(exc), error=True)
-                return
-            if not result.ok:
-                self._error_at(1, 1, result.errors[0].message)
-                return
-            self.status(words(self)("tui.editor_loaded", vm=vm))
-            self.post_message(self.Changed(f"loaded {vm}"))
+
+            def loaded(result: Assembly) -> None:
+                if self._assembled(result):
+                    self.status(words(self)("tui.editor_loaded", vm=vm))
+                    self.post_message(self.Changed(f"loaded {vm}"))
+
+            self._ask(Session.load_source, vm, self.text, then=loaded)
             return
-        result = self.session.apply_patch(self.mode, self.text)
-        if isinstance(result, Refused):
-            self._error_at(result.line or 1, 1, result.error)
+        handler = self.mode
+
+        def applied(result: PatchResult | Refused) -> None:
+            if isinstance(result, Refused):
+                self._error_at(result.line or 1, 1, result.error)
+                return
+            self.status(words(self)("tui.editor_applied", handler=handler))
+            self.post_message(self.Changed(f"patched {handler}"))
+
+        self._ask(Session.apply_patch, handler, self.text, then=applied)
+
+    def _rules_loaded(self, loaded: RulesLoaded | Refused) -> None:
+        if isinstance(loaded, Refused):
+            if self.mode == RULES:
+                self._error_at(loaded.line or 1, 1, loaded.error)
+            else:
+                self.status(loaded.error, error=True)
             return
-        self.status(words(self)("tui.editor_applied", handler=self.mode))
-        self.post_message(self.Changed(f"patched {self.mode}"))
+        if self.mode == RULES:
+            self._rules = None  # what watches the machine is what the session holds now
+        self.status(words(self)("rules_loaded", n=loaded.rules))
+        self.post_message(self.Changed("rules loaded"))
 
     def revert(self) -> None:
         if self.mode == RULES:
-            self.text = self.session.rules_source(template=True).text
-            self.status(words(self)("rules_template"))
+
+            def template(rules: RulesSource) -> None:
+                if self.mode == RULES:
+                    self._rules_coming = False
+                    self.text = rules.text
+                self.status(words(self)("rules_template"))
+
+            self._ask(Session.rules_source, True, then=template)
             return
         if self.mode == ASSEMBLY:
             self.text = self._template
@@ -265,10 +333,15 @@ class Editor(Vertical):
             else:
                 self.status(say("tui.editor_example"))
             return
-        self.session.revert_patch(self.mode)
-        self.text = self.session.patch_source(self.mode).source
-        self.status(words(self)("tui.editor_rolled_back", handler=self.mode))
-        self.post_message(self.Changed(f"reverted {self.mode}"))
+        handler = self.mode
+
+        def reverted(info: PatchSource) -> None:
+            if info.handler == self.mode:
+                self.text = info.source
+            self.status(words(self)("tui.editor_rolled_back", handler=handler))
+            self.post_message(self.Changed(f"reverted {handler}"))
+
+        self._ask(engine.revert_patch, handler, then=reverted)
 
     def status(self, message: str, *, error: bool = False) -> None:
         line = self.query_one("#editor-status", Static)

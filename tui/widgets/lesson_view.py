@@ -154,6 +154,10 @@ class LessonView(Vertical):
             if state.number in self.questions:
                 self.questions[state.number].show(state)
 
+    def open_question(self) -> bool:
+        """The step has a question not answered yet."""
+        return any(panel.state is None or not panel.state.answered for panel in self.questions.values())
+
     def focus_open_question(self) -> bool:
         """Focus the step's first question not answered yet; False when there is none."""
         for panel in self.questions.values():

@@ -1,7 +1,7 @@
 """The network: each segment's switch ports with their counters, the management
-service's counters, the frames as they cross the switch, "save pcap", and, where
-the scenario has a management service, its out-of-band console (the hypervisor's
-own: LIST, PAUSE vm, ... reach it even while a flood starves the network).
+service's counters, where the scenario has a management service its out-of-band
+console (the hypervisor's own: LIST, PAUSE vm, ... reach it even while a flood
+starves the network), the frames as they cross the switch, and "save pcap".
 
     panel = NetworkPanel(default_dir=default_capture_dir(), mgmt=True, id="network")
     panel.update_network(frame.network)        # a NetworkView (Session.network, or a frame's)
@@ -26,7 +26,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Log, Static
+from textual.widgets import Button, DataTable, Input, Static
 
 from lab.session.records import (
     MgmtReply,
@@ -38,19 +38,21 @@ from lab.session.records import (
     TimelineItem,
 )
 from tui.keys import Key, Localized, Words, localized, words
+from tui.widgets.text_log import DrawnWhenShown, TextLog
 
 KEEP: Final = 2000  # frames listed
 MGMT_KEEP: Final = 200  # management console lines kept
+# Drops first after the port: what a flood does to a port must fit on an 80-column screen.
 COLUMNS: Final = (
     "tui.col_segment",
     "tui.col_port",
     "tui.col_kind",
+    "tui.col_drops",
+    "tui.col_spoofed",
     "tui.col_rx_frames",
     "tui.col_rx_bytes",
     "tui.col_tx_frames",
     "tui.col_tx_bytes",
-    "tui.col_drops",
-    "tui.col_spoofed",
 )
 MGMT_SHOWN: Final = (
     ("received", "received"),
@@ -90,8 +92,8 @@ def mgmt_line(mgmt: MgmtView | None, say: Words | None = None) -> str:
     )
 
 
-class NetworkPanel(Localized, Vertical):
-    """The service line, the ports table, the frames, the pcap row and the management console."""
+class NetworkPanel(Localized, DrawnWhenShown, Vertical):
+    """The service line, the ports table, the management console, the frames and the pcap row."""
 
     BINDINGS: ClassVar[list[BindingType]] = localized(Key("s", "save", "save_pcap", show=False))
 
@@ -104,9 +106,9 @@ class NetworkPanel(Localized, Vertical):
         height: auto;
         max-height: 7;
     }
-    NetworkPanel Log {
+    NetworkPanel #net-frames {
         height: 1fr;
-        min-height: 3;
+        min-height: 2;
     }
     NetworkPanel Horizontal {
         height: auto;
@@ -121,7 +123,6 @@ class NetworkPanel(Localized, Vertical):
     NetworkPanel #mgmt-log {
         height: auto;
         max-height: 6;
-        min-height: 1;
     }
     """
 
@@ -157,16 +158,16 @@ class NetworkPanel(Localized, Vertical):
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="net-ports")
         table.add_columns(*(say(column) for column in COLUMNS))
         yield table
-        yield Log(id="net-frames", max_lines=KEEP)
+        if self.mgmt:  # above the frames: in a flood it is the way in, and must not scroll away
+            log = TextLog(max_lines=MGMT_KEEP, id="mgmt-log")
+            log.can_focus = False
+            yield log
+            yield Input(placeholder=say("tui.mgmt_placeholder"), id="mgmt-input", compact=True)
+        yield TextLog(max_lines=KEEP, id="net-frames")
         with Horizontal():
             yield Input(placeholder=say("tui.pcap_placeholder", dir=self.default_dir), id="pcap-path")
             yield Button(f"{say('save_pcap')} (s)", id="pcap-save")
         yield Static(id="pcap-status")
-        if self.mgmt:
-            log = Log(id="mgmt-log", max_lines=MGMT_KEEP)
-            log.can_focus = False
-            yield log
-            yield Input(placeholder=say("tui.mgmt_placeholder"), id="mgmt-input", compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -185,11 +186,11 @@ class NetworkPanel(Localized, Vertical):
     def show_reply(self, command: str, result: MgmtReply | Refused) -> None:
         """The management console's answer under the command, as on a serial line."""
         reply = result.error if isinstance(result, Refused) else result.reply
-        self.query_one("#mgmt-log", Log).write_lines([f"> {command}", *str(reply).splitlines()])
+        self.query_one("#mgmt-log", TextLog).write_lines([f"> {command}", *str(reply).splitlines()])
 
     @property
     def mgmt_lines(self) -> list[str]:
-        return list(self.query_one("#mgmt-log", Log).lines) if self.mgmt else []
+        return self.query_one("#mgmt-log", TextLog).lines if self.mgmt else []
 
     def action_save(self) -> None:
         segment = self.segment
@@ -246,11 +247,20 @@ class NetworkPanel(Localized, Vertical):
         ]
         if lines:
             self._frames.extend(lines)
-            self.query_one("#net-frames", Log).write_lines(lines)
+            if self._shown:
+                self.query_one("#net-frames", TextLog).write_lines(lines)
+            else:  # a flood's frames are drawn once, when the panel is opened
+                self._stale = True
 
     def clear_frames(self) -> None:
         self._frames.clear()
-        self.query_one("#net-frames", Log).clear()
+        self._stale = False
+        self.query_one("#net-frames", TextLog).clear()
+
+    def _redraw(self) -> None:
+        log = self.query_one("#net-frames", TextLog)
+        log.clear()
+        log.write_lines(list(self._frames))
 
     def show_saved(self, result: PcapSaved | Refused) -> str:
         """Say where the capture went (or why it did not); returns the text shown."""
@@ -273,10 +283,10 @@ def _port_row(segment: str, port: PortView) -> tuple[str, ...]:
         segment,
         port.name,
         port.kind,
+        f"{c.acl_drops + c.endpoint_drops:,}",
+        f"{c.spoof_drops:,}",  # sent with another's address (net.anti_spoofing)
         f"{c.rx_frames:,}",
         f"{c.rx_bytes:,}",
         f"{c.tx_frames:,}",
         f"{c.tx_bytes:,}",
-        f"{c.acl_drops + c.endpoint_drops:,}",
-        f"{c.spoof_drops:,}",  # sent with another's address (net.anti_spoofing)
     )

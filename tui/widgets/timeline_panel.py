@@ -19,10 +19,11 @@ from typing import Any, Final
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Checkbox, Log, Select
+from textual.widgets import Checkbox, Select
 
 from lab.session.records import TimelineItem, VmView
 from tui.keys import Words, words
+from tui.widgets.text_log import DrawnWhenShown, TextLog
 
 KEEP: Final = 3000  # items held for re-filtering (a hypercall with its code is five lines)
 INDENT: Final = " " * 12  # the code sits under the event text, past the time column
@@ -44,7 +45,7 @@ def who(domid: int, names: dict[int, str]) -> str:
     return "hv" if domid < 0 else f"dom{domid} {names.get(domid, '')}".rstrip()
 
 
-class TimelinePanel(Vertical):
+class TimelinePanel(DrawnWhenShown, Vertical):
     """A VM filter and a code switch above the merged trace and frames, code under each hypercall."""
 
     DEFAULT_CSS = """
@@ -57,7 +58,7 @@ class TimelinePanel(Vertical):
     TimelinePanel Checkbox {
         width: auto;
     }
-    TimelinePanel Log {
+    TimelinePanel TextLog {
         height: 1fr;
     }
     """
@@ -74,7 +75,7 @@ class TimelinePanel(Vertical):
             say = words(self)
             yield Select([], prompt=say("tui.every_vm"), allow_blank=True, id="timeline-vm")
             yield Checkbox(say("tui.code"), value=True, id="timeline-code")
-        yield Log(id="timeline-log", max_lines=KEEP * 3)
+        yield TextLog(max_lines=KEEP * 3, id="timeline-log")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -104,14 +105,17 @@ class TimelinePanel(Vertical):
             lines.extend(self._lines(gap))
         for item in items:
             self._items.append(item)
-            if self._passes(item):
+            if self._shown and self._passes(item):
                 lines.extend(self._lines(item))
-        if lines:
-            self.query_one(Log).write_lines(lines)
+        if not self._shown:  # drawn once, from the items kept, when the panel is opened
+            self._stale = self._stale or bool(items or dropped)
+        elif lines:
+            self.query_one(TextLog).write_lines(lines)
 
     def clear(self) -> None:
         self._items.clear()
-        self.query_one(Log).clear()
+        self._stale = False
+        self.query_one(TextLog).clear()
 
     def _passes(self, item: TimelineItem | Gap) -> bool:
         return self._vm is None or isinstance(item, Gap) or item.domid == self._vm
@@ -134,10 +138,11 @@ class TimelinePanel(Vertical):
         return lines
 
     def _redraw(self) -> None:
-        log = self.query_one(Log)
+        self._stale = False
+        log = self.query_one(TextLog)
         log.clear()
         log.write_lines([line for item in self._items if self._passes(item) for line in self._lines(item)])
 
     @property
     def lines(self) -> list[str]:
-        return list(self.query_one(Log).lines)
+        return self.query_one(TextLog).lines

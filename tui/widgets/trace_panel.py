@@ -13,10 +13,11 @@ from typing import Any, Final
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Log, Select
+from textual.widgets import Select
 
 from lab.session.records import TimelineItem, VmView
 from tui.keys import words
+from tui.widgets.text_log import DrawnWhenShown, TextLog
 from tui.widgets.timeline_panel import Gap, who
 
 KEEP: Final = 5000  # events held for re-filtering; the session keeps more
@@ -24,7 +25,7 @@ ALL: Final = "all"
 KINDS: Final = ("hypercall", "vm", "fault", "policy", "patch")  # more join as they appear
 
 
-class TracePanel(Vertical):
+class TracePanel(DrawnWhenShown, Vertical):
     """A filter row (VM, kind) above the trace lines that pass it."""
 
     DEFAULT_CSS = """
@@ -34,7 +35,7 @@ class TracePanel(Vertical):
     TracePanel Select {
         width: 1fr;
     }
-    TracePanel Log {
+    TracePanel TextLog {
         height: 1fr;
     }
     """
@@ -54,7 +55,7 @@ class TracePanel(Vertical):
             yield Select(
                 [(k, k) for k in KINDS], prompt=say("tui.every_kind"), allow_blank=True, id="trace-kind"
             )
-        yield Log(id="trace-log", max_lines=KEEP)
+        yield TextLog(max_lines=KEEP, id="trace-log")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -76,7 +77,7 @@ class TracePanel(Vertical):
 
     def add(self, items: tuple[TimelineItem, ...], *, dropped: int = 0) -> None:
         """Timeline items oldest first (frames are not the trace's); `dropped` came before them."""
-        log = self.query_one(Log)
+        log = self.query_one(TextLog)
         lines = []
         if dropped:
             self._events.append(Gap(dropped))
@@ -92,14 +93,17 @@ class TracePanel(Vertical):
                     if self._kind is not None:
                         select.value = self._kind
             self._events.append(event)
-            if self._passes(event):
+            if self._shown and self._passes(event):
                 lines.append(self._line(event))
-        if lines:
+        if not self._shown:  # a flood's thousands of lines are drawn once, when the panel is opened
+            self._stale = self._stale or bool(items or dropped)
+        elif lines:
             log.write_lines(lines)
 
     def clear(self) -> None:
         self._events.clear()
-        self.query_one(Log).clear()
+        self._stale = False
+        self.query_one(TextLog).clear()
 
     def _passes(self, event: TimelineItem | Gap) -> bool:
         if isinstance(event, Gap):
@@ -114,10 +118,11 @@ class TracePanel(Vertical):
         return f"[{event.time:>9}] {who(event.domid, self._names):<11} {event.text}"
 
     def _redraw(self) -> None:
-        log = self.query_one(Log)
+        self._stale = False
+        log = self.query_one(TextLog)
         log.clear()
         log.write_lines([self._line(e) for e in self._events if self._passes(e)])
 
     @property
     def lines(self) -> list[str]:
-        return list(self.query_one(Log).lines)
+        return self.query_one(TextLog).lines

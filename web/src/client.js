@@ -61,8 +61,9 @@ export class Lab {
     this.problem = ""; // why the saved progress could not be loaded at boot ("" when it could)
     this.timings = {}; // milliseconds the worker's boot phases took (bench/web.py reports them)
     // The engine's memory snapshot (worker.js): restored = this boot started from one; saved =
-    // one is kept for the next boot (null while it is being written); problem = why not.
+    // one is kept for the next boot (a cold boot saves it before "ready"); problem = why not.
     this.snapshot = { restored: false, saved: false, problem: "" };
+    this.preview = false; // a preview site's lessons change while it is served (no offline copy)
     worker.onmessage = (event) => this._receive(event.data);
     worker.onerror = (event) => {
       event.preventDefault?.();
@@ -159,6 +160,7 @@ export class Lab {
         this.problem = message.problem || "";
         this.timings = message.timings ?? {};
         this.snapshot = { ...this.snapshot, ...message.snapshot };
+        this.preview = Boolean(message.preview); // a preview site (hvlab lessons preview)
         // A saved progress the session could not read stays where it is (the student may
         // want it back); anything else is written so localStorage always holds the latest.
         if (!this.problem) writeSaved(message.progress);
@@ -178,9 +180,6 @@ export class Lab {
       }
       case "progress":
         this._setProgress(message.progress);
-        break;
-      case "snapshot":
-        this.snapshot = { ...this.snapshot, ...message.snapshot };
         break;
       case "frame":
         this._emit("frame", message.frame);

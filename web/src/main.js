@@ -3,9 +3,12 @@
 //
 // The page is plain ES modules bundled by esbuild: main.js owns the top bar (language,
 // theme), the crash banner and which screen is shown; each screen and panel lives
-// in ui/. After boot, `window.hvlab = { lab, ui }` lets tests and the curious reach in.
+// in ui/. After boot, `window.hvlab = { lab, ui, offline }` lets tests and the curious reach in.
+// Once the lab is up, a service worker keeps the build for offline use (offline.js); when a new
+// build is deployed, a banner offers to reload into it.
 
 import { Lab } from "./client.js";
+import { keepOffline, noOffline } from "./offline.js";
 import { alertError, clear, fill, h, notify } from "./ui/dom.js";
 import { currentLanguage, languages, setLanguage, t } from "./ui/i18n.js";
 import { LessonScreen } from "./ui/lesson.js";
@@ -37,7 +40,12 @@ class App {
     this.lab.on("crash", (message) => this.#crashed(message));
     this.lab.on("progress", (progress) => this.screen?.progressChanged?.(progress));
     this.lab.on("reloaded", (reloaded) => this.#reloaded(reloaded));
-    window.hvlab = { lab: this.lab, ui: this };
+    // Registered after boot: its copy of the site does not compete with the first load. A
+    // preview's lessons change while it is served: no copy of them is kept.
+    const offline = this.lab.preview
+      ? noOffline()
+      : keepOffline({ onUpdate: (reload) => this.#updateReady(reload) });
+    window.hvlab = { lab: this.lab, ui: this, offline };
     const names = await languages();
     const saved = localStorage.getItem(LANG_KEY);
     const lang = saved in names ? saved : "en";
@@ -136,6 +144,14 @@ class App {
     document.querySelector(".skip-link").textContent = t("web.skip");
     document.getElementById("brand").setAttribute("aria-label", t("web.back_to_lessons"));
     document.getElementById("crash-reload").textContent = t("web.reload");
+    document.getElementById("update-text").textContent = t("web.update_ready");
+    document.getElementById("update-reload").textContent = t("web.reload");
+  }
+
+  /** A new build is ready: the banner's button lets it take over (the page then reloads). */
+  #updateReady(reload) {
+    document.getElementById("update").hidden = false;
+    document.getElementById("update-reload").onclick = reload;
   }
 
   // -- theme: prefers-color-scheme until the student picks one

@@ -5,13 +5,13 @@
 //   {type: "call", id, method, args}    one Session method (web.bridge.Bridge.call): the protocol
 //                                       of docs/reference/protocol.md
 //   {type: "pcap"|"import"|"bench", id, ...}
-// Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot},
-//   {type: "snapshot", snapshot} (once a cold boot's engine snapshot was saved, or not),
+// Messages out: {type: "status", text}, {type: "ready", progress, problem, timings, snapshot, preview},
 //   {type: "reply", id, ok, value | kind+message, progress}, {type: "frame", frame},
 //   {type: "progress", progress}, {type: "reloaded", reloaded}, {type: "crash", message}.
 // A preview site (hvlab lessons preview: the manifest names `preview`) has lessons that change
 // while it is served: the worker polls their stamp and, when it changes, unpacks the lessons
-// again and asks the session to `reload` ("reloaded": the Reloaded record).
+// again and asks the session to `reload` ("reloaded": the Reloaded record). Its "ready" says
+// `preview`, and the page then keeps no offline copy (its lessons would go stale in it).
 // While the session's guests run (the page called `play`), the run loop calls Session.advance:
 // the session runs one slice, evaluates the checks when due and, when a frame is due, the loop
 // posts it. Between turns it yields to the event loop (a MessageChannel round trip, not
@@ -48,7 +48,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Both then run the same tail (the Bridge with the student's progress), so the student's
 // seed and progress never come from the snapshot. The snapshot is keyed by Pyodide's version
 // and the manifest's `engine` hash (the wheels, the lessons, Pyodide, this file): a rebuilt
-// site never restores an old one.
+// site never restores an old one. A cold boot saves its snapshot before the page hears "ready"
+// (a fraction of a second): a student who closes the tab as soon as the lessons show still
+// gets a warm boot next time. It is written under another name and then moved into place, so a
+// tab closed while it is written leaves no damaged snapshot, and never touches a good one.
 
 async function fetchBytes(url) {
   const response = await fetch(url);
@@ -63,6 +66,7 @@ const SNAPSHOT_FORMAT = 1; // bump when what the worker puts in the snapshot cha
 // list of [path, bytes], the list, and the files' bytes one after the other.
 const MAGIC = "HVLABSN1";
 const HEADER = 64;
+const PARTIAL = ".partial-"; // a snapshot being written: `<name>.partial-<random>`, moved to <name> when whole
 
 // Python run once before the snapshot: everything the first screens need, imported, and the
 // lessons parsed (lab.lesson.parser keeps them by path and text: the Session's own parse after
@@ -153,24 +157,52 @@ class SnapshotStore {
     return { memory: bytes.subarray(HEADER, end), files };
   }
 
-  /** Keep `memory` (Pyodide's snapshot) and `files` ([path, bytes]) for the next boot. */
+  /** Keep `memory` (Pyodide's snapshot) and `files` ([path, bytes]) for the next boot: written
+   *  whole under a name of its own, then moved to the store's name. */
   async write(memory, files) {
     for await (const name of this.dir.keys()) {
-      if (name !== this.name) await this.dir.removeEntry(name).catch(() => {}); // an older build's
+      if (!name.startsWith(this.name)) await this.dir.removeEntry(name).catch(() => {}); // an older build's
     }
     const list = new TextEncoder().encode(JSON.stringify(files.map(([path, data]) => [path, data.length])));
     const parts = [memory, new Uint8Array(new Uint32Array([list.length]).buffer), list];
     for (const [, data] of files) parts.push(data);
-    const body = new Uint8Array(await new Blob(parts).arrayBuffer());
+    const body = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+    parts.reduce((at, part) => (body.set(part, at), at + part.length), 0);
     const header = new Uint8Array(HEADER);
     header.set(new TextEncoder().encode(MAGIC));
     header.set(new Uint8Array(await crypto.subtle.digest("SHA-256", body)), 8);
     new DataView(header.buffer).setUint32(40, memory.length, true);
-    const file = await this.dir.getFileHandle(this.name, { create: true });
-    const out = await file.createWritable(); // a swap file, in place only on close: all or nothing
-    await out.write(header);
-    await out.write(body);
-    await out.close();
+
+    const partial = `${this.name}${PARTIAL}${crypto.randomUUID()}`;
+    const file = await this.dir.getFileHandle(partial, { create: true });
+    try {
+      if (file.createSyncAccessHandle) {
+        const access = await file.createSyncAccessHandle();
+        try {
+          access.write(header, { at: 0 });
+          access.write(body, { at: HEADER });
+          access.flush();
+        } finally {
+          access.close();
+        }
+      } else {
+        const out = await file.createWritable();
+        await out.write(header);
+        await out.write(body);
+        await out.close();
+      }
+      await file.move(this.name); // replaces a snapshot another tab of the same build saved meanwhile
+    } finally {
+      await this.tidy(); // this one if the move failed, and any a tab closed mid-write left
+    }
+  }
+
+  /** Remove partial files a tab closed mid-write left (one another tab is writing is locked:
+   *  its removal fails, and it is left alone). */
+  async tidy() {
+    for await (const name of this.dir.keys()) {
+      if (name.startsWith(`${this.name}${PARTIAL}`)) await this.dir.removeEntry(name).catch(() => {});
+    }
   }
 
   discard() {
@@ -236,19 +268,20 @@ async function boot(progress) {
     mark = now;
   };
   // What the page learns: whether this boot restored a snapshot, whether one is kept for the
-  // next boot (null: being written), and why not.
+  // next boot, and why not.
   const snapshot = { restored: false, saved: false, problem: "" };
   const base = new URL("./", import.meta.url);
-  const indexURL = new URL("pyodide/", base).href;
-  // A computed URL: the bundler leaves it alone, and Pyodide stays a separate file it can cache.
-  // Its module loads, and the snapshot store opens, while the manifest is read.
-  const pyodideModule = import(new URL("pyodide.mjs", indexURL).href);
+  // The snapshot store opens while the manifest is read.
   const dir = SnapshotStore.directory();
   dir.catch(() => {}); // looked at below, after the manifest
   status("Loading the site's manifest…");
   const manifestResponse = await fetch(new URL("manifest.json", base));
   if (!manifestResponse.ok) throw new Error(`manifest.json: HTTP ${manifestResponse.status}`);
   const manifest = await manifestResponse.json();
+  // Pyodide's files sit in a folder named by their hash (web/build.py). A computed URL: the
+  // bundler leaves it alone, and Pyodide stays a separate file the browser can cache.
+  const indexURL = new URL(manifest.pyodide_dir, base).href;
+  const pyodideModule = import(new URL("pyodide.mjs", indexURL).href);
   // A preview's lessons: the stamp of the lessons about to be fetched (they may change later).
   const previewStamp = manifest.preview ? await fetchStamp(new URL(manifest.preview, base)) : null;
   const store = await SnapshotStore.open(dir, manifest);
@@ -266,6 +299,7 @@ async function boot(progress) {
   };
 
   let kept = null; // the snapshot's parts, once read and checked
+  let busy = false; // another tab of this build holds the snapshot: it is good, leave it be
   if (found) {
     try {
       // Pyodide fetches its wasm and stdlib while the snapshot is read and checked (it awaits
@@ -278,7 +312,8 @@ async function boot(progress) {
       snapshot.problem = `the saved engine snapshot was not usable: ${error.message ?? error}`;
       pyodide = kept = null;
       // Damaged or refused: the next boot must not meet it again. (In use by another tab: keep it.)
-      if (!error.busy) await store.discard().catch(() => {});
+      busy = snapshot.saved = Boolean(error.busy);
+      if (!busy) await store.discard().catch(() => {});
     }
   }
   let downloads = null;
@@ -307,16 +342,15 @@ async function boot(progress) {
   lap("install");
 
   status("Starting the lab…");
-  let made = null; // a cold boot's snapshot, written to the store once the lab is ready
+  let made = null; // a cold boot's snapshot, saved before the page hears "ready"
   if (kept) {
     pyodide.runPython(RESTORED);
     kept = null;
   } else {
     pyodide.runPython(PRIME);
-    if (store) {
+    if (store && !busy) {
       try {
         made = { memory: pyodide.makeMemorySnapshot(), files: filesUnder(pyodide.FS, [HOME]) };
-        snapshot.saved = null;
       } catch (error) {
         snapshot.problem = `no engine snapshot: ${error.message ?? error}`;
       }
@@ -328,20 +362,23 @@ async function boot(progress) {
   bridge = Bridge.callKwargs(`${COURSE}/lessons`, { progress_text: progress ?? null });
   Bridge.destroy();
   lap("engine");
-  post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings, snapshot });
-  if (manifest.preview) watchLessons(new URL(manifest.preview, base), new URL(manifest.lessons, base), previewStamp);
   if (made) {
-    // After "ready": the student does not wait for the copy to reach the disk.
-    const written = (ok, why) => {
-      snapshot.saved = ok;
-      if (why) snapshot.problem = [snapshot.problem, why].filter(Boolean).join("; ");
-      post({ type: "snapshot", snapshot });
-    };
-    store.write(made.memory, made.files).then(
-      () => written(true, ""),
-      (error) => written(false, `the engine snapshot was not saved: ${error.message ?? error}`),
-    );
+    status("Saving the engine for your next visit…");
+    try {
+      await store.write(made.memory, made.files);
+      snapshot.saved = true;
+    } catch (error) {
+      snapshot.problem = [snapshot.problem, `the engine snapshot was not saved: ${error.message ?? error}`]
+        .filter(Boolean)
+        .join("; ");
+    }
+    made = null;
+    lap("save");
   }
+  const preview = Boolean(manifest.preview); // the page keeps no offline copy of a preview
+  post({ type: "ready", progress: bridge.progress(), problem: bridge.progress_problem, timings, snapshot, preview });
+  if (preview) watchLessons(new URL(manifest.preview, base), new URL(manifest.lessons, base), previewStamp);
+  if (snapshot.restored) store.tidy().catch(() => {}); // (a cold boot's write tidied already)
 }
 
 // ---------------------------------------------------------------- a preview's lessons
