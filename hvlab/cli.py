@@ -501,7 +501,7 @@ def cmd_lessons_rules(args: argparse.Namespace) -> int:
     """Check detection rule files (every problem as FILE:LINE: ...), and with --score score them,
     together, against the recorded runs of a folder of lessons: what lesson 11's checks ask."""
     from lab.detect import RuleError, parse_rules, read_rules
-    from lab.lesson.corpus import CorpusError, corpus_for, score_rules
+    from lab.lesson.corpus import CorpusError, corpus_for, no_attacks, score_rules
     from lab.session import DEFAULT_LESSONS
 
     texts, failed = [], False
@@ -529,7 +529,7 @@ def cmd_lessons_rules(args: argparse.Namespace) -> int:
     except CorpusError as exc:
         return _fail(f"lessons rules: the recorded runs cannot be built: {exc}")
     if args.lesson and not score.attacks:
-        return _fail(f"lessons rules: no recorded attack of a lesson {args.lesson!r} in {folder}")
+        return _fail(f"lessons rules: {no_attacks(args.lesson, score)} in {folder}")
     for r in score.rules:
         detected = ", ".join(r.detected) or "-"
         print(f"  {r.rule}: detects {detected}; fires on {len(r.false_positives)} honest run(s)")

@@ -77,6 +77,7 @@ HOST_SLACK: Final = 4 << 20  # host memory past the VMs' RAM: the hypervisor reg
 DISK_SLACK: Final = 1 << 20  # free sectors past the last disk
 MAX_SEGMENTS: Final = 16
 MAX_QUANTUM: Final = 1_000_000
+MAX_DISK_BANDWIDTH: Final = 1_000_000  # sectors per 100,000 instructions
 MAX_HV_SECRET: Final = HvLayout.MGMT_HASH - HvLayout.SECRET - 1  # 63 bytes and a NUL in its slot
 VARIANT_DIGITS: Final = 16  # hex digits in a student's variant of a secret (lab.lesson.variants)
 DEFAULT_MGMT_PASSWORD: Final = "admin"
@@ -189,10 +190,18 @@ TOP: Final = Table(
         Key(
             "quantum",
             Kind.INTEGER,
-            "instructions each VM runs per unit of weight before the next VM's turn",
+            "the scheduler's tick in instructions; a VM's slice is quantum x weight",
             default=f"{DEFAULT_QUANTUM}",
             low=1,
             high=MAX_QUANTUM,
+        ),
+        Key(
+            "disk_bandwidth",
+            Kind.INTEGER,
+            "sectors the backing store moves per 100,000 instructions, for all disks together (0: unlimited)",
+            default="0",
+            low=0,
+            high=MAX_DISK_BANDWIDTH,
         ),
         Key(
             "hv_secret",
@@ -250,7 +259,14 @@ VM: Final = Table(
             high=MAX_VM_RAM,
             step=PAGE,
         ),
-        Key("weight", Kind.INTEGER, "its share of the CPU (quantum x weight)", default="1", low=1, high=64),
+        Key(
+            "weight",
+            Kind.INTEGER,
+            "its share of the CPU (credit per period, slice quantum x weight)",
+            default="1",
+            low=1,
+            high=64,
+        ),
         Key("control", Kind.BOOLEAN, "the control domain, allowed the privileged API", default="false"),
         Key("secret", Kind.TEXT, "a secret written into the VM's RAM at boot (what the attacks leak)"),
         Key(
@@ -400,6 +416,7 @@ class ScenarioSpec:
     description: str
     quantum: int
     hv_secret: bytes | None
+    disk_bandwidth: int
     policy: Policy
     vms: list[VmSpec]
     segments: list[SegmentSpec] = field(default_factory=list)
@@ -492,7 +509,7 @@ def load_scenario(path: str | Path, *, backend: str = "interp", policy: str | No
     configs = [_vm_config(spec, i, vm) for i, vm in enumerate(spec.vms)]
     host = sum(c.memory for c in configs) + HOST_SLACK
     disks = sum(c.disk for c in configs) + DISK_SLACK
-    kwargs: dict[str, Any] = {"quantum": spec.quantum}
+    kwargs: dict[str, Any] = {"quantum": spec.quantum, "disk_bandwidth": spec.disk_bandwidth}
     if spec.hv_secret is not None:
         kwargs["secret"] = spec.hv_secret
     hv = Hypervisor(backend=backend, policy=spec.policy, host_memory=host, disk_capacity=disks, **kwargs)
@@ -600,6 +617,7 @@ class _Reader:
             description=self.value(top, TOP, "", "description", ""),
             quantum=self.value(top, TOP, "", "quantum", DEFAULT_QUANTUM),
             hv_secret=hv_secret.encode() if hv_secret is not None else None,
+            disk_bandwidth=self.value(top, TOP, "", "disk_bandwidth", 0),
             policy=self.policy(top.get("policy", {}), policy),
             vms=vms,
             segments=segments,

@@ -31,6 +31,7 @@ class EventKind(StrEnum):
     """What a trace event is about: the trace panel's filter and a record's `kind`."""
 
     HYPERCALL = "hypercall"
+    PRIVILEGE = "privilege"
     VM = "vm"
     GRANT = "grant"
     DGRAM = "dgram"
@@ -44,6 +45,8 @@ class EventKind(StrEnum):
 KIND_MEANING: Final[dict[EventKind, str]] = {
     EventKind.HYPERCALL: "a guest's hypercall: which function, its arguments, the result and, where the "
     "handler gives one, the reason",
+    EventKind.PRIVILEGE: "an ecall from a guest's user mode that names one of the hypervisor's extensions: "
+    "served as a hypercall, or passed on to the guest's kernel (hypercall.check_caller_mode)",
     EventKind.VM: "a VM was created, changed state (paused, running, halted, faulted), was destroyed or "
     "rebooted",
     EventKind.GRANT: "grant tables: a page granted, a grant ended, a grant mapped or unmapped",
@@ -181,6 +184,8 @@ FIELDS: Final[dict[str, Field]] = {
     "size": Field("a number of bytes", 16, _NUMBER_RE),
     "limit": Field("the limit in force, a number", 256, _NUMBER_RE),
     "depth": Field("how many datagrams a queue holds", 16, _NUMBER_RE),
+    "quota": Field("how many datagrams one sender may have waiting in an inbox", 4, _NUMBER_RE),
+    "cost": Field("the hypervisor's own work, in instructions of the clock", 4096, _NUMBER_RE),
     "entries": Field("how many entries a table holds", 512, _NUMBER_RE),
     "flags": Field("the flags given, in hex", 0x2, _HEX_RE),
     "op": Field("the request's op code", 7, _NUMBER_RE),
@@ -381,7 +386,51 @@ RANGE_UNCHECKED: Final = _m(
     "The transfer went ahead past the end of the caller's disk (blk.check_range off) into other VMs' disks.",
     fills="reason",
 )
+DISK_BUSY: Final = _m(
+    "reason.disk_busy",
+    H,
+    "the disk is busy: the store moves {limit} sectors per {period} instructions",
+    "The store's shared bandwidth (disk_bandwidth) is used up for now: 0 sectors moved; try again later.",
+    fills="reason",
+)
+ZERO_RANGE: Final = _m(
+    "reason.zero_range",
+    H,
+    "sectors [{first}, {after}) are not 1 or more of {vm}'s disk",
+    "zero: the range is empty or does not fit the caller's disk.",
+    fills="reason",
+)
+ZERO_PREEMPTED: Final = _m(
+    "reason.zero_preempted",
+    H,
+    "preempted after {count} sectors: continues at sector {sector}",
+    "zero did a bounded piece of the work (hypercall.preemptible) and will continue the call "
+    "where it stopped, as Xen's hypercall continuations do.",
+    fills="reason",
+)
+ZERO_DONE: Final = _m(
+    "reason.zero_done",
+    H,
+    "{count} sectors zeroed ({cost} instructions in the hypervisor)",
+    "zero finished: the last (or only) piece, and the hypervisor's time it cost.",
+    fills="reason",
+)
+# TIME
+TIMER_CANCELLED: Final = _m(
+    "reason.timer_cancelled",
+    H,
+    "timer cancelled",
+    "set_timer with the greatest time: the caller's timer is off.",
+    fills="reason",
+)
 # DGRAM
+SENDER_QUOTA: Final = _m(
+    "reason.sender_quota",
+    H,
+    "{vm} already has {quota} datagrams waiting in {dest}'s inbox (its quota)",
+    "Refused: the sender's share of the receiver's inbox is used up (dgram.sender_quota).",
+    fills="reason",
+)
 QUEUE_FULL: Final = _m(
     "reason.queue_full",
     H,
@@ -610,6 +659,23 @@ PATCH_ROLLED_BACK: Final = _m(
     "patched handler failed and was rolled back ({error})",
     "A student's patch raised or ran too long: the call fails and the original handler is back.",
     fills="reason",
+)
+
+# -------------------------------------------------- who called: a guest's user mode (lab/hv/hypercalls.py)
+
+USER_ECALL_SERVED: Final = _m(
+    "privilege.user_served",
+    EventKind.PRIVILEGE,
+    "{vm}: ecall from user mode at {pc:#010x} served as a {ext} hypercall",
+    "A user program in the guest made a hypercall past its kernel, and the hypervisor served it "
+    "(hypercall.check_caller_mode off): the hypercall follows as its own line.",
+)
+USER_ECALL_PASSED: Final = _m(
+    "privilege.user_passed",
+    EventKind.PRIVILEGE,
+    "{vm}: ecall from user mode at {pc:#010x} names {ext}: passed to the guest kernel, not served",
+    "A user program's ecall named one of the hypervisor's extensions; with "
+    "hypercall.check_caller_mode on it went to the guest kernel as a system call (scause 8).",
 )
 
 # ------------------------------------------------------------------ VMs (lab/hv/hypervisor.py)

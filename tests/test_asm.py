@@ -538,6 +538,8 @@ _OPERAND: dict[str, str] = {
     "imm(rs)": "4(a1)",
     "pred": "rw",
     "succ": "w",
+    "csr": "sscratch",
+    "uimm": "17",
 }
 _PROSE_EXPANSIONS = {"li", "la", "lla", "call", "tail", "fence.tso"}  # pairs and sequences, in words
 
@@ -554,9 +556,24 @@ def test_every_form_in_the_pseudo_table_assembles(name: str, form: str) -> None:
 @pytest.mark.parametrize("entry", [p for p in PSEUDOS.values() if p.name not in _PROSE_EXPANSIONS], ids=str)
 def test_the_pseudo_table_says_what_each_expands_into(entry: Pseudo) -> None:
     """The docs show `expands`: it must be what the first form assembles to, word for word."""
-    expansion = re.sub(r"\b(rd|rs|rt|target)\b", lambda m: _OPERAND[m[1]], entry.expands)
+    expansion = re.sub(r"\b(rd|rs|rt|target|csr|uimm)\b", lambda m: _OPERAND[m[1]], entry.expands)
     source = f"{entry.name} {_substitute(entry.forms[0])}"
     assert words(f"{source}\nend: nop") == words(f"{expansion}\nend: nop"), (source, expansion)
+
+
+def test_csr_operands_are_this_machines_csrs_or_numbers() -> None:
+    assert words("csrr a0, sstatus\ncsrr a0, 0x100\n.equ S, 0x100\ncsrr a0, S") == [0x10002573] * 3
+    message = only_error("csrr a0, mstatus").message
+    assert message == (
+        "unknown CSR 'mstatus': this machine has sstatus, stvec, sscratch, sepc, scause, stval"
+        " (or give a number)"
+    )
+    assert only_error("csrr a0, 0x1000").message == "CSR number 0x1000 out of range: must be in 0..0xfff"
+    assert only_error("csrrwi a0, sstatus, 32").message == (
+        "immediate 32 out of range for csrrwi: must be in 0..31"
+    )
+    assert only_error("csrw sstatus, 32").message == "immediate 32 out of range for csrrwi: must be in 0..31"
+    assert only_error("csrrw a0, sstatus").message.startswith("'csrrw' takes 3 operands")
 
 
 def test_a_wrong_operand_count_lists_every_form_of_a_pseudo() -> None:

@@ -46,6 +46,19 @@ BASE = 0x8000_0000
         (0x00000073, "ecall"),
         (0x00100073, "ebreak"),
         (0x10500073, "wfi"),
+        (0x10200073, "sret"),
+        (0x30200073, ".4byte\t0x30200073"),  # mret: this machine has no M-mode for guests
+        (0x10059573, "csrrw\ta0,sstatus,a1"),
+        (0x10002573, "csrr\ta0,sstatus"),
+        (0x1055A073, "csrs\tstvec,a1"),
+        (0x14159073, "csrw\tsepc,a1"),
+        (0x1425B073, "csrc\tscause,a1"),
+        (0x1432D573, "csrrw\ta0,stval,5"),  # csrrwi under its register-form name, as objdump
+        (0x1402D073, "csrw\tsscratch,5"),
+        (0x14006573, "csrrs\ta0,sscratch,0"),
+        (0x10003573, "csrrc\ta0,sstatus,zero"),
+        (0x7C059573, "csrrw\ta0,0x7c0,a1"),  # a CSR no one names
+        (0x30002573, "csrr\ta0,0x300"),  # objdump: mstatus; this machine has no such CSR
         (0x0FF0000F, "fence"),
         (0x0120000F, "fence\tw,r"),
         (0x0100000F, "fence\tw,unknown"),

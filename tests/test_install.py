@@ -150,11 +150,13 @@ HEADLESS_TUI = textwrap.dedent(
     async def look(pilot):
         app = pilot.app
         for _ in range(400):
-            if type(app.screen).__name__ == "LessonScreen":
+            if type(app.screen).__name__ == "LessonScreen" and app.screen.is_mounted:
                 break
             await pilot.pause(0.05)
-        print("screen:", type(app.screen).__name__)
-        print("lesson:", app.lesson.title if app.lesson else None)
+        await pilot.pause(0.5)  # its first frame from the lesson's engine
+        screen = app.screen
+        print("screen:", type(screen).__name__)
+        print("lesson:", getattr(screen, "lesson", None) and screen.lesson.title)
         print("lessons dir:", app.session.lessons_dir)
         app.exit()
 

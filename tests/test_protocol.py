@@ -89,7 +89,7 @@ def test_to_json_refuses_what_is_not_protocol():
 def test_records_are_snapshots_that_cannot_be_changed():
     vm = VmView(
         domid=0, name="a", state="running", waiting=False, control=True, weight=1, memory=1 << 20,
-        instret=5, share=1.0, hypercalls=0, console_seq=0, fault=None, nic=None, disk=None,
+        instret=5, share=1.0, charged=1.0, hypercalls=0, console_seq=0, fault=None, nic=None, disk=None,
     )  # fmt: skip
     with pytest.raises(dataclasses.FrozenInstanceError):
         vm.name = "b"  # type: ignore[misc]

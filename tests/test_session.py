@@ -330,6 +330,30 @@ def test_the_network_view_counts_what_a_ping_sent(net_session):
     assert tenant.nic.counters.tx_frames == 2 and s.network().vnics[1].counters.tx_frames > 2
 
 
+def test_a_user_programs_hypercall_is_a_privilege_event_then_the_call_it_became(session):
+    """ush, a user program in the control domain, pauses a VM: the timeline shows who called
+    (the privilege event) and then the hypercall it was served as; hardened, only the first."""
+    session.open_lesson("authentication")
+    session.start()
+    before = session.timeline().seq
+    session.type("ops", "ecall 0x09000001 3 2")
+    items = session.timeline(since=before).items
+    who = next(i for i in items if i.kind == "privilege")
+    assert "dom0 (ops): ecall from user mode at 0x" in who.text and who.call is None
+    assert "served as a VMCTL hypercall" in who.text
+    call = next(i for i in items if i.kind == "hypercall" and "VMCTL.pause(domid=2)" in i.text)
+    assert call.seq > who.seq and call.call.code[-1].ecall
+    events = session.trace(kinds=["privilege"]).events
+    assert [e.text for e in events] == [who.text]
+
+    session.set_policy("hypercall.check_caller_mode", True)
+    before = session.timeline().seq
+    session.type("ops", "ecall 0x09000001 4 2")
+    items = session.timeline(since=before).items
+    assert any(i.kind == "privilege" and "passed to the guest kernel, not served" in i.text for i in items)
+    assert not any(i.kind == "hypercall" and "VMCTL.unpause" in i.text for i in items)
+
+
 def test_the_timeline_puts_each_frame_after_the_hypercall_that_sent_it(net_session):
     s = net_session
     start = s.timeline().seq

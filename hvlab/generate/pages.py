@@ -33,7 +33,7 @@ from lab.hv.hypercalls import load_extensions
 from lab.hv.policy import SWITCHES
 from lab.lesson.registry import KIND_HELP, EntryKind, entries
 from lab.riscv.asm import DIRECTIVES, PSEUDOS
-from lab.riscv.isa import SPECS
+from lab.riscv.isa import CSRS, SPECS
 from lab.scenario import FORMAT, RULES, read_scenario, reference_rows
 from lab.session.protocol import METHODS, Method, field_docs, hints, records_of, to_json, type_name
 from lab.trace_messages import FIELDS, KIND_MEANING, MESSAGES, EventKind, Message
@@ -103,6 +103,7 @@ name = "bank-heist"
 title = "A tenant, a bank and the management network"
 description = "Every key of the scenario format, each set once"
 quantum = 2000
+disk_bandwidth = 400                  # sectors per 100,000 instructions, all disks together
 hv_secret = "HV{keys-to-the-kingdom}"
 
 [policy]
@@ -303,16 +304,28 @@ def assembler_reference() -> str:
         "Generated from the instruction table (`lab/riscv/isa.py`) and the assembler's tables of",
         "pseudo-instructions (`lab/riscv/asm/pseudo.py`) and directives",
         "(`lab/riscv/asm/directives.py`). The syntax is GNU as's: `hvlab asm` and the lab's editor",
-        "produce the same bytes as `riscv64-unknown-elf-as -march=rv32im`, linked at the start of",
+        "produce the same bytes as `riscv64-unknown-elf-as -march=rv32im_zicsr`, linked at the start of",
         "the guest's RAM (0x80000000).",
         "Comments start with `#` or `//` (or are `/* ... */`); `;` separates statements on a line.",
         "",
-        "## Instructions (RV32IM)",
+        "## Instructions (RV32IM, Zicsr and sret)",
         "",
         "| instruction | operands |",
         "| --- | --- |",
     ]
     lines += [f"| `{spec.name}` | {_code(spec.operands)} |" for spec in SPECS]
+    lines += [
+        "",
+        "## CSRs",
+        "",
+        "A guest kernel's control and status registers (the privileged spec's supervisor CSRs). A CSR",
+        "operand is one of these names or a number; a CSR this machine lacks, or any CSR used from user",
+        "mode, is an illegal instruction when it runs.",
+        "",
+        "| CSR | number | writable bits | what |",
+        "| --- | --- | --- | --- |",
+    ]
+    lines += [f"| `{c.name}` | `{c.number:#05x}` | `{c.writable:#010x}` | {_cell(c.doc)} |" for c in CSRS]
     lines += [
         "",
         "## Pseudo-instructions (and the other syntaxes of jal, jalr, fence)",

@@ -19,6 +19,22 @@ every backend (the differential tests hold the cores to them):
 `retired` counts the instructions this call retired; `cpu.instret` the total.
 x0 reads as zero whatever is written to it.
 
+Privilege levels. A hart runs in supervisor mode (the guest kernel's level,
+the hypervisor extension's VS) or user mode (VU), `cpu.mode`; it starts in
+supervisor mode. Supervisor mode behaves as above: an exception stops the
+run with FAULT (the hypervisor stops the VM). In user mode the core takes
+exceptions to the guest kernel itself, as a hypervisor that delegates them
+would have the hardware do (hedeleg): an illegal instruction (a CSR or `sret`
+used from user mode, `wfi`, an unknown word), a misaligned or unmapped access
+or fetch set `sepc` to the instruction, `scause` and `stval` to the cause and
+bad value, switch to supervisor mode and go on at `stvec`
+(`lab.cpu.priv.PrivilegeState.trap`). Such a trap counts as one instruction
+retired, the trapping one, so the clock always moves. A user-mode `ecall` is
+handed to the hypervisor like any ecall (it counts, as every ecall does):
+the hypervisor reads `cpu.mode` and either serves it or passes it on to the
+guest kernel with `cpu.redirect_trap(Cause.USER_ECALL, pc)`, as KVM
+reflects a trap into its guest. `ebreak` stops for the debugger in either mode.
+
 Hypercalls inline: `run(n, on_ecall=handler)` hands every ecall to
 `handler(pc, retired)` the moment it retires, without leaving `run` (a round
 trip out of the core and back costs more than most hypercalls). `pc` is the
@@ -43,10 +59,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum, IntEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lab.cpu.bus import Bus
 from lab.trace_messages import FAULT
+
+if TYPE_CHECKING:
+    from lab.cpu.priv import PrivilegeState
 
 
 class Stop(Enum):
@@ -59,16 +78,30 @@ class Stop(Enum):
     FAULT = "fault"
 
 
+class Privilege(IntEnum):
+    """The level a hart runs at, encoded as the privileged spec does (sstatus.SPP, mstatus.MPP)."""
+
+    USER = 0
+    SUPERVISOR = 1
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
 class Cause(IntEnum):
-    """RISC-V exception codes (privileged spec, table "mcause values")."""
+    """RISC-V exception codes (privileged spec, table "scause values")."""
 
     FETCH_MISALIGNED = 0
     FETCH_ACCESS = 1
     ILLEGAL_INSTRUCTION = 2
+    BREAKPOINT = 3
     LOAD_MISALIGNED = 4
     LOAD_ACCESS = 5
     STORE_MISALIGNED = 6
     STORE_ACCESS = 7
+    USER_ECALL = 8
+    SUPERVISOR_ECALL = 9
 
     @property
     def label(self) -> str:
@@ -84,6 +117,9 @@ _CAUSE_LABELS = {
     Cause.LOAD_ACCESS: "load access fault",
     Cause.STORE_MISALIGNED: "store address misaligned",
     Cause.STORE_ACCESS: "store access fault",
+    Cause.BREAKPOINT: "breakpoint",
+    Cause.USER_ECALL: "environment call from U-mode",
+    Cause.SUPERVISOR_ECALL: "environment call from S-mode",
 }
 
 
@@ -138,10 +174,23 @@ class Cpu(Protocol):
         """All 32 registers, x0 first, unsigned."""
         ...
 
+    priv: PrivilegeState  # the level and the supervisor CSRs; never replaced, so a caller may hold it
+
+    @property
+    def mode(self) -> Privilege:
+        """The level the hart runs at (`priv.mode`); in `on_ecall`, the level of the ecall's caller."""
+        ...
+
+    def redirect_trap(self, cause: Cause, epc: int, tval: int = 0) -> None:
+        """Take an exception into the guest kernel as the hart takes one (`lab.cpu.priv`):
+        sepc = epc, scause, stval, sstatus, supervisor mode, pc = stvec. From inside
+        `on_ecall` too: the core goes on at stvec."""
+        ...
+
     def run(self, max_instructions: int, *, on_ecall: EcallHandler | None = None) -> RunResult: ...
 
     def reset(self, pc: int, sp: int) -> None:
-        """Zero the registers and counters, set pc and sp, drop translations."""
+        """Zero the registers, CSRs and counters, set pc and sp, supervisor mode, drop translations."""
         ...
 
     def close(self) -> None:

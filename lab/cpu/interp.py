@@ -1,4 +1,4 @@
-"""The pure-Python RV32IM core: the reference semantics, and fast enough to teach with.
+"""The pure-Python core: the reference semantics, and fast enough to teach with.
 
     cpu = InterpCpu(bus)
     cpu.reset(pc=0x8000_0000, sp=0x8001_0000)
@@ -23,6 +23,12 @@ stop. Translations are dropped when the memory under them is written
 (`PhysicalMemory.invalidate`), so self-modifying code and program loading stay
 correct. `translation_source(pc)` shows a student the Python of a block.
 
+Privilege levels (lab.cpu.priv): CSR instructions, `sret` and `wfi` are never
+translated (a block ends in front of them), so `_step` runs each of them with
+the hart's level in view; a block's own instructions mean the same at either
+level. An exception in user mode becomes a trap into the guest kernel in
+`_run`, instead of a FAULT stop.
+
 Hypercalls (`run(n, on_ecall=handler)`, see lab.cpu.base) never leave `run`:
 a compiled block calls the handler in the middle of its code (HYPERCALL, with
 its registers written back to `X` and read again after), and the run loop
@@ -41,8 +47,9 @@ from itertools import repeat
 from operator import length_hint
 from typing import Any, Final
 
-from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop
+from lab.cpu.base import Cause, EcallHandler, Fault, Privilege, RunResult, Stop
 from lab.cpu.bus import PAGE_SHIFT, Bus
+from lab.cpu.priv import PrivilegeState
 from lab.cpu.translate import (
     IMM_TWIN,
     MAX_BLOCK,
@@ -53,9 +60,8 @@ from lab.cpu.translate import (
     interp_functions,
     rem32,
 )
-from lab.riscv.isa import Kind, decode
+from lab.riscv.isa import Kind, M, decode
 
-M: Final = 0xFFFFFFFF
 HOT_THRESHOLD: Final = 40  # block entries before translation: compile() costs ~50 us an instruction
 DECODE_CACHE_MAX: Final = 1 << 16
 COMPILED_CACHE_MAX: Final = 4096  # blocks; a few KiB of bytecode each
@@ -64,7 +70,9 @@ _U32 = struct.Struct("<I")
 _ALU_FN, _BRANCH_FN = interp_functions()
 
 # Predecoded instruction: (op, rd, rs1, rs2, imm, extra). `op` picks the case in _step.
-_ALU, _ALUI, _LOAD, _STORE, _BRANCH, _JAL, _JALR, _LUI, _AUIPC, _FENCE, _ECALL, _EBREAK, _WFI = range(13)
+_ALU, _ALUI, _LOAD, _STORE, _BRANCH, _JAL, _JALR, _LUI, _AUIPC, _FENCE, _ECALL, _EBREAK, _WFI, _CSR, _SRET = (
+    range(15)
+)
 _LOAD_SHAPE: Final = {
     "lb": (1, True),
     "lh": (2, True),
@@ -127,6 +135,10 @@ def _predecode(word: int) -> _Predecoded | None:
         return (_AUIPC, d.rd, 0, 0, d.imm << 12 & M, None)
     if kind is Kind.FENCE:
         return (_FENCE, 0, 0, 0, 0, None)
+    if kind is Kind.CSR:  # extra: funct3; rs1 is a register, or the immediate (funct3 bit 2)
+        return (_CSR, d.rd, d.rs1, 0, d.imm, d.spec.funct3)
+    if kind is Kind.TRAP_RETURN:
+        return (_SRET, 0, 0, 0, 0, None)
     return (_SYSTEM[name], 0, 0, 0, 0, SYSTEM_STOPS[name.upper()] >> 32)
 
 
@@ -164,7 +176,7 @@ class TranslationWarning(RuntimeWarning):
 
 
 class InterpCpu:
-    """One RV32IM hart in pure Python (implements `lab.cpu.base.Cpu`)."""
+    """One RV32IM hart with Zicsr, supervisor and user mode, in pure Python (a `lab.cpu.base.Cpu`)."""
 
     backend = "interp"
 
@@ -175,6 +187,7 @@ class InterpCpu:
         self._x: list[int] = [0] * 32  # never replaced: compiled blocks hold it
         self.reg_file = self._x  # offered to the hypervisor's hot path (lab.cpu.base)
         self._pc = bus.ram_gpa
+        self.priv = PrivilegeState()  # the hart's level and supervisor CSRs; never replaced
         self._resumed = False  # the last run ended on its budget, maybe inside a block
         # The run in progress, for HYPERCALL: its handler, its budget, how many of
         # its instructions instret already counts (a handler may reset the vCPU).
@@ -244,6 +257,13 @@ class InterpCpu:
         self._pc = value & M
         self._epoch += 1
 
+    @property
+    def mode(self) -> Privilege:
+        return self.priv.mode
+
+    def redirect_trap(self, cause: Cause, epc: int, tval: int = 0) -> None:
+        self.pc = self.priv.trap(cause, epc, tval)  # the pc setter makes a running block leave
+
     def get_reg(self, index: int) -> int:
         return self._x[index]
 
@@ -255,8 +275,8 @@ class InterpCpu:
         return list(self._x)
 
     def snapshot(self) -> dict[str, Any]:
-        """The architectural state as plain data (regs, pc, instret)."""
-        return {"regs": list(self._x), "pc": self._pc, "instret": self.instret}
+        """The architectural state as plain data (regs, pc, instret, the level and CSRs)."""
+        return {"regs": list(self._x), "pc": self._pc, "instret": self.instret, "priv": self.priv.snapshot()}
 
     def restore(self, state: dict[str, Any]) -> None:
         regs = [v & M for v in state["regs"]]
@@ -264,6 +284,7 @@ class InterpCpu:
         self._x[:] = regs
         self._pc = state["pc"] & M
         self.instret = state["instret"]
+        self.priv.restore(state.get("priv", {}))
         self._rebased = True
         self._epoch += 1
 
@@ -271,6 +292,7 @@ class InterpCpu:
         self._x[:] = [0] * 32
         self._x[2] = sp & M
         self._pc = pc & M
+        self.priv.reset()
         self.instret = 0
         self._resumed = False
         self._rebased = True
@@ -523,10 +545,16 @@ class InterpCpu:
                         if stop is not None and stop > 0:
                             break
             except _Trap as trap:
-                retired = max_instructions - remaining
-                self.instret += retired - self._counted
-                fault = Fault(trap.cause, self._pc, trap.tval)
-                return RunResult(_FAULT, retired, self._pc, fault)
+                if self.priv.mode is not Privilege.USER:
+                    retired = max_instructions - remaining
+                    self.instret += retired - self._counted
+                    fault = Fault(trap.cause, self._pc, trap.tval)
+                    return RunResult(_FAULT, retired, self._pc, fault)
+                # User mode: the guest kernel takes it (lab.cpu.base), and the trap counts.
+                remaining -= 1
+                pc = self._pc = self.priv.trap(trap.cause, self._pc, trap.tval)
+                resumed = False
+                continue
             if stop == _ECALL_STOP and self._on_ecall is not None:
                 # An ecall retired here rather than inside a block: handle it the same way.
                 nxt = self._hypercall((pc - 4) & M, pc, remaining)
@@ -550,7 +578,7 @@ class InterpCpu:
 
     def _step(self) -> int | None:
         """Execute the instruction at pc: None if it fell through, _JUMPED after
-        a branch or jump, a stop code (1..3) for ecall/ebreak/wfi. Raises
+        a branch, a jump or sret, a stop code (1..3) for ecall/ebreak/wfi. Raises
         _Trap, having changed nothing, if it faults."""
         pc = self._pc
         x = self._x
@@ -608,7 +636,23 @@ class InterpCpu:
         elif op == _AUIPC:
             if rd:
                 x[rd] = (pc + imm) & M
+        elif op == _CSR:
+            old = self.priv.csr(extra, imm, rs1, x[rs1])
+            if old is None:
+                raise _Trap(Cause.ILLEGAL_INSTRUCTION, word)
+            if rd:
+                x[rd] = old
+        elif op == _SRET:
+            target = self.priv.sret()
+            if target is None:
+                raise _Trap(Cause.ILLEGAL_INSTRUCTION, word)
+            self._pc = target
+            return _JUMPED
         elif op != _FENCE:  # ecall, ebreak, wfi: retire, step over, stop
+            if op == _WFI and self.priv.mode is Privilege.USER:
+                raise _Trap(
+                    Cause.ILLEGAL_INSTRUCTION, word
+                )  # privileged spec: user mode may not stall the hart
             self._pc = nxt
             return extra
         self._pc = nxt

@@ -5,7 +5,7 @@ has been entered often enough, it asks `BlockTranslator.translate` for Python
 source computing the same thing as the code from there, and compiles it once.
 A block is a superblock (a trace): it follows unconditional jumps (`j`, `jal`)
 to their targets and conditional branches along their fall-through path,
-until a `jalr`, an `ebreak` or `wfi`, or a jump back to its own start:
+until a `jalr`, an `ebreak`, or a jump back to its own start:
 
     def block(budget):              # -> (next pc, instructions retired)
         a0 = X[10]; a1 = X[11]      # guest registers live in Python locals
@@ -21,8 +21,9 @@ that skips the instructions between (`_sk` counts those not retired); any
 other taken branch leaves the block. An `ecall` is handed to the hypervisor
 right where it stands (`HYPERCALL`), and the block runs on after it.
 Only the fast case is translated: aligned RAM loads and stores. Anything else
-(MMIO, grant pages, misalignment, unmapped addresses, illegal words)
-leaves the block *before* that instruction with `return ~pc, retired`, and the
+(MMIO, grant pages, misalignment, unmapped addresses, illegal words, and the
+instructions whose meaning depends on the privilege level: CSR instructions,
+`sret`, `wfi`) leaves the block *before* that instruction with `return ~pc, retired`, and the
 interpreter runs it with the reference semantics. The semantics themselves are
 written once, as the expression templates below, which the interpreter
 evaluates too.
@@ -47,9 +48,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from lab.riscv.isa import ABI_NAMES, Decoded, Fmt, Kind, decode
+from lab.riscv.isa import ABI_NAMES, Decoded, Fmt, Kind, M, decode
 
-M: Final = 0xFFFFFFFF
 MAX_BLOCK: Final = 48  # instructions; bounds compile time and code held per block
 
 # RV32IM register-register semantics on unsigned 32-bit values {a} and {b}
@@ -237,9 +237,10 @@ class BlockTranslator:
     def _scan(self, start: int) -> list[tuple[int, Decoded]]:
         """The trace from `start`: (pc, instruction) pairs, following jumps and
         the fall-through of conditional branches and ecalls, ending after a
-        `jalr`, an `ebreak` or `wfi`, a jump or branch back to `start`, or
-        before an address already in the trace (an inner loop is a block of
-        its own)."""
+        `jalr`, an `ebreak`, a jump or branch back to `start`, or before an
+        address already in the trace (an inner loop is a block of its own),
+        an illegal word, or an instruction the interpreter runs (a CSR
+        instruction, `sret`, `wfi`: what they do depends on the level)."""
         out: list[tuple[int, Decoded]] = []
         seen: set[int] = set()
         lo, hi = self.ram_gpa, self.ram_gpa + self.ram_size
@@ -250,6 +251,8 @@ class BlockTranslator:
             if d is None:
                 break  # the interpreter raises the fault
             kind = d.spec.kind
+            if kind is Kind.CSR or kind is Kind.TRAP_RETURN or d.name == "wfi":
+                break  # the interpreter runs it, at the hart's level
             seen.add(pc)
             out.append((pc, d))
             if kind is Kind.SYSTEM:

@@ -259,6 +259,7 @@ put_hex:
 .include "lib/str_eq.S"    # str_eq(a0, a1) -> a0 = 1 if the strings are equal
 .include "lib/parse_num.S" # parse_num(a0) -> a0 = value, a1 = 1 if a number
 .include "lib/dgram.S"     # dgram_send(a0 = domid, a1 = buffer, a2 = length)
+.include "lib/clock.S"     # sleep_for: dgram_send's back-off
 .include "lib/dbcn.S"      # puts(a0): print through the debug console
 .include "lib/put_dec.S"   # put_dec(a0): a number in decimal
 

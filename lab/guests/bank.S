@@ -11,7 +11,7 @@
 # real service keeps its books on its volume. (Without a disk it carries on.)
 #
 # Commands, typed on the bank's console: help, accounts, balance NAME, deposit
-# NAME N, withdraw NAME N (N decimal, or hex with 0x). The table `commands` in
+# NAME N, withdraw NAME N, batch ROUNDS (N decimal, or hex with 0x). The table `commands` in
 # the data section says what each does: `help` prints it, and the docs' guest
 # reference is generated from it.
 #
@@ -28,6 +28,7 @@
         .equ LINE_MAX,    120           # characters in a command line
         .equ MAX_ARGS,    64            # a 120-character line has at most 60 words
         .equ SECRET_SIZE, 64
+        .equ REPORT_LEN,  10            # "batch done", the batch's report to dom0
         .equ HELP_COLUMN, 21            # help: where a command's description starts
 
         # ---- one account (2 words)
@@ -173,6 +174,95 @@ cmd_withdraw:
         addi sp, sp, 16
         ret
 
+# batch ROUNDS: the nightly batch. ROUNDS times over the books: every account
+# earns a day's interest (balance / 4096) and the audit works the ledger's
+# checksum out again: pure computation, about 1,000 instructions a round. Then
+# the bank reports to the admin (dom0) with a datagram, `batch done`, and
+# prints what the batch took on the hypervisor's clock. A key stops the batch
+# early (`batch: stopped after N rounds`, no report); the line typed is the
+# next command.
+cmd_batch:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = rounds left
+        mv   s2, a0                     # s2 = ROUNDS
+        call clock_now
+        mv   s1, a0                     # s1 = the clock at the start
+1:      beqz s0, 5f
+        li   t0, UART_BASE              # a key stops the batch (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 8f
+        la   t0, accounts               # interest on every account
+2:      lw   t1, ACC_NAME(t0)
+        beqz t1, 3f
+        lw   t1, ACC_BALANCE(t0)
+        srli t2, t1, 12
+        add  t1, t1, t2
+        sw   t1, ACC_BALANCE(t0)
+        addi t0, t0, ACC_SIZE
+        j    2b
+3:      la   t0, ledger                 # the audit: a checksum over the ledger, x 31 + word
+        li   t1, 512 / 4
+        li   t2, 0
+4:      lw   t3, 0(t0)
+        slli t4, t2, 5
+        sub  t2, t4, t2
+        add  t2, t2, t3
+        addi t0, t0, 4
+        addi t1, t1, -1
+        bnez t1, 4b
+        la   t0, audit_sum
+        sw   t2, 0(t0)
+        addi s0, s0, -1
+        j    1b
+5:      la   a0, msg_batch              # "batch: N rounds in T instructions"
+        call puts
+        mv   a0, s2
+        call put_dec
+        la   a0, msg_rounds_in
+        call puts
+        call clock_now
+        sub  a0, a0, s1
+        call put_dec
+        la   a0, msg_instructions
+        call puts
+        li   a0, 0                      # the report: send(dest_domid 0, gpa, len)
+        la   a1, msg_report
+        li   a2, REPORT_LEN
+        li   a7, EID_DGRAM
+        li   a6, DGRAM_SEND
+        ecall
+        bnez a0, 6f
+        la   a0, msg_report_sent
+        call puts
+        j    7f
+6:      neg  s0, a0
+        la   a0, msg_report_refused     # "batch: report to dom0 refused (error -N)"
+        call puts
+        mv   a0, s0
+        call put_dec
+        la   a0, msg_close
+        call puts
+        j    7f
+8:      la   a0, msg_batch_stopped      # "batch: stopped after N rounds"
+        call puts
+        sub  a0, s2, s0
+        call put_dec
+        la   a0, msg_rounds
+        call puts
+7:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
 # ------------------------------------------------------------------ accounts
 
 # put_account: print `NAME: BALANCE` and a newline.   in: a0 = the account
@@ -261,6 +351,7 @@ getc:
         .include "lib/str_eq.S"         # str_eq: are two strings equal?
         .include "lib/uart.S"           # putc, newline, puts
         .include "lib/put_dec.S"        # put_dec: a number in decimal
+        .include "lib/clock.S"          # clock_now: the hypervisor's clock
 
 # ================================================================== data
 # On its own page: the pure-Python CPU checks stores against pages that hold
@@ -307,6 +398,7 @@ commands:
         .word s_balance,  cmd_balance,  1,  1,              a_balance, h_balance, n_balance
         .word s_deposit,  cmd_deposit,  2,  2,              a_deposit, h_deposit, n_deposit
         .word s_withdraw, cmd_withdraw, 2,  2,              a_withdraw, h_withdraw, n_withdraw
+        .word s_batch,    cmd_batch,    1,  1,              a_batch, h_batch, n_batch
         .word 0, 0, 0, 0, 0, 0, 0
 
 s_help:       .asciz "help"
@@ -314,24 +406,28 @@ s_accounts:   .asciz "accounts"
 s_balance:    .asciz "balance"
 s_deposit:    .asciz "deposit"
 s_withdraw:   .asciz "withdraw"
+s_batch:      .asciz "batch"
 
 a_help:       .asciz "[COMMAND]"
 a_accounts:   .asciz ""
 a_balance:    .asciz "NAME"
 a_deposit:    .asciz "NAME N"
 a_withdraw:   .asciz "NAME N"
+a_batch:      .asciz "ROUNDS"
 
 h_help:       .asciz "list the commands"
 h_accounts:   .asciz "every account and its balance"
 h_balance:    .asciz "one account's balance"
 h_deposit:    .asciz "add N to the account"
 h_withdraw:   .asciz "take N from the account (no overdraft)"
+h_batch:      .asciz "the nightly batch (interest, audit), then a report to dom0"
 
 n_help:       .asciz ""
 n_accounts:   .asciz ""
 n_balance:    .asciz ""
 n_deposit:    .asciz ""
 n_withdraw:   .asciz ""
+n_batch:      .asciz "ROUNDS rounds of interest and audit, about 1,000 instructions each and no\nhypercalls, then batch done as a datagram to the admin (dom0). A key typed on the\nbank's console stops it early."
 
 msg_banner:         .asciz "Bank of hvlab on dom"
 msg_banner_end:     .asciz ": open for business (type help)\n"
@@ -350,10 +446,20 @@ msg_overdraft:      .asciz "error: insufficient funds: "
 msg_has:            .asciz " has "
 msg_too_much:       .asciz "error: the balance would overflow\n"
 msg_colon:          .asciz ": "
+msg_batch:          .asciz "batch: "
+msg_rounds_in:      .asciz " rounds in "
+msg_batch_stopped:  .asciz "batch: stopped after "
+msg_rounds:         .asciz " rounds\n"
+msg_instructions:   .asciz " instructions\n"
+msg_report:         .asciz "batch done"     # REPORT_LEN bytes
+msg_report_sent:    .asciz "batch: report sent to dom0\n"
+msg_report_refused: .asciz "batch: report to dom0 refused (error -"
+msg_close:          .asciz ")\n"
 
 # ---- variables and buffers
         .balign 4
 saved_sp:   .word 0                     # the prompt loop's stack (abort_command)
+audit_sum:  .word 0                     # the last batch's ledger checksum
 argv:       .space MAX_ARGS * 4         # pointers to the words of the line
 saw_cr:     .byte 0                     # the last line ended with CR (skip its LF)
 line:       .space LINE_MAX + 1         # the line as typed

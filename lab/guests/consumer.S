@@ -89,6 +89,7 @@ fail:
 
 .include "lib/shutdown.S"  # shutdown(a0 = exit code): SRST, does not return
 .include "lib/dgram.S"     # dgram_send(domid, buffer, length), wait_datagram() into msgbuf
+.include "lib/clock.S"     # sleep_for: dgram_send's back-off
 .include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 said_mapped: .asciz "consumer: ring mapped\n"

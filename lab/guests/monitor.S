@@ -15,6 +15,7 @@
 #   x ADDR [LEN]                  hexdump own memory
 #   peek DOMID ADDR [LEN]         VMCTL peek: copy another VM's memory here and dump it
 #   send IP PORT TEXT             one UDP datagram, then the answer if one comes
+#   spin N / steal TICK MARGIN ROUNDS  honest work / the scheduler attack (lesson 9)
 #
 # The network commands build and parse real Ethernet/ARP/IPv4/UDP/ICMP frames
 # themselves: see the section "network library" near the end. While it waits
@@ -119,6 +120,9 @@
                                         # ~16 a quantum, 4x what the service handles; 0 = flat out,
                                         # the same outcome, only slower to simulate)
         .equ FLOOD_BACKOFF, 250         # flood: spins after the NIC dropped a frame
+        .equ STEAL_ROUND, 128           # steal: work between looks at the clock (2 instructions each)
+        .equ DBENCH_BACKOFF, 2000       # dbench: instructions asleep after the disk refused
+        .equ DBENCH_TRIES, 50           # dbench: refusals in a row before it gives up
 
         # ---- sizes
         .equ LINE_MAX,    120           # characters in a command line
@@ -804,24 +808,32 @@ cmd_dsend:
         addi sp, sp, 16
         ret
 
-# drecv: take the oldest datagram (DGRAM recv) and print `from domN: TEXT`.
+# drecv [COUNT]: take the oldest datagram (DGRAM recv) and print `from domN: TEXT`;
+# COUNT of them (default 1), or until the inbox is empty.
 cmd_drecv:
         addi sp, sp, -16
         sw   ra, 12(sp)
         sw   s0, 8(sp)
+        li   s0, 1                      # s0 = datagrams still to take
+        li   t0, 2
+        blt  a0, t0, 1f
+        li   a0, 1
+        call arg_num
+        mv   s0, a0
+1:      beqz s0, 3f
         la   a0, dgram_buf              # recv(gpa, maxlen): sender id, then payload
         li   a1, DGRAM_MAX_DATAGRAM + 4
         li   a7, EID_DGRAM
         li   a6, DGRAM_RECV
         ecall
-        beqz a0, 1f
+        beqz a0, 2f
         call put_refused
         j    3f
-1:      bnez a1, 2f
+2:      bnez a1, 4f
         la   a0, msg_no_dgram
         call puts
         j    3f
-2:      la   t0, dgram_buf              # end the payload with a NUL
+4:      la   t0, dgram_buf              # end the payload with a NUL
         add  t0, t0, a1
         sb   zero, 0(t0)
         la   a0, msg_from
@@ -834,6 +846,8 @@ cmd_drecv:
         la   a0, dgram_buf + 4
         call puts
         call newline
+        addi s0, s0, -1
+        j    1b
 3:      lw   ra, 12(sp)
         lw   s0, 8(sp)
         addi sp, sp, 16
@@ -1728,31 +1742,6 @@ put_arp_cache:
         addi sp, sp, 16
         ret
 
-# str_copy: copy a string with its NUL.   in: a0 = dest, a1 = source
-# out: a0 = where the NUL went in dest (to append the next piece)
-str_copy:
-1:      lbu  t0, 0(a1)
-        sb   t0, 0(a0)
-        beqz t0, 2f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      ret
-
-# str_prefix: does string a0 begin with string a1?   out: a0 = 1 or 0
-str_prefix:
-1:      lbu  t1, 0(a1)
-        beqz t1, 2f
-        lbu  t0, 0(a0)
-        bne  t0, t1, 3f
-        addi a0, a0, 1
-        addi a1, a1, 1
-        j    1b
-2:      li   a0, 1
-        ret
-3:      li   a0, 0
-        ret
-
 # ------------------------------------------------------------------ disk
 
 # dinfo: how big is our disk? (BLK info)
@@ -1868,6 +1857,467 @@ cmd_dwrite:
 5:      lw   ra, 12(sp)
         lw   s0, 8(sp)
         addi sp, sp, 16
+        ret
+
+# ------------------------------------------------------------------ time and resources
+# The clock is the hypervisor's (lib/clock.S): instructions retired by all VMs,
+# plus hypervisor work and idle time, the unit of the trace's timestamps. These
+# commands measure with it: what share of the clock our work got, how late we
+# wake, how long the disk takes; and they are the lesson's attacks on the
+# scheduler, the hypervisor's time and the disk.
+
+# now: print the clock (CLOCK now).
+cmd_now:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        la   a0, msg_now                # "now: N instructions"
+        call puts
+        call clock_now
+        call put_dec
+        la   a0, msg_instructions
+        call puts
+        lw   ra, 12(sp)
+        addi sp, sp, 16
+        ret
+
+# spin N: honest work: about N instructions of computation, no yield, then
+# `spin: W instructions of work in T of the clock (P%)`: P is the share of the
+# CPU we got while we worked.
+cmd_spin:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        li   a0, 1
+        call arg_num
+        srli s0, a0, 1                  # s0 = rounds: two instructions each
+        call clock_now
+        mv   s1, a0                     # s1 = the clock at the start
+        mv   t0, s0
+        beqz t0, 2f
+1:      addi t0, t0, -1
+        bnez t0, 1b
+2:      slli a0, s0, 1                  # the work done
+        mv   a1, s1
+        la   a2, msg_spin
+        call put_work
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# steal TICK MARGIN ROUNDS: work like spin, but ROUNDS times stop MARGIN
+# instructions before the scheduler's next tick (the next multiple of TICK on
+# the clock) and sleep until just after it. A scheduler that charges whoever it
+# finds running at each tick never finds us (Zhou et al., 2011). A key stops
+# it early. Then `steal: ...` as spin prints it.
+cmd_steal:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        sw   s5, 4(sp)
+        li   a0, 1
+        call arg_num
+        beqz a0, 6f
+        mv   s0, a0                     # s0 = TICK
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = MARGIN
+        li   a0, 3
+        call arg_num
+        mv   s2, a0                     # s2 = rounds left
+        li   s3, 0                      # s3 = work done
+        call clock_now
+        mv   s4, a0                     # s4 = the clock at the start
+1:      beqz s2, 5f
+        li   t0, UART_BASE              # a key stops it (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 5f
+        call clock_now
+        divu t0, a0, s0
+        addi t0, t0, 1
+        mul  s5, t0, s0                 # s5 = the next tick
+2:      li   t0, STEAL_ROUND            # a round of work: STEAL_ROUND x 2 instructions
+3:      addi t0, t0, -1
+        bnez t0, 3b
+        addi s3, s3, STEAL_ROUND * 2
+        call clock_now
+        sub  t0, s5, a0                 # instructions to the tick
+        bgt  t0, s1, 2b                 # more than MARGIN: work on
+        addi a0, s5, 1                  # sleep until just after the tick
+        call sleep_until
+        addi s2, s2, -1
+        j    1b
+5:      mv   a0, s3
+        mv   a1, s4
+        la   a2, msg_steal
+        call put_work
+        j    7f
+6:      la   a0, msg_tick_zero
+        call puts
+7:      lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        lw   s5, 4(sp)
+        addi sp, sp, 32
+        ret
+
+# put_work: `NAME: W instructions of work in T of the clock (P%)`, T counted
+# from a start reading of the clock to now, P = W / T.
+# in: a0 = W, a1 = the clock at the start, a2 = "NAME: "
+put_work:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        mv   s0, a0                     # s0 = W
+        mv   s1, a1
+        mv   a0, a2
+        call puts
+        call clock_now
+        sub  s1, a0, s1                 # s1 = T
+        mv   a0, s0
+        call put_dec
+        la   a0, msg_work_in
+        call puts
+        mv   a0, s1
+        call put_dec
+        la   a0, msg_of_clock
+        call puts
+        li   t0, 100
+        divu t0, s1, t0                 # T / 100 (W * 100 could overflow 32 bits)
+        li   a0, 0
+        beqz t0, 1f
+        divu a0, s0, t0
+1:      call put_dec
+        la   a0, msg_percent_end
+        call puts
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        addi sp, sp, 16
+        ret
+
+# lat COUNT INTERVAL: how late do we run again? COUNT times, sleep INTERVAL
+# instructions of the clock (SBI TIME set_timer, then wfi) and measure how far
+# past the deadline we got the CPU back: the scheduling latency, as Linux's
+# cyclictest measures it. A key stops it early. `lat: N wake-ups, max M, avg A
+# instructions late`, N the wake-ups measured.
+cmd_lat:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = wake-ups left
+        mv   s4, a0                     # s4 = COUNT
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = INTERVAL
+        li   s2, 0                      # s2 = the worst lateness
+        li   s3, 0                      # s3 = their sum
+1:      beqz s0, 3f
+        li   t0, UART_BASE              # a key stops it (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 3f
+        call clock_now
+        add  a0, a0, s1                 # the deadline
+        sw   a0, 4(sp)
+        call sleep_until                # a0 = the clock when we ran again
+        lw   t0, 4(sp)
+        sub  t0, a0, t0                 # late by
+        add  s3, s3, t0
+        bgeu s2, t0, 2f
+        mv   s2, t0
+2:      addi s0, s0, -1
+        j    1b
+3:      sub  s4, s4, s0                 # s4 = the wake-ups measured
+        la   a0, msg_lat                # "lat: N wake-ups, max M, avg A instructions late"
+        call puts
+        mv   a0, s4
+        call put_dec
+        la   a0, msg_lat_max
+        call puts
+        mv   a0, s2
+        call put_dec
+        la   a0, msg_lat_avg
+        call puts
+        li   a0, 0
+        beqz s4, 4f
+        divu a0, s3, s4
+4:      call put_dec
+        la   a0, msg_lat_end
+        call puts
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        addi sp, sp, 32
+        ret
+
+# dzero SECTOR COUNT: zero COUNT sectors of our disk from SECTOR on (BLK zero):
+# one hypercall, however many sectors. `dzero: N sectors zeroed in T instructions`.
+cmd_dzero:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = SECTOR
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = COUNT
+        call clock_now
+        mv   s2, a0                     # s2 = the clock at the start
+        mv   a0, s0                     # zero(sector, count)
+        mv   a1, s1
+        li   a7, EID_BLK
+        li   a6, BLK_ZERO
+        ecall
+        beqz a0, 1f
+        call put_refused
+        j    2f
+1:      la   a0, msg_dzero              # "dzero: N sectors zeroed in T instructions"
+        call puts
+        mv   a0, s1
+        call put_dec
+        la   a0, msg_zeroed_in
+        call puts
+        call clock_now
+        sub  a0, a0, s2
+        call put_dec
+        la   a0, msg_instructions
+        call puts
+2:      lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
+# dbench SECTORS: read SECTORS sectors of our disk, 8 a request from sector 0
+# on (round the disk), and measure how long it takes. A request the disk
+# refuses for now (0 sectors: busy or throttled) is tried again after
+# DBENCH_BACKOFF instructions asleep; after DBENCH_TRIES refusals in a row it
+# gives up. `dbench: N of SECTORS sectors in T instructions (B busy)`, and
+# `: gave up` when it did.
+cmd_dbench:
+        addi sp, sp, -48
+        sw   ra, 44(sp)
+        sw   s0, 40(sp)
+        sw   s1, 36(sp)
+        sw   s2, 32(sp)
+        sw   s3, 28(sp)
+        sw   s4, 24(sp)
+        sw   s5, 20(sp)
+        sw   s6, 16(sp)
+        sw   s7, 12(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = sectors left to read
+        mv   s7, a0                     # s7 = SECTORS
+        li   a7, EID_BLK                # info(): the disk's size
+        li   a6, BLK_INFO
+        ecall
+        beqz a0, 1f
+        call put_refused
+        j    9f
+1:      addi s4, a1, -BLK_MAX_SECTORS   # s4 = the last sector a request may start at
+        bltz s4, 9f
+        li   s1, 0                      # s1 = the next sector
+        li   s2, 0                      # s2 = refusals
+        li   s5, 0                      # s5 = refusals in a row
+        li   s6, 0                      # s6 = sectors read
+        call clock_now
+        mv   s3, a0                     # s3 = the clock at the start
+2:      blez s0, 5f
+        mv   a0, s1                     # read(sector, count, gpa)
+        li   a1, BLK_MAX_SECTORS
+        la   a2, peek_buf
+        li   a7, EID_BLK
+        li   a6, BLK_READ
+        ecall
+        beqz a0, 3f
+        call put_refused
+        j    9f
+3:      bnez a1, 4f
+        addi s2, s2, 1                  # refused for now: wait, then try again
+        addi s5, s5, 1
+        li   t0, DBENCH_TRIES
+        bgeu s5, t0, 5f
+        li   a0, DBENCH_BACKOFF
+        call sleep_for
+        j    2b
+4:      li   s5, 0
+        sub  s0, s0, a1
+        add  s6, s6, a1
+        add  s1, s1, a1
+        bleu s1, s4, 2b
+        li   s1, 0                      # round the disk
+        j    2b
+5:      la   a0, msg_dbench             # "dbench: N of M sectors in T instructions (B busy)"
+        call puts
+        mv   a0, s6
+        call put_dec
+        la   a0, msg_of
+        call puts
+        mv   a0, s7
+        call put_dec
+        la   a0, msg_sectors_in
+        call puts
+        call clock_now
+        sub  a0, a0, s3
+        call put_dec
+        la   a0, msg_instr_open
+        call puts
+        mv   a0, s2
+        call put_dec
+        la   a0, msg_busy_end
+        call puts
+        blez s0, 6f
+        la   a0, msg_gave_up
+        call puts
+6:      call newline
+9:      lw   ra, 44(sp)
+        lw   s0, 40(sp)
+        lw   s1, 36(sp)
+        lw   s2, 32(sp)
+        lw   s3, 28(sp)
+        lw   s4, 24(sp)
+        lw   s5, 20(sp)
+        lw   s6, 16(sp)
+        lw   s7, 12(sp)
+        addi sp, sp, 48
+        ret
+
+# dnoise ROUNDS: the noisy neighbour: read 8 sectors ROUNDS times as fast as
+# the vCPU can ask, never pausing when the disk is busy. A key stops it early.
+# `dnoise: S of R requests served`.
+cmd_dnoise:
+        addi sp, sp, -16
+        sw   ra, 12(sp)
+        sw   s0, 8(sp)
+        sw   s1, 4(sp)
+        sw   s2, 0(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = rounds left
+        mv   s2, a0                     # s2 = ROUNDS
+        li   s1, 0                      # s1 = requests served
+1:      beqz s0, 3f
+        li   t0, UART_BASE              # a key stops it (and stays for the prompt)
+        lbu  t1, UART_LSR(t0)
+        andi t1, t1, LSR_DR
+        bnez t1, 3f
+        li   a0, 0                      # read(sector 0, 8, gpa)
+        li   a1, BLK_MAX_SECTORS
+        la   a2, peek_buf
+        li   a7, EID_BLK
+        li   a6, BLK_READ
+        ecall
+        bnez a0, 2f
+        beqz a1, 2f
+        addi s1, s1, 1
+2:      addi s0, s0, -1
+        j    1b
+3:      la   a0, msg_dnoise
+        call puts
+        mv   a0, s1
+        call put_dec
+        la   a0, msg_of
+        call puts
+        sub  a0, s2, s0                 # the requests made
+        call put_dec
+        la   a0, msg_served_end
+        call puts
+        lw   ra, 12(sp)
+        lw   s0, 8(sp)
+        lw   s1, 4(sp)
+        lw   s2, 0(sp)
+        addi sp, sp, 16
+        ret
+
+# dsendn DOMID COUNT TEXT: send TEXT to DOMID COUNT times, without waiting
+# (DGRAM send). `dsendn: Q of N queued`.
+cmd_dsendn:
+        addi sp, sp, -32
+        sw   ra, 28(sp)
+        sw   s0, 24(sp)
+        sw   s1, 20(sp)
+        sw   s2, 16(sp)
+        sw   s3, 12(sp)
+        sw   s4, 8(sp)
+        sw   s5, 4(sp)
+        li   a0, 1
+        call arg_num
+        mv   s0, a0                     # s0 = DOMID
+        li   a0, 2
+        call arg_num
+        mv   s1, a0                     # s1 = sends left
+        mv   s5, a0                     # s5 = COUNT
+        la   a0, line
+        call skip_spaces                # to "dsendn"
+        call skip_word
+        call skip_spaces                # to DOMID
+        call skip_word
+        call skip_spaces                # to COUNT
+        call skip_word
+        call skip_spaces                # to TEXT
+        mv   s2, a0                     # s2 = TEXT
+        li   s3, 0                      # s3 = its length
+1:      add  t0, s2, s3
+        lbu  t0, 0(t0)
+        beqz t0, 2f
+        addi s3, s3, 1
+        j    1b
+2:      li   s4, 0                      # s4 = queued
+3:      beqz s1, 5f
+        mv   a0, s0                     # send(dest_domid, gpa, len)
+        mv   a1, s2
+        mv   a2, s3
+        li   a7, EID_DGRAM
+        li   a6, DGRAM_SEND
+        ecall
+        bnez a0, 4f
+        addi s4, s4, 1
+4:      addi s1, s1, -1
+        j    3b
+5:      la   a0, msg_dsendn
+        call puts
+        mv   a0, s4
+        call put_dec
+        la   a0, msg_of
+        call puts
+        mv   a0, s5
+        call put_dec
+        la   a0, msg_queued_end
+        call puts
+        lw   ra, 28(sp)
+        lw   s0, 24(sp)
+        lw   s1, 20(sp)
+        lw   s2, 16(sp)
+        lw   s3, 12(sp)
+        lw   s4, 8(sp)
+        lw   s5, 4(sp)
+        addi sp, sp, 32
         ret
 
 # ------------------------------------------------------------------ arguments
@@ -2166,8 +2616,11 @@ hexdump:
         .include "lib/shell.S"          # abort_command, run_command, cmd_help, arg_num, read_line, ...
         .include "lib/parse_num.S"      # parse_num: a string as a number
         .include "lib/str_eq.S"         # str_eq: are two strings equal?
+        .include "lib/str_prefix.S"     # str_prefix: does a string start with another?
+        .include "lib/str_copy.S"       # str_copy: copy a string
         .include "lib/uart.S"           # putc, newline, puts
         .include "lib/put_dec.S"        # put_dec: a number in decimal
+        .include "lib/clock.S"          # clock_now, sleep_until, sleep_for: the clock and the timer
 
 # ================================================================== network library
 # Builds and parses real frames in tx_buf / rx_buf, byte by byte: the wire is
@@ -3104,7 +3557,7 @@ commands:
         .word s_map,     cmd_map,     3,  4,              a_map, h_map, n_map
         .word s_unmap,   cmd_unmap,   1,  1,              a_unmap, h_unmap, n_unmap
         .word s_dsend,   cmd_dsend,   2,  MAX_ARGS,       a_dsend, h_dsend, n_dsend
-        .word s_drecv,   cmd_drecv,   0,  0,              a_drecv, h_drecv, n_drecv
+        .word s_drecv,   cmd_drecv,   0,  1,              a_drecv, h_drecv, n_drecv
         .word s_ring,    cmd_ring,    0,  0,              a_ring, h_ring, n_ring
         .word s_rlog,    cmd_rlog,    1,  MAX_ARGS,       a_rlog, h_rlog, n_rlog
         .word s_race,    cmd_race,    1,  1,              a_race, h_race, n_race
@@ -3122,6 +3575,14 @@ commands:
         .word s_flood,   cmd_flood,   3,  3,              a_flood, h_flood, n_flood
         .word s_storm,   cmd_storm,   3,  3,              a_storm, h_storm, n_storm
         .word s_sendn,   cmd_sendn,   4,  MAX_ARGS,       a_sendn, h_sendn, n_sendn
+        .word s_now,     cmd_now,     0,  0,              a_now, h_now, n_now
+        .word s_spin,    cmd_spin,    1,  1,              a_spin, h_spin, n_spin
+        .word s_steal,   cmd_steal,   3,  3,              a_steal, h_steal, n_steal
+        .word s_lat,     cmd_lat,     2,  2,              a_lat, h_lat, n_lat
+        .word s_dzero,   cmd_dzero,   2,  2,              a_dzero, h_dzero, n_dzero
+        .word s_dbench,  cmd_dbench,  1,  1,              a_dbench, h_dbench, n_dbench
+        .word s_dnoise,  cmd_dnoise,  1,  1,              a_dnoise, h_dnoise, n_dnoise
+        .word s_dsendn,  cmd_dsendn,  3,  MAX_ARGS,       a_dsendn, h_dsendn, n_dsendn
         .word 0, 0, 0, 0, 0, 0, 0
 
 s_help:      .asciz "help"
@@ -3162,6 +3623,14 @@ s_brute:     .asciz "brute"
 s_flood:     .asciz "flood"
 s_storm:     .asciz "storm"
 s_sendn:     .asciz "sendn"
+s_now:       .asciz "now"
+s_spin:      .asciz "spin"
+s_steal:     .asciz "steal"
+s_lat:       .asciz "lat"
+s_dzero:     .asciz "dzero"
+s_dbench:    .asciz "dbench"
+s_dnoise:    .asciz "dnoise"
+s_dsendn:    .asciz "dsendn"
 
 a_help:      .asciz "[COMMAND]"
 a_hcall:     .asciz "EID FID [A0 .. A5]"
@@ -3183,7 +3652,7 @@ a_ungrant:   .asciz "REF"
 a_map:       .asciz "DOMID REF ADDR [FLAGS]"
 a_unmap:     .asciz "ADDR"
 a_dsend:     .asciz "DOMID TEXT"
-a_drecv:     .asciz ""
+a_drecv:     .asciz "[COUNT]"
 a_ring:      .asciz ""
 a_rlog:      .asciz "TEXT"
 a_race:      .asciz "LEN"
@@ -3201,6 +3670,14 @@ a_brute:     .asciz "USER [IP] [FIRST]"
 a_flood:     .asciz "IP PORT COUNT"
 a_storm:     .asciz "IP PORT COUNT"
 a_sendn:     .asciz "COUNT IP PORT TEXT"
+a_now:       .asciz ""
+a_spin:      .asciz "N"
+a_steal:     .asciz "TICK MARGIN ROUNDS"
+a_lat:       .asciz "COUNT INTERVAL"
+a_dzero:     .asciz "SECTOR COUNT"
+a_dbench:    .asciz "SECTORS"
+a_dnoise:    .asciz "ROUNDS"
+a_dsendn:    .asciz "DOMID COUNT TEXT"
 
 h_help:      .asciz "list the commands; help COMMAND: more about one"
 h_hcall:     .asciz "make a hypercall, print a0 (error) and a1 (value)"
@@ -3222,7 +3699,7 @@ h_ungrant:   .asciz "end our grant REF (GNTTAB end_access)"
 h_map:       .asciz "map DOMID's grant REF at ADDR in 0x90000000.. (GNTTAB)"
 h_unmap:     .asciz "remove the grant mapping at ADDR (GNTTAB)"
 h_dsend:     .asciz "send TEXT to DOMID as a datagram (DGRAM)"
-h_drecv:     .asciz "receive the oldest datagram (DGRAM)"
+h_drecv:     .asciz "receive the oldest datagram, or COUNT of them (DGRAM)"
 h_ring:      .asciz "share our request ring with the backend (DGRAM ring_setup)"
 h_rlog:      .asciz "ask the backend to log TEXT through the ring (doorbell)"
 h_race:      .asciz "honest 16-byte request, then len = LEN after the doorbell"
@@ -3240,6 +3717,14 @@ h_brute:     .asciz "guess USER's management login from a wordlist (UDP 6230)"
 h_flood:     .asciz "send COUNT junk UDP requests to IP:PORT, fast"
 h_storm:     .asciz "the same flood, to the Ethernet broadcast address"
 h_sendn:     .asciz "send TEXT COUNT times, count the answers that say OK"
+h_now:       .asciz "the hypervisor's clock in instructions (CLOCK now)"
+h_spin:      .asciz "about N instructions of work; prints the share of the clock it got"
+h_steal:     .asciz "work, asleep from MARGIN before each TICK until after it"
+h_lat:       .asciz "sleep INTERVAL instructions COUNT times: how late do we wake?"
+h_dzero:     .asciz "zero COUNT sectors of our disk in one call (BLK zero)"
+h_dbench:    .asciz "read SECTORS sectors of our disk: how long does it take?"
+h_dnoise:    .asciz "read 8 sectors ROUNDS times, flat out"
+h_dsendn:    .asciz "send TEXT to DOMID COUNT times (DGRAM); count the queued"
 
 n_help:      .asciz ""
 n_hcall:     .asciz "Any hypercall by number: EID goes in a7, FID in a6, A0..A5 in a0..a5 (left out: 0).\nA nonzero a0 is also named (SBI_ERR_...). The numbers are in the hypercall reference."
@@ -3279,6 +3764,14 @@ n_brute:     .asciz "LOGIN USER with every word of the monitor's wordlist, from 
 n_flood:     .asciz "The denial-of-service attack: one frame sent again and again, counting the ones the\nNIC dropped (vnic.rate_limit)."
 n_storm:     .asciz "The switch copies every frame to every port, so it also fills the other VMs'\nreceive queues, the admin's among them."
 n_sendn:     .asciz "The admin's side of the flood lesson: one request at a time, each from its own\nsource port, then sendn: K of N answered OK."
+n_now:       .asciz "The clock counts the instructions all VMs retired, plus the hypervisor's work and\nidle time: the unit of the trace's timestamps."
+n_spin:      .asciz "Honest computation, no yield. Then spin: W instructions of work in T of the clock\n(P%): P is the share of the CPU this VM got while it worked."
+n_steal:     .asciz "The same work, but ROUNDS times it stops MARGIN instructions before the\nscheduler's next tick (the next multiple of TICK on the clock) and sleeps until\njust after it: a scheduler that charges whoever a tick finds running never finds\nit (Zhou et al., 2011; sched.exact_accounting). A key stops it early."
+n_lat:       .asciz "COUNT times: set a timer INTERVAL instructions ahead (SBI TIME set_timer), wfi,\nand measure how far past the deadline the VM ran again, as cyclictest does. A key\nstops it early. Prints lat: N wake-ups, max M, avg A instructions late."
+n_dzero:     .asciz "One hypercall, however many sectors: a hypervisor that does it all at once\nholds the CPU for all of it (hypercall.preemptible). Prints how long it took."
+n_dbench:    .asciz "8 sectors a request from sector 0 on; a request the disk refuses (busy or\nthrottled) is tried again after a short sleep, and after 50 refusals in a row it\ngives up. Prints dbench: N of SECTORS sectors in T instructions (B busy)."
+n_dnoise:    .asciz "The noisy neighbour: requests as fast as the vCPU can ask, never pausing when\nthe disk is busy (blk.rate_limit). A key stops it early."
+n_dsendn:    .asciz "Without waiting for the receiver: fills its inbox (dgram.sender_quota). Prints\ndsendn: Q of N queued."
 
 # SBI error names, indexed by -code (SBI v2.0, "Standard SBI Errors").
         .balign 4
@@ -3341,7 +3834,29 @@ msg_ref:           .asciz "ref "
 msg_disk:          .asciz "disk: "
 msg_sectors:       .asciz " sectors ("
 msg_bytes_close:   .asciz " bytes)\n"
-msg_throttled:     .asciz "throttled: 0 sectors (blk.rate_limit), try again\n"
+msg_throttled:     .asciz "0 sectors: the disk is throttled or busy, try again\n"
+msg_now:           .asciz "now: "
+msg_spin:          .asciz "spin: "
+msg_steal:         .asciz "steal: "
+msg_work_in:       .asciz " instructions of work in "
+msg_of_clock:      .asciz " of the clock ("
+msg_percent_end:   .asciz "%)\n"
+msg_tick_zero:     .asciz "error: TICK must not be 0\n"
+msg_lat:           .asciz "lat: "
+msg_lat_max:       .asciz " wake-ups, max "
+msg_lat_avg:       .asciz ", avg "
+msg_lat_end:       .asciz " instructions late\n"
+msg_dzero:         .asciz "dzero: "
+msg_zeroed_in:     .asciz " sectors zeroed in "
+msg_dbench:        .asciz "dbench: "
+msg_sectors_in:    .asciz " sectors in "
+msg_instr_open:    .asciz " instructions ("
+msg_busy_end:      .asciz " busy)"
+msg_gave_up:       .asciz ": gave up"
+msg_dnoise:        .asciz "dnoise: "
+msg_served_end:    .asciz " requests served\n"
+msg_dsendn:        .asciz "dsendn: "
+msg_queued_end:    .asciz " queued\n"
 msg_sent:          .asciz "sent "
 msg_bytes:         .asciz " bytes\n"
 msg_no_dgram:      .asciz "no datagram\n"

@@ -10,6 +10,11 @@
 #   3. wait for the consumer's "done" datagram (it has unmapped the page),
 #      then end the grant and shut down.
 #
+# The consumer acks every message with a datagram. The producer takes the
+# acks as they come (take_acks, after each doorbell) instead of leaving them in
+# its inbox: an inbox is shared and bounded, and a hardened hypervisor caps
+# what one sender may have waiting in it (dgram.sender_quota).
+#
 # Ring page layout (shared):   0x00 u32 head   (slots written by the producer)
 #                              0x04 u32 tail   (slots read by the consumer)
 #                              0x10 slot[0]    16 bytes each, SLOTS slots
@@ -28,6 +33,7 @@ _start:
     ecall
     mv   s1, a1
     addi s2, s1, 1
+    li   s5, 0              # s5 = 1 once the consumer's "done" came in
 
     # 1. grant the ring page to the consumer, read-write
     li   a7, EID_GNTTAB
@@ -78,17 +84,19 @@ produce:
     la   a1, msgbuf
     li   a2, 4
     call dgram_send
+    call take_acks
     addi s4, s4, 1
     li   t0, MESSAGES
     blt  s4, t0, produce
 
     # 3. wait for "done" (a datagram whose first word is 0xD0NE), end the grant
+    bnez s5, 5f
 4:  call wait_datagram
     la   t0, msgbuf
     lw   t1, 4(t0)          # payload after the 4-byte sender id
     li   t2, 0xD0E
     bne  t1, t2, 4b
-    li   a7, EID_GNTTAB
+5:  li   a7, EID_GNTTAB
     li   a6, GNTTAB_END_ACCESS # end_access(ref)
     mv   a0, s3
     ecall
@@ -98,6 +106,23 @@ produce:
     li   a0, 0
     j    shutdown
 
+# take_acks: receive every datagram waiting (the consumer's acks) without
+# waiting for more; a "done" among them sets s5.
+take_acks:
+1:  li   a7, EID_DGRAM
+    li   a6, DGRAM_RECV     # recv(gpa, maxlen)
+    la   a0, msgbuf
+    li   a1, 64
+    ecall
+    beqz a1, 2f
+    la   t0, msgbuf
+    lw   t1, 4(t0)          # payload after the 4-byte sender id
+    li   t2, 0xD0E
+    bne  t1, t2, 1b
+    li   s5, 1
+    j    1b
+2:  ret
+
 fail:
     la   a0, said_failed
     call puts
@@ -106,6 +131,7 @@ fail:
 
 .include "lib/shutdown.S"  # shutdown(a0 = exit code): SRST, does not return
 .include "lib/dgram.S"     # dgram_send(domid, buffer, length), wait_datagram() into msgbuf
+.include "lib/clock.S"     # sleep_for: dgram_send's back-off
 .include "lib/dbcn.S"      # puts(a0): print through the debug console
 
 said_granted: .asciz "producer: ring granted to the consumer\n"

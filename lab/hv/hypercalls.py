@@ -1,6 +1,6 @@
 """The hypercall table: (EID, FID) -> handler, defined once, plus dispatch.
 
-A guest makes a hypercall the SBI way (SBI v2.0, chapter 3 "Binary Encoding"):
+A guest's kernel makes a hypercall the SBI way (SBI v2.0, chapter 3 "Binary Encoding"):
 
     a7 = extension ID (EID)   a6 = function ID (FID)   a0..a5 = arguments
     ecall
@@ -19,6 +19,10 @@ Handlers have the textbook shape
     def console_write(hv, vm, num_bytes, base_lo, base_hi) -> SbiRet
 
 and return `SbiRet(error, value, why)`; `why` explains a refusal in the trace.
+
+Who may call: the caller is a VM, and inside it a level. An ecall from the
+guest's user mode is the guest kernel's business (a system call), never a
+hypercall, if `hypercall.check_caller_mode` is on: `user_ecall` decides.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
-from lab.trace_messages import NO_EXTENSION, NO_FUNCTION, EventKind
+from lab.cpu.base import Cause
+from lab.trace_messages import NO_EXTENSION, NO_FUNCTION, USER_ECALL_PASSED, USER_ECALL_SERVED, EventKind
 
 if TYPE_CHECKING:
     from lab.hv.hypervisor import Hypervisor
@@ -283,3 +288,26 @@ def dispatch(hv: Hypervisor, vm: Vm, pc: int) -> None:
     x[10] = error & 0xFFFFFFFF
     x[11] = value
     hv.trace.hypercall((vm.domid, eid, fid, error, ret.why, patched, hv.time, pc, args, value))
+
+
+def user_ecall(hv: Hypervisor, vm: Vm, pc: int) -> bool:
+    """An ecall from user mode in `vm` at `pc`: serve it as a hypercall (True), or
+    pass it on to the guest kernel (False: the vCPU goes on at the kernel's stvec,
+    with scause 8, sepc = pc, as if the hardware had delegated it).
+
+    The architecture's answer is always the guest kernel: a user program's ecall
+    is a system call, and the kernel decides what it may do. With
+    `hypercall.check_caller_mode` the hypervisor gives that answer. Without it,
+    the hypervisor looks only at a7, as its dispatcher does, and serves every
+    call that names one of its extensions, whichever level made it: the VM's
+    rights, the control domain's included, are then every user program's
+    (CVE-2009-3290). The calls that name none are passed on, so the guest's own
+    system calls still work: that is why nobody notices."""
+    ext = EXTENSIONS.get(vm.regs[17])
+    if ext is not None and not hv.policy["hypercall.check_caller_mode"]:
+        hv.event(vm.domid, USER_ECALL_SERVED(vm=vm.label, pc=pc, ext=ext.name))
+        return True
+    if ext is not None:
+        hv.event(vm.domid, USER_ECALL_PASSED(vm=vm.label, pc=pc, ext=ext.name))
+    vm.cpu.redirect_trap(Cause.USER_ECALL, pc)
+    return False

@@ -8,7 +8,8 @@
 
 `run` schedules the vCPUs (lab.hv.scheduler) and handles whatever stops
 them: an `ecall` is dispatched through the hypercall table
-(lab.hv.hypercalls), `wfi` parks the vCPU until an event for it, `ebreak`
+(lab.hv.hypercalls; one from the guest's user mode may be the guest kernel's
+instead, `hypercalls.user_ecall`), `wfi` parks the vCPU until an event for it, `ebreak`
 pauses the VM for the debugger, and a fault stops that VM alone, recording
 the fault. A guest can never make this loop raise: guest errors are values.
 """
@@ -23,12 +24,13 @@ from enum import Enum
 from typing import Any, Final
 
 from lab.cpu import Stop
+from lab.cpu.base import Privilege
 from lab.hv import hypercalls
 from lab.hv.devices.blk import SECTOR, BackingStore, DiskError
 from lab.hv.devices.dgram import Channel, run_backend
 from lab.hv.devices.gnttab import TABLE_BYTES, GrantTables, Mapping
 from lab.hv.devices.net import NetDevices
-from lab.hv.hypercalls import Function, dispatch
+from lab.hv.hypercalls import Function, dispatch, user_ecall
 from lab.hv.memory import HV_REGION_SIZE, HostMemory, HvLayout
 from lab.hv.patch import PatchError, PatchTable
 from lab.hv.policy import Policy
@@ -66,6 +68,7 @@ DEFAULT_SECRET: Final = b"HVLAB{hypervisor-region-secret}"
 NO_CONTROL: Final = 0xFFFF_FFFF
 MAX_VMS: Final = (HV_REGION_SIZE - HvLayout.GRANT_TABLES) // TABLE_BYTES  # the grant tables' room: 120
 _U32: Final = struct.Struct("<I")
+_USER: Final = Privilege.USER
 
 
 class Idle(Enum):
@@ -97,6 +100,7 @@ class Hypervisor:
         quantum: int = DEFAULT_QUANTUM,
         secret: bytes = DEFAULT_SECRET,
         disk_capacity: int = 4 << 20,
+        disk_bandwidth: int = 0,
     ) -> None:
         hypercalls.load_extensions()
         self.backend = backend
@@ -114,6 +118,7 @@ class Hypervisor:
         self.channel = Channel()
         self.net: NetDevices | None = None  # the virtual network, if the scenario has one
         self.disk_capacity = disk_capacity
+        self.disk_bandwidth = disk_bandwidth  # sectors per 100,000 instructions, all disks (0: unlimited)
         self.disks: BackingStore | None = None  # created with the first VM that has a disk
         self.vms: list[Vm] = []
         self.scheduler = Scheduler(quantum)
@@ -124,6 +129,11 @@ class Hypervisor:
         # Bumped by every change of a VM's state (and by patched handlers, which may do
         # anything): the hypercall path asks a VM whether it can run on only when it moved.
         self.state_changes = 0
+        # Set by a handler that needs the run loop to look before its vCPU runs on: the
+        # hypervisor work it did (`spend`), its continuation (`continue_call`), a timer.
+        self._leave = False
+        self._spent = 0
+        self._continuation: tuple[int, ...] | None = None
         self.on_output: Callable[[Vm, bytes], None] | None = None
 
     # -- VMs
@@ -136,7 +146,7 @@ class Hypervisor:
         disk = None
         if config.disk:
             if self.disks is None:
-                self.disks = BackingStore(-(-self.disk_capacity // SECTOR))
+                self.disks = BackingStore(-(-self.disk_capacity // SECTOR), bandwidth=self.disk_bandwidth)
             try:
                 disk = self.disks.alloc(config.disk, f"dom{len(self.vms)} ({config.name})")
             except DiskError as exc:
@@ -214,6 +224,7 @@ class Hypervisor:
 
     def _release(self, vm: Vm, why: str) -> None:
         """A VM goes away or restarts: tear down grants from and to it, drop its channel state."""
+        self.scheduler.set_timer(vm.domid, None)
         for m in [m for m in self.grants.mappings if vm.domid in (m.grantee, m.granter)]:
             self.unmap_grant(m, why=GONE(vm=vm.label, why=why))
         self.grants.clear(vm.domid)
@@ -301,56 +312,109 @@ class Hypervisor:
         self._replan = True
 
     def run(self, max_instructions: int) -> RunSummary:
-        """Run the VMs for up to `max_instructions` (all vCPUs together)."""
+        """Run the VMs for up to `max_instructions` of the clock (all vCPUs together).
+
+        The clock is instructions retired, plus hypervisor work done for a VM (`spend`)
+        and time the machine sits idle until a timer is due: a run ends early only when
+        every VM waits for an event no timer will bring (IDLE) or none can run (STOPPED).
+        """
         budget = max_instructions
         sched = self.scheduler
         net = self.net
+        vms = self.vms
+        exact = self.policy["sched.exact_accounting"]
         channel = self.channel
         while budget > 0:
-            vm = sched.pick(self.vms)
+            vm = sched.pick(vms)
             if vm is None and channel.pending:
                 run_backend(self, idle=True)  # no vCPU can run: the ring backend need not wait
-                vm = sched.pick(self.vms)
+                vm = sched.pick(vms)
             if vm is None and net is not None:
                 net.tick()  # frames in flight may wake someone
-                vm = sched.pick(self.vms)
+                vm = sched.pick(vms)
             if vm is None:
-                alive = any(v.state is VmState.RUNNING and not v.destroyed for v in self.vms)
-                return RunSummary(max_instructions - budget, Idle.IDLE if alive else Idle.STOPPED)
-            n = min(sched.credit, budget)
+                alive = any(v.state is VmState.RUNNING and not v.destroyed for v in vms)
+                if not alive or not sched.timers:
+                    return RunSummary(max_instructions - budget, Idle.IDLE if alive else Idle.STOPPED)
+                # Idle until the next timer (or the end of the budget): the clock runs on, nobody pays.
+                step = max(0, min(sched.next_timer - self.time, budget))
+                budget -= step
+                self._advance(None, step, exact)
+                continue
+            n = min(sched.bound(self.time), budget)
             if net is not None:
                 n = min(n, max(1, net.next_tick - self.time))  # the network ticks on time
             due = channel.next_due()
             if due is not None:
                 n = min(n, max(1, due - self.time))  # and so does the ring backend
-            retired = self._run_vcpu(vm, n)
-            budget -= retired
-            sched.charge(retired)
+            used = self._run_vcpu(vm, n)
+            budget -= used
+            sched.charge(vm, used, exact=exact)
             if not vm.runnable:
-                sched.next()
+                sched.end_slice()
             due = channel.next_due()
             if due is not None and self.time >= due:
                 run_backend(self)
+            self._advance(vm, 0, exact)
             if net is not None and self.time >= net.next_tick:
                 net.tick()
-        return RunSummary(max_instructions, Idle.BUDGET)
+        return RunSummary(max_instructions - budget, Idle.BUDGET)
+
+    def _advance(self, running: Vm | None, idle: int, exact: bool) -> None:
+        """Move the clock on by `idle` (no VM running), then take the ticks and timers it reached."""
+        sched = self.scheduler
+        self.time += idle
+        while self.time >= sched.next_tick:
+            sched.tick(self.vms, running, exact=exact)
+        if self.time >= sched.next_timer:
+            for domid in sched.due(self.time):
+                self.vms[domid].notify()  # the timer is an event: wfi returns
+
+    def spend(self, vm: Vm, work: int) -> None:
+        """Hypervisor work for `vm`'s hypercall: the clock moves on by `work` while its vCPU
+        stays in the call, and nobody else runs meanwhile (the call is not preempted).
+        Call it from a handler; `vm` is charged for it as if it had run."""
+        self.time += work
+        self._spent += work
+        self._leave = True
+        self.state_changes += 1
+
+    def continue_call(self, vm: Vm, args: tuple[int, ...]) -> None:
+        """Make the current hypercall a continuation (Xen's hypercall_create_continuation):
+        once the handler returns, the guest's a0.. hold `args` and its pc is back on the
+        `ecall`, so the call starts again, where it left off, the next time the vCPU runs,
+        and the scheduler may run someone else first. Call it from a handler."""
+        self._continuation = args
+        self._leave = True
+        self.state_changes += 1
+
+    def set_timer(self, vm: Vm, deadline: int | None) -> None:
+        """Wake `vm` (an event, as for `wfi`) once the clock reaches `deadline`; None: no timer."""
+        self.scheduler.set_timer(vm.domid, deadline)
+        self._leave = True  # the run loop must see the new deadline before anyone runs past it
+        self.state_changes += 1
 
     def _run_vcpu(self, vm: Vm, n: int) -> int:
-        """Run one vCPU for up to n instructions, handling its traps; returns retired.
+        """Run one vCPU for up to n instructions of the clock, handling its traps; returns
+        the clock it used (instructions retired plus hypervisor work done for it).
 
         Hypercalls are dispatched inline, from inside the core's run (see
         `lab.cpu.base`): the core stops only when the call leaves the VM unable
-        to run on (paused, halted, destroyed, waiting)."""
+        to run on (paused, halted, destroyed, waiting), or the run loop must look
+        before it runs on (`spend`, `continue_call`, `set_timer`)."""
         cpu = vm.cpu
+        priv = cpu.priv  # the vCPU's level: who inside the VM is calling
         done = 0
         start = self.time
 
         def on_ecall(pc: int, retired: int) -> bool:
             self.time = clock + retired
+            if priv.mode is _USER and not user_ecall(self, vm, pc):
+                return True  # the guest kernel's system call: the vCPU goes on at its stvec
             vm.hypercalls += 1
             changes = self.state_changes
             dispatch(self, vm, pc)
-            return (self.state_changes == changes or vm.runnable) and not self._replan
+            return (self.state_changes == changes or (vm.runnable and not self._leave)) and not self._replan
 
         self._replan = False
         trace = self.trace
@@ -359,8 +423,22 @@ class Hypervisor:
             # At most as many instructions as the trace has room for hypercalls (lab.hv.trace).
             result = cpu.run(min(n - done, trace.room()), on_ecall=on_ecall)
             done += result.retired
-            self.time = start + done
             stop = result.stop
+            if self._leave:
+                self._leave = False
+                done += self._spent
+                self._spent = 0
+                self.time = start + done
+                args = self._continuation
+                if args is not None:
+                    self._continuation = None
+                    regs = vm.regs
+                    for i, value in enumerate(args):
+                        regs[10 + i] = value & 0xFFFFFFFF
+                    cpu.pc = result.pc  # back on the ecall: the call resumes when the vCPU runs again
+                if stop is Stop.ECALL:
+                    break  # the run loop looks at the clock (ticks, timers) before it runs on
+            self.time = start + done
             if stop is Stop.BUDGET:
                 break
             if stop is Stop.ECALL:

@@ -74,6 +74,29 @@ class Switch:
 
 SWITCHES: Final[tuple[Switch, ...]] = (
     Switch(
+        "sched.exact_accounting",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "The credit scheduler debits every VM exactly the instructions it ran, and the "
+            "hypervisor work done for it, as they happen. Without it the scheduler samples: at "
+            "each tick (every quantum of instructions) the VM found running pays for the whole "
+            "tick and nothing else is counted, so a VM that sleeps just before each tick and "
+            "wakes just after pays almost nothing, keeps its priority and takes the CPU from "
+            "VMs that pay their way."
+        ),
+        mirrors=(
+            "Xen's credit scheduler, which debited credit per 10 ms tick from whichever vCPU was "
+            'running: Zhou, Goel, Desnoyers and Sundaram, "Scheduler Vulnerabilities and '
+            'Coordinated Attacks in Cloud Computing" (2011) took up to 98% of a CPU that way in the lab, '
+            "whatever its fair share, and stole CPU time on Amazon EC2 until Amazon fixed it. "
+            "Their fix, and schedulers since (Xen's credit2, Linux's CFS), charge the time that "
+            "really ran."
+        ),
+        cost="a subtraction per slice run instead of per tick; nothing per instruction or hypercall",
+    ),
+    Switch(
         "hypercall.authorize",
         bool,
         vulnerable=False,
@@ -89,11 +112,34 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "its policy on every call (the default policy lets only a privileged domain through). "
             "XSA-77 (2013) is why the check matters: once XSM could delegate domctls to other "
             "domains, Xen's security team warned that their implementations had been written for "
-            "a fully trusted dom0, not for a hostile caller. A cousin inside one guest: "
-            "CVE-2009-3290, KVM's kvm_emulate_hypercall did not check the guest's privilege level, "
-            "so guest user code could make the MMU hypercalls meant for its kernel."
+            "a fully trusted dom0, not for a hostile caller. Which level inside the caller asked is "
+            "another check: CVE-2009-3290 is hypercall.check_caller_mode's."
         ),
         cost="one flag test per privileged VMCTL call",
+    ),
+    Switch(
+        "hypercall.check_caller_mode",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "Only a guest's kernel makes hypercalls: an ecall from user mode is never served, "
+            "whatever its a7 says. The hypervisor passes it on to the guest kernel as the "
+            "architecture says (scause 8, environment call from U-mode, at the kernel's stvec), "
+            "and the kernel takes it as one of its own system calls. Without the check, a "
+            "user-mode ecall whose a7 names one of the hypervisor's extensions is served as a "
+            "hypercall, with every right of the VM (the control domain's included), and only the "
+            "others reach the guest kernel."
+        ),
+        mirrors=(
+            "CVE-2009-3290: KVM's kvm_emulate_hypercall did not check the caller's privilege "
+            "level, so a user process in a guest could make the hypercalls meant for its kernel "
+            "(the MMU ones, with which it could crash the guest); the fix answers -KVM_EPERM "
+            "unless the caller runs at ring 0. Xen's hvm_hypercall refuses a call from guest user "
+            "mode the same way (-EPERM), and KVM on RISC-V has the hardware hand user-mode ecalls "
+            "straight to the guest kernel (hedeleg), so they never reach it."
+        ),
+        cost="one comparison per hypercall: the level the vCPU trapped from",
     ),
     Switch(
         "hypercall.check_bounds",
@@ -117,6 +163,28 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "buffer in QEMU's floppy controller."
         ),
         cost="two comparisons per guest buffer on the hypercall path",
+    ),
+    Switch(
+        "hypercall.preemptible",
+        bool,
+        vulnerable=False,
+        hardened=True,
+        checks=(
+            "A hypercall that can do unbounded work (BLK zero) does a bounded amount per entry "
+            "(8 sectors, as read and write move at most) and then makes a continuation: the guest's "
+            "arguments are advanced to what is left and its pc is put back on its `ecall`, so the "
+            "call starts again where it left off the next time the vCPU runs, and in between the "
+            "scheduler can run someone else. Xen does this with hypercall_create_continuation; "
+            "without it the call holds the CPU until it is done, however long that is."
+        ),
+        mirrors=(
+            "XSA-380 (CVE-2021-28698): Xen iterated over a domain's whole grant map-tracking table "
+            "in one go, and a guest that made the table large enough tied up a CPU for too long, "
+            "starving other domains; the fix added preemption checks and made the loops "
+            "restartable. XSA-45 (CVE-2013-1918) before it: long page-table operations that could "
+            "not be preempted."
+        ),
+        cost="a comparison per entry; a continued call re-enters the hypervisor once per 8 sectors",
     ),
     Switch(
         "grant.check_grantee",
@@ -185,6 +253,25 @@ SWITCHES: Final[tuple[Switch, ...]] = (
             "between the check and the use: a double fetch (TOCTOU)."
         ),
         cost="one copy of the request (up to 240 bytes) per doorbell",
+    ),
+    Switch(
+        "dgram.sender_quota",
+        int,
+        vulnerable=0,
+        hardened=4,
+        checks=(
+            "In each VM's inbox (16 datagrams) one sender may have at most this many datagrams "
+            "waiting (0: no quota); a send over it gets SBI_ERR_DENIED, and the other senders' "
+            "datagrams still fit. Without it the inbox is first come, first served: one VM that "
+            "fills it makes everyone else's sends fail with SBI_ERR_FAILED (queue full)."
+        ),
+        mirrors=(
+            "Shared queues and tables a guest can fill for everyone: xenstored buffered requests "
+            "and watch events for guests without limit (CVE-2022-42315 and its siblings, 2022) "
+            "and now counts what each domain holds against per-domain quotas; Linux's netback "
+            "queued packets for a guest that did not read them (XSA-392, CVE-2021-28715)."
+        ),
+        cost="a count of the sender's datagrams in the inbox (at most 16) per send",
     ),
     Switch(
         "net.mgmt_isolated",

@@ -6,8 +6,9 @@
 
 A snapshot holds host memory (every VM's RAM and the hypervisor region with
 its grant tables and secret), each vCPU's registers (`Cpu.snapshot()`), the
-scheduler's position, VM states, UART input queues, consoles, the trace, the
-policy, active patches, grant mappings, the channel's queues and the
+scheduler's state (whose turn, credits, timers, the shares' window), VM
+states, UART input queues, consoles, the trace, the policy, active patches,
+grant mappings, the channel's queues, the disks and their token buckets, the
 virtual network (switch queues, vNICs, the management service). Restoring
 writes back only the memory pages that changed, so cores keep the
 translations of code that did not change. One snapshot can be restored any
@@ -53,7 +54,7 @@ class VmSnapshot:
 class HvSnapshot:
     memory: bytes
     time: int
-    scheduler: dict[str, int]
+    scheduler: dict[str, Any]
     trace: TraceState
     policy: dict[str, Any]
     patches: list[tuple[tuple[int, int], str]]  # (eid, fid), source
@@ -62,6 +63,7 @@ class HvSnapshot:
     net: Any  # a private copy of the virtual network (switch, vNICs, services), or None
     disks: bytes | None  # the backing store's contents
     disk_counters: list[dict[str, int] | None]
+    disk_limiters: Any  # (the store's bandwidth bucket, each VM's blk.rate_limit limiter), copies
     vms: list[VmSnapshot]
 
     @property
@@ -103,6 +105,7 @@ def take(hv: Hypervisor) -> HvSnapshot:
         net=_copy_net(hv, hv.net),
         disks=bytes(hv.disks.data) if hv.disks is not None else None,
         disk_counters=[vm.disk.counters() if vm.disk else None for vm in hv.vms],
+        disk_limiters=_disk_limiters(hv),
         vms=vms,
     )
 
@@ -125,6 +128,11 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
     hv.net = _copy_net(hv, snap.net)
     if hv.disks is not None and snap.disks is not None:
         hv.disks.data[:] = snap.disks
+    store, limiters = copy.deepcopy(snap.disk_limiters)
+    if hv.disks is not None:
+        hv.disks.bandwidth = store
+    for vm, limiter in zip(hv.vms, limiters, strict=True):
+        vm.disk_limiter = limiter
     for vm, counters in zip(hv.vms, snap.disk_counters, strict=False):
         if vm.disk is not None and counters is not None:
             for key in ("reads", "writes", "sectors_read", "sectors_written"):
@@ -145,6 +153,12 @@ def restore(hv: Hypervisor, snap: HvSnapshot) -> None:
                 vm.bus.unmap_page(n * PAGE_SIZE)
             for n, (host_off, writable) in s.pages.items():
                 vm.bus.map_page(n * PAGE_SIZE, host_off, writable=writable)
+
+
+def _disk_limiters(hv: Hypervisor) -> Any:
+    """The disks' token buckets, copied: a restored machine throttles as it did then."""
+    store = hv.disks.bandwidth if hv.disks is not None else None
+    return copy.deepcopy((store, [vm.disk_limiter for vm in hv.vms]))
 
 
 def _copy_net(hv: Hypervisor, net: Any) -> Any:

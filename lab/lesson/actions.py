@@ -223,9 +223,7 @@ def paste(lab: Lab, args: dict[str, Any]) -> None:
     vm = lab.vm(args["vm"])
     text = args["text"]
     if "{token}" in text:
-        tokens = TOKEN_LINE.findall(bytes(vm.console))
-        if tokens:
-            text = text.replace("{token}", tokens[-1].decode())
+        text = text.replace("{token}", _last_token(vm) or "{token}")
     text = AFTER_FIELD.sub(lambda m: _word_after(vm, m.group(1)) or m.group(0), text)
     if "{password}" in text:
         net = lab.hv.net
@@ -259,13 +257,24 @@ def start(lab: Lab, args: dict[str, Any]) -> None:
         "A command at the hypervisor's own management console, out of band: LIST, PAUSE, UNPAUSE or "
         "DESTROY a VM, UNLOCK an address or the account, SESSIONS, REVOKE a session token (or ALL). "
         "No login, no network, no queue, so no flood can starve it and no lockout applies. "
+        "`{token:VM}` becomes the last management token the VM's console shows, as `paste`'s `{token}` "
+        "(the session a student picks out of SESSIONS to REVOKE). "
         "The reply goes into the trace as `console: COMMAND -> REPLY`."
     ),
-    example="oob DESTROY tenant",
+    example="oob REVOKE {token:tenant}",
     needs="the management service",
 )
 def oob(lab: Lab, args: dict[str, Any]) -> None:
-    console_command(lab, args["text"])
+    console_command(lab, TOKEN_OF.sub(lambda m: _last_token(lab.vm(m.group(1))) or m.group(0), args["text"]))
+
+
+# `{token:VM}` in an oob command: the last management token that VM's console shows.
+TOKEN_OF: Final = re.compile(r"\{token:([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _last_token(vm: Vm) -> str:
+    tokens = TOKEN_LINE.findall(bytes(vm.console))
+    return tokens[-1].decode() if tokens else ""
 
 
 def console_command(lab: Lab, command: str) -> str:

@@ -4,11 +4,14 @@ and how a rule set scores against them.
 A detection rule is only as good as what it catches and what it leaves alone. The lab
 records, on its own deterministic engine, what a sensor would have seen:
 
-* **attack runs**: every lesson of the course with attack steps (a step with a `harden`
-  block) is played from a fresh machine as its solutions say, on the vulnerable
-  hypervisor; each attack step is one run, the observations made while its solution
-  ran. (What happens before it, setting up, runs through the rules too, so that a
-  counting rule has the same history it would have live, but does not count.)
+* **attack runs**: the lessons with attack steps (a step with a `harden` block) that
+  `detect/legit.toml`'s `attacks` list names (its *scope*; without the list, every such
+  lesson of the folder) are played from a fresh machine as their solutions say, on the
+  vulnerable hypervisor; each attack step is one run, the observations made while its
+  solution ran. An attack lesson outside the scope is not silently left out: the corpus
+  and every score name it (`Corpus.unscored`). (What happens before an attack step,
+  setting up, runs through the rules too, so that a counting rule has the same history
+  it would have live, but does not count.)
 * **legitimate runs**: the admin's work and the tenants' normal use, written as lesson
   actions in `detect/legit.toml` next to the lessons (`LEGIT_FILE`): a rule that fires
   there fires on an innocent.
@@ -48,7 +51,7 @@ from lab.lesson.parser import find_lessons, parse_lesson
 from lab.lesson.registry import EntryKind, Where, parse_call
 from lab.scenario import ScenarioError, read_scenario, scenario_file
 
-CORPUS_VERSION: Final = 1  # bump when what a recording holds changes
+CORPUS_VERSION: Final = 2  # bump when what a recording holds changes
 LEGIT_FILE: Final = "detect/legit.toml"  # the legitimate runs, relative to the lessons folder
 SKIPPED: Final = frozenset(("measure", "answer"))  # actions that change nothing a sensor sees (measure's
 # line holds host timings, which would make the corpus differ from build to build)
@@ -82,6 +85,7 @@ class Corpus:
     recordings: list[list[tuple[int, int]]] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     lost: int = 0  # records or frames a recording could not read (0: the corpus is complete)
+    unscored: list[str] = field(default_factory=list)  # attack lessons outside the scope (their ids)
 
     @property
     def attacks(self) -> list[Run]:
@@ -100,6 +104,7 @@ class Corpus:
             "version": CORPUS_VERSION,
             "key": self.key,
             "lost": self.lost,
+            "unscored": self.unscored,
             "observations": [[s.value, obs] for s, obs in self.observations],
             "recordings": self.recordings,
             "runs": [[r.id, r.kind.value, r.title, r.recording, r.start, r.end] for r in self.runs],
@@ -110,6 +115,7 @@ class Corpus:
         return cls(
             key=data["key"],
             lost=data["lost"],
+            unscored=data["unscored"],
             observations=[(Source(s), obs) for s, obs in data["observations"]],
             recordings=[[(t, i) for t, i in rec] for rec in data["recordings"]],
             runs=[Run(i, RunKind(k), t, rec, s, e) for i, k, t, rec, s, e in data["runs"]],
@@ -166,8 +172,8 @@ def _perform(lab: Lab, calls: list[Call]) -> None:
             lab.perform(call)
 
 
-def attack_lessons(directory: Path) -> list[Lesson]:
-    """The course's lessons with attack steps (English), in file order; a lesson about
+def all_attack_lessons(directory: Path) -> list[Lesson]:
+    """The folder's lessons with attack steps (English), in file order; a lesson about
     detection itself (one using the detection actions) is not an attack lesson."""
     out = []
     for path in find_lessons([directory]):
@@ -180,6 +186,36 @@ def attack_lessons(directory: Path) -> list[Lesson]:
             continue
         out.append(lesson)
     return out
+
+
+def attack_scope(directory: Path) -> list[str] | None:
+    """The ids of the lessons whose attacks the corpus records: `detect/legit.toml`'s `attacks`
+    list, or None (every attack lesson) when the file or the list is not there."""
+    data = _read_legit_file(directory)
+    if data is None or "attacks" not in data:
+        return None
+    scope = data["attacks"]
+    if not isinstance(scope, list) or not all(isinstance(s, str) for s in scope):
+        raise CorpusError(f"{directory / LEGIT_FILE}: attacks is a list of lesson ids")
+    return scope
+
+
+def attack_lessons(directory: Path) -> tuple[list[Lesson], list[str]]:
+    """The attack lessons in the corpus's scope (in file order), and the ids of those outside it.
+    A scope naming a lesson that is not an attack lesson of the folder is an error: the list
+    says what the score covers, so it may not promise a lesson that is not recorded."""
+    lessons = all_attack_lessons(directory)
+    scope = attack_scope(directory)
+    if scope is None:
+        return lessons, []
+    ids = {lesson.id for lesson in lessons}
+    unknown = [s for s in scope if s not in ids]
+    if unknown:
+        raise CorpusError(
+            f"{directory / LEGIT_FILE}: attacks names {', '.join(unknown)}, not an attack lesson of "
+            f"{directory} (those are: {', '.join(sorted(ids))})"
+        )
+    return [x for x in lessons if x.id in scope], [x.id for x in lessons if x.id not in scope]
 
 
 def _record_lesson(recorder: _Recorder, lesson: Lesson) -> None:
@@ -216,17 +252,23 @@ class LegitRun:
     actions: list[Call]
 
 
+def _read_legit_file(directory: Path) -> dict[str, Any] | None:
+    path = directory / LEGIT_FILE
+    if not path.is_file():
+        return None
+    try:
+        return parse_toml(read_text(path), path=path)
+    except FileFormatError as exc:
+        raise CorpusError(str(exc)) from None
+
+
 def read_legit(directory: Path) -> list[LegitRun]:
     """The legitimate runs next to the lessons (none when the file is not there)."""
     path = directory / LEGIT_FILE
-    if not path.is_file():
+    data = _read_legit_file(directory)
+    if data is None:
         return []
-    try:
-        text = read_text(path)
-        data = parse_toml(text, path=path)
-    except FileFormatError as exc:
-        raise CorpusError(str(exc)) from None
-    lines = text.splitlines()
+    lines = read_text(path).splitlines()
     runs = []
     for n, raw in enumerate(data.get("run", [])):
         where = f"{path}: run {n + 1}"
@@ -286,10 +328,11 @@ def _record_legit(recorder: _Recorder, run: LegitRun) -> None:
 
 
 def build_corpus(directory: Path) -> Corpus:
-    """Play every attack lesson and every legitimate run in `directory` and record them."""
-    lessons = attack_lessons(directory)
+    """Play the attack lessons in scope and every legitimate run in `directory` and record them."""
+    lessons, unscored = attack_lessons(directory)
     legit = read_legit(directory)
     recorder = _Recorder(corpus_key(directory, lessons))
+    recorder.corpus.unscored = unscored
     for lesson in lessons:
         _record_lesson(recorder, lesson)
     for run in legit:
@@ -307,7 +350,7 @@ def corpus_key(directory: Path, lessons: list[Lesson] | None = None) -> str:
     engine = sorted(
         p for pattern in ("**/*.py", "guests/**/*.S", "scenarios/*.toml") for p in ENGINE.glob(pattern)
     )
-    lessons = attack_lessons(directory) if lessons is None else lessons
+    lessons = attack_lessons(directory)[0] if lessons is None else lessons
     files = [*engine, *(lesson.path for lesson in lessons), directory / LEGIT_FILE]
     for path in files:
         digest.update(str(path.relative_to(ENGINE) if path.is_relative_to(ENGINE) else path.name).encode())
@@ -379,16 +422,20 @@ class Score:
     legit: list[Run]
     missed: list[Run]  # attack runs no rule fired in
     false_positives: list[Run]  # legitimate runs some rule fired in
+    unscored: list[str] = field(default_factory=list)  # attack lessons outside the corpus's scope
 
     @property
     def detected(self) -> int:
         return len(self.attacks) - len(self.missed)
 
     def summary(self) -> str:
-        return (
+        out = (
             f"{self.detected} of {len(self.attacks)} attacks detected, "
             f"{len(self.false_positives)} of {len(self.legit)} legitimate runs with a false positive"
         )
+        if self.unscored:
+            out += f" (not scored: the attacks of {', '.join(self.unscored)})"
+        return out
 
 
 def score_rules(rules: RuleSet, corpus: Corpus, *, only: str = "") -> Score:
@@ -433,7 +480,16 @@ def score_rules(rules: RuleSet, corpus: Corpus, *, only: str = "") -> Score:
         legit=legit,
         missed=[r for r in attacks if not hit.get(r.id)],
         false_positives=[r for r in legit if hit.get(r.id)],
+        unscored=[u for u in corpus.unscored if not only or u == only],
     )
+
+
+def no_attacks(only: str, score: Score) -> str:
+    """Why a score of lesson `only`'s attacks holds none: no such attack lesson, or one outside
+    the corpus's scope."""
+    if only in score.unscored:
+        return f"lesson {only!r}'s attacks are outside the recorded runs' scope ({LEGIT_FILE}'s attacks)"
+    return f"no recorded attack of a lesson {only!r}"
 
 
 _SCORES: dict[tuple[str, str, str, str], Score] = {}

@@ -76,6 +76,8 @@ class StepMarks:
     trace_seq: int = 0
     console: dict[int, int] = field(default_factory=dict)
     snapshot: HvSnapshot | None = None
+    clock: int = 0  # the hypervisor's clock
+    cpu: list[int] = field(default_factory=list)  # the clock each VM had run (the scheduler's `used`)
 
 
 class Lab:
@@ -173,7 +175,9 @@ class Lab:
     def marks_now(self) -> StepMarks:
         """Where a step beginning now would begin: the trace, the consoles, a snapshot."""
         hv = self.hv
-        return StepMarks(hv.trace.seq, {vm.domid: vm.console_seq for vm in hv.vms}, take(hv))
+        marks = StepMarks(hv.trace.seq, {vm.domid: vm.console_seq for vm in hv.vms}, take(hv))
+        marks.clock, marks.cpu = hv.time, list(hv.scheduler.used)
+        return marks
 
     def reset_step(self) -> None:
         if self.marks.snapshot is not None:
@@ -194,6 +198,17 @@ class Lab:
             new = vm.console_seq - self.marks.console.get(vm.domid, 0)
             return bytes(vm.console[-new:]) if new > 0 else b""
         return bytes(vm.console)
+
+    def cpu_share(self, vm: Vm, scope: str) -> float:
+        """The part of the clock `vm` ran since the step began (or the scenario started), 0 to 1."""
+        hv = self.hv
+        used = hv.scheduler.used
+        now = used[vm.domid] if vm.domid < len(used) else 0
+        if scope != "step":
+            return now / hv.time if hv.time else 0.0
+        before = self.marks.cpu[vm.domid] if vm.domid < len(self.marks.cpu) else 0
+        span = hv.time - self.marks.clock
+        return (now - before) / span if span > 0 else 0.0
 
     def records(self, scope: str = "lesson") -> list[Record]:
         """The trace records a check looks at (within the trace's bound: lab.hv.trace)."""
@@ -260,6 +275,8 @@ class Lab:
                         self.hv.trace.seq,
                         {vm.domid: vm.console_seq for vm in self.hv.vms},
                         self.marks.snapshot,
+                        self.hv.time,
+                        list(self.hv.scheduler.used),
                     )
         elif right:
             self.answers[key] = True

@@ -11,12 +11,15 @@ saying so, which the UI shows next to the check.
 from __future__ import annotations
 
 import re
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv.hypercalls import HypercallRecord, lookup
-from lab.lesson.corpus import CorpusError, corpus_for, scored
+from lab.lesson.corpus import CorpusError, corpus_for, no_attacks, scored
 from lab.lesson.engine import CheckUnavailable, Lab
 from lab.lesson.registry import predicate
+
+if TYPE_CHECKING:
+    from lab.hv.vm import Vm
 
 # The monitor's hexdump: "80001000: 4241 4e4b 7b31 ...  BANK{1...": bytes in memory order.
 HEXDUMP_LINE: Final = re.compile(rb"^[0-9a-fA-F]{8}: ((?:[0-9a-fA-F]{2,4} ?)+)", re.MULTILINE)
@@ -250,8 +253,9 @@ def detections(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     "rules_score",
     "[lesson=TEXT] [misses=N] [false_positives=N]",
     doc=(
-        "Score the loaded detection rules against the lab's recorded runs (lab/lesson/corpus.py): every "
-        "attack step of the course's lessons, replayed, and the legitimate work of `detect/legit.toml`. "
+        "Score the loaded detection rules against the lab's recorded runs (lab/lesson/corpus.py): the "
+        "attack steps of the lessons in the corpus's scope (`detect/legit.toml`'s `attacks`), replayed, "
+        "and the legitimate work of that file. "
         "Holds when at most `misses` attacks (default 0) go undetected and at most `false_positives` "
         "legitimate runs (default 0) set a rule off; `lesson=ID` scores only that lesson's attacks "
         "(and every legitimate run). The detail names what was missed and which rule fired on what."
@@ -268,7 +272,7 @@ def rules_score(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     except CorpusError as exc:
         raise CheckUnavailable(f"the recorded runs cannot be built: {exc}") from None
     if not score.attacks:
-        raise CheckUnavailable(f"the recorded runs hold no attack of a lesson {only!r}")
+        raise CheckUnavailable(no_attacks(only, score))
     misses, fps = args.get("misses", 0), args.get("false_positives", 0)
     ok = len(score.missed) <= misses and len(score.false_positives) <= fps
     detail = score.summary()
@@ -279,3 +283,104 @@ def rules_score(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
             detail += f"; {rule.rule} fired on {rule.false_positives[0]}: {rule.false_example.output}"
             break
     return ok, detail
+
+
+@predicate(
+    "cpu_share",
+    "VM [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The VM's share of the CPU in percent, its part of the hypervisor's clock, is at least `min=` "
+        "and at most `max=`: since the scenario started, or with `since=step` since the step began "
+        "(the VMs panel shows the same share over the scheduler's recent window)."
+    ),
+    example="cpu_share tenant min=80 since=step",
+)
+def cpu_share(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm = lab.vm(args["vm"])
+    scope = args.get("since", "lesson")
+    share = lab.cpu_share(vm, scope) * 100
+    held = args.get("min", 0) <= share <= args.get("max", 100)
+    where = "in this step" if scope == "step" else "so far"
+    return held, f"{vm.name}: {share:.0f}% of the CPU {where}"
+
+
+def _last_report(lab: Lab, args: dict[str, Any], report: re.Pattern[bytes]) -> tuple[Vm, tuple[int, ...]]:
+    """The VM of `args` and the numbers of the last `report` on its console (in `since`'s scope),
+    or () when it shows none."""
+    vm = lab.vm(args["vm"])
+    reports = report.findall(lab.console(vm, args.get("since", "lesson")))
+    return vm, tuple(int(x) for x in reports[-1]) if reports else ()
+
+
+WORK_REPORT: Final = re.compile(
+    rb"(?:spin|steal): (\d+) instructions of work in (\d+) of the clock \((\d+)%\)"
+)
+
+
+@predicate(
+    "work_share",
+    "VM [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The VM's last `spin` or `steal` report (`NAME: W instructions of work in T of the clock (P%)`) "
+        "gives its work at least `min=` and at most `max=` percent of the clock: the share of the CPU "
+        "that command got while it ran, whenever the student typed it."
+    ),
+    example="work_share tenant min=80 since=step",
+)
+def work_share(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm, report = _last_report(lab, args, WORK_REPORT)
+    if not report:
+        return False, f"{vm.name}'s console shows no spin or steal report"
+    work, clock, _ = report
+    share = 100 * work / clock if clock else 0.0
+    held = args.get("min", 0) <= share <= args.get("max", 100)
+    return held, f"{vm.name}: {work:,} instructions of work in {clock:,} of the clock ({share:.0f}%)"
+
+
+LAT_REPORT: Final = re.compile(rb"lat: (\d+) wake-ups, max (\d+), avg (\d+) instructions late")
+
+
+@predicate(
+    "latency",
+    "VM [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The VM's last `lat` report (`lat: N wake-ups, max M, avg A instructions late`) measured a worst "
+        "wake-up latency M of at least `min=` and at most `max=` instructions: how long the VM waited "
+        "for the CPU after its timer was due."
+    ),
+    example="latency admin max=20000 since=step",
+)
+def latency(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm, report = _last_report(lab, args, LAT_REPORT)
+    if not report:
+        return False, f"{vm.name}'s console shows no lat report"
+    count, worst, average = report
+    held = args.get("min", 0) <= worst <= args.get("max", worst)
+    return held, f"{vm.name}: {count} wake-ups, at worst {worst:,} instructions late (average {average:,})"
+
+
+DBENCH_REPORT: Final = re.compile(rb"dbench: (\d+) of (\d+) sectors in (\d+) instructions \((\d+) busy\)")
+
+
+@predicate(
+    "disk_time",
+    "VM [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The VM's last `dbench` report (`dbench: N of M sectors in T instructions (B busy)`) read every "
+        "sector it asked for in at most `max=` instructions, or took at least `min=` (a `dbench` that gave "
+        "up counts as taking forever)."
+    ),
+    example="disk_time admin max=100000 since=step",
+)
+def disk_time(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    vm, report = _last_report(lab, args, DBENCH_REPORT)
+    if not report:
+        return False, f"{vm.name}'s console shows no dbench report"
+    read, asked, took, busy = report
+    time = took if read >= asked else None  # gave up: no finite time
+    if time is None:
+        held = "max" not in args
+    else:
+        held = args.get("min", 0) <= time <= args.get("max", time)
+    what = f"{took:,} instructions" if time is not None else f"gave up after {took:,} instructions"
+    return held, f"{vm.name}: {read} of {asked} sectors, {what}, {busy} refusals"

@@ -88,11 +88,38 @@ SENTENCES: Final[dict[str, dict[str, str]]] = {
     },
     "rules_score": {
         "en": "Your rules detect [all but at most {misses} of the recorded attacks|every recorded attack]"
-        "[ of lesson {lesson}| of the course] and fire on [at most {false_positives} of the lab's "
+        "[ of lesson {lesson}| of the lessons scored] and fire on [at most {false_positives} of the lab's "
         "legitimate runs|none of the lab's legitimate runs]",
         "de": "Ihre Regeln erkennen [bis auf höchstens {misses} jeden|jeden] aufgezeichneten Angriff[ der "
-        "Lektion {lesson}| des Kurses] und schlagen [bei höchstens {false_positives} der legitimen Läufe "
-        "des Labors|bei keinem legitimen Lauf des Labors] an",
+        "Lektion {lesson}| der bewerteten Lektionen] und schlagen [bei höchstens {false_positives} der "
+        "legitimen Läufe des Labors|bei keinem legitimen Lauf des Labors] an",
+    },
+    "cpu_share": {
+        "en": "{vm} got [between {min}% and {max}%|at least {min}%|at most {max}%|a share] of the CPU"
+        "[ {since}]",
+        "de": "{vm} hat [zwischen {min} % und {max} %|mindestens {min} %|höchstens {max} %|einen Anteil] "
+        "der CPU bekommen[ {since}]",
+    },
+    "work_share": {
+        "en": "{vm}'s last spin or steal got [between {min}% and {max}%|at least {min}%|at most {max}%|"
+        "a share] of the clock[ {since}]",
+        "de": "Das letzte spin oder steal von {vm} hat [zwischen {min} % und {max} %|mindestens {min} %|"
+        "höchstens {max} %|einen Anteil] der Uhr bekommen[ {since}]",
+    },
+    "disk_time": {
+        "en": "[{vm}'s last dbench took {min} to {max} instructions|{vm}'s last dbench took at least {min} "
+        "instructions or gave up|{vm}'s last dbench read all its sectors within {max} instructions|{vm} "
+        "measured its disk with dbench][ {since}]",
+        "de": "[Das letzte dbench von {vm} hat {min} bis {max} Instruktionen gebraucht|Das letzte dbench von "
+        "{vm} hat mindestens {min} Instruktionen gebraucht oder aufgegeben|Das letzte dbench von {vm} hat "
+        "alle Sektoren in höchstens {max} Instruktionen gelesen|{vm} hat die Platte mit dbench gemessen]"
+        "[ {since}]",
+    },
+    "latency": {
+        "en": "{vm}'s last lat measured a worst wake-up latency of [{min} to {max}|at least {min}|at most "
+        "{max}|some] instructions[ {since}]",
+        "de": "Das letzte lat von {vm} hat eine höchste Weckverzögerung von [{min} bis {max}|mindestens "
+        "{min}|höchstens {max}|einigen] Instruktionen gemessen[ {since}]",
     },
 }
 

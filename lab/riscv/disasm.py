@@ -1,4 +1,4 @@
-"""RV32IM disassembler that spells instructions as GNU objdump 2.40 does.
+"""RV32IM + Zicsr disassembler that spells instructions as GNU objdump 2.40 does.
 
     disassemble_word(0x00150513)               -> 'add\ta0,a0,1'
     instruction_text(0x00150513)               -> 'add a0,a0,1'  (one line: traces, comments)
@@ -17,7 +17,12 @@ without `0x`; `lui`/`auipc` immediates and shift amounts are hex, other immediat
 
 Like objdump, `disassemble` remembers what `lui`/`auipc` put in each register and, when a
 later `addi`, load, store or `jalr` uses it, appends the address it computes (`# 80001000`).
-Words that are not RV32IM print as objdump prints them: `.4byte 0x...`; in `disassemble`,
+CSR instructions read as objdump's do (`csrr a0,sstatus`, `csrw stvec,t0`, `csrs sstatus,2`; the
+immediate forms under the register forms' names, `csrrw a0,stval,5`), the CSR by name if this
+machine has it (lab.riscv.isa.CSRS), else by number (`0x7c0`). objdump names every standard CSR
+(`mstatus`, `cycle` as `rdcycle a0`): where this machine lacks the CSR, ours shows the number,
+which is all an access to it means here (an illegal instruction).
+Words that are not in the table print as objdump prints them: `.4byte 0x...`; in `disassemble`,
 a 16-bit parcel is `.2byte` (objdump sizes a parcel by its low bits, unprivileged spec 1.5),
 while `disassemble_word`, asked about one whole word, always answers `.4byte`. One
 deliberate difference: a shift with shamt bit 5 set (RV64 only) is shown as `.4byte`,
@@ -35,7 +40,7 @@ from typing import Final
 from lab.files import FileFormatError, read_bytes
 from lab.riscv.board import RAM_BASE
 from lab.riscv.elf import ELF_MAGIC, SHF_EXECINSTR, SHT_NOBITS, ElfError, read_elf
-from lab.riscv.isa import ABI_NAMES, BY_NAME, Decoded, Fmt, Kind, decode, encode
+from lab.riscv.isa import ABI_NAMES, BY_NAME, CSR_BY_NUMBER, Decoded, Fmt, Kind, decode, encode
 from lab.riscv.program import MAX_PROGRAM_BYTES
 
 DEFAULT_BASE: Final = RAM_BASE
@@ -213,6 +218,8 @@ def _spell(d: Decoded, pc: int, names: _Names, track: _Tracker | None) -> str:
                 text = f"jalr\t{where}"
             else:
                 text = f"jalr\t{rd},{where}"
+    elif kind is Kind.CSR:
+        text = _csr_text(d)
     elif kind is Kind.FENCE:
         pred, succ = imm >> 4 & 0xF, imm & 0xF
         if pred == succ == 0xF:
@@ -224,6 +231,19 @@ def _spell(d: Decoded, pc: int, names: _Names, track: _Tracker | None) -> str:
     if note is not None:
         text += f" # {names.target(note)}"
     return text
+
+
+def _csr_text(d: Decoded) -> str:
+    """A Zicsr instruction with objdump's aliases: csrr, and csrw/csrs/csrc when rd is zero."""
+    csr = CSR_BY_NUMBER.get(d.imm)
+    where = csr.name if csr is not None else f"{d.imm:#x}"
+    reg_form = d.name.rstrip("i")  # objdump shows csrrwi as csrrw, with the immediate
+    source = str(d.rs1) if d.name.endswith("i") else _reg(d.rs1)
+    if d.name == "csrrs" and d.rs1 == _ZERO:
+        return f"csrr\t{_reg(d.rd)},{where}"
+    if d.rd == _ZERO:
+        return f"csr{reg_form[4]}\t{where},{source}"  # csrw, csrs, csrc
+    return f"{reg_form}\t{_reg(d.rd)},{where},{source}"
 
 
 def _fence_ok(word: int) -> bool:

@@ -1,4 +1,4 @@
-"""RV32IM instruction set: the one table every other part derives from.
+"""RV32IM + Zicsr + sret: the one table every other part derives from.
 
 Each `Spec` names an instruction, its encoding format, the fixed bits that
 identify it (opcode, funct3, funct7, or the whole word for `ecall` & co.) and
@@ -17,7 +17,16 @@ Formats (RISC-V unprivileged spec, chapter 2.2, "Base Instruction Formats"):
     [ imm[20|10:1|11|19:12]            |    rd     | opcode ]  J
 
 `SHIFT` is I with a 5-bit shamt and funct7 in imm[11:5]; `SYS` is a whole fixed
-word; `FENCE` carries the predecessor and successor sets in imm.
+word; `FENCE` carries the predecessor and successor sets in imm; `CSR` is I
+with the CSR's number, unsigned, in imm[11:0] and, in the immediate forms
+(`csrrwi` & co.), a 5-bit unsigned immediate in the rs1 field (Zicsr, chapter
+"Control and Status Register Instructions").
+
+The privileged part is what a small guest kernel needs (privileged spec,
+chapter "Supervisor-Level ISA"): the Zicsr instructions, `sret`, and the
+supervisor CSRs of `CSRS` below. Every other CSR number decodes (the
+instruction is well formed) but does not exist on this machine: accessing it
+is an illegal instruction, as is any CSR access or `sret` from user mode.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ class Fmt(Enum):
     SHIFT = "SHIFT"
     FENCE = "FENCE"
     SYS = "SYS"
+    CSR = "CSR"
 
 
 class Kind(Enum):
@@ -52,7 +62,13 @@ class Kind(Enum):
     LUI = "lui"
     AUIPC = "auipc"
     FENCE = "fence"
-    SYSTEM = "system"
+    SYSTEM = "system"  # ecall, ebreak, wfi: the hart stops for the hypervisor (or traps, from user mode)
+    CSR = "csr"  # read and write a control and status register
+    TRAP_RETURN = "trap_return"  # sret: back to the privilege level and pc the trap came from
+
+
+XLEN: Final = 32  # RV32: registers, addresses and the pc are 32 bits wide
+M: Final = (1 << XLEN) - 1  # the mask that wraps a value to a register's width
 
 
 # Operand syntaxes, as GNU as writes them. The assembler parses and the
@@ -65,6 +81,8 @@ OPS_BRANCH: Final = "rs1,rs2,target"
 OPS_U: Final = "rd,imm"
 OPS_J: Final = "rd,target"
 OPS_FENCE: Final = "pred,succ"
+OPS_CSR: Final = "rd,csr,rs1"
+OPS_CSR_IMM: Final = "rd,csr,uimm"  # uimm: 0..31, in the rs1 field
 OPS_NONE: Final = ""
 
 
@@ -163,7 +181,13 @@ def _table() -> tuple[Spec, ...]:
         Spec("ecall", Fmt.SYS, Kind.SYSTEM, OP_SYSTEM, word=0x00000073),
         Spec("ebreak", Fmt.SYS, Kind.SYSTEM, OP_SYSTEM, word=0x00100073),
         Spec("wfi", Fmt.SYS, Kind.SYSTEM, OP_SYSTEM, word=0x10500073),
+        Spec("sret", Fmt.SYS, Kind.TRAP_RETURN, OP_SYSTEM, word=0x10200073),
     ]
+    # Zicsr: funct3 picks the operation; bit 2 of it, the immediate form.
+    for name, f3 in (("csrrw", 1), ("csrrs", 2), ("csrrc", 3), ("csrrwi", 5), ("csrrsi", 6), ("csrrci", 7)):
+        s.append(
+            Spec(name, Fmt.CSR, Kind.CSR, OP_SYSTEM, funct3=f3, operands=OPS_CSR_IMM if f3 & 4 else OPS_CSR)
+        )
     return tuple(s)
 
 
@@ -192,7 +216,49 @@ IMM_RANGE: Final[dict[Fmt, tuple[int, int]]] = {
     Fmt.U: (0, 0xFFFFF),
     Fmt.J: (-(1 << 20), (1 << 20) - 2),
     Fmt.SHIFT: (0, 31),
+    Fmt.CSR: (0, 0xFFF),  # the CSR number
 }
+CSR_IMM_RANGE: Final = (0, 31)  # the immediate of csrrwi, csrrsi, csrrci
+
+
+# ---------------------------------------------------------------- CSRs
+
+
+@dataclass(frozen=True, slots=True)
+class Csr:
+    """One control and status register of this machine: its number, the bits a
+    write can change (the others are read-only zero: "WARL" in the spec's terms)
+    and what it is for."""
+
+    name: str
+    number: int
+    writable: int
+    doc: str
+
+
+# The supervisor CSRs a small kernel needs (privileged spec, "Supervisor CSRs").
+# Bits 9:8 of a CSR's number are the lowest privilege level that may access it
+# (1: supervisor), so user mode may touch none of these.
+CSRS: Final[tuple[Csr, ...]] = (
+    Csr("sstatus", 0x100, 0x0000_0122, "status: SIE (bit 1), SPIE (bit 5), SPP (bit 8); the rest read as 0"),
+    Csr(
+        "stvec",
+        0x105,
+        0xFFFF_FFFC,
+        "where traps go: a 4-byte aligned address, direct mode only (bits 1:0 = 0)",
+    ),
+    Csr("sscratch", 0x140, 0xFFFF_FFFF, "a word for the trap handler (the kernel's stack pointer, say)"),
+    Csr("sepc", 0x141, 0xFFFF_FFFC, "the pc of the instruction that trapped; sret returns there"),
+    Csr("scause", 0x142, 0xFFFF_FFFF, "why the last trap happened (an exception code)"),
+    Csr("stval", 0x143, 0xFFFF_FFFF, "the trap's value: the bad address, the illegal instruction, or 0"),
+)
+CSR_BY_NAME: Final[dict[str, Csr]] = {c.name: c for c in CSRS}
+CSR_BY_NUMBER: Final[dict[int, Csr]] = {c.number: c for c in CSRS}
+
+# sstatus fields (privileged spec, "Supervisor Status (sstatus) Register").
+SSTATUS_SIE: Final = 1 << 1  # supervisor interrupts enabled (this machine has no interrupts)
+SSTATUS_SPIE: Final = 1 << 5  # SIE before the last trap
+SSTATUS_SPP: Final = 1 << 8  # the level the last trap came from: 0 user, 1 supervisor
 
 
 def sext(value: int, bits: int) -> int:
@@ -217,7 +283,7 @@ def encode(spec: Spec, rd: int = 0, rs1: int = 0, rs2: int = 0, imm: int = 0) ->
         return w | rd << 7 | rs1 << 15 | (imm & 0xFFF) << 20
     if f is Fmt.SHIFT:
         return w | rd << 7 | rs1 << 15 | (imm & 0x1F) << 20
-    if f is Fmt.FENCE:
+    if f is Fmt.FENCE or f is Fmt.CSR:  # CSR: imm is the CSR number, rs1 the register or uimm
         return w | rd << 7 | rs1 << 15 | (imm & 0xFFF) << 20
     if f is Fmt.S:
         return w | (imm & 0x1F) << 7 | rs1 << 15 | rs2 << 20 | (imm >> 5 & 0x7F) << 25
@@ -251,7 +317,8 @@ def encode(spec: Spec, rd: int = 0, rs1: int = 0, rs2: int = 0, imm: int = 0) ->
 @dataclass(frozen=True, slots=True)
 class Decoded:
     """An instruction word taken apart. `imm` is sign-extended (U: the upper
-    20 bits as written in assembly, i.e. not shifted; SHIFT: the shamt)."""
+    20 bits as written in assembly, i.e. not shifted; SHIFT: the shamt; CSR:
+    the CSR's number, unsigned, with `rs1` the register or the 5-bit immediate)."""
 
     spec: Spec
     rd: int
@@ -271,6 +338,8 @@ def imm_of(fmt: Fmt, w: int) -> int:
         return sext(w >> 20, 12)
     if fmt is Fmt.SHIFT:
         return w >> 20 & 0x1F
+    if fmt is Fmt.CSR:
+        return w >> 20
     if fmt is Fmt.S:
         return sext((w >> 25) << 5 | (w >> 7 & 0x1F), 12)
     if fmt is Fmt.B:
@@ -300,7 +369,7 @@ _BY_OPCODE: Final = _index()
 
 
 def lookup(word: int) -> Spec | None:
-    """The spec whose fixed bits match `word`, or None if it is not RV32IM."""
+    """The spec whose fixed bits match `word`, or None if it is not in the table."""
     for spec in _BY_OPCODE.get(word & 0x7F, ()):
         if word & spec.mask == spec.match:
             if spec.fmt is Fmt.SHIFT and word >> 25 != spec.funct7:
@@ -310,7 +379,7 @@ def lookup(word: int) -> Spec | None:
 
 
 def decode(word: int) -> Decoded | None:
-    """Take `word` apart, or None if it is not a valid RV32IM instruction.
+    """Take `word` apart, or None if it is not a valid instruction of the table.
 
     Encodings that the spec reserves are rejected too: a `fence` with fields
     other than pred/succ/fm zero is still a legal hint and decodes; a shift

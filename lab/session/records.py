@@ -150,10 +150,11 @@ class VmView:
     state: str  # running, paused, halted, faulted or destroyed
     waiting: bool  # running but parked in `wfi` until input arrives
     control: bool  # the control domain (may use the privileged VMCTL calls once they are checked)
-    weight: int  # its scheduler weight: its share of each round
+    weight: int  # its scheduler weight: its part of each accounting period's credit
     memory: int  # its RAM in bytes
     instret: int  # instructions it has retired
-    share: float  # its part of all instructions retired, 0 to 1
+    share: float  # its share of the CPU now: its part of the clock over the scheduler's window, 0 to 1
+    charged: float  # the part of the clock the scheduler charged it for over that window, 0 to 1
     hypercalls: int  # hypercalls it has made
     console_seq: int  # bytes it ever wrote to its console
     fault: str | None  # what stopped it, when it faulted

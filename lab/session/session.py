@@ -559,7 +559,7 @@ class Session:
         except corpus.CorpusError as exc:
             return Refused(error=f"the recorded runs cannot be built: {exc}")
         if lesson and not score.attacks:
-            return Refused(error=f"no recorded attack of a lesson {lesson!r}")
+            return Refused(error=corpus.no_attacks(lesson, score))
         return views.rules_score(score, lesson)
 
     # ------------------------------------------------------------------ the steps

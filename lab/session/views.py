@@ -207,7 +207,7 @@ def vm_state(vm: Vm) -> str:
 
 
 def vm_views(hv: Hypervisor) -> tuple[VmView, ...]:
-    total = sum(vm.cpu.instret for vm in hv.vms) or 1
+    ran, charged = hv.scheduler.shares(hv.time)
     return tuple(
         VmView(
             domid=vm.domid,
@@ -218,7 +218,8 @@ def vm_views(hv: Hypervisor) -> tuple[VmView, ...]:
             weight=vm.weight,
             memory=vm.ram_size,
             instret=vm.cpu.instret,
-            share=vm.cpu.instret / total,
+            share=ran[vm.domid] if vm.domid < len(ran) else 0.0,
+            charged=charged[vm.domid] if vm.domid < len(charged) else 0.0,
             hypercalls=vm.hypercalls,
             console_seq=vm.console_seq,
             fault=vm.fault.describe() if vm.fault else None,

@@ -11,7 +11,8 @@
     result = m.cpu.run(1000)
 
 Operands follow GNU as order: `lw(rd, imm, rs1)` for `lw rd, imm(rs1)`,
-`sw(rs2, imm, rs1)`, branches and jumps take a label or a byte offset.
+`sw(rs2, imm, rs1)`, branches and jumps take a label or a byte offset; CSR instructions take the
+CSR by name or number: `csrrw(rd, "sstatus", rs1)`, `csrrwi(rd, 0x140, uimm)`.
 Independent of `lab.riscv.asm` on purpose: the CPU tests must not need the assembler.
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 from lab.cpu import make_cpu
 from lab.cpu.bus import Bus, PhysicalMemory
-from lab.riscv.isa import BY_NAME, REGISTERS, Fmt, encode, sext
+from lab.riscv.isa import BY_NAME, CSR_BY_NAME, REGISTERS, Fmt, encode, sext
 
 RAM_GPA = 0x8000_0000
 RAM_HOST = 0x4000  # host bytes below this stand in for the hypervisor's region
@@ -89,6 +90,11 @@ class Asm:
             elif f is Fmt.J:
                 rd, target = args
                 self._items.append((name, _r(rd), 0, 0, target))
+            elif f is Fmt.CSR:
+                rd, csr, source = args
+                number = CSR_BY_NAME[csr].number if isinstance(csr, str) else csr
+                field = source if name.endswith("i") else _r(source)
+                self._items.append((name, _r(rd), field, 0, number))
             else:
                 self._items.append((name, 0, 0, 0, 0))
 

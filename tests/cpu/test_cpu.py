@@ -598,7 +598,8 @@ def test_snapshot_restore_round_trip(machine):
     machine.load(p)
     machine.cpu.run(5)
     snap = machine.cpu.snapshot()
-    assert snap == {"regs": machine.cpu.regs(), "pc": machine.cpu.pc, "instret": 5}
+    priv = {"mode": 1, "sstatus": 0, "stvec": 0, "sscratch": 0, "sepc": 0, "scause": 0, "stval": 0}
+    assert snap == {"regs": machine.cpu.regs(), "pc": machine.cpu.pc, "instret": 5, "priv": priv}
     machine.cpu.run(10)
     after = machine.cpu.snapshot()
     machine.cpu.restore(snap)

@@ -4,10 +4,15 @@ Hypothesis draws random RV32IM instruction streams (ALU and M ops, loads and
 stores into a data area, a read-only page, a device and unmapped space, and
 into the stream itself: self-modifying code; forward branches and jumps,
 jumps into a writable page that holds a copy of the stream (code in a grant
-page, rewritten by the stores), lui/auipc, ecall/ebreak/wfi, the odd illegal
-word or misaligned jump) and random registers. Both cores run the same
-stream with the same budgets, also in chunks; every stop, retired count, pc,
-register, byte of memory, device access and fault record must match.
+page, rewritten by the stores), lui/auipc, ecall/ebreak/wfi, CSR instructions on this machine's CSRs
+and on ones it lacks, sret, the odd illegal word or misaligned jump), random
+registers and a random privileged state: the hart starts in user or
+supervisor mode, with stvec and sepc pointing into the stream, so exceptions
+in user mode trap into "kernel" code there and sret goes back and forth.
+Both cores run the same stream with the same budgets, also in chunks, and
+with a hypervisor-like ecall handler that reflects user-mode ecalls to the
+guest kernel; every stop, retired count, pc, register, CSR, level, byte of
+memory, device access and fault record must match.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from lab.cpu.base import RunResult, Stop
+from lab.cpu.base import Cause, Privilege, RunResult, Stop
 from lab.cpu.bus import PAGE_SIZE, Bus, PhysicalMemory
-from lab.riscv.isa import BY_NAME, SPECS, Fmt, Kind, decode, encode
+from lab.riscv.isa import BY_NAME, CSRS, SPECS, Fmt, Kind, decode, encode
 
 pytest.importorskip("unicorn", reason="the unicorn package is not installed")
 try:
@@ -50,6 +55,10 @@ ALU = [s for s in SPECS if s.kind in (Kind.ALU, Kind.ALU_IMM)]
 LOADS = [s for s in SPECS if s.kind is Kind.LOAD]
 STORES = [s for s in SPECS if s.kind is Kind.STORE]
 BRANCHES = [s for s in SPECS if s.kind is Kind.BRANCH]
+CSR_OPS = [s for s in SPECS if s.kind is Kind.CSR]
+# This machine's CSRs, and some it lacks: ustatus, fflags and fcsr (QEMU runs
+# those in careful mode), cycle, satp, mstatus, a custom one.
+CSR_NUMBERS = [c.number for c in CSRS] * 3 + [0x000, 0x001, 0x003, 0xC00, 0x180, 0x300, 0x7C0]
 SIZE = {"b": 1, "h": 2, "w": 4}
 
 
@@ -73,7 +82,15 @@ class Device:
 
 
 class Machine:
-    def __init__(self, backend: str, code: list[int], regs: list[int], seed: bytes, **uc_options) -> None:
+    def __init__(
+        self,
+        backend: str,
+        code: list[int],
+        regs: list[int],
+        seed: bytes,
+        priv: dict | None = None,
+        **uc_options,
+    ) -> None:
         self.mem = PhysicalMemory(RAM_HOST + RAM_SIZE)
         self.bus = Bus(self.mem, ram_gpa=RAM_GPA, ram_host=RAM_HOST, ram_size=RAM_SIZE)
         self.bus.map_page(RO_GPA, RO_HOST, writable=False)
@@ -91,12 +108,15 @@ class Machine:
             self.cpu.set_reg(i, v)
         for r, v in BASES.items():
             self.cpu.set_reg(r, v)
+        if priv is not None:
+            self.cpu.priv.restore(priv)
 
     def state(self) -> dict:
         return {
             "pc": self.cpu.pc,
             "regs": self.cpu.regs(),
             "instret": self.cpu.instret,
+            "priv": self.cpu.priv.snapshot(),
             "ram": self.mem.read(RAM_HOST, RAM_SIZE),
             "pages": self.mem.read(RO_HOST, 2 * PAGE_SIZE),
             "dev": list(self.dev.log),
@@ -125,7 +145,7 @@ def instruction(draw, index: int, length: int) -> int:
     kind = draw(
         st.sampled_from(
             ["alu"] * 10 + ["load"] * 4 + ["store"] * 4 + ["branch"] * 3 + ["jal"] * 2
-            + ["u"] * 2 + ["jalr", "far", "sys", "oddjump", "illegal"]
+            + ["u"] * 2 + ["csr"] * 3 + ["jalr", "far", "sys", "sret", "oddjump", "illegal"]
         )
     )  # fmt: skip
     rd = draw(st.sampled_from(FREE))
@@ -158,6 +178,14 @@ def instruction(draw, index: int, length: int) -> int:
         return encode(BY_NAME["jalr"], rd, 25, 0, 4 * draw(st.integers(index + 1, length)))
     if kind == "sys":
         return encode(BY_NAME[draw(st.sampled_from(["ecall", "ebreak", "wfi"]))])
+    if kind == "csr":
+        spec = draw(st.sampled_from(CSR_OPS))
+        source = draw(st.integers(0, 31))  # a register, or for csrr?i the immediate
+        if draw(st.integers(0, 3)) == 0:
+            source = 0  # csrr, and csrrs/csrrc that write nothing
+        return encode(spec, draw(st.sampled_from([0, rd])), source, 0, draw(st.sampled_from(CSR_NUMBERS)))
+    if kind == "sret":
+        return encode(BY_NAME["sret"])
     if kind == "oddjump":  # a target two bytes off: fetch misaligned, raised on the jump
         spec = BY_NAME[draw(st.sampled_from(["jal", "beq", "bne"]))]
         return encode(spec, rd if spec.name == "jal" else 0, rs1, rs2, 4 * (draw(fwd) - index) - 2)
@@ -173,12 +201,30 @@ def instruction(draw, index: int, length: int) -> int:
 
 
 @st.composite
-def program(draw) -> tuple[list[int], list[int], bytes]:
+def privileged_state(draw, length: int) -> dict:
+    """Where the hart starts: its level, and CSRs that point into the stream
+    (a trap lands on one of its slots, sret returns to another), now and then
+    somewhere else (misaligned, or outside RAM)."""
+    slot = st.integers(0, length).map(lambda i: RAM_GPA + 4 * i)
+    anywhere = st.one_of(slot, slot, slot, st.integers(0, 0xFFFFFFFF))
+    return {
+        "mode": draw(st.sampled_from([Privilege.USER, Privilege.SUPERVISOR])),
+        "sstatus": draw(st.integers(0, 0xFFFFFFFF)),
+        "stvec": draw(anywhere),
+        "sepc": draw(anywhere),
+        "sscratch": draw(st.integers(0, 0xFFFFFFFF)),
+        "scause": draw(st.integers(0, 15)),
+        "stval": draw(st.integers(0, 0xFFFFFFFF)),
+    }
+
+
+@st.composite
+def program(draw) -> tuple[list[int], list[int], bytes, dict]:
     length = draw(st.integers(1, 40))
     code = [draw(instruction(i, length)) for i in range(length)]
     regs = draw(st.lists(st.integers(0, 0xFFFFFFFF), min_size=32, max_size=32))
     seed = draw(st.binary(min_size=DATA_SIZE, max_size=DATA_SIZE))
-    return code, regs, seed
+    return code, regs, seed, draw(privileged_state(length))
 
 
 def run_chunks(m: Machine, chunks: list[int]) -> list[RunResult]:
@@ -201,14 +247,37 @@ SETTINGS = settings(
 )
 
 
-def compare(prog, chunks: list[int], **uc_options) -> None:
-    code, regs, seed = prog
-    ref, uc = Machine("interp", code, regs, seed), Machine("unicorn", code, regs, seed, **uc_options)
+class Hypervisor:
+    """An ecall handler shaped like the hypervisor's: it logs each call with
+    the caller's level, reflects a user-mode ecall into the guest kernel
+    (scause 8) when a7 is odd, and answers the rest in a0, as a hypercall."""
+
+    def __init__(self, m: Machine) -> None:
+        self.m = m
+        self.log: list[tuple[int, int, int]] = []
+
+    def __call__(self, pc: int, retired: int) -> bool:
+        cpu = self.m.cpu
+        self.log.append((pc, retired, cpu.mode))
+        if cpu.mode is Privilege.USER and cpu.get_reg(17) & 1:
+            cpu.redirect_trap(Cause.USER_ECALL, pc)
+        else:
+            cpu.set_reg(10, pc ^ retired)
+        return len(self.log) % 7 != 0  # now and then the handler stops the run
+
+
+def compare(prog, chunks: list[int], *, hypervisor: bool = False, **uc_options) -> None:
+    code, regs, seed, priv = prog
+    ref = Machine("interp", code, regs, seed, priv)
+    uc = Machine("unicorn", code, regs, seed, priv, **uc_options)
+    handlers = (Hypervisor(ref), Hypervisor(uc)) if hypervisor else (None, None)
     try:
         for n in chunks:
-            want, got = ref.cpu.run(n), uc.cpu.run(n)
+            want, got = ref.cpu.run(n, on_ecall=handlers[0]), uc.cpu.run(n, on_ecall=handlers[1])
             assert got == want, [f"{w:#010x}" for w in code]
             assert uc.state() == ref.state()
+            if hypervisor:
+                assert handlers[1].log == handlers[0].log
             event(want.fault.cause.name if want.fault else want.stop.name)
             if want.stop is Stop.FAULT:
                 break
@@ -224,6 +293,14 @@ CHUNKS = st.lists(st.integers(0, 50), min_size=1, max_size=8)
 @given(prog=program(), chunks=CHUNKS)
 def test_unicorn_matches_reference(prog, chunks) -> None:
     compare(prog, chunks)
+
+
+@SETTINGS
+@given(prog=program(), chunks=CHUNKS)
+def test_unicorn_matches_reference_under_a_hypervisor(prog, chunks) -> None:
+    """Ecalls handled inline, user-mode ones reflected into the guest kernel
+    from inside the handler (KVM's trap redirect), the rest answered."""
+    compare(prog, chunks, hypervisor=True)
 
 
 @settings(SETTINGS, max_examples=max(SETTINGS.max_examples // 4, 1))
@@ -246,12 +323,12 @@ def test_unicorn_careful_mode_matches_reference(prog, chunks) -> None:
 def test_chunked_runs_equal_one_run(prog, data) -> None:
     """run(n) at once and the same n in random pieces end in the same state,
     on each core."""
-    code, regs, seed = prog
+    code, regs, seed, priv = prog
     total = data.draw(st.integers(1, 60))
     cuts = sorted(data.draw(st.lists(st.integers(1, total), max_size=6)))
     pieces = [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
     for backend in ("interp", "unicorn"):
-        whole, split = Machine(backend, code, regs, seed), Machine(backend, code, regs, seed)
+        whole, split = Machine(backend, code, regs, seed, priv), Machine(backend, code, regs, seed, priv)
         try:
             # Drive both to `total` retired instructions or the first fault,
             # resuming across ecall/ebreak/wfi the way the hypervisor does.

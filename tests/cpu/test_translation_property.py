@@ -4,16 +4,20 @@ Hypothesis draws random instruction sequences with no shape imposed: every
 ALU, load and store (aligned or not, into RAM, the code itself, a device or
 nowhere), branches and jumps in both directions including to themselves
 (`j .`, `beq x0, x0, .`), jumps over nothing, `jalr`, fences, writes to x0,
-ecall/ebreak/wfi and illegal words. Three properties:
+ecall/ebreak/wfi, CSR instructions, sret and illegal words, run from user or
+supervisor mode with stvec and sepc pointing into the code (so traps and
+sret move between the levels). Three properties:
 
 * the source the translator writes for a block starting at any of those
   addresses compiles;
 * a core that translates every block it enters (hot threshold 1) and the
   reference (translation off) end every run in the same state: stop, retired
-  count, pc, registers, instret, memory, device traffic, hypercalls seen;
+  count, pc, registers, CSRs and level, instret, memory, device traffic,
+  hypercalls seen;
 * with a hypercall handler that edits registers, writes code, resets the
-  vCPU or stops the run, both still agree (the handler runs inside compiled
-  blocks on one, from the run loop on the other).
+  vCPU, reflects a user-mode ecall into the guest kernel or stops the run,
+  both still agree (the handler runs inside compiled blocks on one, from the
+  run loop on the other).
 
 No translation may fail (the fallback to the interpreter is for bugs; a bug
 here must show).
@@ -27,9 +31,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.cpu import Stop
+from lab.cpu.base import Cause, Privilege
 from lab.cpu.interp import InterpCpu
 from lab.cpu.translate import BlockTranslator
-from lab.riscv.isa import BY_NAME, SPECS, Fmt, Kind, encode
+from lab.riscv.isa import BY_NAME, CSRS, SPECS, Fmt, Kind, encode
 from tests.cpu.rv import NEVER, RAM_GPA, RAM_HOST, RAM_SIZE, UART_GPA, Machine
 
 M = 0xFFFFFFFF
@@ -46,6 +51,8 @@ SHIFTS = [s.name for s in SPECS if s.fmt is Fmt.SHIFT]
 LOADS = [s.name for s in SPECS if s.kind is Kind.LOAD]
 STORES = [s.name for s in SPECS if s.kind is Kind.STORE]
 BRANCHES = [s.name for s in SPECS if s.kind is Kind.BRANCH]
+CSR_OPS = [s.name for s in SPECS if s.kind is Kind.CSR]
+CSR_NUMBERS = [c.number for c in CSRS] + [0x003, 0x300]  # this machine's, and two it lacks
 
 reg = st.sampled_from([r for r in REGS if r not in BASES] * 3 + sorted(BASES))  # bases less often
 base = st.sampled_from([8, 8, 8, 8, 9, 18, 19, 20])  # mostly the data area
@@ -77,6 +84,13 @@ insn = st.one_of(
     st.builds(lambda n, a, b, h: ("branch", n, a, b, h), st.sampled_from(BRANCHES), reg, reg, hop),
     st.builds(lambda d, h: ("jal", d, h), st.sampled_from([0, 0, 1]), hop),
     st.builds(
+        lambda n, d, a, c: _enc(n, rd=d, rs1=a, imm=c),
+        st.sampled_from(CSR_OPS),
+        reg,
+        st.sampled_from([0, 5, 10, 31]),  # x0 (or the immediate 0), a register (or an immediate)
+        st.sampled_from(CSR_NUMBERS),
+    ),
+    st.builds(
         lambda d, i: _enc("jalr", rd=d, rs1=9, imm=i),
         st.sampled_from([0, 1]),
         st.sampled_from([0, 4, 8, 12, 2, 1]),
@@ -89,6 +103,7 @@ insn = st.one_of(
             _enc("ecall"),
             _enc("ebreak"),
             _enc("wfi"),
+            _enc("sret"),
             0,
             0xFFFFFFFF,
         ]
@@ -199,17 +214,26 @@ program = st.tuples(
         ),
     ),
     st.lists(st.integers(0, M), min_size=len(REGS), max_size=len(REGS)),
+    st.fixed_dictionaries(
+        {
+            "mode": st.sampled_from([Privilege.USER, Privilege.SUPERVISOR]),
+            "sstatus": st.integers(0, M),
+            "stvec": st.integers(0, 24).map(lambda i: CODE + 4 * i),
+            "sepc": st.integers(0, 24).map(lambda i: CODE + 4 * i),
+        }
+    ),
 )
 
 HANDLER_ACTIONS = st.lists(
-    st.sampled_from(["regs", "regs", "stop", "code", "reset", "pc"]), min_size=1, max_size=6
+    st.sampled_from(["regs", "regs", "stop", "code", "reset", "pc", "trap"]), min_size=1, max_size=6
 )
 
 
 class Recorder:
     """A hypercall handler that does the same thing on either core: records the
     call, then edits a0/a1, writes a word of code, resets the vCPU, moves its
-    pc or stops the run, as the action list says (cycling)."""
+    pc, reflects a user-mode call into the guest kernel (as the hypervisor
+    does) or stops the run, as the action list says (cycling)."""
 
     def __init__(self, m: Machine, actions: list[str]) -> None:
         self.m = m
@@ -218,7 +242,7 @@ class Recorder:
 
     def __call__(self, pc: int, retired: int) -> bool:
         cpu = self.m.cpu
-        self.calls.append((pc, retired, cpu.pc))
+        self.calls.append((pc, retired, cpu.pc, cpu.mode))
         action = self.actions[len(self.calls) % len(self.actions)]
         cpu.set_reg(10, (cpu.get_reg(10) * 7 + retired) & M)
         cpu.set_reg(11, pc)
@@ -228,10 +252,12 @@ class Recorder:
             cpu.reset(CODE, RAM_GPA + RAM_SIZE)
         elif action == "pc":
             cpu.pc = CODE
+        elif action == "trap" and cpu.mode is Privilege.USER:
+            cpu.redirect_trap(Cause.USER_ECALL, pc)
         return action != "stop"
 
 
-def machine(words: list[int], regs: list[int], hot: int) -> Machine:
+def machine(words: list[int], regs: list[int], hot: int, priv: dict | None = None) -> Machine:
     m = Machine("interp")
     m.cpu.close()
     m.cpu = InterpCpu(m.bus, hot_threshold=hot)
@@ -241,11 +267,20 @@ def machine(words: list[int], regs: list[int], hot: int) -> Machine:
     for r, v in zip(REGS, regs, strict=True):
         m.cpu.set_reg(r, BASES.get(r, v))
     m.cpu.pc = CODE
+    if priv is not None:
+        m.cpu.priv.restore(priv)
     return m
 
 
 def state(m: Machine) -> tuple:
-    return (m.cpu.regs(), m.cpu.pc, m.cpu.instret, m.mem.read(RAM_HOST, RAM_SIZE), list(m.uart.log))
+    return (
+        m.cpu.regs(),
+        m.cpu.pc,
+        m.cpu.instret,
+        m.cpu.priv.snapshot(),
+        m.mem.read(RAM_HOST, RAM_SIZE),
+        list(m.uart.log),
+    )
 
 
 # HVLAB_TRANSLATE_EXAMPLES=5000 for a deeper hunt.
@@ -281,7 +316,7 @@ def _drive(m: Machine, slices: list[int], handler: Recorder | None) -> list:
 @given(prog=program, slices=st.lists(st.integers(1, 300), min_size=1, max_size=12))
 def test_translated_code_runs_as_the_reference(prog, slices):
     words = assemble(prog[0])
-    fast, ref = machine(words, prog[1], 1), machine(words, prog[1], NEVER)
+    fast, ref = machine(words, prog[1], 1, prog[2]), machine(words, prog[1], NEVER, prog[2])
     assert _drive(fast, slices, None) == _drive(ref, slices, None)
     assert fast.cpu.translation_failures == []
 
@@ -290,7 +325,7 @@ def test_translated_code_runs_as_the_reference(prog, slices):
 @given(prog=program, slices=st.lists(st.integers(1, 300), min_size=1, max_size=12), actions=HANDLER_ACTIONS)
 def test_hypercalls_handled_in_blocks_as_in_the_reference(prog, slices, actions):
     words = assemble(prog[0])
-    fast, ref = machine(words, prog[1], 1), machine(words, prog[1], NEVER)
+    fast, ref = machine(words, prog[1], 1, prog[2]), machine(words, prog[1], NEVER, prog[2])
     fh, rh = Recorder(fast, actions), Recorder(ref, actions)
     assert _drive(fast, slices, fh) == _drive(ref, slices, rh)
     assert fh.calls == rh.calls

@@ -276,7 +276,8 @@ def test_snapshot_restore_round_trip() -> None:
     vm.cpu.set_reg(5, 50)
     vm.cpu.run(17)
     saved = vm.cpu.snapshot()
-    assert saved == {"regs": vm.cpu.regs(), "pc": vm.cpu.pc, "instret": 17}
+    priv = {"mode": 1, "sstatus": 0, "stvec": 0, "sscratch": 0, "sepc": 0, "scause": 0, "stval": 0}
+    assert saved == {"regs": vm.cpu.regs(), "pc": vm.cpu.pc, "instret": 17, "priv": priv}
     first = vm.cpu.run(1000)
     after = vm.cpu.snapshot()
     vm.cpu.restore(saved)

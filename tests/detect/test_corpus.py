@@ -13,7 +13,17 @@ import pytest
 from lab.detect import parse_rules, read_rules
 from lab.detect.fields import FIELDS, MAX_ARGS, Source, field_names, frame_fields, param_names
 from lab.hv.hypercalls import EXTENSIONS, load_extensions
-from lab.lesson.corpus import LEGIT_FILE, Corpus, CorpusError, build_corpus, corpus_for, score_rules
+from lab.lesson.corpus import (
+    LEGIT_FILE,
+    Corpus,
+    CorpusError,
+    all_attack_lessons,
+    attack_scope,
+    build_corpus,
+    corpus_for,
+    no_attacks,
+    score_rules,
+)
 from lab.net.switch import CapturedFrame
 
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"
@@ -36,6 +46,49 @@ def test_the_corpus_holds_every_attack_lesson_and_the_honest_runs(corpus: Corpus
     assert len(corpus.legit) >= 10 and corpus.lost == 0
     for run in corpus.runs:
         assert 0 <= run.start < run.end <= len(corpus.recordings[run.recording]), run.id
+
+
+def test_the_scope_is_what_is_recorded_and_every_other_attack_lesson_is_named(corpus: Corpus) -> None:
+    scope = attack_scope(LESSONS)
+    assert scope is not None  # the course states its scope
+    every = [lesson.id for lesson in all_attack_lessons(LESSONS)]
+    assert {r.id.split("/")[0] for r in corpus.attacks} == set(scope)
+    assert corpus.unscored == [i for i in every if i not in scope]
+    score = score_rules(rules_of(*COURSE_RULES), corpus)
+    assert score.unscored == corpus.unscored
+    if corpus.unscored:
+        assert score.summary().endswith(f"(not scored: the attacks of {', '.join(corpus.unscored)})")
+        outside = score_rules(rules_of(*COURSE_RULES), corpus, only=corpus.unscored[0])
+        assert outside.attacks == [] and "outside the recorded runs' scope" in no_attacks(
+            corpus.unscored[0], outside
+        )
+
+
+def test_lesson_11_names_the_lessons_its_score_leaves_out(corpus: Corpus) -> None:
+    """Lesson 11 says which lessons' attacks are not scored, by their numbers, in each language."""
+    numbers = {lesson.id: int(lesson.path.name.split("-")[0]) for lesson in all_attack_lessons(LESSONS)}
+    left_out = [str(numbers[i]) for i in corpus.unscored]
+    if not left_out:
+        return
+    for name, lessons_word, and_word in (
+        ("11-defender.md", "lessons", "and"),
+        ("11-defender.de.md", "Lektionen", "und"),
+    ):
+        text = " ".join((LESSONS / name).read_text().split())
+        named = (
+            f"{lessons_word} {', '.join(left_out[:-1])} {and_word} {left_out[-1]}"
+            if len(left_out) > 1
+            else left_out[0]
+        )
+        assert named in text, (name, named)
+
+
+def test_a_scope_that_names_a_lesson_not_recorded_is_an_error(tmp_path: Path) -> None:
+    folder = tmp_path / "lessons"
+    (folder / "detect").mkdir(parents=True)
+    (folder / LEGIT_FILE).write_text('attacks = ["flood"]\n')
+    with pytest.raises(CorpusError, match="attacks names flood, not an attack lesson"):
+        corpus_for(folder)
 
 
 def test_observations_hold_exactly_the_fields_of_the_table(corpus: Corpus) -> None:
@@ -73,7 +126,8 @@ def test_the_course_rule_files_score_as_lesson_11_says(corpus: Corpus) -> None:
     everything = score_rules(rules_of(*COURSE_RULES), corpus)
     assert everything.missed == [] and everything.false_positives == []
     assert (
-        everything.summary() == f"{len(corpus.attacks)} of {len(corpus.attacks)} attacks detected, 0 of "
+        everything.summary().split(" (not scored")[0]
+        == f"{len(corpus.attacks)} of {len(corpus.attacks)} attacks detected, 0 of "
         f"{len(corpus.legit)} legitimate runs with a false positive"
     )
 
@@ -106,6 +160,7 @@ def test_a_broken_honest_run_is_named_at_its_line(tmp_path: Path) -> None:
     (folder / "detect").mkdir(parents=True)
     shutil.copy(LESSONS / LEGIT_FILE, folder / LEGIT_FILE)
     text = (folder / LEGIT_FILE).read_text()
+    text = "\n".join(row for row in text.splitlines() if not row.startswith("attacks ="))  # no lessons here
     (folder / LEGIT_FILE).write_text(
         text.replace("type admin peek 2 0x80001000 32", "type vault peek 2 0x80001000 32")
     )

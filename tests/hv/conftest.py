@@ -15,7 +15,7 @@ from lab.hv import Hypervisor, Policy, VmConfig, VmState
 from lab.hv.hypercalls import to_signed
 from lab.hv.vm import RAM_BASE
 from lab.riscv.asm import assemble
-from lab.riscv.program import Program, Segment
+from lab.riscv.program import INCLUDE_DIRS, Program, Segment
 
 CALL_AT = RAM_BASE + 0x1000  # the harness's code page; data pages start at 0x2000
 IDLE_SOURCE = """
@@ -26,7 +26,8 @@ _start:
 
 
 def program(source: str, name: str = "guest") -> Program:
-    image = assemble(source, filename=f"{name}.S")
+    """`source` assembled as a VM's program; `.include "lib/..."` finds the guest library."""
+    image = assemble(source, filename=f"{name}.S", include_dirs=INCLUDE_DIRS)
     return Program(name, [Segment(image.base, image.data, len(image.data))], image.entry, image.symbols)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lab.hv import Policy, VmConfig
 from lab.hv.devices.dgram import COPY_DELAY, PICKUP_DELAY, QUEUE_DEPTH, STATUS_DONE, STATUS_REJECTED
 from lab.hv.hypercalls import SbiError
@@ -32,6 +34,7 @@ def test_datagram_arguments_are_checked(backend):
     assert hcall(hv, tenant, DGRAM, 0, 9, BUF, 8)[0] == E.INVALID_PARAM  # no such VM
     assert hcall(hv, tenant, DGRAM, 0, 2, RAM_BASE + tenant.ram_size - 4, 8)[0] == E.INVALID_ADDRESS
     assert hcall(hv, bank, DGRAM, 1, BUF, 3)[0] == E.INVALID_PARAM  # no room for the sender id
+    hv.policy.set("dgram.sender_quota", 0)  # one sender may fill the inbox (test_sender_quota below)
     for _ in range(QUEUE_DEPTH):
         assert hcall(hv, tenant, DGRAM, 0, 2, BUF, 1)[0] == 0
     assert hcall(hv, tenant, DGRAM, 0, 2, BUF, 1)[0] == E.FAILED
@@ -184,3 +187,24 @@ def test_copy_then_validate_closes_the_race(backend):
 def test_the_race_is_deterministic(backend):
     traces = [racer_hv(backend, False).trace.lines() for _ in range(2)]
     assert traces[0] == traces[1]
+
+
+@pytest.mark.parametrize("quota", [0, 4])
+def test_sender_quota(backend, quota):
+    """One sender fills the admin's inbox: without a quota the bank's datagram no longer fits;
+    with `dgram.sender_quota` the flooder is refused past its share and the bank gets through."""
+    hv = make_hv(backend, "vulnerable")
+    hv.policy.set("dgram.sender_quota", quota)
+    admin, tenant, bank = hv.vms
+    queued = [hcall(hv, tenant, DGRAM, 0, 0, BUF, 4)[0] for _ in range(QUEUE_DEPTH + 2)]
+    if quota:
+        assert queued == [0] * quota + [E.DENIED] * (QUEUE_DEPTH + 2 - quota)
+        assert "its quota" in last_call(hv).why
+        assert hcall(hv, bank, DGRAM, 0, 0, BUF, 4)[0] == 0
+    else:
+        assert queued == [0] * QUEUE_DEPTH + [E.FAILED] * 2
+        assert hcall(hv, bank, DGRAM, 0, 0, BUF, 4)[0] == E.FAILED
+        assert "queue is full" in last_call(hv).why
+    senders = [d.sender for d in hv.channel.queue(admin.domid)]
+    assert senders.count(tenant.domid) == (quota or QUEUE_DEPTH)
+    assert senders.count(bank.domid) == (1 if quota else 0)

@@ -110,10 +110,11 @@ def test_the_storm_runs_on_while_the_admin_measures_and_oob_still_works(write_le
         do(lab, "paste admin sendn 10 10.0.0.1 6230 {token} LIST")
         spent = lab.hv.time - before
         assert spent < SETTLE_BUDGET // 2  # back at the admin's prompt long before `type` would return
-        assert console(lab, "admin").endswith("sendn: 0 of 10 answered OK\ndom0> ")
+        answered = re.search(r"sendn: (\d+) of 10 answered OK\ndom0> $", console(lab, "admin"))
+        assert answered is not None and int(answered[1]) <= 2  # the lesson's bound: the storm buries it
         assert "flood: " not in console(lab, "tenant")  # the storm never stopped
         result = lab.check(calls(lab, "mgmt_answered admin max=2 since=step", EntryKind.PREDICATE)[0])
-        assert result.ok and result.detail == "admin: 0 of 10 answered OK"
+        assert result.ok and result.detail == f"admin: {answered[1]} of 10 answered OK"
         assert holds(lab, "mgmt_answered admin min=9 since=step") == [False]
 
         do(lab, "oob DESTROY tenant")  # no network, no queue: the storm cannot stop it

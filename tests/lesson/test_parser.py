@@ -13,6 +13,13 @@ from lab.lesson.parser import find_lessons
 from lab.lesson.registry import REGISTRY, EntryKind, Where, entries, load, parse_call
 from tests.lesson.conftest import FRONT, LESSONS, REPO, STEP
 
+# A lesson fits a class period: 10 to 25 minutes (the authoring guide's aim), except these.
+LONGER = {
+    "capstone": 60,  # a machine to explore, an hour
+    "authentication": 35,  # three identities in one lesson (issue 17): levels, stamps, addresses
+    "resources": 40,  # four resources, each attacked, measured and hardened
+}
+
 
 def test_every_lesson_in_the_course_parses_with_hints_on_every_step():
     paths = find_lessons([LESSONS])
@@ -21,8 +28,7 @@ def test_every_lesson_in_the_course_parses_with_hints_on_every_step():
         lesson = parse_lesson(path)
         assert lesson.steps, path
         assert all(step.hints for step in lesson.steps if not step.is_reflection), path
-        # a lesson fits a class period; the capstone, a machine to explore, an hour
-        assert 10 <= lesson.minutes <= (60 if lesson.id == "capstone" else 25), path
+        assert 10 <= lesson.minutes <= LONGER.get(lesson.id, 25), path
 
 
 def test_each_lesson_exists_in_english_and_german():

@@ -131,3 +131,13 @@ async def open_tab(pilot, name: str) -> None:
     await pilot.click(tab)
     await pilot.pause()
     assert screen.query_one(TabbedContent).active == f"tab-{name}"
+
+
+async def click_in_view(pilot, selector: str) -> None:
+    """Click a widget of a panel (a policy switch, the Measure button), scrolled into view first
+    as a student scrolls the panel to it (at 80x24 the policy panel is taller than the screen)."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.scroll_visible(animate=False, immediate=True)
+    await pilot.pause()
+    await pilot.click(selector)
+    await pilot.pause()

@@ -18,6 +18,7 @@ from lab.lesson.variants import variant
 from tests.tui.conftest import (
     SIZE,
     answered,
+    click_in_view,
     console_of,
     enter_line,
     lesson_started,
@@ -153,7 +154,7 @@ async def control_api_flow(session) -> None:
         await open_tab(pilot, "policy")
         switch = screen.query_one("#policy-hypercall-authorize", Switch)
         assert switch.value is False
-        await pilot.click("#policy-hypercall-authorize")
+        await click_in_view(pilot, "#policy-hypercall-authorize")
         assert (await settled(pilot)).policy.values["hypercall.authorize"] is True
 
         # The switch kept the focus; the student types the replay key by key into the console:
@@ -181,7 +182,7 @@ async def control_api_flow(session) -> None:
         assert (await settled(pilot)).step == 4
         await predict(pilot, 2)  # a few percent at most
         await open_tab(pilot, "policy")
-        await pilot.click("#measure")
+        await click_in_view(pilot, "#measure")
         await settled(pilot)
         await pilot.press("f7")  # check now
         state = await settled(pilot)

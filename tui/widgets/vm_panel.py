@@ -1,4 +1,5 @@
-"""The VMs: state, instructions retired, CPU share, memory and hypercalls; where a
+"""The VMs: state, instructions retired, CPU share (over the scheduler's window) and the
+part of it the scheduler charged for, memory and hypercalls; where a
 VM has a virtual disk, its size and its reads/writes (two more columns, shown
 once any VM has a disk); where a VM has a NIC, a line with its frames and bytes
 out and in and its drops; with pause / unpause / reboot for the highlighted one.
@@ -28,6 +29,7 @@ COLUMNS: Final = (
     "tui.col_state",
     "tui.col_instret",
     "tui.col_cpu",
+    "tui.col_charged",
     "tui.col_memory",
     "tui.col_hcalls",
 )
@@ -181,6 +183,7 @@ class VmPanel(Localized, Vertical):
             state,
             f"{vm.instret:,}",
             f"{vm.share * 100:.0f}%",
+            f"{vm.charged * 100:.0f}%",
             _memory(vm.memory),
             str(vm.hypercalls),
             *extra,

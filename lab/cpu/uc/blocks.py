@@ -22,8 +22,11 @@ good; through `entry(r, c)` it yields a condition the block hook checks on
 entry, in a few machine instructions; through an `unknown` one, or a known
 misaligned one, the block is `careful`: it runs with a hook before each
 instruction that checks the very address (`checks`). So do blocks with a word
-the reference rejects (`fence.i`, compressed or CSR encodings): QEMU would run
-some of those, the reference raises an illegal-instruction fault.
+the reference rejects whatever the hart's level (`fence.i`, compressed
+encodings, a CSR this machine does not have): QEMU would run some of those
+(the floating-point CSRs, in careful mode), the reference raises an
+illegal-instruction exception. The CSRs this machine has, and `sret`, QEMU's
+user-mode hart always refuses: the core runs them in its interrupt hook.
 
 Pure Python, no unicorn: the hooks (`lab.cpu.uc.hooks`) read the results.
 """
@@ -35,7 +38,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from lab.riscv.isa import Decoded, Kind
+from lab.riscv.isa import CSR_BY_NUMBER, Decoded, Kind
 from lab.riscv.isa import decode as _decode_word
 
 # Blocks share most of their words with other blocks (and with other runs of
@@ -60,7 +63,7 @@ class Block:
 
 def check_for(d: Decoded | None) -> tuple[int, int, int] | int | None:
     """What careful mode checks before the instruction `d` (None: nothing)."""
-    if d is None:
+    if d is None or (d.spec.kind is Kind.CSR and d.imm not in CSR_BY_NUMBER):
         return ILLEGAL
     size = ACCESS_SIZE.get(d.name, 1)
     return (d.rs1, d.imm & 3, size - 1) if size > 1 else None
@@ -157,9 +160,16 @@ def _result(d: Decoded, regs: list[Bits]) -> Bits:
 
 
 def ends_block(word: int) -> bool:
-    """Does QEMU end a block after this word (a jump, a branch, a trap)?"""
+    """Does QEMU end a block after this word (a jump, a branch, a trap, a CSR instruction, sret)?"""
     d = decode(word)
-    return d is None or d.spec.kind in (Kind.BRANCH, Kind.JAL, Kind.JALR, Kind.SYSTEM)
+    return d is None or d.spec.kind in (
+        Kind.BRANCH,
+        Kind.JAL,
+        Kind.JALR,
+        Kind.SYSTEM,
+        Kind.CSR,
+        Kind.TRAP_RETURN,
+    )
 
 
 def analyze(words: Sequence[int], after: int | None = None) -> Block:
@@ -177,8 +187,9 @@ def analyze(words: Sequence[int], after: int | None = None) -> Block:
     checks: list[tuple[int, int, int] | int | None] = []
     for word in words:
         d = decode(word)
-        checks.append(check_for(d))
-        if d is None:
+        check = check_for(d)
+        checks.append(check)
+        if d is None or check == ILLEGAL:
             careful = True
             continue
         size = ACCESS_SIZE.get(d.name, 0)
@@ -190,7 +201,7 @@ def analyze(words: Sequence[int], after: int | None = None) -> Block:
                 careful |= bool(addr[1] & (size - 1))  # misaligned for sure: let careful mode fault it
             elif (cond := (addr[0], addr[1], size - 1)) not in conditions:
                 conditions.append(cond)
-        if d.spec.kind not in (Kind.STORE, Kind.BRANCH, Kind.FENCE, Kind.SYSTEM) and d.rd:
+        if d.spec.kind not in (Kind.STORE, Kind.BRANCH, Kind.FENCE, Kind.SYSTEM, Kind.TRAP_RETURN) and d.rd:
             regs[d.rd] = _result(d, regs) if d.spec.kind is not Kind.LOAD else None
     if after is not None and after & 3 != 3 and (not words or not ends_block(words[-1])):
         careful = True

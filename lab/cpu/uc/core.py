@@ -10,6 +10,15 @@ the core narrows and watches it, at block granularity wherever it can:
 
     * RV32IM in U-mode (`lab.cpu.uc.qemu`): privileged instructions and CSRs
       trap, compressed, atomic and float encodings are illegal.
+    * Privilege levels in Python: QEMU's hart stays in U-mode whatever level
+      the guest's hart is at (`priv`, lab.cpu.priv), so every CSR instruction
+      and `sret` raises an illegal-instruction exception in QEMU, and the
+      interrupt hook runs it on `priv`, the very code the reference runs, and
+      lets QEMU go on (at sepc after sret, at stvec after a trap). Nothing of
+      it touches fast mode: only the instructions that need it leave QEMU,
+      one interrupt hook each. An exception in user mode (careful mode's stops,
+      the access hooks' faults) becomes a trap into the guest kernel in
+      `_fault` instead of a FAULT stop.
     * Exact budgets: the block hook counts whole blocks as they start and
       stops in front of the first one that would overrun the budget; the few
       instructions left (the tail) run in careful mode, counted one by one.
@@ -69,14 +78,14 @@ from unicorn import (
 from unicorn.riscv_const import UC_RISCV_REG_PC, UC_RISCV_REG_X0
 from unicorn.unicorn_py3.unicorn import uclib
 
-from lab.cpu.base import Cause, EcallHandler, Fault, RunResult, Stop
+from lab.cpu.base import Cause, EcallHandler, Fault, Privilege, RunResult, Stop
 from lab.cpu.bus import PAGE_SHIFT, PAGE_SIZE, Bus, Mmio
+from lab.cpu.priv import PrivilegeState
 from lab.cpu.uc import blocks, hooks, qemu
 from lab.cpu.uc.blocks import decode
 from lab.cpu.uc.hooks import PAGE_SHARED, Mode, Reason, State, Tables
-from lab.riscv.isa import BY_NAME, sext
+from lab.riscv.isa import BY_NAME, Kind, M, sext
 
-M: Final = 0xFFFFFFFF
 _NEVER: Final = 0xFFFFFFFF  # `until` for emu_start: odd, so never a pc
 _U32: Final = struct.Struct("<I")
 _X: Final[tuple[int, ...]] = tuple(UC_RISCV_REG_X0 + i for i in range(32))
@@ -130,7 +139,7 @@ class _Stop:
 
 
 class UnicornCpu:
-    """One RV32IM hart run by unicorn. See `lab.cpu.base` for the contract.
+    """One RV32IM hart with Zicsr and supervisor and user mode, run by unicorn. See `lab.cpu.base`.
 
     `native=False` runs the Python twins of the hooks; `fast_mode=False` runs
     everything in careful mode (both only for tests and odd hosts)."""
@@ -140,6 +149,7 @@ class UnicornCpu:
     def __init__(self, bus: Bus, *, native: bool = True, fast_mode: bool = True) -> None:
         self.bus = bus
         self.instret = 0
+        self.priv = PrivilegeState()  # the guest hart's level and CSRs, never replaced (QEMU's: U-mode)
         uc, self.narrowed = qemu.new_engine()
         self._uc = uc
         self._uch = uc._uch
@@ -269,6 +279,13 @@ class UnicornCpu:
         else:
             self._api_write(UC_RISCV_REG_PC, value)
 
+    @property
+    def mode(self) -> Privilege:
+        return self.priv.mode
+
+    def redirect_trap(self, cause: Cause, epc: int, tval: int = 0) -> None:
+        self.pc = self.priv.trap(cause, epc, tval)  # in the interrupt hook too: QEMU goes on there
+
     def get_reg(self, index: int) -> int:
         if self._x is not None:
             return self._x[index]
@@ -287,20 +304,22 @@ class UnicornCpu:
         return [v & M for v in self._uc.reg_read_batch(_X)]
 
     def snapshot(self) -> dict[str, Any]:
-        """The architectural state as plain data (regs, pc, instret)."""
-        return {"regs": self.regs(), "pc": self.pc, "instret": self.instret}
+        """The architectural state as plain data (regs, pc, instret, the level and CSRs)."""
+        return {"regs": self.regs(), "pc": self.pc, "instret": self.instret, "priv": self.priv.snapshot()}
 
     def restore(self, state: dict[str, Any]) -> None:
         for i, v in enumerate(state["regs"]):
             self.set_reg(i, v)
         self.pc = state["pc"]
         self.instret = state["instret"]
+        self.priv.restore(state.get("priv", {}))
 
     def reset(self, pc: int, sp: int) -> None:
         for i in range(1, 32):
             self.set_reg(i, 0)
         self.set_reg(2, sp)
         self.pc = pc
+        self.priv.reset()
         self.instret = 0
         self._careful_left = 0
         self._forget_blocks()
@@ -507,7 +526,16 @@ class UnicornCpu:
             return s.counted - n + ((pc - s.last_pc) >> 2)
         return s.counted
 
-    def _fault(self, fault: Fault) -> RunResult:
+    def _fault(self, fault: Fault) -> RunResult | None:
+        """A FAULT stop in supervisor mode; in user mode a trap into the guest
+        kernel, which counts as the instruction (lab.cpu.base), and None: go on."""
+        if self.priv.mode is Privilege.USER:
+            self.instret += 1
+            self._done += 1
+            if self._state.mode == Mode.CAREFUL:
+                self._careful_left -= 1
+            self.pc = self.priv.trap(fault.cause, fault.pc, fault.tval)
+            return None
         self.pc = fault.pc
         return RunResult(Stop.FAULT, self._done, fault.pc, fault)
 
@@ -672,7 +700,7 @@ class UnicornCpu:
         try:
             if intno == _INTR_ECALL and self._on_ecall is not None and self._stop is None:
                 self._hypercall()
-            else:
+            elif intno != _INTR_ILLEGAL or self._stop is not None or not self._privileged():
                 self._interrupt(intno)
         except BaseException as exc:
             if self._exc is None:
@@ -697,6 +725,48 @@ class UnicornCpu:
             self._ask_stop()  # apply the change before QEMU runs on
         elif self._done >= self._budget:
             self._record(_Stop(Stop.BUDGET, None))
+
+    def _privileged(self) -> bool:
+        """QEMU refused the instruction before pc: if it is one this machine's hart
+        runs at some level (a CSR instruction, sret, wfi), run it here on `priv`
+        and return True (QEMU goes on at pc); False for the stop rules of `_interrupt`.
+        It counts as retired, as a trap does (the block or code hook counted it)."""
+        after = self.pc
+        pc = (after - 4) & M
+        word = self._word(pc)
+        d = decode(word)
+        if d is None:
+            return False
+        priv = self.priv
+        kind = d.spec.kind
+        if kind is Kind.CSR:
+            old = priv.csr(d.spec.funct3, d.imm, d.rs1, self.get_reg(d.rs1))  # type: ignore[arg-type]
+            if old is not None:
+                self._count_through(pc)
+                self.set_reg(d.rd, old)
+                return True
+        elif kind is Kind.TRAP_RETURN:
+            target = priv.sret()
+            if target is not None:
+                self._count_through(pc)
+                self.pc = target
+                return True
+        elif word != _WFI:
+            return False
+        if priv.mode is not Privilege.USER:
+            return False  # wfi: the hart waits (`_interrupt`)
+        self._count_through(pc)
+        self.pc = priv.trap(Cause.ILLEGAL_INSTRUCTION, pc, word)
+        return True
+
+    def _count_through(self, pc: int) -> None:
+        """The instruction at pc was the last of its block to run: a fast-mode block,
+        counted whole on entry, is cut short there (wfi does not end QEMU's block;
+        CSR instructions and sret do, so for them this changes nothing)."""
+        s = self._state
+        if s.mode == Mode.FAST:
+            s.counted = self._before(pc) + 1
+            s.last_n = 0
 
     def _interrupt(self, intno: int) -> None:
         if self._stop is not None or self._stop_asked:

@@ -38,6 +38,10 @@
         .equ SRST_REASON_FAILURE,       1          # reset_reason: system failure
         .equ SRST_REASON_EXIT_CODE,     0xE0000000 # reset_reason | code (0-255): hvlab's exit code NN
 
+        # ---- TIME: Timer (SBI specification)
+        .equ EID_TIME,                  0x54494D45 # "TIME"
+        .equ TIME_SET_TIMER,            0          # set_timer(stime_value_lo, stime_value_hi)
+
         # ---- VMCTL: VM control (hvlab, SBI vendor range)
         .equ EID_VMCTL,                 0x09000001
         .equ VMCTL_SELF,                0          # self()
@@ -96,8 +100,13 @@
         .equ BLK_INFO,                  0          # info()
         .equ BLK_READ,                  1          # read(sector, count, gpa)
         .equ BLK_WRITE,                 2          # write(sector, count, gpa)
+        .equ BLK_ZERO,                  3          # zero(sector, count)
         .equ BLK_SECTOR,                512        # bytes in a sector
         .equ BLK_MAX_SECTORS,           8          # most sectors one read or write moves
+
+        # ---- CLOCK: Clock (hvlab, SBI vendor range)
+        .equ EID_CLOCK,                 0x09000006
+        .equ CLOCK_NOW,                 0          # now()
 
         # ---- error codes (a0 after ecall), as the SBI spec numbers them
         .equ SBI_SUCCESS,               0

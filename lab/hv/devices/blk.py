@@ -9,6 +9,13 @@ that checks only where a request starts, not where it ends, reads on into
 the next VM's disk (the `blk.check_range` lesson). The store lives in memory;
 a scenario can ask for a file instead (`persist`), so a TUI student's disks
 survive a restart.
+
+The store is one device all disks share, and a real one has a bandwidth: a
+scenario's `disk_bandwidth` gives it one (sectors per RATE_PERIOD
+instructions, a token bucket; 0: unlimited). A request that finds it spent
+moves nothing and the guest tries again later, so one VM that reads without
+pause takes the bandwidth from everyone: the noisy neighbour that a per-disk
+limit (`blk.rate_limit`) keeps in its place.
 """
 
 from __future__ import annotations
@@ -18,7 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from lab.net.ratelimit import TokenBucket, token_bucket
+
 SECTOR: Final = 512
+RATE_PERIOD: Final = 100_000  # instructions per refill of a bandwidth bucket (as the vNICs')
 
 
 class DiskError(Exception):
@@ -54,10 +64,12 @@ class Disk:
 class BackingStore:
     """The hypervisor's storage: a fixed number of sectors, in memory or in a file."""
 
-    def __init__(self, sectors: int, *, path: str | Path | None = None) -> None:
+    def __init__(self, sectors: int, *, path: str | Path | None = None, bandwidth: int = 0) -> None:
         if sectors <= 0:
             raise DiskError("the backing store needs at least one sector")
         self.sectors = sectors
+        # Sectors per RATE_PERIOD for all disks together (None: unlimited).
+        self.bandwidth: TokenBucket | None = token_bucket(bandwidth, 0, RATE_PERIOD)
         self.path = Path(path) if path is not None else None
         if self.path is None:
             self.data: bytearray | mmap.mmap = bytearray(sectors * SECTOR)
@@ -94,6 +106,14 @@ class BackingStore:
         n = max(0, min(len(data), len(self.data) - start))
         self.data[start : start + n] = data[:n]
         return n
+
+    def zero(self, sector: int, count: int) -> int:
+        """Zero sectors [sector, sector+count) (cut at the store's end); returns the sectors zeroed."""
+        start, end = sector * SECTOR, min((sector + count) * SECTOR, len(self.data))
+        if start >= end:
+            return 0
+        self.data[start:end] = bytes(end - start)
+        return -(-(end - start) // SECTOR)
 
     def owners_of(self, sector: int, count: int) -> list[str]:
         """Whose disks the sectors [sector, sector+count) belong to, in order."""

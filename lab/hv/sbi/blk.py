@@ -3,34 +3,47 @@
     info()                      -> a1 = the disk's size in 512-byte sectors
     read(sector, count, gpa)    -> a1 = sectors read into guest memory at gpa
     write(sector, count, gpa)   -> a1 = sectors written from guest memory at gpa
+    zero(sector, count)         -> a1 = 0 once sectors [sector, sector+count) are zero
 
 A request moves at most MAX_SECTORS sectors. Two things must be checked: the
 guest buffer [gpa, gpa + count * 512) is the caller's memory
 (`hypercall.check_bounds`, as for every hypercall) and the sector range
 [sector, sector + count) is the caller's disk (`blk.check_range`; the
 vulnerable handler checks only `sector`). `blk.rate_limit` throttles: a
-request over budget moves nothing (a1 = 0) and the guest tries again later.
+request over budget moves nothing (a1 = 0) and the guest tries again later;
+so does one that finds the shared store's bandwidth spent (lab/hv/devices/blk.py).
+
+`zero` is the one call with no upper bound on `count` (a guest wiping its
+disk, as virtio-blk's WRITE_ZEROES does), and the hypervisor does the work
+itself, ZERO_COST instructions of the clock per sector, while the caller's
+vCPU waits in the call. Done in one go it holds the CPU for as long as the
+caller likes (XSA-380); with `hypercall.preemptible` it zeroes MAX_SECTORS
+per entry and continues the call later (`Hypervisor.continue_call`).
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from lab.hv.devices.blk import SECTOR
-from lab.hv.devices.net import RATE_PERIOD
+from lab.hv.devices.blk import RATE_PERIOD, SECTOR
 from lab.hv.hypercalls import SbiError, SbiRet, extension
-from lab.net.ratelimit import RateLimiter, token_bucket
+from lab.net.ratelimit import RateLimiter, Reduction, token_bucket
 from lab.trace_messages import (
     BAD_COUNT,
     BUFFER_NOT_YOURS,
+    DISK_BUSY,
     NO_DISK,
     RANGE_PAST_END,
     RANGE_UNCHECKED,
     SECTOR_PAST_END,
     THROTTLED,
+    ZERO_DONE,
+    ZERO_PREEMPTED,
+    ZERO_RANGE,
 )
 
 MAX_SECTORS: Final = 8  # 4 KiB per request
+ZERO_COST: Final = 512  # instructions of the clock the hypervisor spends zeroing one sector
 
 BLK = extension(0x0900_0005, "BLK", "Virtual disk", __doc__ or "", standard=False)
 
@@ -61,6 +74,11 @@ def _check(hv, vm, sector, count, gpa, *, write: bool) -> SbiRet | None:
             return SbiRet.ok(0, THROTTLED(limit=limit, period=RATE_PERIOD))
     elif vm.disk_limiter is not None:
         vm.disk_limiter = None
+    store = hv.disks.bandwidth
+    if store is not None and store.reduce(count, hv.time) is Reduction.FAILURE:
+        if vm.disk_limiter is not None:
+            vm.disk_limiter.bytes.force_replenish(count)  # type: ignore[union-attr]  # nothing moved
+        return SbiRet.ok(0, DISK_BUSY(limit=store.size, period=RATE_PERIOD))
     return None
 
 
@@ -109,3 +127,26 @@ def write(hv, vm, sector, count, gpa) -> SbiRet:
     vm.disk.writes += 1
     vm.disk.sectors_written += count
     return SbiRet.ok(count, _reach(hv, vm, sector, count))
+
+
+@BLK.function(3, "sector, count", returns="0")
+def zero(hv, vm, sector, count) -> SbiRet:
+    """Zero count sectors of the disk from sector on (no upper bound on count: a whole disk at once)."""
+    disk = vm.disk
+    if disk is None:
+        return _no_disk(vm)
+    if count == 0 or sector >= disk.sectors or sector + count > disk.sectors:
+        return SbiRet.fail(
+            SbiError.INVALID_PARAM, ZERO_RANGE(first=sector, after=sector + count, vm=vm.label)
+        )
+    batch = count
+    if hv.policy["hypercall.preemptible"]:
+        batch = min(count, MAX_SECTORS)
+    hv.disks.zero(disk.first + sector, batch)
+    disk.writes += 1
+    disk.sectors_written += batch
+    hv.spend(vm, batch * ZERO_COST)  # the hypervisor's own work: the vCPU waits in the call
+    if batch < count:
+        hv.continue_call(vm, (sector + batch, count - batch))
+        return SbiRet.ok(batch, ZERO_PREEMPTED(count=batch, sector=sector + batch))
+    return SbiRet.ok(0, ZERO_DONE(count=batch, cost=batch * ZERO_COST))

@@ -7,6 +7,10 @@ lab/hv/devices/dgram.py); the doorbell only wakes the backend, which checks
 the request a little later and then copies it. Whether it copies a private
 copy it checked or fetches the shared length a second time is
 `dgram.copy_then_validate` (XSA-155).
+
+Each inbox holds QUEUE_DEPTH datagrams for all senders together: a table every
+domain shares. `dgram.sender_quota` caps what one sender may hold in it, so a
+VM that fills someone's inbox cannot make everyone else's sends fail.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from lab.trace_messages import (
     NOT_PAGE_ALIGNED,
     QUEUE_FULL,
     RING_REGISTERED,
+    SENDER_QUOTA,
     STILL_PENDING,
 )
 
@@ -43,6 +48,9 @@ def send(hv, vm, dest_domid, gpa, length) -> SbiRet:
     if hv.policy["hypercall.check_bounds"] and not vm.owns(gpa, length):
         return SbiRet.fail(SbiError.INVALID_ADDRESS, BUFFER_NOT_YOURS(gpa=gpa, end=gpa + length, vm=vm.label))
     queue = hv.channel.queue(dest.domid)
+    quota = hv.policy["dgram.sender_quota"]
+    if quota and sum(1 for d in queue if d.sender == vm.domid) >= quota:
+        return SbiRet.fail(SbiError.DENIED, SENDER_QUOTA(vm=vm.label, quota=quota, dest=dest.label))
     if len(queue) >= QUEUE_DEPTH:
         return SbiRet.fail(SbiError.FAILED, QUEUE_FULL(vm=dest.label, depth=QUEUE_DEPTH))
     payload = vm.read_guest(gpa, length)

@@ -7,7 +7,7 @@ the caller. Only the control domain (dom0, the admin's VM) should reach
 these. With `hypercall.authorize` on, every privileged call first asks
 `authorized()`: deny by default, allow only the control label, as Xen's XSM
 does. With it off, any tenant can read, change or kill its neighbours
-(CVE-2009-3290). The target domid is an argument; the caller never is.
+(Xen's domctl before XSM). The target domid is an argument; the caller never is.
 
 peek(domid, src_gpa, len, dest_gpa) copies len bytes (at most MAX_COPY) from
 the target's memory at src_gpa into the caller's memory at dest_gpa; poke the

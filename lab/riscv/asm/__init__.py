@@ -8,7 +8,7 @@
 
 The output is byte-identical to GNU binutils for every input this package accepts:
 
-    riscv64-unknown-elf-as -march=rv32im -mabi=ilp32 -mno-relax -o prog.o prog.S
+    riscv64-unknown-elf-as -march=rv32im_zicsr -mabi=ilp32 -mno-relax -o prog.o prog.S
     riscv64-unknown-elf-ld -m elf32lriscv --no-relax -T tests/asm_corpus/link.ld -o prog.elf prog.o
     riscv64-unknown-elf-objcopy -O binary prog.elf prog.bin
 

@@ -8,8 +8,13 @@ Every instruction comes from `lab.riscv.isa`, the one table of encodings: its `S
 and the operand shape GNU as writes (`rd,imm(rs1)`), and `lab.riscv.isa.encode` builds the word. The
 pseudo-instructions (lab.riscv.asm.pseudo) expand into the same `Insn` records. Two GNU as spellings of
 real instructions are read here: objdump 2.40's register-form names of immediate instructions
-(`add a0, a0, 1` is `addi`), and a load or store of a symbol (`lw a0, sym`, `sw a0, sym, t0`),
-which is an `auipc` into the destination (for a store, the scratch register) and the access.
+(`add a0, a0, 1` is `addi`, `csrrw a0, sstatus, 1` is `csrrwi`), and a load or store of a symbol
+(`lw a0, sym`, `sw a0, sym, t0`), which is an `auipc` into the destination (for a store, the scratch
+register) and the access.
+
+A CSR operand is the name of one of this machine's CSRs (`sstatus`; lab.riscv.isa.CSRS) or a
+constant 0..0xfff. GNU as knows every standard CSR's name; ours refuses the others by name (this
+machine does not have them: an access would be an illegal instruction), and says which it has.
 
 An immediate is an expression with a way of deriving the field from it (`Mod`): as is, `%hi`,
 `%lo`, `%pcrel_hi`, `%pcrel_lo(label of the auipc)`, or a branch or jump target. Targets and
@@ -32,7 +37,18 @@ from lab.riscv.asm.expr import Node, Num, Value, evaluate, symbols_in
 from lab.riscv.asm.layout import Item, ItemKind, Section
 from lab.riscv.asm.source import Operand
 from lab.riscv.asm.symbols import SymbolTable, shown
-from lab.riscv.isa import BY_NAME, IMM_RANGE, REGISTERS, Fmt, Kind, Spec, encode, sext
+from lab.riscv.isa import (
+    BY_NAME,
+    CSR_BY_NAME,
+    CSR_IMM_RANGE,
+    IMM_RANGE,
+    REGISTERS,
+    Fmt,
+    Kind,
+    Spec,
+    encode,
+    sext,
+)
 
 
 class Mod(Enum):
@@ -134,6 +150,28 @@ class OperandParser:
             return constant_imm(0, op.col), reg
         return self.imm(Operand(off_text, op.col)), reg
 
+    def csr(self, op: Operand) -> int:
+        """A CSR: one of this machine's by name, or its number as a constant expression."""
+        csr = CSR_BY_NAME.get(op.text)
+        if csr is not None:
+            return csr.number
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*", op.text) and op.text not in self.symbols.consts:
+            names = ", ".join(CSR_BY_NAME)
+            raise Fault(op.col, f"unknown CSR '{op.text}': this machine has {names} (or give a number)")
+        value = self.symbols.constant(op, "a CSR")
+        lo, hi = IMM_RANGE[Fmt.CSR]
+        if not lo <= value <= hi:
+            raise Fault(op.col, f"CSR number {value:#x} out of range: must be in {lo}..{hi:#x}")
+        return value
+
+    def csr_imm(self, op: Operand, name: str) -> int:
+        """The 5-bit unsigned immediate of csrrwi, csrrsi and csrrci."""
+        value = self.symbols.constant(op, name)
+        lo, hi = CSR_IMM_RANGE
+        if not lo <= value <= hi:
+            raise Fault(op.col, f"immediate {value} out of range for {name}: must be in {lo}..{hi}")
+        return value
+
     def symbol_access(self, spec: Spec, ops: list[Operand]) -> bool:
         """Is this load/store GNU's symbol form (`lw a0, sym`) rather than `lw a0, off(reg)`?"""
         if len(ops) != (2 if spec.kind is Kind.LOAD else 3) or ops[1].text.endswith(")"):
@@ -156,6 +194,9 @@ ALU_IMM_ALIAS: Final = {
     "sra": "srai",
     "slt": "slti",
     "sltu": "sltiu",
+    "csrrw": "csrrwi",
+    "csrrs": "csrrsi",
+    "csrrc": "csrrci",
 }
 
 
@@ -189,8 +230,18 @@ def parse_real(p: OperandParser, spec: Spec, name: str, ops: list[Operand], col:
             return [Insn(spec, p.reg(ops[0]), imm=p.imm(ops[1]))]
         case Fmt.B:
             return [Insn(spec, rs1=p.reg(ops[0]), rs2=p.reg(ops[1]), imm=p.imm(ops[2], Mod.BRANCH))]
+        case Fmt.CSR:
+            return [csr_insn(p, spec, p.reg(ops[0]), ops[1], ops[2])]
     # jal, jalr and fence have several syntaxes: the pseudo-instruction table reads them.
     raise AssertionError(f"no operand syntax for {name}")  # pragma: no cover
+
+
+def csr_insn(p: OperandParser, spec: Spec, rd: int, csr: Operand, source: Operand) -> Insn:
+    """A Zicsr instruction: the CSR's number in the immediate field, the source
+    register (or, for the immediate forms, the 5-bit immediate) in the rs1 field."""
+    number = p.csr(csr)
+    rs1 = p.csr_imm(source, spec.name) if spec.operands.endswith("uimm") else p.reg(source)
+    return Insn(spec, rd, rs1, fixed_imm=number)
 
 
 def li_sequence(rd: int, v: int) -> list[Insn]:

@@ -27,7 +27,16 @@ from functools import partial
 from typing import Final
 
 from lab.riscv.asm.diagnostics import Fault
-from lab.riscv.asm.instructions import Imm, Insn, Mod, OperandParser, check_arity, constant_imm, li_sequence
+from lab.riscv.asm.instructions import (
+    Imm,
+    Insn,
+    Mod,
+    OperandParser,
+    check_arity,
+    constant_imm,
+    csr_insn,
+    li_sequence,
+)
 from lab.riscv.asm.source import Operand
 from lab.riscv.isa import BY_NAME, REGISTERS, sext
 
@@ -263,3 +272,28 @@ def _fence(p: OperandParser, ops: list[Operand], col: int) -> list[Insn]:
 @pseudo("fence.tso", "", expands="fence rw, rw with fm=TSO (0x8330000f)")
 def _fence_tso(p: OperandParser, ops: list[Operand], col: int) -> list[Insn]:
     return [Insn(_B["fence"], fixed_imm=_FENCE_TSO)]
+
+
+# ---------------------------------------------------------------- CSRs (Zicsr)
+
+
+@pseudo("csrr", "rd,csr", expands="csrrs rd, csr, zero")
+def _csrr(p: OperandParser, ops: list[Operand], col: int) -> list[Insn]:
+    return [csr_insn(p, _B["csrrs"], p.reg(ops[0]), ops[1], Operand("zero", col))]
+
+
+def _csr_update(real: str, p: OperandParser, ops: list[Operand], col: int) -> list[Insn]:
+    """csrw/csrs/csrc csr, rs (or an immediate, as GNU as takes it: the `i` form)."""
+    spec = _B[real] if p.is_reg(ops[1]) else _B[real + "i"]
+    return [csr_insn(p, spec, ZERO, ops[0], ops[1])]
+
+
+def _csr_update_imm(real: str, p: OperandParser, ops: list[Operand], col: int) -> list[Insn]:
+    return [csr_insn(p, _B[real], ZERO, ops[0], ops[1])]
+
+
+for _name, _real in (("csrw", "csrrw"), ("csrs", "csrrs"), ("csrc", "csrrc")):
+    pseudo(_name, "csr,rs", "csr,uimm", expands=f"{_real} zero, csr, rs")(partial(_csr_update, _real))
+    pseudo(_name + "i", "csr,uimm", expands=f"{_real}i zero, csr, uimm")(
+        partial(_csr_update_imm, _real + "i")
+    )

@@ -34,6 +34,10 @@
 #define SRST_REASON_FAILURE       1            /* reset_reason: system failure */
 #define SRST_REASON_EXIT_CODE     0xE0000000   /* reset_reason | code (0-255): hvlab's exit code NN */
 
+/* ---- TIME: Timer (SBI specification) */
+#define EID_TIME                  0x54494D45   /* "TIME" */
+#define TIME_SET_TIMER            0            /* set_timer(stime_value_lo, stime_value_hi) */
+
 /* ---- VMCTL: VM control (hvlab, SBI vendor range) */
 #define EID_VMCTL                 0x09000001
 #define VMCTL_SELF                0            /* self() */
@@ -92,8 +96,13 @@
 #define BLK_INFO                  0            /* info() */
 #define BLK_READ                  1            /* read(sector, count, gpa) */
 #define BLK_WRITE                 2            /* write(sector, count, gpa) */
+#define BLK_ZERO                  3            /* zero(sector, count) */
 #define BLK_SECTOR                512          /* bytes in a sector */
 #define BLK_MAX_SECTORS           8            /* most sectors one read or write moves */
+
+/* ---- CLOCK: Clock (hvlab, SBI vendor range) */
+#define EID_CLOCK                 0x09000006
+#define CLOCK_NOW                 0            /* now() */
 
 /* ---- error codes (a0 after ecall), as the SBI spec numbers them */
 #define SBI_SUCCESS               0

@@ -1,4 +1,5 @@
-// The VMs table: name, domid, state, instructions retired, CPU share, memory,
+// The VMs table: name, domid, state, instructions retired, CPU share (and what the
+// scheduler charged for), memory,
 // disk (size and I/O counters), NIC counters, and the buttons that act on each VM.
 //
 //   const vms = new VmTable({ onAction: (vm, action) => … });   vms.update(state.vms)
@@ -87,9 +88,10 @@ export class VmTable {
       h("td", { class: "num" }, fmtInt(vm.instret)),
       h(
         "td",
-        {},
+        { class: "c-cpu" },
         h("span", { class: "share-bar", "aria-hidden": "true" }, h("span", { style: `width:${(vm.share * 100).toFixed(0)}%` })),
-        `${(vm.share * 100).toFixed(0)}%`,
+        h("span", { class: "share" }, `${(vm.share * 100).toFixed(0)}%`),
+        h("div", { class: "sub charged" }, t("cpu_charged", { pct: (vm.charged * 100).toFixed(0) })),
       ),
       h("td", { class: "num" }, fmtBytes(vm.memory)),
       h("td", { class: "num" }, fmtInt(vm.hypercalls)),

@@ -1,0 +1,183 @@
+"""The resources lesson (lesson 9) in the page, as a student plays it: predictions answered
+before acting, the bank's batch and the tenant's commands typed into their terminals, the
+VMs panel's CPU share and what the scheduler charged read with the run loop paused (the
+thief runs nearly all the time and is charged for almost none of it; with exact accounting it
+gets its quarter and pays for it), the four defences set in the Policy panel (switches and
+number fields), and the closing questions answered. Every step's checks turn done on the
+student's own commands; the page fails the test on any console error (conftest).
+
+Screenshots of the VMs panel under the attack and after the fix go to $HVLAB_SHOTS.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from lab.hv.scheduler import PERIOD_TICKS, WINDOW_PERIODS
+from tests.web.conftest import boot
+from tests.web.test_browser_ui import console_text, next_step, shot, type_line
+
+WINDOW: Final = WINDOW_PERIODS * PERIOD_TICKS * 10_000  # the VMs panel's window, in instructions
+STEP_MS: Final = 300_000  # a step's millions of guest instructions under Pyodide, on a loaded machine
+
+
+def wait_console(page: Any, vm: str, text: str) -> None:
+    """As test_browser_ui's, with a step's time: the guests' work here is millions of instructions."""
+    page.wait_for_function(
+        """([vm, text]) => document.querySelector(`.console-host[data-vm="${vm}"] .xterm-rows`)
+            ?.innerText.includes(text)""",
+        arg=[vm, text],
+        timeout=STEP_MS,
+    )
+
+
+def predict(page: Any, choice: int, number: int = 1) -> None:
+    page.locator(f"#quiz-{number}-choice-{choice}").check()
+    page.locator(f"#quiz-{number}-answer").click()
+    page.wait_for_selector(f"#quiz-{number}.answered")
+
+
+def step_done(page: Any, index: int) -> None:
+    page.wait_for_selector(f'details.step.done[data-step="{index}"]', timeout=STEP_MS)
+
+
+def clock(page: Any) -> int:
+    return page.evaluate("() => window.hvlab.ui.screen?.state?.time ?? 0")
+
+
+def shares_paused(page: Any, name: str) -> dict[str, tuple[int, int]]:
+    """Let the steal run until the VMs panel's window holds nothing else, pause the run loop,
+    open the VMs panel, read each VM's CPU share and charged share (percent), take a
+    screenshot, and run on."""
+    start = clock(page)
+    page.wait_for_function(
+        f"() => (window.hvlab.ui.screen?.state?.time ?? 0) > {start + 2 * WINDOW}", timeout=STEP_MS
+    )
+    page.locator("#run-pause").click()
+    page.wait_for_function("() => !document.querySelector('#run-state').classList.contains('running')")
+    page.locator("#panel-tab-vms").click()
+    page.wait_for_timeout(300)  # the last frame's figures: the machine stands still
+    shares = {}
+    for vm in ("admin", "tenant", "bank"):
+        row = page.locator(f'#vm-table tr[data-vm="{vm}"] .c-cpu')
+        cpu = int(row.locator(".share").inner_text().rstrip("%"))
+        charged = int(re.sub(r"\D", "", row.locator(".charged").inner_text()))
+        shares[vm] = (cpu, charged)
+    shot(page, name)
+    page.locator("#run-pause").click()
+    page.wait_for_function("() => document.querySelector('#run-state').classList.contains('running')")
+    return shares
+
+
+def set_number(page: Any, control: str, value: int) -> None:
+    page.locator("#panel-tab-policy").click()
+    field = page.locator(control)
+    field.fill(str(value))
+    field.press("Enter")
+    field.blur()  # a number field reports its change when it loses the focus, too
+
+
+def test_the_resources_lesson_in_the_page(lab_page: Any, server_url: str) -> None:
+    page = lab_page
+    boot(page, server_url)
+    page.locator('[data-lesson="resources"] button').click()
+    page.wait_for_selector(".lesson-screen")
+    wait_console(page, "tenant", "dom1>")
+
+    # 1. Fair shares.
+    predict(page, 2)
+    type_line(page, "bank", "batch 20000")
+    type_line(page, "tenant", "spin 400000")
+    step_done(page, 0)
+    spin = re.search(r"spin: .*\((\d+)%\)", console_text(page, "tenant"))
+    assert spin and 20 <= int(spin[1]) <= 30
+    next_step(page, 0)
+
+    # 2. Steal: nearly all of the CPU, charged for almost none of it.
+    type_line(page, "bank", "batch 20000")
+    type_line(page, "tenant", "steal 10000 300 1000")
+    shares = shares_paused(page, "resources-stolen.png")  # while it steals
+    assert shares["tenant"][0] >= 70 and shares["tenant"][1] <= 10, shares
+    assert shares["bank"][1] >= 80, shares
+    step_done(page, 1)  # its report: the share it got
+    next_step(page, 1)
+
+    # 3. Exact accounting, a switch in the Policy panel.
+    predict(page, 1)
+    page.locator("#panel-tab-policy").click()
+    page.locator("#policy-sched-exact-accounting").check()
+    type_line(page, "bank", "batch 20000")
+    type_line(page, "tenant", "steal 10000 300 1000")
+    shares = shares_paused(page, "resources-exact.png")
+    assert shares["tenant"][0] <= 35 and abs(shares["tenant"][0] - shares["tenant"][1]) <= 10, shares
+    type_line(page, "tenant", "q")  # a key stops it, and it reports
+    step_done(page, 2)
+    stolen = re.findall(r"steal: .*\((\d+)%\)", console_text(page, "tenant"))
+    assert int(stolen[-1]) <= 30, stolen
+    next_step(page, 2)
+
+    # 4. One long hypercall; 5. continuations.
+    predict(page, 2)
+    type_line(page, "admin", "lat 100000 10000")  # more than needed: a key stops it
+    type_line(page, "tenant", "dzero 0 2048")
+    wait_console(page, "tenant", "dzero: 2048 sectors")
+    type_line(page, "admin", "q")
+    step_done(page, 3)
+    next_step(page, 3)
+    predict(page, 1)
+    page.locator("#panel-tab-policy").click()
+    page.locator("#policy-hypercall-preemptible").check()
+    type_line(page, "admin", "lat 100000 10000")
+    type_line(page, "tenant", "dzero 0 2048")
+    page.wait_for_function(
+        """() => document.querySelector('.console-host[data-vm="tenant"] .xterm-rows')
+            ?.innerText.split("dzero: 2048 sectors").length === 3""",
+        timeout=STEP_MS,
+    )
+    type_line(page, "admin", "q")
+    step_done(page, 4)
+    late = re.findall(r"lat: \d+ wake-ups, max (\d+)", console_text(page, "admin"))
+    assert late and int(late[-1]) <= 20_000
+    next_step(page, 4)
+
+    # 6. A full inbox; 7. a quota per sender, a number field.
+    type_line(page, "tenant", "dsendn 0 16 junk")
+    wait_console(page, "tenant", "dsendn: ")  # the inbox is full: the bank's report will not fit
+    type_line(page, "bank", "batch 10")
+    step_done(page, 5)
+    next_step(page, 5)
+    predict(page, 2)
+    set_number(page, "#policy-dgram-sender-quota", 4)
+    page.wait_for_function("() => document.querySelector('#toasts')?.textContent.includes('sender_quota')")
+    type_line(page, "admin", "drecv 20")
+    type_line(page, "tenant", "dsendn 0 16 junk")
+    wait_console(page, "tenant", "dsendn: 4 of 16 queued")
+    type_line(page, "bank", "batch 10")
+    step_done(page, 6)
+    next_step(page, 6)
+
+    # 8. The noisy neighbour; 9. a bucket per disk.
+    predict(page, 2)
+    type_line(page, "admin", "dbench 512")
+    wait_console(page, "admin", "dbench: 512 of 512")
+    type_line(page, "tenant", "dnoise 200000")
+    type_line(page, "admin", "dbench 512")
+    step_done(page, 7)
+    next_step(page, 7)
+    predict(page, 2)
+    set_number(page, "#policy-blk-rate-limit", 2000)
+    type_line(page, "tenant", "dnoise 200000")
+    type_line(page, "admin", "dbench 512")
+    step_done(page, 8)
+    next_step(page, 8)
+
+    # 10. What you learned.
+    predict(page, 2, 1)
+    predict(page, 3, 2)
+    page.locator("#quiz-3-choice-1").check()
+    page.locator("#quiz-3-choice-3").check()
+    page.locator("#quiz-3-answer").click()
+    page.wait_for_selector("#lesson-complete", timeout=STEP_MS)
+    assert page.locator("details.step.done").count() == 10
+    shot(page, "resources-complete.png")
