@@ -85,7 +85,7 @@ class Corpus:
     recordings: list[list[tuple[int, int]]] = field(default_factory=list)
     runs: list[Run] = field(default_factory=list)
     lost: int = 0  # records or frames a recording could not read (0: the corpus is complete)
-    unscored: list[str] = field(default_factory=list)  # attack lessons outside the scope (their ids)
+    unscored: list[str] = field(default_factory=list)  # attacks outside the scope: lesson ids, or ID/N
 
     @property
     def attacks(self) -> list[Run]:
@@ -200,25 +200,40 @@ def attack_scope(directory: Path) -> list[str] | None:
     return scope
 
 
+def _attack_runs(lesson: Lesson) -> list[str]:
+    return [f"{lesson.id}/{s.index + 1}" for s in lesson.steps if s.is_attack]
+
+
 def attack_lessons(directory: Path) -> tuple[list[Lesson], list[str]]:
-    """The attack lessons in the corpus's scope (in file order), and the ids of those outside it.
-    A scope naming a lesson that is not an attack lesson of the folder is an error: the list
-    says what the score covers, so it may not promise a lesson that is not recorded."""
+    """The attack lessons in the corpus's scope (in file order), and what is outside it: the ids
+    of whole lessons, or `ID/N` for one attack step of a lesson in the scope. The scope names a
+    lesson by its id (all its attack steps) or one attack step as `ID/N`. A scope naming a lesson
+    or step that is not an attack of the folder is an error: the list says what the score
+    covers, so it may not promise an attack that is not recorded."""
     lessons = all_attack_lessons(directory)
     scope = attack_scope(directory)
     if scope is None:
         return lessons, []
-    ids = {lesson.id for lesson in lessons}
-    unknown = [s for s in scope if s not in ids]
+    runs = {lesson.id: _attack_runs(lesson) for lesson in lessons}
+    known = {*runs, *(r for rs in runs.values() for r in rs)}
+    unknown = [s for s in scope if s not in known]
     if unknown:
         raise CorpusError(
-            f"{directory / LEGIT_FILE}: attacks names {', '.join(unknown)}, not an attack lesson of "
-            f"{directory} (those are: {', '.join(sorted(ids))})"
+            f"{directory / LEGIT_FILE}: attacks names {', '.join(unknown)}, not an attack lesson or step "
+            f"of {directory} (the attack lessons are: {', '.join(sorted(runs))})"
         )
-    return [x for x in lessons if x.id in scope], [x.id for x in lessons if x.id not in scope]
+    inside, unscored = [], []
+    for lesson in lessons:
+        steps = [r for r in runs[lesson.id] if lesson.id in scope or r in scope]
+        if steps:
+            inside.append(lesson)
+            unscored += [r for r in runs[lesson.id] if r not in steps]
+        else:
+            unscored.append(lesson.id)
+    return inside, unscored
 
 
-def _record_lesson(recorder: _Recorder, lesson: Lesson) -> None:
+def _record_lesson(recorder: _Recorder, lesson: Lesson, unscored: list[str]) -> None:
     last = max(s.index for s in lesson.steps if s.is_attack)
     lab = Lab(lesson)
     spans: list[tuple[int, int]] = []
@@ -235,11 +250,10 @@ def _record_lesson(recorder: _Recorder, lesson: Lesson) -> None:
 
     number = recorder.record(lab, play)
     for step in lesson.steps[: last + 1]:
-        if step.is_attack:
+        run_id = f"{lesson.id}/{step.index + 1}"
+        if step.is_attack and run_id not in unscored:  # outside the scope, it was played as setting up
             start, end = spans[step.index]
-            recorder.corpus.runs.append(
-                Run(f"{lesson.id}/{step.index + 1}", RunKind.ATTACK, step.title, number, start, end)
-            )
+            recorder.corpus.runs.append(Run(run_id, RunKind.ATTACK, step.title, number, start, end))
 
 
 @dataclass(slots=True)
@@ -334,7 +348,7 @@ def build_corpus(directory: Path) -> Corpus:
     recorder = _Recorder(corpus_key(directory, lessons))
     recorder.corpus.unscored = unscored
     for lesson in lessons:
-        _record_lesson(recorder, lesson)
+        _record_lesson(recorder, lesson, unscored)
     for run in legit:
         _record_legit(recorder, run)
     return recorder.corpus
@@ -422,7 +436,7 @@ class Score:
     legit: list[Run]
     missed: list[Run]  # attack runs no rule fired in
     false_positives: list[Run]  # legitimate runs some rule fired in
-    unscored: list[str] = field(default_factory=list)  # attack lessons outside the corpus's scope
+    unscored: list[str] = field(default_factory=list)  # attacks outside the scope: lesson ids, or ID/N
 
     @property
     def detected(self) -> int:
@@ -434,7 +448,8 @@ class Score:
             f"{len(self.false_positives)} of {len(self.legit)} legitimate runs with a false positive"
         )
         if self.unscored:
-            out += f" (not scored: the attacks of {', '.join(self.unscored)})"
+            named = (u if "/" in u else f"the attacks of {u}" for u in self.unscored)
+            out += f" (not scored: {', '.join(named)})"
         return out
 
 
@@ -480,14 +495,14 @@ def score_rules(rules: RuleSet, corpus: Corpus, *, only: str = "") -> Score:
         legit=legit,
         missed=[r for r in attacks if not hit.get(r.id)],
         false_positives=[r for r in legit if hit.get(r.id)],
-        unscored=[u for u in corpus.unscored if not only or u == only],
+        unscored=[u for u in corpus.unscored if not only or u.split("/")[0] == only],
     )
 
 
 def no_attacks(only: str, score: Score) -> str:
     """Why a score of lesson `only`'s attacks holds none: no such attack lesson, or one outside
     the corpus's scope."""
-    if only in score.unscored:
+    if only in score.unscored:  # the whole lesson (one step of it outside: the rest is scored)
         return f"lesson {only!r}'s attacks are outside the recorded runs' scope ({LEGIT_FILE}'s attacks)"
     return f"no recorded attack of a lesson {only!r}"
 

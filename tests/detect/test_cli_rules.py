@@ -34,7 +34,7 @@ def test_the_course_rule_files_together_detect_every_attack_and_spare_honest_wor
     last = out.rstrip().splitlines()[-1]
     assert "legitimate runs with a false positive" in last and "missed" not in out
     # The attack lessons outside the corpus's scope are named, not dropped in silence.
-    assert last.endswith("(not scored: the attacks of resources, authentication)")
+    assert last.endswith("(not scored: authentication/5)")
     # One file alone misses the rest of the course: that is a failure, with the runs named.
     assert main(["lessons", "rules", "--score", "--lessons", str(LESSONS), files[0]]) == 1
     assert "missed: control-api/2" in capsys.readouterr().out

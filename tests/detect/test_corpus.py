@@ -5,6 +5,7 @@ cache gives the same score as a fresh build, and a broken honest run is named at
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -48,46 +49,49 @@ def test_the_corpus_holds_every_attack_lesson_and_the_honest_runs(corpus: Corpus
         assert 0 <= run.start < run.end <= len(corpus.recordings[run.recording]), run.id
 
 
-def test_the_scope_is_what_is_recorded_and_every_other_attack_lesson_is_named(corpus: Corpus) -> None:
+def test_the_scope_is_what_is_recorded_and_every_other_attack_is_named(corpus: Corpus) -> None:
     scope = attack_scope(LESSONS)
     assert scope is not None  # the course states its scope
-    every = [lesson.id for lesson in all_attack_lessons(LESSONS)]
-    assert {r.id.split("/")[0] for r in corpus.attacks} == set(scope)
-    assert corpus.unscored == [i for i in every if i not in scope]
+    every = {lesson.id: [r for r in _steps(lesson)] for lesson in all_attack_lessons(LESSONS)}
+    expected = [r for lesson, runs in every.items() for r in runs if lesson in scope or r in scope]
+    assert [r.id for r in corpus.attacks] == expected
+    outside = [r for runs in every.values() for r in runs if r not in expected]
+    named = [r for u in corpus.unscored for r in (every[u] if "/" not in u else [u])]
+    assert named == outside  # every attack is scored or named, none twice
     score = score_rules(rules_of(*COURSE_RULES), corpus)
     assert score.unscored == corpus.unscored
     if corpus.unscored:
-        assert score.summary().endswith(f"(not scored: the attacks of {', '.join(corpus.unscored)})")
-        outside = score_rules(rules_of(*COURSE_RULES), corpus, only=corpus.unscored[0])
-        assert outside.attacks == [] and "outside the recorded runs' scope" in no_attacks(
-            corpus.unscored[0], outside
-        )
+        assert score.summary().endswith(")") and all(u in score.summary() for u in corpus.unscored)
+        lesson = corpus.unscored[0].split("/")[0]
+        if lesson == corpus.unscored[0]:  # a whole lesson outside: a score of it says so
+            alone = score_rules(rules_of(*COURSE_RULES), corpus, only=lesson)
+            assert alone.attacks == [] and "outside the recorded runs' scope" in no_attacks(lesson, alone)
 
 
-def test_lesson_11_names_the_lessons_its_score_leaves_out(corpus: Corpus) -> None:
-    """Lesson 11 says which lessons' attacks are not scored, by their numbers, in each language."""
+def _steps(lesson) -> list[str]:
+    return [f"{lesson.id}/{s.index + 1}" for s in lesson.steps if s.is_attack]
+
+
+def test_lesson_11_names_the_attacks_its_score_leaves_out(corpus: Corpus) -> None:
+    """Lesson 11 names each attack its score leaves out (lesson N, or lesson N, step S), in each
+    language."""
     numbers = {lesson.id: int(lesson.path.name.split("-")[0]) for lesson in all_attack_lessons(LESSONS)}
-    left_out = [str(numbers[i]) for i in corpus.unscored]
-    if not left_out:
-        return
-    for name, lessons_word, and_word in (
-        ("11-defender.md", "lessons", "and"),
-        ("11-defender.de.md", "Lektionen", "und"),
+    for name, lesson_word, step_word in (
+        ("11-defender.md", "lesson", "step"),
+        ("11-defender.de.md", "Lektion", "Schritt"),
     ):
         text = " ".join((LESSONS / name).read_text().split())
-        named = (
-            f"{lessons_word} {', '.join(left_out[:-1])} {and_word} {left_out[-1]}"
-            if len(left_out) > 1
-            else left_out[0]
-        )
-        assert named in text, (name, named)
+        for left_out in corpus.unscored:
+            lesson, _, step = left_out.partition("/")
+            named = f"{lesson_word} {numbers[lesson]}" + (f", {step_word} {step}" if step else "")
+            assert named in text, (name, named)
 
 
 def test_a_scope_that_names_a_lesson_not_recorded_is_an_error(tmp_path: Path) -> None:
     folder = tmp_path / "lessons"
     (folder / "detect").mkdir(parents=True)
     (folder / LEGIT_FILE).write_text('attacks = ["flood"]\n')
-    with pytest.raises(CorpusError, match="attacks names flood, not an attack lesson"):
+    with pytest.raises(CorpusError, match="attacks names flood, not an attack lesson or step"):
         corpus_for(folder)
 
 
@@ -160,7 +164,7 @@ def test_a_broken_honest_run_is_named_at_its_line(tmp_path: Path) -> None:
     (folder / "detect").mkdir(parents=True)
     shutil.copy(LESSONS / LEGIT_FILE, folder / LEGIT_FILE)
     text = (folder / LEGIT_FILE).read_text()
-    text = "\n".join(row for row in text.splitlines() if not row.startswith("attacks ="))  # no lessons here
+    text = re.sub(r"^attacks = \[.*?\]\n", "", text, flags=re.S | re.M)  # no lessons here: no scope
     (folder / LEGIT_FILE).write_text(
         text.replace("type admin peek 2 0x80001000 32", "type vault peek 2 0x80001000 32")
     )

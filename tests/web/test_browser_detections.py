@@ -60,7 +60,7 @@ def test_rules_fire_live_on_the_flood_are_scored_and_the_flood_is_stopped(lab_pa
     summary = page.locator(".score-summary").inner_text()
     # The flood rule catches lesson 8's flood and spares every honest run; the course's other
     # attacks are for the lesson's later steps.
-    assert summary.startswith("1 of ") and "0 of 10 legitimate runs with a false positive" in summary
+    assert summary.startswith("1 of ") and "0 of 12 legitimate runs with a false positive" in summary
     assert "mgmt-flood: detects flood/2" in page.locator("#det-score").inner_text()
     shot(page, "detections-score.png")
 
