@@ -1,9 +1,10 @@
 """mkdocs hooks: write the pages that are generated from the code before each build.
 
-* reference/hypercalls.md, policy.md, scenarios.md, guests.md, trace.md and assembler.md
-  come from the tables that define them (hvlab.generate.pages): the hypercall table, the
-  policy switches, the scenario format, the guests' command tables, the trace's messages,
-  the assembler's tables; so the site cannot drift from the code;
+* reference/hypercalls.md, policy.md, scenarios.md, guests.md, trace.md, assembler.md and
+  detection.md come from the tables that define them (hvlab.generate.pages): the hypercall
+  table, the policy switches, the scenario format, the guests' command tables, the trace's
+  messages, the assembler's tables, the detection rule format and its fields; so the site
+  cannot drift from the code;
 * reference/protocol.md, the front-end protocol, comes from the session's typed records
   and its query/command declarations (hvlab.generate.pages), with the web bridge's replies;
   reference/record.md, the student's record, from lab.session.record's records and table;
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from hvlab.generate.pages import (
     assembler_reference,
+    detection_reference,
     guest_reference,
     hypercall_reference,
     policy_reference,
@@ -101,6 +103,7 @@ def on_pre_build(config) -> None:
         docs / "reference" / "guests.md": guest_reference(),
         docs / "reference" / "trace.md": trace_reference(),
         docs / "reference" / "assembler.md": assembler_reference(),
+        docs / "reference" / "detection.md": detection_reference(),
         docs / "reference" / "protocol.md": protocol_reference(envelope=[Answer, Failure]),
         docs / "reference" / "record.md": record_reference(),
     }

@@ -602,6 +602,52 @@ def cmd_lessons(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_lessons_rules(args: argparse.Namespace) -> int:
+    """Check detection rule files (every problem as FILE:LINE: ...), and with --score score them,
+    together, against the recorded runs of a folder of lessons: what lesson 11's checks ask."""
+    from lab.detect import RuleError, parse_rules, read_rules
+    from lab.lesson.corpus import CorpusError, corpus_for, no_attacks, score_rules
+    from lab.session import DEFAULT_LESSONS
+
+    texts, failed = [], False
+    for path in args.files:
+        try:
+            ruleset = read_rules(path)
+        except RuleError as exc:
+            print(exc, file=sys.stderr)
+            failed = True
+            continue
+        print(f"{path}: {len(ruleset.rules)} rule(s): {', '.join(r.id for r in ruleset.rules)}")
+        texts.append(ruleset.text)
+    if failed:
+        return EXIT_ERROR
+    if not args.score:
+        return 0
+    try:
+        rules = parse_rules("\n\n".join(texts), path="+".join(map(str, args.files)))
+    except RuleError as exc:  # two files with a rule of the same id
+        return _fail(f"lessons rules: the files together: {exc}")
+    here = Path("lessons")
+    folder = args.lessons or (here if here.is_dir() else DEFAULT_LESSONS)
+    try:
+        score = score_rules(rules, corpus_for(folder), only=args.lesson or "")
+    except CorpusError as exc:
+        return _fail(f"lessons rules: the recorded runs cannot be built: {exc}")
+    if args.lesson and not score.attacks:
+        return _fail(f"lessons rules: {no_attacks(args.lesson, score)} in {folder}")
+    for r in score.rules:
+        detected = ", ".join(r.detected) or "-"
+        print(f"  {r.rule}: detects {detected}; fires on {len(r.false_positives)} honest run(s)")
+        if r.false_example is not None:
+            print(f"    {r.false_positives[0]}: {r.false_example.output}")
+    if score.missed:
+        print(f"missed: {', '.join(r.id for r in score.missed)}")
+    if score.false_positives:
+        print(f"false positives: {', '.join(r.id for r in score.false_positives)}")
+    print(score.summary())
+    return 0 if not score.missed and not score.false_positives else EXIT_ERROR
+
+
 def lesson_paths(names: Sequence[Path]) -> list[Path]:
     """What `hvlab lessons check` proves: each name is a lesson file or folder, or else the id of
     a lesson of the course hvlab carries (its files in every language); no name at all means
@@ -689,7 +735,9 @@ def build_parser() -> argparse.ArgumentParser:
     tui_p.set_defaults(func=cmd_tui)
 
     lessons = sub.add_parser("lessons", help="instructors: work with lessons")
-    lessons_sub = lessons.add_subparsers(dest="lessons_command", metavar="check|new|preview", required=True)
+    lessons_sub = lessons.add_subparsers(
+        dest="lessons_command", metavar="check|new|preview|rules", required=True
+    )
     check = lessons_sub.add_parser("check", help="prove every lesson: solutions, hardening, translations")
     check.add_argument(
         "paths",
@@ -782,6 +830,22 @@ def build_parser() -> argparse.ArgumentParser:
     for p in (seeds_p, report_p):
         add_course_options(p, replay=p is report_p)
     class_p.set_defaults(func=cmd_class)
+
+    rules_p = lessons_sub.add_parser(
+        "rules", help="check detection rule files; with --score, score them against the recorded runs"
+    )
+    rules_p.add_argument("files", nargs="+", type=Path, metavar="FILE", help="rule files (TOML)")
+    rules_p.add_argument(
+        "--score",
+        action="store_true",
+        help="score the files' rules together against the course's recorded attacks and honest runs "
+        "(exit 1 on a miss or a false positive)",
+    )
+    rules_p.add_argument("--lesson", help="with --score: only this lesson's attacks (and every honest run)")
+    rules_p.add_argument(
+        "--lessons", type=Path, help="with --score: the folder of lessons to record (default: lessons/)"
+    )
+    rules_p.set_defaults(func=cmd_lessons_rules)
 
     bench_p = sub.add_parser("bench", help="print the performance figures")
     bench_p.add_argument("--json", action="store_true")

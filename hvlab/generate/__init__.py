@@ -10,7 +10,8 @@ Committed, because guests and instructors read them without running anything:
     docs/authoring.md (its vocabulary)    authoring       the lesson checks and actions
 
 Written at every docs build (docs/hooks.py), never committed: the reference pages of
-`pages` (hypercalls, policy, scenarios, guests, trace, assembler, vocabulary, front-end protocol).
+`pages` (hypercalls, policy, scenarios, guests, trace, assembler, vocabulary, detection rules,
+front-end protocol).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@
     trace_reference()          the trace's kinds and lines   lab.trace_messages.MESSAGES
     assembler_reference()      instructions, pseudos, dirs   lab.riscv.isa, lab.riscv.asm's tables
     vocabulary_reference()     the lesson checks and actions lab.lesson.registry (the authoring guide)
+    detection_reference()      the detection rule format     lab.detect's KEYS, FIELDS, MODIFIERS, OPERATORS
     protocol_reference()       the front-end protocol        lab.session's records and methods
     record_reference()         the student's record's format lab.session.record (records, RECORDED)
 
@@ -23,6 +24,12 @@ import json
 from typing import Any, Final
 
 from hvlab.generate.guest_commands import guests
+from lab.detect import FIELDS as DETECT_FIELDS
+from lab.detect import KEYS as RULE_KEYS
+from lab.detect import RuleError, parse_rules
+from lab.detect.fields import SOURCE_MEANING, Source, param_names
+from lab.detect.match import MODIFIERS, OPERATORS
+from lab.detect.rules import Level
 from lab.hv.hypercalls import load_extensions
 from lab.hv.policy import SWITCHES
 from lab.lesson.registry import KIND_HELP, EntryKind, entries
@@ -530,3 +537,142 @@ def record_reference() -> str:
     out += ["", "## Records", ""]
     out += _record_tables(reached, ["Record", "Run", "Event", "Engine", "Answered"])
     return "\n".join(out).rstrip() + "\n"
+
+
+# ------------------------------------------------------------------ detection rules
+
+DETECTION_INTRO: Final = """
+Generated from the detection engine's tables (`lab/detect/`): the format's keys (`KEYS`), the
+fields of each source (`FIELDS`), the selection modifiers (`MODIFIERS`) and the condition's
+comparisons (`OPERATORS`); the rule reader checks every file against the same tables, so a key or
+field not listed here is refused, with a did-you-mean for a near miss.
+
+A rule file is TOML, modeled on Sigma (selections of field values and a condition over them;
+counting over a window as a Sigma correlation does) and Falco (field comparisons in the
+condition). Students write one in the editor's *Detection rules* mode (*Check* marks each
+problem at its line, *Load* lets the rules watch the machine, the *Detections* panel shows what
+they find); a lesson loads one with the `rules` action and checks it with the `detections` and
+`rules_score` predicates (the authoring guide's *Detection rules*). Time is instructions retired.
+An instructor checks a file, and scores files against the course's recorded runs, with
+
+    hvlab lessons rules FILE...              # every problem as FILE:LINE: ...
+    hvlab lessons rules --score FILE...      # detections, misses and false positives
+"""
+
+DETECTION_EXAMPLE: Final = """\
+# A tenant reads or changes another VM through the control API.
+[[rule]]
+id = "control-api-abuse"
+title = "A VM other than dom0 uses the control API on another VM"
+source = "hypercall"
+level = "critical"
+description = "Listing the VMs (info) is harmless, and tenants' agents do it all day."
+output = "{vm} called {call} on {target}: {result}"
+
+[rule.detection]
+condition = "control_call and not dom0"
+control_call = { ext = "VMCTL", fn = ["pause", "unpause", "destroy", "peek", "poke"] }
+dom0 = { domid = 0 }
+
+# A flood: many requests to the management service from one switch port.
+[[rule]]
+id = "mgmt-flood"
+title = "A flood of requests to the management service"
+source = "frame"
+level = "high"
+output = "{count} requests from port {port}, claiming to be {ip.src}"
+
+[rule.detection]
+condition = "to_mgmt"
+to_mgmt = { "udp.dstport" = 6230 }
+
+[rule.count]
+at_least = 50         # matches ...
+within = 100_000      # ... within this many instructions ...
+by = ["port"]         # ... for each value of these fields
+"""
+
+# The example with three mistakes, and what the reader says about them (generated: real output).
+DETECTION_MISTAKES: Final = (
+    ('level = "critical"', 'level = "critcal"'),
+    ('{ "udp.dstport" = 6230 }', '{ "udp.dstprt" = 6230 }'),
+    ("at_least = 50 ", "at_leest = 50"),
+)
+
+
+def detection_reference(example: str = DETECTION_EXAMPLE) -> str:
+    """The rule format: its keys, every field of every source, the modifiers and comparisons, an
+    example the reader accepts and what it says about a broken one."""
+    parse_rules(example, path="example.toml")  # the docs build stops here if the example is broken
+    broken = example
+    for old, new in DETECTION_MISTAKES:
+        broken = broken.replace(old, new, 1)
+    try:
+        parse_rules(broken, path="mine.toml")
+    except RuleError as exc:
+        errors = str(exc)
+    else:  # pragma: no cover - a mistake the reader accepts is a bug in this page's example
+        raise AssertionError("the broken example parses")
+    lines = ["# Detection rule reference", "", DETECTION_INTRO.strip(), "", "## Example", ""]
+    lines += ["```toml", example.rstrip(), "```", ""]
+    lines += ["A file with three mistakes (`critcal`, `udp.dstprt`, `at_leest`) is refused with:", ""]
+    lines += ["```text", errors, "```"]
+    for table in dict.fromkeys(k.table for k in RULE_KEYS):
+        heading = "[[rule]]" if table == "rule" else f"[{table}]"
+        lines += ["", f"## `{heading}`", "", "| key | required | what it holds | example |"]
+        lines.append("| --- | --- | --- | --- |")
+        for key in (k for k in RULE_KEYS if k.table == table):
+            lines.append(
+                f"| `{key.name}` | {'yes' if key.required else ''} | {_cell(key.meaning)} | "
+                f"{_code(key.example)} |"
+            )
+    lines += ["", "Levels, as Sigma's: " + ", ".join(f"`{v.value}`" for v in Level) + "."]
+    lines += ["", "## Sources and their fields", ""]
+    lines += [
+        "A rule watches one source. A field a record does not have (`udp.dstport` of an ARP",
+        "frame) is absent: every match on it is false, and `exists` tells. Frames carry Wireshark's",
+        "display-filter names, so a field here can be typed into Wireshark as it is.",
+    ]
+    for source in Source:
+        lines += ["", f"### `{source.value}`", "", f"{SOURCE_MEANING[source].capitalize()}.", ""]
+        lines += ["| field | type | what it holds | example |", "| --- | --- | --- | --- |"]
+        for f in DETECT_FIELDS[source].values():
+            lines.append(
+                f"| `{f.name}` | {f.type.value} | {_cell(f.meaning)} | `{_cell(_value(f.example))}` |"
+            )
+        if source is Source.HYPERCALL:
+            names = ", ".join(f"`arg.{p}`" for p in sorted(param_names()))
+            lines += ["", f"The `arg.NAME` fields: {names}."]
+    lines += ["", "## Selections: field modifiers", ""]
+    lines += [
+        "A selection is a table of fields (every one must match) or a list of such tables (any",
+        "one). A field's value may be a list (any one of them matches). Text matches ignoring",
+        "case, the whole text, with `*` (any text) and `?` (one character) as wildcards; numbers",
+        "may be written in hex (`0x1856`). Modifiers follow the field's name after `|`, as in",
+        '`"udp.payload|startswith" = "LOGIN"` (quote a key with a dot or a `|`).',
+        "",
+        "| modifier | what it means |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{name}` | {_cell(meaning)} |" for name, meaning in MODIFIERS.items()]
+    lines += ["", "## Conditions", ""]
+    lines += [
+        "A condition names selections and joins them with `and`, `or`, `not` and brackets; `1 of",
+        "sel_*` and `all of sel_*` take every selection whose name fits the pattern, `1 of them`",
+        "and `all of them` every selection. It may also compare a field directly, as Falco does,",
+        "exactly (case counts): `fn in (peek, poke) and not ok`.",
+        "",
+        "| comparison | what it means |",
+        "| --- | --- |",
+    ]
+    lines += [f"| `{_cell(op)}` | {_cell(meaning)} |" for op, meaning in OPERATORS.items()]
+    lines += ["", "## Counting", ""]
+    lines += [
+        "Without `[rule.count]` a rule fires on every observation it matches (in the lab, not",
+        "again on the same observation within a million instructions: a flood of one frame makes",
+        "a detection a window, not one a frame). With it, the rule keeps the times of its recent",
+        "matches for each value of its `by` fields; when `at_least` of them (or that many",
+        "different values of its `distinct` field) fall within `within` instructions, it fires",
+        "once, with `{count}` in its output, and stays quiet for one window.",
+    ]
+    return "\n".join(lines).rstrip() + "\n"

@@ -27,12 +27,14 @@ it; what a flood erases is how often and when exactly a repeated outcome
 happened, and the arguments of calls that ended the same way. About 25,000
 tuples of a few hundred bytes: some 6 MB at most, whatever the guests do.
 `seq` numbers every record ever added, so a UI can ask for "what is new
-since N".
+since N". A reader that must see every record, however fast they come (the
+detection engine, lab.detect), sets `before_trim`: it is called before the
+oldest records leave the window, to read what it has not read yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
@@ -129,6 +131,8 @@ class Trace:
         # window by the ten HYPERCALL_FIELDS (`args` a tuple). No bound check per
         # call: the caller keeps within `room()`.
         self.hypercall = self._items.extend
+        # Called before the oldest records leave the window (a reader catches up).
+        self.before_trim: Callable[[], None] | None = None
 
     # -- adding
 
@@ -161,6 +165,8 @@ class Trace:
     def _trim(self) -> None:
         """The oldest CHUNK records leave the window; the digest keeps the last of
         each kind, and of kinds beyond DIGEST_LIMIT none (the first ones stay)."""
+        if self.before_trim is not None:
+            self.before_trim()
         n = self.chunk * STRIDE
         gone = self._items[:n]
         del self._items[:n]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from lab.detect import RuleError, RuleSet, parse_rules
 from lab.files import FileFormatError, read_text
 from lab.hv import Vm
 from lab.hv.cost import DEFAULT_CALLS, CostError, CostMeasurement, measure_cost
@@ -301,3 +302,41 @@ def console_command(lab: Lab, command: str) -> str:
 def answer(lab: Lab, args: dict[str, Any]) -> None:
     if not lab.answer(args["n"], lab.own_words(args["text"])):
         raise ActionError(f"{args['text']!r} is not a right answer to quiz {args['n']}")
+
+
+# ------------------------------------------------------------------ detection (lesson 11)
+
+
+@action(
+    "rules",
+    "FILE [add=BOOL]",
+    doc=(
+        "Load a file of detection rules (TOML; the authoring guide's *Detection rules*, relative to the "
+        "lesson): they watch the machine from now on, and the detections panel shows what they find. "
+        "`add=yes` adds the file's rules to those loaded (each rule's id must be new), else they replace "
+        "them. What the editor's *Load rules* does with the student's text."
+    ),
+    example="rules detect/flood.toml",
+)
+def rules(lab: Lab, args: dict[str, Any]) -> None:
+    path = lab.lesson.directory / args["file"]
+    try:
+        text = read_text(path)
+    except FileNotFoundError as exc:
+        raise ActionError(f"{path}: {exc.strerror}") from None
+    except FileFormatError as exc:
+        raise ActionError(str(exc)) from None
+    load_rules(lab, text, path=args["file"], add=args.get("add", False))
+
+
+def load_rules(lab: Lab, text: str, *, path: str = "rules.toml", add: bool = False) -> RuleSet:
+    """Parse a rule file's text and let it watch the machine (`rules`); ActionError names every
+    problem at its line. With `add`, the rules join those loaded (the text is appended)."""
+    try:
+        ruleset = parse_rules(text, path=path)
+        if add and lab.sensor is not None:
+            ruleset = parse_rules(f"{lab.sensor.rules.text.rstrip()}\n\n{text}", path=path)
+    except RuleError as exc:
+        raise ActionError(str(exc)) from None
+    lab.watch(ruleset)
+    return ruleset

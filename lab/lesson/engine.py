@@ -25,9 +25,11 @@ what the student did before predicting does not count for `since=step` checks.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final
 
+from lab.detect import RuleSet, Sensor
 from lab.hv import Hypervisor, NoSuchVm, Vm
 from lab.hv.snapshot import HvSnapshot, restore, take
 from lab.lesson.model import Call, Lesson, LessonError, Quiz, QuizKind
@@ -105,6 +107,9 @@ class Lab:
         # patches) -> outcome. A replay starts from the lesson's start with just that hardening,
         # so the same hardening always gets the same answer.
         self._outcomes: dict[tuple[int, str, tuple[tuple[tuple[int, int], str], ...]], tuple[bool, str]] = {}
+        # The student's detection rules watching this machine (`rules`, the editor): like the
+        # answers, what the defender wrote survives a reset of the machine.
+        self.sensor: Sensor | None = None
 
     @property
     def hv(self) -> Hypervisor:
@@ -128,6 +133,8 @@ class Lab:
         self._hv = scenario.hv
         if self.seed is not None:
             vary(self._hv, self.seed)
+        if self.sensor is not None:
+            self.sensor = Sensor(self._hv, self.sensor.rules)  # the same rules on the new machine
         self.settle()
         self.start_snapshot = take(self._hv)
         self._outcomes.clear()
@@ -135,10 +142,19 @@ class Lab:
 
     def close(self) -> None:
         """Release the vCPUs (unicorn holds native resources)."""
+        if self.sensor is not None:
+            self.sensor.close()
         if self._hv is not None:
             for vm in self._hv.vms:
                 vm.cpu.close()
             self._hv = None
+
+    def watch(self, rules: RuleSet) -> Sensor:
+        """Let `rules` watch this machine from now on (the rules loaded before stop watching)."""
+        if self.sensor is not None:
+            self.sensor.close()
+        self.sensor = Sensor(self.hv, rules)
+        return self.sensor
 
     def settle(self, budget: int | None = None) -> int:
         """Run until every VM waits for input or has stopped (at most `budget`)."""
@@ -322,14 +338,16 @@ class Lab:
         if key in self._outcomes:
             return self._outcomes[key]
         live, marks, index, answers = take(self.hv), self.marks, self.step_index, dict(self.answers)
-        try:
-            self.reset_lesson()
-            self.harden_like(policy, list(patches))
-            outcome = self._outcomes[key] = self.replay_attacks(attacks[-1].index)
-            return outcome
-        finally:
-            restore(self.hv, live)
-            self.marks, self.step_index, self.answers = marks, index, answers
+        # The replay is not the student's machine: the rules look away until it is back.
+        with self.sensor.suspended() if self.sensor is not None else nullcontext():
+            try:
+                self.reset_lesson()
+                self.harden_like(policy, list(patches))
+                outcome = self._outcomes[key] = self.replay_attacks(attacks[-1].index)
+                return outcome
+            finally:
+                restore(self.hv, live)
+                self.marks, self.step_index, self.answers = marks, index, answers
 
     def harden_like(self, policy: dict[str, Any], patches: list[tuple[tuple[int, int], str]]) -> None:
         """Take over a policy and a set of patches (another machine's hardening)."""

@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv.hypercalls import HypercallRecord, lookup
+from lab.lesson.corpus import CorpusError, corpus_for, no_attacks, scored
 from lab.lesson.engine import CheckUnavailable, Lab
 from lab.lesson.registry import predicate
 
@@ -214,6 +215,74 @@ def mgmt_answered(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     ok, sent = (int(x) for x in reports[-1])
     held = args.get("min", 0) <= ok <= args.get("max", sent)
     return held, f"{vm.name}: {ok} of {sent} answered OK"
+
+
+# ------------------------------------------------------------------ detection (lesson 11)
+
+
+@predicate(
+    "detections",
+    "[rule=TEXT] [vm=VM] [min=N] [max=N] [since=SCOPE]",
+    doc=(
+        "The loaded detection rules (`rules`, or the student's from the editor) fired on this machine: "
+        "at least `min` times (default 1) and at most `max`, only rule `rule` (its id) and only about "
+        "`vm` if given. Counts the detections the panel keeps (the last 2,000)."
+    ),
+    example="detections vm=tenant min=1 since=step",
+)
+def detections(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    sensor = lab.sensor
+    if sensor is None:
+        return False, "no detection rules are loaded"
+    sensor.pull()
+    snapshot = lab.marks.snapshot
+    start = snapshot.time if args.get("since") == "step" and snapshot is not None else -1
+    found = [
+        d
+        for _, d in sensor.detections()
+        if d.time >= start and args.get("rule", d.rule) == d.rule and args.get("vm", d.vm) == d.vm
+    ]
+    low, high = args.get("min", 1), args.get("max")
+    ok = len(found) >= low and (high is None or len(found) <= high)
+    return ok, f"{len(found)} detection(s)" + (
+        f", the last: {found[-1].rule}: {found[-1].output}" if found else ""
+    )
+
+
+@predicate(
+    "rules_score",
+    "[lesson=TEXT] [misses=N] [false_positives=N]",
+    doc=(
+        "Score the loaded detection rules against the lab's recorded runs (lab/lesson/corpus.py): the "
+        "attack steps of the lessons in the corpus's scope (`detect/legit.toml`'s `attacks`), replayed, "
+        "and the legitimate work of that file. "
+        "Holds when at most `misses` attacks (default 0) go undetected and at most `false_positives` "
+        "legitimate runs (default 0) set a rule off; `lesson=ID` scores only that lesson's attacks "
+        "(and every legitimate run). The detail names what was missed and which rule fired on what."
+    ),
+    example="rules_score lesson=control-api",
+)
+def rules_score(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
+    sensor = lab.sensor
+    if sensor is None:
+        return False, "no detection rules are loaded"
+    only = args.get("lesson", "")
+    try:
+        score = scored(sensor.rules, corpus_for(lab.lesson.directory), only=only)
+    except CorpusError as exc:
+        raise CheckUnavailable(f"the recorded runs cannot be built: {exc}") from None
+    if not score.attacks:
+        raise CheckUnavailable(no_attacks(only, score))
+    misses, fps = args.get("misses", 0), args.get("false_positives", 0)
+    ok = len(score.missed) <= misses and len(score.false_positives) <= fps
+    detail = score.summary()
+    if score.missed:
+        detail += f"; missed: {score.missed[0].id} ({score.missed[0].title})"
+    for rule in score.rules:
+        if rule.false_positives and rule.false_example is not None:
+            detail += f"; {rule.rule} fired on {rule.false_positives[0]}: {rule.false_example.output}"
+            break
+    return ok, detail
 
 
 @predicate(

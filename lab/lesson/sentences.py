@@ -80,6 +80,20 @@ SENTENCES: Final[dict[str, dict[str, str]]] = {
         "de": "[Mindestens {min} und höchstens {max}|Mindestens {min}|Höchstens {max}|Einige] der "
         "Management-Befehle aus dem letzten sendn von {vm} wurden beantwortet[ {since}]",
     },
+    "detections": {
+        "en": "[Your rule “{rule}”|Your detection rules] made [at least {min} and at most {max}|at least "
+        "{min}|at most {max}|some] detection(s)[ about {vm}][ {since}]",
+        "de": "[Ihre Regel „{rule}“ hat|Ihre Erkennungsregeln haben] [mindestens {min} und höchstens {max}|"
+        "mindestens {min}|höchstens {max}|einige] Treffer[ zu {vm}] gemeldet[ {since}]",
+    },
+    "rules_score": {
+        "en": "Your rules detect [all but at most {misses} of the recorded attacks|every recorded attack]"
+        "[ of lesson {lesson}| of the lessons scored] and fire on [at most {false_positives} of the lab's "
+        "legitimate runs|none of the lab's legitimate runs]",
+        "de": "Ihre Regeln erkennen [bis auf höchstens {misses} jeden|jeden] aufgezeichneten Angriff[ der "
+        "Lektion {lesson}| der bewerteten Lektionen] und schlagen [bei höchstens {false_positives} der "
+        "legitimen Läufe des Labors|bei keinem legitimen Lauf des Labors] an",
+    },
     "cpu_share": {
         "en": "{vm} got [between {min}% and {max}%|at least {min}%|at most {max}%|a share] of the CPU"
         "[ {since}]",

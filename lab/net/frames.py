@@ -432,6 +432,11 @@ def describe(frame: bytes) -> str:
         packet = parse(frame)
     except FrameError as err:
         return f"malformed ({len(frame)} bytes): {err}"
+    return summary(packet)
+
+
+def summary(packet: Packet) -> str:
+    """`describe` of a frame already parsed."""
     eth = packet.eth
     if packet.arp is not None:
         arp = packet.arp

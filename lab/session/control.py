@@ -53,6 +53,7 @@ REST_SECONDS: Final = 0.05  # after a front end drew a frame, the loop's next on
 IDLE_WAIT: Final = 0.05  # every guest waits for input: the loop polls this often instead of spinning
 EVALUATE_SECONDS: Final = 0.5  # while the clock moves, the checks are evaluated at most this often
 TIMELINE_BATCH: Final = 300  # timeline items a frame carries at most: a flood's excess is counted
+DETECTIONS_BATCH: Final = 200  # detections a frame carries at most (the rest are counted as dropped)
 
 
 class Pace:
@@ -137,6 +138,7 @@ class Watch:
     consoles: dict[int, int] = field(default_factory=dict)  # domid -> console bytes shown
     step: int = -1  # the step whose hints were sent
     timeline_seq: int = 0  # timeline items shown
+    detections_seq: int = 0  # detections shown
     retired: int = 0  # instructions run since the last frame
     last_frame: float = -math.inf  # host time of the last frame
     last_drawn: float = -math.inf  # host time the front end said it drew the last frame
@@ -156,7 +158,7 @@ class Watch:
         )
 
     def start_over(self, hv: Hypervisor) -> None:
-        self.hv, self.consoles, self.step, self.timeline_seq = hv, {}, -1, 0
+        self.hv, self.consoles, self.step, self.timeline_seq, self.detections_seq = hv, {}, -1, 0, 0
 
     def console_output(self, hv: Hypervisor) -> tuple[ConsoleOutput, ...]:
         """Every VM's console output not shown yet (all that is kept, after a reset)."""

@@ -1,9 +1,10 @@
-"""The editor's side of the session: guest assembly and hypercall patch points.
+"""The editor's side of the session: guest assembly, hypercall patch points, detection rules.
 
     assemble_source(text)                  # Assembly: size and entry, or every error at its line
     load_source(hv, vm, text)              # ... and boot it in the VM (what the `load` action does)
     patch_source(hv, "dbcn.console_write") # the handler as a patch that runs as it stands
     handler_names()                        # every handler a patch can replace, as EXT.function
+    check_rules(text)                      # RulesChecked: detection rules, or every problem at its line
 
 Editor text is assembled as a guest file is, so `.include "lib/sbi.S"` finds the guest
 library; an error inside an included file is marked at its `.include` line, the line the
@@ -16,12 +17,14 @@ from __future__ import annotations
 import inspect
 import textwrap
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from lab.detect import RuleError, parse_rules
 from lab.hv.hypercalls import EXTENSIONS, load_extensions, lookup
-from lab.session.records import Assembly, PatchSource, SourceError
+from lab.session.records import Assembly, PatchSource, RulesChecked, RulesSource, SourceError
 
 if TYPE_CHECKING:
+    from lab.detect import Sensor
     from lab.hv import Hypervisor, Vm
     from lab.riscv.asm import AsmError, Image
 
@@ -111,3 +114,60 @@ def handler_name(key: tuple[int, int]) -> str:
     if fn is None:
         return f"{key[0]:#x}.{key[1]}"
     return f"{EXTENSIONS[fn.eid].name.lower()}.{fn.name}"
+
+
+# ------------------------------------------------------------------ detection rules
+
+RULES_TEMPLATE: Final = """\
+# Detection rules (TOML). Each [[rule]] watches one source: "hypercall", "event" or "frame".
+# Its [rule.detection] holds named selections (every field must match; a list of values
+# matches any one of them) and a condition that joins them with and, or, not.
+# The fields: the docs' detection reference. Check shows a mistake at its line; Load lets
+# the rules watch the machine, and the detections panel shows what they find.
+
+[[rule]]
+id = "vm-destroyed"
+title = "A VM was destroyed by another VM"
+source = "event"
+level = "high"
+
+[rule.detection]
+condition = "destroyed"
+destroyed = { kind = "vm", "text|contains" = "destroyed by dom" }
+
+# A rule can count: it fires when at_least matches fall within a window of instructions,
+# counted separately for each value of its `by` fields. Remove the #s to try it.
+#
+# [[rule]]
+# id = "busy-port"
+# title = "Many frames from one switch port"
+# source = "frame"
+# [rule.detection]
+# condition = "any"
+# any = { "frame.len|gte" = 0 }
+# [rule.count]
+# at_least = 1000
+# within = 1_000_000
+# by = ["port"]
+"""
+EDITOR_RULES: Final = "editor"  # the path of rules loaded from the editor
+
+
+def rules_source(sensor: Sensor | None) -> RulesSource:
+    """The rules watching the machine, else the template."""
+    if sensor is None:
+        return RulesSource(text=RULES_TEMPLATE, loaded=False, path="")
+    return RulesSource(text=sensor.rules.text, loaded=True, path=sensor.rules.path)
+
+
+def rule_errors(error: RuleError) -> tuple[SourceError, ...]:
+    return tuple(SourceError(line=p.line or 0, col=0, message=p.message) for p in error.problems)
+
+
+def check_rules(source: str) -> RulesChecked:
+    """Editor text read and checked as a rule file: how many rules, or every problem at its line."""
+    try:
+        rules = parse_rules(source, path=EDITOR_RULES)
+    except RuleError as exc:
+        return RulesChecked(ok=False, rules=0, errors=rule_errors(exc))
+    return RulesChecked(ok=True, rules=len(rules.rules), errors=())

@@ -471,6 +471,106 @@ class SourceError:
     message: str  # what is wrong
 
 
+# ------------------------------------------------------------------ detection
+
+
+@record
+class RuleView:
+    """A detection rule that watches the machine."""
+
+    id: str  # its id, unique in the rule set
+    title: str  # what it detects
+    level: str  # informational, low, medium, high or critical
+    source: str  # what it watches: hypercall, event or frame
+    counting: bool  # it counts matches over a window (`[rule.count]`) instead of firing on each
+    enabled: bool  # false: read and checked, but it never fires
+    fired: int  # its detections on this machine since the rules were loaded
+
+
+@record
+class DetectionView:
+    """A rule that fired: on what, when, about whom."""
+
+    seq: int  # its number, from 1: the `since` of the next read
+    rule: str  # the rule's id
+    title: str  # the rule's title
+    level: str  # informational, low, medium, high or critical
+    source: str  # hypercall, event or frame
+    time: int  # when, on the machine's clock
+    vm: str  # the VM it is about (a frame: the VM whose switch port sent it; mgmt, hv)
+    domid: int  # that VM's domid (-1: the hypervisor or the management service)
+    text: str  # the hypercall, event or frame it fired on, as the trace or the capture shows it
+    output: str  # the rule's own line about it (its `output`, filled in)
+    count: int  # a counting rule: the matches (or distinct values) in its window; else 1
+    since: int  # a counting rule: the time of the window's first match; else `time`
+    group: str  # a counting rule: the values of its `by` fields (`port=ci`); else ""
+
+
+@record
+class DetectionsView:
+    """The detection rules watching the machine and what they found, after `since`."""
+
+    loaded: bool  # rules are loaded (else nothing watches the machine)
+    rules: tuple[RuleView, ...]  # the rules, in file order
+    items: tuple[DetectionView, ...]  # detections after `since`, the newest `limit`, oldest first
+    seq: int  # detections ever made: the `since` of the next read
+    dropped: int  # detections after `since` left out for the limit, or no longer kept (2,000 are)
+    lost: int  # records or frames the rules could not read in time (0: they saw everything)
+
+
+@record
+class RulesSource:
+    """The detection rules for the editor."""
+
+    text: str  # the rules watching the machine, as written; else a template to start from
+    loaded: bool  # the text is the rules watching the machine (false: the template)
+    path: str  # where they came from: a lesson's file, or `editor`
+
+
+@record
+class RulesChecked:
+    """Detection rules read and checked (`check_rules`), or every problem at its line."""
+
+    ok: bool  # they are valid
+    rules: int  # how many rules (0 when not valid)
+    errors: tuple[SourceError, ...]  # every problem at its line (col 0)
+
+
+@record
+class RunView:
+    """One recorded run of the scoring corpus."""
+
+    id: str  # an attack: lesson id / step number (`control-api/2`); honest work: `legit/<id>`
+    title: str  # the step's title, or the honest run's
+
+
+@record
+class RuleScoreView:
+    """One rule against the recorded runs."""
+
+    rule: str  # the rule's id
+    detected: tuple[str, ...]  # attack runs it fired in
+    false_positives: tuple[str, ...]  # honest runs it fired in
+    fired: int  # its detections in all the runs
+    example: str  # its first detection in an attack, as its output says it ("" when none)
+    false_example: str  # its first detection in honest work ("" when none)
+
+
+@record
+class RulesScore:
+    """The loaded rules scored against the lab's recorded runs (`score_rules`)."""
+
+    ok: Literal[True] = True  # always true
+    summary: str  # one line: attacks detected, honest runs with a false positive
+    lesson: str  # the lesson whose attacks were scored ("": the whole course)
+    attacks: int  # attack runs scored
+    detected: int  # ... detected by some rule
+    legit: int  # honest runs scored
+    missed: tuple[RunView, ...]  # attack runs no rule fired in
+    false_positives: tuple[RunView, ...]  # honest runs some rule fired in
+    rules: tuple[RuleScoreView, ...]  # per rule, in file order
+
+
 # ------------------------------------------------------------------ command results
 
 
@@ -498,6 +598,15 @@ class PolicySet:
     ok: Literal[True] = True  # always true
     key: str  # the switch
     value: bool | int  # its value now
+
+
+@record
+class RulesLoaded:
+    """Detection rules that now watch the machine."""
+
+    ok: Literal[True] = True  # always true
+    rules: int  # how many
+    path: str  # where they came from (`editor` for the editor's text)
 
 
 @record
@@ -621,6 +730,7 @@ class Panel(StrEnum):
     TIMELINE = "timeline"  # new timeline items (the trace panel shows them too)
     NETWORK = "network"  # the network view
     GRANTS = "grants"  # every VM's grant table
+    DETECTIONS = "detections"  # the detection rules and their new detections
 
 
 @record
@@ -636,6 +746,7 @@ class Frame:
     timeline: TimelineItems | None  # new timeline items (when the timeline is followed)
     network: NetworkView | None  # the network (when followed and the scenario has one)
     grants: tuple[GrantTable, ...] | None  # the grant tables (when followed)
+    detections: DetectionsView | None  # the rules and their new detections (when followed)
     evaluation: Evaluation | None  # the checks, when they were evaluated since the last frame
     hints: tuple[HintView, ...] | None  # the step's hints shown so far, when the step is new to the front end
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from lab.hv import Vm
 from lab.hv.patch import PatchError
-from lab.lesson import actions
+from lab.lesson import actions, corpus
 from lab.lesson.engine import ActionError, CheckResult, Lab, StepMarks
 from lab.lesson.model import Lesson, LessonError, QuizKind
 from lab.lesson.quiz import MAX_ANSWER_CHARS
@@ -50,6 +50,7 @@ from lab.session.records import (
     Assembly,
     CheckView,
     ConsoleOutput,
+    DetectionsView,
     Done,
     Evaluation,
     Frame,
@@ -73,6 +74,10 @@ from lab.session.records import (
     RecordExport,
     Refused,
     Reloaded,
+    RulesChecked,
+    RulesLoaded,
+    RulesScore,
+    RulesSource,
     RunResult,
     RunState,
     StudentView,
@@ -626,6 +631,56 @@ class Session:
         lab = self._need_lab()
         return editor.load_source(lab.hv, self._vm(vm), source, filename=filename)
 
+    # ------------------------------------------------------------------ detection rules
+
+    @query
+    def rules_source(self, template: bool = False) -> RulesSource:
+        """The detection rules for the editor: those watching the machine, else (or with
+        `template`) a template to start from."""
+        return editor.rules_source(None if template else self._need_lab().sensor)
+
+    @query
+    def check_rules(self, source: str) -> RulesChecked:
+        """Read and check editor text as detection rules: how many, or every problem at its line."""
+        return editor.check_rules(source)
+
+    @command(attempt=True)
+    def load_rules(self, source: str) -> RulesLoaded | Refused:
+        """Let the editor's detection rules watch the machine from now on (what the `rules` action
+        does with a file); refused, with the first problem's line, when they are not valid."""
+        lab = self._need_lab()
+        try:
+            rules = actions.load_rules(lab, source, path=editor.EDITOR_RULES)
+        except ActionError as exc:
+            problem = editor.check_rules(source).errors
+            return Refused(error=str(exc), line=problem[0].line if problem else None)
+        return RulesLoaded(rules=len(rules.rules), path=rules.path)
+
+    @query
+    def detections(self, since: int = 0, limit: int = 200) -> DetectionsView:
+        """The detection rules watching the machine, and their detections after number `since`
+        (the newest `limit` of them)."""
+        lab = self._need_lab()
+        if lab.sensor is not None:
+            lab.sensor.pull()
+        return views.detections_view(lab.sensor, since, limit)
+
+    @command()
+    def score_rules(self, lesson: str = "") -> RulesScore | Refused:
+        """Score the loaded detection rules against the lab's recorded runs: the course's attacks
+        (only lesson `lesson`'s, if given) and its honest work. The first time, the runs are
+        recorded, which takes a few seconds."""
+        lab = self._need_lab()
+        if lab.sensor is None:
+            return Refused(error="no detection rules are loaded: load some in the editor first")
+        try:
+            score = corpus.scored(lab.sensor.rules, corpus.corpus_for(lab.lesson.directory), only=lesson)
+        except corpus.CorpusError as exc:
+            return Refused(error=f"the recorded runs cannot be built: {exc}")
+        if lesson and not score.attacks:
+            return Refused(error=corpus.no_attacks(lesson, score))
+        return views.rules_score(score, lesson)
+
     # ------------------------------------------------------------------ the steps
 
     def _check_views(self, index: int) -> tuple[CheckView, ...]:
@@ -843,11 +898,21 @@ class Session:
             timeline=timeline,
             network=views.network_view(hv) if Panel.NETWORK in self._follow else None,
             grants=views.grant_tables(hv) if Panel.GRANTS in self._follow else None,
+            detections=self._new_detections() if Panel.DETECTIONS in self._follow else None,
             evaluation=control.merged(watch.evaluations),
             hints=hints,
         )
         watch.shown(hv)
         return frame
+
+    def _new_detections(self) -> DetectionsView:
+        """The rules and the detections the front end has not been shown (all kept, after a reset)."""
+        lab = self._need_lab()
+        if lab.sensor is not None:
+            lab.sensor.pull()
+        found = views.detections_view(lab.sensor, self._watch.detections_seq, control.DETECTIONS_BATCH)
+        self._watch.detections_seq = found.seq
+        return found
 
     # ------------------------------------------------------------------ progress
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final
 
+from lab.detect.fields import port_domids
 from lab.hv.hypercalls import HypercallRecord
 from lab.hv.vm import RAM_BASE
 from lab.net.frames import describe
@@ -229,10 +230,3 @@ def _code_before(hv: Hypervisor, record: HypercallRecord) -> tuple[bytes, int]:
         return b"", 0
     start = max(RAM_BASE, pc - 4 * LEAD_IN)
     return hv.mem.read(vm.ram_host + start - RAM_BASE, pc + 4 - start), start
-
-
-def port_domids(hv: Hypervisor) -> dict[str, int]:
-    """Switch port name -> the domid of the VM behind it (vNIC ports are named after their VM)."""
-    if hv.net is None:
-        return {}
-    return {nic.name: domid for domid, nic in hv.net.vnics.items()}

@@ -4,6 +4,7 @@
     network_view(hv)          # segments, ports, NICs, the management service (None: no network)
     grant_tables(hv)          # every VM's grant table and mappings
     policy_switches(hv)       # every switch with its value and what it is about
+    detections_view(sensor)   # the detection rules and what they found
     lesson_view(lesson, seed) # an open lesson's words and steps (checks as sentences, questions
                               #   without their answers, no instructor notes)
     quiz_state(quiz, record, revealed)   # where the student is with one question
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from lab.hv.policy import SWITCHES
 from lab.lesson.engine import CheckResult
@@ -29,6 +30,8 @@ from lab.net.frames import describe
 from lab.session.course import own_words
 from lab.session.records import (
     CheckView,
+    DetectionsView,
+    DetectionView,
     DiskView,
     FrameSummary,
     GrantTable,
@@ -45,6 +48,10 @@ from lab.session.records import (
     PortView,
     QuizState,
     QuizView,
+    RuleScoreView,
+    RulesScore,
+    RuleView,
+    RunView,
     SegmentView,
     StepProgressView,
     StepView,
@@ -54,7 +61,9 @@ from lab.session.records import (
 from lab.session.timeline import port_domids
 
 if TYPE_CHECKING:
+    from lab.detect import Detection, Sensor
     from lab.hv import Hypervisor, Vm
+    from lab.lesson.corpus import Score
 
 NETWORK_FRAMES = 20  # recent frames a segment's view lists
 
@@ -347,4 +356,80 @@ def grant_tables(hv: Hypervisor) -> tuple[GrantTable, ...]:
             ),
         )
         for vm in hv.vms
+    )
+
+
+# ------------------------------------------------------------------ detection
+
+
+def detection_view(seq: int, found: Detection) -> DetectionView:
+    return DetectionView(
+        seq=seq,
+        rule=found.rule,
+        title=found.title,
+        level=found.level,
+        source=found.source,
+        time=found.time,
+        vm=found.vm,
+        domid=found.domid,
+        text=found.text,
+        output=found.output,
+        count=found.count,
+        since=found.since,
+        group=found.group,
+    )
+
+
+NO_RULES: Final = DetectionsView(loaded=False, rules=(), items=(), seq=0, dropped=0, lost=0)
+
+
+def detections_view(sensor: Sensor | None, since: int = 0, limit: int = 200) -> DetectionsView:
+    """The rules watching the machine and their detections after number `since` (the newest `limit`)."""
+    if sensor is None:
+        return NO_RULES
+    kept = sensor.detections(since)
+    shown = kept[-limit:] if limit > 0 else []
+    rules = tuple(
+        RuleView(
+            id=r.id,
+            title=r.title,
+            level=r.level.value,
+            source=r.source.value,
+            counting=r.count is not None,
+            enabled=r.enabled,
+            fired=sensor.counts.get(r.id, 0),
+        )
+        for r in sensor.rules.rules
+    )
+    return DetectionsView(
+        loaded=True,
+        rules=rules,
+        items=tuple(detection_view(seq, d) for seq, d in shown),
+        seq=sensor.seq,
+        dropped=max(0, sensor.seq - max(since, 0)) - len(shown),
+        lost=sensor.lost,
+    )
+
+
+def rules_score(score: Score, lesson: str = "") -> RulesScore:
+    """A rule set's score against the recorded runs, as the panel shows it."""
+    return RulesScore(
+        summary=score.summary(),
+        lesson=lesson,
+        attacks=len(score.attacks),
+        detected=score.detected,
+        legit=len(score.legit),
+        missed=tuple(RunView(id=r.id, title=r.title) for r in score.missed),
+        false_positives=tuple(RunView(id=r.id, title=r.title) for r in score.false_positives),
+        rules=tuple(
+            RuleScoreView(
+                rule=r.rule,
+                detected=tuple(r.detected),
+                false_positives=tuple(r.false_positives),
+                fired=r.fired,
+                example=r.example.output if r.example is not None else "",
+                false_example=r.false_example.output if r.false_example is not None else "",
+            )
+            for r in score.rules
+        ),
     )

@@ -174,7 +174,7 @@ def test_registry_entries_are_documented_and_their_examples_parse(tmp_path: Path
     for entry in REGISTRY.values():
         assert entry.doc and entry.example.split()[0] == entry.name
         for word in entry.example.split():  # files named in examples exist for this check
-            if word.endswith((".py", ".S")):
+            if word.endswith((".py", ".S", ".toml")):
                 (tmp_path / word).parent.mkdir(parents=True, exist_ok=True)
                 (tmp_path / word).touch()
         where = Where(tmp_path / "x.md", 1, ["admin", "tenant", "bank"], tmp_path)

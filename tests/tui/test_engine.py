@@ -150,3 +150,40 @@ def test_the_engine_writes_the_record_beside_the_progress_to_the_last_idle_poll(
     assert run.lesson == "control-api"
     cmds = [e.cmd for e in run.events]
     assert cmds[0] == "type" and cmds[-1] == "idle", cmds
+
+
+def test_the_detection_rules_answers_and_a_frame_with_detections_cross_to_the_screen(tmp_path, monkeypatch):
+    """The editor's rules mode and the Detections panel get these records from the engine's
+    process, pickled: each must come back the same."""
+    monkeypatch.setenv("HVLAB_CACHE", str(tmp_path / "cache"))
+    session = Session(seed=STUDENT, progress_path=tmp_path / "progress.json")
+    session.open_lesson("defender")
+    session.start()
+    session.follow(["timeline", "detections"])
+    rules = (DEFAULT_LESSONS / "detect" / "flood.toml").read_text()
+    misspelt = rules.replace('"udp.dstport"', '"udp.dstprt"')
+    answers = [
+        session.rules_source(),
+        session.check_rules(misspelt),
+        session.load_rules(misspelt),  # refused at its line
+        session.load_rules(rules),
+    ]
+    session.play()
+    deadline = time.monotonic() + 60
+    frame = None
+    while frame is None or not (frame.detections and frame.detections.items):
+        assert time.monotonic() < deadline, "the flood rule never fired"
+        frame = session.advance(show=True).frame
+    answers += [frame, session.detections(), session.score_rules()]
+    assert [type(a).__name__ for a in answers] == [
+        "RulesSource",
+        "RulesChecked",
+        "Refused",
+        "RulesLoaded",
+        "Frame",
+        "DetectionsView",
+        "RulesScore",
+    ]
+    assert answers[1].errors and answers[2].line == answers[1].errors[0].line
+    for answer in answers:
+        assert pickle.loads(pickle.dumps(answer)) == answer

@@ -52,7 +52,7 @@ def test_switching_to_german_in_the_picker_switches_the_lesson_and_the_lab(sessi
             labels = [str(tabs.get_tab(pane).label) for pane in ("tab-timeline", "tab-policy", "tab-editor")]
             assert labels == ["Zeit", "Richtlinie", "Edit"]  # short (80 columns); as the lessons name them
             status = str(screen.query_one("#status").render())
-            assert "Schritt 1/6" in status and "Reiter 2/8" in status and "Richtlinie vulnerable" in status
+            assert "Schritt 1/6" in status and "Reiter 2/9" in status and "Richtlinie vulnerable" in status
             assert "noch nicht" in str(screen.query_one("#checks").render())
             table = screen.query_one("#vms DataTable", DataTable)
             assert heads(table)[:3] == ["dom", "Name", "Zustand"]

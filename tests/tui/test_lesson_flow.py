@@ -84,7 +84,7 @@ async def control_api_flow(session, then=None) -> None:
         # At 80x24 every panel is reachable with F3 and its whole tab is on screen.
         tabs = screen.query_one(TabbedContent)
         panes = [pane.id for pane in screen.query(TabPane)]
-        assert len(panes) == 8
+        assert len(panes) == 9  # three consoles and six panels (Detections the last one added)
         start = panes.index("tab-tenant")
         for n in range(1, len(panes) + 1):
             await pilot.press("f3")
@@ -93,7 +93,7 @@ async def control_api_flow(session, then=None) -> None:
             assert tabs.active == pane
             tab = tabs.get_tab(pane).region
             assert tab.width > 2 and tab.x >= 0 and tab.right <= SIZE[0], (pane, tab)
-            assert f"panel {panes.index(pane) + 1}/8" in str(screen.query_one("#status").render())
+            assert f"panel {panes.index(pane) + 1}/9" in str(screen.query_one("#status").render())
         assert app.focused.id == "input-tenant"  # once round, back in the console
         checks = screen.query_one(ChecksView)
         assert [c.done for c in checks.checks] == [False]

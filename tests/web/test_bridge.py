@@ -152,6 +152,17 @@ def test_saved_progress_that_is_not_progress_never_stops_the_worker():
 
 # (method, arguments) in the order a student's session makes them: every method the page may
 # call, on the capstone's machine (NICs, the management service, datagrams) and a grant between VMs.
+# A rule that fires on the tenant's datagrams: in attacks and in honest work alike.
+RULES = """
+[[rule]]
+id = "dgram-send"
+title = "A datagram is sent"
+source = "hypercall"
+output = "{vm} sent {arg.len} bytes to {target}"
+[rule.detection]
+condition = "send"
+send = { call = "DGRAM.send" }
+"""
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("problems", {}),
     ("set_student", {"name": "Ada\nLovelace", "seed": 1815}),  # refused: not a printable name
@@ -160,7 +171,7 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("list_lessons", {"lang": "de"}),
     ("open_lesson", {"lesson_id": "capstone", "lang": "en"}),
     ("start", {}),
-    ("follow", {"panels": ["timeline", "network", "grants"]}),
+    ("follow", {"panels": ["timeline", "network", "grants", "detections"]}),
     ("frame", {"full": True}),
     ("play", {}),
     ("advance", {"seconds": 0.01}),
@@ -199,6 +210,14 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
     ("assemble", {"source": "    nop\n    bogus x1\n"}),
     ("load_source", {"vm": "backup", "source": "_start:\n    wfi\n    j _start\n"}),
     ("measure", {"calls": 100}),
+    # detection rules (lesson 11's editor and panel): the template, a broken file, rules that fire
+    ("rules_source", {"template": True}),
+    ("check_rules", {"source": RULES.replace("call =", "cal =")}),
+    ("load_rules", {"source": RULES.replace("call =", "cal =")}),  # refused, at its line
+    ("load_rules", {"source": RULES}),
+    ("type", {"vm": "tenant", "text": "dsend 2 hello"}),
+    ("detections", {"since": 0, "limit": 5}),
+    ("score_rules", {"lesson": "capstone"}),  # records the course's runs (in this test's cache)
     ("advance", {}),  # after a pause of FRAME_SECONDS (below): a frame is due
     ("evaluate", {"attempt": True}),
     ("run", {"n": 1000}),
@@ -246,11 +265,12 @@ def course_with_quizzes(folder: Path) -> Path:
     return folder
 
 
-def test_the_bridge_sends_exactly_what_the_protocol_types_say(tmp_path):
+def test_the_bridge_sends_exactly_what_the_protocol_types_say(tmp_path, monkeypatch):
     """Every reply of a whole session, checked against the records: a key the types do not have,
     a field missing, a value of another kind fails here; so does a method or record of the
     page's protocol that the session never sends, and an optional field it never fills."""
     lessons = course_with_quizzes(tmp_path / "lessons")  # a copy: the script saves a lesson too
+    monkeypatch.setenv("HVLAB_CACHE", str(tmp_path / "cache"))  # the scoring corpus is recorded there
     bridge = Bridge(lessons)
     seen = Seen()
     called = set()

@@ -1,6 +1,6 @@
 """The lesson screen: the lesson text and checks beside the machine's panels
 (a console per VM, the VMs, the trace, the timeline, the network when the
-scenario has one, the policy, the editor).
+scenario has one, the policy, the detections, the editor).
 
     app.push_screen(LessonScreen(machine, started))   # a tui.machine.Machine, its engine's Started
 
@@ -56,6 +56,7 @@ from tui.machine import Machine
 from tui.paths import default_capture_dir
 from tui.screens.confirm import ConfirmScreen
 from tui.widgets.console import ConsoleView
+from tui.widgets.detections_panel import DetectionsPanel
 from tui.widgets.editor import Editor
 from tui.widgets.lesson_view import LessonView
 from tui.widgets.network_panel import NetworkPanel
@@ -71,6 +72,7 @@ PANEL_FOCUS: Final = {
     "tab-timeline": "#timeline-log",
     "tab-network": "#net-ports",
     "tab-policy": "#policy",
+    "tab-detections": "#det-log",
     "tab-editor": "#editor-text",
 }
 # Panel tab labels (uitext message ids): full from WIDE columns on, short below.
@@ -80,6 +82,7 @@ PANEL_WORDS: Final = {
     "tab-timeline": ("timeline", "tui.tab_timeline"),
     "tab-network": ("tui.tab_network_full", "tui.tab_network"),
     "tab-policy": ("tui.tab_policy", "tui.tab_policy"),
+    "tab-detections": ("detections", "tui.tab_detections"),
     "tab-editor": ("editor", "tui.tab_editor"),
 }
 VM_DONE: Final = {"pause": "tui.vm_paused", "unpause": "tui.vm_unpaused", "reboot": "tui.vm_rebooted"}
@@ -189,6 +192,8 @@ class LessonScreen(Localized, Screen[None]):
                         )
                 with TabPane(say("tui.tab_policy"), id="tab-policy"):
                     yield PolicyPanel(self.started.policy, id="policy")
+                with TabPane(say("detections"), id="tab-detections"):
+                    yield DetectionsPanel(id="detections")
                 with TabPane(say("editor"), id="tab-editor"):
                     yield Editor(
                         self.machine,
@@ -214,7 +219,8 @@ class LessonScreen(Localized, Screen[None]):
         self._policy = self.query_one(PolicyPanel)
         self._lesson_view = self.query_one(LessonView)
         self.machine.attach(show=self.show, refused=self._refused)
-        follow = [Panel.TIMELINE, Panel.NETWORK] if self._has_network else [Panel.TIMELINE]
+        self._detections = self.query_one(DetectionsPanel)
+        follow = [Panel.TIMELINE, Panel.DETECTIONS] + ([Panel.NETWORK] if self._has_network else [])
         self.machine.submit(Session.follow, follow)
         if self._reattached:
             self.machine.submit(Session.frame, full=True, then=self.show)
@@ -273,6 +279,7 @@ class LessonScreen(Localized, Screen[None]):
             self._timeline.clear()
             if self._network is not None:
                 self._network.clear_frames()
+            self._detections.clear()
         for output in frame.consoles:
             self._consoles[output.vm].append(output.text)
         self._trace.set_vms(state.vms)
@@ -285,6 +292,8 @@ class LessonScreen(Localized, Screen[None]):
                 self._network.add_frames(items)
         if self._network is not None and frame.network is not None:
             self._network.update_network(frame.network, time=state.time)
+        if frame.detections is not None:
+            self._detections.update_detections(frame.detections)
         self._vm_panel.update_vms(state.vms)
         self._policy.sync(state.policy.values)
         self._show_lesson(state)
@@ -419,6 +428,13 @@ class LessonScreen(Localized, Screen[None]):
             self._network.show_reply(event.command, result)
 
         self.machine.submit(Session.mgmt_console, event.command, then=said)
+
+    @on(DetectionsPanel.ScoreRequested)
+    def score_rules(self, event: DetectionsPanel.ScoreRequested) -> None:
+        # The first score records the course's runs: a few seconds of the engine's, not the screen's.
+        self.machine.submit(
+            Session.score_rules, then=self._detections.show_score, refused=self._detections.score_refused
+        )
 
     @on(TabbedContent.TabActivated)
     def tab_activated(self, event: TabbedContent.TabActivated) -> None:

@@ -1,5 +1,6 @@
 """The editor: guest assembly (assemble, see errors at their line, load into a
-VM) and hypercall patch points (apply a rewritten handler, roll it back).
+VM), hypercall patch points (apply a rewritten handler, roll it back) and
+detection rules (check them, load them to watch the machine).
 
     editor = Editor(machine, handlers=session.handlers(), vms=["admin", "tenant"], program=lesson.program)
     # posts Editor.Changed(what="loaded tenant") after a load, apply or revert
@@ -25,13 +26,22 @@ from textual.widgets import Button, Select, Static, TextArea
 from textual.widgets.text_area import Selection
 
 from lab.session import Session
-from lab.session.records import Assembly, PatchResult, PatchSource, Refused
+from lab.session.records import (
+    Assembly,
+    PatchResult,
+    PatchSource,
+    Refused,
+    RulesChecked,
+    RulesLoaded,
+    RulesSource,
+)
 from tui import engine
 from tui.keys import words
 from tui.machine import Machine
 from tui.widgets.asm_highlight import ASSEMBLY_LANGUAGE, register_assembly
 
 ASSEMBLY: Final = "asm"
+RULES: Final = "rules"  # the detection rules (TOML)
 TEMPLATE: Final = """\
 # A guest program: print a greeting with SBI DBCN console_write_byte, then wait.
 # lib/sbi.S names the hypercall numbers (EID_DBCN, DBCN_CONSOLE_WRITE_BYTE, ...).
@@ -109,11 +119,13 @@ class Editor(Vertical):
         self._template = program or TEMPLATE
         self._template_name = program_name if program else ""
         self._assembly = self._template
+        self._rules: str | None = None  # the rules as last edited (None: the session's)
+        self._rules_coming = False  # the session's rules are asked for and not in the text area yet
         self._asm_language: str | None = None  # set on mount when the grammar is installed
 
     def compose(self) -> ComposeResult:
         say = words(self)
-        sources = [(say("tui.editor_assembly"), ASSEMBLY)] + [
+        sources = [(say("tui.editor_assembly"), ASSEMBLY), (say("detection_rules"), RULES)] + [
             (say("tui.editor_patch", handler=h), h) for h in self.handlers
         ]
         with Horizontal():
@@ -167,10 +179,13 @@ class Editor(Vertical):
         self.query_one(TextArea).load_text(value)
 
     def open(self, source: str) -> None:
-        """Switch to assembly or to the patch point `source` (a handler like dbcn.console_write)."""
+        """Switch to assembly, the detection rules or the patch point `source` (a handler like
+        dbcn.console_write)."""
         area = self.query_one(TextArea)
         if self.mode == ASSEMBLY:
             self._assembly = area.text
+        elif self.mode == RULES and not self._rules_coming:
+            self._rules = area.text
         self.mode = source
         vm_select = self.query_one("#editor-vm", Select)
         say = words(self)
@@ -182,6 +197,17 @@ class Editor(Vertical):
             self.status(say("tui.editor_asm_help"))
             return
         vm_select.display = False
+        if source == RULES:
+            area.language = "toml" if "toml" in area.available_languages else None
+            self._labels(say("tui.editor_check"), say("tui.editor_load"), say("tui.editor_new"))
+            self.status(say("tui.editor_rules_help"))
+            if self._rules is not None:
+                area.load_text(self._rules)
+                return
+            area.load_text("")  # not the last mode's text to check as rules meanwhile
+            self._rules_coming = True
+            self._ask(Session.rules_source, then=self._show_rules)
+            return
         area.language = "python" if "python" in area.available_languages else None
         self._labels(say("tui.editor_check"), say("tui.editor_apply"), say("revert_patch"))
         self._ask(Session.patch_source, source, then=self._show_source)
@@ -196,6 +222,12 @@ class Editor(Vertical):
             say("tui.editor_patch_state", handler=info.handler, params=", ".join(info.params), state=state)
         )
 
+    def _show_rules(self, rules: RulesSource) -> None:
+        if self.mode != RULES or not self._rules_coming:  # the student moved on meanwhile
+            return
+        self._rules_coming = False
+        self.text = rules.text
+
     def _labels(self, check: str, go: str, revert: str) -> None:
         self.query_one("#editor-check", Button).label = check
         self.query_one("#editor-go", Button).label = go
@@ -207,6 +239,9 @@ class Editor(Vertical):
 
     def check(self) -> None:
         say = words(self)
+        if self.mode == RULES:
+            self._ask(Session.check_rules, self.text, then=self._rules_checked)
+            return
         if self.mode != ASSEMBLY:
             try:
                 compile(self.text, f"patch {self.mode}", "exec")
@@ -218,6 +253,15 @@ class Editor(Vertical):
             self.status(say("tui.editor_compiles"))
             return
         self._ask(Session.assemble, self.text, then=self._assembled)
+
+    def _rules_checked(self, checked: RulesChecked) -> None:
+        """Show every problem of the rules at its line, or how many rules there are."""
+        say = words(self)
+        if checked.ok:
+            self.status(say("rules_valid", n=checked.rules))
+            return
+        lines = [say("tui.editor_line", line=e.line, message=e.message) for e in checked.errors]
+        self._error_at(checked.errors[0].line or 1, 1, "\n".join(lines))
 
     def _assembled(self, result: Assembly) -> bool:
         """Show where the assembly went wrong, or its size; True when it assembled."""
@@ -234,6 +278,9 @@ class Editor(Vertical):
         return False
 
     def go(self) -> None:
+        if self.mode == RULES:
+            self._ask(Session.load_rules, self.text, then=self._rules_loaded)
+            return
         if self.mode == ASSEMBLY:
             vm = str(self.query_one("#editor-vm", Select).value)
 
@@ -255,7 +302,29 @@ class Editor(Vertical):
 
         self._ask(Session.apply_patch, handler, self.text, then=applied)
 
+    def _rules_loaded(self, loaded: RulesLoaded | Refused) -> None:
+        if isinstance(loaded, Refused):
+            if self.mode == RULES:
+                self._error_at(loaded.line or 1, 1, loaded.error)
+            else:
+                self.status(loaded.error, error=True)
+            return
+        if self.mode == RULES:
+            self._rules = None  # what watches the machine is what the session holds now
+        self.status(words(self)("rules_loaded", n=loaded.rules))
+        self.post_message(self.Changed("rules loaded"))
+
     def revert(self) -> None:
+        if self.mode == RULES:
+
+            def template(rules: RulesSource) -> None:
+                if self.mode == RULES:
+                    self._rules_coming = False
+                    self.text = rules.text
+                self.status(words(self)("rules_template"))
+
+            self._ask(Session.rules_source, True, then=template)
+            return
         if self.mode == ASSEMBLY:
             self.text = self._template
             say = words(self)

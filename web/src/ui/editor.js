@@ -1,8 +1,10 @@
-// The editor (CodeMirror 6), in two modes.
+// The editor (CodeMirror 6), in three modes.
 //   Program: RISC-V assembly (GNU as, highlighted by the legacy `gas` mode); "Assemble"
 //     marks each error at its line, "Load into" boots the program in the chosen VM.
 //   Patch: pick a hypercall handler, load its Python source, edit, Apply or Roll back;
 //     a patch that does not compile or fails its trial shows its error at its line.
+//   Detection rules: TOML (lesson 11); "Check rules" marks each problem at its line, "Load
+//     rules" lets them watch the machine (the Detections panel shows what they find).
 //
 //   const editor = new Editor(lab, vms, { seat, onChanged: () => …, program: lesson.program });   editor.mounted()
 //
@@ -13,6 +15,7 @@ import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirro
 import { python } from "@codemirror/lang-python";
 import { HighlightStyle, StreamLanguage, syntaxHighlighting, defaultHighlightStyle, indentUnit } from "@codemirror/language";
 import { gas } from "@codemirror/legacy-modes/mode/gas";
+import { toml } from "@codemirror/legacy-modes/mode/toml";
 import { Compartment, EditorState, RangeSet, StateEffect, StateField } from "@codemirror/state";
 import {
   Decoration,
@@ -116,7 +119,7 @@ export class Editor {
     this.onChanged = onChanged;
     this.mode = "program";
     // The lesson's own program (one the student finishes), else the sample.
-    this.sources = { program: program || SAMPLE, patch: "" };
+    this.sources = { program: program || SAMPLE, patch: "", rules: "" };
     this.language = new Compartment();
     this.view = new EditorView({
       state: EditorState.create({
@@ -142,7 +145,13 @@ export class Editor {
 
     const modeButton = (mode, label) =>
       h("button", { type: "button", "aria-pressed": String(mode === "program"), "data-mode": mode, onclick: () => this.setMode(mode) }, label);
-    this.modeButtons = h("div", { class: "segmented", role: "group", "aria-label": t("web.editor_mode") }, modeButton("program", t("web.program")), modeButton("patch", t("web.patch")));
+    this.modeButtons = h(
+      "div",
+      { class: "segmented", role: "group", "aria-label": t("web.editor_mode") },
+      modeButton("program", t("web.program")),
+      modeButton("patch", t("web.patch")),
+      modeButton("rules", t("detection_rules")),
+    );
 
     this.vmSelect = h("select", { id: "editor-vm" }, vms.map((vm) => h("option", { value: vm, selected: vm === seat }, vm)));
     this.programBar = h(
@@ -165,8 +174,16 @@ export class Editor {
       h("button", { type: "button", class: "btn", id: "editor-revert", onclick: () => this.revert() }, t("revert_patch")),
     );
 
+    this.rulesBar = h(
+      "span",
+      { class: "editor-rules", style: "display:none" },
+      h("button", { type: "button", class: "btn", id: "editor-check-rules", onclick: () => this.checkRules() }, t("web.check_rules")),
+      h("button", { type: "button", class: "btn btn-primary", id: "editor-load-rules", onclick: () => this.loadRules() }, t("web.load_rules")),
+      h("button", { type: "button", class: "btn", id: "editor-rules-template", onclick: () => this.rulesTemplate() }, t("web.rules_new")),
+    );
+
     this.host = h("div", { class: "editor-host" }, this.view.dom);
-    this.el = h("div", {}, h("div", { class: "panel-bar" }, this.modeButtons, this.programBar, this.patchBar), this.host, this.result);
+    this.el = h("div", {}, h("div", { class: "panel-bar" }, this.modeButtons, this.programBar, this.patchBar, this.rulesBar), this.host, this.result);
     this.handlersLoaded = false;
   }
 
@@ -177,14 +194,20 @@ export class Editor {
     for (const b of this.modeButtons.children) b.setAttribute("aria-pressed", String(b.dataset.mode === mode));
     this.programBar.style.display = mode === "program" ? "contents" : "none";
     this.patchBar.style.display = mode === "patch" ? "contents" : "none";
+    this.rulesBar.style.display = mode === "rules" ? "contents" : "none";
+    const language = { program: StreamLanguage.define(gas), patch: python(), rules: StreamLanguage.define(toml) }[mode];
     this.view.dispatch({
       changes: { from: 0, to: this.view.state.doc.length, insert: this.sources[mode] },
-      effects: [this.language.reconfigure(mode === "program" ? StreamLanguage.define(gas) : python()), setErrors.of([])],
+      effects: [this.language.reconfigure(language), setErrors.of([])],
     });
     clear(this.result);
     if (mode === "patch") {
       await this.#loadHandlers();
       if (!this.sources.patch) await this.loadSource();
+    }
+    if (mode === "rules" && !this.sources.rules) {
+      const r = await this.#run(() => this.lab.call("rules_source", {}));
+      if (r) this.#replace((this.sources.rules = r.text));
     }
   }
 
@@ -293,6 +316,39 @@ export class Editor {
     this.#show(true, t("web.patch_reverted", { handler }));
     this.onChanged({ handler });
     await this.loadSource();
+  }
+
+  #replace(text) {
+    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: text }, effects: setErrors.of([]) });
+  }
+
+  async checkRules() {
+    const r = await this.#run(() => this.lab.call("check_rules", { source: this.text }));
+    if (!r) return;
+    if (r.ok) this.#show(true, t("rules_valid", { n: r.rules }));
+    else this.#show(false, t("web.rules_errors", { n: r.errors.length }), r.errors);
+  }
+
+  async loadRules() {
+    const r = await this.#run(() => this.lab.call("load_rules", { source: this.text }));
+    if (!r) return;
+    if (r.ok) {
+      this.#show(true, t("rules_loaded", { n: r.rules }));
+      notify(t("rules_loaded", { n: r.rules }), "ok");
+      this.onChanged({ rules: r.rules });
+      return;
+    }
+    const checked = await this.#run(() => this.lab.call("check_rules", { source: this.text }));
+    const errors = checked?.errors?.length ? checked.errors : [{ line: r.line ?? 0, col: 0, message: r.error }];
+    this.#show(false, t("web.rules_errors", { n: errors.length }), errors);
+  }
+
+  async rulesTemplate() {
+    const r = await this.#run(() => this.lab.call("rules_source", { template: true }));
+    if (!r) return;
+    this.sources.rules = r.text;
+    this.#replace(r.text);
+    this.#show(true, t("rules_template"));
   }
 
   mounted() {

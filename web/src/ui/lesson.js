@@ -1,5 +1,5 @@
 // The lesson screen: the lesson text on the left; on the right a console per VM over
-// the panels (VMs, Timeline, Trace, Network, Grants, Editor, Policy); Run / Pause /
+// the panels (VMs, Timeline, Trace, Network, Grants, Detections, Editor, Policy); Run / Pause /
 // Step, the speed in MIPS and the time in the top bar.
 //
 //   const screen = new LessonScreen(app, "control-api");
@@ -16,6 +16,7 @@
 // come, one at a time.
 
 import { Consoles } from "./consoles.js";
+import { Detections } from "./detections.js";
 import { alertError, announce, confirmDialog, fmtInt, h, notify } from "./dom.js";
 import { Editor } from "./editor.js";
 import { Grants } from "./grants.js";
@@ -30,7 +31,7 @@ import { Trace } from "./trace.js";
 import { VmTable } from "./vms.js";
 
 // What each panel needs the frames to carry (Session.follow).
-const FOLLOW = { timeline: ["timeline"], trace: ["timeline"], network: ["network"], grants: ["grants"] };
+const FOLLOW = { timeline: ["timeline"], trace: ["timeline"], network: ["network"], grants: ["grants"], detections: ["detections"] };
 
 export class LessonScreen {
   /** `attach`: the LessonView of the lesson already running (a preview's reload): draw it on
@@ -81,6 +82,7 @@ export class LessonScreen {
     this.trace = new Trace();
     this.network = new Network(this.lab, { onCommand: () => this.afterAction() });
     this.grants = new Grants();
+    this.detections = new Detections(this.lab);
     this.editor = new Editor(this.lab, lesson.vms, { seat: this.seat, onChanged: () => this.afterAction(), program: lesson.program });
     this.policy = new Policy(switches, {
       onSet: (key, value) => this.setPolicy(key, value),
@@ -92,6 +94,7 @@ export class LessonScreen {
     this.panels.add("trace", t("trace"), this.trace.el);
     this.panels.add("network", t("network"), this.network.el);
     this.panels.add("grants", t("web.grants"), this.grants.el);
+    this.panels.add("detections", t("detections"), this.detections.el);
     this.panels.add("editor", t("editor"), this.editor.el);
     this.panels.add("policy", t("policy"), this.policy.el);
     const panelPane = h("section", { class: "pane pane-panels", "aria-label": t("web.panels") }, this.panels.list, this.panels.panels);
@@ -211,6 +214,7 @@ export class LessonScreen {
       this.trace.reset();
       this.network.reset();
       this.grants.reset();
+      this.detections.reset();
     }
     for (const out of frame.consoles) this.consoles.write(out.vm, out.text);
     if (
@@ -246,6 +250,7 @@ export class LessonScreen {
     }
     if (frame.network !== null || this.panels.current === "network") this.network.update(frame.network, state.time);
     if (frame.grants) this.grants.update(frame.grants);
+    if (frame.detections) this.detections.update(frame.detections);
     if (this.panels.current === "vms") this.vms.update(state.vms);
     this.#showRun();
   }
