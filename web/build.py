@@ -68,6 +68,19 @@ PYODIDE_FILES: Final = (
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
+# Legacy character sets (code pages, Mac and ISO 8859 tables, CJK): the engine, the lessons and the
+# page read and write UTF-8 and ASCII; UTF-16/32, Latin-1 and cp437 (zip file names) stay.
+LEGACY_CODECS: Final = (  # noqa: SIM905 (a list of words reads better as words)
+    "big5 big5hkscs cp037 cp1006 cp1026 cp1125 cp1140 cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 "
+    "cp1256 cp1257 cp1258 cp273 cp424 cp500 cp720 cp737 cp775 cp850 cp852 cp855 cp856 cp857 cp858 "
+    "cp860 cp861 cp862 cp863 cp864 cp865 cp866 cp869 cp874 cp875 cp932 cp949 cp950 euc_jis_2004 "
+    "euc_jisx0213 euc_jp euc_kr gb18030 gb2312 gbk hp_roman8 hz iso2022_jp iso2022_jp_1 iso2022_jp_2 "
+    "iso2022_jp_2004 iso2022_jp_3 iso2022_jp_ext iso2022_kr iso8859_1 iso8859_10 iso8859_11 "
+    "iso8859_13 iso8859_14 iso8859_15 iso8859_16 iso8859_2 iso8859_3 iso8859_4 iso8859_5 iso8859_6 "
+    "iso8859_7 iso8859_8 iso8859_9 johab koi8_r koi8_t koi8_u kz1048 mac_arabic mac_croatian "
+    "mac_cyrillic mac_farsi mac_greek mac_iceland mac_latin2 mac_roman mac_romanian mac_turkish "
+    "palmos ptcp154 shift_jis shift_jis_2004 shift_jisx0213 tis_620"
+).split()
 # Parts of Python's standard library the page never uses, left out of python_stdlib.zip (each a
 # path in the zip: a module, or a package with all it holds). A student's patch may import any
 # other module; these need what a browser's worker does not have, or serve a Python prompt the
@@ -90,6 +103,7 @@ STDLIB_LEFT_OUT: Final = {
     "ftplib.py": "FTP over sockets",
     "mailbox.py": "mail folders on disk",
     "sqlite3": "needs the sqlite3 extension, not in Pyodide's core",
+    **{f"encodings/{name}.py": "a legacy character set (LEGACY_CODECS)" for name in LEGACY_CODECS},
 }
 # The trimmed stdlib is deflated again, not stored: a host that sends files as they are (many do
 # not compress zips) then sends 2 MB, not the 9 MB of a stored zip.
