@@ -169,6 +169,9 @@ RECORDED: Final[dict[str, Recorded]] = {
         "a program assembled and booted in a VM (`vm`, `source`, `filename`)",
         lambda r: f"{r.size} bytes" if r.ok else f"{len(r.errors)} error(s)",
     ),
+    "load_rules": Recorded(
+        "detection rules loaded to watch the machine (`source`)", lambda r: f"{r.rules} rule(s)"
+    ),
     "measure": Recorded("what the hardening costs, measured (`calls`; the figures are the host's)"),
     "answer": Recorded(
         "an answer to a question of the step (`quiz`, `value`)",
@@ -200,6 +203,7 @@ UNRECORDED: Final[dict[str, str]] = {
     "drawn": "the front end drew a frame: when its next may come (the host's pace, not the machine's)",
     "frame": "what the front end shows (a frame may evaluate the checks: `evaluate` notes a step found done)",
     "follow": "which panels the front end shows",
+    "score_rules": "the loaded rules scored against the lab's own recorded runs: the machine is not touched",
     "reload": "an instructor's preview reading changed lesson files: a run made while previewing names "
     "the text it began on, and a replay on the text saved since is refused",
 }
