@@ -58,7 +58,8 @@ PAUSE_SECONDS: Final = (0.08, 0.3)  # between keys: a typist's rhythm
 KEY_TIMEOUT: Final = 30.0  # a key whose effect takes longer counts as lost: the run fails
 START_TIMEOUT: Final = 90.0  # the lab up, the login replayed
 PLACEHOLDER: Final = "type to {vm}"  # the console input line's placeholder (uitext tui.console_placeholder)
-READY: Final = "Step 2 of 5"  # the lesson text at the storm step
+READY: Final = "Step 2 of "  # the lesson text at the storm step
+STORM_STEP: Final = 1  # its index; its first question is a prediction, answered before the storm
 STORMING: Final = "MIPS ·"  # the status line while a guest runs without waiting
 BORDERS: Final = " ▊▎▌▐│┃"
 BUSY_LOOP: Final = "while True: pass"
@@ -190,14 +191,18 @@ class Terminal:
 
 
 def prepared_progress(folder: Path, checkout: Path) -> Path:
-    """A progress file whose student did lesson 8's first step: the lab resumes at the storm."""
+    """A progress file whose student did lesson 8's first step and answered the storm step's
+    prediction (its checks count from then on): the lab resumes at the storm, ready for it."""
     code = (
         "import sys\n"
         "from lab.session import STUDENT\n"
         "from lab.session.course import ProgressBook\n"
         "book = ProgressBook(sys.argv[1], seed=STUDENT)\n"
-        f"book.step_done({LESSON!r}, 0, last=False)\n"
-        f"book.step_began({LESSON!r}, 1)\n"
+        f"book.step_done({LESSON!r}, {STORM_STEP - 1}, last=False)\n"
+        f"book.step_began({LESSON!r}, {STORM_STEP})\n"
+        # A tree from before the course asked for predictions has neither them nor `answered`.
+        "if hasattr(book, 'answered'):\n"
+        f"    book.answered({LESSON!r}, {STORM_STEP}, 1, '2', right=True, prediction=True)\n"
     )
     path = folder / "progress.json"
     # Written by the checkout's own code: its progress format is the one it reads.

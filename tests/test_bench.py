@@ -92,3 +92,24 @@ def test_the_validators_figure_times_a_real_check(tmp_path: Path) -> None:
 
     (tmp_path / "timed.md").write_text((tmp_path / "timed.md").read_text().replace("```check", "```chekc", 1))
     assert not course.measure(tmp_path).ok  # a broken course is not timed as if it passed
+
+
+def test_the_tui_bench_resumes_its_lesson_at_the_storm_ready_to_type(tmp_path: Path) -> None:
+    """`hvlab bench --tui` drives a real terminal through lesson 8; what it prepares must still
+    put the student where it starts typing: the storm step, its prediction answered."""
+    from bench import tui
+    from lab.session import Session
+
+    repo = Path(__file__).resolve().parents[1]
+    progress = tui.prepared_progress(tmp_path, repo)
+    session = Session(repo / "lessons", backend="interp", progress_path=progress)
+    try:
+        lesson = session.open_lesson(tui.LESSON)
+        state = session.start()
+        assert state.step == tui.STORM_STEP
+        assert f"{tui.READY}{state.steps}" == f"Step {tui.STORM_STEP + 1} of {state.steps}"
+        assert "storm" in lesson.steps[tui.STORM_STEP].title.lower()
+        assert [q.kind for q in state.quizzes][:1] == ["predict"] and state.quizzes[0].answered
+        assert session.evaluate(attempt=False).predicted  # its checks count: the storm can begin
+    finally:
+        session.close()

@@ -32,6 +32,7 @@ from textual.containers import Horizontal
 from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from lab.session import Panel, Session
@@ -62,6 +63,7 @@ from tui.widgets.lesson_view import LessonView
 from tui.widgets.network_panel import NetworkPanel
 from tui.widgets.policy_panel import PolicyPanel
 from tui.widgets.quiz import QuizPanel
+from tui.widgets.text_log import DrawnWhenShown
 from tui.widgets.timeline_panel import TimelinePanel
 from tui.widgets.trace_panel import TracePanel
 from tui.widgets.vm_panel import VmPanel
@@ -443,11 +445,19 @@ class LessonScreen(Localized, Screen[None]):
         pane = event.pane.id or ""
         if pane != self.query_one(TabbedContent).active:
             return
+        self.reveal_panels(event.pane)
         target = self.query_one(self._focus_target(pane))
         if not target.has_focus and self._machine_shown:  # not while the text has the whole screen
             target.focus()
         if not self._left:
             self._status(self.state)  # "panel n/N" follows at once
+
+    @staticmethod
+    def reveal_panels(pane: Widget) -> None:
+        """The panels of a tab just opened draw what came while it was hidden."""
+        for widget in pane.walk_children():
+            if isinstance(widget, DrawnWhenShown):
+                widget.reveal()
 
     def _panes(self) -> list[str]:
         if not self._pane_ids:  # they never change: asked once (a query each frame is costly)

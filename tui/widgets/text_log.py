@@ -14,10 +14,11 @@ line (a console) sets `can_focus = False` and is scrolled by its owner. It keeps
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual.binding import Binding, BindingType
-from textual.widgets import TextArea
+from textual.widget import Widget
+from textual.widgets import TabbedContent, TabPane, TextArea
 
 
 class TextLog(TextArea):
@@ -111,22 +112,36 @@ class TextLog(TextArea):
 
 
 class DrawnWhenShown:
-    """Mixin for a panel that keeps what comes and draws it only while it is on screen: a flood's
-    thousands of lines cost a hidden panel nothing but keeping them, and are drawn once, in
-    `_redraw`, when the panel is shown. The panel draws new lines itself while `_shown`, and
-    sets `_stale` when something came while it was hidden."""
+    """Mixin for a panel in a tab that keeps what comes and draws it only while its tab is the
+    open one: a flood's thousands of lines cost a hidden panel nothing but keeping them, and are
+    drawn once, in `_redraw`, when the panel's tab opens. The panel draws new lines itself while
+    `_shown`, and sets `_stale` when something came while it was hidden.
 
-    _shown = False  # on screen: new lines are drawn as they come
+    Whether the tab is open is asked of the TabbedContent, not learned from Show and Hide
+    events: Textual may leave out a Show (when its full layout map was rebuilt in between, the
+    panel counts as shown already), and a panel waiting for it would never draw. The lesson
+    screen calls `reveal` when a tab opens; a Show (when one comes) does the same."""
+
     _stale = False  # hidden while lines came: drawn afresh when shown
 
-    def on_show(self) -> None:
-        self._shown = True
-        if self._stale:
+    @property
+    def _shown(self) -> bool:
+        """Its tab is the open one (a panel outside any tab: always)."""
+        widget = cast(Widget, self)
+        pane = next((node for node in widget.ancestors if isinstance(node, TabPane)), None)
+        if pane is None:
+            return True
+        tabs = next((node for node in pane.ancestors if isinstance(node, TabbedContent)), None)
+        return tabs is None or tabs.active == pane.id
+
+    def reveal(self) -> None:
+        """Draw what came while the panel was hidden, now that its tab is open."""
+        if self._stale and self._shown:
             self._stale = False
             self._redraw()
 
-    def on_hide(self) -> None:
-        self._shown = False
+    def on_show(self) -> None:
+        self.reveal()
 
     def _redraw(self) -> None:
         raise NotImplementedError

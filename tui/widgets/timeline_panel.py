@@ -99,15 +99,16 @@ class TimelinePanel(DrawnWhenShown, Vertical):
     def add(self, items: tuple[TimelineItem, ...], *, dropped: int = 0) -> None:
         """Items oldest first; `dropped` came before them and are not listed (a flood)."""
         lines: list[str] = []
+        shown = self._shown
         if dropped:
             gap = Gap(dropped)
             self._items.append(gap)
             lines.extend(self._lines(gap))
         for item in items:
             self._items.append(item)
-            if self._shown and self._passes(item):
+            if shown and self._passes(item):
                 lines.extend(self._lines(item))
-        if not self._shown:  # drawn once, from the items kept, when the panel is opened
+        if not shown:  # drawn once, from the items kept, when the panel is opened
             self._stale = self._stale or bool(items or dropped)
         elif lines:
             self.query_one(TextLog).write_lines(lines)

@@ -79,6 +79,7 @@ class TracePanel(DrawnWhenShown, Vertical):
         """Timeline items oldest first (frames are not the trace's); `dropped` came before them."""
         log = self.query_one(TextLog)
         lines = []
+        shown = self._shown
         if dropped:
             self._events.append(Gap(dropped))
             lines.append(Gap(dropped).line(words(self)))
@@ -93,9 +94,9 @@ class TracePanel(DrawnWhenShown, Vertical):
                     if self._kind is not None:
                         select.value = self._kind
             self._events.append(event)
-            if self._shown and self._passes(event):
+            if shown and self._passes(event):
                 lines.append(self._line(event))
-        if not self._shown:  # a flood's thousands of lines are drawn once, when the panel is opened
+        if not shown:  # a flood's thousands of lines are drawn once, when the panel is opened
             self._stale = self._stale or bool(items or dropped)
         elif lines:
             log.write_lines(lines)
