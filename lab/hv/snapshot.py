@@ -18,6 +18,7 @@ number of times. `size` says how many bytes it holds (`hvlab bench` shows it).
 from __future__ import annotations
 
 import copy
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +169,10 @@ def _copy_net(hv: Hypervisor, net: Any) -> Any:
         return None
     memo: dict[int, Any] = {id(hv): hv, id(hv.mem): hv.mem, id(hv.trace): hv.trace}
     memo.update({id(vm): vm for vm in hv.vms})
+    # A capture (up to 100,000 frames a segment) holds immutable frames: a new deque that
+    # shares them, not a copy of each (which was most of a lesson check's time).
+    for segment in net.network.segments.values():
+        memo[id(segment.capture)] = deque(segment.capture, maxlen=segment.capture.maxlen)
     return copy.deepcopy(net, memo)
 
 

@@ -30,6 +30,8 @@ START_RUN: Final = 50_000  # instructions `start` runs: enough for a flood to be
 ANSWER_SLICE: Final = 10_000  # how often `type` and `paste` look for the VM's prompt
 AFTER_ANSWER: Final = 200_000  # instructions `type` runs after the answer for the other VMs to settle
 PROMPT_END: Final = b"> "  # the monitor's prompt `domN> ` ends every answer
+HARDENING: Final = frozenset(("set", "patch"))  # actions that change only the policy and the patches
+# (what `Lab.harden_like` takes over from a student's machine for the `attack_blocked` replay)
 
 
 @action(

@@ -124,6 +124,7 @@ def trace(lab: Lab, args: dict[str, Any]) -> bool:
         "every `legit` check still passes. The machine is restored afterwards."
     ),
     example="attack_blocked",
+    replays=True,
 )
 def attack_blocked(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     upto = args["step"] - 1 if "step" in args else None

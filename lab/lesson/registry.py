@@ -107,6 +107,7 @@ class Entry:
     example: str
     fn: Callable[..., Any]
     needs: str = ""  # a missing extension this needs, said when it cannot be evaluated
+    replays: bool = False  # a check that plays the lesson again (costly): evaluated after the others
 
     @property
     def signature(self) -> str:
@@ -137,19 +138,23 @@ def _params(signature: str) -> tuple[Param, ...]:
     return tuple(params)
 
 
-def _register(kind: EntryKind, name: str, signature: str, doc: str, example: str, needs: str):
+def _register(
+    kind: EntryKind, name: str, signature: str, doc: str, example: str, needs: str, replays: bool = False
+):
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise ValueError(f"{name} registered twice")
-        REGISTRY[name] = Entry(name, kind, _params(signature), doc, example, fn, needs)
+        REGISTRY[name] = Entry(name, kind, _params(signature), doc, example, fn, needs, replays)
         return fn
 
     return wrap
 
 
-def predicate(name: str, signature: str = "", *, doc: str, example: str, needs: str = ""):
-    """Register a check: fn(lab, args) -> bool."""
-    return _register(EntryKind.PREDICATE, name, signature, doc, example, needs)
+def predicate(
+    name: str, signature: str = "", *, doc: str, example: str, needs: str = "", replays: bool = False
+):
+    """Register a check: fn(lab, args) -> bool. `replays`: it plays the lesson again (costly)."""
+    return _register(EntryKind.PREDICATE, name, signature, doc, example, needs, replays)
 
 
 def action(name: str, signature: str = "", *, doc: str, example: str, needs: str = ""):
