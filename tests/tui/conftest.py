@@ -133,6 +133,17 @@ async def open_tab(pilot, name: str) -> None:
     assert screen.query_one(TabbedContent).active == f"tab-{name}"
 
 
+async def press(pilot, selector: str) -> None:
+    """Click a button as a student does, not faster: Textual ignores a click while the button
+    still shows its last press (0.2 s, longer on a busy machine), and a guest that answers at
+    once let the race test click again within that, a click that did nothing."""
+    from textual.widgets import Button
+
+    button = pilot.app.screen.query_one(selector, Button)
+    await until(pilot, lambda: not button.has_class("-active"), timeout=10, what=f"{selector} ready")
+    await pilot.click(selector)
+
+
 async def click_in_view(pilot, selector: str) -> None:
     """Click a widget of a panel (a policy switch, the Measure button), scrolled into view first
     as a student scrolls the panel to it (at 80x24 the policy panel is taller than the screen)."""

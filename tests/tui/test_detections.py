@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.widgets import Select, Static, TabbedContent, TextArea
 
-from tests.tui.conftest import SIZE, lesson_started, open_tab, settled, until
+from tests.tui.conftest import SIZE, lesson_started, open_tab, press, settled, until
 from tui.app import HvlabApp
 from tui.widgets.detections_panel import DetectionsPanel
 from tui.widgets.editor import RULES, Editor
@@ -38,20 +38,20 @@ def test_rules_from_the_editor_fire_live_on_the_flood_and_are_scored(session, tm
             area = screen.query_one("#editor-text", TextArea)
             await until(pilot, lambda: editor.mode == RULES and area.text != "", what="the rules' template")
             assert area.text.startswith("# Detection rules (TOML)")  # the template, valid as it stands
-            await pilot.click("#editor-check")
+            await press(pilot, "#editor-check")
             await settled(pilot)
             assert "1 rule(s)" in str(status.render())
 
             # A misspelt field: Check names its line and the field meant; Load refuses it.
             area.load_text(MISSPELT)
-            await pilot.click("#editor-check")
+            await press(pilot, "#editor-check")
             await settled(pilot)
             line = next(n for n, text in enumerate(MISSPELT.splitlines(), 1) if "udp.dstprt" in text)
             said = str(status.render())
             assert f"line {line}:" in said and "did you mean 'udp.dstport'" in said
             assert area.selection.start[0] == line - 1  # the cursor sits on it
             area.move_cursor((0, 0))
-            await pilot.click("#editor-go")
+            await press(pilot, "#editor-go")
             await settled(pilot)
             assert "did you mean 'udp.dstport'" in str(status.render())
             assert area.selection.start[0] == line - 1
@@ -59,7 +59,7 @@ def test_rules_from_the_editor_fire_live_on_the_flood_and_are_scored(session, tm
 
             # Fixed and loaded: the rule watches the machine and fires on the running flood.
             area.load_text(FLOOD_RULES)
-            await pilot.click("#editor-go")
+            await press(pilot, "#editor-go")
             await settled(pilot)
             assert "1 rule(s) now watch the machine" in str(status.render())
             await open_tab(pilot, "detections")
@@ -77,7 +77,7 @@ def test_rules_from_the_editor_fire_live_on_the_flood_and_are_scored(session, tm
             # The score: the engine records the course's runs (seconds) while the screen answers keys.
             await open_tab(pilot, "detections")
             score_box = screen.query_one("#det-score", Static)
-            await pilot.click("#det-score-button")
+            await press(pilot, "#det-score-button")
             await pilot.press("f3")
             await pilot.pause()
             assert screen.query_one(TabbedContent).active == "tab-editor"

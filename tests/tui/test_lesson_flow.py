@@ -24,6 +24,7 @@ from tests.tui.conftest import (
     lesson_started,
     machine_shown,
     open_tab,
+    press,
     settled,
 )
 from tests.tui.test_quiz import to_question
@@ -132,7 +133,7 @@ async def control_api_flow(session, then=None) -> None:
         assert own[:16] in screen.query_one("#console-tenant", ConsoleView).text
         assert (await settled(pilot)).done
         await text_shown(pilot)
-        await pilot.click("#next-step")  # the button does what Ctrl+N does
+        await press(pilot, "#next-step")  # the button does what Ctrl+N does
         assert (await settled(pilot)).step == 2
         await machine_shown(pilot)
 

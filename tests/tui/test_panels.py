@@ -15,7 +15,16 @@ from pathlib import Path
 from textual.widgets import DataTable, Select, TextArea
 
 from lab.session import STUDENT, Session
-from tests.tui.conftest import SIZE, enter_line, lesson_started, machine_shown, open_tab, settled, until
+from tests.tui.conftest import (
+    SIZE,
+    enter_line,
+    lesson_started,
+    machine_shown,
+    open_tab,
+    press,
+    settled,
+    until,
+)
 from tui.app import HvlabApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.lesson import LessonScreen
@@ -63,13 +72,13 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
 
             # A patch that does not compile is refused with its line; nothing changes.
             editor.text = "def console_write(hv, vm, n, lo, hi):\n    return (\n"
-            await pilot.click("#editor-go")
+            await press(pilot, "#editor-go")
             assert (await settled(pilot)).patches == ()
             assert "line" in str(screen.query_one("#editor-status").render())
 
             # The lesson's fix: applied, it stops the leak of the neighbour's memory.
             editor.text = PATCH.read_text()
-            await pilot.click("#editor-go")
+            await press(pilot, "#editor-go")
             assert (await settled(pilot)).patches == ("dbcn.console_write",)
             assert "patched: dbcn.console_write" in status_line(screen)
             await open_tab(pilot, "tenant")
@@ -78,7 +87,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
 
             # Rolled back, the original handler is in place again.
             await open_tab(pilot, "editor")
-            await pilot.click("#editor-revert")
+            await press(pilot, "#editor-revert")
             assert (await settled(pilot)).patches == ()
             assert "def console_write" in editor.text and editor.text != PATCH.read_text()
 
@@ -86,7 +95,7 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
             screen.query_one("#editor-source", Select).value = "asm"
             await pilot.pause()
             editor.text = BROKEN
-            await pilot.click("#editor-check")
+            await press(pilot, "#editor-check")
             await settled(pilot)
             status = str(screen.query_one("#editor-status").render())
             assert "line 3" in status and "frobnicate" in status
@@ -94,12 +103,12 @@ def test_editor_patches_a_handler_and_loads_assembly_and_a_runaway_guest_stops(s
 
             # The example program loads into the tenant and prints its greeting.
             editor.revert()
-            await pilot.click("#editor-go")
+            await press(pilot, "#editor-go")
             await until(pilot, lambda: "hello from the editor" in tenant.text, what="the example program")
 
             # A guest that never waits: the run loop keeps the UI alive and shows it.
             editor.text = RUNAWAY
-            await pilot.click("#editor-go")
+            await press(pilot, "#editor-go")
             before = (await settled(pilot)).vms[1].instret
             await until(pilot, lambda: screen.mips > 0 and screen.state.vms[1].instret > before + 10_000)
             assert screen.state.running

@@ -14,7 +14,7 @@ import asyncio
 from textual.widgets import Select
 
 from lab.session import Session
-from tests.tui.conftest import SIZE, lesson_started, open_tab, settled, until
+from tests.tui.conftest import SIZE, lesson_started, open_tab, press, settled, until
 from tui.app import HvlabApp
 from tui.widgets.console import ConsoleView
 from tui.widgets.editor import Editor
@@ -51,9 +51,17 @@ def test_the_race_is_written_in_the_editor_and_timed_until_it_wins(session):
             async def race(wait: int) -> str:
                 """Load the program with this wait; which of the three endings the tenant saw."""
                 editor.text = starter.replace(YOUR_PART, change_len(wait))
-                await pilot.click("#editor-go")
+                await press(pilot, "#editor-go")
                 seen = lambda: [end for end, words in ENDINGS.items() if words in tenant.text]  # noqa: E731
-                await until(pilot, lambda: seen(), what=f"the race with {wait} to end")
+                try:
+                    await until(pilot, lambda: seen(), what=f"the race with {wait} to end")
+                except AssertionError as exc:  # with what the tenant wrote, in the engine
+                    got = []
+                    screen.machine.submit(Session.console, "tenant", then=got.append)
+                    await until(pilot, lambda: got, timeout=10)
+                    raise AssertionError(
+                        f"{exc}; the tenant's console in the engine:\n{got[0].text}"
+                    ) from None
                 (end, *_) = seen()
                 tenant.clear()
                 return end

@@ -17,7 +17,16 @@ from lab.net.switch import PortCounters
 from lab.session import STUDENT, Session
 from lab.session.records import PortView
 from tests.test_session import NET_LESSON
-from tests.tui.conftest import SIZE, enter_line, lesson_started, machine_shown, open_tab, settled, until
+from tests.tui.conftest import (
+    SIZE,
+    enter_line,
+    lesson_started,
+    machine_shown,
+    open_tab,
+    press,
+    settled,
+    until,
+)
 from tui.app import HvlabApp
 from tui.widgets.network_panel import NetworkPanel, _port_row
 from tui.widgets.timeline_panel import TimelinePanel
@@ -152,7 +161,7 @@ def test_the_network_panel_counts_frames_and_saves_a_capture(tmp_path, monkeypat
 
             # A path of the student's choosing, through the input line and the button.
             screen.query_one("#pcap-path").value = str(tmp_path / "mine.pcap")
-            await pilot.click("#pcap-save")
+            await press(pilot, "#pcap-save")
             await settled(pilot)
             assert (tmp_path / "mine.pcap").exists()
 
