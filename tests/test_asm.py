@@ -553,7 +553,9 @@ def test_every_form_in_the_pseudo_table_assembles(name: str, form: str) -> None:
     assert len(words(f"{name} {_substitute(form)}\nend: nop")) >= 2
 
 
-@pytest.mark.parametrize("entry", [p for p in PSEUDOS.values() if p.name not in _PROSE_EXPANSIONS], ids=str)
+@pytest.mark.parametrize(
+    "entry", [p for p in PSEUDOS.values() if p.name not in _PROSE_EXPANSIONS], ids=lambda p: p.name
+)
 def test_the_pseudo_table_says_what_each_expands_into(entry: Pseudo) -> None:
     """The docs show `expands`: it must be what the first form assembles to, word for word."""
     expansion = re.sub(r"\b(rd|rs|rt|target|csr|uimm)\b", lambda m: _OPERAND[m[1]], entry.expands)

@@ -345,7 +345,7 @@ def build_corpus(directory: Path) -> Corpus:
     """Play the attack lessons in scope and every legitimate run in `directory` and record them."""
     lessons, unscored = attack_lessons(directory)
     legit = read_legit(directory)
-    recorder = _Recorder(corpus_key(directory, lessons))
+    recorder = _Recorder(corpus_key(directory, lessons, unscored))
     recorder.corpus.unscored = unscored
     for lesson in lessons:
         _record_lesson(recorder, lesson, unscored)
@@ -357,18 +357,23 @@ def build_corpus(directory: Path) -> Corpus:
 # ------------------------------------------------------------------ the cache
 
 
-def corpus_key(directory: Path, lessons: list[Lesson] | None = None) -> str:
+def corpus_key(
+    directory: Path, lessons: list[Lesson] | None = None, unscored: list[str] | None = None
+) -> str:
     """What the corpus depends on, hashed: the engine's code, guests and scenarios, the attack
-    lessons' files and the legitimate runs' file."""
+    lessons' files, the legitimate runs' file, and the attacks outside the scope (which the
+    corpus names: a folder with one more lesson outside it has another corpus)."""
     digest = hashlib.sha256(f"corpus {CORPUS_VERSION}".encode())
     engine = sorted(
         p for pattern in ("**/*.py", "guests/**/*.S", "scenarios/*.toml") for p in ENGINE.glob(pattern)
     )
-    lessons = attack_lessons(directory)[0] if lessons is None else lessons
+    if lessons is None or unscored is None:
+        lessons, unscored = attack_lessons(directory)
     files = [*engine, *(lesson.path for lesson in lessons), directory / LEGIT_FILE]
     for path in files:
         digest.update(str(path.relative_to(ENGINE) if path.is_relative_to(ENGINE) else path.name).encode())
         digest.update(path.read_bytes() if path.is_file() else b"-")
+    digest.update(("unscored " + " ".join(unscored)).encode())
     return digest.hexdigest()[:20]
 
 

@@ -262,6 +262,7 @@ def detections(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
         "(and every legitimate run). The detail names what was missed and which rule fired on what."
     ),
     example="rules_score lesson=control-api",
+    corpus=True,
 )
 def rules_score(lab: Lab, args: dict[str, Any]) -> tuple[bool, str]:
     sensor = lab.sensor

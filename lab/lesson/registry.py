@@ -108,6 +108,7 @@ class Entry:
     fn: Callable[..., Any]
     needs: str = ""  # a missing extension this needs, said when it cannot be evaluated
     replays: bool = False  # a check that plays the lesson again (costly): evaluated after the others
+    corpus: bool = False  # a check that scores against the course's recorded runs (lab/lesson/corpus.py)
 
     @property
     def signature(self) -> str:
@@ -139,22 +140,37 @@ def _params(signature: str) -> tuple[Param, ...]:
 
 
 def _register(
-    kind: EntryKind, name: str, signature: str, doc: str, example: str, needs: str, replays: bool = False
+    kind: EntryKind,
+    name: str,
+    signature: str,
+    doc: str,
+    example: str,
+    needs: str,
+    replays: bool = False,
+    corpus: bool = False,
 ):
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise ValueError(f"{name} registered twice")
-        REGISTRY[name] = Entry(name, kind, _params(signature), doc, example, fn, needs, replays)
+        REGISTRY[name] = Entry(name, kind, _params(signature), doc, example, fn, needs, replays, corpus)
         return fn
 
     return wrap
 
 
 def predicate(
-    name: str, signature: str = "", *, doc: str, example: str, needs: str = "", replays: bool = False
+    name: str,
+    signature: str = "",
+    *,
+    doc: str,
+    example: str,
+    needs: str = "",
+    replays: bool = False,
+    corpus: bool = False,
 ):
-    """Register a check: fn(lab, args) -> bool. `replays`: it plays the lesson again (costly)."""
-    return _register(EntryKind.PREDICATE, name, signature, doc, example, needs, replays)
+    """Register a check: fn(lab, args) -> bool. `replays`: it plays the lesson again (costly);
+    `corpus`: it scores against the course's recorded runs (built once, then kept)."""
+    return _register(EntryKind.PREDICATE, name, signature, doc, example, needs, replays, corpus)
 
 
 def action(name: str, signature: str = "", *, doc: str, example: str, needs: str = ""):

@@ -48,6 +48,7 @@ from lab.lesson.engine import ActionError, Lab
 from lab.lesson.model import Lesson, LessonError, Quiz, QuizKind, Step
 from lab.lesson.parser import find_lessons, parse_lesson
 from lab.lesson.quiz import judge, number, right_answer, wrong_answers
+from lab.lesson.registry import REGISTRY
 from lab.lesson.sentences import SENTENCES, sentence
 from lab.lesson.teaching import teaching_problems
 from lab.scenario import ScenarioError, load_scenario
@@ -128,16 +129,42 @@ def _forking() -> Any:
     return multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
 
 
-def _runs_in_processes(runs: list[_Run], jobs: int) -> Iterator[tuple[list[str], list[str], int, int]]:
+def _runs_in_processes(
+    runs: list[_Run], jobs: int, corpora: list[Path] | None = None
+) -> Iterator[tuple[list[str], list[str], int, int]]:
     """The runs' results in order: in `jobs` forked processes where the platform forks (CPython on
-    Linux and macOS), else here, one after the other (Windows' spawn, Pyodide's single thread)."""
+    Linux and macOS), else here, one after the other (Windows' spawn, Pyodide's single thread).
+    `corpora`: lesson folders whose recorded runs (lab/lesson/corpus.py) some run scores against:
+    one process builds each first, into the cache every run then reads, while the others start
+    on the runs (each run that needs it would otherwise build it again, at the same time)."""
     context = _forking() if jobs > 1 and len(runs) > 1 else None
     if context is not None:
         with context.Pool(min(jobs, len(runs))) as pool:
+            for directory in corpora or ():
+                pool.apply_async(_build_corpus, (directory,))
             yield from pool.imap(_run, runs)
         return
     for run in runs:
         yield _run(run)
+
+
+def _build_corpus(directory: Path) -> None:
+    """Record the course's runs for `directory` into the cache (a failure is the runs' to report)."""
+    from lab.lesson.corpus import CorpusError, corpus_for
+
+    with contextlib.suppress(CorpusError, LessonError, OSError, ValueError):
+        corpus_for(directory)
+
+
+def _scored_folders(lessons: list[Lesson]) -> list[Path]:
+    """The folders of the lessons with a check that scores against the recorded runs."""
+    folders = {
+        lesson.directory
+        for lesson in lessons
+        for step in lesson.steps
+        if any(REGISTRY[c.name].corpus for c in step.all_checks)
+    }
+    return sorted(folders)
 
 
 def _prepare(lessons: list[Lesson], backends_used: list[str]) -> None:
@@ -393,9 +420,10 @@ def validate(
         runs += [_Run(i, name, seed) for name in names for seed in seeds]
     global _RUN_LESSONS
     _RUN_LESSONS = lessons
+    run_lessons = [lessons[r.lesson] for r in runs]
     if jobs > 1:
-        _prepare([lessons[r.lesson] for r in runs], names)
-    results = _runs_in_processes(runs, jobs)
+        _prepare(run_lessons, names)
+    results = _runs_in_processes(runs, jobs, _scored_folders(run_lessons))
     pending = list(runs)
     for report in reports:
         lesson = report.lesson

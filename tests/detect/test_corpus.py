@@ -22,6 +22,7 @@ from lab.lesson.corpus import (
     attack_scope,
     build_corpus,
     corpus_for,
+    corpus_key,
     no_attacks,
     score_rules,
 )
@@ -93,6 +94,23 @@ def test_a_scope_that_names_a_lesson_not_recorded_is_an_error(tmp_path: Path) ->
     (folder / LEGIT_FILE).write_text('attacks = ["flood"]\n')
     with pytest.raises(CorpusError, match="attacks names flood, not an attack lesson or step"):
         corpus_for(folder)
+
+
+def test_a_folder_with_one_more_attack_lesson_outside_the_scope_has_its_own_corpus(tmp_path: Path) -> None:
+    """The corpus names the attacks it leaves out, so they are part of its key: a copy of the course
+    with one more attack lesson (outside legit.toml's scope) once got the course's cached corpus,
+    and its score said nothing of the extra lesson (or the course's said "the attacks of demo")."""
+    folder = tmp_path / "lessons"
+    shutil.copytree(LESSONS, folder)
+    assert corpus_key(folder) == corpus_key(LESSONS)  # the same files: the same corpus
+    flood = (folder / "08-flood.md").read_text(encoding="utf-8")
+    (folder / "99-demo.md").write_text(flood.replace('id = "flood"', 'id = "demo"'), encoding="utf-8")
+    assert "demo" in all_attack_lessons_ids(folder) and "demo" not in (attack_scope(folder) or [])
+    assert corpus_key(folder) != corpus_key(LESSONS)
+
+
+def all_attack_lessons_ids(folder: Path) -> list[str]:
+    return [lesson.id for lesson in all_attack_lessons(folder)]
 
 
 def test_observations_hold_exactly_the_fields_of_the_table(corpus: Corpus) -> None:
