@@ -35,7 +35,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Protocol
+from typing import Protocol
 
 from lab.net.events import EventSink, NetEvent
 from lab.net.frames import (
@@ -174,11 +174,6 @@ class CapturedFrame:
     time: int  # instructions retired when the frame entered the switch
     port: str  # the ingress port's name
     frame: bytes
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> CapturedFrame:
-        # Immutable: a snapshot of the network shares its captured frames (a capture holds up
-        # to 100,000 of them, and copying each one was most of a lesson check's time).
-        return self
 
 
 @dataclass(slots=True)
