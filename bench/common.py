@@ -75,10 +75,13 @@ def run_on_hv(
     return hv.time, sum(v.hypercalls for v in hv.vms), elapsed
 
 
-def run_raw_unicorn(prog: Program, *, until: str | None = None) -> tuple[float, int]:
+def run_raw_unicorn(
+    prog: Program, *, until: str | None = None, block_hook: bool = False
+) -> tuple[float, int]:
     """Run `prog` in raw unicorn, with no hvlab in the way (lab.cpu.uc.raw):
     (seconds, hypercalls made). `until`: stop at that symbol, with no hook
-    at all; else hypercalls are answered by the cheapest hook there is."""
+    at all; else hypercalls are answered by the cheapest hook there is.
+    `block_hook`: add a block hook that does nothing."""
     from lab.cpu.uc.raw import run_raw
 
     return run_raw(
@@ -87,6 +90,7 @@ def run_raw_unicorn(prog: Program, *, until: str | None = None) -> tuple[float, 
         ram_gpa=RAM_GPA,
         ram_size=RAM_SIZE,
         until=None if until is None else prog.symbols[until],
+        block_hook=block_hook,
     )
 
 

@@ -114,7 +114,9 @@ msg:
 @dataclass(slots=True)
 class Figure:
     """One measured figure: the median of `runs`; for unicorn, its floor too
-    (raw unicorn on the same work, timed in turn with each run)."""
+    (raw unicorn on the same work, timed in turn with each run) and, for the
+    compute loops, raw unicorn with a block hook that does nothing: the floor
+    of any core that counts instructions by unicorn's block hooks."""
 
     name: str
     backend: str
@@ -123,13 +125,16 @@ class Figure:
     runs: list[float]
     floor: float | None = None
     floor_runs: list[float] | None = None
+    hooked: float | None = None
+    hooked_runs: list[float] | None = None
 
 
 # ---------------------------------------------------------------- the figures
 
 
-# A figure function returns the figure, or for unicorn (figure, its floor).
-Measured = float | tuple[float, float]
+# A figure function returns the figure, or for unicorn (figure, its floor) or
+# (figure, its floor, the floor with an empty block hook).
+Measured = float | tuple[float, float] | tuple[float, float, float]
 
 
 def _loop(source: Callable[[], str], iterations: dict[str, int]) -> Callable[[str, int], Measured]:
@@ -138,8 +143,11 @@ def _loop(source: Callable[[], str], iterations: dict[str, int]) -> Callable[[st
         retired, seconds = run_on_cpu(backend, text)
         if backend != "unicorn":
             return retired / seconds / 1e6
-        raw, _calls = run_raw_unicorn(program(text, "loop"), until="done")
-        return retired / seconds / 1e6, (retired - 1) / raw / 1e6  # raw stops in front of the ebreak
+        prog = program(text, "loop")
+        raw, _calls = run_raw_unicorn(prog, until="done")
+        hooked, _calls = run_raw_unicorn(prog, until="done", block_hook=True)
+        # raw stops in front of the ebreak
+        return retired / seconds / 1e6, (retired - 1) / raw / 1e6, (retired - 1) / hooked / 1e6
 
     return measure
 
@@ -152,7 +160,8 @@ def _crc32(backend: str, scale: int) -> Measured:
     if backend != "unicorn":
         return retired / seconds / 1e6
     raw, _calls = run_raw_unicorn(prog)
-    return retired / seconds / 1e6, retired / raw / 1e6
+    hooked, _calls = run_raw_unicorn(prog, block_hook=True)
+    return retired / seconds / 1e6, retired / raw / 1e6, retired / hooked / 1e6
 
 
 def _hypercalls(eid: int, fid: int, a0: int, policy: str) -> Callable[[str, int], Measured]:
@@ -202,9 +211,12 @@ def measure(*, quick: bool = False, backend_names: list[str] | None = None) -> l
             measured = [bench(backend, scale) for _ in range(runs)]
             values = [m[0] if isinstance(m, tuple) else m for m in measured]
             floors = [m[1] for m in measured if isinstance(m, tuple)]
+            hooked = [m[2] for m in measured if isinstance(m, tuple) and len(m) > 2]
             figure = Figure(name, backend, statistics.median(values), unit, values)
             if floors:
                 figure.floor, figure.floor_runs = statistics.median(floors), floors
+            if hooked:
+                figure.hooked, figure.hooked_runs = statistics.median(hooked), hooked
             figures.append(figure)
     return figures
 
@@ -213,17 +225,24 @@ def _number(v: float) -> str:
     return f"{v:,.1f}" if v < 1000 else f"{v:,.0f}"
 
 
+def _against(floor: float | None, f: Figure) -> str:
+    return "" if floor is None else f"{_number(floor)} {f.unit}: {floor / f.value:.2f}x this"
+
+
 def format_table(figures: list[Figure]) -> str:
-    rows = [("benchmark", "backend", "value", "unit", "raw unicorn, same run")]
+    header = ("benchmark", "backend", "value", "unit", "raw unicorn, same run", "raw + empty block hook")
+    rows = [header]
     for f in figures:
-        floor = ""
-        if f.floor is not None:
-            floor = f"{_number(f.floor)} {f.unit}: {f.floor / f.value:.2f}x this"
-        rows.append((f.name, f.backend, _number(f.value), f.unit, floor))
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        rows.append(
+            (f.name, f.backend, _number(f.value), f.unit, _against(f.floor, f), _against(f.hooked, f))
+        )
+    if not any(row[5] for row in rows[1:]):
+        rows = [(*row[:5], "") for row in rows]
+    widths = [max(len(row[i]) for row in rows) for i in range(6)]
     lines = [
-        f"{name:<{widths[0]}}  {backend:<{widths[1]}}  {value:>{widths[2]}}  {unit:<{widths[3]}}  {floor}"
-        for name, backend, value, unit, floor in rows
+        f"{name:<{widths[0]}}  {backend:<{widths[1]}}  {value:>{widths[2]}}  {unit:<{widths[3]}}  "
+        f"{floor:<{widths[4]}}  {hooked}"
+        for name, backend, value, unit, floor, hooked in rows
     ]
     lines = [line.rstrip() for line in lines]
     lines.insert(1, "-" * max(len(line) for line in lines))

@@ -3,6 +3,7 @@ and the JSON output parses into the documented shape."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -22,11 +23,15 @@ def test_quick_json_has_every_figure_for_every_backend(capsys: pytest.CaptureFix
     expected = {(name, backend) for backend in backends() for name, _unit, _fn in suite.BENCHMARKS}
     assert {(f["name"], f["backend"]) for f in figures} == expected
     for f in figures:
-        assert set(f) == {"name", "backend", "value", "unit", "runs", "floor", "floor_runs"}
+        assert set(f) == {field.name for field in dataclasses.fields(suite.Figure)}
         has_floor = f["backend"] == "unicorn" and (f["unit"] == "MIPS" or f["name"].startswith("hypercall"))
         assert (f["floor"] is not None) == has_floor  # raw unicorn beside each unicorn compute figure
         if has_floor:
             assert f["floor"] > 0 and len(f["floor_runs"]) == len(f["runs"])
+        # and raw unicorn with an empty block hook beside each unicorn compute loop
+        assert (f["hooked"] is not None) == (f["backend"] == "unicorn" and f["unit"] == "MIPS")
+        if f["hooked"] is not None:
+            assert 0 < f["hooked"] and len(f["hooked_runs"]) == len(f["runs"])
         assert f["unit"] in (
             "MIPS",
             "calls/s",
@@ -71,6 +76,43 @@ def test_unicorn_figures_show_their_raw_floor_and_the_ratio() -> None:
     assert lines[2].endswith("MIPS  1,200 MIPS: 2.00x this")
     assert lines[3].endswith("MIPS")  # no floor for the Python core
     assert lines[0].index("raw unicorn") == lines[2].index("1,200")
+    assert "empty block hook" not in lines[0]  # no figure has that floor: no column for it
+
+
+def test_compute_loops_show_the_floor_with_an_empty_block_hook() -> None:
+    figures = [
+        suite.Figure(
+            "tight loop",
+            "unicorn",
+            600.0,
+            "MIPS",
+            [600.0],
+            floor=1200.0,
+            floor_runs=[1200.0],
+            hooked=660.0,
+            hooked_runs=[660.0],
+        ),
+        suite.Figure("hypercalls", "unicorn", 400_000.0, "calls/s", [4e5], floor=4e5, floor_runs=[4e5]),
+    ]
+    lines = suite.format_table(figures).splitlines()
+    assert " 1,200 MIPS: 2.00x this " in lines[2]
+    assert lines[2].endswith("  660.0 MIPS: 1.10x this")
+    assert lines[0].index("raw + empty block hook") == lines[2].index("660.0")
+    assert lines[3].endswith("400,000 calls/s: 1.00x this")
+
+
+def test_the_empty_block_hook_costs_what_unicorn_calling_a_hook_costs() -> None:
+    """The hooked floor runs the same guest to the same end: only the hook differs."""
+    pytest.importorskip("unicorn")
+    from bench.common import run_raw_unicorn
+    from lab.cpu.uc import hooks
+
+    if hooks.executable(b"\xc3") is None:
+        pytest.skip("no machine-code hooks on this host")
+    prog = suite.program(suite.TIGHT_LOOP.format(n=200_000), "loop")
+    plain = min(run_raw_unicorn(prog, until="done")[0] for _ in range(3))
+    hooked = min(run_raw_unicorn(prog, until="done", block_hook=True)[0] for _ in range(3))
+    assert hooked > plain  # a call per two-instruction block is never free
 
 
 def test_a_guest_that_faults_is_reported_not_measured(

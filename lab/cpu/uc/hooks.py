@@ -439,18 +439,12 @@ class NativeHooks:
     _page: mmap.mmap
 
 
-_native_code: bytes | None = None
-
-
-def native_hooks() -> NativeHooks | None:
-    """A fresh copy of the hooks' machine code, or None where it cannot run
-    (not x86-64 Linux, or the host refuses executable memory)."""
-    global _native_code
+def executable(code: bytes) -> tuple[int, mmap.mmap] | None:
+    """`code` in a fresh read-only executable page: (its address, the page to
+    keep alive), or None where it cannot run (not x86-64 Linux, or the host
+    refuses executable memory)."""
     if platform.machine().lower() not in ("x86_64", "amd64") or not sys.platform.startswith("linux"):
         return None
-    parts = [_block_hook().assemble(), _code_hook().assemble(), _store_hook().assemble()]
-    offsets = [0, len(parts[0]), len(parts[0]) + len(parts[1])]
-    code = b"".join(parts)
     try:
         page = mmap.mmap(-1, mmap.PAGESIZE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
         page.write(code)
@@ -460,7 +454,18 @@ def native_hooks() -> NativeHooks | None:
             return None
     except (OSError, AttributeError, ValueError):
         return None
-    return NativeHooks(base + offsets[0], base + offsets[1], base + offsets[2], page)
+    return base, page
+
+
+def native_hooks() -> NativeHooks | None:
+    """A fresh copy of the hooks' machine code, or None where it cannot run."""
+    parts = [_block_hook().assemble(), _code_hook().assemble(), _store_hook().assemble()]
+    mapped = executable(b"".join(parts))
+    if mapped is None:
+        return None
+    base, page = mapped
+    code, store = base + len(parts[0]), base + len(parts[0]) + len(parts[1])
+    return NativeHooks(base, code, store, page)
 
 
 # ---------------------------------------------------------------- the Python twins

@@ -11,6 +11,11 @@ answer them: a ctypes callback that reads a7/a6 and writes a0/a1 (SBI SRST
 stops the run; any other call succeeds with a1 = a0, which is what a console
 write of a0 bytes returns). Its rate of calls is the floor for hypercalls.
 
+`block_hook=True` adds a block hook that does nothing (one x86-64 `ret`, where
+that machine code can run): the floor for any core that counts instructions by
+unicorn's block hooks, as hvlab's does, since unicorn calls it before every
+translated block however little it does.
+
 Times are the CPU time of this process, like the rest of the bench.
 """
 
@@ -21,7 +26,7 @@ import time
 from collections.abc import Iterable
 from typing import Final
 
-from unicorn import UC_HOOK_INTR
+from unicorn import UC_HOOK_BLOCK, UC_HOOK_INTR
 from unicorn.riscv_const import (
     UC_RISCV_REG_A0,
     UC_RISCV_REG_A1,
@@ -31,7 +36,7 @@ from unicorn.riscv_const import (
 )
 from unicorn.unicorn_py3.unicorn import uclib
 
-from lab.cpu.uc import qemu
+from lab.cpu.uc import hooks, qemu
 
 SRST: Final = 0x53525354
 _NEVER: Final = 0xFFFF_FFFF
@@ -45,9 +50,12 @@ def run_raw(
     ram_gpa: int,
     ram_size: int,
     until: int | None = None,
+    block_hook: bool = False,
 ) -> tuple[float, int]:
     """Run the program in raw unicorn: (CPU seconds, hypercalls answered)."""
     uc, _ = qemu.new_engine()
+    if block_hook:
+        qemu.add_hook(uc, UC_HOOK_BLOCK, _empty_hook())
     uc.mem_map(ram_gpa, ram_size)
     for gpa, data in segments:
         uc.mem_write(gpa, data)
@@ -80,3 +88,16 @@ def run_raw(
     start = time.process_time()
     uclib.uc_emu_start(uch, entry, _NEVER if until is None else until, 0, 0)
     return time.process_time() - start, calls
+
+
+_EMPTY_HOOK: list[tuple[int, object]] = []  # (address, its page), made once per process
+
+
+def _empty_hook() -> int:
+    """The address of a block hook that returns at once, as machine code."""
+    if not _EMPTY_HOOK:
+        mapped = hooks.executable(bytes([0xC3]))  # ret
+        if mapped is None:
+            raise RuntimeError("this host cannot run machine-code hooks")
+        _EMPTY_HOOK.append(mapped)
+    return _EMPTY_HOOK[0][0]
