@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP) lint docs
 	$(VENV)/bin/hvlab lessons check lessons/
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

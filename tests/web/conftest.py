@@ -78,9 +78,11 @@ def server_url(site: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium, headless, driven by playwright."""
+    """Debian's chromium, headless, driven by playwright; one per test file, so that
+    playwright's event loop is gone before the terminal lab's tests run their own in
+    the same process."""
     require(os.path.exists(CHROMIUM), f"{CHROMIUM} not found (Debian: apt install chromium)")
     try:
         from playwright.sync_api import sync_playwright
