@@ -225,8 +225,33 @@ def _number(v: float) -> str:
     return f"{v:,.1f}" if v < 1000 else f"{v:,.0f}"
 
 
-def _against(floor: float | None, f: Figure) -> str:
-    return "" if floor is None else f"{_number(floor)} {f.unit}: {floor / f.value:.2f}x this"
+# Runs further apart than this (fastest over slowest) are not noise around one figure: the
+# host ran them in two states (the unicorn tight loop, docs/performance.md). Such a figure
+# shows its range, and a floor's ratio is given for the fastest runs of each side too, since
+# a median of one side may come from the other state than the median of the other.
+SPREAD: Final = 1.5
+
+
+def _spread(runs: list[float] | None) -> bool:
+    if not runs or min(runs) <= 0:
+        return False
+    return max(runs) / min(runs) > SPREAD
+
+
+def _value(f: Figure) -> str:
+    if not _spread(f.runs):
+        return _number(f.value)
+    return f"{_number(f.value)} (runs {_number(min(f.runs))}-{_number(max(f.runs))})"
+
+
+def _against(floor: float | None, floor_runs: list[float] | None, f: Figure) -> str:
+    """A floor beside the figure: its value and how many times the figure it is (rates)."""
+    if floor is None:
+        return ""
+    text = f"{_number(floor)} {f.unit}: {floor / f.value:.2f}x this"
+    if floor_runs and (_spread(f.runs) or _spread(floor_runs)):
+        text += f" (fastest runs: {max(floor_runs) / max(f.runs):.2f}x)"
+    return text
 
 
 def format_table(figures: list[Figure]) -> str:
@@ -234,7 +259,14 @@ def format_table(figures: list[Figure]) -> str:
     rows = [header]
     for f in figures:
         rows.append(
-            (f.name, f.backend, _number(f.value), f.unit, _against(f.floor, f), _against(f.hooked, f))
+            (
+                f.name,
+                f.backend,
+                _value(f),
+                f.unit,
+                _against(f.floor, f.floor_runs, f),
+                _against(f.hooked, f.hooked_runs, f),
+            )
         )
     if not any(row[5] for row in rows[1:]):
         rows = [(*row[:5], "") for row in rows]

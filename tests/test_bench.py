@@ -101,6 +101,36 @@ def test_compute_loops_show_the_floor_with_an_empty_block_hook() -> None:
     assert lines[3].endswith("400,000 calls/s: 1.00x this")
 
 
+def test_runs_in_two_states_show_their_range_and_the_fastest_runs_ratio() -> None:
+    """A bimodal figure's median may sit in the other state than its floor's: the table says so."""
+    slow_fast = [259.0, 270.8, 605.0, 270.0, 602.0]
+    figure = suite.Figure(
+        "tight loop",
+        "unicorn",
+        270.8,
+        "MIPS",
+        slow_fast,
+        floor=1217.0,
+        floor_runs=[1217.0, 1210.0, 1215.0],
+        hooked=665.4,
+        hooked_runs=[699.0, 280.0, 707.0],
+    )
+    steady = suite.Figure(
+        "memory loop",
+        "unicorn",
+        143.5,
+        "MIPS",
+        [143.0, 143.5, 145.0],
+        floor=157.0,
+        floor_runs=[156.0, 157.0, 158.0],
+    )
+    lines = suite.format_table([figure, steady]).splitlines()
+    assert "270.8 (runs 259.0-605.0)" in lines[2]
+    assert "1,217 MIPS: 4.49x this (fastest runs: 2.01x)" in lines[2]
+    assert lines[2].endswith("665.4 MIPS: 2.46x this (fastest runs: 1.17x)")
+    assert "runs" not in lines[3] and lines[3].endswith("157.0 MIPS: 1.09x this")
+
+
 def test_the_empty_block_hook_costs_what_unicorn_calling_a_hook_costs() -> None:
     """The hooked floor runs the same guest to the same end: only the hook differs."""
     pytest.importorskip("unicorn")
