@@ -242,6 +242,8 @@ class InterpCpu:
             "repeat": repeat,
             "length_hint": length_hint,
             "HYPERCALL": self._hypercall,
+            "MMIO_LOAD": self._mmio_load,
+            "MMIO_STORE": self._mmio_store,
             **SYSTEM_STOPS,
         }
         mem.on_invalidate(self._invalidate)
@@ -304,7 +306,8 @@ class InterpCpu:
         # Let go of the memory views, so the host buffer is not pinned.
         for name in ("RAM16", "RAM32"):
             self._globals.pop(name).release()
-        self._globals.pop("HYPERCALL")  # a bound method: let the core go
+        for name in ("HYPERCALL", "MMIO_LOAD", "MMIO_STORE"):  # bound methods: let the core go
+            self._globals.pop(name)
         self._ram.release()
         self._code.release()
 
@@ -657,6 +660,36 @@ class InterpCpu:
             return extra
         self._pc = nxt
         return None
+
+    def _mmio_load(self, addr: int, size: int) -> int:
+        """A load outside the RAM window, for a compiled block (MMIO_LOAD): the
+        value, zero-extended, or -1 when the load faults (misaligned, nothing
+        there), having done nothing: the block leaves and `_load` raises it."""
+        if addr & (size - 1):
+            return -1
+        bus = self.bus
+        host = bus.translate(addr, size)
+        if host is not None:
+            return int.from_bytes(self._buf[host : host + size], "little")
+        found = bus.device_at(addr)
+        if found is None:
+            return -1
+        dev_base, device = found
+        return device.read(addr - dev_base, size) & ((1 << (8 * size)) - 1)
+
+    def _mmio_store(self, addr: int, size: int, value: int) -> bool:
+        """A store to a device's registers, for a compiled block (MMIO_STORE): True
+        once done. False, having done nothing, for a store that faults or goes to
+        memory outside the RAM window (a grant page, which may hold code): the
+        block leaves and `_store` does it with every check."""
+        if addr & (size - 1) or self.bus.translate(addr, size, write=True) is not None:
+            return False
+        found = self.bus.device_at(addr)
+        if found is None:
+            return False
+        dev_base, device = found
+        device.write(addr - dev_base, size, value & ((1 << (8 * size)) - 1))
+        return True
 
     def _load(self, addr: int, size: int, signed: bool) -> int:
         if addr & (size - 1):

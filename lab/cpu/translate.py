@@ -20,11 +20,14 @@ A forward branch to an instruction further down the same trace is an `if`
 that skips the instructions between (`_sk` counts those not retired); any
 other taken branch leaves the block. An `ecall` is handed to the hypervisor
 right where it stands (`HYPERCALL`), and the block runs on after it.
-Only the fast case is translated: aligned RAM loads and stores. Anything else
-(MMIO, grant pages, misalignment, unmapped addresses, illegal words, and the
-instructions whose meaning depends on the privilege level: CSR instructions,
-`sret`, `wfi`) leaves the block *before* that instruction with `return ~pc, retired`, and the
-interpreter runs it with the reference semantics. The semantics themselves are
+Aligned RAM loads and stores are done inline. A load or store outside the
+block's RAM window calls the core (`MMIO_LOAD`, `MMIO_STORE`: a device's
+registers, a grant page read) and the block leaves right after it, so a
+polled console driver never goes through the interpreter. Anything else
+(an access that faults: misaligned, unmapped; a store to a grant page; illegal
+words, and the instructions whose meaning depends on the privilege level: CSR
+instructions, `sret`, `wfi`) leaves the block *before* that instruction with
+`return ~pc, retired`, and the interpreter runs it with the reference semantics. The semantics themselves are
 written once, as the expression templates below, which the interpreter
 evaluates too.
 
@@ -207,6 +210,14 @@ _LOADS: Final[dict[str, tuple[int, str, int]]] = {  # size, value, largest resul
     "lbu": (1, "RAM[_o]", 0xFF),
     "lb": (1, "((RAM[_o] ^ 0x80) - 0x80) & 0xFFFFFFFF", M),
 }
+# The same loads' values from what MMIO_LOAD returned (`_v`, zero-extended).
+_MMIO_VALUE: Final[dict[str, str]] = {
+    "lw": "_v",
+    "lhu": "_v",
+    "lh": "((_v ^ 0x8000) - 0x8000) & 0xFFFFFFFF",
+    "lbu": "_v",
+    "lb": "((_v ^ 0x80) - 0x80) & 0xFFFFFFFF",
+}
 _STORES: Final[dict[str, tuple[int, str]]] = {
     "sw": (4, "RAM32[_w] = {v}"),
     "sh": (2, "RAM16[_w] = {v} & 0xFFFF"),
@@ -223,9 +234,11 @@ class BlockTranslator:
     the RAM window), CODE (the has-code map of its pages), HOST (the host
     offset of the RAM window), INVAL (PhysicalMemory.invalidate), T (the block
     table), div32, rem32, itertools.repeat and operator.length_hint,
-    EBREAK/WFI (stop codes a block ORs into the pc it returns: SYSTEM_STOPS) and
+    EBREAK/WFI (stop codes a block ORs into the pc it returns: SYSTEM_STOPS),
     HYPERCALL(pc, budget left), which handles an ecall in place: it returns None
-    to go on, or what the block returns as its next pc.
+    to go on, or what the block returns as its next pc, and MMIO_LOAD(address,
+    size) -> value or -1 and MMIO_STORE(address, size, value) -> done, for the
+    accesses outside RAM (-1 and False: it faults, nothing was done).
     """
 
     def __init__(self, buf: object, *, ram_gpa: int, ram_host: int, ram_size: int) -> None:
@@ -834,7 +847,7 @@ class _Emitter:
             self.emit("pass  # one hart, in-order memory: nothing to order")
         elif kind is Kind.LOAD:
             size, value, hi = _LOADS[name]
-            index = self._guard(self._address(d, size), pc, j, size)
+            index = self._guard(self._address(d, size), pc, j, size, load=d)
             o = self.facts.o
             self._checked_base(d, size)
             if d.rd:
@@ -842,7 +855,7 @@ class _Emitter:
         elif kind is Kind.STORE:
             size, stmt = _STORES[name]
             self.need(d.rs2)
-            index = self._guard(self._address(d, size), pc, j, size)
+            index = self._guard(self._address(d, size), pc, j, size, store=r(d.rs2))
             o = self.facts.o
             self._checked_base(d, size)
             if self.width(d.rs2) <= 8 * size:  # already fits: no truncating mask
@@ -1034,14 +1047,25 @@ class _Emitter:
             self.set_reg(rd, expr, unwrapped=1 if lo >= 0 else -1)
         return True
 
-    def _guard(self, leave_if: str | None, pc: int, j: int, size: int) -> str:
-        """Leave before the access if `leave_if`; return the index into the
-        halfword or word view: `_w` when a load and a store to one address share it."""
+    def _guard(
+        self,
+        leave_if: str | None,
+        pc: int,
+        j: int,
+        size: int,
+        *,
+        load: Decoded | None = None,
+        store: str = "",
+    ) -> str:
+        """Where `leave_if` holds (the access is not to RAM, or misaligned), hand the
+        access to MMIO_LOAD or MMIO_STORE and leave after it, or before it when it
+        would fault; return the index into the halfword or word view for the RAM
+        path: `_w` when a load and a store to one address share it."""
         if leave_if is None:
             self.lines.append(f"{self.ind}# (the same address as checked above)")
         else:
             self.emit(f"if {leave_if}:")
-            self._nested(lambda: self.leave(f"~{pc:#x}", j))
+            self._nested(lambda: self._outside_ram(pc, j, size, load, store))
             self.facts.w_size = 1
         if size == 1 or self.facts.w_size == size:
             return "_w"
@@ -1050,6 +1074,29 @@ class _Emitter:
         self.emit(f"_w = {self.facts.o} >> {size.bit_length() - 1}")
         self.facts.w_size = size
         return "_w"
+
+    def _outside_ram(self, pc: int, j: int, size: int, load: Decoded | None, store: str) -> None:
+        """The access at pc is not to this block's RAM: a device's registers (the UART) or
+        a mapped grant page, done by the core's MMIO_LOAD/MMIO_STORE right here (no trip
+        through the interpreter); the block then leaves after it, since what the access
+        read or changed is not what this block's facts assume. A fault (misaligned, nothing
+        there) leaves before the instruction, unexecuted, for the interpreter to raise."""
+        address = f"({self.facts.o} + {self.tr.ram_gpa:#x}) & 0xFFFFFFFF"
+        if load is None:
+            self.emit(f"if not MMIO_STORE({address}, {size}, {store}):")
+            self._nested(lambda: self.leave(f"~{pc:#x}", j))
+        else:
+            self.emit(f"_v = MMIO_LOAD({address}, {size})")
+            self.emit("if _v < 0:")
+            self._nested(lambda: self.leave(f"~{pc:#x}", j))
+            rd = load.rd
+            if rd:
+                self.emit(f"{self.r(rd)} = {_MMIO_VALUE[load.name]}")
+                if rd not in self.written:
+                    self.written.append(rd)
+                if self.dirty is not None and rd not in self.dirty:
+                    self.dirty.append(rd)
+        self.leave(f"{(pc + 4) & M:#x}", j + 1)
 
     def _reused(self, j: int) -> bool:
         """Does the next access after position j go to the address j checked, with
