@@ -128,7 +128,7 @@ def inet_checksum(data: bytes) -> int:
 # --- Ethernet II --------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Ethernet:
     """dst(6) src(6) ethertype(2) payload; no 802.1Q tag, no FCS (captures omit it)."""
 
@@ -167,7 +167,7 @@ def pad_frame(frame: bytes) -> bytes:
 # --- ARP ----------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Arp:
     """RFC 826 for Ethernet/IPv4: htype 1, ptype 0x0800, hlen 6, plen 4."""
 
@@ -212,7 +212,7 @@ _DF: Final = 0x4000
 _MF: Final = 0x2000
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Ipv4:
     """RFC 791 header without options (IHL 5); fragments are rejected on parse."""
 
@@ -282,7 +282,7 @@ def _pseudo_header(src_ip: str, dst_ip: str, proto: int, length: int) -> bytes:
     return ip_to_bytes(src_ip) + ip_to_bytes(dst_ip) + struct.pack("!BBH", 0, proto, length)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Udp:
     src_port: int
     dst_port: int
@@ -312,7 +312,7 @@ class Udp:
 # --- ICMP echo ----------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IcmpEcho:
     """RFC 792 echo request (type 8) / reply (type 0): type code checksum ident seq data."""
 
@@ -341,7 +341,7 @@ class IcmpEcho:
 # --- whole frames -------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Packet:
     """A decoded frame: the Ethernet header and whichever upper layers it carries."""
 
@@ -353,18 +353,36 @@ class Packet:
 
 
 def parse(frame: bytes) -> Packet:
-    """Decode every layer this lab knows; raises FrameError on the first malformed one."""
-    eth = Ethernet.from_bytes(frame)
-    packet = Packet(eth)
-    if eth.ethertype == EtherType.ARP:
-        packet.arp = Arp.from_bytes(eth.payload)
-    elif eth.ethertype == EtherType.IPV4:
-        ip = packet.ip = Ipv4.from_bytes(eth.payload)
-        if ip.protocol == IpProto.UDP:
-            packet.udp = Udp.from_bytes(ip.payload, ip.src, ip.dst)
-        elif ip.protocol == IpProto.ICMP:
-            packet.icmp = IcmpEcho.from_bytes(ip.payload)
+    """Decode every layer this lab knows; raises FrameError on the first malformed one.
+
+    The records are immutable, so a frame seen again (a flood sends one frame thousands of
+    times) gets the Packet decoded the first time: the checksums are not summed again."""
+    key = bytes(frame)
+    packet = _PARSED.get(key)
+    if packet is None:
+        packet = _decode(key)
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        _PARSED[key] = packet
     return packet
+
+
+PARSED_KEPT: Final = 512  # frames whose Packet `parse` keeps (the memo starts over when full)
+_PARSED: dict[bytes, Packet] = {}
+
+
+def _decode(frame: bytes) -> Packet:
+    eth = Ethernet.from_bytes(frame)
+    if eth.ethertype == EtherType.ARP:
+        return Packet(eth, arp=Arp.from_bytes(eth.payload))
+    if eth.ethertype != EtherType.IPV4:
+        return Packet(eth)
+    ip = Ipv4.from_bytes(eth.payload)
+    if ip.protocol == IpProto.UDP:
+        return Packet(eth, ip=ip, udp=Udp.from_bytes(ip.payload, ip.src, ip.dst))
+    if ip.protocol == IpProto.ICMP:
+        return Packet(eth, ip=ip, icmp=IcmpEcho.from_bytes(ip.payload))
+    return Packet(eth, ip=ip)
 
 
 def udp_frame(

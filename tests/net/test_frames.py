@@ -3,6 +3,8 @@ and malformed input is refused with a reason."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,6 +139,22 @@ def test_corrupted_frames_are_refused_with_the_reason(offset, message):
     with pytest.raises(FrameError, match=message):
         parse(bytes(frame))
     assert describe(bytes(frame)).startswith("malformed")
+
+
+def test_a_frame_seen_again_is_decoded_once_and_its_packet_cannot_change():
+    frame = udp_frame(A_MAC, B_MAC, A_IP, B_IP, 1000, 2000, b"flood")
+    first = parse(frame)
+    assert parse(bytearray(frame)) is first  # a flood's copies: decoded the first time only
+    assert first.udp is not None and first.udp.payload == b"flood"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.udp.payload = b"changed"  # type: ignore[misc]  # shared: nobody may edit it
+    other = parse(udp_frame(A_MAC, B_MAC, A_IP, B_IP, 1000, 2000, b"other"))
+    assert other is not first and other.udp is not None and other.udp.payload == b"other"
+    bad = bytearray(frame)
+    bad[14 + 10] ^= 0x01
+    for _ in range(2):  # a malformed frame is refused every time it comes, never remembered
+        with pytest.raises(FrameError, match="IPv4 header checksum"):
+            parse(bytes(bad))
 
 
 def test_truncated_and_oversized_frames_are_refused():
