@@ -108,12 +108,24 @@ def set_number(page: Any, control: str, value: int) -> None:
     field.blur()  # a number field reports its change when it loses the focus, too
 
 
+# Each VM action button's right edge, and the VMs panel's: a button past it is cut off.
+BUTTON_EDGES: Final = """() => {
+    const panel = document.querySelector('#vm-table').closest('.panel-scroll').getBoundingClientRect();
+    return [panel.right, [...document.querySelectorAll('#vm-table [data-vm-action]')]
+        .map((b) => [b.dataset.vmAction, b.getBoundingClientRect().right])];
+}"""
+
+
 def test_the_resources_lesson_in_the_page(lab_page: Any, server_url: str) -> None:
     page = lab_page
+    page.set_viewport_size({"width": 1280, "height": 800})  # a laptop: three VMs with disks
     boot(page, server_url)
     page.locator('[data-lesson="resources"] button').click()
     page.wait_for_selector(".lesson-screen")
     wait_console(page, "tenant", "dom1>")
+    right, buttons = page.evaluate(BUTTON_EDGES)
+    assert len(buttons) == 9 and all(edge <= right for _name, edge in buttons), (right, buttons)
+    page.set_viewport_size({"width": 1366, "height": 768})
 
     # 1. Fair shares.
     predict(page, 2)
