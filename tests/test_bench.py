@@ -34,6 +34,7 @@ def test_quick_json_has_every_figure_for_every_backend(capsys: pytest.CaptureFix
             assert 0 < f["hooked"] and len(f["hooked_runs"]) == len(f["runs"])
         assert f["unit"] in (
             "MIPS",
+            "bytes/s",
             "calls/s",
             "pairs/s",
             "round trips/s",
