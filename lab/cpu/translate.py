@@ -27,9 +27,9 @@ polled console driver never goes through the interpreter. Anything else
 (an access that faults: misaligned, unmapped; a store to a grant page; illegal
 words, and the instructions whose meaning depends on the privilege level: CSR
 instructions, `sret`, `wfi`) leaves the block *before* that instruction with
-`return ~pc, retired`, and the interpreter runs it with the reference semantics. The semantics themselves are
-written once, as the expression templates below, which the interpreter
-evaluates too.
+`return ~pc, retired`, and the interpreter runs it with the reference
+semantics. The semantics themselves are written once, as the expression
+templates below, which the interpreter evaluates too.
 
 What makes the Python fast is keeping ints small: CPython computes on 30-bit
 digits, and a 32-bit register value past 2^30 (every RAM address, at
