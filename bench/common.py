@@ -20,6 +20,16 @@ from lab.riscv.program import Program, Segment
 
 RAM_GPA: Final = 0x8000_0000
 
+# The end of every bench guest: SBI SRST, shut this VM down (and, should it return, stop).
+SHUTDOWN: Final = """\
+    li      a7, 0x53525354
+    li      a6, 0
+    li      a0, 0
+    li      a1, 0
+    ecall
+    ebreak
+"""
+
 cpu_clock: Callable[[], float] = time.process_time  # seconds of CPU this process used
 RAM_SIZE: Final = 1 << 20
 

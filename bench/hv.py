@@ -25,7 +25,7 @@ import statistics
 from typing import Final
 
 from bench import common
-from bench.common import BenchError, program, run_on_hv
+from bench.common import SHUTDOWN, BenchError, program, run_on_hv
 
 GRANT_PAIRS: Final = {"interp": 5_000, "unicorn": 2_000}
 ROUND_TRIPS: Final = {"interp": 3_000, "unicorn": 1_000}
@@ -59,7 +59,8 @@ def hardening_cost(backend: str, scale: int) -> float:
     return measured.overhead_percent
 
 
-GRANT_LOOP = """
+GRANT_LOOP = (
+    """
 # dom0 grants a page to dom1 once; dom1 maps and unmaps it n times.
 _start:
     li   a7, 0x09000001
@@ -88,15 +89,13 @@ mapper:
     ecall
     addi s0, s0, -1
     bnez s0, 2b
-    li   a7, 0x53525354
-    li   a6, 0
-    li   a0, 0
-    li   a1, 0
-    ecall
 """
+    + SHUTDOWN
+)
 
 
-PING_PONG = """
+PING_PONG = (
+    """
 # dom0 sends a 16-byte datagram to dom1 and waits for the echo, n times;
 # dom1 echoes every datagram back to its sender.
 .equ DGRAM, 0x09000003
@@ -124,12 +123,9 @@ ping:
     j    1b
 2:  addi s0, s0, -1
     bnez s0, ping
-    li   a7, 0x53525354
-    li   a6, 0
-    li   a0, 0
-    li   a1, 0
-    ecall
-echo:
+"""
+    + SHUTDOWN
+    + """echo:
     li   a7, DGRAM
     li   a6, 1              # recv(BUF, 64)
     li   a0, BUF
@@ -146,6 +142,7 @@ echo:
     ecall
     j    echo
 """
+)
 
 
 def grant_maps(backend: str, scale: int) -> float:
@@ -166,7 +163,8 @@ def datagram_round_trips(backend: str, scale: int) -> float:
     return n / seconds
 
 
-DISK_LOOP = """
+DISK_LOOP = (
+    """
 # BLK read(sector 0, 8 sectors, buf), n times, then shut down.
 _start:
     li   s0, {n}
@@ -178,15 +176,13 @@ _start:
     ecall
     addi s0, s0, -1
     bnez s0, 1b
-    li   a7, 0x53525354
-    li   a6, 0
-    li   a0, 0
-    li   a1, 0
-    ecall
-    .balign 4096
+"""
+    + SHUTDOWN
+    + """    .balign 4096
 buf:
     .space 4096
 """
+)
 
 
 def disk_sectors(backend: str, scale: int) -> float:

@@ -42,7 +42,7 @@ from typing import Final
 
 from bench import course
 from bench import hv as hv_bench
-from bench.common import BenchError, program, run_on_cpu, run_on_hv, run_raw_unicorn
+from bench.common import SHUTDOWN, BenchError, program, run_on_cpu, run_on_hv, run_raw_unicorn
 from lab.cpu import backends
 
 PROGRAMS: Final = Path(__file__).resolve().parent / "programs"
@@ -89,7 +89,8 @@ buf:
 
 # A polled console driver writing n bytes to the UART (wait for THRE, then write
 # THR), as the lab's guests print: two device accesses a byte. Then shutdown.
-CONSOLE_LOOP: Final = """
+CONSOLE_LOOP: Final = (
+    """
 _start:
     li      s0, {n}
     li      t0, 0x10000000
@@ -100,18 +101,15 @@ _start:
     sb      a0, 0(t0)
     addi    s0, s0, -1
     bnez    s0, 1b
-    li      a7, 0x53525354
-    li      a6, 0
-    li      a0, 0
-    li      a1, 0
-    ecall
-    ebreak
 """
+    + SHUTDOWN
+)
 CONSOLE_BYTES: Final = {"interp": 50_000, "unicorn": 50_000}
 
 # SBI calls in a loop, then SBI SRST shutdown. a0..a2 are reloaded each time:
 # the call's return values land in a0 and a1.
-HYPERCALL_LOOP: Final = """
+HYPERCALL_LOOP: Final = (
+    """
 _start:
     li      s0, {n}
 1:  li      a7, {eid}
@@ -122,15 +120,12 @@ _start:
     ecall
     addi    s0, s0, -1
     bnez    s0, 1b
-    li      a7, 0x53525354
-    li      a6, 0
-    li      a0, 0
-    li      a1, 0
-    ecall
-    ebreak
-msg:
+"""
+    + SHUTDOWN
+    + """msg:
     .ascii  "0123456789abcdef"
 """
+)
 
 
 @dataclass(slots=True)
