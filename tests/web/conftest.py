@@ -156,6 +156,22 @@ def lab_page(browser: Any, server_url: str) -> Iterator[Any]:
         yield page
 
 
+# What of the VMs panel lies past its right edge (cut off, or only reachable by scrolling
+# sideways): each VM's buttons and NIC cell, by name.
+PAST_THE_PANEL: Final = """() => {
+    const right = document.querySelector('#vm-table').closest('.panel-scroll').getBoundingClientRect().right;
+    const parts = [...document.querySelectorAll('#vm-table [data-vm-action], #vm-table td.c-nic')];
+    return [parts.length, parts.filter((el) => el.getBoundingClientRect().right > right + 0.5)
+        .map((el) => el.dataset.vmAction || `nic of ${el.closest('tr').dataset.vm}`)];
+}"""
+
+
+def vm_panel_fits(page: Any) -> None:
+    """Every VM's buttons (and NIC cell, where shown) are inside the VMs panel."""
+    count, past = page.evaluate(PAST_THE_PANEL)
+    assert count > 0 and not past, f"past the VMs panel's edge: {past}"
+
+
 def boot(page: Any, url: str) -> None:
     """Load the lab and wait until its engine answers (window.hvlab.lab, set by the UI after boot)."""
     page.goto(url)

@@ -15,7 +15,7 @@ import re
 from typing import Any, Final
 
 from lab.hv.scheduler import PERIOD_TICKS, WINDOW_PERIODS
-from tests.web.conftest import boot
+from tests.web.conftest import boot, vm_panel_fits
 from tests.web.test_browser_ui import console_text, next_step, shot, type_line
 
 WINDOW: Final = WINDOW_PERIODS * PERIOD_TICKS * 10_000  # the VMs panel's window, in instructions
@@ -108,14 +108,6 @@ def set_number(page: Any, control: str, value: int) -> None:
     field.blur()  # a number field reports its change when it loses the focus, too
 
 
-# Each VM action button's right edge, and the VMs panel's: a button past it is cut off.
-BUTTON_EDGES: Final = """() => {
-    const panel = document.querySelector('#vm-table').closest('.panel-scroll').getBoundingClientRect();
-    return [panel.right, [...document.querySelectorAll('#vm-table [data-vm-action]')]
-        .map((b) => [b.dataset.vmAction, b.getBoundingClientRect().right])];
-}"""
-
-
 def test_the_resources_lesson_in_the_page(lab_page: Any, server_url: str) -> None:
     page = lab_page
     page.set_viewport_size({"width": 1280, "height": 800})  # a laptop: three VMs with disks
@@ -123,8 +115,7 @@ def test_the_resources_lesson_in_the_page(lab_page: Any, server_url: str) -> Non
     page.locator('[data-lesson="resources"] button').click()
     page.wait_for_selector(".lesson-screen")
     wait_console(page, "tenant", "dom1>")
-    right, buttons = page.evaluate(BUTTON_EDGES)
-    assert len(buttons) == 9 and all(edge <= right for _name, edge in buttons), (right, buttons)
+    vm_panel_fits(page)
     page.set_viewport_size({"width": 1366, "height": 768})
 
     # 1. Fair shares.

@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any, Final
 
-from tests.web.conftest import boot
+from tests.web.conftest import boot, vm_panel_fits
 
 STEP_TIMEOUT_MS: Final = 30_000  # a console command plus an evaluation, on a loaded 2-core machine
 SHOTS: Final = Path(os.environ.get("HVLAB_SHOTS", "/tmp/web-shots"))
@@ -209,6 +209,25 @@ def test_control_api_attack_hardening_and_progress(lab_page: Any, server_url: st
     assert "Sich als Tenant umsehen" in page.locator('details.step[data-step="0"] summary').inner_text()
     assert page.locator("#reset-step").inner_text() == "Schritt zurücksetzen"
     assert page.locator("#panel-tab-timeline").inner_text() == "Zeitleiste"
+
+
+def test_at_a_laptops_width_the_vms_panel_shows_every_vms_buttons(lab_page: Any, server_url: str) -> None:
+    """The tour's machine has a disk and a NIC on every VM: the widest VMs table. At 1280x800
+    its domid and memory move under each VM's name, so the NIC and the buttons stay in view."""
+    page = lab_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    boot(page, server_url)
+    page.locator('[data-lesson="tour"] button').click()
+    page.wait_for_selector('#vm-table tr[data-vm="bank"]')
+    vm_panel_fits(page)
+    facts = page.locator('#vm-table tr[data-vm="admin"] .vm-facts')
+    assert facts.is_visible() and facts.inner_text() == "dom 0 · 256 KiB"
+    assert page.locator("#vm-table th.c-dom").is_hidden()
+    page.set_viewport_size({"width": 1920, "height": 1080})  # room for every column again
+    page.wait_for_function("() => document.querySelector('#vm-table th.c-dom').checkVisibility()")
+    assert page.locator("#vm-table th.c-dom").is_visible() and facts.is_hidden()
+    vm_panel_fits(page)
+    no_horizontal_overflow(page)
 
 
 def test_progress_file_console_panels_editor_dialogs_and_crash(lab_page: Any, server_url: str) -> None:
