@@ -596,6 +596,10 @@ class _Emitter:
             facts.checked = None
         if facts.offset_of == rd:
             facts.offset_of = 0
+        self.mark_written(rd)
+
+    def mark_written(self, rd: int) -> None:
+        """rd's local now differs from X[rd]: the exits write it back."""
         if rd not in self.written:
             self.written.append(rd)
         if self.dirty is not None and rd not in self.dirty:
@@ -1092,10 +1096,7 @@ class _Emitter:
             rd = load.rd
             if rd:
                 self.emit(f"{self.r(rd)} = {_MMIO_VALUE[load.name]}")
-                if rd not in self.written:
-                    self.written.append(rd)
-                if self.dirty is not None and rd not in self.dirty:
-                    self.dirty.append(rd)
+                self.mark_written(rd)
         self.leave(f"{(pc + 4) & M:#x}", j + 1)
 
     def _reused(self, j: int) -> bool:

@@ -105,12 +105,9 @@ def test_a_folder_with_one_more_attack_lesson_outside_the_scope_has_its_own_corp
     assert corpus_key(folder) == corpus_key(LESSONS)  # the same files: the same corpus
     flood = (folder / "08-flood.md").read_text(encoding="utf-8")
     (folder / "99-demo.md").write_text(flood.replace('id = "flood"', 'id = "demo"'), encoding="utf-8")
-    assert "demo" in all_attack_lessons_ids(folder) and "demo" not in (attack_scope(folder) or [])
+    assert "demo" in [lesson.id for lesson in all_attack_lessons(folder)]
+    assert "demo" not in (attack_scope(folder) or [])
     assert corpus_key(folder) != corpus_key(LESSONS)
-
-
-def all_attack_lessons_ids(folder: Path) -> list[str]:
-    return [lesson.id for lesson in all_attack_lessons(folder)]
 
 
 def test_observations_hold_exactly_the_fields_of_the_table(corpus: Corpus) -> None:
