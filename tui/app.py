@@ -22,6 +22,7 @@ picker, and a file that does not parse is named in a notification.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -49,6 +50,17 @@ from tui.screens.picker import PickerScreen
 
 THEMES: Final = ("textual-dark", "textual-light")
 PREVIEW_SECONDS: Final = 1.0  # how often a preview asks the session whether a lesson file changed
+
+
+TERMINAL_CHECK_SECONDS: Final = 2.0  # how often the lab looks whether its terminal is still there
+
+
+def on_a_terminal() -> bool:
+    """Is standard input a terminal (one that hung up is not)?"""
+    try:
+        return os.isatty(sys.__stdin__.fileno())
+    except (AttributeError, OSError, ValueError):  # no stdin at all, or a closed one
+        return False
 
 
 class HvlabApp(Localized, App[None]):
@@ -106,6 +118,16 @@ class HvlabApp(Localized, App[None]):
         if self.preview:
             self.notify(self.preview, timeout=15)
             self.set_interval(PREVIEW_SECONDS, self.reload_lessons)
+        if not self.is_headless and on_a_terminal():
+            self.set_interval(TERMINAL_CHECK_SECONDS, self._leave_if_terminal_gone)
+
+    def _leave_if_terminal_gone(self) -> None:
+        """Leave as Ctrl+Q does (progress is saved as it is made) when the terminal has gone
+        away without a hangup signal reaching this process (a tmux window or SSH link closed
+        under `make tui`): Textual's input thread would read its end of file forever, a whole
+        core's worth, with nobody to see the lab."""
+        if not on_a_terminal():
+            self.exit()
 
     def reload_lessons(self) -> None:
         """The preview's look at the lessons' folder (Session.reload), and what it changes on
